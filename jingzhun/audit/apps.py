@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    name = "jingzhun.audit"
+    verbose_name = "审计日志 / Audit log"

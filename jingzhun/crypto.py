@@ -1,0 +1,123 @@
+"""Field encryption and blind indexes for sensitive personal information (PIPL).
+
+One master key from the environment (JINGZHUN_MASTER_KEY, 32 bytes, base64) is stretched with HKDF
+into an AES-256-GCM key for the values and an HMAC-SHA256 key for the blind index, so the two can
+never be the same key by mistake. The key is never stored with the data or in the repository.
+
+Ciphertext layout: version byte (1) | 12-byte random nonce | AES-GCM ciphertext and tag. The column
+name is bound as associated data, so a resident ID cannot be pasted into the health column.
+
+The blind index is HMAC-SHA256 over the normalised value, truncated to 16 bytes: equal numbers give
+equal indexes (exact search, duplicate detection, cross-department matching) while the index alone
+reveals nothing without the key. HMAC is computed from precomputed pads because `hmac.digest`
+re-derives them every call, which dominates a 3.5 M-row import.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import secrets
+from collections.abc import Iterable
+from functools import lru_cache
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+KEY_ENV = "JINGZHUN_MASTER_KEY"
+VERSION = b"\x01"
+NONCE_BYTES = 12
+INDEX_BYTES = 16
+
+
+class MissingKey(RuntimeError):
+    pass
+
+
+def new_master_key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+@lru_cache(maxsize=4)
+def _keys(master_b64: str) -> tuple[AESGCM, bytes]:
+    try:
+        master = base64.b64decode(master_b64, validate=True)
+    except ValueError:
+        raise MissingKey(f"{KEY_ENV} is not valid base64") from None
+    if len(master) != 32:
+        raise MissingKey(f"{KEY_ENV} must decode to 32 bytes, got {len(master)}")
+
+    def derive(info: bytes) -> bytes:
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(master)
+
+    return AESGCM(derive(b"jingzhun field encryption v1")), derive(b"jingzhun blind index v1")
+
+
+def _master() -> str:
+    value = os.environ.get(KEY_ENV, "")
+    if not value:
+        raise MissingKey(
+            f"{KEY_ENV} is not set: sensitive fields cannot be encrypted. Generate one with "
+            "`jingzhun newkey` and keep it outside the repository."
+        )
+    return value
+
+
+class FieldCipher:
+    """Encrypts, decrypts and indexes values of one column."""
+
+    def __init__(self, column: str, master_b64: str | None = None):
+        self.aad = column.encode("utf-8")
+        self.aes, index_key = _keys(master_b64 or _master())
+        block = index_key.ljust(64, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+
+    def encrypt(self, value: str) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return VERSION + nonce + self.aes.encrypt(nonce, value.encode("utf-8"), self.aad)
+
+    def decrypt(self, blob: bytes) -> str:
+        blob = bytes(blob)
+        if blob[:1] != VERSION:
+            raise ValueError("unknown ciphertext version")
+        nonce, body = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
+        return self.aes.decrypt(nonce, body, self.aad).decode("utf-8")
+
+    def index(self, value: str) -> bytes:
+        inner = self._inner.copy()
+        inner.update(value.encode("utf-8"))
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()[:INDEX_BYTES]
+
+    def encrypt_many(self, values: Iterable[str]) -> list[bytes]:
+        values = list(values)
+        nonces = os.urandom(NONCE_BYTES * len(values))
+        enc, aad = self.aes.encrypt, self.aad
+        out = []
+        for i, v in enumerate(values):
+            nonce = nonces[i * NONCE_BYTES : (i + 1) * NONCE_BYTES]
+            out.append(VERSION + nonce + enc(nonce, v.encode("utf-8"), aad))
+        return out
+
+    def index_many(self, values: Iterable[str]) -> list[bytes]:
+        inner0, outer0 = self._inner, self._outer
+        out = []
+        for v in values:
+            inner = inner0.copy()
+            inner.update(v.encode("utf-8"))
+            outer = outer0.copy()
+            outer.update(inner.digest())
+            out.append(outer.digest()[:INDEX_BYTES])
+        return out
+
+
+def resident_id_cipher() -> FieldCipher:
+    return FieldCipher("resident_id")
+
+
+def health_cipher() -> FieldCipher:
+    return FieldCipher("health")

@@ -1,0 +1,39 @@
+"""JINGZHUN_DATABASE_URL → Django DATABASES entry (sqlite:///path or postgresql://user:pw@host:port/db)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+def parse(url: str) -> dict[str, Any]:
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        # sqlite:///relative.sqlite3 and sqlite:////absolute/path.sqlite3, as SQLAlchemy spells them
+        path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else parts.path
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(Path(path).resolve()) if path else ":memory:",
+            # WAL lets readers (the web app) go on while an import writes; IMMEDIATE takes the write
+            # lock at BEGIN so two writers queue instead of failing half-way.
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+            },
+            "TEST": {"NAME": str(Path(path).resolve()) + ".test" if path else None},
+        }
+    if parts.scheme in ("postgres", "postgresql"):
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        entry: dict[str, Any] = {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(parts.path.lstrip("/")),
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": query.pop("host", parts.hostname or ""),
+            "PORT": str(parts.port or ""),
+            "OPTIONS": query,
+        }
+        return entry
+    raise ValueError(f"JINGZHUN_DATABASE_URL: unsupported scheme {parts.scheme!r} (use sqlite:/// or postgresql://)")
