@@ -161,9 +161,7 @@ def deprivations(values: ArrayLike, cutoffs: ArrayLike) -> NDArray[np.int64]:
     if z.ndim != 1:
         raise ValueError(f"cutoffs must be 1-dimensional (one per indicator), got shape {z.shape}")
     if z.shape[0] != y.shape[1]:
-        raise ValueError(
-            f"cutoffs has length {z.shape[0]} but values has {y.shape[1]} indicator columns"
-        )
+        raise ValueError(f"cutoffs has length {z.shape[0]} but values has {y.shape[1]} indicator columns")
     return (y < z).astype(np.int64)
 
 

@@ -1,0 +1,197 @@
+"""Read an import file (CSV in UTF-8 or GBK/GB18030, or XLSX) into an Arrow table of strings.
+
+Every cell arrives as text exactly as the officer typed it (trimmed later by validation), plus
+`_row`: the row number a spreadsheet shows (the header is row 1), so every error can name its place.
+Columns are renamed from the Chinese headers (or English aliases) to the template's keys.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from jingzhun.registry import template
+
+
+class FileProblem(ValueError):
+    """The file as a whole cannot be read (wrong type, encoding, missing columns)."""
+
+
+@dataclass
+class RawTable:
+    table: pa.Table  # columns: _row, then template keys present in the file (all strings)
+    encoding: str
+    file_name: str
+
+
+def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
+    """UTF-8 (with or without BOM) if the whole file decodes as UTF-8, else GB18030.
+
+    Excel in China saves "CSV" in the ANSI code page, GBK, which GB18030 extends. The check reads
+    the whole file incrementally because a GBK file's first megabyte may happen to be valid UTF-8
+    (all-ASCII header and codes) and only fail at the first Chinese name.
+    """
+    with path.open("rb") as f:
+        head = f.read(3)
+        if head == codecs.BOM_UTF8:
+            return "utf-8-sig"
+        f.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while chunk := f.read(sample_bytes):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "gb18030"
+    return "utf-8"
+
+
+@contextmanager
+def utf8_copy(path: Path, encoding: str) -> Iterator[Path]:
+    """A UTF-8 file with the same content (the file itself when it already is UTF-8).
+
+    The temporary copy holds the same personal data as the file the officer already has; it lives in
+    a private directory and is removed as soon as reading ends.
+    """
+    if encoding == "utf-8":
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="jingzhun-import-") as tmp:
+        out = Path(tmp) / "utf8.csv"
+        try:
+            with path.open("r", encoding=encoding, newline="") as src, out.open("w", encoding="utf-8", newline="") as dst:
+                while chunk := src.read(1 << 22):
+                    dst.write(chunk)
+        except UnicodeDecodeError as exc:
+            raise FileProblem(f"{path.name}: 既不是 UTF-8 也不是 GBK/GB18030 编码 / not UTF-8 or GBK/GB18030 ({exc.reason})") from None
+        yield out
+
+
+def map_headers(names: list[str], file_name: str) -> list[str | None]:
+    lookup = template.header_lookup()
+    keys: list[str | None] = []
+    seen: dict[str, str] = {}
+    for name in names:
+        key = lookup.get(template.normalise_header(name))
+        if key is not None and key in seen:
+            raise FileProblem(f"{file_name}: 列“{name}”与“{seen[key]}”重复 / column {name!r} duplicates {seen[key]!r}")
+        if key is not None:
+            seen[key] = name
+        keys.append(key)
+    missing = [col.header for col in template.COLUMNS if col.required and col.key not in seen]
+    if missing:
+        raise FileProblem(f"{file_name}: 缺少必需列 / missing required columns: {'、'.join(missing)}")
+    return keys
+
+
+def read_csv(path: Path) -> RawTable:
+    encoding = detect_encoding(path)
+    with utf8_copy(path, "utf-8" if encoding == "utf-8-sig" else encoding) as source:
+        with source.open("r", encoding="utf-8-sig", newline="") as f:
+            header_line = f.readline()
+        import csv
+
+        names = next(csv.reader([header_line])) if header_line else []
+        if not names:
+            raise FileProblem(f"{path.name}: 文件为空 / the file is empty")
+        keys = map_headers(names, path.name)
+        # Unknown columns are read too (so the CSV stays rectangular) and dropped afterwards.
+        column_names = [k if k is not None else f"_ignored{i}" for i, k in enumerate(keys)]
+        bad_rows: list[str] = []
+
+        def on_invalid_row(row: pacsv.InvalidRow) -> str:
+            # The row's text is never put in a message: it may hold a resident ID.
+            where = f"第{row.number}行 / row {row.number}" if row.number is not None else "?"
+            bad_rows.append(f"{where}: {row.actual_columns} 列，应为 {row.expected_columns} 列 / columns")
+            return "skip"
+
+        try:
+            table = pacsv.read_csv(
+                source,
+                read_options=pacsv.ReadOptions(
+                    column_names=column_names, skip_rows=1, encoding="utf8", block_size=1 << 24
+                ),
+                parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid_row),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={n: pa.string() for n in column_names},
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+        except pa.ArrowInvalid:
+            raise FileProblem(f"{path.name}: CSV 格式错误（引号不配对？）/ malformed CSV (unbalanced quotes?)") from None
+        if bad_rows:
+            # A row with the wrong number of cells cannot be placed in its household safely, so the
+            # whole file is refused, even in valid-households-only mode.
+            shown = "；".join(bad_rows[:20]) + ("……" if len(bad_rows) > 20 else "")
+            raise FileProblem(f"{path.name}: {len(bad_rows)} 行列数不对 / rows with a wrong number of cells: {shown}")
+    table = table.select([n for n in column_names if not n.startswith("_ignored")])
+    rows = pa.array(range(2, table.num_rows + 2), type=pa.int64())
+    return RawTable(table.add_column(0, "_row", rows), encoding, path.name)
+
+
+def _cell_text(value: object, key: str | None, row: int, problems: list[tuple[int, str, str]]) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        if key == "resident_id" or key == "household_number":
+            # Excel keeps 15 significant digits: an 18-digit ID typed into a number cell is already
+            # damaged (and the X check character impossible). Refuse it rather than guess.
+            problems.append((row, key, "以数字格式保存，已丢失位数；请将该列设为文本 / stored as a number, digits lost; format as text"))
+            return ""
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def read_xlsx(path: Path) -> tuple[RawTable, list[tuple[int, str, str]]]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        sheet = book.get_sheet_by_index(0)
+        rows = sheet.to_python(skip_empty_area=False)
+    except Exception as exc:  # calamine raises its own types for every kind of damaged file
+        raise FileProblem(f"{path.name}: 无法读取 Excel 文件 / cannot read the workbook: {exc}") from None
+    if not rows:
+        raise FileProblem(f"{path.name}: 文件为空 / the file is empty")
+    keys = map_headers([str(v) for v in rows[0]], path.name)
+    problems: list[tuple[int, str, str]] = []
+    columns: dict[str, list[str]] = {k: [] for k in keys if k}
+    row_numbers = []
+    for i, values in enumerate(rows[1:], start=2):
+        if not any(v not in (None, "") for v in values):
+            continue  # Excel leaves formatted-but-empty rows at the end
+        row_numbers.append(i)
+        for j, key in enumerate(keys):
+            if key:
+                columns[key].append(_cell_text(values[j] if j < len(values) else "", key, i, problems))
+    arrays = {"_row": pa.array(row_numbers, type=pa.int64())}
+    arrays.update({k: pa.array(v, type=pa.string()) for k, v in columns.items()})
+    return RawTable(pa.table(arrays), "xlsx", path.name), problems
+
+
+def read_any(path: str | os.PathLike[str]) -> tuple[RawTable, list[tuple[int, str, str]]]:
+    p = Path(path)
+    if not p.is_file():
+        raise FileProblem(f"{p}: 文件不存在 / no such file")
+    suffix = p.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return read_xlsx(p)
+    if suffix in (".csv", ".txt"):
+        return read_csv(p), []
+    raise FileProblem(f"{p.name}: 只支持 .csv 和 .xlsx / only .csv and .xlsx files are accepted")
