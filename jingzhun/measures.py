@@ -140,8 +140,8 @@ def deprivations(values: ArrayLike, cutoffs: ArrayLike) -> NDArray[np.int64]:
     """Deprivation matrix g0 of the Alkire--Foster method.
 
     ``g[i, j] = 1`` when the achievement ``values[i, j]`` of unit i in indicator j is
-    STRICTLY below the deprivation cutoff ``cutoffs[j]``, else 0 (Alkire & Foster 2011,
-    section 2: "g0_ij = 1 when y_ij < z_j").  A value exactly at its cutoff is not
+    STRICTLY below the deprivation cutoff ``cutoffs[j]``, else 0 (Alkire & Foster 2011:
+    g0_ij = 1 when y_ij < z_j).  A value exactly at its cutoff is not
     deprived.  Indicators where more is worse must be negated (or recoded) first.
 
     Args:
@@ -231,8 +231,10 @@ def alkire_foster(
             wrong length, negative, non-finite or with zero total.
 
     Source: Alkire, S. and Foster, J. (2011), "Counting and multidimensional poverty
-    measurement", Journal of Public Economics 95, 476-487 (sections 2-4: identification
-    rho_k, M0 = H x A = mu(g0(k)), decomposition by dimension).
+    measurement", Journal of Public Economics 95, 476-487 (identification rho_k,
+    M0 = H x A = mu(g0(k)), decomposition by dimension); normalised weights and censored
+    headcount ratios as in Alkire et al. (2015), "Multidimensional Poverty Measurement and
+    Analysis", Oxford University Press.
     """
     g = _binary(deprived, "deprived", ndim=2)
     n, d = g.shape
@@ -293,7 +295,7 @@ def fgt(incomes: ArrayLike, line: float, alpha: float, population: ArrayLike | N
 
         P_alpha = (1/N) sum_{i: y_i < z} ((z - y_i) / z) ** alpha
 
-    with poverty line z > 0 and alpha >= 0 (Foster, Greer & Thorbecke 1984, eq. 1).
+    with poverty line z > 0 and alpha >= 0 (Foster, Greer & Thorbecke 1984).
     alpha = 0 is the headcount ratio, alpha = 1 the poverty gap index, alpha = 2 the
     squared poverty gap (severity).  Poor means STRICTLY below the line: income exactly
     z is not poor.  Only poor units enter the sum, and for them the gap is > 0, so with
@@ -363,8 +365,9 @@ def targeting_errors(
         ValueError: eligible/selected not 1-D 0/1 of equal length, or a bad population.
 
     Source: Coady, D., Grosh, M. and Hoddinott, J. (2004), "Targeting of Transfers in
-    Developing Countries: Review of Lessons and Experience", World Bank (ch. 2,
-    inclusion and exclusion errors; also Cornia & Stewart 1993).
+    Developing Countries: Review of Lessons and Experience", World Bank (inclusion and
+    exclusion errors; after Cornia, G. A. and Stewart, F. (1993), "Two errors of targeting",
+    Journal of International Development 5(5), 459-496).
     """
     e = _binary(eligible, "eligible", ndim=1)
     s = _binary(selected, "selected", ndim=1)
@@ -411,8 +414,8 @@ def coady_grosh_hoddinott(
             population (negative, wrong length, zero total).
 
     Source: Coady, D., Grosh, M. and Hoddinott, J. (2004), "Targeting of Transfers in
-    Developing Countries: Review of Lessons and Experience", World Bank (ch. 4: e.g. 60 %
-    of benefits to the poorest 40 % gives 60/40 = 1.5).
+    Developing Countries: Review of Lessons and Experience", World Bank (e.g. 60 % of
+    benefits to the poorest 40 % gives 60/40 = 1.5).
     """
     wel = _vector(welfare, "welfare")
     n = wel.shape[0]

@@ -76,6 +76,12 @@ def _noop(stage: str, done: float) -> None:
     pass
 
 
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    row = con.execute(sql).fetchone()
+    assert row is not None
+    return row[0]
+
+
 def import_register(
     path: str | Path,
     *,
@@ -98,8 +104,8 @@ def import_register(
             validation.build(con)
             progress("validate", 1.0)
             result.errors = _errors(con, raw.file_name, cell_problems)
-            result.households = con.execute("SELECT count(*) FROM file_households").fetchone()[0]
-            bad = con.execute("SELECT count(DISTINCT household_number) FROM errors").fetchone()[0]
+            result.households = _scalar(con, "SELECT count(*) FROM file_households")
+            bad = _scalar(con, "SELECT count(DISTINCT household_number) FROM errors")
             result.rejected_households = bad
             if result.errors and mode == "all":
                 return result
@@ -393,8 +399,8 @@ def _apply(con: duckdb.DuckDBPyConnection, existing: bool, batch: ImportBatch, n
     changed_members = [r[0] for r in con.execute("SELECT DISTINCT household_id FROM mchanges").fetchall()]
     changed_income = [r[0] for r in con.execute("SELECT DISTINCT household_id FROM ichanges").fetchall()]
     all_changed = set(changed_households) | set(changed_members) | set(changed_income)
-    matched_count = con.execute("SELECT count(*) FROM matched").fetchone()[0]
-    inserted = con.execute("SELECT count(*) FROM hh").fetchone()[0] - matched_count
+    matched_count = _scalar(con, "SELECT count(*) FROM matched")
+    inserted = _scalar(con, "SELECT count(*) FROM hh") - matched_count
 
     # New household ids, and ids for members: kept when the person was already in this household
     # or moves here from another household of this file; new otherwise.

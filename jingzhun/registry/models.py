@@ -12,7 +12,9 @@ from django.db import models
 from jingzhun import choices as c
 from jingzhun.areas.models import Area
 
-MONEY = {"max_digits": 14, "decimal_places": 2, "default": 0}
+
+def money(label: str) -> models.DecimalField:
+    return models.DecimalField(label, max_digits=14, decimal_places=2, default=0)
 
 
 class Household(models.Model):
@@ -98,12 +100,12 @@ class Member(models.Model):
 class IncomeRecord(models.Model):
     household = models.ForeignKey(Household, verbose_name="户", on_delete=models.CASCADE, related_name="incomes")
     year = models.PositiveSmallIntegerField("年度")
-    wage_income = models.DecimalField("工资性收入（元）", **MONEY)
-    production_income = models.DecimalField("生产经营性收入（元）", **MONEY)
-    production_costs = models.DecimalField("生产经营性支出（元）", **MONEY)
-    property_income = models.DecimalField("财产性收入（元）", **MONEY)
-    transfer_income = models.DecimalField("转移性收入（元）", **MONEY)
-    medical_expenses = models.DecimalField("医疗自付支出（元）", **MONEY)
+    wage_income = money("工资性收入（元）")
+    production_income = money("生产经营性收入（元）")
+    production_costs = money("生产经营性支出（元）")
+    property_income = money("财产性收入（元）")
+    transfer_income = money("转移性收入（元）")
+    medical_expenses = money("医疗自付支出（元）")
 
     class Meta:
         verbose_name = verbose_name_plural = "年度收入"
