@@ -94,27 +94,25 @@ def validate_many(texts: list[str], *, today: dt.date | None = None) -> tuple[li
 
     Returns the normalised numbers (input text where invalid) and an int8 array: 0 when valid,
     otherwise 1 + the index of the failed rule in RULES, checked in the same order as
-    `parse_resident_id`.
+    `parse_resident_id`. Only the rare 15-digit and malformed entries take a Python path.
     """
     n = len(texts)
     errors = np.zeros(n, dtype=np.int8)
     normal = [t.strip().upper() if isinstance(t, str) else "" for t in texts]
-    buf = np.zeros((n, 18), dtype=np.uint8)
-    for i, s in enumerate(normal):
-        if len(s) == 15:
-            if not (s.isascii() and s.isdigit()):
-                errors[i] = 2
-                continue
+    for i in [i for i, s in enumerate(normal) if len(s) != 18 or not s.isascii()]:
+        s = normal[i]
+        if len(s) == 15 and s.isascii() and s.isdigit():
             body = s[:6] + "19" + s[6:]
-            s = normal[i] = body + check_char(body)
-        if len(s) != 18:
-            errors[i] = 1
-            continue
-        if not s.isascii():
+            normal[i] = body + check_char(body)
+        elif len(s) in (15, 18):
             errors[i] = 2
-            continue
-        buf[i] = np.frombuffer(s.encode("ascii"), dtype=np.uint8)
+        else:
+            errors[i] = 1
     ok = errors == 0
+    buf = np.zeros((n, 18), dtype=np.uint8)
+    good = np.flatnonzero(ok)
+    if len(good):
+        buf[good] = np.array([normal[i] for i in good.tolist()], dtype="S18").view(np.uint8).reshape(-1, 18)
     digits = buf.astype(np.int16) - ord("0")
     first_ok = ((digits[:, :17] >= 0) & (digits[:, :17] <= 9)).all(axis=1)
     last = buf[:, 17]

@@ -94,3 +94,28 @@ class VillageRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.village_id} {self.year}"
+
+
+ROLES = (
+    ("officer", "干部"),
+    ("work_team", "驻村工作队员"),
+    ("helper", "帮扶责任人"),
+    ("evaluator", "第三方评估人员"),
+    ("auditor", "审计人员"),
+    ("administrator", "系统管理员"),
+)
+
+
+class AreaRole(models.Model):
+    """A user's role at an area: what they may see is that area's subtree, and nothing else."""
+
+    user = models.ForeignKey("auth.User", verbose_name="用户", on_delete=models.CASCADE, related_name="area_roles")
+    area = models.ForeignKey(Area, verbose_name="区划", on_delete=models.PROTECT, related_name="roles")
+    role = models.CharField("角色", max_length=16, choices=ROLES)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "区域角色"
+        constraints = [models.UniqueConstraint(fields=["user", "area", "role"], name="area_role_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.area.name}"

@@ -1,48 +1,130 @@
-"""Set-based writes for the register: SQLite executemany or PostgreSQL COPY, never the ORM per row.
+"""Set-based writes for the register: whole Arrow tables into the database, never the ORM per row.
 
-Both run inside the caller's transaction (Django's atomic block), so a batch lands whole or not
-at all — including when the process is killed mid-way: SQLite's WAL and PostgreSQL's MVCC simply
-never see an uncommitted transaction.
+`Loader` takes finished tables (final column names, ids already assigned) and lands them inside the
+caller's transaction:
+- SQLite: DuckDB writes the tables into a private staging SQLite file (C++ speed, no Python per
+  value), which is ATTACHed to Django's connection; `INSERT INTO main.t SELECT * FROM staging.t`
+  then copies them inside the transaction. The staging file holds only what the register itself
+  will hold (ciphertexts, blind indexes), and is deleted afterwards.
+- PostgreSQL: Arrow writes CSV, streamed into `COPY ... FROM STDIN`.
+Either way a batch lands whole or not at all, including when the process is killed mid-way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import io
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from django.db import connection
 
-CHUNK = 20_000
+SQLITE_EXTENSION = "sqlite_scanner"
 
 
-def insert(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    cols = ", ".join(f'"{c}"' for c in columns)
-    n = 0
-    if connection.vendor == "postgresql":
-        raw = connection.connection  # psycopg 3
-        with raw.cursor() as cur, cur.copy(f'COPY "{table}" ({cols}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row(row)
-                n += 1
-        return n
-    raw = connection.connection  # sqlite3
-    sql = f'INSERT INTO "{table}" ({cols}) VALUES ({", ".join("?" * len(columns))})'
-    chunk: list[Sequence[Any]] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= CHUNK:
-            raw.executemany(sql, chunk)
-            n += len(chunk)
-            chunk = []
-    if chunk:
-        raw.executemany(sql, chunk)
-        n += len(chunk)
-    return n
+class ConcurrentWrite(RuntimeError):
+    pass
 
 
-def execute_many(sql: str, rows: Iterable[Sequence[Any]]) -> None:
-    """A parameterised statement (%s placeholders) for each row."""
-    rows = list(rows)
+def _duckdb_sqlite_extension() -> str:
+    """DuckDB cannot download extensions here; the PyPI package carries the file for its version."""
+    import duckdb
+    import duckdb_extension_sqlite_scanner as package
+
+    root = Path(package.__file__).parent / "extensions"
+    matches = sorted(root.glob(f"v{duckdb.__version__}/{SQLITE_EXTENSION}.duckdb_extension"))
+    if not matches:
+        raise RuntimeError(f"no {SQLITE_EXTENSION} extension for DuckDB {duckdb.__version__} under {root}")
+    return str(matches[0])
+
+
+def for_database(table: pa.Table) -> pa.Table:
+    """Arrow types both databases take the same way: exact decimals and dates as text, booleans
+    kept for PostgreSQL and as 0/1 for SQLite (what Django itself stores)."""
+    columns = {}
+    for name in table.column_names:
+        col = table.column(name)
+        if pa.types.is_decimal(col.type) or pa.types.is_date(col.type) or pa.types.is_timestamp(col.type):
+            col = pc.cast(col, pa.string())
+        elif pa.types.is_boolean(col.type) and connection.vendor == "sqlite":
+            col = pc.cast(col, pa.int8())
+        columns[name] = col
+    return pa.table(columns)
+
+
+class Loader:
+    """Stage tables before the transaction; `load` them inside it."""
+
+    def __init__(self, tables: dict[str, pa.Table]):
+        self.tables = {name: for_database(t) for name, t in tables.items() if t.num_rows}
+        self.tmp: str | None = None
+
+    def __enter__(self) -> Loader:
+        if connection.vendor == "sqlite" and self.tables:
+            import duckdb
+
+            self.tmp = tempfile.mkdtemp(prefix="jingzhun-stage-")
+            path = os.path.join(self.tmp, "stage.sqlite3")
+            con = duckdb.connect(config={"threads": 2})
+            try:
+                con.execute(f"LOAD '{_duckdb_sqlite_extension()}'")
+                con.execute(f"ATTACH '{path}' AS stage (TYPE sqlite)")
+                for name, table in self.tables.items():
+                    con.register("source", table)
+                    con.execute(f'CREATE TABLE stage."{name}" AS SELECT * FROM source')
+                    con.unregister("source")
+            finally:
+                con.close()
+            connection.ensure_connection()
+            with connection.cursor() as cur:
+                cur.execute("ATTACH DATABASE %s AS stage", [path])  # not allowed inside a transaction
+        return self
+
+    def load(self, name: str) -> int:
+        table = self.tables.get(name)
+        if table is None:
+            return 0
+        cols = ", ".join(f'"{c}"' for c in table.column_names)
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cur:
+                cur.execute(f'INSERT INTO main."{name}" ({cols}) SELECT {cols} FROM stage."{name}"')
+            return table.num_rows
+        copy_csv(name, table)
+        return table.num_rows
+
+    def __exit__(self, *exc: object) -> None:
+        if self.tmp is not None:
+            with connection.cursor() as cur:
+                cur.execute("DETACH DATABASE stage")
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def copy_csv(name: str, table: pa.Table) -> None:
+    """PostgreSQL COPY from Arrow-written CSV: every non-null value quoted, so "" is an empty
+    string and an unquoted empty field is NULL; bytea as \\x hex."""
+    columns = {}
+    for col_name in table.column_names:
+        col = table.column(col_name)
+        if pa.types.is_binary(col.type):
+            col = pa.array([None if b is None else "\\x" + b.hex() for b in col.to_pylist()], pa.string())
+        columns[col_name] = col
+    cols = ", ".join(f'"{c}"' for c in table.column_names)
+    with connection.connection.cursor() as cur, cur.copy(f'COPY "{name}" ({cols}) FROM STDIN (FORMAT csv)') as copy:
+        for batch in pa.table(columns).to_batches(100_000):
+            buf = io.BytesIO()
+            pacsv.write_csv(batch, buf, pacsv.WriteOptions(include_header=False, quoting_style="all_valid"))
+            copy.write(buf.getvalue())
+
+
+def execute_many(sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """A parameterised statement (%s placeholders) for each row: for the few rows an update touches."""
     if not rows:
         return
     with connection.cursor() as cur:
@@ -50,12 +132,18 @@ def execute_many(sql: str, rows: Iterable[Sequence[Any]]) -> None:
 
 
 def next_id(table: str) -> int:
-    """The first free id, with the table locked against other writers until commit."""
+    with connection.cursor() as cur:
+        cur.execute(f'SELECT COALESCE(MAX(id), 0) + 1 FROM "{table}"')
+        return int(cur.fetchone()[0])
+
+
+def check_next_id(table: str, expected: int) -> None:
+    """Inside the transaction, with writers locked out: ids handed out beforehand are still free."""
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute(f'LOCK TABLE "{table}" IN SHARE ROW EXCLUSIVE MODE')
-        cur.execute(f'SELECT COALESCE(MAX(id), 0) + 1 FROM "{table}"')
-        return int(cur.fetchone()[0])
+    if next_id(table) != expected:
+        raise ConcurrentWrite(f"{table} changed while this import was prepared; run it again")
 
 
 def sync_sequence(table: str) -> None:
@@ -68,5 +156,29 @@ def sync_sequence(table: str) -> None:
         )
 
 
-def bool_value(flag: Any) -> Any:
-    return flag if connection.vendor == "postgresql" else int(flag)
+@contextmanager
+def indexes_deferred(table: str, adding: int) -> Iterator[None]:
+    """On SQLite, drop `table`'s indexes while a large batch goes in and rebuild them after.
+
+    Building an index once is several times faster than keeping it up to date row by row when the
+    batch is large compared with the table. All inside the caller's transaction: a crash restores
+    the indexes with the data. Unique indexes are re-checked on rebuild, so a violation still
+    aborts the whole batch.
+    """
+    if connection.vendor != "sqlite" or adding < 50_000:
+        yield
+        return
+    with connection.cursor() as cur:
+        cur.execute(f'SELECT COUNT(*) FROM "{table}"')
+        if adding < cur.fetchone()[0]:
+            yield
+            return
+        cur.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
+                    [table])
+        indexes = cur.fetchall()
+        for name, _ in indexes:
+            cur.execute(f'DROP INDEX "{name}"')
+    yield
+    with connection.cursor() as cur:
+        for _, sql in indexes:
+            cur.execute(sql)

@@ -4,32 +4,34 @@ Modes: "all" (default) imports nothing when any row is invalid; "valid" imports 
 of whose rows are valid and reports the rest. Households are matched by household number, so
 importing the same file twice changes nothing the second time; a changed file updates what changed
 and records each changed field in `registry_change` (sensitive fields: only that they changed).
-Members are matched within their household by the blind index of their resident ID and keep their
-row ids across updates.
+Members are matched by the blind index of their resident ID and keep their row ids across updates,
+including when they move between two households of the same file.
+
+Everything from the first write to the last happens in one database transaction: a failure or a
+killed process leaves the register exactly as it was.
 """
 
 from __future__ import annotations
 
 import hashlib
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from django.db import connection, transaction
 from django.utils import timezone
 
 from jingzhun import crypto
 from jingzhun.areas.models import Area
 from jingzhun.audit import log as audit
-from jingzhun.identity import mask, validate_many
 from jingzhun.registry import bulk, template, validation
 from jingzhun.registry.models import ImportBatch
-from jingzhun.registry.reading import RawTable, read_any
+from jingzhun.registry.reading import read_any
 
 Progress = Callable[[str, float], None]  # (stage, fraction done)
 
@@ -39,10 +41,10 @@ MEMBER_FIELDS = [
     "name", "relation", "sex", "birth_date", "ethnicity", "education", "schooling", "labour",
     "migrant_months", "medical_insurance", "pension_insurance", "assistance",
 ]
-BOOL_KINDS = {col.key for col in template.COLUMNS if col.kind == "bool"}
+KIND = {col.key: col.kind for col in template.COLUMNS}
 DB_COLUMN = {"village": "village_id"}
-DECIMAL_KEYS = {col.key for col in template.COLUMNS if col.kind == "decimal"}
 CENT = Decimal("0.01")
+STEP = 2000  # parameters per IN (...) query
 
 
 @dataclass(frozen=True)
@@ -76,12 +78,6 @@ def _noop(stage: str, done: float) -> None:
     pass
 
 
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
-    row = con.execute(sql).fetchone()
-    assert row is not None
-    return row[0]
-
-
 def import_register(
     path: str | Path,
     *,
@@ -90,457 +86,451 @@ def import_register(
     scope: tuple[str, str] | None = None,
     progress: Progress = _noop,
 ) -> ImportResult:
-    """Validate and import one file. `scope` is the importer's area code range; villages outside it
-    are rejected like unknown ones."""
+    """Validate and import one file. `scope` is the importer's area code range: villages outside
+    it are rejected like unknown ones."""
     if mode not in ("all", "valid"):
         raise ValueError("mode must be 'all' or 'valid'")
     progress("read", 0.0)
     raw, cell_problems = read_any(path)
-    result = ImportResult(file_name=raw.file_name, rows=raw.table.num_rows)
-    with tempfile.TemporaryDirectory(prefix="jingzhun-duckdb-") as spill:
-        con = duckdb.connect(config={"temp_directory": spill, "memory_limit": "2GB", "threads": 2})
-        try:
-            _stage(con, raw, scope, progress)
-            validation.build(con)
-            progress("validate", 1.0)
-            result.errors = _errors(con, raw.file_name, cell_problems)
-            result.households = _scalar(con, "SELECT count(*) FROM file_households")
-            bad = _scalar(con, "SELECT count(DISTINCT household_number) FROM errors")
-            result.rejected_households = bad
-            if result.errors and mode == "all":
-                return result
-            _write(con, raw, result, actor, mode, progress)
-        finally:
-            con.close()
-    return result
-
-
-def _stage(con: duckdb.DuckDBPyConnection, raw: RawTable, scope: tuple[str, str] | None, progress: Progress) -> None:
     table = raw.table
-    con.register("raw_arrow", table)
-    present = set(table.column_names)
-    cells = ", ".join(
-        (f'trim("{col.key}") AS "r_{col.key}"' if col.key in present else f"'' AS \"r_{col.key}\"")
-        for col in template.COLUMNS
-    )
-    con.execute(f"CREATE TEMP TABLE r AS SELECT _row, {cells} FROM raw_arrow")
-    con.unregister("raw_arrow")
+    cells = {name: pc.utf8_trim_whitespace(table.column(name).combine_chunks())
+             for name in table.column_names if name != "_row"}
+    row_no = table.column("_row").to_numpy()
+    result = ImportResult(file_name=raw.file_name, rows=table.num_rows)
     progress("read", 1.0)
 
-    progress("resident IDs", 0.0)
-    rows = table.column("_row").to_pylist()
-    texts = table.column("resident_id").to_pylist()
-    normal, errors = validate_many(texts)
-    cipher = crypto.resident_id_cipher()
-    ok = (errors == 0).tolist()
-    valid_ids = [n for n, good in zip(normal, ok) if good]
-    indexes = iter(cipher.index_many(valid_ids))
-    index_col = [next(indexes) if good else None for good in ok]
-    ids = pa.table({
-        "_row": pa.array(rows, pa.int64()),
-        "rid_error": pa.array(errors, pa.int8()),
-        "masked": pa.array([mask(n) for n in normal], pa.string()),
-        "rid_index": pa.array(index_col, pa.binary()),
-        "rid_text": pa.array([n if good else None for n, good in zip(normal, ok)], pa.string()),
-    })
-    con.register("ids_arrow", ids)
-    con.execute("""
-        CREATE TEMP TABLE ids0 AS
-        SELECT _row, rid_error, masked, rid_index, rid_text,
-               CASE WHEN rid_error = 0 THEN
-                 CASE WHEN CAST(substr(rid_text, 17, 1) AS INT) % 2 = 1 THEN 'male' ELSE 'female' END END AS id_sex,
-               CASE WHEN rid_error = 0 THEN strptime(substr(rid_text, 7, 8), '%Y%m%d')::DATE END AS id_birth,
-               min(_row) OVER (PARTITION BY rid_index) AS first_row
-        FROM ids_arrow
-    """)
-    con.unregister("ids_arrow")
-    registered = _registered_people(con)
-    con.register("registered_arrow", registered)
-    con.execute("""
-        CREATE TEMP TABLE ids AS
-        SELECT ids0.* EXCLUDE (rid_text), p.household_number AS registered_in, p.member_id
-        FROM ids0 LEFT JOIN registered_arrow p ON p.rid_index = ids0.rid_index
-    """)
-    con.execute("DROP TABLE ids0")
-    con.unregister("registered_arrow")
-    progress("resident IDs", 1.0)
-
+    progress("validate", 0.0)
     villages = Area.objects.filter(level="village")
     if scope:
         villages = villages.filter(code__gte=scope[0], code__lte=scope[1])
-    con.register("villages_arrow", pa.table({"code": pa.array(list(villages.values_list("code", flat=True)), pa.string())}))
-    con.execute("CREATE TEMP TABLE villages AS SELECT * FROM villages_arrow")
-    con.unregister("villages_arrow")
+    cipher = crypto.resident_id_cipher()
+    checked = validation.check(cells, row_no, set(villages.values_list("code", flat=True)), cipher.index_many,
+                               _registered_people)
+    for row, key, rule in cell_problems:
+        rows = np.flatnonzero(row_no == row)
+        checked.problems.add(rows, key, rule, [""] * len(rows))
+    result.errors = _error_rows(checked, cells, row_no, raw.file_name)
+    bad_rows = checked.problems.bad_rows(checked.n)
+    bad_households = np.zeros(len(checked.households), dtype=bool)
+    bad_households[checked.household_index[bad_rows & (checked.household_index >= 0)]] = True
+    named = np.array([h != "" for h in checked.households], dtype=bool)
+    result.households = int(named.sum())
+    result.rejected_households = int((bad_households & named).sum())
+    progress("validate", 1.0)
+    if result.errors and mode == "all":
+        return result
+    good = named & ~bad_households & (checked.head_row >= 0)
+    _write(checked, good, raw.file_name, _digest(cells), result, actor, mode, progress)
+    return result
 
 
-def _registered_people(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """Members already in the database whose resident ID is in the file: (index, household, id)."""
-    out: dict[str, list[Any]] = {"rid_index": [], "household_number": [], "member_id": []}
+def _error_rows(checked: validation.Checked, cells: dict[str, pa.Array], row_no: np.ndarray, file_name: str) -> list[ErrorRow]:
+    positions = {col.key: i for i, col in enumerate(template.COLUMNS)}
+    found: list[tuple[int, int, str, str, str]] = []
+    for rows, key, rule, shown in checked.problems.items:
+        if shown is None:
+            shown = cells[key].take(pa.array(rows)).to_pylist() if key in cells else [""] * len(rows)
+        rules = rule if isinstance(rule, list) else [rule] * len(rows)
+        header = template.BY_KEY[key].header
+        for r, value, message in zip(rows.tolist(), shown, rules):
+            found.append((int(row_no[r]), positions[key], header, str(value), message))
+    found.sort(key=lambda e: (e[0], e[1], e[4]))
+    return [ErrorRow(file_name, r, header, value, message) for r, _, header, value, message in found]
+
+
+def _registered_people(indexes: list[bytes]) -> dict[bytes, str]:
+    """Which of these people are already in a household in the database: index → household number."""
+    found: dict[bytes, str] = {}
     with connection.cursor() as cur:
         cur.execute("SELECT EXISTS (SELECT 1 FROM registry_member)")
-        if cur.fetchone()[0]:
-            wanted = [r[0] for r in con.execute("SELECT rid_index FROM ids0 WHERE rid_index IS NOT NULL").fetchall()]
-            step = 2000
-            for i in range(0, len(wanted), step):
-                chunk = wanted[i : i + step]
-                cur.execute(
-                    "SELECT m.resident_id_index, h.number, m.id FROM registry_member m "
-                    "JOIN registry_household h ON h.id = m.household_id "
-                    f"WHERE m.resident_id_index IN ({', '.join(['%s'] * len(chunk))})",
-                    chunk,
-                )
-                for index, number, member_id in cur.fetchall():
-                    out["rid_index"].append(bytes(index))
-                    out["household_number"].append(number)
-                    out["member_id"].append(member_id)
-    return pa.table({
-        "rid_index": pa.array(out["rid_index"], pa.binary()),
-        "household_number": pa.array(out["household_number"], pa.string()),
-        "member_id": pa.array(out["member_id"], pa.int64()),
-    })
+        if not _first(cur):
+            return found
+        for chunk in _chunks(indexes):
+            cur.execute(
+                "SELECT m.resident_id_index, h.number FROM registry_member m "
+                "JOIN registry_household h ON h.id = m.household_id "
+                f"WHERE m.resident_id_index IN ({_marks(chunk)})", chunk)
+            for index, number in cur.fetchall():
+                found[bytes(index)] = number
+    return found
 
 
-def _errors(con: duckdb.DuckDBPyConnection, file_name: str, cell_problems: list[tuple[int, str, str]]) -> list[ErrorRow]:
-    rows = con.execute("SELECT row, col_pos, column_name, coalesce(value, ''), rule FROM errors").fetchall()
-    positions = {col.key: i for i, col in enumerate(template.COLUMNS)}
-    rows += [(row, positions[key], template.BY_KEY[key].header, "", rule) for row, key, rule in cell_problems]
-    rows.sort(key=lambda e: (e[0], e[1], e[4]))
-    return [ErrorRow(file_name, r, col, val, rule) for r, _, col, val, rule in rows]
-
-
-# --- writing ---------------------------------------------------------------------------------
-
-
-def _write(
-    con: duckdb.DuckDBPyConnection, raw: RawTable, result: ImportResult, actor: str, mode: str, progress: Progress
-) -> None:
-    # Households to import: every household with no error (mode "all" gets here only with none).
-    con.execute("""
-        CREATE TEMP TABLE good AS
-        SELECT household_number FROM file_households
-        WHERE household_number NOT IN (SELECT household_number FROM errors WHERE household_number IS NOT NULL)
-    """)
-    con.execute("""
-        CREATE TEMP TABLE hh AS
-        SELECT v.* FROM v JOIN good USING (household_number) WHERE v.is_head
-    """)
-    con.execute("""
-        CREATE TEMP TABLE mm AS
-        SELECT v.*, ids.rid_index, ids.member_id FROM v JOIN good USING (household_number) JOIN ids USING (_row)
-    """)
-    existing = _load_existing(con)
-    digest = _sha256(raw)
-    now = timezone.now()
-    now_db = connection.ops.adapt_datetimefield_value(now)
-    with transaction.atomic():
-        batch = ImportBatch.objects.create(
-            file_name=raw.file_name, file_sha256=digest, mode=mode, actor=actor, started_at=now, rows=result.rows,
-            rejected_rows=len({e.row for e in result.errors}),
-        )
-        counts = _apply(con, existing, batch, now_db, progress)
-        result.inserted, result.updated, result.unchanged = counts
-        ImportBatch.objects.filter(pk=batch.pk).update(
-            finished_at=timezone.now(), households_inserted=counts[0], households_updated=counts[1],
-            households_unchanged=counts[2],
-        )
-        audit.record(actor, "import", object_type="import_batch", object_id=str(batch.pk), file=raw.file_name,
-                     sha256=digest, inserted=counts[0], updated=counts[1], unchanged=counts[2],
-                     rejected_households=result.rejected_households)
-    result.imported = True
-    result.batch_id = batch.pk
-
-
-def _sha256(raw: RawTable) -> str:
-    # Of the parsed cells, not the bytes: the same register saved as CSV or XLSX has one digest.
+def _digest(cells: dict[str, pa.Array]) -> str:
+    # Of the cells, not the bytes: the same register saved as CSV or as XLSX has one digest.
     h = hashlib.sha256()
-    for batch in raw.table.to_batches(100_000):
-        for col in batch.columns:
-            for buf in col.buffers():
-                if buf is not None:
-                    h.update(buf)
+    for key in sorted(cells):
+        h.update(key.encode())
+        for buf in cells[key].buffers():
+            if buf is not None:
+                h.update(buf)
     return h.hexdigest()
 
 
-def _load_existing(con: duckdb.DuckDBPyConnection) -> bool:
-    """Copy the database rows of the file's households into DuckDB (tables dh, dm, di)."""
-    numbers = [r[0] for r in con.execute("SELECT household_number FROM hh").fetchall()]
-    hcols = ["id", "number", *[DB_COLUMN.get(k, k) for k in HOUSEHOLD_FIELDS]]
-    mcols = ["id", "household_id", "position", "resident_id_index", "health_cipher", *MEMBER_FIELDS]
-    icols = ["household_id", "year", *INCOME_FIELDS]
-    homes: list[tuple[Any, ...]] = []
-    members: list[tuple[Any, ...]] = []
-    incomes: list[tuple[Any, ...]] = []
-    with connection.cursor() as cur:
-        cur.execute("SELECT EXISTS (SELECT 1 FROM registry_household)")
-        if cur.fetchone()[0]:
-            step = 2000
-            for i in range(0, len(numbers), step):
-                chunk = numbers[i : i + step]
-                marks = ", ".join(["%s"] * len(chunk))
-                cur.execute(f'SELECT {", ".join(hcols)} FROM registry_household WHERE number IN ({marks})', chunk)
-                found = cur.fetchall()
-                homes.extend(found)
-                if not found:
-                    continue
-                ids = [h[0] for h in found]
-                id_marks = ", ".join(["%s"] * len(ids))
-                cur.execute(f'SELECT {", ".join(mcols)} FROM registry_member WHERE household_id IN ({id_marks})', ids)
-                members.extend(cur.fetchall())
-                cur.execute(f'SELECT {", ".join(icols)} FROM registry_incomerecord WHERE household_id IN ({id_marks})', ids)
-                incomes.extend(cur.fetchall())
-    health = crypto.health_cipher()
-
-    def as_text(key: str, value: Any) -> Any:
-        if value is None:
-            return None
-        if key in BOOL_KINDS:
-            return "1" if value else "0"
-        if key in DECIMAL_KEYS:
-            # SQLite hands NUMERIC columns back as float; repr of a 2-decimal float is exact.
-            return Decimal(str(value)).quantize(CENT)
-        return value
-
-    hh_rows = {c: [] for c in ["household_id", "household_number", *HOUSEHOLD_FIELDS]}  # type: dict[str, list[Any]]
-    for row in homes:
-        hh_rows["household_id"].append(row[0])
-        hh_rows["household_number"].append(row[1])
-        for key, value in zip(HOUSEHOLD_FIELDS, row[2:]):
-            hh_rows[key].append(as_text(key, value))
-    mm_rows = {c: [] for c in ["member_id", "household_id", "position", "rid_index", "health_text", *MEMBER_FIELDS]}  # type: dict[str, list[Any]]
-    for row in members:
-        mm_rows["member_id"].append(row[0])
-        mm_rows["household_id"].append(row[1])
-        mm_rows["position"].append(row[2])
-        mm_rows["rid_index"].append(bytes(row[3]))
-        mm_rows["health_text"].append(health.decrypt(row[4]))
-        for key, value in zip(MEMBER_FIELDS, row[5:]):
-            mm_rows[key].append(as_text(key, value))
-    ii_rows = {c: [] for c in icols}  # type: dict[str, list[Any]]
-    for row in incomes:
-        for key, value in zip(icols, row):
-            ii_rows[key].append(as_text(key, value))
-    types = {k: _arrow_type(k) for k in [*HOUSEHOLD_FIELDS, *MEMBER_FIELDS, *INCOME_FIELDS]}
-    types.update({"household_id": pa.int64(), "member_id": pa.int64(), "position": pa.int64(), "year": pa.int64(),
-                  "household_number": pa.string(), "rid_index": pa.binary(), "health_text": pa.string()})
-    for name, data in (("dh", hh_rows), ("dm", mm_rows), ("di", ii_rows)):
-        arrow = pa.table({k: pa.array(v, types[k]) for k, v in data.items()})
-        con.register(f"{name}_arrow", arrow)
-        con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
-        con.unregister(f"{name}_arrow")
-    return bool(homes)
+def _first(cur: Any) -> Any:
+    row = cur.fetchone()
+    return row[0] if row else None
 
 
-def _arrow_type(key: str) -> pa.DataType:
-    kind = template.BY_KEY[key].kind if key in template.BY_KEY else "text"
-    return {
-        "int": pa.int64(),
-        "decimal": pa.decimal128(14, 2),
-        "date": pa.date32(),
-    }.get(kind, pa.string())
+def _chunks(items: Sequence[Any], step: int = STEP) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), step):
+        yield items[i : i + step]
 
 
-def _changes_sql(left: str, right: str, keys: Sequence[str], join: str, label: str) -> str:
-    """One row per field whose value differs between two relations joined on `join`."""
-    parts = []
+def _marks(chunk: Sequence[Any]) -> str:
+    return ", ".join(["%s"] * len(chunk))
+
+
+# --- comparing with the database ---------------------------------------------------------------
+
+
+def canonical(key: str, value: Any) -> Any:
+    """One spelling per value, so a file cell and a database value compare equal when they mean the same."""
+    if value is None:
+        return None
+    kind = KIND.get(key)
+    if kind == "bool":
+        return "1" if value in (True, 1, "1") else "0"
+    if kind == "decimal":
+        # SQLite hands NUMERIC columns back as float; repr of a 2-decimal float is exact.
+        return Decimal(str(value)).quantize(CENT)
+    if kind == "date":
+        return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return value
+
+
+def pylist(arr: pa.Array) -> list[Any]:
+    """Arrow → Python list. Through numpy where that is exact (~9× faster than to_pylist); numpy
+    would turn null integers into NaN, so those take the slow road."""
+    if arr.null_count == 0 or pa.types.is_string(arr.type):
+        return arr.to_numpy(zero_copy_only=False).tolist()
+    return arr.to_pylist()
+
+
+def _column_lists(checked: validation.Checked, keys: Iterable[str], rows: np.ndarray) -> dict[str, list[Any]]:
+    """Values of `keys` at `rows`, canonical Python values."""
+    take = pa.array(rows)
+    out = {}
     for key in keys:
-        parts.append(
-            f"SELECT {label}, '{key}' AS field, CAST(d.\"{key}\" AS VARCHAR) AS old_value, "
-            f"CAST(f.\"{key}\" AS VARCHAR) AS new_value "
-            f"FROM {left} f JOIN {right} d ON {join} WHERE f.\"{key}\" IS DISTINCT FROM d.\"{key}\""
-        )
-    return " UNION ALL ".join(parts)
-
-
-def _apply(con: duckdb.DuckDBPyConnection, existing: bool, batch: ImportBatch, now: Any, progress: Progress) -> tuple[int, int, int]:
-    con.execute("""
-        CREATE TEMP TABLE matched AS
-        SELECT hh.household_number, dh.household_id FROM hh JOIN dh USING (household_number)
-    """)
-    # Field-level differences, household and income (for the file's year) and members.
-    con.execute(f"""
-        CREATE TEMP TABLE hchanges AS
-        {_changes_sql("hh", "dh", HOUSEHOLD_FIELDS, "f.household_number = d.household_number",
-                      "d.household_id, d.household_number, CAST(NULL AS BIGINT) AS position")}
-    """)
-    con.execute(f"""
-        CREATE TEMP TABLE ichanges AS
-        {_changes_sql("(SELECT hh.*, m.household_id FROM hh JOIN matched m USING (household_number))", "di",
-                      INCOME_FIELDS, "f.household_id = d.household_id AND f.income_year = d.year",
-                      "d.household_id, f.household_number, CAST(NULL AS BIGINT) AS position")}
-        UNION ALL
-        SELECT m.household_id, hh.household_number, NULL, 'income_year', NULL, CAST(hh.income_year AS VARCHAR)
-        FROM hh JOIN matched m USING (household_number)
-        WHERE NOT EXISTS (SELECT 1 FROM di WHERE di.household_id = m.household_id AND di.year = hh.income_year)
-    """)
-    con.execute("""
-        CREATE TEMP TABLE fm AS
-        SELECT mm.*, mm.health || ':' || coalesce(CAST(mm.disability_grade AS VARCHAR), '') AS health_text,
-               m.household_id
-        FROM mm JOIN matched m USING (household_number)
-    """)
-    member_keys = [*MEMBER_FIELDS, "position"]
-    con.execute(f"""
-        CREATE TEMP TABLE mchanges AS
-        {_changes_sql("fm", "dm", member_keys, "f.rid_index = d.rid_index AND f.household_id = d.household_id",
-                      "d.household_id, f.household_number, f.position")}
-        UNION ALL
-        SELECT d.household_id, f.household_number, f.position, 'health', '(加密)', '(加密)'
-        FROM fm f JOIN dm d ON f.rid_index = d.rid_index AND f.household_id = d.household_id
-        WHERE f.health_text <> d.health_text
-        UNION ALL
-        SELECT f.household_id, f.household_number, f.position, 'member_added', NULL, f.name
-        FROM fm f WHERE NOT EXISTS (SELECT 1 FROM dm d WHERE d.rid_index = f.rid_index AND d.household_id = f.household_id)
-        UNION ALL
-        SELECT d.household_id, m.household_number, d.position, 'member_removed', d.name, NULL
-        FROM dm d JOIN matched m USING (household_id)
-        WHERE NOT EXISTS (SELECT 1 FROM fm f WHERE f.rid_index = d.rid_index AND f.household_id = d.household_id)
-    """)
-    changed_households = [r[0] for r in con.execute("SELECT DISTINCT household_id FROM hchanges").fetchall()]
-    changed_members = [r[0] for r in con.execute("SELECT DISTINCT household_id FROM mchanges").fetchall()]
-    changed_income = [r[0] for r in con.execute("SELECT DISTINCT household_id FROM ichanges").fetchall()]
-    all_changed = set(changed_households) | set(changed_members) | set(changed_income)
-    matched_count = _scalar(con, "SELECT count(*) FROM matched")
-    inserted = _scalar(con, "SELECT count(*) FROM hh") - matched_count
-
-    # New household ids, and ids for members: kept when the person was already in this household
-    # or moves here from another household of this file; new otherwise.
-    first_household = bulk.next_id("registry_household")
-    con.execute(f"""
-        CREATE TEMP TABLE hid AS
-        SELECT household_number, household_id FROM matched
-        UNION ALL
-        SELECT household_number, {first_household} - 1 + row_number() OVER (ORDER BY household_number)
-        FROM hh WHERE household_number NOT IN (SELECT household_number FROM matched)
-    """)
-    first_member = bulk.next_id("registry_member")
-    rewrite = ", ".join(str(h) for h in changed_members) or "NULL"
-    con.execute(f"""
-        CREATE TEMP TABLE member_rows AS
-        SELECT mm.*, hid.household_id,
-               coalesce(mm.member_id,
-                        {first_member} - 1 + row_number() OVER (PARTITION BY mm.member_id IS NULL ORDER BY mm._row)) AS id
-        FROM mm JOIN hid USING (household_number)
-        WHERE hid.household_id NOT IN (SELECT household_id FROM matched) OR hid.household_id IN ({rewrite})
-    """)
-
-    progress("write", 0.0)
-    with connection.cursor() as cur:
-        if changed_members:
-            # Members of households whose membership changed are rewritten with their kept ids; the
-            # people who moved between households of this file are deleted first, then re-inserted.
-            moved = [r[0] for r in con.execute("SELECT member_id FROM member_rows WHERE member_id IS NOT NULL").fetchall()]
-            for i in range(0, len(changed_members), 2000):
-                chunk = changed_members[i : i + 2000]
-                cur.execute(f"DELETE FROM registry_member WHERE household_id IN ({', '.join(['%s'] * len(chunk))})", chunk)
-            for i in range(0, len(moved), 2000):
-                chunk = moved[i : i + 2000]
-                cur.execute(f"DELETE FROM registry_member WHERE id IN ({', '.join(['%s'] * len(chunk))})", chunk)
-        if changed_households:
-            sets = ", ".join(f'"{DB_COLUMN.get(k, k)}" = %s' for k in HOUSEHOLD_FIELDS)
-            rows = con.execute(f"""
-                SELECT {", ".join(f'hh."{k}"' for k in HOUSEHOLD_FIELDS)}, m.household_id
-                FROM hh JOIN matched m USING (household_number)
-                WHERE m.household_id IN (SELECT household_id FROM hchanges)
-            """).fetchall()
-            bulk.execute_many(
-                f"UPDATE registry_household SET {sets}, updated_at = %s WHERE id = %s",
-                [(*_db_values(HOUSEHOLD_FIELDS, r[:-1]), now, r[-1]) for r in rows],
-            )
-        if changed_income:
-            ids = ", ".join(str(h) for h in changed_income)
-            years = con.execute(f"SELECT DISTINCT income_year FROM hh JOIN matched USING (household_number) WHERE household_id IN ({ids})").fetchall()
-            for (year,) in years:
-                cur.execute(f"DELETE FROM registry_incomerecord WHERE year = %s AND household_id IN ({ids})", [year])
-
-    hcols = ["id", "number", *[DB_COLUMN.get(k, k) for k in HOUSEHOLD_FIELDS], "created_at", "updated_at"]
-    bulk.insert("registry_household", hcols, _household_rows(con, now))
-    progress("write", 0.3)
-    bulk.insert("registry_member", _MEMBER_COLUMNS, _member_rows(con))
-    progress("write", 0.8)
-    income_ids = ", ".join(str(h) for h in changed_income) or "NULL"
-    bulk.insert("registry_incomerecord", ["household_id", "year", *INCOME_FIELDS], _rows(con, f"""
-        SELECT hid.household_id, hh.income_year, {", ".join(f'hh."{k}"' for k in INCOME_FIELDS)}
-        FROM hh JOIN hid USING (household_number)
-        WHERE hid.household_id NOT IN (SELECT household_id FROM matched) OR hid.household_id IN ({income_ids})
-    """, lambda r: r))
-    bulk.insert("registry_statusevent", ["household_id", "status", "year", "reason", "batch_id", "recorded_at"], _rows(con, """
-        SELECT hid.household_id, hh.status,
-               CASE WHEN hh.status = 'exited' THEN hh.exit_year ELSE hh.income_year END,
-               hh.status_reason
-        FROM hh JOIN hid USING (household_number)
-        WHERE hid.household_id NOT IN (SELECT household_id FROM matched)
-           OR hid.household_id IN (SELECT household_id FROM hchanges WHERE field IN ('status', 'status_reason', 'exit_year'))
-    """, lambda r: (*r, batch.pk, now)))
-    bulk.insert("registry_change", ["batch_id", "household_id", "household_number", "member_position", "field",
-                                    "old_value", "new_value"], _rows(con, """
-        SELECT * FROM hchanges UNION ALL SELECT * FROM ichanges UNION ALL SELECT * FROM mchanges
-    """, lambda r: (batch.pk, r[0], r[1], r[2], r[3], _clip(r[4]), _clip(r[5]))))
-    for table in ("registry_household", "registry_member", "registry_incomerecord", "registry_statusevent", "registry_change"):
-        bulk.sync_sequence(table)
-    progress("write", 1.0)
-    return inserted, len(all_changed), matched_count - len(all_changed)
-
-
-_MEMBER_COLUMNS = ["id", "household_id", "position", "resident_id_cipher", "resident_id_index", "health_cipher",
-                   *MEMBER_FIELDS]
-
-
-def _clip(value: Any) -> str:
-    return "" if value is None else str(value)[:200]
-
-
-def _db_values(keys: Sequence[str], row: Sequence[Any]) -> list[Any]:
-    out = []
-    for key, value in zip(keys, row):
-        if key in BOOL_KINDS:
-            value = bulk.bool_value(value == "1")
-        elif value is not None and template.BY_KEY[key].kind == "decimal":
-            value = str(value)
-        elif key == "identified_year" or key == "exit_year":
-            value = None if value is None else int(value)
-        out.append(value)
+        arr = checked.values[key].take(take)
+        kind = KIND[key]
+        if kind == "decimal":
+            out[key] = [None if v is None else v.quantize(CENT) for v in arr.to_pylist()]
+        elif kind == "date":
+            out[key] = pylist(pc.cast(arr, pa.string()))
+        else:
+            out[key] = pylist(arr)
     return out
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, shape: Callable[[tuple[Any, ...]], Sequence[Any]]) -> Iterator[Sequence[Any]]:
-    cur = con.execute(sql)
-    while batch := cur.fetchmany(20_000):
-        for row in batch:
-            yield shape(row)
+@dataclass
+class Plan:
+    """What the write will do, decided before the transaction starts."""
+
+    new_households: np.ndarray  # household indexes (into checked.households)
+    household_id: dict[int, int]  # household index → database id (existing ones)
+    update_households: list[int] = field(default_factory=list)  # household indexes whose fields changed
+    rewrite_members: list[int] = field(default_factory=list)  # household indexes whose members changed
+    replace_income: list[int] = field(default_factory=list)  # household indexes whose income changed
+    status_changed: list[int] = field(default_factory=list)
+    income_year: dict[int, int] = field(default_factory=dict)  # household index → the file's income year
+    member_id: dict[bytes, int] = field(default_factory=dict)  # blind index → kept member id
+    changes: list[tuple[int, str, int | None, str, str, str]] = field(default_factory=list)
 
 
-def _household_rows(con: duckdb.DuckDBPyConnection, now: Any) -> Iterator[Sequence[Any]]:
-    sql = f"""
-        SELECT hid.household_id, hh.household_number, {", ".join(f'hh."{k}"' for k in HOUSEHOLD_FIELDS)}
-        FROM hh JOIN hid USING (household_number)
-        WHERE hid.household_id NOT IN (SELECT household_id FROM matched)
-        ORDER BY hid.household_id
-    """
-    return _rows(con, sql, lambda r: (r[0], r[1], *_db_values(HOUSEHOLD_FIELDS, r[2:]), now, now))
+def _plan(checked: validation.Checked, good: np.ndarray) -> Plan:
+    good_idx = np.flatnonzero(good)
+    numbers = [checked.households[i] for i in good_idx]
+    existing: dict[str, tuple[Any, ...]] = {}
+    hcols = ["id", "number", *[DB_COLUMN.get(k, k) for k in HOUSEHOLD_FIELDS]]
+    with connection.cursor() as cur:
+        cur.execute("SELECT EXISTS (SELECT 1 FROM registry_household)")
+        if _first(cur):
+            for chunk in _chunks(numbers):
+                cur.execute(f"SELECT {', '.join(hcols)} FROM registry_household WHERE number IN ({_marks(chunk)})", chunk)
+                for row in cur.fetchall():
+                    existing[row[1]] = row
+    matched = np.array([checked.households[i] in existing for i in good_idx], dtype=bool)
+    plan = Plan(new_households=good_idx[~matched],
+                household_id={int(i): existing[checked.households[i]][0] for i in good_idx[matched]})
+    if not existing:
+        return plan
+    _compare(checked, good_idx[matched], existing, plan)
+    return plan
 
 
-def _member_rows(con: duckdb.DuckDBPyConnection) -> Iterator[Sequence[Any]]:
-    """Members to insert, with the resident ID and health encrypted batch by batch.
+def _compare(checked: validation.Checked, matched: np.ndarray, existing: dict[str, tuple[Any, ...]], plan: Plan) -> None:
+    heads = checked.head_row[matched]
+    file_h = _column_lists(checked, [*HOUSEHOLD_FIELDS, "income_year", *INCOME_FIELDS], heads)
+    ids = [plan.household_id[int(i)] for i in matched]
+    number_of = {plan.household_id[int(i)]: checked.households[i] for i in matched}
+    updates, status_changed = set(), set()
+    for k, i in enumerate(matched.tolist()):
+        db = existing[checked.households[i]]
+        for key, old in zip(HOUSEHOLD_FIELDS, db[2:]):
+            new = file_h[key][k]
+            old = canonical(key, old)
+            if new != old:
+                updates.add(i)
+                plan.changes.append((db[0], checked.households[i], None, key, _text(old), _text(new)))
+                if key in ("status", "status_reason", "exit_year"):
+                    status_changed.add(i)
+    plan.update_households = sorted(updates)
+    plan.status_changed = sorted(status_changed)
 
-    The plain resident ID is re-read from the raw cells here (it is not kept in DuckDB's tables
-    after validation) and leaves this function only as ciphertext.
-    """
-    ids_cipher, health_cipher = crypto.resident_id_cipher(), crypto.health_cipher()
-    cur = con.execute(f"""
-        SELECT m.id, m.household_id, m.position, r.r_resident_id, m.rid_index,
-               m.health || ':' || coalesce(CAST(m.disability_grade AS VARCHAR), ''),
-               {", ".join(f'm."{k}"' for k in MEMBER_FIELDS)}
-        FROM member_rows m JOIN r USING (_row)
-        ORDER BY m.id
-    """)
-    bool_value = bulk.bool_value
-    bool_positions = [i for i, k in enumerate(MEMBER_FIELDS) if k in BOOL_KINDS]
-    while batch := cur.fetchmany(50_000):
-        normal, _ = validate_many([row[3] for row in batch])
-        id_blobs = ids_cipher.encrypt_many(normal)
-        health_blobs = health_cipher.encrypt_many([row[5] for row in batch])
-        for row, id_blob, health_blob in zip(batch, id_blobs, health_blobs):
-            rest = list(row[6:])
-            for i in bool_positions:
-                rest[i] = bool_value(rest[i] == "1")
-            yield (row[0], row[1], row[2], id_blob, row[4], health_blob, *rest)
+    # Income of the file's year.
+    incomes: dict[tuple[int, int], tuple[Any, ...]] = {}
+    members: dict[int, list[tuple[Any, ...]]] = {}
+    mcols = ["id", "household_id", "position", "resident_id_index", "health_cipher", *MEMBER_FIELDS]
+    with connection.cursor() as cur:
+        for chunk in _chunks(ids):
+            cur.execute(f"SELECT household_id, year, {', '.join(INCOME_FIELDS)} FROM registry_incomerecord "
+                        f"WHERE household_id IN ({_marks(chunk)})", chunk)
+            for row in cur.fetchall():
+                incomes[(row[0], row[1])] = row[2:]
+            cur.execute(f"SELECT {', '.join(mcols)} FROM registry_member WHERE household_id IN ({_marks(chunk)})", chunk)
+            for row in cur.fetchall():
+                members.setdefault(row[1], []).append(row)
+    replace = set()
+    for k, i in enumerate(matched.tolist()):
+        hid, year = plan.household_id[i], file_h["income_year"][k]
+        plan.income_year[i] = year
+        old_income = incomes.get((hid, year))
+        if old_income is None:
+            replace.add(i)
+            plan.changes.append((hid, checked.households[i], None, "income_year", "", str(year)))
+            continue
+        for key, old in zip(INCOME_FIELDS, old_income):
+            new, old = file_h[key][k], canonical(key, old)
+            if new != old:
+                replace.add(i)
+                plan.changes.append((hid, checked.households[i], None, key, _text(old), _text(new)))
+    plan.replace_income = sorted(replace)
+
+    # Members, matched by blind index within the household.
+    health = crypto.health_cipher()
+    rows_of: dict[int, list[int]] = {}
+    in_matched = np.isin(checked.household_index, matched)
+    for r in np.flatnonzero(in_matched).tolist():
+        rows_of.setdefault(int(checked.household_index[r]), []).append(r)
+    all_rows = np.flatnonzero(in_matched)
+    file_m = dict(zip(all_rows.tolist(), zip(*_column_lists(checked, [*MEMBER_FIELDS, "health", "disability_grade"],
+                                                                 all_rows).values())))
+    rewrite = set()
+    for db_members in members.values():
+        for m in db_members:
+            plan.member_id[bytes(m[3])] = m[0]
+    for i, rows in rows_of.items():
+        hid = plan.household_id[i]
+        number = number_of[hid]
+        before = {bytes(m[3]): m for m in members.get(hid, [])}
+        seen = set()
+        for r in rows:
+            index = checked.id_index[r]
+            assert index is not None
+            seen.add(index)
+            values = file_m[r]
+            position = int(checked.position[r])
+            old = before.get(index)
+            if old is None:
+                rewrite.add(i)
+                plan.changes.append((hid, number, position, "member_added", "", values[0]))
+                continue
+            for key, new, prev in zip(MEMBER_FIELDS, values, old[5:]):
+                prev = canonical(key, prev)
+                if new != prev:
+                    rewrite.add(i)
+                    plan.changes.append((hid, number, position, key, _text(prev), _text(new)))
+            if old[2] != position:
+                rewrite.add(i)
+                plan.changes.append((hid, number, position, "position", str(old[2]), str(position)))
+            health_text = f"{values[-2]}:{'' if values[-1] is None else values[-1]}"
+            if health.decrypt(old[4]) != health_text:
+                rewrite.add(i)
+                plan.changes.append((hid, number, position, "health", "（加密）", "（加密）"))
+        for index, old in before.items():
+            if index not in seen:
+                rewrite.add(i)
+                plan.changes.append((hid, number, old[2], "member_removed", old[5], ""))
+    plan.rewrite_members = sorted(rewrite)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)[:200]
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest: str, result: ImportResult,
+           actor: str, mode: str, progress: Progress) -> None:
+    plan = _plan(checked, good)
+    now = timezone.now()
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    stamp = stamp if isinstance(stamp, str) else now.isoformat()
+    updated = set(plan.update_households) | set(plan.rewrite_members) | set(plan.replace_income)
+    result.inserted = len(plan.new_households)
+    result.updated = len(updated)
+    result.unchanged = len(plan.household_id) - len(updated)
+
+    # Ids are handed out before the transaction (the tables are staged with them) and checked
+    # again inside it, with other writers locked out.
+    first = {t: bulk.next_id(t) for t in ("registry_household", "registry_member", "registry_importbatch")}
+    for k, i in enumerate(plan.new_households.tolist()):
+        plan.household_id[i] = first["registry_household"] + k
+    batch_id = first["registry_importbatch"]
+    member_households = np.concatenate([plan.new_households, np.asarray(plan.rewrite_members, dtype=np.int64)])
+    member_rows = np.flatnonzero(np.isin(checked.household_index, member_households))
+    income_households = np.concatenate([plan.new_households, np.asarray(plan.replace_income, dtype=np.int64)])
+    status_households = np.concatenate([plan.new_households, np.asarray(plan.status_changed, dtype=np.int64)])
+    progress("write", 0.0)
+    tables = {
+        "registry_household": _household_table(checked, plan, stamp),
+        "registry_member": _member_table(checked, plan, member_rows, first["registry_member"]),
+        "registry_incomerecord": _income_table(checked, plan, income_households),
+        "registry_statusevent": _status_table(checked, plan, status_households, batch_id, stamp),
+        "registry_change": _change_table(plan, batch_id),
+    }
+    progress("write", 0.4)
+    with bulk.Loader(tables) as loader, transaction.atomic():
+        for table, expected in first.items():
+            bulk.check_next_id(table, expected)
+        _tune_for_bulk()
+        ImportBatch.objects.create(
+            pk=batch_id, file_name=file_name, file_sha256=digest, mode=mode, actor=actor, started_at=now,
+            rows=checked.n, rejected_rows=int(checked.problems.bad_rows(checked.n).sum()),
+            households_inserted=result.inserted, households_updated=result.updated,
+            households_unchanged=result.unchanged,
+        )
+        _update_households(checked, plan, stamp)
+        _delete_rewritten(plan)
+        with bulk.indexes_deferred("registry_household", len(plan.new_households)):
+            loader.load("registry_household")
+        progress("write", 0.6)
+        with bulk.indexes_deferred("registry_member", len(member_rows)):
+            loader.load("registry_member")
+        progress("write", 0.9)
+        for table in ("registry_incomerecord", "registry_statusevent", "registry_change"):
+            loader.load(table)
+        for table in ("registry_household", "registry_member", "registry_incomerecord", "registry_statusevent",
+                      "registry_change", "registry_importbatch"):
+            bulk.sync_sequence(table)
+        ImportBatch.objects.filter(pk=batch_id).update(finished_at=timezone.now())
+        audit.record(actor, "import", object_type="import_batch", object_id=str(batch_id), file=file_name,
+                     sha256=digest, inserted=result.inserted, updated=result.updated, unchanged=result.unchanged,
+                     rejected_households=result.rejected_households)
+    progress("write", 1.0)
+    result.imported = True
+    result.batch_id = batch_id
+
+
+def _tune_for_bulk() -> None:
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cur:
+            # A large page cache keeps the blind-index B-tree in memory while indexes are rebuilt.
+            cur.execute("PRAGMA cache_size = -524288")
+
+
+def _db_column(checked: validation.Checked, key: str, rows: np.ndarray) -> pa.Array:
+    """One column at `rows`, typed for the database: codes as text, booleans as bool."""
+    arr = checked.values[key].take(pa.array(rows))
+    return pc.equal(arr, "1") if KIND[key] == "bool" else arr
+
+
+def _update_households(checked: validation.Checked, plan: Plan, stamp: Any) -> None:
+    if not plan.update_households:
+        return
+    rows = checked.head_row[plan.update_households]
+    table = bulk.for_database(pa.table({k: _db_column(checked, k, rows) for k in HOUSEHOLD_FIELDS}))
+    ids = [plan.household_id[i] for i in plan.update_households]
+    sets = ", ".join(f'"{DB_COLUMN.get(k, k)}" = %s' for k in HOUSEHOLD_FIELDS)
+    columns = [table.column(k).to_pylist() for k in HOUSEHOLD_FIELDS]
+    bulk.execute_many(f"UPDATE registry_household SET {sets}, updated_at = %s WHERE id = %s",
+                      [(*values, stamp, hid) for *values, hid in zip(*columns, ids)])
+
+
+def _delete_rewritten(plan: Plan) -> None:
+    with connection.cursor() as cur:
+        for chunk in _chunks([plan.household_id[i] for i in plan.rewrite_members]):
+            cur.execute(f"DELETE FROM registry_member WHERE household_id IN ({_marks(chunk)})", chunk)
+    # Only the file's year is replaced; other years' incomes stay.
+    bulk.execute_many("DELETE FROM registry_incomerecord WHERE household_id = %s AND year = %s",
+                      [(plan.household_id[i], plan.income_year[i]) for i in plan.replace_income])
+
+
+def _household_table(checked: validation.Checked, plan: Plan, stamp: str) -> pa.Table:
+    new = plan.new_households
+    heads = checked.head_row[new]
+    columns: dict[str, Any] = {
+        "id": pa.array([plan.household_id[i] for i in new.tolist()], pa.int64()),
+        "number": pa.array([checked.households[i] for i in new.tolist()], pa.string()),
+    }
+    for key in HOUSEHOLD_FIELDS:
+        columns[DB_COLUMN.get(key, key)] = _db_column(checked, key, heads)
+    columns["created_at"] = columns["updated_at"] = pa.array([stamp] * len(new), pa.string())
+    return pa.table(columns)
+
+
+def _member_table(checked: validation.Checked, plan: Plan, rows: np.ndarray, first_id: int) -> pa.Table:
+    """Members to insert, resident ID and health encrypted; known people keep their ids."""
+    rows = rows[np.lexsort((checked.position[rows], checked.household_index[rows]))]
+    indexes = [checked.id_index[r] for r in rows.tolist()]
+    if plan.member_id:
+        ids, next_id = [], first_id
+        for index in indexes:
+            kept = plan.member_id.get(index)  # type: ignore[arg-type]
+            if kept is None:
+                kept, next_id = next_id, next_id + 1
+            ids.append(kept)
+        member_ids = pa.array(ids, pa.int64())
+    else:
+        member_ids = pa.array(np.arange(first_id, first_id + len(rows), dtype=np.int64))
+    household_ids = np.array([plan.household_id.get(i, -1) for i in range(len(checked.households))], dtype=np.int64)
+    health = pylist(checked.values["health"].take(pa.array(rows)))
+    grade = pylist(checked.values["disability_grade"].take(pa.array(rows)))
+    columns: dict[str, Any] = {
+        "id": member_ids,
+        "household_id": pa.array(household_ids[checked.household_index[rows]]),
+        "position": pa.array(checked.position[rows]),
+        "resident_id_cipher": pa.array(crypto.resident_id_cipher().encrypt_many(
+            [checked.id_numbers[r] for r in rows.tolist()]), pa.binary()),
+        "resident_id_index": pa.array(indexes, pa.binary()),
+        "health_cipher": pa.array(crypto.health_cipher().encrypt_many(
+            [f"{h}:{'' if g is None else g}" for h, g in zip(health, grade)]), pa.binary()),
+    }
+    for key in MEMBER_FIELDS:
+        columns[key] = _db_column(checked, key, rows)
+    return pa.table(columns)
+
+
+def _income_table(checked: validation.Checked, plan: Plan, households: np.ndarray) -> pa.Table:
+    heads = checked.head_row[households]
+    columns: dict[str, Any] = {
+        "household_id": pa.array([plan.household_id[i] for i in households.tolist()], pa.int64()),
+        "year": checked.values["income_year"].take(pa.array(heads)),
+    }
+    for key in INCOME_FIELDS:
+        columns[key] = _db_column(checked, key, heads)
+    return pa.table(columns)
+
+
+def _status_table(checked: validation.Checked, plan: Plan, households: np.ndarray, batch: int, stamp: str) -> pa.Table:
+    heads = pa.array(checked.head_row[households])
+    status = checked.values["status"].take(heads)
+    year = pc.if_else(pc.equal(status, "exited"), checked.values["exit_year"].take(heads),
+                      checked.values["income_year"].take(heads))
+    return pa.table({
+        "household_id": pa.array([plan.household_id[i] for i in households.tolist()], pa.int64()),
+        "status": status,
+        "year": year,
+        "reason": checked.values["status_reason"].take(heads),
+        "batch_id": pa.array([batch] * len(households), pa.int64()),
+        "recorded_at": pa.array([stamp] * len(households), pa.string()),
+    })
+
+
+def _change_table(plan: Plan, batch: int) -> pa.Table:
+    names = ["household_id", "household_number", "member_position", "field", "old_value", "new_value"]
+    columns: list[Sequence[Any]] = list(zip(*plan.changes)) if plan.changes else [[] for _ in names]
+    types = [pa.int64(), pa.string(), pa.int64(), pa.string(), pa.string(), pa.string()]
+    table = {name: pa.array(list(col), t) for name, col, t in zip(names, columns, types)}
+    return pa.table({"batch_id": pa.array([batch] * len(plan.changes), pa.int64()), **table})

@@ -68,7 +68,7 @@ class Member(models.Model):
     position = models.PositiveSmallIntegerField("序号")
     name = models.CharField("姓名", max_length=40)
     resident_id_cipher = models.BinaryField("证件号码（密文）")
-    resident_id_index = models.BinaryField("证件号码盲索引", max_length=16, unique=True)
+    resident_id_index = models.BinaryField("证件号码盲索引", max_length=16)
     relation = models.CharField("与户主关系", max_length=16, choices=c.RELATION.choices)
     sex = models.CharField("性别", max_length=6, choices=c.SEX.choices)
     birth_date = models.DateField("出生日期")
@@ -85,11 +85,18 @@ class Member(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "家庭成员"
+        permissions = [("reveal_sensitive", "查看证件号码与健康信息（留痕）/ reveal IDs and health (audited)")]
         constraints = [
             models.UniqueConstraint(
                 fields=["household"], condition=models.Q(relation="head"), name="one_head_per_household"
             ),
-            models.UniqueConstraint(fields=["household", "position"], name="member_position_unique"),
+            # The two conditions below are always true (the columns are NOT NULL). They make Django
+            # create these as named partial indexes rather than inline UNIQUE clauses, because SQLite
+            # cannot drop an inline one, and a large import drops and rebuilds indexes (bulk.py).
+            models.UniqueConstraint(fields=["resident_id_index"], condition=models.Q(resident_id_index__isnull=False),
+                                    name="person_in_one_household"),
+            models.UniqueConstraint(fields=["household", "position"], condition=models.Q(position__isnull=False),
+                                    name="member_position_unique"),
             models.CheckConstraint(condition=models.Q(migrant_months__lte=12), name="migrant_months_at_most_12"),
         ]
 

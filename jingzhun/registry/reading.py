@@ -106,37 +106,49 @@ def read_csv(path: Path) -> RawTable:
         keys = map_headers(names, path.name)
         # Unknown columns are read too (so the CSV stays rectangular) and dropped afterwards.
         column_names = [k if k is not None else f"_ignored{i}" for i, k in enumerate(keys)]
-        bad_rows: list[str] = []
-
-        def on_invalid_row(row: pacsv.InvalidRow) -> str:
-            # The row's text is never put in a message: it may hold a resident ID.
-            where = f"第{row.number}行 / row {row.number}" if row.number is not None else "?"
-            bad_rows.append(f"{where}: {row.actual_columns} 列，应为 {row.expected_columns} 列 / columns")
-            return "skip"
-
-        try:
-            table = pacsv.read_csv(
-                source,
-                read_options=pacsv.ReadOptions(
-                    column_names=column_names, skip_rows=1, encoding="utf8", block_size=1 << 24
-                ),
-                parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid_row),
-                convert_options=pacsv.ConvertOptions(
-                    column_types={n: pa.string() for n in column_names},
-                    strings_can_be_null=False,
-                    quoted_strings_can_be_null=False,
-                ),
-            )
-        except pa.ArrowInvalid:
-            raise FileProblem(f"{path.name}: CSV 格式错误（引号不配对？）/ malformed CSV (unbalanced quotes?)") from None
-        if bad_rows:
-            # A row with the wrong number of cells cannot be placed in its household safely, so the
-            # whole file is refused, even in valid-households-only mode.
-            shown = "；".join(bad_rows[:20]) + ("……" if len(bad_rows) > 20 else "")
-            raise FileProblem(f"{path.name}: {len(bad_rows)} 行列数不对 / rows with a wrong number of cells: {shown}")
+        table = _parse_csv(source, column_names, path.name, newlines_in_values=False)
+        if table is None:
+            # A quoted cell with a line break splits the row in the fast parallel parse; only then
+            # pay for the serial parser that understands it.
+            table = _parse_csv(source, column_names, path.name, newlines_in_values=True)
+        assert table is not None
     table = table.select([n for n in column_names if not n.startswith("_ignored")])
     rows = pa.array(range(2, table.num_rows + 2), type=pa.int64())
     return RawTable(table.add_column(0, "_row", rows), encoding, path.name)
+
+
+def _parse_csv(source: Path, column_names: list[str], file_name: str, *, newlines_in_values: bool) -> pa.Table | None:
+    bad_rows: list[str] = []
+
+    def on_invalid_row(row: pacsv.InvalidRow) -> str:
+        # The row's text is never put in a message: it may hold a resident ID.
+        where = f"第{row.number}行 / row {row.number}" if row.number is not None else "?"
+        bad_rows.append(f"{where}: {row.actual_columns} 列，应为 {row.expected_columns} 列 / columns")
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            source,
+            read_options=pacsv.ReadOptions(column_names=column_names, skip_rows=1, encoding="utf8", block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(newlines_in_values=newlines_in_values, invalid_row_handler=on_invalid_row),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in column_names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid:
+        if not newlines_in_values:
+            return None
+        raise FileProblem(f"{file_name}: CSV 格式错误（引号不配对？）/ malformed CSV (unbalanced quotes?)") from None
+    if bad_rows:
+        if not newlines_in_values:
+            return None
+        # A row with the wrong number of cells cannot be placed in its household safely, so the
+        # whole file is refused, even in valid-households-only mode.
+        shown = "；".join(bad_rows[:20]) + ("……" if len(bad_rows) > 20 else "")
+        raise FileProblem(f"{file_name}: {len(bad_rows)} 行列数不对 / rows with a wrong number of cells: {shown}")
+    return table
 
 
 def _cell_text(value: object, key: str | None, row: int, problems: list[tuple[int, str, str]]) -> str:

@@ -1,81 +1,63 @@
-"""Validate a raw register file in DuckDB, set-based: every rule is one SQL predicate over all rows.
+"""Validate a register file column by column, vectorised: every rule runs over whole Arrow columns.
 
-Each column of the template becomes a parse expression (text → typed value or NULL) and a list of
-(predicate, rule) pairs. Every failing cell becomes one error row: (row, column, value, rule), so
-the officer sees every problem at once, not the first. Resident IDs are checked by
-`jingzhun.identity.validate_many` before they reach DuckDB and appear in reports only masked.
+Two techniques keep a 3.5 M-row file to seconds:
+- Columns with few distinct values (codes, dates, small integers) are dictionary-encoded; each
+  distinct text is parsed once by the scalar parser in `parsers`, and the result is broadcast to
+  the rows by index. Those parsers are the one definition of each rule.
+- Columns with many distinct values (amounts, names) are checked with Arrow compute kernels.
+Rules between rows (one head per household, the head's row holds the household, no person twice)
+use numpy over integer group indices.
+
+The result is the parsed table (typed, codes instead of labels) and every broken rule as an error
+(row, column, value, rule); resident IDs are only ever shown masked.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
-import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from jingzhun import choices as c
 from jingzhun.identity import RULES as ID_RULES
+from jingzhun.identity import mask, validate_many
 from jingzhun.registry import template
 from jingzhun.registry.template import Column
 
 REQUIRED = "必填 / required"
 HEAD_MISMATCH = "与户主行的值不一致（户信息以户主行为准）/ differs from the head's row of this household"
+DECIMAL_PATTERN = r"^-?[0-9]{1,11}(\.[0-9]{1,2})?$"
+INT_PATTERN = r"^-?[0-9]{1,9}$"
 
 
-@dataclass(frozen=True)
-class Rule:
-    column: str  # template key; its header is shown
-    predicate: str  # SQL over the wide table `w`, true when the rule is broken
-    message: str  # literal text, or an SQL expression when message_is_sql
-    value: str | None = None  # SQL for the value shown; default the raw cell
-    message_is_sql: bool = False
+class Invalid(ValueError):
+    """A cell's text breaks a rule; the message is the rule."""
 
 
-def q(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+@dataclass
+class Problems:
+    """Broken rules, kept as row-index arrays until the report is built."""
+
+    items: list[tuple[np.ndarray, str, list[str] | str, pa.Array | list[str] | None]] = field(default_factory=list)
+
+    def add(self, rows: np.ndarray, key: str, rule: list[str] | str, values: pa.Array | list[str] | None = None) -> None:
+        if len(rows):
+            self.items.append((rows, key, rule, values))
+
+    def bad_rows(self, n: int) -> np.ndarray:
+        bad = np.zeros(n, dtype=bool)
+        for rows, *_ in self.items:
+            bad[rows] = True
+        return bad
 
 
-def raw(key: str) -> str:
-    """The trimmed cell as typed, in the wide table `w`."""
-    return f'"r_{key}"'
-
-
-def enum_case(expr: str, enum: c.Enum) -> str:
-    whens = " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in enum.lookup().items())
-    return f"(CASE {expr} {whens} END)"
-
-
-def parse_expr(col: Column) -> str:
-    x = f'r."r_{col.key}"'
-    if col.kind in ("text", "village"):
-        return x
-    if col.kind == "int":
-        empty = f"WHEN {x} = '' THEN {col.default} " if col.default is not None else ""
-        return f"(CASE {empty}WHEN regexp_full_match({x}, '-?[0-9]{{1,9}}') THEN CAST({x} AS BIGINT) END)"
-    if col.kind == "decimal":
-        parsed = f"CAST({x} AS DECIMAL(14,2))"
-        default = "0" if not col.required else "NULL"
-        return (
-            f"(CASE WHEN {x} = '' THEN CAST({default} AS DECIMAL(14,2)) "
-            f"WHEN regexp_full_match({x}, '-?[0-9]{{1,11}}(\\.[0-9]{{1,2}})?') THEN {parsed} END)"
-        )
-    if col.kind == "date":
-        return f"COALESCE(try_strptime({x}, '%Y-%m-%d'), try_strptime({x}, '%Y/%m/%d'))::DATE"
-    if col.kind in ("enum", "bool"):
-        assert col.enum is not None
-        return enum_case(x, col.enum)
-    if col.kind == "multi":
-        assert col.enum is not None
-        order = {code: i for i, code in enumerate(col.enum.codes)}
-        ranked = c.Enum(col.enum.name, tuple((f"{order[code]:02d}{code}", zh, en) for code, zh, en in col.enum.values))
-        parts = f"list_filter(list_transform(regexp_split_to_array({x}, '[{template.MULTI_SEPARATORS}]'), s -> trim(s)), s -> s <> '')"
-        mapped = f"list_transform({parts}, s -> {enum_case('s', ranked)})"
-        return (
-            f"(CASE WHEN list_contains({mapped}, NULL) THEN NULL "
-            f"ELSE array_to_string(list_transform(list_sort(list_distinct({mapped})), s -> s[3:]), ',') END)"
-        )
-    if col.kind == "resident_id":
-        return "ids.rid"
-    raise ValueError(col.kind)
+# --- scalar parsers: one per kind, applied to each distinct text ------------------------------
 
 
 def allowed_values(enum: c.Enum) -> str:
@@ -84,119 +66,292 @@ def allowed_values(enum: c.Enum) -> str:
     return "可选 / allowed: " + "、".join(zh for _, zh, _ in enum.values)
 
 
-def column_rules(col: Column) -> list[Rule]:
-    x, v = raw(col.key), f'"{col.key}"'
-    rules: list[Rule] = []
-    if col.required:
-        rules.append(Rule(col.key, f"{x} = ''", REQUIRED))
-    if col.kind == "text" and col.max_length:
-        rules.append(Rule(col.key, f"length({x}) > {col.max_length}", f"超过{col.max_length}字 / longer than {col.max_length} characters"))
-    if col.kind == "int":
-        rules.append(Rule(col.key, f"{x} <> '' AND {v} IS NULL", "应为整数 / must be a whole number"))
-    if col.kind == "decimal":
-        rules.append(Rule(col.key, f"{x} <> '' AND {v} IS NULL", "应为数字，最多两位小数 / a number with at most 2 decimals"))
-    if col.kind in ("int", "decimal") and col.low is not None and col.high is not None:
-        rules.append(Rule(col.key, f"{v} IS NOT NULL AND ({v} < {col.low} OR {v} > {col.high})",
-                          f"应在 {col.low}–{col.high} 之间 / must be between {col.low} and {col.high}"))
-    if col.kind == "date":
-        rules.append(Rule(col.key, f"{x} <> '' AND {v} IS NULL", "应为日期 YYYY-MM-DD / must be a date as YYYY-MM-DD"))
-    if col.kind in ("enum", "bool") and col.enum is not None:
-        rules.append(Rule(col.key, f"{x} <> '' AND {v} IS NULL", "不是有效取值 / not an allowed value; " + allowed_values(col.enum)))
-    if col.kind == "multi" and col.enum is not None:
-        rules.append(Rule(col.key, f"{x} <> '' AND {v} IS NULL", "含无效取值 / contains a value not allowed; " + allowed_values(col.enum)))
-    if col.kind == "village":
-        rules.append(Rule(col.key, f"{x} <> '' AND {x} NOT IN (SELECT code FROM villages)",
-                          "不是已登记的村代码（或不在您的管辖范围内）/ not a registered village code in your area"))
-    if col.kind == "resident_id":
-        cases = " ".join(f"WHEN {i + 1} THEN {q(rule)}" for i, rule in enumerate(ID_RULES))
-        rules.append(Rule(col.key, f"{x} <> '' AND rid_error > 0", f"CASE rid_error {cases} END",
-                          value="masked", message_is_sql=True))
-    return rules
+def enum_parser(enum: c.Enum) -> Callable[[str], str]:
+    table = enum.lookup()
+    message = "不是有效取值 / not an allowed value; " + allowed_values(enum)
+
+    def parse(text: str) -> str:
+        try:
+            return table[text]
+        except KeyError:
+            raise Invalid(message) from None
+
+    return parse
 
 
-def cross_rules() -> list[Rule]:
-    """Rules between columns and rows. `is_head` marks the head's row."""
-    return [
-        Rule("exit_year", "is_head AND status = 'exited' AND exit_year IS NULL",
-             "户状态为已脱贫时必填 / required when the status is exited"),
-        Rule("status_reason", "is_head AND status IN ('removed', 'returned') AND status_reason = ''",
-             "户状态为已清退或返贫时必填 / required when the status is removed or returned"),
-        Rule("disability_grade", "health = 'disabled' AND disability_grade IS NULL",
-             "健康状况为残疾时必填 / required when the health status is disability"),
-        Rule("disability_grade", "health IS NOT NULL AND health <> 'disabled' AND disability_grade IS NOT NULL",
-             "仅残疾人填写 / only for a person with a disability"),
-        Rule("sex", "rid_error = 0 AND sex IS NOT NULL AND sex <> id_sex",
-             "与证件号码第17位不符 / does not agree with the 17th digit of the ID"),
-        Rule("birth_date", "rid_error = 0 AND birth_date IS NOT NULL AND birth_date <> id_birth",
-             "与证件号码中的出生日期不符 / does not agree with the birth date in the ID"),
-        Rule("relation", "heads <> 1 AND first_of_household AND household_number <> ''",
-             "'每户须有且仅有一名户主（本户 ' || heads || ' 名）/ a household needs exactly one head (found ' || heads || ')'",
-             message_is_sql=True),
-        Rule("resident_id", "rid_error = 0 AND first_row < _row",
-             "'证件号码与第 ' || first_row || ' 行重复 / the same ID is already on row ' || first_row",
-             value="masked", message_is_sql=True),
-        Rule("resident_id", "rid_error = 0 AND registered_in IS NOT NULL AND registered_in <> household_number "
-             "AND registered_in NOT IN (SELECT household_number FROM file_households)",
-             "'此人已在户 ' || registered_in || ' 登记 / already registered in household ' || registered_in",
-             value="masked", message_is_sql=True),
-    ]
+def multi_parser(enum: c.Enum) -> Callable[[str], str]:
+    table, order = enum.lookup(), {code: i for i, code in enumerate(enum.codes)}
+    message = "含无效取值 / contains a value not allowed; " + allowed_values(enum)
+
+    def parse(text: str) -> str:
+        for sep in template.MULTI_SEPARATORS[1:]:
+            text = text.replace(sep, template.MULTI_SEPARATORS[0])
+        parts = {p.strip() for p in text.split(template.MULTI_SEPARATORS[0])} - {""}
+        try:
+            codes = {table[p] for p in parts}
+        except KeyError:
+            raise Invalid(message) from None
+        return ",".join(sorted(codes, key=order.__getitem__))
+
+    return parse
 
 
-def build(con: duckdb.DuckDBPyConnection) -> None:
-    """From `r` (raw cells), `ids` (checked resident IDs) and `villages`, create `v` (parsed rows,
-    one per file row) and `errors` (one per broken rule and cell)."""
-    household_keys = set(template.HOUSEHOLD_KEYS)
-    parsed = ", ".join(f'{parse_expr(col)} AS "{col.key}"' for col in template.COLUMNS if col.key != "resident_id")
-    con.execute(f"""
-        CREATE TEMP TABLE v0 AS
-        SELECT r._row, {parsed} FROM r
-    """)
-    con.execute("""
-        CREATE TEMP TABLE v AS
-        SELECT v0.*, coalesce(relation = 'head', false) AS is_head,
-               count(*) FILTER (WHERE relation = 'head') OVER w AS heads,
-               _row = min(_row) OVER w AS first_of_household,
-               row_number() OVER (PARTITION BY household_number ORDER BY _row) AS position
-        FROM v0 WINDOW w AS (PARTITION BY household_number)
-    """)
-    con.execute("DROP TABLE v0")
-    con.execute("CREATE TEMP TABLE file_households AS SELECT DISTINCT household_number FROM v WHERE household_number <> ''")
-    head_cols = ", ".join(f'r."r_{k}" AS "h_{k}"' for k in template.HOUSEHOLD_KEYS if k != "household_number")
-    con.execute(f"""
-        CREATE TEMP TABLE head_raw AS
-        SELECT v.household_number, {head_cols}
-        FROM v JOIN r USING (_row) WHERE v.is_head
-        QUALIFY row_number() OVER (PARTITION BY v.household_number ORDER BY v._row) = 1
-    """)
-    raw_cols = ", ".join(f'r."r_{col.key}"' for col in template.COLUMNS)
-    con.execute(f"""
-        CREATE TEMP TABLE w AS
-        SELECT v.*, {raw_cols}, ids.* EXCLUDE (_row), head_raw.* EXCLUDE (household_number)
-        FROM v JOIN r USING (_row) JOIN ids USING (_row) LEFT JOIN head_raw USING (household_number)
-    """)
+def int_parser(col: Column) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        if not text.lstrip("-").isdigit() or not text.isascii() or len(text) > 10:
+            raise Invalid("应为整数 / must be a whole number")
+        value = int(text)
+        if col.low is not None and col.high is not None and not col.low <= value <= col.high:
+            raise Invalid(f"应在 {col.low}–{col.high} 之间 / must be between {col.low} and {col.high}")
+        return value
 
-    positions = {col.key: i for i, col in enumerate(template.COLUMNS)}
-    checks: list[tuple[Column, Rule, str]] = []
+    return parse
+
+
+def parse_date(text: str) -> dt.date:
+    parts = text.replace("/", "-").split("-")
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts) or len(parts[0]) != 4:
+        raise Invalid("应为日期 YYYY-MM-DD / must be a date as YYYY-MM-DD")
+    try:
+        return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
+    except ValueError:
+        raise Invalid("不是有效日期 / not a real calendar date") from None
+
+
+def village_parser(villages: set[str]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text not in villages:
+            raise Invalid("不是已登记的村代码（或不在您的管辖范围内）/ not a registered village code in your area")
+        return text
+
+    return parse
+
+
+def by_distinct(arr: pa.Array, parse: Callable[[str], Any], value_type: pa.DataType) -> tuple[pa.Array, np.ndarray, list[str]]:
+    """Parse each distinct text once. Returns row values (null where invalid or empty), a per-row
+    rule number (0 = fine, k = rules[k-1]) and the rules."""
+    encoded = pc.dictionary_encode(arr)
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    values, codes, rules = [], [], []  # type: list[Any], list[int], list[str]
+    for text in encoded.dictionary.to_pylist():
+        if text == "":
+            values.append(None)
+            codes.append(0)
+            continue
+        try:
+            values.append(parse(text))
+            codes.append(0)
+        except Invalid as exc:
+            values.append(None)
+            if str(exc) not in rules:
+                rules.append(str(exc))
+            codes.append(rules.index(str(exc)) + 1)
+    distinct = pa.array(values, type=value_type)
+    return distinct.take(encoded.indices), np.asarray(codes, dtype=np.int16)[indices], rules
+
+
+# --- the file ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Checked:
+    n: int
+    values: dict[str, Any]  # key → pa.Array (typed) per row
+    problems: Problems
+    household_index: np.ndarray  # per row: index into `households` (-1 when the number is empty)
+    households: list[str]  # distinct household numbers
+    head_row: np.ndarray  # per household: its head's row (-1 when none)
+    position: np.ndarray  # per row: 1-based order within the household
+    id_numbers: list[str]  # normalised resident IDs (the text where invalid)
+    id_index: list[bytes | None]  # blind index where valid
+
+
+def _arrow_type(col: Column) -> pa.DataType:
+    return {"int": pa.int64(), "date": pa.date32()}.get(col.kind, pa.string())
+
+
+def check_columns(raw: dict[str, pa.Array], n: int, villages: set[str], problems: Problems) -> dict[str, Any]:
+    values: dict[str, Any] = {}
     for col in template.COLUMNS:
-        for rule in column_rules(col):
-            # Household cells are read from the head's row; the household number is on every row.
-            guard = "is_head AND " if col.key in household_keys and col.key != "household_number" else ""
-            checks.append((col, rule, f"{guard}({rule.predicate})"))
-    for rule in cross_rules():
-        checks.append((template.BY_KEY[rule.column], rule, rule.predicate))
-    # Household columns on the other rows: empty, or exactly the head's value.
+        arr = raw.get(col.key)
+        if arr is None:
+            arr = pa.array([""] * n, pa.string())
+        empty = pc.equal(arr, "").to_numpy(zero_copy_only=False)
+        if col.required and col.kind != "resident_id":
+            problems.add(np.flatnonzero(empty), col.key, REQUIRED)
+        if col.kind == "resident_id":
+            continue
+        if col.kind == "text":
+            if col.max_length:
+                long = pc.greater(pc.utf8_length(arr), col.max_length).to_numpy(zero_copy_only=False)
+                problems.add(np.flatnonzero(long), col.key, f"超过{col.max_length}字 / longer than {col.max_length} characters")
+            values[col.key] = arr
+            continue
+        if col.kind == "decimal":
+            values[col.key] = _decimals(arr, empty, col, problems)
+            continue
+        parser: Callable[[str], Any]
+        if col.kind in ("enum", "bool"):
+            assert col.enum is not None
+            parser = enum_parser(col.enum)
+        elif col.kind == "multi":
+            assert col.enum is not None
+            parser = multi_parser(col.enum)
+        elif col.kind == "int":
+            parser = int_parser(col)
+        elif col.kind == "date":
+            parser = parse_date
+        elif col.kind == "village":
+            parser = village_parser(villages)
+        else:
+            raise ValueError(col.kind)
+        parsed, codes, rules = by_distinct(arr, parser, _arrow_type(col))
+        for k, rule in enumerate(rules, start=1):
+            problems.add(np.flatnonzero(codes == k), col.key, rule)
+        if col.default is not None:
+            parsed = pc.if_else(pa.array(empty), pa.scalar(int(col.default), pa.int64()), parsed)
+        values[col.key] = parsed
+    return values
+
+
+def _decimals(arr: pa.Array, empty: np.ndarray, col: Column, problems: Problems) -> pa.Array:
+    ok = pc.match_substring_regex(arr, DECIMAL_PATTERN).to_numpy(zero_copy_only=False)
+    bad = ~ok & ~empty
+    problems.add(np.flatnonzero(bad), col.key, "应为数字，最多两位小数 / a number with at most 2 decimals")
+    text = pc.if_else(pa.array(ok), arr, pa.scalar("0"))
+    number = pc.cast(text, pa.decimal128(14, 2))
+    if col.low is not None and col.high is not None:
+        low, high = Decimal(col.low), Decimal(col.high)
+        out = pc.or_(pc.less(number, pa.scalar(low, pa.decimal128(14, 2))),
+                     pc.greater(number, pa.scalar(high, pa.decimal128(14, 2)))).to_numpy(zero_copy_only=False)
+        problems.add(np.flatnonzero(out & ok), col.key, f"应在 {col.low}–{col.high} 之间 / must be between {col.low} and {col.high}")
+    return pc.if_else(pa.array(ok | empty), number, pa.scalar(None, pa.decimal128(14, 2)))
+
+
+def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str], index_of: Callable[[list[str]], list[bytes]],
+          registered: Callable[[list[bytes]], dict[bytes, str]]) -> Checked:
+    """All rules over the file. `row_no` is each row's number as the officer sees it; `index_of`
+    computes blind indexes; `registered` says which of them already belong to a household in the
+    database (index → household number)."""
+    n = len(row_no)
+    problems = Problems()
+    values = check_columns(raw, n, villages, problems)
+
+    # Resident IDs: the vectorised GB 11643 check, then the blind index of the valid ones.
+    texts = raw["resident_id"].to_numpy(zero_copy_only=False).tolist()
+    numbers, id_errors = validate_many(texts)
+    empty_id = np.array([t == "" for t in texts], dtype=bool)
+    problems.add(np.flatnonzero(empty_id), "resident_id", REQUIRED)
+    for k, rule in enumerate(ID_RULES, start=1):
+        rows = np.flatnonzero((id_errors == k) & ~empty_id)
+        problems.add(rows, "resident_id", rule, [mask(numbers[i]) for i in rows])
+    valid_id = id_errors == 0
+    valid_rows = np.flatnonzero(valid_id)
+    indexes = index_of([numbers[i] for i in valid_rows])
+    id_index: list[bytes | None] = [None] * n
+    for i, index in zip(valid_rows.tolist(), indexes):
+        id_index[i] = index
+
+    # Sex and birth date must agree with the ID (17th digit; digits 7–14).
+    sex_code = values["sex"].to_numpy(zero_copy_only=False)
+    id_sex = np.array(["male" if ok and int(num[16]) % 2 else "female" for num, ok in zip(numbers, valid_id)], dtype=object)
+    problems.add(np.flatnonzero(valid_id & (sex_code != None) & (sex_code != id_sex)), "sex",  # noqa: E711
+                 "与证件号码第17位不符 / does not agree with the 17th digit of the ID")
+    birth = pc.strftime(values["birth_date"], format="%Y%m%d").to_numpy(zero_copy_only=False).tolist()
+    wrong_birth = [i for i in valid_rows.tolist() if birth[i] is not None and birth[i] != numbers[i][6:14]]
+    problems.add(np.asarray(wrong_birth, dtype=np.int64), "birth_date",
+                 "与证件号码中的出生日期不符 / does not agree with the birth date in the ID")
+
+    # Households: group rows by number; exactly one head; the head's row holds the household.
+    encoded = pc.dictionary_encode(raw["household_number"])
+    households: list[str] = encoded.dictionary.to_pylist()
+    hh = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    has_number = np.array([h != "" for h in households], dtype=bool)[hh]
+    hh = np.where(has_number, hh, -1)
+    is_head = (values["relation"].to_numpy(zero_copy_only=False) == "head") & has_number
+    household_keys_on_head_only(problems, is_head)
+    n_households = len(households)
+    heads = np.bincount(hh[is_head], minlength=n_households)
+    head_row = np.full(n_households, -1, dtype=np.int64)
+    head_rows = np.flatnonzero(is_head)
+    head_row[hh[head_rows[::-1]]] = head_rows[::-1]  # the first head's row wins
+    order = np.lexsort((np.arange(n), hh))
+    first_of = np.ones(n, dtype=bool)
+    first_of[order[1:]] = hh[order[1:]] != hh[order[:-1]]
+    starts = np.maximum.accumulate(np.where(first_of[order], np.arange(n), 0))
+    position = np.empty(n, dtype=np.int64)
+    position[order] = np.arange(n) - starts + 1
+    wrong_heads = np.flatnonzero(first_of & has_number & (heads[np.maximum(hh, 0)] != 1))
+    problems.add(wrong_heads, "relation",
+                 [f"每户须有且仅有一名户主（本户 {heads[hh[i]]} 名）/ a household needs exactly one head (found {heads[hh[i]]})"
+                  for i in wrong_heads])
+    # Household cells on other rows: empty, or exactly the head's.
+    has_head = has_number & (head_row[np.maximum(hh, 0)] >= 0)
+    take = pa.array(np.where(has_head, head_row[np.maximum(hh, 0)], np.arange(n)))
     for key in template.HOUSEHOLD_KEYS:
         if key == "household_number":
-            continue  # it is what joins a row to its head
-        pred = f'NOT is_head AND {raw(key)} <> \'\' AND {raw(key)} IS DISTINCT FROM "h_{key}"'
-        checks.append((template.BY_KEY[key], Rule(key, pred, HEAD_MISMATCH), pred))
+            continue
+        arr = raw.get(key)
+        if arr is None:
+            continue
+        differs = pc.and_(pc.not_equal(arr, ""), pc.not_equal(arr, arr.take(take))).to_numpy(zero_copy_only=False)
+        problems.add(np.flatnonzero(differs & ~is_head & has_head), key, HEAD_MISMATCH)
 
-    parts = []
-    for col, rule, pred in checks:
-        value = rule.value or raw(col.key)
-        message = rule.message if rule.message_is_sql else q(rule.message)
-        parts.append(
-            f"SELECT _row AS row, {positions[col.key]} AS col_pos, {q(col.header)} AS column_name, "
-            f"{value} AS value, {message} AS rule, household_number FROM w WHERE {pred}"
-        )
-    con.execute("CREATE TEMP TABLE errors AS " + " UNION ALL ".join(parts))
+    _cross_rules(values, is_head, problems)
+
+    # The same person twice in the file, or already in another household of the database.
+    if len(valid_rows):
+        idx = pa.array([id_index[i] for i in valid_rows.tolist()], pa.binary())
+        enc = pc.dictionary_encode(idx)
+        group = enc.indices.to_numpy(zero_copy_only=False)
+        _, first = np.unique(group, return_index=True)
+        first_row = valid_rows[first][group]
+        dup = valid_rows[first_row != valid_rows]
+        problems.add(dup, "resident_id",
+                     [f"证件号码与第 {row_no[first_row[k]]} 行重复 / the same ID is already on row {row_no[first_row[k]]}"
+                      for k in np.flatnonzero(first_row != valid_rows)], [mask(numbers[i]) for i in dup])
+        found = registered([id_index[i] for i in valid_rows.tolist()])  # type: ignore[misc]
+        in_file = set(households)
+        clash, rules = [], []
+        for i in valid_rows.tolist():
+            elsewhere = found.get(id_index[i])  # type: ignore[arg-type]
+            if elsewhere is not None and elsewhere != households[hh[i]] and elsewhere not in in_file:
+                clash.append(i)
+                rules.append(f"此人已在户 {elsewhere} 登记 / already registered in household {elsewhere}")
+        problems.add(np.asarray(clash, dtype=np.int64), "resident_id", rules, [mask(numbers[i]) for i in clash])
+
+    return Checked(n, values, problems, hh, households, head_row, position, numbers, id_index)
+
+
+def _cross_rules(values: dict[str, Any], is_head: np.ndarray, problems: Problems) -> None:
+    def where(condition: Any) -> np.ndarray:
+        return np.flatnonzero(pc.fill_null(condition, False).to_numpy(zero_copy_only=False))
+
+    head = pa.array(is_head)
+    status = values["status"]
+    problems.add(where(pc.and_(head, pc.and_(pc.equal(status, "exited"), pc.is_null(values["exit_year"])))),
+                 "exit_year", "户状态为已脱贫时必填 / required when the status is exited")
+    problems.add(where(pc.and_(head, pc.and_(pc.is_in(status, pa.array(["removed", "returned"])),
+                                             pc.equal(values["status_reason"], "")))),
+                 "status_reason", "户状态为已清退或返贫时必填 / required when the status is removed or returned")
+    disabled, grade = pc.equal(values["health"], "disabled"), values["disability_grade"]
+    problems.add(where(pc.and_(disabled, pc.is_null(grade))), "disability_grade",
+                 "健康状况为残疾时必填 / required when the health status is disability")
+    problems.add(where(pc.and_(pc.invert(disabled), pc.is_valid(grade))), "disability_grade",
+                 "仅残疾人填写 / only for a person with a disability")
+
+
+def household_keys_on_head_only(problems: Problems, is_head: np.ndarray) -> None:
+    """Errors in household columns count only on the head's row (other rows may leave them empty)."""
+    household = set(template.HOUSEHOLD_KEYS) - {"household_number"}
+    kept = []
+    for rows, key, rule, shown in problems.items:
+        if key in household:
+            keep = is_head[rows] | (rule == HEAD_MISMATCH)
+            if not keep.all():
+                rows = rows[keep]
+                rule = [r for r, k in zip(rule, keep) if k] if isinstance(rule, list) else rule
+                shown = [s for s, k in zip(shown, keep) if k] if isinstance(shown, list) else shown
+        if len(rows):
+            kept.append((rows, key, rule, shown))
+    problems.items = kept

@@ -1,0 +1,137 @@
+"""The register in the Django admin (Chinese), every list scoped to the user's areas in SQL.
+
+Resident IDs and health are shown masked; the member page links to an audited reveal that needs
+the `registry.reveal_sensitive` permission.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from jingzhun import access
+from jingzhun.choices import HEALTH
+from jingzhun.registry import sensitive
+from jingzhun.registry.models import Change, Household, ImportBatch, IncomeRecord, Member, StatusEvent
+
+SENSITIVE = ["resident_id_cipher", "resident_id_index", "health_cipher"]
+
+
+class MemberInline(admin.TabularInline):
+    model = Member
+    extra = 0
+    can_delete = False
+    fields = ("position", "name", "masked_id", "relation", "sex", "birth_date", "education", "schooling", "labour",
+              "assistance")
+    readonly_fields = fields
+    show_change_link = True
+
+    @admin.display(description="证件号码")
+    def masked_id(self, obj: Member) -> str:
+        return sensitive.masked_resident_id(obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class IncomeInline(admin.TabularInline):
+    model = IncomeRecord
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Household)
+class HouseholdAdmin(admin.ModelAdmin):
+    list_display = ["number", "village", "status", "category", "primary_cause", "exit_year"]
+    list_filter = ["status", "category", "primary_cause", "housing_grade"]
+    search_fields = ["number"]
+    list_select_related = ["village"]
+    raw_id_fields = ["village"]
+    inlines = [MemberInline, IncomeInline]
+    show_full_result_count = False  # a COUNT(*) over a million rows on every page is not worth it
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return access.scope(super().get_queryset(request), request.user, "village_id")
+
+
+@admin.register(Member)
+class MemberAdmin(admin.ModelAdmin):
+    list_display = ["name", "household", "relation", "sex", "birth_date", "masked_id"]
+    list_select_related = ["household"]
+    search_fields = ["name", "household__number"]
+    exclude = SENSITIVE
+    readonly_fields = ["masked_id", "health_masked", "reveal_link"]
+    raw_id_fields = ["household"]
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return access.scope(super().get_queryset(request), request.user, "household__village_id")
+
+    @admin.display(description="证件号码")
+    def masked_id(self, obj: Member) -> str:
+        return sensitive.masked_resident_id(obj)
+
+    @admin.display(description="健康状况")
+    def health_masked(self, obj: Member) -> str:
+        return "＊＊（敏感信息，需授权查看）"
+
+    @admin.display(description="查看敏感信息")
+    def reveal_link(self, obj: Member) -> str:
+        if obj.pk is None:
+            return ""
+        url = reverse("admin:registry_member_reveal", args=[obj.pk])
+        return format_html('<a class="button" href="{}">查看（留痕）/ reveal (audited)</a>', url)
+
+    def get_urls(self) -> list[Any]:
+        return [path("<int:pk>/reveal/", self.admin_site.admin_view(self.reveal_view), name="registry_member_reveal"),
+                *super().get_urls()]
+
+    def reveal_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        member = get_object_or_404(self.get_queryset(request), pk=pk)  # scoped: other areas are a 404
+        try:
+            shown = sensitive.reveal(request.user, member, address=request.META.get("REMOTE_ADDR", ""))
+        except PermissionDenied:
+            return TemplateResponse(request, "admin/registry/reveal.html",
+                                    {**self.admin_site.each_context(request), "member": member, "denied": True}, status=403)
+        shown["health"] = HEALTH.zh(shown["health"])
+        return TemplateResponse(request, "admin/registry/reveal.html",
+                                {**self.admin_site.each_context(request), "member": member, "shown": shown})
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    list_display = ["id", "file_name", "actor", "mode", "started_at", "households_inserted", "households_updated",
+                    "households_unchanged", "rejected_rows"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Change)
+class ChangeAdmin(admin.ModelAdmin):
+    list_display = ["batch", "household_number", "member_position", "field", "old_value", "new_value"]
+    list_filter = ["field"]
+    search_fields = ["household_number"]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return access.scope(super().get_queryset(request), request.user, "household__village_id")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(StatusEvent)
+class StatusEventAdmin(admin.ModelAdmin):
+    list_display = ["household", "status", "year", "reason", "recorded_at"]
+    list_filter = ["status", "year"]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return access.scope(super().get_queryset(request).select_related("household"), request.user,
+                            "household__village_id")
