@@ -64,7 +64,9 @@ class Household(models.Model):
 
 
 class Member(models.Model):
-    household = models.ForeignKey(Household, verbose_name="户", on_delete=models.CASCADE, related_name="members")
+    # No index of its own: the unique (household_id, position) index of migration 0002 serves it.
+    household = models.ForeignKey(Household, verbose_name="户", on_delete=models.CASCADE, related_name="members",
+                                  db_index=False)
     position = models.PositiveSmallIntegerField("序号")
     name = models.CharField("姓名", max_length=40)
     resident_id_cipher = models.BinaryField("证件号码（密文）")
@@ -90,13 +92,10 @@ class Member(models.Model):
             models.UniqueConstraint(
                 fields=["household"], condition=models.Q(relation="head"), name="one_head_per_household"
             ),
-            # The two conditions below are always true (the columns are NOT NULL). They make Django
-            # create these as named partial indexes rather than inline UNIQUE clauses, because SQLite
-            # cannot drop an inline one, and a large import drops and rebuilds indexes (bulk.py).
-            models.UniqueConstraint(fields=["resident_id_index"], condition=models.Q(resident_id_index__isnull=False),
-                                    name="person_in_one_household"),
-            models.UniqueConstraint(fields=["household", "position"], condition=models.Q(position__isnull=False),
-                                    name="member_position_unique"),
+            # Also unique, created by migration 0002 as plain named indexes: a person (blind index)
+            # in at most one household, and one member per position in a household. Not declared
+            # here because Django would make them inline UNIQUE clauses on SQLite, which cannot be
+            # dropped, and a large import drops and rebuilds indexes (bulk.indexes_deferred).
             models.CheckConstraint(condition=models.Q(migrant_months__lte=12), name="migrant_months_at_most_12"),
         ]
 

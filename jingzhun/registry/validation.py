@@ -210,6 +210,8 @@ def check_columns(raw: dict[str, pa.Array], n: int, villages: set[str], problems
             problems.add(np.flatnonzero(codes == k), col.key, rule)
         if col.default is not None:
             parsed = pc.if_else(pa.array(empty), pa.scalar(int(col.default), pa.int64()), parsed)
+        if col.kind == "multi":
+            parsed = pc.if_else(pa.array(empty), pa.scalar(""), parsed)  # none given: an empty list, not unknown
         values[col.key] = parsed
     return values
 
