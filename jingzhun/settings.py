@@ -70,6 +70,9 @@ TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 
+# Audit rows younger than this are never pruned (`jingzhun prune_audit`); the floor is 180 days.
+AUDIT_RETENTION_DAYS = max(180, int(os.environ.get("JINGZHUN_AUDIT_RETENTION_DAYS", "365")))
+
 STATIC_URL = "static/"
 STATIC_ROOT = os.environ.get("JINGZHUN_STATIC_ROOT", str(Path.cwd() / "static"))
 

@@ -174,6 +174,22 @@ def test_solve_and_solve_arrays_agree() -> None:
             check_array_solution_feasible(*arrays, solution)
 
 
+# (not int8: the random costs go up to 1000)
+@pytest.mark.parametrize("dtype", [np.int16, np.int32, np.uint16, np.uint32, np.uint64])
+def test_array_api_accepts_any_integer_dtype_and_leaves_input_alone(dtype: type) -> None:
+    rng = random.Random(5)
+    for _ in range(50):
+        capacities, arcs = random_instance(rng)
+        expected = solve(capacities, arcs)
+        arrays = tuple(a.astype(dtype) for a in as_arrays(capacities, arcs))
+        copies = tuple(a.copy() for a in arrays)
+        solution = solve_arrays(*arrays)
+        assert (solution.assigned, solution.cost) == (len(expected.pairs), expected.cost)
+        assert solution.helper.dtype == solution.arc.dtype == np.int64
+        for array, copy in zip(arrays, copies, strict=True):
+            assert array.dtype == copy.dtype and np.array_equal(array, copy)
+
+
 def test_medium_instances_decomposed_equals_single_solve_and_beats_greedy() -> None:
     rng = np.random.default_rng(3)
     for _ in range(5):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -38,15 +38,22 @@ __all__ = [
 ]
 
 IntArray = npt.NDArray[np.int64]
+# Validated array input keeps the caller's signed integer dtype: an int32 instance of 10 M arcs would
+# otherwise be copied to int64 three times over (~240 MB) before any work is done.
+Ints = npt.NDArray[np.signedinteger[Any]]
+I32Array = npt.NDArray[np.int32]
 
 REASON_NO_CANDIDATE = "no candidate helper"
 REASON_ZERO_CAPACITY = "all candidate helpers have capacity 0"
 REASON_FULL = "all candidate helpers are at capacity"
 
-# Components are packed into solves of about this many arcs.  One OR-Tools call has a fixed overhead of
-# roughly 0.1 ms, so packing thousands of tiny components (a village, a single household) into one call
-# keeps that negligible, while the bound keeps each solve's working memory small (~100 B per arc).
-DEFAULT_BATCH_ARCS = 1 << 17
+# Components are packed into solves of about this many arcs.  One OR-Tools call costs ~0.1 ms plus Python
+# overhead: 500 k two-household components take 13 s solved one by one but 1.5 s when packed.  Yet
+# OR-Tools' cost scaling gets slower per arc as a solve grows (more scaling phases over a graph that no
+# longer fits in cache): on the 1 M-household benchmark, batches of a few thousand arcs take ~8 s of CPU,
+# batches of 2**20 arcs ~30 s and one solve of everything ~50 s.  So pack only small components; see
+# docs/pairing.md.
+DEFAULT_BATCH_ARCS = 1 << 12
 
 _INT64_MAX = int(np.iinfo(np.int64).max)
 _INT32_MAX = int(np.iinfo(np.int32).max)
@@ -246,11 +253,11 @@ def _checked_arrays(
     helper: npt.ArrayLike,
     cost: npt.ArrayLike,
     num_households: int | None,
-) -> tuple[IntArray, IntArray, IntArray, IntArray, int]:
-    cap = _int64_vector(capacity, "capacity")
-    hh = _int64_vector(household, "household")
-    hp = _int64_vector(helper, "helper")
-    co = _int64_vector(cost, "cost")
+) -> tuple[IntArray, Ints, Ints, Ints, int]:
+    cap = _int_vector(capacity, "capacity").astype(np.int64, copy=False)
+    hh = _int_vector(household, "household")
+    hp = _int_vector(helper, "helper")
+    co = _int_vector(cost, "cost")
     if not hh.size == hp.size == co.size:
         raise PairingInputError(
             f"household, helper and cost must have the same length, got {hh.size}, {hp.size}, {co.size}"
@@ -270,17 +277,19 @@ def _checked_arrays(
         lambda i: f"cost of arc {i} (household {hh[i]}, helper {hp[i]}) must be non-negative, got {co[i]}",
     )
     if hh.size:
-        # One key per (household, helper) pair; sorting finds repeats in O(m log m) without Python loops.
-        key = hh * cap.size + hp
-        order = np.argsort(key, kind="stable")
-        repeat = np.flatnonzero(key[order[1:]] == key[order[:-1]])
-        if repeat.size:
-            i = int(order[repeat[0] + 1])
+        # One key per (household, helper) pair; sorting in place finds repeats without Python loops.  Only
+        # in the (rare) failing case is the costlier argsort run to name the offending arc.
+        key = hh.astype(np.int64) * cap.size + hp
+        key.sort()
+        if np.any(key[1:] == key[:-1]):
+            key = hh.astype(np.int64) * cap.size + hp
+            order = np.argsort(key, kind="stable")
+            i = int(order[np.flatnonzero(key[order[1:]] == key[order[:-1]])[0] + 1])
             raise PairingInputError(f"duplicate arc {i} for household {hh[i]} and helper {hp[i]}")
     return cap, hh, hp, co, n
 
 
-def _int64_vector(values: npt.ArrayLike, name: str) -> IntArray:
+def _int_vector(values: npt.ArrayLike, name: str) -> Ints:
     array = np.asarray(values)
     if array.size == 0:
         return np.zeros(0, dtype=np.int64)
@@ -288,9 +297,12 @@ def _int64_vector(values: npt.ArrayLike, name: str) -> IntArray:
         raise PairingInputError(f"{name} must be a 1-D array, got shape {array.shape}")
     if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
         raise PairingInputError(f"{name} must be an integer array, got dtype {array.dtype}")
-    if array.dtype == np.uint64 and int(array.max()) > _INT64_MAX:
-        raise PairingInputError(f"{name} has values that do not fit in 64-bit signed integers")
-    return array.astype(np.int64, copy=False)
+    if np.issubdtype(array.dtype, np.unsignedinteger):
+        # Unsigned arithmetic would wrap (and mixes badly with signed); convert once, checking range.
+        if int(array.max()) > _INT64_MAX:
+            raise PairingInputError(f"{name} has values that do not fit in 64-bit signed integers")
+        return array.astype(np.int64)
+    return array
 
 
 def _first_bad(mask: npt.NDArray[np.bool_], message: Callable[[int], str]) -> None:
@@ -306,49 +318,58 @@ def _first_bad(mask: npt.NDArray[np.bool_], message: Callable[[int], str]) -> No
 
 def _solve_core(
     capacity: IntArray,
-    household: IntArray,
-    helper: IntArray,
-    cost: IntArray,
+    household: Ints,
+    helper: Ints,
+    cost: Ints,
     num_households: int,
     *,
     decompose: bool = True,
     batch_arcs: int = DEFAULT_BATCH_ARCS,
 ) -> ArraySolution:
-    """Exact min-cost maximum flow over validated int64 arrays; every entry point ends up here."""
+    """Exact min-cost maximum flow over validated arrays; every entry point ends up here."""
     n_households = num_households
     n_nodes = n_households + capacity.size
     chosen = np.full(n_households, -1, dtype=np.int64)
+    original_helper, original_cost = helper, cost
+    if n_nodes > _INT32_MAX:
+        raise PairingInputError(f"{n_nodes} households + helpers: more than OR-Tools' 2**31 nodes")
 
     # An arc into a helper without capacity can never carry flow.  Dropping it shrinks the network and can
-    # split components (a capacity-0 helper would otherwise glue unrelated households together).
-    live = np.flatnonzero(capacity[helper] > 0)
-    if live.size == 0:
-        return _solution_from_arcs(chosen, helper, cost)
-    # Node numbering: households 0..H-1, then helpers H..H+K-1.
-    tail = household[live]
-    head = n_households + helper[live]
-    live_cost = cost[live]
+    # split components (a capacity-0 helper would otherwise glue unrelated households together).  When
+    # every arc is live (the usual case) the arrays are used as they are, saving a copy of each.
+    keep = capacity[helper] > 0
+    live = None if keep.all() else np.flatnonzero(keep)
+    del keep
+    if live is not None:
+        household, helper, cost = household[live], helper[live], cost[live]
+    if household.size == 0:
+        return _solution_from_arcs(chosen, original_helper, original_cost)
+    # Node numbering: households 0..H-1, then helpers H..H+K-1.  int32 (n_nodes < 2**31 was checked) halves
+    # the memory of every per-arc index array below; it is also what OR-Tools takes.
+    tail = household.astype(np.int32, copy=False)
+    head = helper.astype(np.int32)
+    head += n_households
     # Capacity beyond a helper's in-degree can never be used; clipping keeps supplies small so OR-Tools'
     # int64 supply sums cannot overflow however large a capacity the caller passes.
-    in_degree = np.bincount(helper[live], minlength=capacity.size)
+    in_degree = np.bincount(head, minlength=n_nodes)[n_households:]
     supply = np.concatenate([np.ones(n_households, dtype=np.int64), -np.minimum(capacity, in_degree)])
 
     if decompose:
         arc_batch, n_batches = _batches(n_nodes, tail, head, batch_arcs)
     else:
-        arc_batch, n_batches = np.zeros(live.size, dtype=np.int64), 1
+        arc_batch, n_batches = np.zeros(tail.size, dtype=np.int32), 1
 
     # Sort arcs and nodes by batch so each batch is a contiguous slice, and give every node a dense
     # local number within its batch (OR-Tools wants nodes 0..n-1).  Nodes without a live arc get batch
     # n_batches, i.e. they sort last and are never handed to the solver.
-    node_batch = np.full(n_nodes, n_batches, dtype=np.int64)
+    node_batch = np.full(n_nodes, n_batches, dtype=np.int32)
     node_batch[tail] = arc_batch
     node_batch[head] = arc_batch
     node_order = np.argsort(node_batch, kind="stable")
     node_start = np.searchsorted(node_batch[node_order], np.arange(n_batches + 1))
-    rank = np.empty(n_nodes, dtype=np.int64)
-    rank[node_order] = np.arange(n_nodes)
-    local = rank - node_start[node_batch]
+    rank = np.empty(n_nodes, dtype=np.int32)
+    rank[node_order] = np.arange(n_nodes, dtype=np.int32)
+    local = rank - node_start[node_batch].astype(np.int32)
     arc_order = np.argsort(arc_batch, kind="stable")
     arc_start = np.searchsorted(arc_batch[arc_order], np.arange(n_batches + 1))
     del node_batch, arc_batch, rank
@@ -358,19 +379,14 @@ def _solve_core(
         nodes_b = node_order[node_start[b] : node_start[b + 1]]
         if arcs_b.size == 0:
             continue
-        if nodes_b.size > _INT32_MAX or arcs_b.size > _INT32_MAX:
-            raise PairingInputError(
-                "a single solve is too large for OR-Tools (more than 2**31 nodes or arcs)"
-            )
+        if arcs_b.size > _INT32_MAX:
+            raise PairingInputError(f"a component of {arcs_b.size} arcs: more than OR-Tools' 2**31 arcs")
         flow = _min_cost_max_flow(
-            local[tail[arcs_b]].astype(np.int32),
-            local[head[arcs_b]].astype(np.int32),
-            live_cost[arcs_b],
-            supply[nodes_b],
+            local[tail[arcs_b]], local[head[arcs_b]], cost[arcs_b].astype(np.int64), supply[nodes_b]
         )
         used = arcs_b[flow > 0]
-        chosen[tail[used]] = live[used]
-    return _solution_from_arcs(chosen, helper, cost)
+        chosen[tail[used]] = used if live is None else live[used]
+    return _solution_from_arcs(chosen, original_helper, original_cost)
 
 
 def _min_cost_max_flow(
@@ -392,7 +408,7 @@ def _min_cost_max_flow(
     return np.asarray(flow_solver.flows(np.arange(tails.size, dtype=np.int32)), dtype=np.int64)
 
 
-def _batches(n_nodes: int, tail: IntArray, head: IntArray, batch_arcs: int) -> tuple[IntArray, int]:
+def _batches(n_nodes: int, tail: I32Array, head: I32Array, batch_arcs: int) -> tuple[I32Array, int]:
     """Assign every arc to a batch of whole connected components, about ``batch_arcs`` arcs per batch."""
     root = _component_roots(n_nodes, tail, head)
     # Dense component numbers in root order; the root of a component is its smallest node.
@@ -404,11 +420,11 @@ def _batches(n_nodes: int, tail: IntArray, head: IntArray, batch_arcs: int) -> t
     first_arc = np.cumsum(arcs_per_component) - arcs_per_component
     batch_of_component = first_arc // max(batch_arcs, 1)
     _, batch_of_component = np.unique(batch_of_component, return_inverse=True)  # drop empty batch numbers
-    arc_batch = batch_of_component[component_of_arc].astype(np.int64)
+    arc_batch = batch_of_component.astype(np.int32)[component_of_arc]
     return arc_batch, int(arc_batch.max()) + 1
 
 
-def _component_roots(n_nodes: int, u: IntArray, v: IntArray) -> IntArray:
+def _component_roots(n_nodes: int, u: I32Array, v: I32Array) -> I32Array:
     """Connected components by vectorised union-find: returns each node's root (smallest node in it).
 
     Each round hooks every root to the smallest root it shares an edge with, then compresses paths until
@@ -416,14 +432,16 @@ def _component_roots(n_nodes: int, u: IntArray, v: IntArray) -> IntArray:
     seen, so later rounds touch only the few edges still joining different trees.  Roots only ever point
     to smaller nodes, so no cycles can form, and every round hooks at least one root, so it terminates.
     """
-    parent = np.arange(n_nodes, dtype=np.int64)
+    parent = np.arange(n_nodes, dtype=np.int32)
     while u.size:
         root_u = parent[u]
         root_v = parent[v]
         crossing = root_u != root_v
         if not crossing.any():
             break
-        u, v, root_u, root_v = u[crossing], v[crossing], root_u[crossing], root_v[crossing]
+        if not crossing.all():  # in the first round of a bipartite graph nothing is internal: skip the copy
+            u, v, root_u, root_v = u[crossing], v[crossing], root_u[crossing], root_v[crossing]
+        del crossing
         np.minimum.at(parent, np.maximum(root_u, root_v), np.minimum(root_u, root_v))
         while True:
             grandparent = parent[parent]
@@ -433,8 +451,8 @@ def _component_roots(n_nodes: int, u: IntArray, v: IntArray) -> IntArray:
     return parent
 
 
-def _solution_from_arcs(arc: IntArray, helper: IntArray, cost: IntArray) -> ArraySolution:
+def _solution_from_arcs(arc: IntArray, helper: Ints, cost: Ints) -> ArraySolution:
     chosen = arc >= 0
     assigned_helper = np.full(arc.size, -1, dtype=np.int64)
     assigned_helper[chosen] = helper[arc[chosen]]
-    return ArraySolution(helper=assigned_helper, arc=arc, cost=int(cost[arc[chosen]].sum()))
+    return ArraySolution(helper=assigned_helper, arc=arc, cost=int(cost[arc[chosen]].sum(dtype=np.int64)))

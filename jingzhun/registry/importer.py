@@ -103,16 +103,13 @@ def import_register(
     villages = Area.objects.filter(level="village")
     if scope:
         villages = villages.filter(code__gte=scope[0], code__lte=scope[1])
-    cipher = crypto.resident_id_cipher()
-    checked = validation.check(cells, row_no, set(villages.values_list("code", flat=True)), cipher.index_many,
-                               _registered_people)
+    checked = validation.check(cells, row_no, set(villages.values_list("code", flat=True)),
+                               lambda ids: crypto.many("resident_id", "index", ids), _registered_people)
     for row, key, rule in cell_problems:
         rows = np.flatnonzero(row_no == row)
         checked.problems.add(rows, key, rule, [""] * len(rows))
+    bad_households = _bad_households(checked)
     result.errors = _error_rows(checked, cells, row_no, raw.file_name)
-    bad_rows = checked.problems.bad_rows(checked.n)
-    bad_households = np.zeros(len(checked.households), dtype=bool)
-    bad_households[checked.household_index[bad_rows & (checked.household_index >= 0)]] = True
     named = np.array([h != "" for h in checked.households], dtype=bool)
     result.households = int(named.sum())
     result.rejected_households = int((bad_households & named).sum())
@@ -122,6 +119,30 @@ def import_register(
     good = named & ~bad_households & (checked.head_row >= 0)
     _write(checked, good, raw.file_name, _digest(cells), result, actor, mode, progress)
     return result
+
+
+def _bad_households(checked: validation.Checked) -> np.ndarray:
+    """Households with any invalid row — and, until nothing changes, both households of a person
+    moving between two households of this file when either is invalid: the move only makes sense
+    with both rewritten together (otherwise the person would be in two households, or in none)."""
+    bad = np.zeros(len(checked.households), dtype=bool)
+    bad_rows = checked.problems.bad_rows(checked.n)
+    bad[checked.household_index[bad_rows & (checked.household_index >= 0)]] = True
+    position = {h: i for i, h in enumerate(checked.households)}
+    changed = True
+    while changed:
+        changed = False
+        for row, origin in checked.moves.items():
+            own, before = int(checked.household_index[row]), position.get(origin)
+            if own < 0 or before is None or bad[own] == bad[before]:
+                continue
+            bad[own] = bad[before] = changed = True
+            checked.problems.add(
+                np.array([row]), "resident_id",
+                f"此人从户 {origin} 迁入，两户须一并导入，其中一户有错误 / moves from household {origin}; "
+                "both households are held back because one of them has errors",
+                [validation.mask(checked.id_numbers[row])])
+    return bad
 
 
 def _error_rows(checked: validation.Checked, cells: dict[str, pa.Array], row_no: np.ndarray, file_name: str) -> list[ErrorRow]:
@@ -491,11 +512,11 @@ def _member_table(checked: validation.Checked, plan: Plan, rows: np.ndarray, fir
         "id": member_ids,
         "household_id": pa.array(household_ids[checked.household_index[rows]]),
         "position": pa.array(checked.position[rows]),
-        "resident_id_cipher": pa.array(crypto.resident_id_cipher().encrypt_many(
-            [checked.id_numbers[r] for r in rows.tolist()]), pa.binary()),
+        "resident_id_cipher": pa.array(crypto.many(
+            "resident_id", "encrypt", [checked.id_numbers[r] for r in rows.tolist()]), pa.binary()),
         "resident_id_index": pa.array(indexes, pa.binary()),
-        "health_cipher": pa.array(crypto.health_cipher().encrypt_many(
-            [f"{h}:{'' if g is None else g}" for h, g in zip(health, grade)]), pa.binary()),
+        "health_cipher": pa.array(crypto.many(
+            "health", "encrypt", [f"{h}:{'' if g is None else g}" for h, g in zip(health, grade)]), pa.binary()),
     }
     for key in MEMBER_FIELDS:
         columns[key] = _db_column(checked, key, rows)

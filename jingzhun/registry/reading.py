@@ -114,23 +114,38 @@ def read_csv(path: Path) -> RawTable:
         assert table is not None
     table = table.select([n for n in column_names if not n.startswith("_ignored")])
     rows = pa.array(range(2, table.num_rows + 2), type=pa.int64())
-    return RawTable(table.add_column(0, "_row", rows), encoding, path.name)
+    return RawTable(_drop_empty_rows(table.add_column(0, "_row", rows)), encoding, path.name)
+
+
+def _drop_empty_rows(table: pa.Table) -> pa.Table:
+    """Blank lines (and rows of empty cells) are skipped, as they are in XLSX, after numbering so
+    the rows below them keep the numbers the officer sees."""
+    import pyarrow.compute as pc
+
+    filled = None
+    for name in table.column_names[1:]:
+        has = pc.not_equal(table[name], "")
+        filled = has if filled is None else pc.or_(filled, has)
+    return table if filled is None or pc.all(filled).as_py() else table.filter(filled)
 
 
 def _parse_csv(source: Path, column_names: list[str], file_name: str, *, newlines_in_values: bool) -> pa.Table | None:
-    bad_rows: list[str] = []
+    """Arrow's CSV parser; None from the fast mode (no line breaks inside quotes) when the file
+    needs the careful one."""
+    bad = False
 
     def on_invalid_row(row: pacsv.InvalidRow) -> str:
-        # The row's text is never put in a message: it may hold a resident ID.
-        where = f"第{row.number}行 / row {row.number}" if row.number is not None else "?"
-        bad_rows.append(f"{where}: {row.actual_columns} 列，应为 {row.expected_columns} 列 / columns")
+        nonlocal bad
+        bad = True
         return "skip"
 
     try:
         table = pacsv.read_csv(
             source,
             read_options=pacsv.ReadOptions(column_names=column_names, skip_rows=1, encoding="utf8", block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(newlines_in_values=newlines_in_values, invalid_row_handler=on_invalid_row),
+            # Blank lines are kept (as rows of empty cells) so row numbers stay the spreadsheet's.
+            parse_options=pacsv.ParseOptions(newlines_in_values=newlines_in_values, ignore_empty_lines=False,
+                                             invalid_row_handler=on_invalid_row),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() for n in column_names},
                 strings_can_be_null=False,
@@ -141,14 +156,31 @@ def _parse_csv(source: Path, column_names: list[str], file_name: str, *, newline
         if not newlines_in_values:
             return None
         raise FileProblem(f"{file_name}: CSV 格式错误（引号不配对？）/ malformed CSV (unbalanced quotes?)") from None
-    if bad_rows:
+    if bad:
         if not newlines_in_values:
             return None
         # A row with the wrong number of cells cannot be placed in its household safely, so the
         # whole file is refused, even in valid-households-only mode.
-        shown = "；".join(bad_rows[:20]) + ("……" if len(bad_rows) > 20 else "")
-        raise FileProblem(f"{file_name}: {len(bad_rows)} 行列数不对 / rows with a wrong number of cells: {shown}")
+        raise FileProblem(f"{file_name}: 行列数不对 / rows with a wrong number of cells: "
+                          + _describe_bad_rows(source, len(column_names)))
     return table
+
+
+def _describe_bad_rows(source: Path, expected: int) -> str:
+    """Which rows have the wrong number of cells, as the officer numbers them (the header is row 1).
+
+    Arrow does not number rows when quoted cells may contain line breaks, so on this error path
+    (only) the csv module reads the file again. Cell contents are never shown: they may hold IDs.
+    """
+    import csv
+
+    found = []
+    with source.open(encoding="utf-8-sig", newline="") as f:
+        for row_number, cells in enumerate(csv.reader(f), start=1):
+            if row_number > 1 and cells and len(cells) != expected:
+                found.append(f"第{row_number}行 / row {row_number}: {len(cells)} 列，应为 {expected} 列 / columns")
+    shown = "；".join(found[:20]) + ("……" if len(found) > 20 else "")
+    return f"{len(found)} 行 / rows — {shown}"
 
 
 def _cell_text(value: object, key: str | None, row: int, problems: list[tuple[int, str, str]]) -> str:

@@ -164,6 +164,7 @@ class Checked:
     position: np.ndarray  # per row: 1-based order within the household
     id_numbers: list[str]  # normalised resident IDs (the text where invalid)
     id_index: list[bytes | None]  # blind index where valid
+    moves: dict[int, str]  # row → the household (in this file) the person is registered in now
 
 
 def _arrow_type(col: Column) -> pa.DataType:
@@ -299,7 +300,7 @@ def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str], inde
         differs = pc.and_(pc.not_equal(arr, ""), pc.not_equal(arr, arr.take(take))).to_numpy(zero_copy_only=False)
         problems.add(np.flatnonzero(differs & ~is_head & has_head), key, HEAD_MISMATCH)
 
-    _cross_rules(values, is_head, problems)
+    _cross_rules(raw, values, is_head, problems)
 
     # The same person twice in the file, or already in another household of the database.
     if len(valid_rows):
@@ -321,25 +322,33 @@ def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str], inde
                 clash.append(i)
                 rules.append(f"此人已在户 {elsewhere} 登记 / already registered in household {elsewhere}")
         problems.add(np.asarray(clash, dtype=np.int64), "resident_id", rules, [mask(numbers[i]) for i in clash])
+        moves = {i: found[id_index[i]] for i in valid_rows.tolist()  # type: ignore[index]
+                 if found.get(id_index[i]) not in (None, households[hh[i]])}  # type: ignore[arg-type]
+    else:
+        moves = {}
 
-    return Checked(n, values, problems, hh, households, head_row, position, numbers, id_index)
+    return Checked(n, values, problems, hh, households, head_row, position, numbers, id_index, moves)
 
 
-def _cross_rules(values: dict[str, Any], is_head: np.ndarray, problems: Problems) -> None:
+def _cross_rules(raw: dict[str, pa.Array], values: dict[str, Any], is_head: np.ndarray, problems: Problems) -> None:
     def where(condition: Any) -> np.ndarray:
         return np.flatnonzero(pc.fill_null(condition, False).to_numpy(zero_copy_only=False))
 
+    def empty(key: str) -> Any:
+        # "Required when …" is about a blank cell; a filled but invalid one already has its own error.
+        return pc.equal(raw[key], "") if key in raw else pa.array(np.ones(len(is_head), dtype=bool))
+
     head = pa.array(is_head)
     status = values["status"]
-    problems.add(where(pc.and_(head, pc.and_(pc.equal(status, "exited"), pc.is_null(values["exit_year"])))),
+    problems.add(where(pc.and_(head, pc.and_(pc.equal(status, "exited"), empty("exit_year")))),
                  "exit_year", "户状态为已脱贫时必填 / required when the status is exited")
     problems.add(where(pc.and_(head, pc.and_(pc.is_in(status, pa.array(["removed", "returned"])),
                                              pc.equal(values["status_reason"], "")))),
                  "status_reason", "户状态为已清退或返贫时必填 / required when the status is removed or returned")
-    disabled, grade = pc.equal(values["health"], "disabled"), values["disability_grade"]
-    problems.add(where(pc.and_(disabled, pc.is_null(grade))), "disability_grade",
+    disabled = pc.fill_null(pc.equal(values["health"], "disabled"), False)
+    problems.add(where(pc.and_(disabled, empty("disability_grade"))), "disability_grade",
                  "健康状况为残疾时必填 / required when the health status is disability")
-    problems.add(where(pc.and_(pc.invert(disabled), pc.is_valid(grade))), "disability_grade",
+    problems.add(where(pc.and_(pc.invert(disabled), pc.invert(empty("disability_grade")))), "disability_grade",
                  "仅残疾人填写 / only for a person with a disability")
 
 

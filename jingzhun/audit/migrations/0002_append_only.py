@@ -1,7 +1,7 @@
 """Make the audit table append-only in the database itself, so no code path can rewrite history.
 
-Retention (deleting rows older than the configured period) is done by `jingzhun prune_audit`,
-which lifts the guard for its own transaction only (PostgreSQL: a session setting; SQLite: it
+Retention (deleting rows older than the configured period) is done by `jingzhun prune_audit`
+(`jingzhun.audit.log.prune`), which lifts the guard for its own transaction only (PostgreSQL: a session setting; SQLite: it
 drops and recreates the trigger inside the same transaction).
 """
 

@@ -1,0 +1,341 @@
+"""An import killed with SIGKILL part-way through writing leaves the database exactly as it was, and
+the same import run again afterwards lands whole, once.
+
+The import runs as `jingzhun import FILE --quiet` in a subprocess against a real database that this
+test creates and migrates itself (a SQLite file, or a fresh database on the PostgreSQL server the
+suite runs on). The kill is aimed at the write transaction, not at a fraction of the wall-clock run
+time: reading and validating take most of a run and write nothing, so a kill there would prove
+nothing, and wall-clock fractions drift with the machine's load. Instead the kill waits for the
+writing to be 40 % done, by a measure that does not depend on load:
+- SQLite: the CPU time the import has spent holding the write lock (it begins IMMEDIATE, so the lock
+  spans exactly its write transaction), against the CPU time a first, measuring run on a copy of the
+  database spent holding it to the end;
+- PostgreSQL: the rows its `COPY registry_member` has processed (pg_stat_progress_copy), against the
+  number of members the file adds.
+The process is then frozen (SIGSTOP), checked to be still inside its uncommitted transaction, and
+killed (SIGKILL).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+import pytest
+from django.db import connection
+
+from tests.factories import household_rows, resident_id, write_csv
+
+ROOT = Path(__file__).resolve().parent.parent
+HOUSEHOLDS = 20_000
+EXISTING = 50  # imported first; the big file changes their wage income
+SIZES = (3, 4)  # household k has SIZES[k % 2] members
+KILL_AT = 0.4  # how much of the writing is done when the import is killed
+
+pytestmark = pytest.mark.slow
+
+
+def big_register(n: int, *, wage: str = "6000") -> list[dict[str, str]]:
+    """n households with distinct numbers and resident IDs (household k's people get region code
+    4kkkkk, so no two households share an ID), each valid against the template's rules."""
+    rows = []
+    for k in range(n):
+        household = household_rows(f"K{k:06d}", size=SIZES[k % 2], seed=0)
+        household[0]["wage_income"] = wage
+        for i, row in enumerate(household):
+            birth = dt.date.fromisoformat(row["birth_date"])
+            row["resident_id"] = resident_id(f"4{k:05d}", birth, i, row["sex"] == "男")
+        rows += household
+    return rows
+
+
+SNAPSHOT = r"""
+import hashlib, json, django
+django.setup()
+from django.db import connection
+out = {}
+with connection.cursor() as cur:
+    for table in ("registry_household", "registry_member", "registry_incomerecord", "registry_statusevent",
+                  "registry_change", "registry_importbatch", "audit_auditentry"):
+        cur.execute(f"SELECT count(*) FROM {table}")
+        out[table] = cur.fetchone()[0]
+    summed = (
+        ("households_sha256", "SELECT * FROM registry_household ORDER BY id"),
+        ("members_sha256", "SELECT id, household_id, position, name, resident_id_index, resident_id_cipher "
+                           "FROM registry_member ORDER BY id"),
+        ("incomes_sha256", "SELECT * FROM registry_incomerecord ORDER BY id"),
+    )
+    for name, sql in summed if CHECKSUMS else ():
+        cur.execute(sql)
+        digest = hashlib.sha256()
+        for row in cur.fetchall():
+            digest.update(repr([bytes(v) if isinstance(v, memoryview) else v for v in row]).encode())
+        out[name] = digest.hexdigest()
+    cur.execute("SELECT count(DISTINCT number) FROM registry_household")
+    out["distinct_household_numbers"] = cur.fetchone()[0]
+    cur.execute("SELECT count(DISTINCT resident_id_index) FROM registry_member")
+    out["distinct_people"] = cur.fetchone()[0]
+    cur.execute("SELECT count(*) FROM (SELECT household_id, year FROM registry_incomerecord GROUP BY 1, 2) x")
+    out["distinct_income_years"] = cur.fetchone()[0]
+    cur.execute("SELECT coalesce(sum(wage_income), 0) FROM registry_incomerecord")
+    out["wage_total"] = str(int(cur.fetchone()[0]))
+    if connection.vendor == "sqlite":
+        cur.execute("PRAGMA integrity_check")
+        out["integrity"] = cur.fetchone()[0]
+print(json.dumps(out))
+"""
+
+AREAS = "import django; django.setup(); from tests.factories import make_areas; make_areas()"
+
+
+class Database:
+    """A database of this test's own, on the vendor the suite runs on."""
+
+    def __init__(self, tmp_path: Path, name: str = "kill"):
+        self.vendor = connection.vendor
+        self.tmp_path = tmp_path
+        if self.vendor == "sqlite":
+            self.path = tmp_path / f"{name}.sqlite3"
+            self.url = f"sqlite:///{self.path}"
+        elif self.vendor == "postgresql":
+            s = connection.settings_dict
+            self.admin = {"host": s["HOST"] or None, "port": s["PORT"] or None, "user": s["USER"] or None,
+                          "password": s["PASSWORD"] or None, "dbname": "postgres", "autocommit": True}
+            self.name = f"jingzhun_{name}_{uuid.uuid4().hex[:8]}"
+            auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+            self.url = f"postgresql://{auth}@{s['HOST']}:{s['PORT']}/{self.name}"
+        else:
+            pytest.fail(f"no kill test for {self.vendor}")
+        self._probe = None
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "JINGZHUN_DATABASE_URL": self.url, "DJANGO_SETTINGS_MODULE": "jingzhun.settings",
+                "PYTHONPATH": str(ROOT)}
+
+    def python(self, code: str) -> str:
+        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=self.env(), capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def jingzhun(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "jingzhun.cli", *args], cwd=ROOT, env=self.env(),
+                              capture_output=True, text=True, timeout=300)
+
+    def start_import(self, path: Path) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-m", "jingzhun.cli", "import", str(path), "--quiet"], cwd=ROOT,
+                                env=self.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def _admin(self):
+        import psycopg
+
+        return psycopg.connect(**self.admin)
+
+    def create(self) -> None:
+        if self.vendor == "postgresql":
+            with self._admin() as con:
+                con.execute(f'CREATE DATABASE "{self.name}"')
+        migrated = self.jingzhun("migrate", "--verbosity", "0")
+        assert migrated.returncode == 0, migrated.stderr
+        self.python(AREAS)
+
+    def copy(self, name: str) -> Database:
+        """Another database with the same content (no process may be using this one)."""
+        other = Database(self.tmp_path, name)
+        if self.vendor == "sqlite":
+            for suffix in ("", "-wal"):
+                if Path(f"{self.path}{suffix}").exists():
+                    shutil.copyfile(f"{self.path}{suffix}", f"{other.path}{suffix}")
+        else:
+            with self._admin() as con:
+                con.execute(f'CREATE DATABASE "{other.name}" TEMPLATE "{self.name}"')
+        return other
+
+    def drop(self) -> None:
+        if self._probe is not None:
+            self._probe.close()
+        if self.vendor == "postgresql":
+            with self._admin() as con:
+                con.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+    def snapshot(self, *, checksums: bool = True) -> dict[str, object]:
+        """Row counts of every registry table, duplicate checks, and checksums of the rows."""
+        return json.loads(self.python(f"CHECKSUMS = {checksums}\n" + SNAPSHOT))
+
+    def in_write_transaction(self) -> bool:
+        """True while a session holds a transaction on this database that has begun writing and has
+        not yet asked to commit: killing its client then must roll everything back."""
+        if self.vendor == "sqlite":
+            # The importer begins IMMEDIATE: it holds the write lock from BEGIN to the end of COMMIT.
+            probe = sqlite3.connect(self.path, timeout=0, isolation_level=None)
+            try:
+                probe.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                assert "locked" in str(exc), exc
+                return True
+            else:
+                probe.execute("ROLLBACK")
+                return False
+            finally:
+                probe.close()
+        # A transaction id is assigned at the first write. COMMIT is excluded: once the client has
+        # sent it (the deferred foreign-key checks then take a while) the server finishes on its own.
+        if self._probe is None:
+            self._probe = self._admin()
+        row = self._probe.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND backend_xid IS NOT NULL "
+            "AND query NOT ILIKE 'commit%%'", [self.name]).fetchone()
+        return bool(row and row[0])
+
+
+    def member_rows_copied(self) -> int | None:
+        """PostgreSQL: rows the import's COPY into registry_member has processed so far (None before it starts)."""
+        if self._probe is None:
+            self._probe = self._admin()
+        row = self._probe.execute(
+            "SELECT p.tuples_processed FROM pg_stat_progress_copy p JOIN pg_stat_activity a USING (pid) "
+            "WHERE p.datname = %s AND a.query LIKE 'COPY \"registry_member\"%%'", [self.name]).fetchone()
+        return None if row is None else int(row[0])
+
+
+@pytest.fixture
+def databases(tmp_path):
+    made: list[Database] = []
+
+    def make(db: Database) -> Database:
+        made.append(db)
+        return db
+
+    yield make
+    for db in made:
+        db.drop()
+
+
+def cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+def measure_write_cpu(db: Database, path: Path) -> float:
+    """SQLite: run the import to the end; the CPU seconds it spent holding the write lock."""
+    proc = db.start_import(path)
+    process = psutil.Process(proc.pid)
+    first = last = None
+    while proc.poll() is None:
+        try:
+            cpu = cpu_seconds(process)
+            writing = db.in_write_transaction()
+        except psutil.NoSuchProcess:
+            break
+        if writing:
+            first = cpu if first is None else first
+            last = cpu
+        elif first is not None:
+            break  # committed
+        time.sleep(0.005)
+    stderr = proc.communicate(timeout=120)[1].decode()
+    assert proc.returncode == 0, stderr
+    assert first is not None and last is not None, "the write transaction was never seen open"
+    return last - first
+
+
+def wait_for(condition, proc: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 120
+    while not condition():
+        assert proc.poll() is None, f"the import ended before {what}"
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.005)
+
+
+def kill_part_way_through_writing(db: Database, path: Path, *, write_cpu: float = 0.0, new_members: int = 0) -> str:
+    """Start the import, wait until KILL_AT of its writing is done, freeze it, check that it is still
+    inside its uncommitted transaction, and SIGKILL it. Returns how far it had got."""
+    proc = db.start_import(path)
+    process = psutil.Process(proc.pid)
+    try:
+        if db.vendor == "sqlite":
+            wait_for(db.in_write_transaction, proc, "its write transaction opened")
+            start = cpu_seconds(process)
+            wait_for(lambda: cpu_seconds(process) - start >= KILL_AT * write_cpu, proc,
+                     f"{KILL_AT:.0%} of the measured {write_cpu:.2f} CPU seconds of writing")
+        else:
+            wait_for(lambda: (db.member_rows_copied() or 0) >= KILL_AT * new_members, proc,
+                     f"{KILL_AT:.0%} of {new_members} members were copied")
+        os.kill(proc.pid, signal.SIGSTOP)
+        assert proc.poll() is None, "the import finished before the kill"
+        time.sleep(0.05)  # let the database act on anything the client sent just before it froze
+        assert db.in_write_transaction(), "frozen after it asked to commit: the kill would come too late"
+        if db.vendor == "sqlite":
+            progress = f"{cpu_seconds(process) - start:.2f} of {write_cpu:.2f} CPU seconds of writing"
+        else:
+            copied = db.member_rows_copied()
+            assert copied is not None and copied < new_members, copied
+            progress = f"{copied} of {new_members} members copied"
+        os.kill(proc.pid, signal.SIGKILL)
+        assert proc.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stderr:
+            proc.stderr.close()
+    if db.vendor == "postgresql":  # the server notices the lost client and rolls back
+        deadline = time.monotonic() + 30
+        while db.in_write_transaction():
+            assert time.monotonic() < deadline, "the killed import's transaction never ended"
+            time.sleep(0.05)
+    return progress
+
+
+def test_killed_import_leaves_the_database_unchanged_and_a_rerun_completes(databases, tmp_path):
+    sizes = [SIZES[k % 2] for k in range(HOUSEHOLDS)]
+    members = sum(sizes)  # 10 000 × 3 + 10 000 × 4 = 70 000
+    db = databases(Database(tmp_path))
+    db.create()
+
+    # A database with something in it: the first 50 households, at the old wage.
+    write_csv(tmp_path / "first.csv", big_register(EXISTING, wage="5000"))
+    done = db.jingzhun("import", str(tmp_path / "first.csv"), "--quiet")
+    assert done.returncode == 0, done.stderr
+    before = db.snapshot()
+    assert before["registry_household"] == EXISTING
+    assert before["registry_member"] == sum(sizes[:EXISTING])  # 25 × 3 + 25 × 4 = 175
+
+    big = write_csv(tmp_path / "big.csv", big_register(HOUSEHOLDS))
+
+    if db.vendor == "sqlite":
+        # Measure once, on a copy: the CPU time the whole write transaction takes.
+        write_cpu = measure_write_cpu(databases(db.copy("measure")), big)
+        assert write_cpu > 0.05, f"writing took only {write_cpu:.3f} CPU seconds: too short to kill inside"
+        progress = kill_part_way_through_writing(db, big, write_cpu=write_cpu)
+    else:
+        new_members = members - sum(sizes[:EXISTING])  # the 50 existing households keep their members
+        progress = kill_part_way_through_writing(db, big, new_members=new_members)
+    assert db.snapshot() == before, f"killed after {progress}"
+
+    # The same import again, to the end.
+    done = db.jingzhun("import", str(big), "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert f"新增 {HOUSEHOLDS - EXISTING} 户" in done.stdout and f"更新 {EXISTING} updated" in done.stdout, done.stdout
+    final = db.snapshot(checksums=False)
+    assert final["registry_household"] == final["distinct_household_numbers"] == HOUSEHOLDS
+    assert final["registry_member"] == final["distinct_people"] == members
+    assert final["registry_incomerecord"] == final["distinct_income_years"] == HOUSEHOLDS
+    assert final["wage_total"] == str(6000 * HOUSEHOLDS)  # the 50 old ones moved from 5000 to 6000
+    assert final["registry_change"] == EXISTING  # one wage change each
+    assert final["registry_statusevent"] == HOUSEHOLDS  # a first status for each household, once
+    assert final["registry_importbatch"] == 2  # the first file and the completed run; none for the killed one
+    assert final["audit_auditentry"] == 2
+    if db.vendor == "sqlite":
+        assert final["integrity"] == "ok"
+    print(f"killed after {progress}")
