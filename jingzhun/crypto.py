@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import multiprocessing
 import os
+import pickle
 import secrets
+import subprocess
 import sys
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
-from itertools import chain
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -118,39 +119,53 @@ class FieldCipher:
         return out
 
 
-PARALLEL_FROM = 200_000  # below this, starting worker processes costs more than it saves
-
-
-def _work(job: tuple[str, str, str, list[str]]) -> list[bytes]:
-    column, master, operation, values = job
-    cipher = FieldCipher(column, master)
-    return cipher.encrypt_many(values) if operation == "encrypt" else cipher.index_many(values)
-
-
-def _can_spawn() -> bool:
-    """Spawned workers re-import the parent's main module; they cannot when it has no file (a script
-    piped on stdin, an embedded interpreter), and then the work stays in this process."""
-    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
-    return main_file is None or os.path.exists(main_file)
+PARALLEL_FROM = 200_000  # below this, starting a worker process costs more than it saves
 
 
 def many(column: str, operation: str, values: list[str], workers: int | None = None) -> list[bytes]:
     """`encrypt_many` or `index_many` over a large column, split across processes.
 
-    AES-GCM and HMAC cost ~1–2 µs per value in Python's bindings; at millions of values that is the
-    largest single cost of an import, and it parallelises perfectly. Worker processes are spawned
-    (not forked) because the parent runs Arrow's and DuckDB's thread pools, which fork does not copy
-    safely.
+    AES-GCM and HMAC cost ~1–2 µs per value through Python's bindings; at millions of values that is
+    the largest single cost of an import, and it parallelises perfectly. This process does one share
+    and `python -m jingzhun.crypto` workers do the rest, fed by pipes. Workers are fresh interpreters
+    running only this module: a forked child would inherit Arrow's and DuckDB's thread pools
+    mid-flight, and multiprocessing's spawn would re-run the caller's main script in each worker.
     """
     workers = workers or os.cpu_count() or 1
-    if workers < 2 or len(values) < PARALLEL_FROM or not _can_spawn():
-        cipher = FieldCipher(column)
-        return cipher.encrypt_many(values) if operation == "encrypt" else cipher.index_many(values)
-    master = _master()
-    step = -(-len(values) // (workers * 4))
-    jobs = [(column, master, operation, values[i : i + step]) for i in range(0, len(values), step)]
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        return list(chain.from_iterable(pool.map(_work, jobs)))
+    if workers < 2 or len(values) < PARALLEL_FROM:
+        return _run(FieldCipher(column), operation, values)
+    step = -(-len(values) // workers)
+    shares = [values[i : i + step] for i in range(0, len(values), step)]
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, KEY_ENV: _master(),
+           "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+    procs = [subprocess.Popen([sys.executable, "-m", "jingzhun.crypto", column, operation],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env) for _ in shares[1:]]
+    with ThreadPoolExecutor(len(procs)) as pool:
+        # Threads move the bytes (the pipes would fill and block otherwise) while this thread works.
+        replies = [pool.submit(proc.communicate, pickle.dumps(share, pickle.HIGHEST_PROTOCOL))
+                   for proc, share in zip(procs, shares[1:])]
+        out = _run(FieldCipher(column), operation, shares[0])
+        for proc, reply in zip(procs, replies):
+            stdout, _ = reply.result()
+            if proc.returncode:
+                raise RuntimeError(f"encryption worker failed (exit {proc.returncode})")
+            out.extend(pickle.loads(stdout))
+    return out
+
+
+def _run(cipher: FieldCipher, operation: str, values: list[str]) -> list[bytes]:
+    if operation == "encrypt":
+        return cipher.encrypt_many(values)
+    if operation == "index":
+        return cipher.index_many(values)
+    raise ValueError(f"operation must be 'encrypt' or 'index', not {operation!r}")
+
+
+def _worker() -> None:
+    column, operation = sys.argv[1:3]
+    values = pickle.load(sys.stdin.buffer)
+    pickle.dump(_run(FieldCipher(column), operation, values), sys.stdout.buffer, pickle.HIGHEST_PROTOCOL)
 
 
 def resident_id_cipher() -> FieldCipher:
@@ -159,3 +174,7 @@ def resident_id_cipher() -> FieldCipher:
 
 def health_cipher() -> FieldCipher:
     return FieldCipher("health")
+
+
+if __name__ == "__main__":
+    _worker()

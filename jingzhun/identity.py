@@ -95,7 +95,21 @@ def validate_many(texts: list[str], *, today: dt.date | None = None) -> tuple[li
     Returns the normalised numbers (input text where invalid) and an int8 array: 0 when valid,
     otherwise 1 + the index of the failed rule in RULES, checked in the same order as
     `parse_resident_id`. Only the rare 15-digit and malformed entries take a Python path.
+    Works in slices so the digit matrices stay small (a few hundred MB at once for millions).
     """
+    normal: list[str] = []
+    errors = []
+    for start in range(0, len(texts), CHUNK):
+        part, part_errors = _validate_chunk(texts[start : start + CHUNK], today)
+        normal.extend(part)
+        errors.append(part_errors)
+    return normal, np.concatenate(errors) if errors else np.zeros(0, dtype=np.int8)
+
+
+CHUNK = 200_000
+
+
+def _validate_chunk(texts: list[str], today: dt.date | None) -> tuple[list[str], np.ndarray]:
     n = len(texts)
     errors = np.zeros(n, dtype=np.int8)
     normal = [t.strip().upper() if isinstance(t, str) else "" for t in texts]

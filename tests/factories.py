@@ -80,3 +80,37 @@ def write_csv(path: Path, rows: list[dict[str, str]], encoding: str = "utf-8") -
         for row in rows:
             writer.writerow([row.get(col.key, "") for col in template.COLUMNS])
     return path
+
+
+def two_households() -> list[dict[str, str]]:
+    """H1: rows 2–5 (4 people), H2: rows 6–8 (3 people)."""
+    return household_rows("H1", size=4, seed=1) + household_rows("H2", size=3, seed=2)
+
+
+def write_xlsx(path: Path, rows: list[dict[str, str]], *, numeric_id_row: int | None = None) -> Path:
+    """As an officer's workbook: numbers as numbers, dates as dates, IDs as text (except one if asked)."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("户成员")
+    date_format = book.add_format({"num_format": "yyyy-mm-dd"})
+    for j, col in enumerate(template.COLUMNS):
+        sheet.write_string(0, j, col.header)
+    for i, row in enumerate(rows, start=1):
+        for j, col in enumerate(template.COLUMNS):
+            value = row.get(col.key, "")
+            if value == "":
+                continue
+            if col.key == "resident_id":
+                if i + 1 == numeric_id_row:
+                    sheet.write_number(i, j, float(value))
+                else:
+                    sheet.write_string(i, j, value)
+            elif col.kind in ("int", "decimal"):
+                sheet.write_number(i, j, float(value))
+            elif col.kind == "date":
+                sheet.write_datetime(i, j, dt.datetime.fromisoformat(value), date_format)
+            else:
+                sheet.write_string(i, j, value)
+    book.close()
+    return path

@@ -228,6 +228,18 @@ def test_validate_many_on_hand_examples():
                                1 + RULES.index(RULE_DATE), 1 + RULES.index(RULE_FUTURE)]
 
 
+def test_validate_many_in_slices_gives_the_same_answer(monkeypatch):
+    import jingzhun.identity as identity
+
+    texts = [STANDARD_X, "110105491231002", "11010519491231002x", "123", STANDARD_DIGIT[:17] + "5",
+             with_check("11010519000229002"), with_check("11010520240602002")]
+    monkeypatch.setattr(identity, "CHUNK", 2)  # slices of 2, 2, 2, 1
+    normal, errors = validate_many(texts, today=TODAY)
+    assert normal[:3] == [STANDARD_X, STANDARD_X, STANDARD_X]
+    assert errors.tolist() == [0, 0, 0, 1 + RULES.index(RULE_LENGTH), 1 + RULES.index(RULE_CHECK),
+                               1 + RULES.index(RULE_DATE), 1 + RULES.index(RULE_FUTURE)]
+
+
 def test_validate_many_of_empty_column():
     normal, errors = validate_many([], today=TODAY)
     assert normal == [] and errors.tolist() == []

@@ -9,7 +9,6 @@ Row numbers are the ones a spreadsheet shows: the header is row 1, so the first 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from decimal import Decimal
 from pathlib import Path
 
@@ -29,8 +28,9 @@ from tests.factories import (
     VILLAGE,
     VILLAGE2,
     household_rows,
-    make_areas,
+    two_households,
     write_csv,
+    write_xlsx,
 )
 
 COUNTY_SCOPE = (COUNTY[:6] + "000000", COUNTY[:6] + "999999")
@@ -44,27 +44,6 @@ def header(key: str) -> str:
 # the deferred foreign keys only at COMMIT, which never comes inside a test's rolled-back transaction),
 # so these tests run on a committed database. One test below imports inside an enclosing transaction.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-_APPEND_ONLY = importlib.import_module("jingzhun.audit.migrations.0002_append_only")
-
-
-@pytest.fixture
-def areas(transactional_db):
-    """Areas of a committed database. A transactional test leaves audit rows that the flush after it
-    cannot delete on SQLite (the append-only triggers refuse): lift the guard for the clean-up only,
-    and put it back exactly as the migration defines it."""
-    make_areas()
-    yield
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cur:
-            cur.execute("DROP TRIGGER IF EXISTS audit_no_delete")
-            cur.execute("DELETE FROM audit_auditentry")
-            cur.execute(_APPEND_ONLY.SQLITE[1])
-
-
-def two_households() -> list[dict[str, str]]:
-    """H1: rows 2–5 (4 people), H2: rows 6–8 (3 people)."""
-    return household_rows("H1", size=4, seed=1) + household_rows("H2", size=3, seed=2)
 
 
 def run(tmp_path: Path, rows: list[dict[str, str]], name: str = "register.csv", **kwargs) -> ImportResult:
@@ -694,35 +673,6 @@ def test_gb18030_four_byte_character_in_a_name(areas, tmp_path):
     result = import_register(path)
     assert result.ok, result.errors
     assert Member.objects.get(household__number="H1", position=2).name == "王𠮷"
-
-
-def write_xlsx(path: Path, rows: list[dict[str, str]], *, numeric_id_row: int | None = None) -> Path:
-    """As an officer's workbook: numbers as numbers, dates as dates, IDs as text (except one if asked)."""
-    import xlsxwriter
-
-    book = xlsxwriter.Workbook(str(path))
-    sheet = book.add_worksheet("户成员")
-    date_format = book.add_format({"num_format": "yyyy-mm-dd"})
-    for j, col in enumerate(template.COLUMNS):
-        sheet.write_string(0, j, col.header)
-    for i, row in enumerate(rows, start=1):
-        for j, col in enumerate(template.COLUMNS):
-            value = row.get(col.key, "")
-            if value == "":
-                continue
-            if col.key == "resident_id":
-                if i + 1 == numeric_id_row:
-                    sheet.write_number(i, j, float(value))
-                else:
-                    sheet.write_string(i, j, value)
-            elif col.kind in ("int", "decimal"):
-                sheet.write_number(i, j, float(value))
-            elif col.kind == "date":
-                sheet.write_datetime(i, j, dt.datetime.fromisoformat(value), date_format)
-            else:
-                sheet.write_string(i, j, value)
-    book.close()
-    return path
 
 
 def test_xlsx_imports_the_same_as_csv(areas, tmp_path):

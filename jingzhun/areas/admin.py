@@ -30,6 +30,11 @@ class VillageRecordAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> Any:
         return access.scope(super().get_queryset(request).select_related("village"), request.user, "village_id")
 
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "village":  # only for a village the user may see
+            kwargs["queryset"] = access.scope(Area.objects.all(), request.user, "code")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 @admin.register(AreaRole)
 class AreaRoleAdmin(admin.ModelAdmin):
@@ -39,3 +44,8 @@ class AreaRoleAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return access.scope(super().get_queryset(request).select_related("area", "user"), request.user, "area_id")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "area":  # a role only inside the user's own areas: no granting oneself more
+            kwargs["queryset"] = access.scope(Area.objects.all(), request.user, "code")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from jingzhun import access
+from jingzhun.areas.models import Area
 from jingzhun.choices import HEALTH
 from jingzhun.registry import sensitive
 from jingzhun.registry.models import Change, Household, ImportBatch, IncomeRecord, Member, StatusEvent
@@ -60,6 +61,11 @@ class HouseholdAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> Any:
         return access.scope(super().get_queryset(request), request.user, "village_id")
 
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "village":  # only into a village the user may see
+            kwargs["queryset"] = access.scope(Area.objects.all(), request.user, "code")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 @admin.register(Member)
 class MemberAdmin(admin.ModelAdmin):
@@ -73,6 +79,11 @@ class MemberAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return access.scope(super().get_queryset(request), request.user, "household__village_id")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "household":  # only into a household the user may see
+            kwargs["queryset"] = access.scope(Household.objects.all(), request.user, "village_id")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="证件号码")
     def masked_id(self, obj: Member) -> str:

@@ -174,7 +174,9 @@ def export_register(
     else:
         def writer(p: Path, d: Iterator[list[str]]) -> int:
             return write_csv(p, d, encoding)
-    n = writer(path, rows(scope=scope, year=year))
-    audit.record(actor, "export", object_type="register", object_id=path.name, rows=n,
+    # Audited before the first clear ID is written: a crash part-way still leaves the trace.
+    audit.record(actor, "export", object_type="register", object_id=path.name,
                  scope=list(scope) if scope else None, year=year)
+    n = writer(path, rows(scope=scope, year=year))
+    audit.record(actor, "export.finished", object_type="register", object_id=path.name, rows=n)
     return n

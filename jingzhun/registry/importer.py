@@ -31,7 +31,7 @@ from jingzhun.areas.models import Area
 from jingzhun.audit import log as audit
 from jingzhun.registry import bulk, template, validation
 from jingzhun.registry.models import ImportBatch
-from jingzhun.registry.reading import read_any
+from jingzhun.registry.reading import RawTable, read_any
 
 Progress = Callable[[str, float], None]  # (stage, fraction done)
 
@@ -92,11 +92,11 @@ def import_register(
         raise ValueError("mode must be 'all' or 'valid'")
     progress("read", 0.0)
     raw, cell_problems = read_any(path)
-    table = raw.table
-    cells = {name: pc.utf8_trim_whitespace(table.column(name).combine_chunks())
-             for name in table.column_names if name != "_row"}
-    row_no = table.column("_row").to_numpy()
-    result = ImportResult(file_name=raw.file_name, rows=table.num_rows)
+    file_name = raw.file_name
+    result = ImportResult(file_name=file_name, rows=raw.table.num_rows)
+    row_no = raw.table.column("_row").to_numpy()
+    cells = _trimmed_columns(raw)
+    digest = _digest(cells)
     progress("read", 1.0)
 
     progress("validate", 0.0)
@@ -109,7 +109,8 @@ def import_register(
         rows = np.flatnonzero(row_no == row)
         checked.problems.add(rows, key, rule, [""] * len(rows))
     bad_households = _bad_households(checked)
-    result.errors = _error_rows(checked, cells, row_no, raw.file_name)
+    result.errors = _error_rows(checked, cells, row_no, file_name)
+    del cells  # what the write needs is in `checked`; the file's text columns can go
     named = np.array([h != "" for h in checked.households], dtype=bool)
     result.households = int(named.sum())
     result.rejected_households = int((bad_households & named).sum())
@@ -117,8 +118,20 @@ def import_register(
     if result.errors and mode == "all":
         return result
     good = named & ~bad_households & (checked.head_row >= 0)
-    _write(checked, good, raw.file_name, _digest(cells), result, actor, mode, progress)
+    _write(checked, good, file_name, digest, result, actor, mode, progress)
     return result
+
+
+def _trimmed_columns(raw: RawTable) -> dict[str, pa.Array]:
+    """Each cell without surrounding spaces, one contiguous array per column. The file's table is
+    taken out of `raw` and released column by column as it is converted, so the file (gigabytes
+    at a million households) is never in memory twice."""
+    table, raw.table = raw.table, raw.table.slice(0, 0)
+    cells = {}
+    for name in [n for n in table.column_names if n != "_row"]:
+        cells[name] = pc.utf8_trim_whitespace(table.column(name).combine_chunks())
+        table = table.drop_columns([name])
+    return cells
 
 
 def _bad_households(checked: validation.Checked) -> np.ndarray:
