@@ -308,7 +308,18 @@ def test_officer_cannot_grant_a_role_outside_their_area(register):
 
 
 def reveal(client: Client, member: Member):
-    return client.get(reverse("admin:registry_member_reveal", args=[member.pk]))
+    return client.post(reverse("admin:registry_member_reveal", args=[member.pk]))
+
+
+def test_opening_the_reveal_page_only_asks_and_writes_no_audit_row(register):
+    register.users["officer_a"] = grant_reveal(register.users["officer_a"])
+    member = register.member("A101-1", 4)
+    rid = register.rows["A101-1"][3]["resident_id"]
+    before = AuditEntry.objects.count()
+    response = register.client("officer_a").get(reverse("admin:registry_member_reveal", args=[member.pk]))
+    assert response.status_code == 200 and 'method="post"' in response.content.decode()
+    assert AuditEntry.objects.count() == before
+    assert rid not in response.content.decode()
 
 
 def test_reveal_without_permission_is_refused_shows_no_id_and_is_audited(register):

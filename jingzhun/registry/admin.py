@@ -106,6 +106,10 @@ class MemberAdmin(admin.ModelAdmin):
 
     def reveal_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         member = get_object_or_404(self.get_queryset(request), pk=pk)  # scoped: other areas are a 404
+        if request.method != "POST":
+            # A reveal is an act that is audited: a GET (a prefetch, a link from elsewhere) only asks.
+            return TemplateResponse(request, "admin/registry/reveal.html",
+                                    {**self.admin_site.each_context(request), "member": member, "confirm": True})
         try:
             shown = sensitive.reveal(request.user, member, address=request.META.get("REMOTE_ADDR", ""))
         except PermissionDenied:
