@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "jingzhun.areas",
     "jingzhun.registry",
     "jingzhun.audit",
+    "jingzhun.teams",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -1,0 +1,127 @@
+"""Reading policy files: TOML → :class:`Policy`, or a :class:`PolicyError` listing every problem.
+
+Officers write these files by hand, so an error must say where to look: each problem names the file,
+the dotted key (``mpi.indicators[2].weight``, list positions counted from 1 as in the file) and the
+rule, in Chinese and English. Nothing is half-loaded: a file with any problem yields no policy.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from jingzhun.policy.model import Policy
+
+#: The shipped policy files (package data).
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+# Pydantic's own messages are English only; the common ones get a Chinese rule in front.
+_ZH = {
+    "extra_forbidden": "未知键 / unknown key",
+    "missing": "缺少必填项 / missing required key",
+    "greater_than": "须大于 {gt} / must be greater than {gt}",
+    "greater_than_equal": "须不小于 {ge} / must be at least {ge}",
+    "less_than_equal": "须不大于 {le} / must be at most {le}",
+    "too_short": "不能为空 / must not be empty",
+    "literal_error": "取值须为 {expected} / must be one of {expected}",
+    "string_pattern_mismatch": "格式不符 {pattern} / must match {pattern}",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    key: str  # dotted path, "" for the whole file
+    message: str  # "中文 / English"
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; ``problems`` lists every problem found."""
+
+    def __init__(self, file: str, problems: list[Problem]) -> None:
+        self.file = file
+        self.problems = problems
+        lines = [f"{file}: {p.key}: {p.message}" if p.key else f"{file}: {p.message}" for p in problems]
+        head = f"策略文件有 {len(problems)} 处错误 / the policy file has {len(problems)} problem(s): {file}"
+        super().__init__("\n".join([head, *lines]))
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if part == "[key]":  # pydantic marks a bad dict key this way; the key itself is already in loc
+            continue
+        if isinstance(part, int):
+            out += f"[{part + 1}]"
+        elif str(part).startswith("["):
+            out += str(part)
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _problems(exc: ValidationError) -> list[Problem]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        ctx = err.get("ctx") or {}
+        loc = tuple(err["loc"])
+        if err["type"] == "policy":
+            message = err["msg"]
+            if "key" in ctx:
+                key = str(ctx["key"])
+                loc = (*loc, *re.findall(r"\[\d+\]|[^.\[\]]+", key))
+        elif err["type"] in _ZH:
+            message = _ZH[err["type"]].format(**{k: str(v) for k, v in ctx.items()})
+        else:
+            message = f"取值无效 / invalid value: {err['msg']}"
+        value = err.get("input")
+        # Show the offending value unless the message already does (or there is none to show).
+        if (err["type"] not in ("missing", "extra_forbidden") and not isinstance(value, dict | list)
+                and repr(value) not in message and str(value) not in message):
+            message += f" (值 / value: {value!r})"
+        problems.append(Problem(_dotted(loc), message))
+    return problems
+
+
+def loads_policy(text: str, file: str = "<string>") -> Policy:
+    """Parse and validate a policy given as TOML text; ``file`` names it in error messages."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib puts "(at line N, column M)" in its message; keep it, it is what the officer needs.
+        raise PolicyError(file, [Problem("", f"TOML 语法错误 / TOML syntax error: {exc}")]) from None
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        raise PolicyError(file, _problems(exc)) from None
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read and validate one policy file; raises :class:`PolicyError` naming every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(str(path), [Problem("", f"无法读取 / cannot read: {exc}")]) from None
+    return loads_policy(text, str(path))
+
+
+def available() -> list[str]:
+    """The shipped policy files, by file name."""
+    return sorted(p.name for p in DATA_DIR.glob("*.toml"))
+
+
+@functools.cache
+def national(year: int) -> Policy:
+    """The shipped national policy of ``year`` (2014–2020)."""
+    path = DATA_DIR / f"national-{year}.toml"
+    if not path.is_file():
+        years = ", ".join(n.removeprefix("national-").removesuffix(".toml") for n in available()
+                          if n.startswith("national-"))
+        raise LookupError(f"没有 {year} 年的全国政策 / no national policy for {year}; shipped: {years}")
+    return load_policy(path)

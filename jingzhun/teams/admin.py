@@ -1,0 +1,88 @@
+"""Cadres, work teams and pairs in the Django admin, every list scoped to the user's areas in SQL.
+
+Pairs are read-only here: they are made and ended through `jingzhun.teams.pairing_db` (preview and
+approve, or `pair` by hand), which check capacity and keep the history.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from jingzhun import access
+from jingzhun.areas.models import Area
+from jingzhun.teams.models import Cadre, CadreStatusEvent, HelperPair, TeamMembership, WorkTeam
+
+
+class ScopedAreaForeignKeys:
+    """Area foreign keys offer (and accept) only areas the user may see."""
+
+    area_fields: tuple[str, ...] = ()
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name in self.area_fields:
+            kwargs["queryset"] = access.scope(Area.objects.all(), request.user, "code")
+        elif db_field.name == "cadre":
+            kwargs["queryset"] = access.scope(Cadre.objects.all(), request.user, "home_area_id")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+
+class CadreStatusEventInline(admin.TabularInline):
+    model = CadreStatusEvent
+    extra = 0
+
+
+@admin.register(Cadre)
+class CadreAdmin(ScopedAreaForeignKeys, admin.ModelAdmin):
+    area_fields = ("home_area",)
+    list_display = ["name", "unit", "unit_kind", "rank", "skills", "home_area", "status"]
+    list_filter = ["status", "unit_kind", "rank"]
+    search_fields = ["name", "unit"]
+    list_select_related = ["home_area"]
+    raw_id_fields = ["home_area"]
+    inlines = [CadreStatusEventInline]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return access.scope(super().get_queryset(request), request.user, "home_area_id")
+
+
+class TeamMembershipInline(ScopedAreaForeignKeys, admin.TabularInline):
+    model = TeamMembership
+    fk_name = "team"
+    extra = 0
+    raw_id_fields = ["cadre", "replaced_by"]
+
+
+@admin.register(WorkTeam)
+class WorkTeamAdmin(ScopedAreaForeignKeys, admin.ModelAdmin):
+    area_fields = ("village",)
+    list_display = ["village", "start_date", "end_date"]
+    list_select_related = ["village"]
+    raw_id_fields = ["village"]
+    inlines = [TeamMembershipInline]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return access.scope(super().get_queryset(request), request.user, "village_id")
+
+
+@admin.register(HelperPair)
+class HelperPairAdmin(admin.ModelAdmin):
+    list_display = ["household", "cadre", "start_date", "end_date", "end_reason", "run"]
+    list_filter = ["end_date"]
+    search_fields = ["household__number", "cadre__name"]
+    list_select_related = ["household", "cadre"]
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return access.scope(super().get_queryset(request), request.user, "household__village_id")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,247 @@
+"""Dispatch (因村派人) and pairing (结对帮扶): cadres, village work teams, helper ↔ household pairs.
+
+What must always hold is a database constraint: at most one active pair per household (a partial
+unique index on household where the end date is NULL), end dates not before start dates, at most one
+serving first secretary per team, one open team per village. A helper's capacity depends on the
+configured mapping by rank, so it is checked by the adapter (`jingzhun.teams.pairing_db`), under a lock.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+
+from jingzhun.areas.models import Area
+from jingzhun.choices import Enum
+from jingzhun.registry.models import Household
+
+UNIT_KIND = Enum("unit_kind", (
+    ("central", "中央单位定点帮扶", "central unit (designated support)"),
+    ("provincial", "省直部门", "provincial department"),
+    ("city", "市直部门", "city department"),
+    ("county", "县直部门", "county department"),
+    ("township", "乡镇", "township"),
+    ("institution", "事业单位", "public institution"),
+    ("enterprise", "企业", "enterprise"),
+    ("partner_region", "东西部协作", "east–west partner region"),
+    ("other", "其他", "other"),
+))
+RANK = Enum("rank", (
+    ("bureau", "厅局级", "bureau level"),
+    ("division", "县处级", "division level"),
+    ("section", "乡科级", "section level"),
+    ("staff", "科员及以下", "staff"),
+    ("other", "其他人员", "other"),
+))
+SKILL = Enum("skill", (
+    ("agriculture", "农业技术", "agriculture"),
+    ("medicine", "医疗卫生", "medicine"),
+    ("education", "教育", "education"),
+    ("finance", "金融", "finance"),
+    ("construction", "住房建设", "construction"),
+    ("water", "水利", "water"),
+    ("ecommerce", "电子商务", "e-commerce"),
+    ("trade", "商贸与就业", "trade and employment"),
+    ("social", "民政与社会保障", "social security"),
+))
+CADRE_STATUS = Enum("cadre_status", (
+    ("serving", "在岗", "serving"),
+    ("recalled", "召回", "recalled"),
+    ("ended", "期满离岗", "term ended"),
+))
+TEAM_ROLE = Enum("team_role", (
+    ("first_secretary", "第一书记", "first secretary"),
+    ("team_leader", "工作队长", "team leader"),
+    ("member", "队员", "member"),
+))
+RUN_STATUS = Enum("run_status", (
+    ("previewed", "待审批", "previewed"),
+    ("approved", "已审批", "approved"),
+))
+PROPOSAL_KIND = Enum("proposal_kind", (
+    ("new", "新增结对", "new"),
+    ("moved", "调整结对", "moved"),
+    ("kept", "保持不变", "kept"),
+    ("ended", "解除结对", "ended"),
+    ("unpaired", "无可用帮扶人", "no helper available"),
+))
+
+
+def parse_skills(text: str) -> list[str]:
+    """Comma-joined skill codes → the codes, in SKILL order; unknown codes raise ValueError."""
+    given = {s.strip() for s in text.split(",") if s.strip()}
+    unknown = given - set(SKILL.codes)
+    if unknown:
+        raise ValueError(f"未知专长 / unknown skills: {', '.join(sorted(unknown))}")
+    return [code for code in SKILL.codes if code in given]
+
+
+class Cadre(models.Model):
+    """A cadre sent to help (帮扶干部): a household helper, a work-team member, or both."""
+
+    name = models.CharField("姓名", max_length=40)
+    unit = models.CharField("派出单位", max_length=100)
+    unit_kind = models.CharField("派出单位类别", max_length=16, choices=UNIT_KIND.choices)
+    rank = models.CharField("职级", max_length=10, choices=RANK.choices)
+    # Skill codes joined by "," in SKILL order (like Household.secondary_causes).
+    skills = models.CharField("专长", max_length=160, blank=True)
+    # Where the cadre is stationed while helping (village, township or county), not the sending unit's seat:
+    # pairing candidates and distances are computed from it.
+    home_area = models.ForeignKey(Area, verbose_name="帮扶所在区划", on_delete=models.PROTECT, related_name="cadres")
+    status = models.CharField("状态", max_length=10, choices=CADRE_STATUS.choices, default="serving")
+    phone = models.CharField("联系电话", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "帮扶干部"
+        indexes = [models.Index(fields=["home_area", "status"], name="cadre_area_status")]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=CADRE_STATUS.codes), name="cadre_status_known"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.unit}）"
+
+    def clean(self) -> None:
+        try:
+            self.skills = ",".join(parse_skills(self.skills))
+        except ValueError as e:
+            raise ValidationError({"skills": str(e)}) from e
+
+
+class CadreStatusEvent(models.Model):
+    """A cadre's status over time: posted, recalled, term ended — with the date and the reason."""
+
+    cadre = models.ForeignKey(Cadre, verbose_name="干部", on_delete=models.CASCADE, related_name="status_events")
+    status = models.CharField("状态", max_length=10, choices=CADRE_STATUS.choices)
+    date = models.DateField("日期")
+    reason = models.CharField("原因", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "干部状态变化"
+        ordering = ["cadre", "date", "id"]
+
+
+class WorkTeam(models.Model):
+    """A village work team (驻村工作队). One open team per village."""
+
+    village = models.ForeignKey(Area, verbose_name="村", on_delete=models.PROTECT, related_name="work_teams",
+                                limit_choices_to={"level": "village"})
+    start_date = models.DateField("派驻日期")
+    end_date = models.DateField("撤离日期", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "驻村工作队"
+        constraints = [
+            models.UniqueConstraint(fields=["village"], condition=Q(end_date__isnull=True),
+                                    name="one_open_team_per_village"),
+            models.CheckConstraint(condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                                   name="team_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.village_id} 驻村工作队"
+
+    def clean(self) -> None:
+        if self.village_id and Area.objects.filter(pk=self.village_id).exclude(level="village").exists():
+            raise ValidationError({"village": "工作队只能派驻到村 / a work team is posted to a village"})
+
+
+class TeamMembership(models.Model):
+    cadre = models.ForeignKey(Cadre, verbose_name="干部", on_delete=models.PROTECT, related_name="memberships")
+    team = models.ForeignKey(WorkTeam, verbose_name="工作队", on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField("职务", max_length=16, choices=TEAM_ROLE.choices)
+    start_date = models.DateField("开始日期")
+    end_date = models.DateField("结束日期", null=True, blank=True)
+    recall_reason = models.CharField("召回原因", max_length=200, blank=True)
+    replaced_by = models.ForeignKey("self", verbose_name="接替人", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="replaces")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "工作队成员"
+        constraints = [
+            models.UniqueConstraint(fields=["team"], condition=Q(role="first_secretary", end_date__isnull=True),
+                                    name="one_first_secretary_per_team"),
+            models.UniqueConstraint(fields=["cadre", "team"], condition=Q(end_date__isnull=True),
+                                    name="one_open_membership_per_cadre_team"),
+            models.CheckConstraint(condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                                   name="membership_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cadre_id} · {self.get_role_display()} · {self.team_id}"
+
+
+class PairingRun(models.Model):
+    """One pairing computation (preview) and, once approved, the batch that wrote its pairs."""
+
+    actor = models.CharField("操作人", max_length=150)
+    created_at = models.DateTimeField("计算时间", auto_now_add=True)
+    parameters = models.JSONField("参数", default=dict)
+    status = models.CharField("状态", max_length=10, choices=RUN_STATUS.choices, default="previewed")
+    households = models.PositiveIntegerField("需帮扶户数", default=0)
+    helpers = models.PositiveIntegerField("帮扶人数", default=0)
+    arcs = models.PositiveIntegerField("候选对数", default=0)
+    new = models.PositiveIntegerField("新增", default=0)
+    moved = models.PositiveIntegerField("调整", default=0)
+    kept = models.PositiveIntegerField("不变", default=0)
+    ended = models.PositiveIntegerField("解除", default=0)
+    unpaired = models.PositiveIntegerField("无可用帮扶人", default=0)
+    cost_before = models.BigIntegerField("调整前成本", default=0)
+    cost_after = models.BigIntegerField("调整后成本", default=0)
+    # [[county code, county name, households, capacity, short by], ...]
+    shortfalls = models.JSONField("能力缺口", default=list)
+    # SHA-256 of the active pairs in the run's counties when previewed: approval is refused if they changed.
+    fingerprint = models.CharField("结对快照摘要", max_length=64)
+    approved_by = models.CharField("审批人", max_length=150, blank=True)
+    approved_at = models.DateTimeField("审批时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "结对计算批次"
+        constraints = [models.CheckConstraint(condition=Q(status__in=RUN_STATUS.codes), name="run_status_known")]
+
+    def __str__(self) -> str:
+        return f"结对批次 {self.pk}（{self.get_status_display()}）"
+
+
+class HelperPair(models.Model):
+    """A helper ↔ household pair (结对) with its start and end: history is never deleted."""
+
+    household = models.ForeignKey(Household, verbose_name="贫困户", on_delete=models.PROTECT,
+                                  related_name="helper_pairs")
+    cadre = models.ForeignKey(Cadre, verbose_name="帮扶责任人", on_delete=models.PROTECT, related_name="pairs")
+    start_date = models.DateField("结对日期")
+    end_date = models.DateField("解除日期", null=True, blank=True)
+    end_reason = models.CharField("解除原因", max_length=200, blank=True)
+    run = models.ForeignKey(PairingRun, verbose_name="结对批次", null=True, blank=True, on_delete=models.PROTECT,
+                            related_name="created_pairs")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "结对帮扶"
+        indexes = [models.Index(fields=["cadre"], condition=Q(end_date__isnull=True), name="helper_pair_active_cadre")]
+        constraints = [
+            models.UniqueConstraint(fields=["household"], condition=Q(end_date__isnull=True),
+                                    name="one_active_pair_per_household"),
+            models.CheckConstraint(condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                                   name="pair_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} ↔ {self.cadre_id}"
+
+
+class PairingProposal(models.Model):
+    """One household's line in a run: its proposed helper, and what that changes."""
+
+    run = models.ForeignKey(PairingRun, on_delete=models.CASCADE, related_name="proposals")
+    household = models.ForeignKey(Household, verbose_name="贫困户", on_delete=models.CASCADE, related_name="+")
+    cadre = models.ForeignKey(Cadre, verbose_name="帮扶责任人", null=True, on_delete=models.CASCADE, related_name="+")
+    previous_pair = models.ForeignKey(HelperPair, verbose_name="原结对", null=True, on_delete=models.CASCADE,
+                                      related_name="+")
+    kind = models.CharField("类型", max_length=10, choices=PROPOSAL_KIND.choices)
+    cost = models.IntegerField("成本", null=True)
+    reason = models.CharField("原因", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "结对方案明细"
+        indexes = [models.Index(fields=["run", "kind"], name="proposal_run_kind")]
