@@ -91,6 +91,10 @@ class Loader:
                 cur.execute("ATTACH DATABASE %s AS stage", [path])  # not allowed inside a transaction
         return self
 
+    def rows(self, name: str) -> int:
+        table = self.tables.get(name)
+        return 0 if table is None else table.num_rows
+
     def load(self, name: str) -> int:
         table = self.tables.get(name)
         if table is None:
@@ -168,14 +172,18 @@ def sync_sequence(table: str) -> None:
 
 @contextmanager
 def indexes_deferred(table: str, adding: int) -> Iterator[None]:
-    """On SQLite, drop `table`'s indexes while a large batch goes in and rebuild them after.
+    """Drop `table`'s secondary indexes (and, on PostgreSQL, its foreign keys) while a large batch
+    goes in, and rebuild them after.
 
     Building an index once is several times faster than keeping it up to date row by row when the
-    batch is large compared with the table. All inside the caller's transaction: a crash restores
-    the indexes with the data. Unique indexes are re-checked on rebuild, so a violation still
-    aborts the whole batch.
+    batch is large compared with the table; on PostgreSQL a foreign key checked row by row costs an
+    index probe and a trigger per row, while re-adding it checks the whole table in one join. All
+    inside the caller's transaction (PostgreSQL's DDL is transactional too): a crash restores
+    indexes and keys with the data, and unique indexes and foreign keys are re-checked when rebuilt,
+    so a violation still aborts the whole batch. On PostgreSQL this locks the table against readers
+    until commit, which is why it is kept for batches at least as large as the table.
     """
-    if connection.vendor != "sqlite" or adding < 50_000:
+    if adding < 50_000:
         yield
         return
     with connection.cursor() as cur:
@@ -183,12 +191,34 @@ def indexes_deferred(table: str, adding: int) -> Iterator[None]:
         if adding < cur.fetchone()[0]:
             yield
             return
-        cur.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
-                    [table])
-        indexes = cur.fetchall()
+        if connection.vendor == "sqlite":
+            cur.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
+                        [table])
+            indexes = cur.fetchall()
+            keys: list[tuple[str, str]] = []
+        else:
+            # Indexes that back no constraint (constraint indexes go with their constraints).
+            cur.execute(
+                "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE i.indrelid = %s::regclass AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)",
+                [table])
+            indexes = cur.fetchall()
+            cur.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                        "WHERE conrelid = %s::regclass AND contype = 'f'", [table])
+            keys = cur.fetchall()
+        if keys:
+            # Django's foreign keys are deferred: checks queued by earlier statements of this
+            # transaction must run before the table may be altered.
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for name, _ in keys:
+            cur.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
         for name, _ in indexes:
             cur.execute(f'DROP INDEX "{name}"')
     yield
     with connection.cursor() as cur:
         for _, sql in indexes:
             cur.execute(sql)
+        for name, definition in keys:
+            cur.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+        if keys:
+            cur.execute("SET CONSTRAINTS ALL DEFERRED")

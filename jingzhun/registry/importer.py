@@ -444,7 +444,8 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
             loader.load("registry_member")
         progress("write", 0.9)
         for table in ("registry_incomerecord", "registry_statusevent", "registry_change"):
-            loader.load(table)
+            with bulk.indexes_deferred(table, loader.rows(table)):
+                loader.load(table)
         for table in ("registry_household", "registry_member", "registry_incomerecord", "registry_statusevent",
                       "registry_change", "registry_importbatch"):
             bulk.sync_sequence(table)
