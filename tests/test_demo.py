@@ -180,3 +180,26 @@ def test_demo_run_twice_duplicates_nothing(demo):
     assert again.logins == demo.logins  # the same logins, passwords unchanged …
     for username, (password, _) in again.logins.items():
         assert authenticate(username=username, password=password) is not None, username  # … and still valid
+
+
+def test_demo_stopped_before_its_last_import_is_completed_by_the_next_run(demo):
+    # A run killed before its last imports leaves no completion marker: the next run imports every
+    # file again, which adds the missing households and changes nothing that is already there.
+    marker = demo.cwd / ".jingzhun" / "demo-data" / "imported"
+    assert marker.read_text().split() == [p.name for p in demo.registers()]
+    first_seen: dict[str, int] = {}
+    for k, path in enumerate(demo.registers()):
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            for row in csv.DictReader(f):
+                first_seen.setdefault(row["户编号"], k)
+    latest = max(set(first_seen.values()) - {0})  # the last file that registers new households
+    missing = {number for number, k in first_seen.items() if k == latest}
+    for model, key in ((Member, "household__number__in"), (IncomeRecord, "household__number__in"),
+                       (StatusEvent, "household__number__in"), (Household, "number__in")):
+        model.objects.filter(**{key: missing}).delete()  # as if that import had never run
+    marker.unlink()
+    again = run_demo(demo.cwd)
+    assert marker.exists()
+    assert set(Household.objects.values_list("number", flat=True)) == set(first_seen)
+    assert f"{demo.registers()[latest].name}: +{len(missing)} 新增" in again.output
+    assert again.output.count(" +0 新增") == len(demo.registers()) - 1

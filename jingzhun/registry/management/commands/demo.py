@@ -28,7 +28,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         call_command("migrate", verbosity=0)
-        if not Household.objects.exists():
+        # The marker is written only after the last import: a demo stopped part-way is completed by
+        # the next run (area loads are upserts and re-importing a file changes nothing).
+        if not (DEMO_DIR / "demo-data" / "imported").exists():
             self._load(opts)
         logins = self._users()
         self.stdout.write(f"\n精准 Jingzhun 演示 / demo — http://127.0.0.1:{opts['port']}/admin/")
@@ -41,9 +43,11 @@ class Command(BaseCommand):
         from jingzhun.synth import generate
 
         data = DEMO_DIR / "demo-data"
-        self.stdout.write(f"生成合成省份 / synthesising {opts['households']} households in {opts['counties']} counties …")
-        generate(data, households=opts["households"], seed=opts["seed"], years=range(2014, 2021),
-                 counties=opts["counties"])
+        if not (data / "generated").exists():  # written once the generator has finished every file
+            self.stdout.write(f"生成合成省份 / synthesising {opts['households']} households in {opts['counties']} counties …")
+            generate(data, households=opts["households"], seed=opts["seed"], years=range(2014, 2021),
+                     counties=opts["counties"])
+            (data / "generated").write_text(f"households={opts['households']} seed={opts['seed']}\n")
         load_areas(data / "areas.csv")
         load_villages(data / "villages.csv")
         for path in sorted(data.glob("register-*.csv")):
@@ -51,6 +55,7 @@ class Command(BaseCommand):
             if not result.imported:
                 raise SystemExit(f"{path.name}: {len(result.errors)} errors, first: {result.errors[:3]}")
             self.stdout.write(f"  {path.name}: +{result.inserted} 新增, {result.updated} 更新, {result.unchanged} 未变")
+        (data / "imported").write_text("\n".join(p.name for p in sorted(data.glob("register-*.csv"))) + "\n")
 
     def _users(self) -> list[tuple[str, str, str]]:
         """Demo logins, created once; passwords random and kept in .jingzhun/demo-logins.txt."""
