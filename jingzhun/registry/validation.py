@@ -151,7 +151,8 @@ def by_distinct(arr: pa.Array, parse: Callable[[str], Any], value_type: pa.DataT
     if pa.types.is_string(value_type):
         # Codes stay dictionary-encoded: 4 bytes a row instead of a string each, which at millions
         # of rows and dozens of coded columns is the difference of a gigabyte.
-        return pa.DictionaryArray.from_arrays(encoded.indices, distinct), per_row, rules
+        narrow = pa.int8() if len(distinct) <= 127 else pa.int16() if len(distinct) <= 32767 else pa.int32()
+        return pa.DictionaryArray.from_arrays(encoded.indices.cast(narrow), distinct), per_row, rules
     return distinct.take(encoded.indices), per_row, rules
 
 
@@ -311,7 +312,8 @@ def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str], inde
 
     # The same person twice in the file, or already in another household of the database.
     if len(valid_rows):
-        idx = pa.array([id_index[i] for i in valid_rows.tolist()], pa.binary())
+        valid_index = [index for index in id_index if index is not None]  # in valid_rows' order
+        idx = pa.array(valid_index, pa.binary())
         enc = pc.dictionary_encode(idx)
         group = enc.indices.to_numpy(zero_copy_only=False)
         _, first = np.unique(group, return_index=True)
@@ -320,7 +322,7 @@ def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str], inde
         problems.add(dup, "resident_id",
                      [f"证件号码与第 {row_no[first_row[k]]} 行重复 / the same ID is already on row {row_no[first_row[k]]}"
                       for k in np.flatnonzero(first_row != valid_rows)], [mask(numbers[i]) for i in dup])
-        found = registered([id_index[i] for i in valid_rows.tolist()])  # type: ignore[misc]
+        found = registered(valid_index)  # type: ignore[arg-type]
         # Only rows whose person is already registered somewhere need a closer look.
         known = valid_rows[pc.is_in(idx, pa.array(list(found), pa.binary())).to_numpy(zero_copy_only=False)]
         in_file = set(households)
