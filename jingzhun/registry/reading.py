@@ -122,6 +122,8 @@ def _drop_empty_rows(table: pa.Table) -> pa.Table:
     the rows below them keep the numbers the officer sees."""
     import pyarrow.compute as pc
 
+    if table.num_columns < 2 or not pc.any(pc.equal(table.column(1), "")).as_py():
+        return table  # an empty row has an empty first cell: the common case costs one column
     filled = None
     for name in table.column_names[1:]:
         has = pc.not_equal(table[name], "")
