@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from jingzhun import access
+from jingzhun.admin_base import ReadOnlyAdmin
 from jingzhun.areas.models import Area
 from jingzhun.teams.models import Cadre, CadreStatusEvent, HelperPair, TeamMembership, WorkTeam
 
@@ -68,7 +69,7 @@ class WorkTeamAdmin(ScopedAreaForeignKeys, admin.ModelAdmin):
 
 
 @admin.register(HelperPair)
-class HelperPairAdmin(admin.ModelAdmin):
+class HelperPairAdmin(ReadOnlyAdmin):
     list_display = ["household", "cadre", "start_date", "end_date", "end_reason", "run"]
     list_filter = ["end_date"]
     search_fields = ["household__number", "cadre__name"]
@@ -77,12 +78,3 @@ class HelperPairAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return access.scope(super().get_queryset(request), request.user, "household__village_id")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
