@@ -28,6 +28,10 @@ INSTALLED_APPS = [
     "jingzhun.registry",
     "jingzhun.audit",
     "jingzhun.teams",
+    "jingzhun.identification",
+    "jingzhun.crosscheck",
+    "jingzhun.appraisal",
+    "jingzhun.web",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

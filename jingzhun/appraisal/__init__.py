@@ -1,0 +1,1 @@
+"""评议公示 / Appraisal and notice"""

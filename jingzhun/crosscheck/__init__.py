@@ -1,0 +1,1 @@
+"""部门比对 / Cross-department checks"""

@@ -1,0 +1,1 @@
+"""精准识别 / Identification"""
