@@ -1,0 +1,222 @@
+"""Cross-department checks (比对): import a department's list, match it, decide the hits.
+
+The one path for every change here (CLI, admin and web call these functions): validate everything,
+then write in one transaction with an audit row. A list lands whole or not at all.
+
+Matching never stores the list's resident IDs: each valid, normalised ID (15-digit numbers upgraded
+to 18, as the register does) becomes the register's blind index, the indexes are looked up in sets
+against ``registry_member.resident_id_index``, and only the rows that hit keep anything — their
+evidence columns, on the hit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from jingzhun import access, crypto
+from jingzhun.audit import log as audit
+from jingzhun.crosscheck import lists
+from jingzhun.crosscheck.models import HIT_STATUS, RULE, CrossCheckHit, CrossCheckList
+from jingzhun.identity import RULES as ID_RULES
+from jingzhun.identity import mask, validate_many
+from jingzhun.registry.models import Member
+
+REQUIRED = "必填项为空 / required value is empty"
+BAD_DATE = "不是有效日期（如 2020-05-01）/ not a valid date (e.g. 2020-05-01)"
+FUTURE_DATE = "日期晚于今天 / the date is in the future"
+UNKNOWN_RULE = "未知比对规则 / unknown rule"
+MATCH_CHUNK = 5000  # blind indexes per IN (...) lookup: well under every backend's parameter limit
+
+
+class ListRejected(ValueError):
+    """The list has bad rows; nothing was written. `problems` names every one."""
+
+    def __init__(self, file_name: str, problems: list[tuple[int, str, str, str]]):
+        self.file_name = file_name
+        self.problems = sorted(problems)
+        super().__init__(f"{file_name}: {len(self.problems)} 处错误，未导入 / {len(self.problems)} problems, nothing imported")
+
+
+@dataclass
+class ImportResult:
+    list: CrossCheckList
+    already_imported: bool
+    rows: int
+    hits: int
+    households: int
+    by_rule: dict[str, int] = field(default_factory=dict)
+
+
+def department_of(rule: str) -> str:
+    """The department the latest shipped national policy names for the rule (``[exclusions.<rule>]``)."""
+    from jingzhun.policy.loading import national
+
+    section = getattr(national(2020).exclusions, rule, None)
+    return str(section.department) if section is not None else RULE.zh(rule)
+
+
+def _validate(data: lists.ListFile, rule: str, today: dt.date) -> tuple[list[str], list[tuple[int, str, str, str]]]:
+    problems = list(data.problems)
+    numbers, codes = validate_many(data.ids, today=today)
+    for i, code in enumerate(codes.tolist()):
+        if data.ids[i] == "":
+            if not any(p[0] == data.rows[i] and p[1] == lists.ID_HEADER for p in data.problems):
+                problems.append((data.rows[i], lists.ID_HEADER, "", REQUIRED))
+        elif code:
+            # The report never shows a clear ID: the masked form is enough to find the row.
+            problems.append((data.rows[i], lists.ID_HEADER, mask(data.ids[i].strip()), ID_RULES[code - 1]))
+    for col in lists.RULE_COLUMNS[rule]:
+        values = data.columns.get(col.key)
+        if values is None:
+            continue
+        for i, value in enumerate(values):
+            if value == "":
+                if col.required:
+                    problems.append((data.rows[i], col.header, "", REQUIRED))
+                continue
+            if col.kind == "date":
+                day = lists.parse_date(value)
+                if day is None:
+                    problems.append((data.rows[i], col.header, value, BAD_DATE))
+                elif day > today:
+                    problems.append((data.rows[i], col.header, value, FUTURE_DATE))
+                else:
+                    values[i] = day.isoformat()
+    return numbers, problems
+
+
+def _matches(indexes: list[bytes]) -> dict[bytes, tuple[int, int]]:
+    """Blind index → (household id, member position), for the indexes that are in the register."""
+    found: dict[bytes, tuple[int, int]] = {}
+    unique = list(dict.fromkeys(indexes))
+    for start in range(0, len(unique), MATCH_CHUNK):
+        chunk = unique[start : start + MATCH_CHUNK]
+        for index, household, position in Member.objects.filter(resident_id_index__in=chunk).values_list(
+                "resident_id_index", "household_id", "position"):
+            found[bytes(index)] = (household, position)
+    return found
+
+
+def import_list(path: str | Path, rule: str, *, actor: str, department: str = "",
+                today: dt.date | None = None) -> ImportResult:
+    """Import one department list for `rule`; raise ListRejected (nothing written) on any bad row."""
+    if rule not in RULE.codes:
+        raise ValueError(f"{UNKNOWN_RULE}: {rule!r}；可用 / allowed: {', '.join(RULE.codes)}")
+    p = Path(path)
+    today = today or timezone.localdate()
+    digest = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else ""
+    existing = CrossCheckList.objects.filter(rule=rule, file_sha256=digest).first() if digest else None
+    if existing is not None:
+        # The same file again: nothing new to learn, nothing written (and the officer is told so).
+        return ImportResult(existing, True, existing.row_count, existing.hit_count,
+                            existing.hits.values("household_id").distinct().count())
+    data = lists.read(p, rule)
+    numbers, problems = _validate(data, rule, today)
+    if problems:
+        raise ListRejected(data.file_name, problems)
+
+    indexes = crypto.many("resident_id", "index", numbers)
+    found = _matches(indexes)
+    grouped: dict[tuple[int, int], list[int]] = defaultdict(list)  # (household, position) → row positions
+    for i, index in enumerate(indexes):
+        if index in found:
+            grouped[found[index]].append(i)
+    del numbers, indexes  # the clear IDs go no further than this function
+
+    with transaction.atomic():
+        record = CrossCheckList.objects.create(
+            rule=rule, department=department or department_of(rule), file_name=data.file_name,
+            file_sha256=digest, imported_by=actor, imported_at=timezone.now(), row_count=len(data.rows),
+            hit_count=len(grouped))
+        CrossCheckHit.objects.bulk_create([
+            CrossCheckHit(household_id=household, member_position=position, rule=rule, source_list=record,
+                          source_row=data.rows[rows[0]], evidence=_evidence(data, rule, rows))
+            for (household, position), rows in sorted(grouped.items())
+        ], batch_size=1000)
+        households = len({h for h, _ in grouped})
+        audit.record(actor, "crosscheck.import", object_type="crosscheck_list", object_id=str(record.pk),
+                     rule=rule, file=data.file_name, sha256=digest, rows=len(data.rows), hits=len(grouped),
+                     households=households)
+    return ImportResult(record, False, len(data.rows), len(grouped), households)
+
+
+def _evidence(data: lists.ListFile, rule: str, rows: list[int]) -> dict[str, Any]:
+    """The evidence columns of the rows that hit one member (a person may own two cars)."""
+    out = []
+    for i in rows:
+        item: dict[str, Any] = {"行号": data.rows[i]}
+        for col in lists.RULE_COLUMNS[rule]:
+            if col.key in data.columns and data.columns[col.key][i] != "":
+                item[col.header] = data.columns[col.key][i]
+        out.append(item)
+    return {"rows": out}
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+class DecisionRefused(ValueError):
+    pass
+
+
+def visible_hits(user: object) -> QuerySet[CrossCheckHit]:
+    """Hits in the user's areas (by the household's village)."""
+    return access.scope(CrossCheckHit.objects.all(), user, "household__village_id")
+
+
+def decide(hit_id: int, status: str, reason: str, *, user: object, actor: str | None = None) -> CrossCheckHit:
+    """Confirm or dismiss a hit with a reason; a decided hit may be changed again, with a new reason."""
+    if status not in ("confirmed", "dismissed"):
+        raise DecisionRefused(f"核实结果须为 confirmed 或 dismissed，而非 {status!r} / status must be confirmed or dismissed")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DecisionRefused("须填写核实说明 / a reason is required")
+    who = actor or str(getattr(user, "username", user))
+    with transaction.atomic():
+        hit = CrossCheckHit.objects.select_for_update().select_related("household").filter(pk=hit_id).first()
+        if hit is None or not access.can_see_area(user, hit.household.village_id):
+            # Outside the user's areas looks the same as not existing: no probing for hits.
+            raise PermissionDenied(f"比对命中 {hit_id} 不存在或不在您的管辖范围 / no such hit in your areas")
+        if hit.status == status:
+            raise DecisionRefused(f"该命中已是“{HIT_STATUS.zh(status)}” / already {status}")
+        before = hit.status
+        hit.status, hit.reason, hit.decided_by, hit.decided_at = status, reason, who, timezone.now()
+        hit.save(update_fields=["status", "reason", "decided_by", "decided_at"])
+        audit.record(who, f"crosscheck.{status[:-2] if status == 'confirmed' else 'dismiss'}",
+                     object_type="crosscheck_hit", object_id=str(hit.pk), area=hit.household.village_id,
+                     household=hit.household_id, rule=hit.rule, before=before, after=status, reason=reason)
+    return hit
+
+
+def pending_for(household_id: int) -> QuerySet[CrossCheckHit]:
+    return CrossCheckHit.objects.filter(household_id=household_id, status="pending")
+
+
+def size_corrections(user: object) -> list[dict[str, Any]]:
+    """Households with confirmed deaths: the register's size and the size once the dead are removed."""
+    qs = (visible_hits(user).filter(rule="deceased", status="confirmed")
+          .values("household_id", "household__number")
+          .annotate(deceased=Count("member_position", distinct=True)))
+    sizes = dict(Member.objects.filter(household_id__in=[r["household_id"] for r in qs])
+                 .values("household_id").annotate(n=Count("id")).values_list("household_id", "n"))
+    return [{"household_id": r["household_id"], "number": r["household__number"], "size": sizes.get(r["household_id"], 0),
+             "deceased": r["deceased"], "corrected_size": sizes.get(r["household_id"], 0) - r["deceased"]}
+            for r in qs.order_by("household__number")]
+
+
+def summary(user: object) -> list[dict[str, Any]]:
+    """Hits by rule and status, in the user's areas."""
+    rows: list[dict[str, Any]] = [dict(r) for r in visible_hits(user).values("rule").annotate(
+        pending=Count("id", filter=Q(status="pending")), confirmed=Count("id", filter=Q(status="confirmed")),
+        dismissed=Count("id", filter=Q(status="dismissed"))).order_by("rule")]
+    return rows

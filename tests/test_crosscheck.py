@@ -1,0 +1,285 @@
+"""Cross-department checks (比对): matching through the blind index, bad rows, idempotent re-import,
+decisions with a reason (audited), area scoping, deaths as a size correction.
+
+The register here is built by hand: H1 (3 people) and H2 (2 people) in 洗车村, H3 (1 person) in
+司城村 of the other county. Every resident ID is generated with its check character, so which list
+rows must hit is known from the construction, not from the code under test.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+
+from jingzhun import crypto
+from jingzhun.areas.models import AreaRole
+from jingzhun.audit.models import AuditEntry
+from jingzhun.crosscheck import actions
+from jingzhun.crosscheck.actions import DecisionRefused, ListRejected, decide, import_list
+from jingzhun.crosscheck.models import CrossCheckHit, CrossCheckList
+from jingzhun.identity import RULE_CHECK, RULE_DATE, RULE_LENGTH
+from jingzhun.registry.models import Household, Member
+from tests.factories import COUNTY, OTHER_VILLAGE, VILLAGE, make_areas, resident_id
+
+pytestmark = pytest.mark.django_db
+
+TODAY = dt.date(2020, 6, 30)
+
+
+def make_household(number: str, village: str, ids: list[str], status: str = "poor") -> Household:
+    h = Household.objects.create(
+        number=number, village_id=village, category="general", status=status, housing_grade="B",
+        drinking_water="safe", has_electricity=True, has_production_power=False, road="gravel",
+        sanitary_toilet=False, primary_cause="illness", food_secure=True, clothing_secure=True,
+        schooling_secured=True, medical_secured=True, housing_secured=True, water_secured=True,
+        exit_year=2019 if status == "exited" else None)
+    cipher, health = crypto.resident_id_cipher(), crypto.health_cipher()
+    for position, number_ in enumerate(ids, start=1):
+        Member.objects.create(
+            household=h, position=position, name=f"{number}成员{position}", resident_id_cipher=cipher.encrypt(number_),
+            resident_id_index=cipher.index(number_), relation="head" if position == 1 else "son", sex="male",
+            birth_date=dt.date(int(number_[6:10]), int(number_[10:12]), int(number_[12:14])), ethnicity="汉族",
+            education="primary", schooling="none", health_cipher=health.encrypt("healthy:"), labour="ordinary",
+            medical_insurance=True, pension_insurance=True)
+    return h
+
+
+# Born 1968-03-14 etc. A 15-digit ID exists for people born in the 1900s: 6 + yymmdd + 3.
+A1 = resident_id("433130", dt.date(1968, 3, 14), 1, True)
+A2 = resident_id("433130", dt.date(1970, 9, 2), 2, False)
+A3 = resident_id("433130", dt.date(1995, 6, 30), 3, True)
+B1 = resident_id("433130", dt.date(1955, 1, 8), 4, True)
+B2 = resident_id("433130", dt.date(1958, 12, 1), 5, False)
+C1 = resident_id("433127", dt.date(1980, 2, 29), 6, True)
+STRANGER = resident_id("110101", dt.date(1990, 1, 1), 7, True)  # valid, not in the register
+
+
+def legacy(id18: str) -> str:
+    """The 15-digit number an 18-digit one was upgraded from: drop the century and the check."""
+    return id18[:6] + id18[8:17]
+
+
+@pytest.fixture
+def register(db):
+    make_areas()
+    return {
+        "H1": make_household("H1", VILLAGE, [A1, A2, A3]),
+        "H2": make_household("H2", VILLAGE, [B1, B2]),
+        "H3": make_household("H3", OTHER_VILLAGE, [C1]),
+    }
+
+
+def write(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> Path:
+    with path.open("w", encoding=encoding, newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def vehicles(tmp_path: Path, rows: list[list[str]], name: str = "vehicles.csv") -> Path:
+    return write(tmp_path / name, ["姓名", "身份证号", "号牌号码", "车辆类型", "联系电话"], rows)
+
+
+# --------------------------------------------------------------------------- matching
+
+
+def test_ids_in_the_register_hit_and_others_do_not(register, tmp_path):
+    path = vehicles(tmp_path, [
+        ["甲", A2, "湘U12345", "小型轿车", "13800000000"],   # H1 position 2
+        ["乙", STRANGER, "京A00001", "小型轿车", ""],          # not in the register
+        ["丙", legacy(B1), "湘U55555", "小型普通客车", ""],    # H2 position 1, written as the old 15 digits
+        ["丁", C1.lower() if C1.endswith("X") else C1, "湘U66666", "", ""],  # H3 position 1
+    ])
+    result = import_list(path, "vehicle", actor="交警大队", today=TODAY)
+    assert (result.rows, result.hits, result.households, result.already_imported) == (4, 3, 3, False)
+    hits = {(h.household.number, h.member_position, h.rule, h.status, h.source_row)
+            for h in CrossCheckHit.objects.select_related("household")}
+    assert hits == {("H1", 2, "vehicle", "pending", 2), ("H2", 1, "vehicle", "pending", 4),
+                    ("H3", 1, "vehicle", "pending", 5)}
+    h1 = CrossCheckHit.objects.get(household__number="H1")
+    # Evidence: the rule's columns only; the phone number column and the ID itself are not kept.
+    assert h1.evidence == {"rows": [{"行号": 2, "姓名": "甲", "号牌号码": "湘U12345", "车辆类型": "小型轿车"}]}
+    lst = CrossCheckList.objects.get()
+    assert (lst.rule, lst.row_count, lst.hit_count, lst.imported_by) == ("vehicle", 4, 3, "交警大队")
+    assert lst.department.startswith("公安交通管理")
+    entry = AuditEntry.objects.get(action="crosscheck.import")
+    assert entry.detail["hits"] == 3 and entry.detail["rows"] == 4
+
+
+def test_no_raw_id_is_stored_anywhere(register, tmp_path):
+    path = vehicles(tmp_path, [["甲", A2, "湘U12345", "", ""], ["乙", STRANGER, "京A00001", "", ""]])
+    import_list(path, "vehicle", actor="t", today=TODAY)
+    with connection.cursor() as cur:
+        for table in ("crosscheck_crosscheckhit", "crosscheck_crosschecklist", "audit_auditentry"):
+            cur.execute(f"SELECT * FROM {table}")
+            dump = repr(cur.fetchall())
+            for clear in (A2, STRANGER, A2[:6] + A2[-4:]):
+                assert clear not in dump, table
+
+
+def test_two_rows_for_one_person_make_one_hit_with_both_as_evidence(register, tmp_path):
+    path = vehicles(tmp_path, [["甲", A1, "湘U1", "", ""], ["甲", A1, "湘U2", "", ""]])
+    result = import_list(path, "vehicle", actor="t", today=TODAY)
+    assert result.hits == 1
+    assert [r["号牌号码"] for r in CrossCheckHit.objects.get().evidence["rows"]] == ["湘U1", "湘U2"]
+
+
+def test_xlsx_list_and_gbk_csv(register, tmp_path):
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(tmp_path / "biz.xlsx"))
+    sheet = book.add_worksheet()
+    for j, h in enumerate(["公民身份号码", "企业名称", "成立日期"]):
+        sheet.write_string(0, j, h)
+    sheet.write_string(1, 0, B2)
+    sheet.write_string(1, 1, "龙山县某某商店")
+    sheet.write_datetime(1, 2, dt.datetime(2018, 5, 1), book.add_format({"num_format": "yyyy-mm-dd"}))
+    book.close()
+    assert import_list(tmp_path / "biz.xlsx", "business", actor="t", today=TODAY).hits == 1
+    hit = CrossCheckHit.objects.get(rule="business")
+    assert (hit.household.number, hit.member_position) == ("H2", 2)
+    assert hit.evidence["rows"][0] == {"行号": 2, "市场主体名称": "龙山县某某商店", "成立日期": "2018-05-01"}
+
+    gbk = write(tmp_path / "staff.csv", ["证件号码", "工作单位"], [[A3, "龙山县教育局"]], encoding="gbk")
+    assert import_list(gbk, "public_payroll", actor="t", today=TODAY).hits == 1
+
+
+# --------------------------------------------------------------------------- bad rows
+
+
+def test_every_bad_row_is_reported_and_nothing_lands(register, tmp_path):
+    bad_check = A1[:17] + ("0" if A1[17] != "0" else "1")
+    path = write(tmp_path / "deaths.csv", ["身份证号", "姓名", "死亡日期"], [
+        [A1, "甲", "2020-01-05"],          # good
+        [bad_check, "乙", "2020-01-05"],   # row 3: check character
+        ["12345", "丙", "2020-01-05"],      # row 4: length
+        [B1, "丁", ""],                     # row 5: required date missing
+        [B2, "戊", "2020-02-30"],           # row 6: not a date
+        ["", "己", "2020-03-01"],           # row 7: ID missing
+        [A2, "庚", "2021-01-01"],           # row 8: after today
+        ["433130199002301234", "辛", "2020-01-01"],  # row 9: Feb 30 birth date
+    ])
+    with pytest.raises(ListRejected) as info:
+        import_list(path, "deceased", actor="t", today=TODAY)
+    problems = info.value.problems
+    assert [(p[0], p[1], p[3]) for p in problems] == [
+        (3, "证件号码", RULE_CHECK), (4, "证件号码", RULE_LENGTH), (5, "死亡日期", actions.REQUIRED),
+        (6, "死亡日期", actions.BAD_DATE), (7, "证件号码", actions.REQUIRED), (8, "死亡日期", actions.FUTURE_DATE),
+        (9, "证件号码", RULE_DATE),
+    ]
+    # The report shows IDs masked (first 6 + last 4), never in clear.
+    assert problems[0][2] == bad_check[:6] + "********" + bad_check[-4:]
+    assert bad_check not in repr(problems)
+    assert not CrossCheckList.objects.exists() and not CrossCheckHit.objects.exists()
+    assert not AuditEntry.objects.filter(action="crosscheck.import").exists()
+
+
+def test_missing_columns_and_numeric_ids_are_refused(register, tmp_path):
+    from jingzhun.registry.reading import FileProblem
+
+    with pytest.raises(FileProblem, match="号牌号码"):
+        import_list(write(tmp_path / "a.csv", ["身份证号", "姓名"], [[A1, "甲"]]), "vehicle", actor="t", today=TODAY)
+    with pytest.raises(FileProblem, match="证件号码"):
+        import_list(write(tmp_path / "b.csv", ["姓名", "号牌号码"], [["甲", "湘U1"]]), "vehicle", actor="t", today=TODAY)
+    with pytest.raises(ValueError, match="unknown rule"):
+        import_list(tmp_path / "a.csv", "cars", actor="t", today=TODAY)
+
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(tmp_path / "n.xlsx"))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["身份证号", "号牌号码"])
+    sheet.write_number(1, 0, float(A1[:17]))  # typed into a number cell: digits already lost
+    sheet.write_string(1, 1, "湘U1")
+    book.close()
+    with pytest.raises(ListRejected) as info:
+        import_list(tmp_path / "n.xlsx", "vehicle", actor="t", today=TODAY)
+    assert [(p[0], p[1]) for p in info.value.problems] == [(2, "证件号码")]
+    assert not CrossCheckList.objects.exists()
+
+
+def test_reimporting_the_same_list_is_idempotent(register, tmp_path):
+    path = vehicles(tmp_path, [["甲", A1, "湘U1", "", ""]])
+    first = import_list(path, "vehicle", actor="t", today=TODAY)
+    again = import_list(path, "vehicle", actor="t", today=TODAY)
+    assert again.already_imported and again.list.pk == first.list.pk and again.hits == 1
+    assert CrossCheckList.objects.count() == 1 and CrossCheckHit.objects.count() == 1
+    # The same bytes as a different rule are a different list.
+    write(tmp_path / "h.csv", ["身份证号", "房屋坐落"], [[A1, "龙山县民安街道1号"]])
+    assert not import_list(tmp_path / "h.csv", "commercial_housing", actor="t", today=TODAY).already_imported
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+@pytest.fixture
+def hits(register, tmp_path):
+    import_list(vehicles(tmp_path, [["甲", A1, "湘U1", "", ""], ["乙", C1, "湘U2", "", ""]]),
+                "vehicle", actor="t", today=TODAY)
+    return {h.household.number: h for h in CrossCheckHit.objects.select_related("household")}
+
+
+def officer(code: str, name: str = "officer") -> User:
+    user = User.objects.create_user(name)
+    AreaRole.objects.create(user=user, area_id=code, role="officer")
+    return user
+
+
+def test_confirm_and_dismiss_need_a_reason_and_are_audited(hits):
+    admin = User.objects.create_superuser("admin")
+    hit = hits["H1"]
+    for blank in ("", "   "):
+        with pytest.raises(DecisionRefused, match="reason is required"):
+            decide(hit.pk, "confirmed", blank, user=admin)
+    with pytest.raises(DecisionRefused, match="confirmed or dismissed"):
+        decide(hit.pk, "pending", "x", user=admin)
+    hit.refresh_from_db()
+    assert hit.status == "pending" and not AuditEntry.objects.filter(object_type="crosscheck_hit").exists()
+
+    decide(hit.pk, "confirmed", "车辆登记在户主名下，经入户核实属实", user=admin)
+    hit.refresh_from_db()
+    assert (hit.status, hit.decided_by, hit.reason) == ("confirmed", "admin", "车辆登记在户主名下，经入户核实属实")
+    assert hit.decided_at is not None
+    with pytest.raises(DecisionRefused, match="already confirmed"):
+        decide(hit.pk, "confirmed", "again", user=admin)
+    decide(hit.pk, "dismissed", "车辆已于2019年转让，有过户凭证", user=admin)
+    entries = list(AuditEntry.objects.filter(object_type="crosscheck_hit").order_by("id"))
+    assert [(e.action, e.detail["before"], e.detail["after"]) for e in entries] == [
+        ("crosscheck.confirm", "pending", "confirmed"), ("crosscheck.dismiss", "confirmed", "dismissed")]
+    assert entries[1].detail["reason"] == "车辆已于2019年转让，有过户凭证"
+
+
+def test_decisions_and_lists_are_scoped_to_the_officers_area(hits):
+    user = officer(COUNTY)
+    assert {h.household.number for h in actions.visible_hits(user)} == {"H1"}
+    with pytest.raises(PermissionDenied):
+        decide(hits["H3"].pk, "confirmed", "x", user=user)
+    assert CrossCheckHit.objects.get(pk=hits["H3"].pk).status == "pending"
+    decide(hits["H1"].pk, "dismissed", "同名车辆，号牌核对不符", user=user)
+    assert actions.summary(user) == [{"rule": "vehicle", "pending": 0, "confirmed": 0, "dismissed": 1}]
+
+
+def test_a_confirmed_death_corrects_the_household_size(register, tmp_path):
+    path = write(tmp_path / "d.csv", ["身份证号", "死亡日期"], [[A3, "2020-02-01"], [B2, "2020-03-01"]])
+    import_list(path, "deceased", actor="民政局", today=TODAY)
+    admin = User.objects.create_superuser("admin")
+    h1 = CrossCheckHit.objects.get(household__number="H1")
+    assert h1.evidence["rows"][0]["死亡日期"] == "2020-02-01" and h1.member_position == 3
+    decide(h1.pk, "confirmed", "已开具死亡证明", user=admin)
+    decide(CrossCheckHit.objects.get(household__number="H2").pk, "dismissed", "身份证号录入错误", user=admin)
+    assert [(r["number"], r["size"], r["deceased"], r["corrected_size"]) for r in actions.size_corrections(admin)] == [
+        ("H1", 3, 1, 2)]
+
+
+def test_a_decision_without_reason_is_impossible_in_the_database_too(hits):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CrossCheckHit.objects.filter(pk=hits["H1"].pk).update(status="confirmed")
