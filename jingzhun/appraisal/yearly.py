@@ -62,12 +62,12 @@ def status_at(year: int) -> Coalesce:
 
 def _change() -> Case:
     # The SQL twin of `classify`; tests hold the two to the same answers.
-    not_yet = Q(before__isnull=True) | Q(before__in=["", "applicant"])
+    not_yet = Q(was__isnull=True) | Q(was__in=["", "applicant"])
     return Case(
-        When(Q(now="poor") & not_yet, then=Value("new")),
-        When(now="exited", before__in=IDENTIFIED, then=Value("exited")),
-        When(Q(now="returned") & (Q(before__isnull=True) | ~Q(before="returned")), then=Value("returned")),
-        When(Q(now="removed") & (Q(before__isnull=True) | ~Q(before="removed")), then=Value("removed")),
+        When(Q(is_now="poor") & not_yet, then=Value("new")),
+        When(is_now="exited", was__in=IDENTIFIED, then=Value("exited")),
+        When(Q(is_now="returned") & (Q(was__isnull=True) | ~Q(was="returned")), then=Value("returned")),
+        When(Q(is_now="removed") & (Q(was__isnull=True) | ~Q(was="removed")), then=Value("removed")),
         default=Value(None), output_field=CharField())
 
 
@@ -97,14 +97,14 @@ class Difference:
 def difference(year: int, user: object, *, area: str | None = None, level: str = "county") -> Difference:
     """This year's identification against last year's, counted by area at `level` and listed."""
     digits = LEVEL_DIGITS[level]
-    rows = (_households(user, area).annotate(before=status_at(year - 1), now=status_at(year))
-            .annotate(change=_change()).filter(change__isnull=False))
+    rows = (_households(user, area).annotate(was=status_at(year - 1), is_now=status_at(year))
+            .annotate(change_kind=_change()).filter(change_kind__isnull=False))
     result = Difference(year, level)
-    for code, change, n in (rows.annotate(unit=Substr("village_id", 1, digits)).values("unit", "change")
-                            .annotate(n=Count("id")).values_list("unit", "change", "n")):
+    for code, change, n in (rows.annotate(unit=Substr("village_id", 1, digits)).values("unit", "change_kind")
+                            .annotate(n=Count("id")).values_list("unit", "change_kind", "n")):
         result.counts.setdefault(code.ljust(12, "0"), {})[change] = n
     for number, village, change, before, now in rows.order_by("village_id", "number").values_list(
-            "number", "village_id", "change", "before", "now"):
+            "number", "village_id", "change_kind", "was", "is_now"):
         result.households.setdefault(change, []).append((number, village, before, now))
     return result
 
@@ -145,8 +145,8 @@ def quota_report(quotas: dict[str, int], year: int, user: object) -> list[QuotaL
             raise ValueError(f"配额区划 {code} 不存在 / quota area {code} is not in the area table")
         low, high = code_range(code, levels[code])
         households = _households(user, None).filter(village_id__gte=low, village_id__lte=high).annotate(
-            now=status_at(year))
-        identified = households.filter(now__in=IDENTIFIED)
+            is_now=status_at(year))
+        identified = households.filter(is_now__in=IDENTIFIED)
         pending = (access.scope(Application.objects.all(), user, "village_id")
                    .filter(village_id__gte=low, village_id__lte=high, year=year)
                    .exclude(state__in=("rejected", "announced"))
