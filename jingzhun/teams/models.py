@@ -11,6 +11,8 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Length
+from django.db.models.lookups import Exact
 
 from jingzhun.areas.models import Area
 from jingzhun.choices import Enum
@@ -58,6 +60,30 @@ TEAM_ROLE = Enum("team_role", (
 RUN_STATUS = Enum("run_status", (
     ("previewed", "待审批", "previewed"),
     ("approved", "已审批", "approved"),
+))
+END_KIND = Enum("end_kind", (
+    ("term_end", "任期届满", "term ended"),
+    ("recalled", "召回", "recalled"),
+    ("other", "其他调整", "other change"),
+))
+MEASURE = Enum("measure", (
+    ("industry", "产业扶持", "industry support"),
+    ("employment", "就业帮扶", "employment"),
+    ("relocation", "易地扶贫搬迁", "relocation"),
+    ("ecology", "生态补偿", "ecological compensation"),
+    ("education", "教育扶贫", "education"),
+    ("health", "健康扶贫", "health"),
+    ("social", "社会保障兜底", "social assistance"),
+    ("housing", "危房改造", "housing renovation"),
+    ("credit", "扶贫小额信贷", "micro-credit"),
+    ("water", "饮水安全", "safe water"),
+    ("other", "其他", "other"),
+))
+ATTENDANCE_METHOD = Enum("attendance_method", (
+    ("app", "手机定位签到", "phone check-in with location"),
+    ("register", "纸质签到簿", "paper register"),
+    ("inspection", "督查核实", "confirmed by inspection"),
+    ("other", "其他", "other"),
 ))
 PROPOSAL_KIND = Enum("proposal_kind", (
     ("new", "新增结对", "new"),
@@ -153,6 +179,9 @@ class TeamMembership(models.Model):
     role = models.CharField("职务", max_length=16, choices=TEAM_ROLE.choices)
     start_date = models.DateField("开始日期")
     end_date = models.DateField("结束日期", null=True, blank=True)
+    # How the membership ended: a term served out, a recall (召回: reason required, a replacement expected —
+    # `jingzhun.teams.rules` reports recalls without one), or another change. Empty while open.
+    end_kind = models.CharField("离队类型", max_length=10, choices=END_KIND.choices, blank=True)
     recall_reason = models.CharField("召回原因", max_length=200, blank=True)
     replaced_by = models.ForeignKey("self", verbose_name="接替人", null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="replaces")
@@ -166,6 +195,13 @@ class TeamMembership(models.Model):
                                     name="one_open_membership_per_cadre_team"),
             models.CheckConstraint(condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
                                    name="membership_ends_after_start"),
+            # An ended membership says how it ended, an open one does not; a recall always gives its reason.
+            models.CheckConstraint(condition=Q(end_date__isnull=True, end_kind="")
+                                   | (Q(end_date__isnull=False) & Q(end_kind__in=END_KIND.codes)),
+                                   name="membership_end_kind_with_end_date"),
+            models.CheckConstraint(condition=~Q(end_kind="recalled") | ~Q(recall_reason=""),
+                                   name="recall_has_reason"),
+            models.CheckConstraint(condition=~Q(replaced_by=F("id")), name="membership_not_replaced_by_itself"),
         ]
 
     def __str__(self) -> str:
@@ -245,3 +281,98 @@ class PairingProposal(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "结对方案明细"
         indexes = [models.Index(fields=["run", "kind"], name="proposal_run_kind")]
+
+
+class Visit(models.Model):
+    """A helper's home visit (入户走访): who, which household, when, where, what was said and done.
+
+    `village` is the household's village when the visit was recorded: alerts and access scoping then read
+    one indexed column instead of joining millions of visits to households. `notes_key` is a digest of the
+    normalised notes (see `jingzhun.teams.visits.notes_key`), so copied notes group on one indexed column.
+    """
+
+    cadre = models.ForeignKey(Cadre, verbose_name="帮扶人", on_delete=models.PROTECT, related_name="visits")
+    household = models.ForeignKey(Household, verbose_name="走访户", on_delete=models.PROTECT, related_name="visits")
+    village = models.ForeignKey(Area, verbose_name="所在村", on_delete=models.PROTECT, related_name="+")
+    visited_at = models.DateTimeField("走访时间")
+    latitude = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
+    notes = models.TextField("走访记录", blank=True)
+    notes_key = models.CharField("记录摘要", max_length=32, blank=True, editable=False)
+    # Measure codes joined by "," in MEASURE order.
+    measures = models.CharField("商议帮扶措施", max_length=200, blank=True)
+    recorded_at = models.DateTimeField("录入时间")
+    entered_by = models.CharField("录入人", max_length=150)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "入户走访"
+        indexes = [
+            models.Index(fields=["household", "visited_at"], name="visit_household_time"),
+            models.Index(fields=["cadre", "visited_at"], name="visit_cadre_time"),
+            models.Index(fields=["village", "visited_at"], name="visit_village_time"),
+        ]
+        constraints = [
+            # Coordinates come as a pair or not at all, and inside the globe's ranges.
+            models.CheckConstraint(condition=Q(latitude__isnull=True, longitude__isnull=True)
+                                   | Q(latitude__isnull=False, longitude__isnull=False),
+                                   name="visit_coordinates_paired"),
+            models.CheckConstraint(condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                                   name="visit_latitude_range"),
+            models.CheckConstraint(condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                                   name="visit_longitude_range"),
+            # A visit cannot be entered before it happened.
+            models.CheckConstraint(condition=Q(recorded_at__gte=F("visited_at")), name="visit_recorded_after_visit"),
+            models.CheckConstraint(condition=~Q(entered_by=""), name="visit_has_entered_by"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cadre_id} → {self.household_id} {self.visited_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        from jingzhun.teams.visits import notes_key
+
+        self.notes_key = notes_key(self.notes)
+        if not self.village_id and self.household_id:
+            self.village_id = Household.objects.values_list("village_id", flat=True).get(pk=self.household_id)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class VisitPhoto(models.Model):
+    """A photo of a visit, by reference: where the file is kept and its SHA-256, so a swapped file shows."""
+
+    visit = models.ForeignKey(Visit, verbose_name="走访", on_delete=models.CASCADE, related_name="photos")
+    file = models.CharField("文件", max_length=255)
+    sha256 = models.CharField("SHA-256", max_length=64)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "走访照片"
+        constraints = [
+            models.UniqueConstraint(fields=["visit", "sha256"], name="one_photo_once_per_visit"),
+            # 64 characters; that they are lowercase hex is checked on entry (SQLite has no portable regex).
+            models.CheckConstraint(condition=Exact(Length("sha256"), 64), name="photo_sha256_length"),
+            models.CheckConstraint(condition=~Q(file=""), name="photo_has_file"),
+        ]
+
+
+class Attendance(models.Model):
+    """A day a cadre was present in a village (驻村考勤). One row per cadre and day."""
+
+    cadre = models.ForeignKey(Cadre, verbose_name="干部", on_delete=models.PROTECT, related_name="attendance")
+    village = models.ForeignKey(Area, verbose_name="村", on_delete=models.PROTECT, related_name="+")
+    date = models.DateField("日期")
+    method = models.CharField("记录方式", max_length=10, choices=ATTENDANCE_METHOD.choices)
+    recorded_at = models.DateTimeField("录入时间")
+    entered_by = models.CharField("录入人", max_length=150)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "驻村考勤"
+        indexes = [models.Index(fields=["village", "date"], name="attendance_village_date")]
+        constraints = [
+            # One place a day: the residence rule counts days, so a day can never count twice.
+            models.UniqueConstraint(fields=["cadre", "date"], name="one_attendance_per_cadre_day"),
+            models.CheckConstraint(condition=Q(method__in=ATTENDANCE_METHOD.codes), name="attendance_method_known"),
+            models.CheckConstraint(condition=~Q(entered_by=""), name="attendance_has_entered_by"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cadre_id} {self.village_id} {self.date}"

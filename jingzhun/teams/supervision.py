@@ -1,0 +1,287 @@
+"""Supervision alerts (督查预警), each with the evidence an officer needs to check it.
+
+Every alert is one SQL statement that aggregates in the database (GROUP BY over the visits, an index probe
+per household for the last visit), scoped by area code ranges — never a Python loop over all rows:
+
+- unvisited: a household needing a helper (poor or monitored) with no visit in the `visit_days` days up to
+  the moment checked (a visit exactly `visit_days` days before still counts); a household paired within the
+  window is not yet due;
+- residence: the work-team residence rule (`jingzhun.teams.rules.residence`);
+- over_capacity: a helper with more active pairs than their rank allows (the capacity rule of
+  `jingzhun.teams.pairing_db`: `capacity_by_rank`, default 5);
+- same_minute: one helper recorded at two or more different households within the same clock minute;
+- same_coordinates: identical coordinates recorded at `same_coordinates_households` households or more;
+- copied_notes: the same normalised notes (`jingzhun.teams.visits.notes_key`) at `copied_notes_households`
+  households or more;
+- bulk_late_entry: `late_entry_visits` or more visits entered by one person within one clock hour, each
+  entered more than `late_entry_days` days after it happened.
+
+Visits are scoped by the village recorded on the visit; helpers by their home area. See docs/teams.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+
+from jingzhun.teams import rules, sql
+from jingzhun.teams.config import SupervisionConfig
+from jingzhun.teams.pairing_db import DEFAULT_CAPACITY, NEEDS_HELPER
+
+KINDS = {
+    "unvisited": "超期未走访 / not visited",
+    "residence": "驻村天数不足 / too few days in the village",
+    "over_capacity": "帮扶人超负荷 / helper over capacity",
+    "same_minute": "同一分钟多户走访 / several households in one minute",
+    "same_coordinates": "多户坐标相同 / identical coordinates",
+    "copied_notes": "走访记录雷同 / copied notes",
+    "bulk_late_entry": "事后集中补录 / entered in bulk after the fact",
+}
+SHOWN_IDS = 50  # ids listed in an alert's evidence; the counts are always complete
+
+
+@dataclass
+class Alert:
+    kind: str
+    area: str  # village code (households, visits) or the helper's home area
+    subject: str
+    summary: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return KINDS[self.kind]
+
+
+@dataclass
+class Window:
+    """What is checked: visits up to `as_of` (from `since`, when given), residence months, the root area."""
+
+    as_of: dt.datetime
+    since: dt.datetime | None = None
+    root: tuple[str, str] | None = None
+    ranges: sql.Ranges = None
+    first_month: dt.date | None = None
+    last_month: dt.date | None = None
+
+    def visit_time(self, column: str) -> tuple[str, list[Any]]:
+        parts, params = [f"{column} <= %s"], [sql.adapt_dt(self.as_of)]
+        if self.since is not None:
+            parts.append(f"{column} >= %s")
+            params.append(sql.adapt_dt(self.since))
+        return " AND ".join(parts), params
+
+
+def _stamp(value: Any) -> str:
+    when = sql.to_datetime(value)
+    return "" if when is None else f"{when:%Y-%m-%d %H:%M:%S}"
+
+
+def unvisited(w: Window, config: SupervisionConfig) -> list[Alert]:
+    cutoff = w.as_of - dt.timedelta(days=config.visit_days)
+    where, params = sql.area_where("h.village_id", w.root, w.ranges)
+    statuses = ", ".join(["%s"] * len(NEEDS_HELPER))
+    rows = sql.fetch(
+        f"""
+        SELECT * FROM (
+            SELECT h.id, h.number, h.village_id, h.status, p.cadre_id, p.start_date,
+                   (SELECT MAX(v.visited_at) FROM teams_visit v
+                     WHERE v.household_id = h.id AND v.visited_at <= %s) AS last_visit
+            FROM registry_household h
+            LEFT JOIN teams_helperpair p ON p.household_id = h.id AND p.end_date IS NULL
+            WHERE h.status IN ({statuses}) AND {where}
+        ) x
+        WHERE (x.last_visit IS NULL OR x.last_visit < %s) AND (x.start_date IS NULL OR x.start_date <= %s)
+        ORDER BY x.village_id, x.number
+        """,
+        [sql.adapt_dt(w.as_of), *NEEDS_HELPER, *params, sql.adapt_dt(cutoff),
+         sql.adapt_date(timezone.localtime(cutoff).date())],
+    )
+    out = []
+    for hid, number, village, _status, cadre, start, last in rows:
+        last_dt = sql.to_datetime(last)
+        days = None if last_dt is None else (w.as_of - last_dt).days
+        seen = "从未走访 / never visited" if last_dt is None else f"最近走访 {last_dt:%Y-%m-%d %H:%M}，已 {days} 天"
+        out.append(Alert("unvisited", village, f"户 {number}",
+                         f"{seen}（要求 {config.visit_days} 天内）/ no visit within {config.visit_days} days",
+                         {"户ID": hid, "户编号": number, "最近走访": _stamp(last), "距今天数": days,
+                          "帮扶人编号": cadre, "结对日期": str(sql.to_date(start) or ""),
+                          "要求天数": config.visit_days}))
+    return out
+
+
+def residence(w: Window, config: SupervisionConfig) -> list[Alert]:
+    last = w.last_month or _previous_month(timezone.localtime(w.as_of).date())
+    first = w.first_month or last
+    return [Alert("residence", f.village, f.subject, f.summary, {"村": f.village_name, **f.evidence})
+            for f in rules.residence(first, last, w.root, w.ranges, config)]
+
+
+def _previous_month(day: dt.date) -> dt.date:
+    """The last complete month before `day` (a month still running cannot be judged yet)."""
+    return (day.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+
+
+def over_capacity(w: Window, config: SupervisionConfig) -> list[Alert]:
+    caps = dict(config.capacity_by_rank)
+    case = "CASE c.rank " + " ".join("WHEN %s THEN %s" for _ in caps) + " ELSE %s END" if caps else "%s"
+    case_params: list[Any] = [v for kv in caps.items() for v in kv] + [DEFAULT_CAPACITY]
+    where, params = sql.area_where("c.home_area_id", w.root, w.ranges)
+    rows = sql.fetch(
+        f"""
+        SELECT c.id, c.name, c.rank, c.home_area_id, COUNT(*), {case}, {sql.id_list('p.household_id')}
+        FROM teams_helperpair p JOIN teams_cadre c ON c.id = p.cadre_id
+        WHERE p.end_date IS NULL AND {where}
+        GROUP BY c.id, c.name, c.rank, c.home_area_id
+        HAVING COUNT(*) > {case}
+        ORDER BY c.home_area_id, c.id
+        """,
+        [*case_params, *params, *case_params],
+    )
+    return [Alert("over_capacity", area, f"帮扶人 {name}（编号 {cid}）",
+                  f"结对 {n} 户，上限 {cap} 户 / {n} households, capacity {cap}",
+                  {"帮扶人编号": cid, "职级": rank, "结对户数": n, "上限": cap, "户ID": sql.ids(hh, SHOWN_IDS)})
+            for cid, name, rank, area, n, cap, hh in rows]
+
+
+def same_minute(w: Window, config: SupervisionConfig) -> list[Alert]:
+    where, params = sql.area_where("v.village_id", w.root, w.ranges)
+    when, when_params = w.visit_time("v.visited_at")
+    m = sql.minute("v.visited_at")
+    rows = sql.fetch(
+        f"""
+        SELECT v.cadre_id, {m}, COUNT(DISTINCT v.household_id), COUNT(*), MIN(v.village_id),
+               {sql.id_list('v.id')}, {sql.id_list('v.household_id', distinct=True)}, MIN(v.visited_at)
+        FROM teams_visit v
+        WHERE {where} AND {when}
+        GROUP BY v.cadre_id, {m}
+        HAVING COUNT(DISTINCT v.household_id) > 1
+        ORDER BY MIN(v.village_id), v.cadre_id, {m}
+        """,
+        [*params, *when_params],
+    )
+    out = []
+    for cadre, _minute, n_h, n_v, village, visit_ids, household_ids, first in rows:
+        at = sql.to_datetime(first)
+        assert at is not None
+        out.append(Alert("same_minute", village, f"帮扶人编号 {cadre}",
+                         f"{at:%Y-%m-%d %H:%M} 同一分钟记录在 {n_h} 个不同的户 / at {n_h} households in one minute",
+                         {"帮扶人编号": cadre, "分钟": f"{at:%Y-%m-%d %H:%M}", "户数": n_h, "走访数": n_v,
+                          "走访ID": sql.ids(visit_ids, SHOWN_IDS), "户ID": sql.ids(household_ids, SHOWN_IDS)}))
+    return out
+
+
+def same_coordinates(w: Window, config: SupervisionConfig) -> list[Alert]:
+    where, params = sql.area_where("v.village_id", w.root, w.ranges)
+    when, when_params = w.visit_time("v.visited_at")
+    rows = sql.fetch(
+        f"""
+        SELECT v.latitude, v.longitude, COUNT(DISTINCT v.household_id), COUNT(*), COUNT(DISTINCT v.cadre_id),
+               MIN(v.village_id), MIN(v.visited_at), MAX(v.visited_at), {sql.id_list('v.household_id', True)},
+               {sql.id_list('v.cadre_id', True)}
+        FROM teams_visit v
+        WHERE v.latitude IS NOT NULL AND {where} AND {when}
+        GROUP BY v.latitude, v.longitude
+        HAVING COUNT(DISTINCT v.household_id) >= %s
+        ORDER BY COUNT(DISTINCT v.household_id) DESC, MIN(v.village_id)
+        """,
+        [*params, *when_params, config.same_coordinates_households],
+    )
+    return [Alert("same_coordinates", village, f"坐标 {lat},{lon}",
+                  f"{n_h} 户的走访记录坐标完全相同（{n_v} 次走访，{n_k} 名帮扶人）/ identical coordinates at "
+                  f"{n_h} households",
+                  {"纬度": str(lat), "经度": str(lon), "户数": n_h, "走访数": n_v, "帮扶人数": n_k,
+                   "最早": _stamp(first), "最晚": _stamp(last), "户ID": sql.ids(hh, SHOWN_IDS),
+                   "帮扶人编号": sql.ids(kk, SHOWN_IDS), "阈值": config.same_coordinates_households})
+            for lat, lon, n_h, n_v, n_k, village, first, last, hh, kk in rows]
+
+
+def copied_notes(w: Window, config: SupervisionConfig) -> list[Alert]:
+    where, params = sql.area_where("v.village_id", w.root, w.ranges)
+    when, when_params = w.visit_time("v.visited_at")
+    rows = sql.fetch(
+        f"""
+        SELECT v.notes_key, MIN(v.notes), COUNT(DISTINCT v.household_id), COUNT(*), COUNT(DISTINCT v.cadre_id),
+               MIN(v.village_id), {sql.id_list('v.household_id', True)}, {sql.id_list('v.id')}
+        FROM teams_visit v
+        WHERE v.notes_key <> '' AND {where} AND {when}
+        GROUP BY v.notes_key
+        HAVING COUNT(DISTINCT v.household_id) >= %s
+        ORDER BY COUNT(DISTINCT v.household_id) DESC, MIN(v.village_id)
+        """,
+        [*params, *when_params, config.copied_notes_households],
+    )
+    return [Alert("copied_notes", village, f"记录“{note[:30]}{'…' if len(note) > 30 else ''}”",
+                  f"{n_h} 户的走访记录内容相同（{n_v} 次走访，{n_k} 名帮扶人）/ the same notes at {n_h} households",
+                  {"记录示例": note[:200], "户数": n_h, "走访数": n_v, "帮扶人数": n_k,
+                   "户ID": sql.ids(hh, SHOWN_IDS), "走访ID": sql.ids(vv, SHOWN_IDS),
+                   "阈值": config.copied_notes_households})
+            for _key, note, n_h, n_v, n_k, village, hh, vv in rows]
+
+
+def bulk_late_entry(w: Window, config: SupervisionConfig) -> list[Alert]:
+    where, params = sql.area_where("v.village_id", w.root, w.ranges)
+    when, when_params = w.visit_time("v.visited_at")
+    hour = sql.hour("v.recorded_at")
+    lag = sql.seconds_between("v.recorded_at", "v.visited_at")
+    rows = sql.fetch(
+        f"""
+        SELECT v.entered_by, {hour}, COUNT(*), COUNT(DISTINCT v.household_id), MIN(v.recorded_at),
+               MIN(v.visited_at), MAX(v.visited_at), MAX({lag}), MIN(v.village_id), {sql.id_list('v.id')}
+        FROM teams_visit v
+        WHERE {lag} > %s AND {where} AND {when}
+        GROUP BY v.entered_by, {hour}
+        HAVING COUNT(*) >= %s
+        ORDER BY MIN(v.village_id), v.entered_by, {hour}
+        """,
+        [config.late_entry_days * 86400, *params, *when_params, config.late_entry_visits],
+    )
+    out = []
+    for who, _hour, n, n_h, recorded, first, last, max_lag, village, vv in rows:
+        at = sql.to_datetime(recorded)
+        assert at is not None
+        out.append(Alert("bulk_late_entry", village, f"录入人 {who}",
+                         f"{at:%Y-%m-%d %H}时 集中录入 {n} 条走访，均晚于走访 {config.late_entry_days} 天以上 / "
+                         f"{n} visits entered in one hour, each over {config.late_entry_days} days late",
+                         {"录入人": who, "录入时间": f"{at:%Y-%m-%d %H}:00", "走访数": n, "户数": n_h,
+                          "最早走访": _stamp(first), "最晚走访": _stamp(last),
+                          "最长滞后天数": int(max_lag) // 86400, "走访ID": sql.ids(vv, SHOWN_IDS),
+                          "阈值": config.late_entry_visits}))
+    return out
+
+
+CHECKS = {
+    "unvisited": unvisited, "residence": residence, "over_capacity": over_capacity, "same_minute": same_minute,
+    "same_coordinates": same_coordinates, "copied_notes": copied_notes, "bulk_late_entry": bulk_late_entry,
+}
+
+
+def alerts(w: Window, config: SupervisionConfig | None = None, kinds: list[str] | None = None) -> list[Alert]:
+    config = config or SupervisionConfig()
+    unknown = set(kinds or []) - set(CHECKS)
+    if unknown:
+        raise ValueError(f"未知预警类型 / unknown alert kinds: {', '.join(sorted(unknown))}")
+    out: list[Alert] = []
+    for kind, check in CHECKS.items():
+        if kinds is None or kind in kinds:
+            out += check(w, config)
+    return out
+
+
+def window_for(area_code: str | None, user: object | None = None, *, as_of: dt.datetime | None = None,
+               since: dt.datetime | None = None) -> Window:
+    """A window rooted at `area_code` (None: everything), limited to what `user` may see (None: no limit)."""
+    from jingzhun import access
+    from jingzhun.areas.models import Area
+
+    root = None
+    if area_code:
+        area = Area.objects.filter(code=area_code.ljust(12, "0")).first()
+        if area is None:
+            raise ValueError(f"{area_code}: 没有这个区划 / no such area")
+        root = area.code_range
+    ranges = None if user is None else access.ranges(user)
+    return Window(as_of=as_of or timezone.now(), since=since, root=root, ranges=ranges)

@@ -1,0 +1,213 @@
+"""Visits and attendance: database constraints, and the bulk import (CSV in UTF-8 or GBK, XLSX) — every
+bad row reported with row, column, value and rule, nothing written when any row is bad."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import zoneinfo
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+from django.core.management import CommandError, call_command
+from django.db import IntegrityError, transaction
+
+from jingzhun.areas.models import code_range
+from jingzhun.audit.models import AuditEntry
+from jingzhun.registry.reading import FileProblem
+from jingzhun.teams.models import Attendance, Visit, VisitPhoto
+from jingzhun.teams.visit_import import import_attendance, import_visits
+from jingzhun.teams.visits import normalise_notes, notes_key
+from tests.factories import OTHER_COUNTY, OTHER_VILLAGE, TOWNSHIP, VILLAGE, VILLAGE2, make_areas
+from tests.test_teams import cadre, household
+
+pytestmark = pytest.mark.django_db
+BJ = zoneinfo.ZoneInfo("Asia/Shanghai")
+NOW = dt.datetime(2020, 7, 1, 9, 0, tzinfo=BJ)
+SHA = hashlib.sha256(b"photo").hexdigest()
+VISIT_HEADERS = ["帮扶人编号", "户编号", "走访时间", "纬度", "经度", "走访记录", "商议帮扶措施", "照片"]
+
+
+@pytest.fixture
+def people(db):
+    make_areas()
+    return {"k": cadre("帮扶人", VILLAGE, "medicine"), "h1": household("H1", VILLAGE), "h2": household("H2", VILLAGE2),
+            "far": household("FAR", OTHER_VILLAGE)}
+
+
+def write(path: Path, headers: list[str], rows: list[list[str]], encoding: str = "utf-8") -> Path:
+    with path.open("w", encoding=encoding, newline="") as f:
+        w = csv.writer(f)
+        w.writerow(headers)
+        w.writerows(rows)
+    return path
+
+
+def test_import_visits_csv(people, tmp_path):
+    k = people["k"].pk
+    f = write(tmp_path / "visits.csv", VISIT_HEADERS, [
+        [str(k), "H1", "2020-06-01 09:30", "28.123456", "109.5", "家中情况稳定，\n讨论了养殖计划", "产业扶持、健康扶贫",
+         f"IMG_001.jpg|{SHA.upper()}; IMG_002.jpg|{hashlib.sha256(b'2').hexdigest()}"],
+        [str(k), "H2", "2020/06/02 15:00:20", "", "", "", "", ""],
+    ])
+    out = import_visits(f, actor="录入员甲", now=NOW)
+    assert out.errors == [] and out.inserted == 2 and out.imported
+    v1, v2 = Visit.objects.order_by("visited_at")
+    assert v1.visited_at == dt.datetime(2020, 6, 1, 9, 30, tzinfo=BJ) and v1.village_id == VILLAGE
+    assert (v1.latitude, v1.longitude) == (Decimal("28.123456"), Decimal("109.5"))
+    assert v1.measures == "industry,health" and v1.notes == "家中情况稳定，\n讨论了养殖计划"
+    assert v1.notes_key == notes_key(v1.notes) != ""
+    assert v1.recorded_at == NOW and v1.entered_by == "录入员甲"
+    assert sorted(VisitPhoto.objects.filter(visit=v1).values_list("file", "sha256")) == [
+        ("IMG_001.jpg", SHA), ("IMG_002.jpg", hashlib.sha256(b"2").hexdigest())]
+    assert v2.visited_at == dt.datetime(2020, 6, 2, 15, 0, 20, tzinfo=BJ) and v2.latitude is None
+    assert v2.village_id == VILLAGE2 and v2.notes_key == ""
+    assert AuditEntry.objects.filter(action="visits.import", actor="录入员甲").count() == 1
+    # The same file again: every row is already recorded, nothing is added.
+    again = import_visits(f, actor="录入员甲", now=NOW)
+    assert [(e.row, e.column) for e in again.errors] == [(2, "走访时间"), (3, "走访时间")]
+    assert Visit.objects.count() == 2
+
+
+def test_import_visits_gbk_and_xlsx(people, tmp_path):
+    k = str(people["k"].pk)
+    f = write(tmp_path / "gbk.csv", VISIT_HEADERS, [[k, "H1", "2020-06-01 09:30", "", "", "走访正常", "就业帮扶", ""]],
+              encoding="gbk")
+    assert import_visits(f, actor="a", now=NOW).inserted == 1
+    path = tmp_path / "v.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["cadre_id", "household_number", "visited_at", "latitude", "longitude"])
+    sheet.write_number(1, 0, int(k))  # typed as numbers and a real date-time cell, as Excel users do
+    sheet.write_string(1, 1, "H2")
+    sheet.write_datetime(1, 2, dt.datetime(2020, 6, 3, 8, 5), book.add_format({"num_format": "yyyy-mm-dd hh:mm"}))
+    sheet.write_number(1, 3, 28.5)
+    sheet.write_number(1, 4, 109.25)
+    book.close()
+    out = import_visits(path, actor="a", now=NOW)
+    assert out.errors == [] and out.inserted == 1
+    v = Visit.objects.get(household=people["h2"])
+    assert v.visited_at == dt.datetime(2020, 6, 3, 8, 5, tzinfo=BJ) and v.latitude == Decimal("28.5")
+
+
+def test_bad_visit_rows_are_all_reported_and_nothing_lands(people, tmp_path):
+    k = str(people["k"].pk)
+    rows = [
+        ["abc", "H1", "2020-06-01 09:30", "", "", "", "", ""],  # row 2
+        ["99999", "H1", "2020-06-01 09:30", "", "", "", "", ""],  # 3
+        [k, "NOPE", "2020-06-01 09:30", "", "", "", "", ""],  # 4
+        [k, "H1", "2020-13-01 09:30", "", "", "", "", ""],  # 5
+        [k, "H1", "2020-08-01 09:30", "", "", "", "", ""],  # 6: after the import
+        [k, "H1", "2020-06-01 10:00", "28.1", "", "", "", ""],  # 7: latitude alone
+        [k, "H1", "2020-06-01 11:00", "109.5", "28.1", "", "", ""],  # 8: swapped
+        [k, "H1", "2020-06-01 12:00", "28.1234567", "109.5", "", "", ""],  # 9: 7 decimals
+        [k, "H1", "2020-06-01 13:00", "", "", "", "算命", ""],  # 10
+        [k, "H1", "2020-06-01 14:00", "", "", "", "", "a.jpg|1234"],  # 11
+        [k, "H2", "2020-06-01 15:00", "", "", "", "", ""],  # 12: fine …
+        [k, "H2", "2020-06-01 15:00", "", "", "", "", ""],  # 13: … its duplicate is not
+        [k, "", "", "", "", "", "", ""],  # 14
+        [k, "H1", "2012-12-31 09:00", "", "", "", "", ""],  # 15
+    ]
+    out = import_visits(write(tmp_path / "bad.csv", VISIT_HEADERS, rows), actor="a", now=NOW)
+    got = {(e.row, e.column) for e in out.errors}
+    assert got == {(2, "帮扶人编号"), (3, "帮扶人编号"), (4, "户编号"), (5, "走访时间"), (6, "走访时间"), (7, "经度"),
+                   (8, "纬度"), (8, "经度"), (9, "纬度"), (10, "商议帮扶措施"), (11, "照片"), (13, "走访时间"),
+                   (14, "户编号"), (14, "走访时间"), (15, "走访时间")}
+    by_place = {(e.row, e.column): e for e in out.errors}
+    assert by_place[(3, "帮扶人编号")].value == "99999" and "no cadre" in by_place[(3, "帮扶人编号")].rule
+    assert "duplicates row 12" in by_place[(13, "走访时间")].rule
+    assert by_place[(8, "纬度")].value == "109.5" and "China" in by_place[(8, "纬度")].rule
+    assert all(e.file == "bad.csv" and e.rule for e in out.errors)
+    assert not out.imported and Visit.objects.count() == 0 and VisitPhoto.objects.count() == 0
+    assert not AuditEntry.objects.filter(action="visits.import").exists()
+
+
+def test_visit_import_scoped_and_file_problems(people, tmp_path):
+    k = str(people["k"].pk)
+    f = write(tmp_path / "far.csv", VISIT_HEADERS, [[k, "FAR", "2020-06-01 09:30", "", "", "", "", ""]])
+    out = import_visits(f, actor="a", ranges=[code_range(TOWNSHIP, "township")], now=NOW)
+    assert [(e.row, e.column, e.value) for e in out.errors] == [(2, "户编号", "FAR")]
+    assert import_visits(f, actor="a", ranges=[code_range(OTHER_COUNTY, "county")], now=NOW).inserted == 1
+    with pytest.raises(FileProblem, match="走访时间"):
+        import_visits(write(tmp_path / "cols.csv", ["帮扶人编号", "户编号"], [[k, "H1"]]), actor="a")
+    with pytest.raises(FileProblem, match="only .csv"):
+        import_visits(write(tmp_path / "x.json", VISIT_HEADERS, []), actor="a")
+
+
+def test_import_attendance(people, tmp_path):
+    k = str(people["k"].pk)
+    headers = ["干部编号", "村代码", "日期", "记录方式"]
+    good = write(tmp_path / "att.csv", headers, [[k, VILLAGE, "2020-06-01", "手机定位签到"],
+                                                 [k, VILLAGE, "2020/06/02", "register"]])
+    out = import_attendance(good, actor="考勤员", now=NOW)
+    assert out.inserted == 2 and sorted(Attendance.objects.values_list("date", "method")) == [
+        (dt.date(2020, 6, 1), "app"), (dt.date(2020, 6, 2), "register")]
+    bad = write(tmp_path / "bad.csv", headers, [
+        [k, TOWNSHIP, "2020-06-03", "手机定位签到"],  # 2: not a village
+        [k, "433130101999", "2020-06-04", "手机定位签到"],  # 3: no such area
+        [k, VILLAGE, "2020-06-31", "手机定位签到"],  # 4: no such day
+        [k, VILLAGE, "2020-07-02", "手机定位签到"],  # 5: tomorrow
+        [k, VILLAGE, "2020-06-05", "托人代签"],  # 6
+        [k, VILLAGE2, "2020-06-06", "纸质签到簿"],  # 7: fine …
+        [k, VILLAGE, "2020-06-06", "纸质签到簿"],  # 8: … the same day again
+        [k, VILLAGE, "2020-06-01", "纸质签到簿"],  # 9: already recorded
+    ])
+    out = import_attendance(bad, actor="考勤员", now=NOW)
+    assert [(e.row, e.column) for e in out.errors] == [(2, "村代码"), (3, "村代码"), (4, "日期"), (5, "日期"),
+                                                       (6, "记录方式"), (8, "日期"), (9, "日期")]
+    assert Attendance.objects.count() == 2
+    with pytest.raises(CommandError, match="nothing was written"):
+        call_command("import_visits", str(bad), "--kind", "attendance", "--report", str(tmp_path / "r.xlsx"))
+    assert (tmp_path / "r.xlsx").exists()
+
+
+def test_import_outside_a_transaction_goes_through_the_staging_file(areas, tmp_path):
+    """Committed database: the Loader stages through DuckDB on SQLite (COPY on PostgreSQL)."""
+    k = cadre("帮扶人", VILLAGE, "")
+    household("H1", VILLAGE)
+    rows = [[str(k.pk), "H1", f"2020-06-{d:02d} 09:30", "28.1", "109.1", "记录" * 6, "教育扶贫", f"p{d}.jpg|{SHA}"]
+            for d in range(1, 29)]
+    out = import_visits(write(tmp_path / "v.csv", VISIT_HEADERS, rows), actor="a", now=NOW)
+    assert out.inserted == 28 and Visit.objects.count() == 28 and VisitPhoto.objects.count() == 28
+    v = Visit.objects.get(visited_at=dt.datetime(2020, 6, 5, 9, 30, tzinfo=BJ))
+    assert v.recorded_at == NOW and v.measures == "education" and v.notes_key == notes_key("记录" * 6)
+    # Ids continue after the bulk insert (PostgreSQL's sequence was moved past them).
+    extra = Visit.objects.create(cadre=k, household=v.household, visited_at=NOW, recorded_at=NOW, entered_by="b")
+    assert extra.pk > v.pk and extra.village_id == VILLAGE
+
+
+def test_constraints(people):
+    k, h = people["k"], people["h1"]
+    t = dt.datetime(2020, 6, 1, 9, tzinfo=BJ)
+    bad = [
+        {"latitude": Decimal("28.1")},  # latitude without longitude
+        {"latitude": Decimal("91"), "longitude": Decimal("100")},
+        {"latitude": Decimal("28"), "longitude": Decimal("-181")},
+        {"recorded_at": t - dt.timedelta(seconds=1)},  # entered before it happened
+        {"entered_by": ""},
+    ]
+    for fields in bad:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Visit.objects.create(**{"cadre": k, "household": h, "visited_at": t, "recorded_at": t, "entered_by": "a",
+                                    **fields})
+    v = Visit.objects.create(cadre=k, household=h, visited_at=t, recorded_at=t, entered_by="a")
+    VisitPhoto.objects.create(visit=v, file="a.jpg", sha256=SHA)
+    for file, digest in (("b.jpg", SHA), ("c.jpg", SHA[:-1]), ("", hashlib.sha256(b"x").hexdigest())):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            VisitPhoto.objects.create(visit=v, file=file, sha256=digest)
+    Attendance.objects.create(cadre=k, village_id=VILLAGE, date=t.date(), method="app", recorded_at=t, entered_by="a")
+    for fields in ({"village_id": VILLAGE2}, {"date": dt.date(2020, 6, 2), "method": "proxy"},
+                   {"date": dt.date(2020, 6, 3), "entered_by": ""}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Attendance.objects.create(**{"cadre": k, "village_id": VILLAGE, "date": t.date(), "method": "app",
+                                         "recorded_at": t, "entered_by": "a", **fields})
+
+
+def test_notes_normalisation():
+    assert normalise_notes("Ａｂｃ， 家中 一切正常！\n") == "abc家中一切正常"
+    assert notes_key("已走访") == ""  # too short to compare
+    assert notes_key("家中一切正常，无新增困难") == notes_key("家中 一切正常 无新增困难。") != ""
+    assert notes_key("家中一切正常，无新增困难") != notes_key("家中一切正常，有新增困难")
