@@ -1,0 +1,94 @@
+"""jingzhun crosscheck import|list|hits|decide: cross-department checks (比对) from the command line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.management.base import BaseCommand, CommandError
+
+from jingzhun.crosscheck import actions
+from jingzhun.crosscheck.models import HIT_STATUS, RULE, CrossCheckList
+from jingzhun.crosscheck.operator import acting_user
+from jingzhun.registry.reading import FileProblem
+
+SHOWN_PROBLEMS = 200
+
+
+class Command(BaseCommand):
+    help = "部门比对：导入名单、查看命中、核实 / Cross-department checks: import lists, list hits, decide"
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--user", help="以该用户身份操作（按其管辖范围）/ act as this user (scoped to their areas)")
+        parser.add_argument("--actor", default="cli", help="审计记录中的操作人 / the name recorded in the audit log")
+        sub = parser.add_subparsers(dest="action", required=True)
+        imp = sub.add_parser("import", help="导入部门名单 / import a department list (CSV or XLSX)")
+        imp.add_argument("file")
+        imp.add_argument("--rule", required=True, choices=RULE.codes, help="比对规则 / the policy's exclusion key")
+        imp.add_argument("--department", default="", help="来源部门（默认取政策中的部门）/ source department")
+        sub.add_parser("list", help="已导入的名单及命中统计 / imported lists and hit counts")
+        hits = sub.add_parser("hits", help="列出命中 / list hits")
+        hits.add_argument("--status", choices=HIT_STATUS.codes)
+        hits.add_argument("--rule", choices=RULE.codes)
+        hits.add_argument("--limit", type=int, default=100)
+        decide = sub.add_parser("decide", help="核实命中 / confirm or dismiss a hit")
+        decide.add_argument("hit", type=int)
+        group = decide.add_mutually_exclusive_group(required=True)
+        group.add_argument("--confirm", action="store_true")
+        group.add_argument("--dismiss", action="store_true")
+        decide.add_argument("--reason", required=True, help="核实说明（必填）/ the reason (required)")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        try:
+            user = acting_user(opts["user"], opts["actor"])
+        except LookupError as exc:
+            raise CommandError(str(exc)) from None
+        getattr(self, "do_" + opts["action"])(user, opts)
+
+    def do_import(self, user: object, opts: dict[str, Any]) -> None:
+        actor = str(getattr(user, "username", user))
+        try:
+            result = actions.import_list(opts["file"], opts["rule"], actor=actor, department=opts["department"])
+        except FileProblem as exc:
+            raise CommandError(str(exc)) from None
+        except actions.ListRejected as exc:
+            for row, column, value, rule in exc.problems[:SHOWN_PROBLEMS]:
+                self.stderr.write(f"第{row}行 / row {row}  {column}  {value!r}  {rule}")
+            if len(exc.problems) > SHOWN_PROBLEMS:
+                self.stderr.write(f"…… 另有 {len(exc.problems) - SHOWN_PROBLEMS} 处 / and {len(exc.problems) - SHOWN_PROBLEMS} more")
+            raise CommandError(str(exc)) from None
+        if result.already_imported:
+            self.stdout.write(f"该名单已于 {result.list.imported_at:%Y-%m-%d %H:%M} 导入（名单 {result.list.pk}），未重复导入 / "
+                              f"already imported as list {result.list.pk}; nothing changed")
+            return
+        self.stdout.write(f"已导入名单 {result.list.pk}（{RULE.zh(opts['rule'])}）：{result.rows} 行，命中 {result.hits} 人、"
+                          f"{result.households} 户 / imported list {result.list.pk}: {result.rows} rows, "
+                          f"{result.hits} people in {result.households} households hit")
+
+    def do_list(self, user: object, opts: dict[str, Any]) -> None:
+        for lst in CrossCheckList.objects.all():
+            self.stdout.write(f"{lst.pk:>5}  {lst.imported_at:%Y-%m-%d}  {RULE.zh(lst.rule):<6}  {lst.file_name}  "
+                              f"行 {lst.row_count}  命中 {lst.hit_count}  {lst.department}  ({lst.imported_by})")
+        self.stdout.write("命中（您的管辖范围）/ hits in your areas:")
+        for row in actions.summary(user):
+            self.stdout.write(f"  {RULE.zh(row['rule']):<6} 待核实 {row['pending']}  已确认 {row['confirmed']}  "
+                              f"已排除 {row['dismissed']}")
+
+    def do_hits(self, user: object, opts: dict[str, Any]) -> None:
+        qs = actions.visible_hits(user).select_related("household").order_by("household__number", "id")
+        if opts["status"]:
+            qs = qs.filter(status=opts["status"])
+        if opts["rule"]:
+            qs = qs.filter(rule=opts["rule"])
+        for hit in qs[: opts["limit"]]:
+            evidence = "；".join("、".join(f"{k}:{v}" for k, v in r.items()) for r in hit.evidence.get("rows", []))
+            self.stdout.write(f"{hit.pk:>6}  {hit.household.number}  成员{hit.member_position}  {RULE.zh(hit.rule)}  "
+                              f"{HIT_STATUS.zh(hit.status)}  {evidence}")
+
+    def do_decide(self, user: object, opts: dict[str, Any]) -> None:
+        status = "confirmed" if opts["confirm"] else "dismissed"
+        try:
+            hit = actions.decide(opts["hit"], status, opts["reason"], user=user)
+        except (actions.DecisionRefused, PermissionDenied) as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(f"命中 {hit.pk}：{HIT_STATUS.zh(hit.status)} / hit {hit.pk}: {hit.status}")
