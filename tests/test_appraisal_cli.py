@@ -107,3 +107,29 @@ def test_appraisal_diff_and_quota(hh, tmp_path):
     StatusEvent.objects.create(household=hh, status="poor", year=2020, recorded_at=timezone.now())
     out = run("appraisal", "diff", "--year", "2020", "--list")
     assert "433130000000       1" in out and "新识别  H1" in out
+
+
+def test_admin_pages_are_read_only_and_scoped(hh, tmp_path, client):
+    from django.urls import reverse
+
+    from jingzhun.crosscheck.actions import import_list
+
+    admin = User.objects.create_superuser("admin")
+    app = workflow.apply(hh, 2020, applied_by="甲", on=D, user=admin)
+    import_list(write(tmp_path / "v.csv", ["身份证号", "号牌号码"], [[HEAD, "湘U1"]]), "vehicle", actor="t", today=D)
+    client.force_login(admin)
+    for name in ("crosscheck_crosschecklist", "crosscheck_crosscheckhit", "appraisal_application", "appraisal_notice",
+                 "appraisal_objection", "appraisal_villageappraisal"):
+        assert client.get(reverse(f"admin:{name}_changelist")).status_code == 200, name
+    assert client.get(reverse("admin:appraisal_application_change", args=[app.pk])).status_code == 200
+    assert client.get(reverse("admin:appraisal_application_add")).status_code == 403
+    other = User.objects.create_user("other", is_staff=True)
+    AreaRole.objects.create(user=other, area_id=OTHER_COUNTY, role="officer")
+    from django.contrib.auth.models import Permission
+
+    other.user_permissions.add(*Permission.objects.filter(codename__in=["view_application", "view_crosscheckhit"]))
+    client.force_login(other)
+    page = client.get(reverse("admin:appraisal_application_changelist"))
+    assert page.status_code == 200 and "0 识别申请" in page.content.decode()
+    hits = client.get(reverse("admin:crosscheck_crosscheckhit_changelist")).content.decode()
+    assert "0 比对命中" in hits
