@@ -211,3 +211,26 @@ def test_notes_normalisation():
     assert notes_key("已走访") == ""  # too short to compare
     assert notes_key("家中一切正常，无新增困难") == notes_key("家中 一切正常 无新增困难。") != ""
     assert notes_key("家中一切正常，无新增困难") != notes_key("家中一切正常，有新增困难")
+
+
+def test_admin_lists_visits_and_attendance_scoped_and_read_only(people, client):
+    from django.contrib.auth.models import Permission, User
+    from django.urls import reverse
+
+    from jingzhun.areas.models import AreaRole
+
+    t = dt.datetime(2020, 6, 1, 9, tzinfo=BJ)
+    for h in (people["h1"], people["far"]):
+        Visit.objects.create(cadre=people["k"], household=h, visited_at=t, recorded_at=t, entered_by="a")
+        Attendance.objects.create(cadre=people["k"], village_id=h.village_id, date=t.date() + dt.timedelta(
+            days=h.pk), method="app", recorded_at=t, entered_by="a")
+    officer = User.objects.create_user("yongshun", is_staff=True)
+    officer.user_permissions.set(Permission.objects.filter(content_type__app_label="teams",
+                                                           codename__in=["view_visit", "view_attendance"]))
+    AreaRole.objects.create(user=officer, area_id=OTHER_COUNTY, role="officer")
+    client.force_login(officer)
+    visits = client.get(reverse("admin:teams_visit_changelist"))
+    assert [v.household.number for v in visits.context["cl"].result_list] == ["FAR"]
+    days = client.get(reverse("admin:teams_attendance_changelist"))
+    assert [a.village_id for a in days.context["cl"].result_list] == [OTHER_VILLAGE]
+    assert client.get(reverse("admin:teams_visit_add")).status_code == 403

@@ -14,7 +14,16 @@ from django.http import HttpRequest
 from jingzhun import access
 from jingzhun.admin_base import ReadOnlyAdmin
 from jingzhun.areas.models import Area
-from jingzhun.teams.models import Cadre, CadreStatusEvent, HelperPair, TeamMembership, WorkTeam
+from jingzhun.teams.models import (
+    Attendance,
+    Cadre,
+    CadreStatusEvent,
+    HelperPair,
+    TeamMembership,
+    Visit,
+    VisitPhoto,
+    WorkTeam,
+)
 
 
 class ScopedAreaForeignKeys:
@@ -78,3 +87,41 @@ class HelperPairAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return access.scope(super().get_queryset(request), request.user, "household__village_id")
+
+
+class VisitPhotoInline(admin.TabularInline):
+    model = VisitPhoto
+    extra = 0
+    can_delete = False
+    readonly_fields = ["file", "sha256"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Visit)
+class VisitAdmin(ReadOnlyAdmin):
+    """Visits come in through the import (or the web app's action), which stamps who entered them and when:
+    shown here, never edited — an edited visit would defeat the after-the-fact checks."""
+
+    list_display = ["visited_at", "cadre", "household", "village", "measures", "recorded_at", "entered_by"]
+    list_filter = ["visited_at"]
+    search_fields = ["household__number", "cadre__name", "entered_by"]
+    list_select_related = ["cadre", "household", "village"]
+    show_full_result_count = False
+    inlines = [VisitPhotoInline]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return access.scope(super().get_queryset(request), request.user, "village_id")
+
+
+@admin.register(Attendance)
+class AttendanceAdmin(ReadOnlyAdmin):
+    list_display = ["date", "cadre", "village", "method", "recorded_at", "entered_by"]
+    list_filter = ["method", "date"]
+    search_fields = ["cadre__name"]
+    list_select_related = ["cadre", "village"]
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return access.scope(super().get_queryset(request), request.user, "village_id")

@@ -151,20 +151,27 @@ def same_minute(w: Window, config: SupervisionConfig) -> list[Alert]:
     where, params = sql.area_where("v.village_id", w.root, w.ranges)
     when, when_params = w.visit_time("v.visited_at")
     m = sql.minute("v.visited_at")
+    # Two passes: the cheap one (no DISTINCT: two households differ iff MIN <> MAX) finds the few suspicious
+    # minutes among millions; only those are read again for the evidence.
     rows = sql.fetch(
         f"""
-        SELECT v.cadre_id, {m}, COUNT(DISTINCT v.household_id), COUNT(*), MIN(v.village_id),
+        WITH g AS (
+            SELECT v.cadre_id, {m} AS m FROM teams_visit v
+            WHERE {where} AND {when}
+            GROUP BY v.cadre_id, {m}
+            HAVING MIN(v.household_id) <> MAX(v.household_id)
+        )
+        SELECT v.cadre_id, COUNT(DISTINCT v.household_id), COUNT(*), MIN(v.village_id),
                {sql.id_list('v.id')}, {sql.id_list('v.household_id', distinct=True)}, MIN(v.visited_at)
-        FROM teams_visit v
+        FROM g JOIN teams_visit v ON v.cadre_id = g.cadre_id AND {m} = g.m
         WHERE {where} AND {when}
-        GROUP BY v.cadre_id, {m}
-        HAVING COUNT(DISTINCT v.household_id) > 1
-        ORDER BY MIN(v.village_id), v.cadre_id, {m}
+        GROUP BY v.cadre_id, g.m
+        ORDER BY MIN(v.village_id), v.cadre_id, g.m
         """,
-        [*params, *when_params],
+        [*params, *when_params, *params, *when_params],
     )
     out = []
-    for cadre, _minute, n_h, n_v, village, visit_ids, household_ids, first in rows:
+    for cadre, n_h, n_v, village, visit_ids, household_ids, first in rows:
         at = sql.to_datetime(first)
         assert at is not None
         out.append(Alert("same_minute", village, f"帮扶人编号 {cadre}",
@@ -177,48 +184,62 @@ def same_minute(w: Window, config: SupervisionConfig) -> list[Alert]:
 def same_coordinates(w: Window, config: SupervisionConfig) -> list[Alert]:
     where, params = sql.area_where("v.village_id", w.root, w.ranges)
     when, when_params = w.visit_time("v.visited_at")
+    t = config.same_coordinates_households
+    # First pass without DISTINCT (at least t visits, not all at one household), then the evidence.
     rows = sql.fetch(
         f"""
+        WITH g AS (
+            SELECT v.latitude, v.longitude FROM teams_visit v
+            WHERE v.latitude IS NOT NULL AND {where} AND {when}
+            GROUP BY v.latitude, v.longitude
+            HAVING COUNT(*) >= %s AND MIN(v.household_id) <> MAX(v.household_id)
+        )
         SELECT v.latitude, v.longitude, COUNT(DISTINCT v.household_id), COUNT(*), COUNT(DISTINCT v.cadre_id),
                MIN(v.village_id), MIN(v.visited_at), MAX(v.visited_at), {sql.id_list('v.household_id', True)},
                {sql.id_list('v.cadre_id', True)}
-        FROM teams_visit v
-        WHERE v.latitude IS NOT NULL AND {where} AND {when}
+        FROM g JOIN teams_visit v ON v.latitude = g.latitude AND v.longitude = g.longitude
+        WHERE {where} AND {when}
         GROUP BY v.latitude, v.longitude
         HAVING COUNT(DISTINCT v.household_id) >= %s
         ORDER BY COUNT(DISTINCT v.household_id) DESC, MIN(v.village_id)
         """,
-        [*params, *when_params, config.same_coordinates_households],
+        [*params, *when_params, t, *params, *when_params, t],
     )
     return [Alert("same_coordinates", village, f"坐标 {lat},{lon}",
                   f"{n_h} 户的走访记录坐标完全相同（{n_v} 次走访，{n_k} 名帮扶人）/ identical coordinates at "
                   f"{n_h} households",
                   {"纬度": str(lat), "经度": str(lon), "户数": n_h, "走访数": n_v, "帮扶人数": n_k,
                    "最早": _stamp(first), "最晚": _stamp(last), "户ID": sql.ids(hh, SHOWN_IDS),
-                   "帮扶人编号": sql.ids(kk, SHOWN_IDS), "阈值": config.same_coordinates_households})
+                   "帮扶人编号": sql.ids(kk, SHOWN_IDS), "阈值": t})
             for lat, lon, n_h, n_v, n_k, village, first, last, hh, kk in rows]
 
 
 def copied_notes(w: Window, config: SupervisionConfig) -> list[Alert]:
     where, params = sql.area_where("v.village_id", w.root, w.ranges)
     when, when_params = w.visit_time("v.visited_at")
+    t = config.copied_notes_households
     rows = sql.fetch(
         f"""
+        WITH g AS (
+            SELECT v.notes_key FROM teams_visit v
+            WHERE v.notes_key <> '' AND {where} AND {when}
+            GROUP BY v.notes_key
+            HAVING COUNT(*) >= %s AND MIN(v.household_id) <> MAX(v.household_id)
+        )
         SELECT v.notes_key, MIN(v.notes), COUNT(DISTINCT v.household_id), COUNT(*), COUNT(DISTINCT v.cadre_id),
                MIN(v.village_id), {sql.id_list('v.household_id', True)}, {sql.id_list('v.id')}
-        FROM teams_visit v
-        WHERE v.notes_key <> '' AND {where} AND {when}
+        FROM g JOIN teams_visit v ON v.notes_key = g.notes_key
+        WHERE {where} AND {when}
         GROUP BY v.notes_key
         HAVING COUNT(DISTINCT v.household_id) >= %s
         ORDER BY COUNT(DISTINCT v.household_id) DESC, MIN(v.village_id)
         """,
-        [*params, *when_params, config.copied_notes_households],
+        [*params, *when_params, t, *params, *when_params, t],
     )
     return [Alert("copied_notes", village, f"记录“{note[:30]}{'…' if len(note) > 30 else ''}”",
                   f"{n_h} 户的走访记录内容相同（{n_v} 次走访，{n_k} 名帮扶人）/ the same notes at {n_h} households",
                   {"记录示例": note[:200], "户数": n_h, "走访数": n_v, "帮扶人数": n_k,
-                   "户ID": sql.ids(hh, SHOWN_IDS), "走访ID": sql.ids(vv, SHOWN_IDS),
-                   "阈值": config.copied_notes_households})
+                   "户ID": sql.ids(hh, SHOWN_IDS), "走访ID": sql.ids(vv, SHOWN_IDS), "阈值": t})
             for _key, note, n_h, n_v, n_k, village, hh, vv in rows]
 
 
