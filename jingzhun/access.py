@@ -1,34 +1,76 @@
-"""The one access layer: what a user may see is the union of their roles' area subtrees.
+"""The one access layer: who may see what, and do what, always as a SQL predicate.
 
-Every queryset of area-bound data goes through `scope`, which adds a SQL predicate on the area code
-(a BETWEEN on the indexed code column per role), so rows outside the user's areas are never fetched.
-Never filter after fetching.
+A user holds roles at areas (`AreaRole`). What they may see is the union of their roles' area subtrees:
+`scope` adds a predicate on a 12-digit area-code column (a BETWEEN on the indexed code per role), so rows
+outside the user's areas are never fetched. A helper (帮扶责任人) sees less: only the households they are
+actively paired with, also as a predicate. Never filter after fetching.
+
+What each role may do is the table `ABILITIES`; pages and views ask `may(user, ability)`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Q, QuerySet
 
-from jingzhun.areas.models import AreaRole, code_range
+from jingzhun.areas.models import LEVEL_DEPTH, AreaRole, code_range
 
 NOTHING = Q(pk__in=[])
 
+# Role → what it may do. Seeing the register within one's area is implied by every role; a helper's
+# "area" is further narrowed to their own households (see `household_q`).
+ABILITIES: dict[str, frozenset[str]] = {
+    "officer": frozenset({"register", "dashboard", "import", "export", "audit"}),
+    "work_team": frozenset({"register", "dashboard"}),
+    "helper": frozenset({"register"}),
+    "evaluator": frozenset({"register", "dashboard", "export"}),
+    "auditor": frozenset({"register", "dashboard", "audit"}),
+    "administrator": frozenset({"register", "dashboard", "audit", "administer"}),
+}
+ALL_ABILITIES = frozenset().union(*ABILITIES.values())
 
-def ranges(user: object) -> list[tuple[str, str]] | None:
-    """The user's code ranges; None means unrestricted (a superuser)."""
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    area_code: str
+    level: str
+    low: str
+    high: str
+
+
+def grants(user: object) -> list[Grant] | None:
+    """The user's roles with their code ranges; None means unrestricted (a superuser). Cached on the user
+    object for the request."""
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return []
     if getattr(user, "is_superuser", False):
         return None
-    roles = AreaRole.objects.filter(user_id=getattr(user, "pk", 0)).select_related("area").only("area__code", "area__level")
-    return [code_range(r.area.code, r.area.level) for r in roles]
+    cached = getattr(user, "_jingzhun_grants", None)
+    if cached is not None:
+        return list(cached)
+    roles = AreaRole.objects.filter(user_id=getattr(user, "pk", 0)).select_related("area").only(
+        "role", "area__code", "area__level")
+    found = [Grant(r.role, r.area.code, r.area.level, *code_range(r.area.code, r.area.level)) for r in roles]
+    user._jingzhun_grants = tuple(found)  # type: ignore[attr-defined]
+    return found
 
 
-def area_q(user: object, field: str) -> Q | None:
-    """Q restricting `field` (a 12-digit area code column) to the user's subtrees; None = no limit."""
-    spans = ranges(user)
-    if spans is None:
+def ranges(user: object, *, roles: frozenset[str] | None = None) -> list[tuple[str, str]] | None:
+    """The user's code ranges (optionally only those of some roles); None means unrestricted."""
+    found = grants(user)
+    if found is None:
         return None
+    return [(g.low, g.high) for g in found if roles is None or g.role in roles]
+
+
+def may(user: object, ability: str) -> bool:
+    found = grants(user)
+    return found is None or any(ability in ABILITIES.get(g.role, frozenset()) for g in found)
+
+
+def _range_q(spans: list[tuple[str, str]], field: str) -> Q:
     if not spans:
         return NOTHING
     q = Q()
@@ -37,11 +79,54 @@ def area_q(user: object, field: str) -> Q | None:
     return q
 
 
+def area_q(user: object, field: str) -> Q | None:
+    """Q restricting `field` (a 12-digit area code column) to the user's subtrees; None = no limit.
+
+    Helper roles count here: a helper may see their village's area facts, not its other households."""
+    spans = ranges(user)
+    return None if spans is None else _range_q(spans, field)
+
+
 def scope(qs: QuerySet, user: object, field: str) -> QuerySet:
     q = area_q(user, field)
+    return qs if q is None else qs.filter(q)
+
+
+def household_q(user: object, prefix: str = "") -> Q | None:
+    """Q restricting households (reached through `prefix`, e.g. "household__") to those the user may see:
+    in the area subtree of a non-helper role, or actively paired with the user as helper. None = no limit."""
+    found = grants(user)
+    if found is None:
+        return None
+    wide = [(g.low, g.high) for g in found if g.role != "helper"]
+    q = _range_q(wide, f"{prefix}village_id") if wide else NOTHING
+    helper = [(g.low, g.high) for g in found if g.role == "helper"]
+    if helper:
+        from jingzhun.teams.models import HelperPair  # the teams app builds on this module
+
+        # A subquery, not a join: a join through every past pair would repeat households.
+        paired = HelperPair.objects.filter(cadre__user_id=getattr(user, "pk", 0), end_date__isnull=True)
+        own = Q(**{f"{prefix}pk__in": paired.values("household_id")})
+        q |= own & _range_q(helper, f"{prefix}village_id")
+    return q
+
+
+def households(qs: QuerySet, user: object, prefix: str = "") -> QuerySet:
+    """`qs` (households, or rows reached from a household through `prefix`) limited to what `user` may see."""
+    q = household_q(user, prefix)
     return qs if q is None else qs.filter(q)
 
 
 def can_see_area(user: object, code: str) -> bool:
     spans = ranges(user)
     return spans is None or any(low <= code <= high for low, high in spans)
+
+
+def home_area(user: object) -> str | None:
+    """The widest area the user holds a role at (the dashboard's starting point); None for a superuser."""
+    found = grants(user)
+    if found is None:
+        return None
+    if not found:
+        return ""
+    return min(found, key=lambda g: (LEVEL_DEPTH[g.level], g.area_code)).area_code

@@ -32,6 +32,19 @@ class Enum:
             table[en] = code
         return table
 
+    def label(self, code: str) -> str:
+        """The label in the active UI language (Chinese unless English is chosen); the code if unknown."""
+        from django.utils import translation
+
+        english = (translation.get_language() or "zh-hans").startswith("en")
+        for c, zh, en in self.values:
+            if c == code:
+                return en if english else zh
+        return code
+
+    def labels(self) -> dict[str, str]:
+        return {c: self.label(c) for c in self.codes}
+
     def zh(self, code: str) -> str:
         for c, zh, _ in self.values:
             if c == code:

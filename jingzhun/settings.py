@@ -42,6 +42,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "jingzhun.web.middleware.content_security_policy",
 ]
 ROOT_URLCONF = "jingzhun.urls"
 TEMPLATES = [
@@ -54,6 +55,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "jingzhun.web.context.layout",
             ]
         },
     }
@@ -62,6 +64,14 @@ WSGI_APPLICATION = "jingzhun.wsgi.application"
 
 DATABASES = {"default": dburl.parse(os.environ.get("JINGZHUN_DATABASE_URL", "sqlite:///jingzhun.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTHENTICATION_BACKENDS = ["jingzhun.web.lockout.LockoutBackend"]
+LOCKOUT_FAILURES = int(os.environ.get("JINGZHUN_LOCKOUT_FAILURES", "5"))
+LOCKOUT_ADDRESS_FAILURES = int(os.environ.get("JINGZHUN_LOCKOUT_ADDRESS_FAILURES", "50"))
+LOCKOUT_MINUTES = int(os.environ.get("JINGZHUN_LOCKOUT_MINUTES", "15"))
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -78,14 +88,32 @@ USE_TZ = True
 # Audit rows younger than this are never pruned (`jingzhun prune_audit`); the floor is 180 days.
 AUDIT_RETENTION_DAYS = max(180, int(os.environ.get("JINGZHUN_AUDIT_RETENTION_DAYS", "365")))
 
+# Web uploads of register files wait here between the check and the confirmed import.
+UPLOAD_DIR = os.environ.get("JINGZHUN_UPLOAD_DIR", str(Path.cwd() / ".jingzhun" / "uploads"))
+UPLOADS_SYNCHRONOUS = os.environ.get("JINGZHUN_UPLOADS_SYNCHRONOUS") == "1"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
 STATIC_URL = "static/"
 STATIC_ROOT = os.environ.get("JINGZHUN_STATIC_ROOT", str(Path.cwd() / "static"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG and os.environ.get("JINGZHUN_INSECURE_COOKIES") != "1"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_AGE = int(os.environ.get("JINGZHUN_SESSION_HOURS", "8")) * 3600
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Behind HTTPS (cookies secure), browsers are told to keep to HTTPS; a proxy that terminates TLS says so.
+SECURE_HSTS_SECONDS = 0 if not SESSION_COOKIE_SECURE else int(os.environ.get("JINGZHUN_HSTS_SECONDS", "31536000"))
+if os.environ.get("JINGZHUN_BEHIND_TLS_PROXY") == "1":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+# Pages load scripts and styles from this site only (charts read their data from json_script blocks).
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                           "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+                           "frame-ancestors 'none'")
 
 LOGGING = {
     "version": 1,

@@ -1,12 +1,13 @@
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
+from django.urls import include, path
+from django.views.i18n import set_language
 
 admin.site.site_header = "精准扶贫管理系统 Jingzhun"
 admin.site.site_title = "精准 Jingzhun"
 admin.site.index_title = "建档立卡 / Poverty register"
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", include("jingzhun.web.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

@@ -24,12 +24,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from jingzhun import crypto
 from jingzhun.areas.models import Area
 from jingzhun.audit import log as audit
-from jingzhun.registry import bulk, template, validation
+from jingzhun.registry import bulk, signals, template, validation
 from jingzhun.registry.models import ImportBatch
 from jingzhun.registry.reading import RawTable, read_any
 
@@ -83,13 +84,14 @@ def import_register(
     *,
     actor: str = "cli",
     mode: str = "all",
-    scope: tuple[str, str] | None = None,
+    scope: tuple[str, str] | Sequence[tuple[str, str]] | None = None,
     progress: Progress = _noop,
 ) -> ImportResult:
-    """Validate and import one file. `scope` is the importer's area code range: villages outside
-    it are rejected like unknown ones."""
-    if mode not in ("all", "valid"):
-        raise ValueError("mode must be 'all' or 'valid'")
+    """Validate and import one file. `scope` is the importer's area code range (or ranges): villages
+    outside it are rejected like unknown ones. Mode "all" imports nothing if any row is invalid, "valid" imports
+    the valid households, "check" only validates."""
+    if mode not in ("all", "valid", "check"):
+        raise ValueError("mode must be 'all', 'valid' or 'check' (validate only, write nothing)")
     progress("read", 0.0)
     raw, cell_problems = read_any(path)
     file_name = raw.file_name
@@ -101,8 +103,12 @@ def import_register(
 
     progress("validate", 0.0)
     villages = Area.objects.filter(level="village")
-    if scope:
-        villages = villages.filter(code__gte=scope[0], code__lte=scope[1])
+    if scope is not None:
+        spans = [scope] if isinstance(scope, tuple) and isinstance(scope[0], str) else list(scope)
+        within = Q(pk__in=[])
+        for low, high in spans:
+            within |= Q(code__gte=low, code__lte=high)
+        villages = villages.filter(within)
     checked = validation.check(cells, row_no, set(villages.values_list("code", flat=True)),
                                lambda ids: crypto.many("resident_id", "index", ids), _registered_people)
     for row, key, rule in cell_problems:
@@ -115,7 +121,7 @@ def import_register(
     result.households = int(named.sum())
     result.rejected_households = int((bad_households & named).sum())
     progress("validate", 1.0)
-    if result.errors and mode == "all":
+    if (result.errors and mode == "all") or mode == "check":
         return result
     good = named & ~bad_households & (checked.head_row >= 0)
     _write(checked, good, file_name, digest, result, actor, mode, progress)
@@ -435,6 +441,8 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
             households_inserted=result.inserted, households_updated=result.updated,
             households_unchanged=result.unchanged,
         )
+        touched = [plan.household_id[i] for i in sorted(updated)] + [plan.household_id[i] for i in plan.new_households.tolist()]
+        villages_before = _villages_of(touched)
         _update_households(checked, plan, stamp)
         _delete_rewritten(plan)
         with bulk.indexes_deferred("registry_household", len(plan.new_households)):
@@ -450,12 +458,30 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
                       "registry_change", "registry_importbatch"):
             bulk.sync_sequence(table)
         ImportBatch.objects.filter(pk=batch_id).update(finished_at=timezone.now())
+        if touched:
+            villages_after = _villages_of(touched)
+            changed = None if villages_before is None or villages_after is None else villages_before | villages_after
+            signals.register_changed.send(sender=ImportBatch, villages=changed)
         audit.record(actor, "import", object_type="import_batch", object_id=str(batch_id), file=file_name,
                      sha256=digest, inserted=result.inserted, updated=result.updated, unchanged=result.unchanged,
                      rejected_households=result.rejected_households)
     progress("write", 1.0)
     result.imported = True
     result.batch_id = batch_id
+
+
+TOUCHED_LISTED = 5000  # more changed households than this: listeners are told "everything changed"
+
+
+def _villages_of(household_ids: list[int]) -> set[str] | None:
+    if len(household_ids) > TOUCHED_LISTED:
+        return None
+    found: set[str] = set()
+    with connection.cursor() as cur:
+        for chunk in _chunks(household_ids):
+            cur.execute(f"SELECT DISTINCT village_id FROM registry_household WHERE id IN ({_marks(chunk)})", list(chunk))
+            found.update(r[0] for r in cur.fetchall())
+    return found
 
 
 def _tune_for_bulk() -> None:

@@ -88,6 +88,8 @@ class Member(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "家庭成员"
         permissions = [("reveal_sensitive", "查看证件号码与健康信息（留痕）/ reveal IDs and health (audited)")]
+        # Name search in the web register is a prefix range on this index.
+        indexes = [models.Index(fields=["name"], name="member_name")]
         constraints = [
             models.UniqueConstraint(
                 fields=["household"], condition=models.Q(relation="head"), name="one_head_per_household"

@@ -17,13 +17,14 @@ def masked_resident_id(member: Member) -> str:
     return mask(crypto.resident_id_cipher().decrypt(bytes(member.resident_id_cipher)))
 
 
-def reveal(user: object, member: Member, *, address: str = "") -> dict[str, str]:
+def reveal(user: object, member: Member, *, address: str = "", area: str = "") -> dict[str, str]:
     """The member's resident ID, health status and disability grade in clear, for a permitted user."""
     if not getattr(user, "has_perm", lambda p: False)(REVEAL_PERMISSION):
-        audit.record(str(user), "reveal_denied", object_type="member", object_id=str(member.pk), address=address)
+        audit.record(str(user), "reveal_denied", object_type="member", object_id=str(member.pk), address=address,
+                     area=area)
         raise PermissionDenied("没有查看敏感信息的权限 / no permission to reveal sensitive information")
     health, _, grade = crypto.health_cipher().decrypt(bytes(member.health_cipher)).partition(":")
-    audit.record(str(user), "reveal", object_type="member", object_id=str(member.pk), address=address,
+    audit.record(str(user), "reveal", object_type="member", object_id=str(member.pk), address=address, area=area,
                  fields=["resident_id", "health", "disability_grade"])
     return {
         "resident_id": crypto.resident_id_cipher().decrypt(bytes(member.resident_id_cipher)),

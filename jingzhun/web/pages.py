@@ -1,0 +1,62 @@
+"""The one way to add a page: register it here (usually from an app's `AppConfig.ready`) and the layout's
+navigation shows it to the users whose roles have its ability. Views guard themselves with `requires`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.functional import Promise
+
+from jingzhun import access
+
+
+@dataclass(frozen=True)
+class Page:
+    url_name: str
+    label: str | Promise
+    ability: str
+    order: int = 100
+
+
+PAGES: dict[str, Page] = {}
+
+
+def register(page: Page) -> None:
+    if page.ability not in access.ALL_ABILITIES:
+        raise ValueError(f"page {page.url_name}: unknown ability {page.ability!r}")
+    PAGES[page.url_name] = page
+
+
+def navigation(user: object) -> list[dict[str, Any]]:
+    return [{"url": reverse(p.url_name), "label": p.label, "name": p.url_name}
+            for p in sorted(PAGES.values(), key=lambda p: p.order) if access.may(user, p.ability)]
+
+
+View = Callable[..., HttpResponse]
+
+
+def requires(ability: str) -> Callable[[View], View]:
+    """Log in first; then the user's roles must grant `ability`, else 403 (and nothing is fetched)."""
+    if ability not in access.ALL_ABILITIES:
+        raise ValueError(f"unknown ability {ability!r}")
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not access.may(request.user, ability):
+                raise PermissionDenied(ability)
+            return view(request, *args, **kwargs)
+
+        return guarded
+
+    return decorate

@@ -1,0 +1,35 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from jingzhun.web import pages
+from jingzhun.web.views import audit, dashboard, imports, register
+
+app_name = "web"
+
+urlpatterns = [
+    path("", dashboard.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True),
+         name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("dashboard/", dashboard.overview, name="dashboard"),
+    path("dashboard/<str:code>/", dashboard.overview, name="dashboard_area"),
+    path("households/", register.household_list, name="households"),
+    path("households/<str:number>/", register.household_detail, name="household"),
+    path("members/<int:pk>/reveal/", register.reveal, name="reveal"),
+    path("imports/", imports.upload_form, name="imports"),
+    path("imports/<str:token>/", imports.upload_detail, name="upload"),
+    path("imports/<str:token>/confirm/", imports.upload_confirm, name="upload_confirm"),
+    path("imports/<str:token>/progress/", imports.upload_progress, name="upload_progress"),
+    path("imports/<str:token>/report.xlsx", imports.upload_report, name="upload_report"),
+    path("audit/", audit.audit_log, name="audit"),
+]
+
+for page in (
+    pages.Page("web:dashboard", _("Dashboard"), "dashboard", 10),
+    pages.Page("web:households", _("Register"), "register", 20),
+    pages.Page("web:imports", _("Import"), "import", 30),
+    pages.Page("web:audit", _("Audit log"), "audit", 80),
+    pages.Page("admin:index", _("Administration"), "administer", 90),
+):
+    pages.register(page)

@@ -1,0 +1,54 @@
+"""Audit: search the append-only log, limited to the user's areas."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jingzhun import access
+from jingzhun.audit.models import AuditEntry
+from jingzhun.web.pages import requires
+
+PAGE_SIZE = 100
+
+
+@requires("audit")
+def audit_log(request: HttpRequest) -> HttpResponse:
+    # Rows carry the area they concern; a row with no area (system work) is for unrestricted users only.
+    qs = access.scope(AuditEntry.objects.all(), request.user, "area")
+    problem = ""
+    actor = request.GET.get("actor", "").strip()
+    if actor:
+        qs = qs.filter(actor=actor)
+    action = request.GET.get("action", "").strip()
+    if action:
+        qs = qs.filter(action=action)
+    for key, op in (("since", "gte"), ("until", "lt")):
+        text = request.GET.get(key, "").strip()
+        if text:
+            try:
+                day = dt.date.fromisoformat(text)
+            except ValueError:
+                problem = _("%(field)s: a date is written YYYY-MM-DD") % {"field": key}
+                qs = qs.none()
+                continue
+            moment = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1 if op == "lt" else 0), dt.time()))
+            qs = qs.filter(**{f"at__{op}": moment})
+    before = request.GET.get("before", "")
+    if before.isdigit():
+        qs = qs.filter(pk__lt=int(before))
+    rows = list(qs.order_by("-pk")[: PAGE_SIZE + 1])
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    query = request.GET.copy()
+    if more:
+        query["before"] = str(rows[-1].pk)
+    return render(request, "web/audit.html", {
+        "rows": rows, "more": more, "next_query": query.urlencode() if more else "", "problem": problem,
+        "form": {k: request.GET.get(k, "") for k in ("actor", "action", "since", "until")},
+        "title": _("Audit log"),
+    })

@@ -1,0 +1,155 @@
+"""Register: search households, a household's page, and the audited reveal of a member's sensitive fields."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from jingzhun import access, choices, crypto
+from jingzhun.identity import InvalidResidentID, mask, parse_resident_id
+from jingzhun.registry import sensitive
+from jingzhun.registry.models import Household, Member
+from jingzhun.web.pages import requires
+
+PAGE_SIZE = 50
+ID_LIKE = re.compile(r"^\d{15}$|^\d{17}[\dXx]$")
+
+
+def visible_households(user: object) -> QuerySet[Household]:
+    return access.households(Household.objects.all(), user)
+
+
+def _search(qs: QuerySet[Household], text: str) -> tuple[QuerySet[Household], str]:
+    """Narrow by a resident ID (exact, through the blind index), a household number, or a name prefix."""
+    text = text.strip()
+    if not text:
+        return qs, ""
+    if ID_LIKE.match(text):
+        try:
+            number = parse_resident_id(text).number
+        except InvalidResidentID as exc:
+            return qs.none(), _("Not a valid resident ID: %(why)s") % {"why": exc}
+        index = crypto.resident_id_cipher().index(number)
+        return qs.filter(pk__in=Member.objects.filter(resident_id_index=index).values("household_id")), ""
+    if qs.filter(number=text).exists():
+        return qs.filter(number=text), ""
+    # A name prefix as a range on the indexed name column (LIKE would not use the index on every database).
+    names = Member.objects.filter(name__gte=text, name__lt=text + "\U0010ffff")
+    return qs.filter(pk__in=names.values("household_id")), ""
+
+
+@requires("register")
+def household_list(request: HttpRequest) -> HttpResponse:
+    qs = visible_households(request.user)
+    qs, problem = _search(qs, request.GET.get("q", ""))
+    area = request.GET.get("area", "").strip()
+    if area:
+        if not (area.isdigit() and len(area) == 12):
+            problem = _("Area code must be 12 digits")
+            qs = qs.none()
+        else:
+            low, high = area, area.rstrip("0").ljust(12, "9") if area.strip("0") else "999999999999"
+            qs = qs.filter(village_id__gte=low, village_id__lte=high)
+    status = request.GET.get("status", "")
+    if status in choices.HOUSEHOLD_STATUS.codes:
+        qs = qs.filter(status=status)
+    cause = request.GET.get("cause", "")
+    if cause in choices.CAUSE.codes:
+        qs = qs.filter(primary_cause=cause)
+    after = request.GET.get("after", "")
+    if after:
+        qs = qs.filter(number__gt=after)
+    # No COUNT over a million rows: fetch one more than a page to know whether there is a next one.
+    rows = list(qs.order_by("number").select_related("village")[: PAGE_SIZE + 1])
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    query = request.GET.copy()
+    if more:
+        query["after"] = rows[-1].number
+    return render(request, "web/households.html", {
+        "rows": [(h, choices.HOUSEHOLD_STATUS.label(h.status), choices.CAUSE.label(h.primary_cause)) for h in rows],
+        "more": more, "next_query": query.urlencode() if more else "", "problem": problem,
+        "statuses": choices.HOUSEHOLD_STATUS.labels().items(), "causes": choices.CAUSE.labels().items(),
+        "form": {k: request.GET.get(k, "") for k in ("q", "area", "status", "cause")},
+        "title": _("Register"),
+    })
+
+
+def _member_rows(household: Household) -> list[dict[str, Any]]:
+    cipher = crypto.resident_id_cipher()
+    out = []
+    for m in household.members.order_by("position"):
+        out.append({
+            "member": m, "masked_id": mask(cipher.decrypt(bytes(m.resident_id_cipher))),
+            "relation": choices.RELATION.label(m.relation), "sex": choices.SEX.label(m.sex),
+            "education": choices.EDUCATION.label(m.education), "schooling": choices.SCHOOLING.label(m.schooling),
+            "labour": choices.LABOUR.label(m.labour), "assistance": choices.ASSISTANCE.label(m.assistance),
+        })
+    return out
+
+
+@requires("register")
+def household_detail(request: HttpRequest, number: str) -> HttpResponse:
+    # Outside the user's scope is "not found": existence is not disclosed.
+    household = get_object_or_404(visible_households(request.user).select_related("village"), number=number)
+    incomes = list(household.incomes.order_by("year"))
+    income_chart = {
+        "year": [i.year for i in incomes],
+        "net": [float(i.wage_income + i.production_income + i.property_income + i.transfer_income
+                      - i.production_costs) for i in incomes],
+        "wage": [float(i.wage_income) for i in incomes],
+        "production": [float(i.production_income - i.production_costs) for i in incomes],
+        "property": [float(i.property_income) for i in incomes],
+        "transfer": [float(i.transfer_income) for i in incomes],
+    }
+    pair = household.helper_pairs.filter(end_date__isnull=True).select_related("cadre").first()
+    visits: list[Any] = []
+    try:
+        from jingzhun.teams.models import Visit  # type: ignore[attr-defined]
+        visits = list(Visit.objects.filter(household=household).order_by("-visited_at")[:20])
+    except ImportError:
+        pass
+    secondary = [choices.CAUSE.label(c) for c in household.secondary_causes.split(",") if c]
+    return render(request, "web/household.html", {
+        "h": household, "members": _member_rows(household), "incomes": incomes, "income_chart": income_chart,
+        "pair": pair, "visits": visits, "events": household.status_events.order_by("recorded_at"),
+        "status": choices.HOUSEHOLD_STATUS.label(household.status),
+        "category": choices.HOUSEHOLD_CATEGORY.label(household.category),
+        "primary_cause": choices.CAUSE.label(household.primary_cause), "secondary_causes": secondary,
+        "housing_grade": choices.HOUSING_GRADE.label(household.housing_grade),
+        "drinking_water": choices.DRINKING_WATER.label(household.drinking_water),
+        "road": choices.ROAD.label(household.road),
+        "can_reveal": request.user.has_perm(sensitive.REVEAL_PERMISSION),
+        "title": _("Household %(number)s") % {"number": household.number},
+    })
+
+
+@requires("register")
+@require_http_methods(["GET", "POST"])
+def reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation and writes nothing; POST reveals (audited) or refuses (audited)."""
+    members = access.households(Member.objects.all(), request.user, prefix="household__")
+    member = members.select_related("household").filter(pk=pk).first()
+    if member is None:
+        raise Http404(_("No such member in your scope"))
+    context: dict[str, Any] = {"member": member, "title": _("Reveal sensitive information")}
+    if request.method == "POST":
+        try:
+            shown = sensitive.reveal(request.user, member, address=request.META.get("REMOTE_ADDR", ""),
+                                     area=member.household.village_id)
+        except PermissionDenied:
+            context["refused"] = True
+            return render(request, "web/reveal.html", context, status=403)
+        context["shown"] = {
+            "resident_id": shown["resident_id"],
+            "health": choices.HEALTH.label(shown["health"]) if shown["health"] else "",
+            "disability_grade": shown["disability_grade"],
+        }
+    return render(request, "web/reveal.html", context)

@@ -1,0 +1,403 @@
+"""The web application seen by a cast of users, through the Django test client, against every endpoint.
+
+Two counties: 龙山县 (433130, two townships) and 永顺县 (433127). Every expected figure below is worked out
+from the households this file creates (listed in HOUSEHOLDS), never taken from what the application returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.test import Client
+from django.urls import reverse
+
+from jingzhun.areas.models import Area, AreaRole, VillageRecord
+from jingzhun.audit.models import AuditEntry
+from jingzhun.registry.importer import import_register
+from jingzhun.registry.models import Household, Member
+from jingzhun.teams.models import Cadre, HelperPair, TeamMembership, WorkTeam
+from jingzhun.web import stats
+from jingzhun.web.models import AreaStat, AreaYearStat, LoginFailure
+from tests.factories import (
+    CITY,
+    COUNTY,
+    OTHER_COUNTY,
+    OTHER_VILLAGE,
+    PROVINCE,
+    TOWNSHIP,
+    VILLAGE,
+    VILLAGE2,
+    household_rows,
+    make_areas,
+    write_csv,
+)
+
+pytestmark = pytest.mark.django_db
+
+TOWNSHIP_A2, VILLAGE_A3 = "433130102000", "433130102201"
+
+# number → (village, members, status, exit year, primary cause, first member's name)
+HOUSEHOLDS = {
+    "A101-1": (VILLAGE, 4, "贫困户", "", "因病", "王大山"),
+    "A101-2": (VILLAGE2, 3, "贫困户", "", "缺技术", "王小川"),
+    "A101-3": (VILLAGE, 1, "已脱贫", "2019", "因学", "赵一"),
+    "A102-1": (VILLAGE_A3, 2, "监测对象", "", "因病", "钱二"),
+    "B102-1": (OTHER_VILLAGE, 3, "贫困户", "", "缺资金", "孙三"),
+    "B102-2": (OTHER_VILLAGE, 1, "返贫", "2018", "因灾", "李四"),
+}
+POPULATION_2019 = {VILLAGE: 400, VILLAGE2: 300, VILLAGE_A3: 200, OTHER_VILLAGE: 500}
+A_COUNTY = {"A101-1", "A101-2", "A101-3", "A102-1"}
+A_TOWNSHIP = {"A101-1", "A101-2", "A101-3"}
+B_COUNTY = {"B102-1", "B102-2"}
+HELPER_SEES = {"A101-1"}
+SEES = {
+    "officer_a": A_COUNTY, "officer_b": B_COUNTY, "township_a": A_TOWNSHIP, "helper_a": HELPER_SEES,
+    "auditor_a": A_COUNTY, "no_role": set(), "root": set(HOUSEHOLDS),
+}
+
+
+@dataclass
+class Web:
+    rows: dict[str, list[dict[str, str]]]
+    users: dict[str, User]
+
+    def client(self, username: str) -> Client:
+        client = Client()
+        client.force_login(self.users[username])
+        return client
+
+    def resident_id(self, number: str, position: int = 1) -> str:
+        return self.rows[number][position - 1]["resident_id"]
+
+
+def _rows() -> dict[str, list[dict[str, str]]]:
+    out = {}
+    for seed, (number, (village, size, status, exit_year, cause, name)) in enumerate(HOUSEHOLDS.items(), start=1):
+        rows = household_rows(number, village, size=size, seed=seed)
+        rows[0].update(status=status, exit_year=exit_year, primary_cause=cause, name=name,
+                       status_reason="因灾返贫" if status == "返贫" else "")
+        out[number] = rows
+    return out
+
+
+def role(username: str, code: str, kind: str) -> User:
+    user = User.objects.create_user(username)  # no password: Argon2 is slow by design; login tests set one
+    AreaRole.objects.create(user=user, area_id=code, role=kind)
+    return user
+
+
+@pytest.fixture
+def web(db, tmp_path) -> Web:
+    make_areas()
+    Area.objects.create(code=TOWNSHIP_A2, name="洗洛镇", level="township", parent_id=COUNTY)
+    Area.objects.create(code=VILLAGE_A3, name="大井村", level="village", parent_id=TOWNSHIP_A2, poor_village=True)
+    for village, people in POPULATION_2019.items():
+        VillageRecord.objects.create(village_id=village, year=2019, population=people)
+    rows = _rows()
+    result = import_register(write_csv(tmp_path / "register.csv", [r for rs in rows.values() for r in rs]))
+    assert result.ok and result.inserted == len(HOUSEHOLDS), result.errors
+    users = {
+        "officer_a": role("officer_a", COUNTY, "officer"),
+        "officer_b": role("officer_b", OTHER_COUNTY, "officer"),
+        "township_a": role("township_a", TOWNSHIP, "officer"),
+        "helper_a": role("helper_a", VILLAGE, "helper"),
+        "auditor_a": role("auditor_a", COUNTY, "auditor"),
+        "no_role": User.objects.create_user("no_role"),
+        "root": User.objects.create_superuser("root", None, None),
+    }
+    # helper_a helps A101-1; a work team of three in 洗车村 (VILLAGE) only.
+    start = dt.date(2019, 3, 1)
+    helper = Cadre.objects.create(name="周帮扶", unit="县农业农村局", unit_kind="county", rank="staff",
+                                  home_area_id=VILLAGE, user=users["helper_a"])
+    HelperPair.objects.create(household=Household.objects.get(number="A101-1"), cadre=helper, start_date=start)
+    team = WorkTeam.objects.create(village_id=VILLAGE, start_date=start)
+    for i, kind in enumerate(["first_secretary", "member", "member"]):
+        member = Cadre.objects.create(name=f"队员{i}", unit="省财政厅", unit_kind="provincial", rank="staff",
+                                      home_area_id=VILLAGE)
+        TeamMembership.objects.create(cadre=member, team=team, role=kind, start_date=start)
+    stats.refresh()  # the pairs and teams above were written directly, not through an import
+    return Web(rows, users)
+
+
+def page(client: Client, url: str, status: int = 200) -> str:
+    response = client.get(url)
+    assert response.status_code == status, (url, response.status_code)
+    return response.content.decode()
+
+
+def numbers_in(html: str) -> set[str]:
+    return set(re.findall(r"\b[AB]10\d-\d\b", html))
+
+
+# --------------------------------------------------------------------------- the cast, every endpoint
+
+
+@pytest.mark.parametrize("username", list(SEES))
+def test_register_list_shows_exactly_the_users_households(web, username):
+    client = web.client(username)
+    expected = SEES[username]
+    if username == "no_role":
+        page(client, reverse("web:households"), 403)
+        return
+    assert numbers_in(page(client, reverse("web:households"))) == expected
+
+
+@pytest.mark.parametrize("username", list(SEES))
+def test_household_pages_open_inside_the_scope_and_are_not_found_outside(web, username):
+    client = web.client(username)
+    for number in HOUSEHOLDS:
+        url = reverse("web:household", args=[number])
+        if number in SEES[username]:
+            assert number in page(client, url)
+        else:
+            page(client, url, 403 if username == "no_role" else 404)
+
+
+@pytest.mark.parametrize("username", list(SEES))
+def test_reveal_of_a_member_outside_the_scope_is_not_found(web, username):
+    client = web.client(username)
+    for number in HOUSEHOLDS:
+        member = Member.objects.get(household__number=number, position=1)
+        response = client.post(reverse("web:reveal", args=[member.pk]))
+        if username == "no_role":
+            assert response.status_code == 403
+        elif number not in SEES[username]:
+            assert response.status_code == 404
+        assert web.resident_id(number) not in response.content.decode() or username == "root"
+
+
+def test_anonymous_users_are_sent_to_the_login_page_everywhere(web):
+    client = Client()
+    member = Member.objects.first()
+    for url in [reverse("web:home"), reverse("web:dashboard"), reverse("web:dashboard_area", args=[COUNTY]),
+                reverse("web:households"), reverse("web:household", args=["A101-1"]), reverse("web:imports"),
+                reverse("web:audit"), reverse("web:reveal", args=[member.pk])]:
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith(reverse("web:login")), url
+
+
+def test_pages_a_role_does_not_grant_are_refused(web):
+    helper = web.client("helper_a")
+    page(helper, reverse("web:dashboard"), 403)
+    page(helper, reverse("web:imports"), 403)
+    page(helper, reverse("web:audit"), 403)
+    assert page(helper, reverse("web:home"), 302) == ""
+    auditor = web.client("auditor_a")
+    page(auditor, reverse("web:imports"), 403)
+    page(auditor, reverse("web:audit"))
+
+
+# --------------------------------------------------------------------------- dashboard figures
+
+
+def tile(html: str, name: str) -> str:
+    found = re.search(rf'data-figure="{name}">([^<]*)<', html)
+    assert found, name
+    return found.group(1)
+
+
+def test_county_dashboard_figures_are_the_hand_counted_ones(web):
+    html = page(web.client("officer_a"), reverse("web:dashboard_area", args=[COUNTY]))
+    # Poor now (poor or returned) in 龙山县: A101-1 (4 people) and A101-2 (3 people).
+    assert tile(html, "poor_households") == "2"
+    assert tile(html, "poor_people") == "7"
+    # Rural population 2019: 400 + 300 + 200; 7 / 900 = 0.78 %.
+    assert tile(html, "incidence") == "0.8%"
+    # Needing a helper: A101-1, A101-2 (poor), A102-1 (monitored); one has a helper: 1/3.
+    assert tile(html, "helper_coverage") == "33.3%"
+    # Poor villages: 洗车村, 白岩村, 大井村; only 洗车村 has a team of three.
+    assert tile(html, "team_coverage") == "33.3%"
+    # The township rows below: 石牌镇 (A101-1, A101-2 poor; 7 people) and 洗洛镇 (none poor).
+    children = dict(re.findall(r'data-area="(\d{12})">[^<]*</a></td><td class="num">(\d+)</td>', html))
+    assert children == {TOWNSHIP: "2", TOWNSHIP_A2: "0"}
+
+
+def test_dashboard_of_an_area_outside_the_scope_is_not_found(web):
+    client = web.client("officer_a")
+    page(client, reverse("web:dashboard_area", args=[OTHER_COUNTY]), 404)
+    page(client, reverse("web:dashboard_area", args=[PROVINCE]), 404)
+    page(client, reverse("web:dashboard_area", args=[OTHER_VILLAGE]), 404)
+    assert "龙山县" in page(client, reverse("web:dashboard_area", args=[VILLAGE]))
+
+
+def test_dashboard_starts_at_the_users_own_area(web):
+    response = web.client("township_a").get(reverse("web:dashboard"))
+    assert response.status_code == 200 and response.context["board"].area.code == TOWNSHIP
+
+
+def test_province_dashboard_counts_both_counties(web):
+    html = page(web.client("root"), reverse("web:dashboard_area", args=[PROVINCE]))
+    # Poor now: A101-1 (4), A101-2 (3), B102-1 (3), B102-2 returned (1) → 4 households, 11 people.
+    assert (tile(html, "poor_households"), tile(html, "poor_people")) == ("4", "11")
+    assert 'data-area="' + CITY + '"' in html
+
+
+def test_partial_refresh_gives_the_same_rollups_as_a_full_one(web):
+    def snapshot() -> tuple[list[tuple], list[tuple]]:
+        return (sorted(AreaStat.objects.values_list("area_code", "level", "status", "cause", "households", "people",
+                                                    "with_helper")),
+                sorted(AreaYearStat.objects.values_list("area_code", "level", "year", "population", "identified",
+                                                        "exited")))
+
+    Household.objects.filter(number="A101-2").update(status="exited", exit_year=2020)
+    Household.objects.filter(number="B102-1").update(village_id=VILLAGE2)  # a move between counties
+    stats.refresh([VILLAGE2, OTHER_VILLAGE])
+    partial = snapshot()
+    stats.refresh()
+    assert partial == snapshot()
+    county = dict(AreaStat.objects.filter(area_code=OTHER_COUNTY).values_list("status", "households"))
+    assert county == {"returned": 1}
+
+
+def test_an_import_refreshes_the_dashboard(web, tmp_path):
+    rows = household_rows("A101-9", VILLAGE2, size=2, seed=40)
+    import_register(write_csv(tmp_path / "more.csv", rows))
+    html = page(web.client("officer_a"), reverse("web:dashboard_area", args=[COUNTY]))
+    assert (tile(html, "poor_households"), tile(html, "poor_people")) == ("3", "9")
+
+
+# --------------------------------------------------------------------------- search
+
+
+def test_search_by_full_resident_id_finds_its_household_only(web):
+    client = web.client("officer_a")
+    rid = web.resident_id("A101-2", 2)
+    assert numbers_in(page(client, reverse("web:households") + f"?q={rid}")) == {"A101-2"}
+    # The same person searched by an officer of the other county: nothing, not even a hint.
+    assert numbers_in(page(web.client("officer_b"), reverse("web:households") + f"?q={rid}")) == set()
+
+
+def test_search_by_name_prefix_and_household_number(web):
+    client = web.client("officer_a")
+    assert numbers_in(page(client, reverse("web:households") + "?q=王")) == {"A101-1", "A101-2"}
+    assert numbers_in(page(client, reverse("web:households") + "?q=王大")) == {"A101-1"}
+    assert numbers_in(page(client, reverse("web:households") + "?q=A102-1")) == {"A102-1"}
+    assert numbers_in(page(client, reverse("web:households") + "?q=孙三")) == set()  # 永顺县
+
+
+def test_filters_by_status_cause_and_area(web):
+    client = web.client("officer_a")
+    url = reverse("web:households")
+    assert numbers_in(page(client, url + "?status=poor")) == {"A101-1", "A101-2"}
+    assert numbers_in(page(client, url + "?cause=illness")) == {"A101-1", "A102-1"}
+    assert numbers_in(page(client, url + f"?area={TOWNSHIP_A2}")) == {"A102-1"}
+    assert numbers_in(page(client, url + f"?area={OTHER_COUNTY}")) == set()
+
+
+def test_an_invalid_resident_id_is_reported_not_searched(web):
+    html = page(web.client("officer_a"), reverse("web:households") + "?q=433130196803140011")
+    assert "证件号码无效" in html and numbers_in(html) == set()
+
+
+def test_list_pages_without_counting(web, monkeypatch):
+    monkeypatch.setattr("jingzhun.web.views.register.PAGE_SIZE", 2)
+    client = web.client("root")
+    first = client.get(reverse("web:households"))
+    seen = numbers_in(first.content.decode())
+    assert len(seen) == 2 and first.context["more"]
+    nxt = first.context["next_query"]
+    while nxt:
+        response = client.get(reverse("web:households") + "?" + nxt)
+        seen |= numbers_in(response.content.decode())
+        nxt = response.context["next_query"]
+    assert seen == set(HOUSEHOLDS)
+
+
+# --------------------------------------------------------------------------- household page and reveal
+
+
+def test_household_page_masks_ids_and_shows_the_helper(web):
+    html = page(web.client("officer_a"), reverse("web:household", args=["A101-1"]))
+    for position in range(1, 5):
+        rid = web.resident_id("A101-1", position)
+        assert rid not in html
+        assert rid[:6] + "********" + rid[-4:] in html
+    assert "周帮扶" in html
+    assert "患有大病" not in html and "残疾" not in html.replace("残疾等级", "")
+
+
+def test_reveal_needs_the_permission_and_is_audited_either_way(web):
+    member = Member.objects.get(household__number="A101-1", position=1)
+    url = reverse("web:reveal", args=[member.pk])
+    client = web.client("officer_a")
+    assert "confirm-reveal" in page(client, url)  # a GET only asks
+    assert not AuditEntry.objects.filter(action__startswith="reveal").exists()
+    refused = client.post(url)
+    assert refused.status_code == 403 and web.resident_id("A101-1") not in refused.content.decode()
+    denied = AuditEntry.objects.get(action="reveal_denied")
+    assert (denied.actor, denied.object_id, denied.area) == ("officer_a", str(member.pk), VILLAGE)
+    user = web.users["officer_a"]
+    user.user_permissions.add(Permission.objects.get(codename="reveal_sensitive"))
+    client.force_login(User.objects.get(pk=user.pk))
+    shown = client.post(url)
+    assert shown.status_code == 200 and web.resident_id("A101-1") in shown.content.decode()
+    assert AuditEntry.objects.filter(action="reveal", actor="officer_a", area=VILLAGE).count() == 1
+
+
+# --------------------------------------------------------------------------- audit page
+
+
+def test_audit_page_shows_only_rows_of_the_users_area(web):
+    from jingzhun.audit import log
+
+    log.record("x", "probe", area=VILLAGE, object_id="in-a")
+    log.record("x", "probe", area=OTHER_VILLAGE, object_id="in-b")
+    log.record("x", "probe", object_id="no-area")
+    html = page(web.client("auditor_a"), reverse("web:audit") + "?action=probe")
+    assert "in-a" in html and "in-b" not in html and "no-area" not in html
+    html = page(web.client("root"), reverse("web:audit") + "?action=probe")
+    assert all(tag in html for tag in ("in-a", "in-b", "no-area"))
+    assert "YYYY-MM-DD" in page(web.client("root"), reverse("web:audit") + "?since=yesterday")
+
+
+# --------------------------------------------------------------------------- login, lockout, headers
+
+
+def login(client: Client, username: str, password: str) -> int:
+    return client.post(reverse("web:login"), {"username": username, "password": password}).status_code
+
+
+def with_password(user: User) -> None:
+    user.set_password("correct horse battery")
+    user.save()
+
+
+def test_login_is_audited_and_locks_after_repeated_failures(web, settings):
+    settings.LOCKOUT_FAILURES = 3
+    with_password(web.users["officer_a"])
+    client = Client()
+    assert login(client, "officer_a", "correct horse battery") == 302
+    assert AuditEntry.objects.filter(action="login", actor="officer_a").exists()
+    client = Client()
+    for _ in range(3):
+        assert login(client, "officer_a", "wrong") == 200
+    assert AuditEntry.objects.filter(action="login_failed", actor="officer_a").count() == 3
+    # Locked: the right password is refused too, and the refusal looks like any failure.
+    assert login(client, "officer_a", "correct horse battery") == 200
+    # Once the window has passed, the account opens again.
+    LoginFailure.objects.update(at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    assert login(client, "officer_a", "correct horse battery") == 302
+
+
+def test_pages_carry_security_headers(web):
+    response = web.client("officer_a").get(reverse("web:households"))
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_passwords_are_hashed_with_argon2(web):
+    with_password(web.users["officer_a"])
+    assert User.objects.get(username="officer_a").password.startswith("argon2")
+
+
+def test_logout_is_a_post_and_is_audited(web):
+    client = web.client("officer_a")
+    assert client.post(reverse("web:logout")).status_code == 302
+    assert AuditEntry.objects.filter(action="logout", actor="officer_a").exists()
+    assert client.get(reverse("web:households")).status_code == 302
