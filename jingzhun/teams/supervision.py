@@ -84,24 +84,24 @@ def unvisited(w: Window, config: SupervisionConfig) -> list[Alert]:
     cutoff = w.as_of - dt.timedelta(days=config.visit_days)
     where, params = sql.area_where("h.village_id", w.root, w.ranges)
     statuses = ", ".join(["%s"] * len(NEEDS_HELPER))
+    # NOT EXISTS is one index probe per household; the last visit is looked up only for the households listed.
     rows = sql.fetch(
         f"""
-        SELECT * FROM (
-            SELECT h.id, h.number, h.village_id, h.status, p.cadre_id, p.start_date,
-                   (SELECT MAX(v.visited_at) FROM teams_visit v
-                     WHERE v.household_id = h.id AND v.visited_at <= %s) AS last_visit
-            FROM registry_household h
-            LEFT JOIN teams_helperpair p ON p.household_id = h.id AND p.end_date IS NULL
-            WHERE h.status IN ({statuses}) AND {where}
-        ) x
-        WHERE (x.last_visit IS NULL OR x.last_visit < %s) AND (x.start_date IS NULL OR x.start_date <= %s)
-        ORDER BY x.village_id, x.number
+        SELECT h.id, h.number, h.village_id, p.cadre_id, p.start_date,
+               (SELECT MAX(v.visited_at) FROM teams_visit v WHERE v.household_id = h.id AND v.visited_at <= %s)
+        FROM registry_household h
+        LEFT JOIN teams_helperpair p ON p.household_id = h.id AND p.end_date IS NULL
+        WHERE h.status IN ({statuses}) AND {where}
+          AND (p.start_date IS NULL OR p.start_date <= %s)
+          AND NOT EXISTS (SELECT 1 FROM teams_visit v WHERE v.household_id = h.id
+                                                        AND v.visited_at >= %s AND v.visited_at <= %s)
+        ORDER BY h.village_id, h.number
         """,
-        [sql.adapt_dt(w.as_of), *NEEDS_HELPER, *params, sql.adapt_dt(cutoff),
-         sql.adapt_date(timezone.localtime(cutoff).date())],
+        [sql.adapt_dt(w.as_of), *NEEDS_HELPER, *params, sql.adapt_date(timezone.localtime(cutoff).date()),
+         sql.adapt_dt(cutoff), sql.adapt_dt(w.as_of)],
     )
     out = []
-    for hid, number, village, _status, cadre, start, last in rows:
+    for hid, number, village, cadre, start, last in rows:
         last_dt = sql.to_datetime(last)
         days = None if last_dt is None else (w.as_of - last_dt).days
         seen = "从未走访 / never visited" if last_dt is None else f"最近走访 {last_dt:%Y-%m-%d %H:%M}，已 {days} 天"
