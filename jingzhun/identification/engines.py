@@ -1,0 +1,250 @@
+"""The four engines, and the one place where they differ: how the register's tables reach Ibis.
+
+- ``duckdb`` (the default batch engine): DuckDB reads the register, from the SQLite file through its
+  sqlite scanner, from PostgreSQL as Arrow (Ibis' postgres backend streams it), or from Parquet files
+  (the benchmark). Every column is cast to one canonical type derived from the Django models.
+- ``sqlite``: Ibis' sqlite backend on the Django database file, in place.
+- ``postgres``: Ibis' postgres backend on the Django database, in place.
+- ``spark``: PySpark in local mode (``local[2]``): the register's needed columns are written as
+  Parquet (through DuckDB, as above) and read by Spark. One Spark session per process, shared.
+
+The compiled expressions (jingzhun.identification.compile) are the same for all four.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from jingzhun.identification.compile import Tables
+
+ENGINES = ("duckdb", "sqlite", "postgres", "spark")
+
+#: Table keys of compile.Tables → database tables.
+TABLE_NAMES = {"household": "registry_household", "member": "registry_member",
+               "income": "registry_incomerecord", "hit": "crosscheck_crosscheckhit"}
+
+#: The cross-department hit table's columns the engine reads (the contract with jingzhun.crosscheck).
+HIT_TYPES = {"household_id": "BIGINT", "rule": "VARCHAR", "status": "VARCHAR"}
+
+
+class EngineUnavailable(RuntimeError):
+    """The engine cannot run here (wrong database for an in-place engine, Java missing for Spark)."""
+
+
+def canonical_types() -> dict[str, dict[str, str]]:
+    """Table key → column → DuckDB SQL type, from the Django models (the single schema)."""
+    from jingzhun.registry.models import Household, IncomeRecord, Member
+
+    out: dict[str, dict[str, str]] = {}
+    for key, model in (("household", Household), ("member", Member), ("income", IncomeRecord)):
+        cols: dict[str, str] = {}
+        for f in model._meta.concrete_fields:
+            target: Any = f.target_field if f.is_relation else f  # type: ignore[attr-defined]
+            kind = target.get_internal_type()
+            if kind == "BooleanField":
+                sql = "BOOLEAN"
+            elif kind == "DecimalField":
+                sql = f"DECIMAL({target.max_digits}, {target.decimal_places})"
+            elif kind == "DateField":
+                sql = "DATE"
+            elif kind == "DateTimeField":
+                sql = "TIMESTAMP"
+            elif kind in ("CharField", "TextField"):
+                sql = "VARCHAR"
+            elif kind == "BinaryField":
+                sql = "BLOB"
+            else:
+                sql = "BIGINT"
+            cols[str(f.column)] = sql
+        out[key] = cols
+    out["hit"] = dict(HIT_TYPES)
+    return out
+
+
+# --------------------------------------------------------------------------- where the register is
+
+
+@dataclass(frozen=True)
+class Database:
+    """The Django database: SQLite (a file) or PostgreSQL (connection parameters)."""
+
+    vendor: str
+    path: str = ""
+    params: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def current(cls) -> Database:
+        from django.db import connection
+
+        s = connection.settings_dict
+        if connection.vendor == "sqlite":
+            return cls("sqlite", path=str(s["NAME"]))
+        params = {"host": s.get("HOST") or None, "port": int(s["PORT"]) if s.get("PORT") else None,
+                  "user": s.get("USER") or None, "password": s.get("PASSWORD") or None, "database": s["NAME"]}
+        return cls(connection.vendor, params=tuple((k, v) for k, v in params.items() if v is not None))
+
+
+@dataclass(frozen=True)
+class ParquetFiles:
+    """The register as Parquet files ``<dir>/<table key>.parquet`` (benchmarks, exports)."""
+
+    directory: str
+
+
+Source = Database | ParquetFiles
+
+
+@dataclass
+class Session:
+    """Ibis tables of the register on one engine, and how to fetch a result."""
+
+    engine: str
+    tables: Tables
+    backend: Any
+
+    def to_arrow(self, expr: ir.Table) -> pa.Table:
+        return expr.to_pyarrow()
+
+
+def _scoped(tables: dict[str, ir.Table], area: tuple[str, str] | None) -> Tables:
+    hh = tables["household"]
+    if area is None:
+        return Tables(hh, tables["member"], tables["income"], tables.get("hit"))
+    hh = hh.filter(hh["village_id"].between(*area))
+    ids = hh.select(sid=hh["id"])
+
+    def within(t: ir.Table) -> ir.Table:
+        return t.semi_join(ids, t["household_id"] == ids["sid"])
+
+    hit = tables.get("hit")
+    return Tables(hh, within(tables["member"]), within(tables["income"]), None if hit is None else within(hit))
+
+
+def _select_sql(key: str, columns: set[str], source_table: str) -> str:
+    types = canonical_types()[key]
+    unknown = sorted(columns - set(types))
+    if unknown:
+        raise KeyError(f"{TABLE_NAMES[key]} has no column {', '.join(unknown)}")
+    return ", ".join(f'CAST("{c}" AS {types[c]}) AS "{c}"' for c in sorted(columns)) + f" FROM {source_table}"
+
+
+def _duckdb(threads: int | None = None) -> Any:
+    import duckdb
+
+    config: dict[str, Any] = {}
+    if threads:
+        config["threads"] = threads
+    return duckdb.connect(config=config)
+
+
+def duckdb_register(con: Any, source: Source, need: dict[str, set[str]]) -> None:
+    """Tables (views) of the needed columns in DuckDB connection `con`, with canonical types."""
+    if isinstance(source, ParquetFiles):
+        for key, cols in need.items():
+            path = Path(source.directory) / f"{key}.parquet"
+            con.execute(f'CREATE VIEW "{key}" AS SELECT {_select_sql(key, cols, f"read_parquet({str(path)!r})")}')
+        return
+    if source.vendor == "sqlite":
+        from jingzhun.registry.bulk import _duckdb_sqlite_extension
+
+        con.execute(f"LOAD '{_duckdb_sqlite_extension()}'")
+        con.execute(f"ATTACH {source.path!r} AS reg (TYPE sqlite, READ_ONLY)")
+        for key, cols in need.items():
+            con.execute(f'CREATE VIEW "{key}" AS SELECT {_select_sql(key, cols, f"reg.{TABLE_NAMES[key]}")}')
+        return
+    # PostgreSQL: DuckDB has no postgres scanner here; the columns stream as Arrow through Ibis.
+    pg = ibis.postgres.connect(**dict(source.params))
+    try:
+        for key, cols in need.items():
+            table = pg.table(TABLE_NAMES[key]).select(*sorted(cols)).to_pyarrow()
+            con.register(f"_arrow_{key}", table)
+            con.execute(f'CREATE TABLE "{key}" AS SELECT {_select_sql(key, cols, f"_arrow_{key}")}')
+            con.unregister(f"_arrow_{key}")
+    finally:
+        pg.disconnect()
+
+
+# --------------------------------------------------------------------------- Spark
+
+
+_SPARK: Any = None
+
+
+def spark_session() -> Any:
+    """The process's Spark session in local mode with two cores; started once (a start costs seconds)."""
+    global _SPARK
+    if _SPARK is None:
+        if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+            raise EngineUnavailable("Spark 需要 Java（未找到 java）/ Spark needs Java: no java on PATH and no JAVA_HOME")
+        from pyspark.sql import SparkSession
+
+        _SPARK = (SparkSession.builder.master("local[2]").appName("jingzhun-identify")
+                  .config("spark.ui.enabled", "false")
+                  .config("spark.ui.showConsoleProgress", "false")
+                  .config("spark.sql.shuffle.partitions", "4")
+                  .config("spark.sql.session.timeZone", "UTC")
+                  .config("spark.driver.memory", os.environ.get("JINGZHUN_SPARK_MEMORY", "2g"))
+                  .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+                  .getOrCreate())
+        _SPARK.sparkContext.setLogLevel("ERROR")
+    return _SPARK
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+@contextmanager
+def open_session(engine: str, need: dict[str, set[str]], *, source: Source | None = None,
+                 area: tuple[str, str] | None = None, threads: int | None = None) -> Iterator[Session]:
+    """The register's needed columns as Ibis tables on `engine`."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine: 须为 {', '.join(ENGINES)} 之一 / must be one of {', '.join(ENGINES)}, not {engine!r}")
+    source = Database.current() if source is None else source
+    if engine == "duckdb":
+        con = _duckdb(threads)
+        try:
+            duckdb_register(con, source, need)
+            backend = ibis.duckdb.from_connection(con)
+            yield Session(engine, _scoped({k: backend.table(k) for k in need}, area), backend)
+        finally:
+            con.close()
+        return
+    if engine in ("sqlite", "postgres"):
+        vendor = "sqlite" if engine == "sqlite" else "postgresql"
+        if not isinstance(source, Database) or source.vendor != vendor:
+            raise EngineUnavailable(f"engine {engine}: 登记库不是 {vendor} / the register is not in {vendor}")
+        backend = (ibis.sqlite.connect(source.path) if engine == "sqlite"
+                   else ibis.postgres.connect(**dict(source.params)))
+        try:
+            tables = {k: backend.table(TABLE_NAMES[k]).select(*sorted(cols)) for k, cols in need.items()}
+            yield Session(engine, _scoped(tables, area), backend)
+        finally:
+            backend.disconnect()
+        return
+    # Spark: the needed columns as Parquet (DuckDB writes them with the canonical types), read by Spark.
+    spark = spark_session()
+    tmp = tempfile.mkdtemp(prefix="jingzhun-spark-")
+    try:
+        con = _duckdb(threads)
+        duckdb_register(con, source, need)
+        paths = {}
+        for key in need:
+            paths[key] = os.path.join(tmp, f"{key}.parquet")
+            con.execute(f"COPY \"{key}\" TO {paths[key]!r} (FORMAT parquet)")
+        con.close()
+        backend = ibis.pyspark.connect(spark)
+        tables = {key: backend.read_parquet(path, table_name=f"jz_{key}_{os.getpid()}") for key, path in paths.items()}
+        yield Session(engine, _scoped(tables, area), backend)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
