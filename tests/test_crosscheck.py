@@ -283,3 +283,16 @@ def test_a_decision_without_reason_is_impossible_in_the_database_too(hits):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         CrossCheckHit.objects.filter(pk=hits["H1"].pk).update(status="confirmed")
+
+
+def test_row_numbers_are_the_spreadsheets_with_blank_lines_and_quoted_line_breaks(register, tmp_path):
+    path = tmp_path / "odd.csv"
+    path.write_text(f'身份证号,号牌号码,车辆类型\n{A1},"湘U1","小型\n轿车"\n\n{A2},,\n', encoding="utf-8")
+    with pytest.raises(ListRejected) as info:
+        import_list(path, "vehicle", actor="t", today=TODAY)
+    # Row 2 is the record with the line break inside a cell, row 3 the blank line, row 4 the bad one.
+    assert [(p[0], p[1], p[3]) for p in info.value.problems] == [(4, "号牌号码", actions.REQUIRED)]
+    path.write_text(f'身份证号,号牌号码,车辆类型\n{A1},"湘U1","小型\n轿车"\n{A2},湘U2,\n', encoding="utf-8-sig")
+    import_list(path, "vehicle", actor="t", today=TODAY)
+    assert sorted(CrossCheckHit.objects.values_list("source_row", flat=True)) == [2, 3]
+    assert CrossCheckHit.objects.get(source_row=2).evidence["rows"][0]["车辆类型"] == "小型\n轿车"

@@ -124,31 +124,96 @@ def read(path: str | Path, rule: str) -> ListFile:
     if not p.is_file():
         raise FileProblem(f"{p}: 文件不存在 / no such file")
     suffix = p.suffix.lower()
-    table: list[list[Any]]
     if suffix in (".xlsx", ".xlsm"):
-        table = _xlsx_rows(p)
+        header, numbers, cells = _from_rows(_xlsx_rows(p))
     elif suffix in (".csv", ".txt"):
-        encoding = detect_encoding(p)
-        with p.open("r", encoding="utf-8-sig" if encoding.startswith("utf-8") else encoding, newline="") as f:
-            table = [list(r) for r in csv.reader(f)]
+        header, numbers, cells = _csv_columns(p)
     else:
         raise FileProblem(f"{p.name}: 只支持 .csv 和 .xlsx / only .csv and .xlsx files are accepted")
-    if not table:
+    if not header:
         raise FileProblem(f"{p.name}: 文件为空 / the file is empty")
-    id_at, found = locate([str(h) for h in table[0]], rule, p.name)
+    id_at, found = locate([str(h) for h in header], rule, p.name)
     problems: list[tuple[int, str, str, str]] = []
-    rows: list[int] = []
-    ids: list[str] = []
-    columns: dict[str, list[str]] = {key: [] for key in found}
+    ids = _texts(cells[id_at], numbers, True, problems)
+    columns = {key: _texts(cells[at], numbers, False, problems) for key, at in found.items()}
+    return ListFile(p.name, numbers, ids, columns, problems)
+
+
+def _texts(column: list[Any], numbers: list[int], is_id: bool, problems: list[tuple[int, str, str, str]]) -> list[str]:
+    # Column-wise: a column of text cells (every CSV, most workbooks) is only trimmed; only a column
+    # holding numbers or dates pays for converting cell by cell.
+    if all(type(v) is str for v in column):
+        return [v.strip() for v in column]
+    return [_text(v, is_id, n, problems) for v, n in zip(column, numbers)]
+
+
+Columns = tuple[list[str], list[int], list[list[Any]]]  # header, row numbers, cells by column
+
+
+def _from_rows(table: list[list[Any]]) -> Columns:
+    """Rows (the header first) → columns, blank rows dropped, each row keeping its spreadsheet number."""
+    if not table:
+        return [], [], []
+    header = [str(h) for h in table[0]]
+    width = len(header)
+    numbers, kept = [], []
     for number, cells in enumerate(table[1:], start=2):
         if all(c is None or str(c).strip() == "" for c in cells):
             continue  # blank lines keep their numbers but are not rows
-        cells = list(cells) + [""] * (len(table[0]) - len(cells))
-        rows.append(number)
-        ids.append(_text(cells[id_at], True, number, problems))
-        for key, at in found.items():
-            columns[key].append(_text(cells[at], False, number, problems))
-    return ListFile(p.name, rows, ids, columns, problems)
+        numbers.append(number)
+        kept.append((list(cells) + [""] * width)[:width])
+    return header, numbers, [list(col) for col in zip(*kept)] if kept else [[] for _ in header]
+
+
+def _csv_columns(path: Path) -> Columns:
+    """Arrow's CSV parser (C++), every cell as text. Records, not lines, are numbered: a quoted cell
+    with a line break is one row, as a spreadsheet shows it."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    encoding = detect_encoding(path)
+    try:
+        with path.open("rb") as raw:
+            first = raw.readline().decode("utf-8-sig" if encoding.startswith("utf-8") else encoding)
+    except UnicodeDecodeError:
+        raise FileProblem(f"{path.name}: 既不是 UTF-8 也不是 GBK/GB18030 编码 / not UTF-8 or GBK/GB18030") from None
+    header = next(csv.reader([first]), [])
+    if not header:
+        return [], [], []
+    names = [f"c{i}" for i in range(len(header))]
+    irregular = False
+
+    def on_invalid_row(row: Any) -> str:
+        nonlocal irregular
+        irregular = True
+        return "skip"
+
+    try:
+        data = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1,
+                                           encoding="utf8" if encoding.startswith("utf-8") else encoding),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False,
+                                             invalid_row_handler=on_invalid_row),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise FileProblem(f"{path.name}: CSV 格式错误（列数不一致或引号不配对）/ malformed CSV: {exc}") from None
+    if irregular:
+        # Blank lines or rows of another width: the csv module numbers them as a spreadsheet would.
+        with path.open("r", encoding="utf-8-sig" if encoding.startswith("utf-8") else encoding, newline="") as text:
+            return _from_rows([list(r) for r in csv.reader(text)])
+    # A blank line arrives as a row of empty cells: dropped, after numbering, so later rows keep theirs.
+    import pyarrow.compute as pc
+
+    filled = None
+    for n in names:
+        has = pc.not_equal(pc.utf8_trim_whitespace(data.column(n)), "")
+        filled = has if filled is None else pc.or_(filled, has)
+    numbers = pa.array(range(2, data.num_rows + 2), pa.int64())
+    if filled is not None and not pc.all(filled).as_py():
+        data, numbers = data.filter(filled), numbers.filter(filled)
+    return header, numbers.to_pylist(), [data.column(n).to_pylist() for n in names]
 
 
 def _xlsx_rows(path: Path) -> list[list[Any]]:
