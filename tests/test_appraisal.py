@@ -361,3 +361,34 @@ def test_notice_shows_masked_ids_only(setup, tmp_path):
 
     with pytest.raises(PermissionDenied):
         notices.render_html(notice, user_at("other", "433127000000"))
+
+
+def test_county_rejection_needs_a_reason_and_ends_the_application(setup):
+    s = setup
+    app = workflow.apply(s["h1"], 2020, applied_by="张德明", on=D, user=s["village"])
+    to_first_notice(s, app)
+    workflow.close_notice(app.pk, on=dt.date(2020, 3, 8), user=s["village"])
+    workflow.township_review(app.pk, approve=True, on=dt.date(2020, 3, 9), user=s["township"])
+    workflow.publish_notice([app.pk], stage="second", starts_on=dt.date(2020, 3, 10), contact="镇扶贫站",
+                            user=s["township"])
+    workflow.close_notice(app.pk, on=dt.date(2020, 3, 17), user=s["township"])
+    with pytest.raises(StepRefused, match="county-level"):
+        workflow.county_review(app.pk, approve=False, on=dt.date(2020, 3, 18), user=s["township"], opinion="x")
+    with pytest.raises(StepRefused, match="reason for rejecting"):
+        workflow.county_review(app.pk, approve=False, on=dt.date(2020, 3, 18), user=s["county"])
+    workflow.county_review(app.pk, approve=False, on=dt.date(2020, 3, 18), user=s["county"],
+                           opinion="比对发现家庭成员为财政供养人员")
+    assert state(app) == "rejected"
+    with pytest.raises(StepRefused, match="未通过"):
+        workflow.announce(app.pk, on=dt.date(2020, 3, 20), user=s["county"])
+    assert Household.objects.get(pk=s["h1"].pk).status == "applicant"
+
+
+def test_an_exited_household_announced_again_has_returned(setup):
+    s = setup
+    hh = make_household("E1", VILLAGE, [resident_id("433130", dt.date(1980, 1, 1), 15, True)], status="exited")
+    app = workflow.apply(hh, 2020, applied_by="王五", on=D, user=s["admin"])
+    run_to_announcement(s, app)
+    hh.refresh_from_db()
+    assert hh.status == "returned" and hh.exit_year == 2019
+    assert StatusEvent.objects.get(household=hh).status == "returned"
