@@ -167,6 +167,20 @@ ZH = {
     "Area code must be 12 digits": "区划代码应为12位数字",
     "Household %(number)s": "贫困户 %(number)s",
     "No such member in your scope": "您的管辖范围内没有该成员",
+    "Export this area (XLSX, audited)": "导出本区域名单（XLSX，留痕）",
+    "No such area": "没有该区域",
+    "log in": "登录",
+    "log out": "退出",
+    "failed login": "登录失败",
+    "reveal": "查看敏感信息",
+    "reveal refused": "查看被拒绝",
+    "export": "导出",
+    "export finished": "导出完成",
+    "import": "导入",
+    "audit log pruned": "清理审计日志",
+    "member": "家庭成员",
+    "register": "建档立卡名单",
+    "import batch": "导入批次",
 }
 
 PO = Path(__file__).resolve().parent.parent / "jingzhun" / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"

@@ -30,3 +30,7 @@ def areas(committed_db):
     from tests.factories import make_areas
 
     make_areas()
+
+
+# The web tests' cast of users and households (a fixture shared by several test modules).
+from tests.web_cast import web  # noqa: E402, F401

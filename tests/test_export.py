@@ -281,7 +281,7 @@ def test_export_is_audited_before_and_after_naming_actor_file_scope_and_rows(are
     assert AuditEntry.objects.count() == before + 2
     entry = AuditEntry.objects.get(action="export")
     assert (entry.actor, entry.object_type, entry.object_id) == ("county-officer", "register", "龙山.csv")
-    assert entry.detail == {"scope": ["433130000000", "433130999999"], "year": 2019}
+    assert entry.detail == {"scope": [["433130000000", "433130999999"]], "year": 2019, "masked": False}
     finished = AuditEntry.objects.get(action="export.finished")
     assert (finished.actor, finished.object_id, finished.detail) == ("county-officer", "龙山.csv", {"rows": 5})
     assert finished.pk > entry.pk
@@ -308,7 +308,7 @@ def test_export_audit_row_holds_no_resident_id(areas, tmp_path):
     import_file(write_csv(tmp_path / "register.csv", rows))
     export(tmp_path / "all.xlsx")
     entry = AuditEntry.objects.get(action="export")
-    assert (entry.actor, entry.detail) == ("cli", {"scope": None, "year": None})
+    assert (entry.actor, entry.detail) == ("cli", {"scope": None, "year": None, "masked": False})
     assert AuditEntry.objects.get(action="export.finished").detail == {"rows": 7}
     text = str(list(AuditEntry.objects.values()))
     for row in rows:

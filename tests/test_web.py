@@ -1,25 +1,19 @@
-"""The web application seen by a cast of users, through the Django test client, against every endpoint.
-
-Two counties: 龙山县 (433130, two townships) and 永顺县 (433127). Every expected figure below is worked out
-from the households this file creates (listed in HOUSEHOLDS), never taken from what the application returns.
-"""
+"""The web application seen by a cast of users (tests/web_cast.py), through the Django test client,
+against every endpoint. Every expected figure is worked out from the households the cast creates."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 from django.urls import reverse
 
-from jingzhun.areas.models import Area, AreaRole, VillageRecord
 from jingzhun.audit.models import AuditEntry
 from jingzhun.registry.importer import import_register
 from jingzhun.registry.models import Household, Member
-from jingzhun.teams.models import Cadre, HelperPair, TeamMembership, WorkTeam
 from jingzhun.web import stats
 from jingzhun.web.models import AreaStat, AreaYearStat, LoginFailure
 from tests.factories import (
@@ -32,105 +26,11 @@ from tests.factories import (
     VILLAGE,
     VILLAGE2,
     household_rows,
-    make_areas,
     write_csv,
 )
+from tests.web_cast import HOUSEHOLDS, SEES, TOWNSHIP_A2, numbers_in, page
 
 pytestmark = pytest.mark.django_db
-
-TOWNSHIP_A2, VILLAGE_A3 = "433130102000", "433130102201"
-
-# number → (village, members, status, exit year, primary cause, first member's name)
-HOUSEHOLDS = {
-    "A101-1": (VILLAGE, 4, "贫困户", "", "因病", "王大山"),
-    "A101-2": (VILLAGE2, 3, "贫困户", "", "缺技术", "王小川"),
-    "A101-3": (VILLAGE, 1, "已脱贫", "2019", "因学", "赵一"),
-    "A102-1": (VILLAGE_A3, 2, "监测对象", "", "因病", "钱二"),
-    "B102-1": (OTHER_VILLAGE, 3, "贫困户", "", "缺资金", "孙三"),
-    "B102-2": (OTHER_VILLAGE, 1, "返贫", "2018", "因灾", "李四"),
-}
-POPULATION_2019 = {VILLAGE: 400, VILLAGE2: 300, VILLAGE_A3: 200, OTHER_VILLAGE: 500}
-A_COUNTY = {"A101-1", "A101-2", "A101-3", "A102-1"}
-A_TOWNSHIP = {"A101-1", "A101-2", "A101-3"}
-B_COUNTY = {"B102-1", "B102-2"}
-HELPER_SEES = {"A101-1"}
-SEES = {
-    "officer_a": A_COUNTY, "officer_b": B_COUNTY, "township_a": A_TOWNSHIP, "helper_a": HELPER_SEES,
-    "auditor_a": A_COUNTY, "no_role": set(), "root": set(HOUSEHOLDS),
-}
-
-
-@dataclass
-class Web:
-    rows: dict[str, list[dict[str, str]]]
-    users: dict[str, User]
-
-    def client(self, username: str) -> Client:
-        client = Client()
-        client.force_login(self.users[username])
-        return client
-
-    def resident_id(self, number: str, position: int = 1) -> str:
-        return self.rows[number][position - 1]["resident_id"]
-
-
-def _rows() -> dict[str, list[dict[str, str]]]:
-    out = {}
-    for seed, (number, (village, size, status, exit_year, cause, name)) in enumerate(HOUSEHOLDS.items(), start=1):
-        rows = household_rows(number, village, size=size, seed=seed)
-        rows[0].update(status=status, exit_year=exit_year, primary_cause=cause, name=name,
-                       status_reason="因灾返贫" if status == "返贫" else "")
-        out[number] = rows
-    return out
-
-
-def role(username: str, code: str, kind: str) -> User:
-    user = User.objects.create_user(username)  # no password: Argon2 is slow by design; login tests set one
-    AreaRole.objects.create(user=user, area_id=code, role=kind)
-    return user
-
-
-@pytest.fixture
-def web(db, tmp_path) -> Web:
-    make_areas()
-    Area.objects.create(code=TOWNSHIP_A2, name="洗洛镇", level="township", parent_id=COUNTY)
-    Area.objects.create(code=VILLAGE_A3, name="大井村", level="village", parent_id=TOWNSHIP_A2, poor_village=True)
-    for village, people in POPULATION_2019.items():
-        VillageRecord.objects.create(village_id=village, year=2019, population=people)
-    rows = _rows()
-    result = import_register(write_csv(tmp_path / "register.csv", [r for rs in rows.values() for r in rs]))
-    assert result.ok and result.inserted == len(HOUSEHOLDS), result.errors
-    users = {
-        "officer_a": role("officer_a", COUNTY, "officer"),
-        "officer_b": role("officer_b", OTHER_COUNTY, "officer"),
-        "township_a": role("township_a", TOWNSHIP, "officer"),
-        "helper_a": role("helper_a", VILLAGE, "helper"),
-        "auditor_a": role("auditor_a", COUNTY, "auditor"),
-        "no_role": User.objects.create_user("no_role"),
-        "root": User.objects.create_superuser("root", None, None),
-    }
-    # helper_a helps A101-1; a work team of three in 洗车村 (VILLAGE) only.
-    start = dt.date(2019, 3, 1)
-    helper = Cadre.objects.create(name="周帮扶", unit="县农业农村局", unit_kind="county", rank="staff",
-                                  home_area_id=VILLAGE, user=users["helper_a"])
-    HelperPair.objects.create(household=Household.objects.get(number="A101-1"), cadre=helper, start_date=start)
-    team = WorkTeam.objects.create(village_id=VILLAGE, start_date=start)
-    for i, kind in enumerate(["first_secretary", "member", "member"]):
-        member = Cadre.objects.create(name=f"队员{i}", unit="省财政厅", unit_kind="provincial", rank="staff",
-                                      home_area_id=VILLAGE)
-        TeamMembership.objects.create(cadre=member, team=team, role=kind, start_date=start)
-    stats.refresh()  # the pairs and teams above were written directly, not through an import
-    return Web(rows, users)
-
-
-def page(client: Client, url: str, status: int = 200) -> str:
-    response = client.get(url)
-    assert response.status_code == status, (url, response.status_code)
-    return response.content.decode()
-
-
-def numbers_in(html: str) -> set[str]:
-    return set(re.findall(r"\b[AB]10\d-\d\b", html))
 
 
 # --------------------------------------------------------------------------- the cast, every endpoint

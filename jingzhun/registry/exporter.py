@@ -19,6 +19,7 @@ from django.db import connection
 from jingzhun import choices as c
 from jingzhun import crypto
 from jingzhun.audit import log as audit
+from jingzhun.identity import mask
 from jingzhun.registry import template
 
 HOUSEHOLD_DB = {"village": "village_id", "household_number": "number"}
@@ -54,16 +55,27 @@ def cell(key: str, value: Any) -> str:
     return str(value)
 
 
-def rows(*, scope: tuple[str, str] | None = None, year: int | None = None) -> Iterator[list[str]]:
-    """Template rows (as cell text, in template column order) for the households in `scope`."""
+Scope = tuple[str, str] | list[tuple[str, str]] | None
+
+
+def _spans(scope: Scope) -> list[tuple[str, str]] | None:
+    if scope is None:
+        return None
+    return [scope] if isinstance(scope, tuple) else list(scope)
+
+
+def rows(*, scope: Scope = None, year: int | None = None, masked: bool = False) -> Iterator[list[str]]:
+    """Template rows (as cell text, in template column order) for the households in `scope` (a code range or
+    a list of them). `masked`: resident IDs masked and health left out, for users who may not see them."""
     ids, health = crypto.resident_id_cipher(), crypto.health_cipher()
     hcols = ", ".join(f'h."{HOUSEHOLD_DB.get(k, k)}"' for k in HOUSEHOLD_FIELDS)
     icols = ", ".join(f'i."{k}"' for k in INCOME_FIELDS)
     mcols = ", ".join(f'm."{k}"' for k in MEMBER_DB_FIELDS)
     where, params = [], []  # type: list[str], list[Any]
-    if scope:
-        where.append("h.village_id BETWEEN %s AND %s")
-        params += list(scope)
+    spans = _spans(scope)
+    if spans is not None:
+        where.append("(" + (" OR ".join(["h.village_id BETWEEN %s AND %s"] * len(spans)) or "1 = 0") + ")")
+        params += [code for span in spans for code in span]
     if year is not None:
         income_join = "JOIN registry_incomerecord i ON i.household_id = h.id AND i.year = %s"
         params.insert(0, year)
@@ -98,9 +110,9 @@ def rows(*, scope: tuple[str, str] | None = None, year: int | None = None) -> It
                 for key, value in member.items():
                     out[positions[key]] = cell(key, value)
                 status, _, grade = health_text.partition(":")
-                out[positions["resident_id"]] = rid
-                out[positions["health"]] = cell("health", status)
-                out[positions["disability_grade"]] = grade
+                out[positions["resident_id"]] = mask(rid) if masked else rid
+                out[positions["health"]] = "" if masked else cell("health", status)
+                out[positions["disability_grade"]] = "" if masked else grade
                 yield out
 
 
@@ -164,8 +176,8 @@ def write_blank_template(path: str | Path) -> Path:
 
 
 def export_register(
-    path: str | Path, *, actor: str = "cli", scope: tuple[str, str] | None = None, year: int | None = None,
-    encoding: str = "utf-8",
+    path: str | Path, *, actor: str = "cli", scope: Scope = None, year: int | None = None,
+    encoding: str = "utf-8", masked: bool = False, area: str = "",
 ) -> int:
     path = Path(path)
     writer: Callable[[Path, Iterator[list[str]]], int]
@@ -175,8 +187,9 @@ def export_register(
         def writer(p: Path, d: Iterator[list[str]]) -> int:
             return write_csv(p, d, encoding)
     # Audited before the first clear ID is written: a crash part-way still leaves the trace.
-    audit.record(actor, "export", object_type="register", object_id=path.name,
-                 scope=list(scope) if scope else None, year=year)
-    n = writer(path, rows(scope=scope, year=year))
-    audit.record(actor, "export.finished", object_type="register", object_id=path.name, rows=n)
+    spans = _spans(scope)
+    audit.record(actor, "export", object_type="register", object_id=path.name, area=area,
+                 scope=[list(s) for s in spans] if spans is not None else None, year=year, masked=masked)
+    n = writer(path, rows(scope=scope, year=year, masked=masked))
+    audit.record(actor, "export.finished", object_type="register", object_id=path.name, rows=n, area=area)
     return n

@@ -89,12 +89,11 @@ def start(upload: Upload, user: Any, mode: str) -> None:
     if not Upload.objects.filter(pk=upload.pk, state="checked").update(state="running"):
         raise ValueError("这个文件已经在导入或已导入 / this upload is already importing or imported")
     _write_progress(upload.token, stage="start", done=0.0, state="running")
-    scope = access.ranges(user, roles=IMPORTERS)
-    worker = threading.Thread(target=_run, args=(upload.pk, upload.token, upload.stored_as, user.get_username(),
-                                                 mode, scope), daemon=True, name=f"import-{upload.token}")
-    worker.start()
-    if settings.UPLOADS_SYNCHRONOUS:  # tests: finish before the response, on the test's own connection
-        worker.join()
+    args = (upload.pk, upload.token, upload.stored_as, user.get_username(), mode, access.ranges(user, roles=IMPORTERS))
+    if settings.UPLOADS_SYNCHRONOUS:  # tests: finish before the response, on the request's own connection
+        _run(*args)
+        return
+    threading.Thread(target=_run, args=args, daemon=True, name=f"import-{upload.token}").start()
 
 
 def _run(pk: int, token: str, path: str, actor: str, mode: str, scope: Any) -> None:

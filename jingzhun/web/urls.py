@@ -3,7 +3,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from jingzhun.web import pages
-from jingzhun.web.views import audit, dashboard, imports, register
+from jingzhun.web.views import audit, dashboard, export, imports, register
 
 app_name = "web"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("dashboard/", dashboard.overview, name="dashboard"),
     path("dashboard/<str:code>/", dashboard.overview, name="dashboard_area"),
     path("households/", register.household_list, name="households"),
+    path("households/export.xlsx", export.export_xlsx, name="export"),
     path("households/<str:number>/", register.household_detail, name="household"),
     path("members/<int:pk>/reveal/", register.reveal, name="reveal"),
     path("imports/", imports.upload_form, name="imports"),

@@ -8,12 +8,22 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from jingzhun import access
 from jingzhun.audit.models import AuditEntry
 from jingzhun.web.pages import requires
 
 PAGE_SIZE = 100
+# Readable names of the actions and objects the register and the web write; others show their code.
+ACTIONS = {
+    "login": gettext_lazy("log in"), "logout": gettext_lazy("log out"), "login_failed": gettext_lazy("failed login"),
+    "reveal": gettext_lazy("reveal"), "reveal_denied": gettext_lazy("reveal refused"),
+    "export": gettext_lazy("export"), "export.finished": gettext_lazy("export finished"),
+    "import": gettext_lazy("import"), "audit.prune": gettext_lazy("audit log pruned"),
+}
+OBJECTS = {"member": gettext_lazy("member"), "register": gettext_lazy("register"),
+           "import_batch": gettext_lazy("import batch")}
 
 
 @requires("audit")
@@ -48,7 +58,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if more:
         query["before"] = str(rows[-1].pk)
     return render(request, "web/audit.html", {
-        "rows": rows, "more": more, "next_query": query.urlencode() if more else "", "problem": problem,
+        "rows": [(e, ACTIONS.get(e.action, e.action), OBJECTS.get(e.object_type, e.object_type)) for e in rows], "more": more, "next_query": query.urlencode() if more else "", "problem": problem,
         "form": {k: request.GET.get(k, "") for k in ("actor", "action", "since", "until")},
         "title": _("Audit log"),
     })

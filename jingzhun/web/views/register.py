@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from jingzhun import access, choices, crypto
+from jingzhun.areas.models import Area
 from jingzhun.identity import InvalidResidentID, mask, parse_resident_id
 from jingzhun.registry import sensitive
 from jingzhun.registry.models import Household, Member
@@ -51,11 +52,12 @@ def household_list(request: HttpRequest) -> HttpResponse:
     qs, problem = _search(qs, request.GET.get("q", ""))
     area = request.GET.get("area", "").strip()
     if area:
-        if not (area.isdigit() and len(area) == 12):
-            problem = _("Area code must be 12 digits")
+        found = Area.objects.filter(code=area).only("code", "level").first()
+        if found is None:
+            problem = _("Area code must be 12 digits") if not (area.isdigit() and len(area) == 12) else _("No such area")
             qs = qs.none()
         else:
-            low, high = area, area.rstrip("0").ljust(12, "9") if area.strip("0") else "999999999999"
+            low, high = found.code_range
             qs = qs.filter(village_id__gte=low, village_id__lte=high)
     status = request.GET.get("status", "")
     if status in choices.HOUSEHOLD_STATUS.codes:
@@ -78,7 +80,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
         "more": more, "next_query": query.urlencode() if more else "", "problem": problem,
         "statuses": choices.HOUSEHOLD_STATUS.labels().items(), "causes": choices.CAUSE.labels().items(),
         "form": {k: request.GET.get(k, "") for k in ("q", "area", "status", "cause")},
-        "title": _("Register"),
+        "can_export": access.may(request.user, "export"), "title": _("Register"),
     })
 
 

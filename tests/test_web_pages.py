@@ -1,0 +1,186 @@
+"""Uploads, exports and the two languages of the web application, with the cast of tests/web_cast.py."""
+
+from __future__ import annotations
+
+import html as html_lib
+import io
+import re
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from python_calamine import CalamineWorkbook
+
+from jingzhun.audit.models import AuditEntry
+from jingzhun.registry import template
+from jingzhun.registry.models import Household, Member
+from jingzhun.web.models import Upload
+from tests.factories import COUNTY, OTHER_VILLAGE, VILLAGE, VILLAGE2, household_rows, write_csv
+from tests.web_cast import HOUSEHOLDS, SEES, numbers_in, page
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def uploads_here(settings, tmp_path):
+    settings.UPLOAD_DIR = str(tmp_path / "uploads")
+    settings.UPLOADS_SYNCHRONOUS = True
+
+
+def upload(client: Client, path) -> Upload:
+    with open(path, "rb") as f:
+        response = client.post(reverse("web:imports"), {"file": SimpleUploadedFile(path.name, f.read())})
+    assert response.status_code == 302, response.content.decode()[:500]
+    return Upload.objects.get(token=response["Location"].rstrip("/").split("/")[-1])
+
+
+def bad_file(tmp_path):
+    """N1 good (2 people, rows 2–3); N2 with a bad ID on row 5; N3 in the other county (row 6, out of scope)."""
+    good = household_rows("N1", VILLAGE2, size=2, seed=60)
+    broken = household_rows("N2", VILLAGE, size=2, seed=61)
+    broken[1]["resident_id"] = broken[1]["resident_id"][:-1] + ("0" if broken[1]["resident_id"][-1] != "0" else "1")
+    foreign = household_rows("N3", OTHER_VILLAGE, size=1, seed=62)
+    return write_csv(tmp_path / "新增.csv", good + broken + foreign)
+
+
+def test_upload_with_errors_shows_the_report_imports_nothing_until_valid_only_is_confirmed(web, tmp_path):
+    client = web.client("officer_a")
+    before = Household.objects.count()
+    item = upload(client, bad_file(tmp_path))
+    assert Household.objects.count() == before  # checked, not imported
+    shown = page(client, reverse("web:upload", args=[item.token]))
+    rows = {(int(r), c) for r, c in re.findall(r'<tr><td class="num">(\d+)</td><td>([^<]+)</td>', shown)}
+    assert rows == {(5, "证件号码"), (6, "所在村代码")}
+    # The downloadable report holds the same rows.
+    report = client.get(reverse("web:upload_report", args=[item.token]))
+    book = CalamineWorkbook.from_filelike(io.BytesIO(b"".join(report.streaming_content)))
+    cells = book.get_sheet_by_index(0).to_python()
+    assert {(int(r[1]), r[2]) for r in cells[1:]} == rows
+    # "Import all" is refused while there are errors; "valid only" lands N1 alone.
+    client.post(reverse("web:upload_confirm", args=[item.token]), {"mode": "all"})
+    assert Household.objects.count() == before
+    client.post(reverse("web:upload_confirm", args=[item.token]), {"mode": "valid"})
+    assert set(Household.objects.values_list("number", flat=True)) == set(HOUSEHOLDS) | {"N1"}
+    assert Member.objects.filter(household__number="N1").count() == 2
+    item.refresh_from_db()
+    assert item.state == "done" and item.result["inserted"] == 1
+    progress = client.get(reverse("web:upload_progress", args=[item.token])).json()
+    assert progress["state"] == "done" and progress["done"] == 1.0
+    # A second confirm cannot import twice.
+    client.post(reverse("web:upload_confirm", args=[item.token]), {"mode": "valid"})
+    assert AuditEntry.objects.filter(action="import").count() == 2  # the cast's own import, and this one
+
+
+def test_a_clean_upload_imports_after_confirmation(web, tmp_path):
+    client = web.client("officer_a")
+    item = upload(client, write_csv(tmp_path / "ok.csv", household_rows("N9", VILLAGE, size=3, seed=70)))
+    assert item.error_count == 0 and not Household.objects.filter(number="N9").exists()
+    client.post(reverse("web:upload_confirm", args=[item.token]), {"mode": "all"})
+    assert Household.objects.filter(number="N9").exists()
+
+
+def test_uploads_belong_to_their_user_and_need_the_import_ability(web, tmp_path):
+    item = upload(web.client("officer_a"), bad_file(tmp_path))
+    for url in [reverse("web:upload", args=[item.token]), reverse("web:upload_report", args=[item.token])]:
+        assert web.client("officer_b").get(url).status_code == 404
+        assert web.client("helper_a").get(url).status_code == 403
+
+
+def test_a_file_that_is_not_csv_or_xlsx_is_refused(web):
+    client = web.client("officer_a")
+    response = client.post(reverse("web:imports"), {"file": SimpleUploadedFile("a.txt", b"hello")}, follow=True)
+    assert "只接受 CSV 或 XLSX" in response.content.decode() and not Upload.objects.exists()
+
+
+# --------------------------------------------------------------------------- export
+
+
+def exported(client: Client, query: str = "") -> list[list[str]]:
+    response = client.get(reverse("web:export") + query)
+    assert response.status_code == 200
+    book = CalamineWorkbook.from_filelike(io.BytesIO(b"".join(response.streaming_content)))
+    return [[str(c) for c in row] for row in book.get_sheet_by_index(0).to_python()]
+
+
+def test_export_holds_only_the_users_area_with_masked_ids_without_permission(web):
+    rows = exported(web.client("officer_a"))
+    assert rows[0][: len(template.HEADERS)] == template.HEADERS
+    number, rid = template.HEADERS.index("户编号"), template.HEADERS.index("证件号码")
+    assert {r[number] for r in rows[1:]} == SEES["officer_a"]
+    clear = {r["resident_id"] for rs in web.rows.values() for r in rs}
+    assert not clear & {r[rid] for r in rows[1:]}
+    assert all(re.fullmatch(r"\d{6}\*{8}[\dX]{4}", r[rid]) for r in rows[1:])
+    entry = AuditEntry.objects.get(action="export", actor="officer_a")
+    assert entry.detail["masked"] is True
+
+
+def test_export_with_permission_has_clear_ids_and_an_area_narrows_it(web):
+    user = web.users["officer_a"]
+    user.user_permissions.add(Permission.objects.get(codename="reveal_sensitive"))
+    client = Client()
+    client.force_login(User.objects.get(pk=user.pk))
+    rows = exported(client, f"?area={VILLAGE}")
+    number, rid = template.HEADERS.index("户编号"), template.HEADERS.index("证件号码")
+    assert {r[number] for r in rows[1:]} == {"A101-1", "A101-3"}
+    assert {r[rid] for r in rows[1:]} == {r["resident_id"] for n in ("A101-1", "A101-3") for r in web.rows[n]}
+    assert client.get(reverse("web:export") + f"?area={OTHER_VILLAGE}").status_code == 404
+
+
+def test_export_needs_the_export_ability(web):
+    assert web.client("helper_a").get(reverse("web:export")).status_code == 403
+    assert web.client("auditor_a").get(reverse("web:export")).status_code == 403
+
+
+# --------------------------------------------------------------------------- both languages
+
+# Words allowed in the Chinese UI: the product's name in Latin letters, file formats, units, codes.
+LATIN_ALLOWED = {"Jingzhun", "English", "CSV", "XLSX", "YYYY", "MM", "DD", "ID", "login", "reveal", "import", "probe"}
+
+
+def visible_text(html: str) -> str:
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r"<[^>]+>", " ", html)
+    return html_lib.unescape(html)
+
+
+def walk(client: Client) -> dict[str, str]:
+    """Every page a county officer can reach, rendered."""
+    member = Member.objects.get(household__number="A101-1", position=1)
+    urls = [reverse("web:dashboard_area", args=[COUNTY]), reverse("web:dashboard_area", args=[VILLAGE]),
+            reverse("web:households"), reverse("web:households") + "?q=X", reverse("web:household", args=["A101-1"]),
+            reverse("web:reveal", args=[member.pk]), reverse("web:imports"), reverse("web:audit"),
+            reverse("web:household", args=["B102-1"])]  # a 404 page
+    return {url: client.get(url).content.decode() for url in urls}
+
+
+def test_every_page_in_chinese_has_no_untranslated_words(web):
+    client = web.client("officer_a")
+    client.post(reverse("web:reveal", args=[Member.objects.get(household__number="A101-1", position=1).pk]))
+    pages = walk(client)
+    pages["login"] = Client().get(reverse("web:login")).content.decode()
+    for url, html in pages.items():
+        text = visible_text(html).replace("officer_a", "")  # the user name, as typed by the administrator
+        words = set(re.findall(r"[A-Za-z]{2,}", text)) - LATIN_ALLOWED
+        words -= {w for w in words if re.fullmatch(r"[A-Z]\d*|[AB]", w)}
+        assert not words, (url, sorted(words))
+
+
+def test_every_page_renders_in_english(web):
+    client = web.client("officer_a")
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    pages = walk(client)
+    assert "Dashboard" in pages[reverse("web:dashboard_area", args=[COUNTY])]
+    assert "Poverty incidence" in pages[reverse("web:dashboard_area", args=[COUNTY])]
+    assert "Household number" in pages[reverse("web:households")]
+    assert "Members" in pages[reverse("web:household", args=["A101-1"])]
+    assert "Not found" in pages[reverse("web:household", args=["B102-1"])]
+    # Coded values follow the language too.
+    assert "poor" in visible_text(pages[reverse("web:households")]) and "贫困户" not in visible_text(
+        pages[reverse("web:households")])
+
+
+def test_chinese_is_the_default(web):
+    html = page(web.client("officer_a"), reverse("web:households"))
+    assert "户编号" in html and 'lang="zh-CN"' in html and numbers_in(html) == SEES["officer_a"]
