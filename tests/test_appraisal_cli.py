@@ -56,8 +56,12 @@ def test_crosscheck_import_list_hits_decide(hh, tmp_path):
 def test_crosscheck_bad_rows_and_scoped_user(hh, tmp_path):
     path = write(tmp_path / "bad.csv", ["身份证号", "号牌号码"], [["123", "湘U1"]])
     with pytest.raises(CommandError, match="nothing imported"):
-        run("crosscheck", "import", "--rule", "vehicle", str(path))
+        run("crosscheck", "import", "--rule", "vehicle", "--report", str(tmp_path / "r.xlsx"), str(path))
     assert not CrossCheckList.objects.exists()
+    from python_calamine import CalamineWorkbook
+
+    rows = CalamineWorkbook.from_path(str(tmp_path / "r.xlsx")).get_sheet_by_index(0).to_python()
+    assert (int(rows[1][0]), *rows[1][1:3]) == (2, "证件号码", "***")
     with pytest.raises(CommandError, match="no active user"):
         run("crosscheck", "--user", "nobody", "list")
     run("crosscheck", "import", "--rule", "vehicle", str(write(tmp_path / "v.csv", ["身份证号", "号牌号码"], [[HEAD, "湘U1"]])))

@@ -26,6 +26,7 @@ class Command(BaseCommand):
         imp.add_argument("file")
         imp.add_argument("--rule", required=True, choices=RULE.codes, help="比对规则 / the policy's exclusion key")
         imp.add_argument("--department", default="", help="来源部门（默认取政策中的部门）/ source department")
+        imp.add_argument("--report", help="错误报告 XLSX 路径 / write the problems to this XLSX file")
         sub.add_parser("list", help="已导入的名单及命中统计 / imported lists and hit counts")
         hits = sub.add_parser("hits", help="列出命中 / list hits")
         hits.add_argument("--status", choices=HIT_STATUS.codes)
@@ -56,6 +57,9 @@ class Command(BaseCommand):
                 self.stderr.write(f"第{row}行 / row {row}  {column}  {value!r}  {rule}")
             if len(exc.problems) > SHOWN_PROBLEMS:
                 self.stderr.write(f"…… 另有 {len(exc.problems) - SHOWN_PROBLEMS} 处 / and {len(exc.problems) - SHOWN_PROBLEMS} more")
+            if opts["report"]:
+                _write_report(exc.problems, opts["report"])
+                self.stderr.write(f"错误报告 / report: {opts['report']}")
             raise CommandError(str(exc)) from None
         if result.already_imported:
             self.stdout.write(f"该名单已于 {result.list.imported_at:%Y-%m-%d %H:%M} 导入（名单 {result.list.pk}），未重复导入 / "
@@ -92,3 +96,17 @@ class Command(BaseCommand):
         except (actions.DecisionRefused, PermissionDenied) as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"命中 {hit.pk}：{HIT_STATUS.zh(hit.status)} / hit {hit.pk}: {hit.status}")
+
+
+def _write_report(problems: list[tuple[int, str, str, str]], path: str) -> None:
+    """Every problem as a row (IDs already masked by the validation), for the department to fix."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("错误 errors")
+    sheet.write_row(0, 0, ["行号 / row", "列 / column", "值 / value", "规则 / rule"])
+    for i, problem in enumerate(problems, start=1):
+        sheet.write_row(i, 0, problem)
+    sheet.set_column(0, 2, 16)
+    sheet.set_column(3, 3, 60)
+    book.close()
