@@ -1,0 +1,56 @@
+"""Driving Debian's Chromium from Playwright (Python, sync API) for tests/test_browser.py.
+
+Playwright's own browser download does not work here, so the tests use the distribution's Chromium,
+which `.ci/run` installs. A missing browser is a failure, never a skip: a skipped browser test would
+let the web application go untested without anyone noticing.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+# No sandbox (containers run as root), no GPU, and nothing that phones home during a test.
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+SHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
+
+
+def launch(playwright: Playwright) -> Browser:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's Chromium, which .ci/run installs "
+                    "(apt-get install chromium); Playwright's own browser download does not work here")
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+
+
+def new_context(browser: Browser, base_url: str, *, locale: str = "zh-CN") -> BrowserContext:
+    """A fresh context (its own cookies) for one user. The locale is sent as Accept-Language."""
+    context = browser.new_context(base_url=base_url, locale=locale, viewport={"width": 1280, "height": 900},
+                                  accept_downloads=True)
+    context.set_default_timeout(10_000)
+    return context
+
+
+def shot(page: Page, name: str) -> None:
+    """Keep a screenshot of this step as a test artifact (test-artifacts/screenshots/<name>.png)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.png"), full_page=True)
+
+
+def log_in(page: Page, username: str, password: str) -> None:
+    """Through the login form, as a person would."""
+    page.goto("/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("form button[type=submit]")
+
+
+def cells(page: Page, table: str) -> list[list[str]]:
+    """The text of a table's body cells, row by row."""
+    return [[c.strip() for c in row.locator("td").all_inner_texts()]
+            for row in page.locator(f"{table} tbody tr").all()]
