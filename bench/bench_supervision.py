@@ -3,8 +3,8 @@
     python bench/bench_supervision.py --households 1000000 --visits 6000000 --db /tmp/bench/sup.sqlite3
 
 Builds (once; reused when the file exists) a province of 10 counties × 10 townships × 10 villages with
-`--households` households (80 % poor, 10 % monitored, 10 % exited), 200 k helpers each paired with the needy
-households of their village (5 per helper), a 3-member work team per village with attendance for every
+`--households` households (80 % poor, 10 % monitored, 10 % exited; ids village by village, as imports
+create them), 200 k helpers each paired with needy households of their own village (5 per helper), a 3-member work team per village with attendance for every
 member on 18–25 days of each month of 2020, and `--visits` visits spread over 2020 (random times, random
 coordinates with one shared point, mostly unique notes with a few copied ones, one bulk late entry).
 The fill is plain SQL (recursive CTEs) with the indexes dropped and rebuilt, not the ORM.
@@ -64,6 +64,11 @@ def fill(households: int, visits: int, helpers: int) -> None:
         cur.execute("CREATE TEMP TABLE vidx (idx INTEGER PRIMARY KEY, code TEXT)")
         cur.executemany("INSERT INTO vidx VALUES (%s, %s)", list(enumerate(villages)))
         nv = len(villages)
+        per = helpers // nv  # helpers per village
+
+        def helper_of(h: str) -> str:
+            return f"(({h} - 1) * {nv} / {households}) * {per} + (({h} - 1) % {per}) + 1"
+
         cur.execute(f"""
             INSERT INTO registry_household (id, number, village_id, category, status, identified_year, exit_year,
                 status_reason, arable_land_mu, forest_land_mu, housing_area_m2, housing_grade, drinking_water,
@@ -71,7 +76,7 @@ def fill(households: int, visits: int, helpers: int) -> None:
                 secondary_causes, food_secure, clothing_secure, schooling_secured, medical_secured, housing_secured,
                 water_secured, created_at, updated_at)
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {households})
-            SELECT i, 'H' || i, (SELECT code FROM vidx WHERE idx = (i - 1) % {nv}), 'general',
+            SELECT i, 'H' || i, (SELECT code FROM vidx WHERE idx = (i - 1) * {nv} / {households}), 'general',
                    CASE WHEN i % 10 = 0 THEN 'exited' WHEN i % 10 = 1 THEN 'monitored' ELSE 'poor' END, 2014,
                    CASE WHEN i % 10 = 0 THEN 2019 END, '', 0, 0, 0, 'B', 'safe', 1, 0, 'gravel', 0, 0, 'illness', '',
                    1, 1, 1, 1, 1, 1, '2020-01-01 00:00:00', '2020-01-01 00:00:00'
@@ -79,12 +84,12 @@ def fill(households: int, visits: int, helpers: int) -> None:
         cur.execute(f"""
             INSERT INTO teams_cadre (id, name, unit, unit_kind, rank, skills, home_area_id, status, phone)
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {helpers})
-            SELECT i, '干部' || i, '单位', 'county', 'staff', '', (SELECT code FROM vidx WHERE idx = (i - 1) % {nv}),
+            SELECT i, '干部' || i, '单位', 'county', 'staff', '', (SELECT code FROM vidx WHERE idx = (i - 1) / {per}),
                    'serving', '' FROM n""")
-        # Needy household i → helper ((i - 1) mod helpers) + 1: the same village (helpers is a multiple of it).
+        # Needy household i → one of the helpers of its own village, in turn.
         cur.execute(f"""
             INSERT INTO teams_helperpair (household_id, cadre_id, start_date, end_date, end_reason, run_id)
-            SELECT id, ((id - 1) % {helpers}) + 1, '2019-06-01', NULL, '', NULL FROM registry_household
+            SELECT id, {helper_of('id')}, '2019-06-01', NULL, '', NULL FROM registry_household
             WHERE status IN ('poor', 'monitored')""")
         # Teams: 3 members per village, drawn from the village's helpers (cadres 1..3 × villages).
         cur.execute("INSERT INTO teams_workteam (id, village_id, start_date, end_date) "
@@ -92,7 +97,7 @@ def fill(households: int, visits: int, helpers: int) -> None:
         cur.execute(f"""
             INSERT INTO teams_teammembership (cadre_id, team_id, role, start_date, end_date, end_kind, recall_reason,
                                               replaced_by_id)
-            SELECT v.idx + 1 + r.k * {nv}, v.idx + 1, CASE r.k WHEN 0 THEN 'first_secretary' ELSE 'member' END,
+            SELECT v.idx * {per} + 1 + r.k, v.idx + 1, CASE r.k WHEN 0 THEN 'first_secretary' ELSE 'member' END,
                    '2019-01-01', NULL, '', '', NULL
             FROM vidx v, (SELECT 0 AS k UNION ALL SELECT 1 UNION ALL SELECT 2) r""")
         cur.execute("""
@@ -112,7 +117,7 @@ def fill(households: int, visits: int, helpers: int) -> None:
                                      notes_key, measures, recorded_at, entered_by)
             WITH RECURSIVE n(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM n WHERE j < {visits}),
             v AS (SELECT j, ((j * 7919) % {households}) + 1 AS h, {EPOCH_2020} + (j * 2654435761) % 31000000 AS t FROM n)
-            SELECT j, ((h - 1) % {helpers}) + 1, h, (SELECT code FROM vidx WHERE idx = (h - 1) % {nv}),
+            SELECT j, {helper_of('h')}, h, (SELECT code FROM vidx WHERE idx = (h - 1) * {nv} / {households}),
                    CASE WHEN j <= 500 THEN datetime(1604160000 + j * 3600, 'unixepoch') ELSE datetime(t, 'unixepoch') END,
                    CASE WHEN j % 997 = 0 THEN 28.5 ELSE 28 + ((j * 48271) % 1000003) / 1000000.0 END,
                    CASE WHEN j % 997 = 0 THEN 109.5 ELSE 109 + ((j * 69621) % 999983) / 1000000.0 END,

@@ -295,3 +295,14 @@ def test_coverage_scoped_to_the_user_and_all_zero(covered, capsys):
     assert "全部为零" in printed
     call_command("coverage", "--area", PROVINCE, "--level", "county")
     assert "⚠" in capsys.readouterr().out
+
+
+def test_config_from_environment():
+    c = SupervisionConfig.from_env({"JINGZHUN_TEAMS_VISIT_DAYS": "90", "JINGZHUN_TEAMS_CAPACITY_BY_RANK": "section=3, staff=4"})
+    assert c.visit_days == 90 and dict(c.capacity_by_rank) == {"section": 3, "staff": 4}
+    assert c.min_team_members == 3 and c.min_residence_days == 20 and c.min_term_years == 2
+    assert SupervisionConfig.from_env({"JINGZHUN_TEAMS_VISIT_DAYS": "90"}, visit_days=60).visit_days == 60
+    with pytest.raises(ValueError, match="JINGZHUN_TEAMS_VISIT_DAYS"):
+        SupervisionConfig.from_env({"JINGZHUN_TEAMS_VISIT_DAYS": "monthly"})
+    with pytest.raises(ValueError, match="min_team_members"):
+        SupervisionConfig(min_team_members=0)

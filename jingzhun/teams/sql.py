@@ -23,7 +23,16 @@ def pg() -> bool:
 def area_where(column: str, root: tuple[str, str] | None, ranges: Ranges) -> tuple[str, list[Any]]:
     """`column` (a 12-digit code) inside the root subtree and inside one of the user's ranges.
 
-    `ranges=None` means unrestricted (a superuser or the command line); `[]` means nothing."""
+    `ranges=None` means unrestricted (a superuser or the command line); `[]` means nothing.
+
+    On SQLite the column is written `+column`, which keeps SQLite from range-scanning the area index: its
+    planner has no histograms and takes the index even for a whole province, then fetches millions of rows
+    in index order, scattered over the table (visits are stored in the order they were entered), which is
+    many times slower than reading the table straight through. Aggregations here read most of the rows in
+    scope anyway. PostgreSQL chooses from its statistics.
+    """
+    if not pg():
+        column = f"+{column}"
     parts, params = [], []
     if root is not None:
         parts.append(f"{column} BETWEEN %s AND %s")
