@@ -181,6 +181,26 @@ ZH = {
     "member": "家庭成员",
     "register": "建档立卡名单",
     "import batch": "导入批次",
+    "Helper and team coverage": "帮扶覆盖情况",
+    "Supervision alerts": "督查预警",
+    "Coverage": "帮扶覆盖",
+    "Supervision": "督查预警",
+    "No gaps: every poor village has a full team, every household needing help has a helper, no helper is overloaded.": "全部到位：每个贫困村都有完整的驻村工作队，每户需帮扶户都有帮扶责任人，没有超负荷的帮扶人。",
+    "Poor villages": "贫困村数",
+    "Poor villages without a full team": "无完整工作队的贫困村",
+    "Households needing a helper": "需帮扶户数",
+    "Households without a helper": "无帮扶人的户",
+    "Helpers": "在岗帮扶人",
+    "Overloaded helpers": "超负荷帮扶人",
+    "Visits in the last N days": "统计最近 N 天的走访",
+    "Alert": "预警",
+    "Subject": "对象",
+    "No alerts.": "没有预警。",
+    "The first %(shown)s of %(total)s alerts are listed.": "共 %(total)s 条预警，下表列出前 %(shown)s 条。",
+}
+# Chinese has one plural form.
+PLURALS = {
+    "%(gaps)s gap to close.": ["尚有 %(gaps)s 处缺口需要补齐。"],
 }
 
 PO = Path(__file__).resolve().parent.parent / "jingzhun" / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
@@ -192,7 +212,11 @@ def main() -> None:
     po = polib.pofile(str(PO))
     missing = []
     for entry in po:
-        if entry.msgid in ZH:
+        if entry.msgid_plural and entry.msgid in PLURALS:
+            entry.msgstr_plural = dict(enumerate(PLURALS[entry.msgid]))
+            if "fuzzy" in entry.flags:
+                entry.flags.remove("fuzzy")
+        elif entry.msgid in ZH:
             entry.msgstr = ZH[entry.msgid]
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")

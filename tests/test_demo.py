@@ -47,7 +47,7 @@ class DemoRun:
     @property
     def logins(self) -> dict[str, tuple[str, str]]:
         """username → (password, where) as printed after the demo's URL line."""
-        lines = self.output.split("http://127.0.0.1:8000/admin/", 1)[1].splitlines()[1:]
+        lines = self.output.split("http://127.0.0.1:8000/  (管理后台 / admin: /admin/)", 1)[1].splitlines()[1:]
         return {m[1]: (m[2], m[3]) for line in lines if (m := LOGIN.match(line))}
 
     def area_of(self, username: str) -> str:

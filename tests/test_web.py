@@ -160,6 +160,26 @@ def test_an_import_refreshes_the_dashboard(web, tmp_path):
     assert (tile(html, "poor_households"), tile(html, "poor_people")) == ("3", "9")
 
 
+def test_coverage_page_shows_the_hand_counted_gaps(web):
+    response = web.client("officer_a").get(reverse("web:coverage"))
+    assert response.status_code == 200
+    total = response.context["report"].total
+    # 龙山县: poor villages 洗车村 (full team), 白岩村, 大井村 → 2 without a team; needing a helper: A101-1
+    # (paired), A101-2, A102-1 → 2 without one.
+    assert (total.poor_villages, total.villages_without_team) == (3, 2)
+    assert (total.needy_households, total.households_without_helper) == (3, 2)
+    assert "coverage-gaps" in response.content.decode()
+    page(web.client("officer_a"), reverse("web:coverage") + f"?area={OTHER_COUNTY}", 404)
+
+
+def test_alerts_page_lists_unvisited_households_of_the_area_only(web):
+    response = web.client("officer_a").get(reverse("web:alerts"))
+    assert response.status_code == 200
+    unvisited = {a.subject for a in response.context["alerts"] if a.kind == "unvisited"}
+    assert unvisited == {"户 A101-1", "户 A101-2", "户 A102-1"}  # nobody has visited anyone
+    assert numbers_in(response.content.decode()) <= SEES["officer_a"]
+
+
 # --------------------------------------------------------------------------- search
 
 

@@ -3,7 +3,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from jingzhun.web import pages
-from jingzhun.web.views import audit, dashboard, export, imports, register
+from jingzhun.web.views import audit, dashboard, export, imports, register, teams
 
 app_name = "web"
 
@@ -23,6 +23,8 @@ urlpatterns = [
     path("imports/<str:token>/confirm/", imports.upload_confirm, name="upload_confirm"),
     path("imports/<str:token>/progress/", imports.upload_progress, name="upload_progress"),
     path("imports/<str:token>/report.xlsx", imports.upload_report, name="upload_report"),
+    path("coverage/", teams.coverage_report, name="coverage"),
+    path("alerts/", teams.alerts, name="alerts"),
     path("audit/", audit.audit_log, name="audit"),
 ]
 
@@ -30,6 +32,8 @@ for page in (
     pages.Page("web:dashboard", _("Dashboard"), "dashboard", 10),
     pages.Page("web:households", _("Register"), "register", 20),
     pages.Page("web:imports", _("Import"), "import", 30),
+    pages.Page("web:coverage", _("Coverage"), "dashboard", 40),
+    pages.Page("web:alerts", _("Supervision"), "dashboard", 50),
     pages.Page("web:audit", _("Audit log"), "audit", 80),
     pages.Page("admin:index", _("Administration"), "administer", 90),
 ):

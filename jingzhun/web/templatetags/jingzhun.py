@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from django import template
+from django.utils import translation
 
 register = template.Library()
 
@@ -19,3 +22,17 @@ def thousands(value: object) -> str:
 @register.filter
 def percent(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{100 * value:.{digits}f}%"
+
+
+# "中文 / English" texts (messages written for both languages at once): the side of the active language.
+BILINGUAL = re.compile(r"\s*/\s+(?=[A-Za-z0-9])")
+
+
+@register.filter
+def lang(value: object) -> str:
+    text = str(value)
+    parts = BILINGUAL.split(text, maxsplit=1)
+    if len(parts) == 1:
+        return text
+    english = (translation.get_language() or "").startswith("en")
+    return parts[1] if english else parts[0]

@@ -33,7 +33,7 @@ class Command(BaseCommand):
         if not (DEMO_DIR / "demo-data" / "imported").exists():
             self._load(opts)
         logins = self._users()
-        self.stdout.write(f"\n精准 Jingzhun 演示 / demo — http://127.0.0.1:{opts['port']}/admin/")
+        self.stdout.write(f"\n精准 Jingzhun 演示 / demo — http://127.0.0.1:{opts['port']}/  (管理后台 / admin: /admin/)")
         for name, password, where in logins:
             self.stdout.write(f"  {name:<10} {password:<18} {where}")
         if not opts["no_serve"]:

@@ -1,0 +1,55 @@
+"""Helpers and work teams: the coverage report and the supervision alerts, for the user's area."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jingzhun import access
+from jingzhun.areas.models import Area
+from jingzhun.teams import coverage, supervision
+from jingzhun.web.dashboard import CHILD_LEVEL
+from jingzhun.web.pages import requires
+
+SHOWN_ALERTS = 200
+
+
+def _area(request: HttpRequest) -> Area:
+    code = request.GET.get("area", "").strip() or access.home_area(request.user)
+    if code is None:  # unrestricted user, no area chosen: the first province
+        found = Area.objects.filter(level="province").order_by("code").first()
+    else:
+        found = Area.objects.filter(code=code).first() if code else None
+    if found is None or not access.can_see_area(request.user, found.code):
+        raise Http404(_("No such area in your scope"))
+    return found
+
+
+@requires("dashboard")
+def coverage_report(request: HttpRequest) -> HttpResponse:
+    area = _area(request)
+    level = CHILD_LEVEL.get(area.level, area.level)
+    report = coverage.coverage_for_user(request.user, area.code, level)
+    return render(request, "web/coverage.html", {"area": area, "report": report, "title": _("Helper and team coverage")})
+
+
+@requires("dashboard")
+def alerts(request: HttpRequest) -> HttpResponse:
+    area = _area(request)
+    try:
+        days = int(request.GET.get("days", "") or 90)
+    except ValueError:
+        days = 90
+    window = supervision.window_for(area.code, request.user, since=timezone.now() - dt.timedelta(days=max(days, 1)))
+    found = supervision.alerts(window)
+    counts = Counter(a.kind for a in found)
+    return render(request, "web/alerts.html", {
+        "area": area, "days": days, "alerts": found[:SHOWN_ALERTS], "total": len(found),
+        "counts": [(supervision.KINDS[k], counts.get(k, 0)) for k in supervision.KINDS],
+        "title": _("Supervision alerts"),
+    })
