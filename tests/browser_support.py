@@ -28,7 +28,8 @@ def launch(playwright: Playwright) -> Browser:
 
 
 def new_context(browser: Browser, base_url: str, *, locale: str = "zh-CN") -> BrowserContext:
-    """A fresh context (its own cookies) for one user. The locale is sent as Accept-Language."""
+    """A fresh context (its own cookies) for one user. The locale is sent as Accept-Language, which Django's
+    LocaleMiddleware follows until the user picks a language: zh-CN, as an official's browser sends it."""
     context = browser.new_context(base_url=base_url, locale=locale, viewport={"width": 1280, "height": 900},
                                   accept_downloads=True)
     context.set_default_timeout(10_000)

@@ -151,21 +151,37 @@ Opener = Callable[[str], Page]
 
 
 @pytest.fixture
-def open_as(browser: Browser, live_server: LiveServer) -> Iterator[Opener]:
-    """open_as(username) → a logged-in page in a fresh browser context."""
+def fresh_context(browser: Browser, live_server: LiveServer) -> Iterator[Callable[[], BrowserContext]]:
+    """fresh_context() → a new browser context (own cookies) on the live server. Script errors and Content
+    Security Policy violations on any of its pages fail the test: a chart that throws is a broken page."""
     contexts: list[BrowserContext] = []
+    problems: list[str] = []
+
+    def make() -> BrowserContext:
+        context = new_context(browser, live_server.url)
+        context.on("weberror", lambda error: problems.append(f"script error: {error.error}"))
+        context.on("console", lambda msg: problems.append(msg.text)
+                   if msg.type == "error" and "Content Security Policy" in msg.text else None)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not problems, problems
+
+
+@pytest.fixture
+def open_as(fresh_context: Callable[[], BrowserContext]) -> Opener:
+    """open_as(username) → a page logged in through the form, in a fresh browser context."""
 
     def opener(username: str) -> Page:
-        context = new_context(browser, live_server.url)
-        contexts.append(context)
-        page = context.new_page()
+        page = fresh_context().new_page()
         log_in(page, username, PASSWORD)
         assert page.locator(f"[data-user='{username}']").count() == 1, f"{username} is not logged in"
         return page
 
-    yield opener
-    for context in contexts:
-        context.close()
+    return opener
 
 
 def http_status(page: Page, url: str) -> int:
@@ -189,10 +205,9 @@ def charts_drawn(page: Page) -> None:
         page.wait_for_selector(f"#{chart_id}[data-drawn='1'] svg")
 
 
-def test_login_in_chinese_and_wrong_password(world: World, browser: Browser, live_server: LiveServer) -> None:
+def test_login_in_chinese_and_wrong_password(world: World, fresh_context: Callable[[], BrowserContext]) -> None:
     world.user("officer_ls", "officer", COUNTY)
-    context = new_context(browser, live_server.url)
-    page = context.new_page()
+    page = fresh_context().new_page()
     page.goto("/")  # not logged in: to the login form
     assert "/login/" in page.url
     assert page.locator("html").get_attribute("lang") == "zh-CN"
@@ -212,7 +227,6 @@ def test_login_in_chinese_and_wrong_password(world: World, browser: Browser, liv
     assert "Dashboard" not in page.inner_text("header nav")
     shot(page, "login-3-dashboard")
     assert AuditEntry.objects.filter(actor="officer_ls", action="login").count() == 1
-    context.close()
 
 
 def test_dashboard_drills_down_to_a_village(world: World, open_as: Opener) -> None:
