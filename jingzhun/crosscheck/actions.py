@@ -209,7 +209,7 @@ def decide(hit_id: int, status: str, reason: str, *, user: object, actor: str | 
         before = hit.status
         hit.status, hit.reason, hit.decided_by, hit.decided_at = status, reason, who, timezone.now()
         hit.save(update_fields=["status", "reason", "decided_by", "decided_at"])
-        audit.record(who, f"crosscheck.{status[:-2] if status == 'confirmed' else 'dismiss'}",
+        audit.record(who, {"confirmed": "crosscheck.confirm", "dismissed": "crosscheck.dismiss"}[status],
                      object_type="crosscheck_hit", object_id=str(hit.pk), area=hit.household.village_id,
                      household=hit.household_id, rule=hit.rule, before=before, after=status, reason=reason)
     return hit
