@@ -7,6 +7,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from django.utils import timezone
 from jingzhun.audit.log import record
 from jingzhun.identification import codes
 from jingzhun.identification.compile import RESULT_COLUMNS, Rules, identify, needed_columns, rules
-from jingzhun.identification.engines import Database, Source, open_session
+from jingzhun.identification.engines import Database, ParquetFiles, Source, open_session
 from jingzhun.identification.models import HouseholdResult, IdentificationRun
 from jingzhun.policy.model import INCOME_FIELDS, Policy
 from jingzhun.registry.bulk import Loader
@@ -116,15 +117,26 @@ class Outcome:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def files_fingerprint(source: ParquetFiles) -> tuple[str, dict[str, Any]]:
+    """A register held as Parquet files: their names, sizes and modification times."""
+    stats = {p.name: [p.stat().st_size, p.stat().st_mtime_ns] for p in sorted(Path(source.directory).glob("*.parquet"))}
+    return hashlib.sha256(json.dumps(stats, sort_keys=True).encode()).hexdigest(), {"files": len(stats)}
+
+
 def run(policy: Policy, *, year: int | None = None, engine: str = "duckdb", area: str | None = None,
-        actor: str = "system", threads: int | None = None) -> Outcome:
-    """Identify every household (in `area`), write the results as a new run, audit it."""
+        actor: str = "system", threads: int | None = None, source: Source | None = None) -> Outcome:
+    """Identify every household (in `area`), write the results as a new run, audit it.
+
+    The register is the Django database's unless `source` says otherwise (the benchmark's Parquet
+    files); the results always go to the Django database."""
     r = rules(policy, year)
     scope = area_range(area)
     started = timezone.now()
     t0 = time.perf_counter()
-    fingerprint, counts = data_fingerprint(r.year, scope)
-    results = evaluate(policy, year=r.year, engine=engine, area=scope, source=Database.current(), threads=threads)
+    source = Database.current() if source is None else source
+    fingerprint, counts = (files_fingerprint(source) if isinstance(source, ParquetFiles)
+                           else data_fingerprint(r.year, scope))
+    results = evaluate(policy, year=r.year, engine=engine, area=scope, source=source, threads=threads)
     t1 = time.perf_counter()
     by_status = {codes.STATUS_KEYS[s]: 0 for s in codes.STATUS_KEYS}
     for item in pc.value_counts(results.column("status")).to_pylist():
@@ -137,18 +149,33 @@ def run(policy: Policy, *, year: int | None = None, engine: str = "duckdb", area
     try:
         table = results.drop_columns(["per_capita_fen"]).append_column(
             "run_id", pa.array(np.full(results.num_rows, run_row.id, dtype=np.int64)))
-        with Loader({HouseholdResult._meta.db_table: table}) as loader, transaction.atomic():
-            loader.load(HouseholdResult._meta.db_table)
+        name = HouseholdResult._meta.db_table
+        # bulk.Loader: on SQLite DuckDB writes a separate staging file that SQLite copies from. DuckDB must
+        # never write the Django file itself: two SQLite libraries in one process (Python's and DuckDB's
+        # scanner) on one WAL database break each other's locks (it failed with "disk I/O error").
+        with Loader({name: table}) as loader, transaction.atomic():
+            loader.load(name)
             t2 = time.perf_counter()
-            run_row.finished_at = timezone.now()
-            run_row.seconds = t2 - t0
-            run_row.save(update_fields=["finished_at", "seconds"])
-            detail: dict[str, Any] = dict(policy=policy.name, policy_sha256=run_row.policy_sha256, year=r.year,
-                                          engine=engine, data_fingerprint=fingerprint,
-                                          households=results.num_rows, **by_status)
-            record(actor, "identification.run", object_type="identification_run", object_id=str(run_row.id),
-                   area=area or "", **detail)
+            _finished(run_row, t2 - t0, actor, area, policy, r.year, engine, fingerprint, results.num_rows, by_status)
     except BaseException:
-        IdentificationRun.objects.filter(pk=run_row.pk).delete()
+        discard(run_row.pk)
         raise
     return Outcome(run_row, results, {"evaluate": t1 - t0, "write": t2 - t1, "total": t2 - t0})
+
+
+def discard(run_id: int) -> None:
+    """Remove a run and its results in two statements (the ORM's cascade would load every result)."""
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {HouseholdResult._meta.db_table} WHERE run_id = %s", [run_id])
+        cur.execute(f"DELETE FROM {IdentificationRun._meta.db_table} WHERE id = %s", [run_id])
+
+
+def _finished(run_row: IdentificationRun, seconds: float, actor: str, area: str | None, policy: Policy, year: int,
+              engine: str, fingerprint: str, households: int, by_status: dict[str, int]) -> None:
+    run_row.finished_at = timezone.now()
+    run_row.seconds = seconds
+    run_row.save(update_fields=["finished_at", "seconds"])
+    detail: dict[str, Any] = dict(policy=policy.name, policy_sha256=run_row.policy_sha256, year=year, engine=engine,
+                                  data_fingerprint=fingerprint, households=households, **by_status)
+    record(actor, "identification.run", object_type="identification_run", object_id=str(run_row.id), area=area or "",
+           **detail)
