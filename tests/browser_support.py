@@ -32,7 +32,7 @@ def new_context(browser: Browser, base_url: str, *, locale: str = "zh-CN") -> Br
     LocaleMiddleware follows until the user picks a language: zh-CN, as an official's browser sends it."""
     context = browser.new_context(base_url=base_url, locale=locale, viewport={"width": 1280, "height": 900},
                                   accept_downloads=True)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(20_000)  # generous: CI machines are shared and busy
     return context
 
 
