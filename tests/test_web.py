@@ -180,6 +180,28 @@ def test_alerts_page_lists_unvisited_households_of_the_area_only(web):
     assert numbers_in(response.content.decode()) <= SEES["officer_a"]
 
 
+def test_pairing_preview_then_approve_pairs_every_needy_household_of_the_county(web):
+    from jingzhun.teams.models import HelperPair, PairingRun
+
+    client = web.client("officer_a")
+    assert client.post(reverse("web:pairing"), {"county": OTHER_COUNTY}).status_code == 404
+    response = client.post(reverse("web:pairing"), {"county": COUNTY})
+    run = PairingRun.objects.get()
+    assert response["Location"] == reverse("web:pairing_run", args=[run.pk])
+    # Needing a helper in 龙山县: A101-1 (keeps 周帮扶), A101-2 and A102-1 (new); four serving cadres.
+    assert (run.households, run.kept, run.new, run.moved, run.unpaired) == (3, 1, 2, 0, 0)
+    assert not HelperPair.objects.filter(household__number="A101-2").exists()  # a preview changes nothing
+    page(web.client("officer_b"), reverse("web:pairing_run", args=[run.pk]), 404)
+    client.post(reverse("web:pairing_approve", args=[run.pk]))
+    active = set(HelperPair.objects.filter(end_date__isnull=True).values_list("household__number", flat=True))
+    assert active == {"A101-1", "A101-2", "A102-1"}
+    html = page(client, reverse("web:dashboard_area", args=[COUNTY]))
+    assert tile(html, "helper_coverage") == "100.0%"
+    # Approving twice is refused with a message, and changes nothing.
+    client.post(reverse("web:pairing_approve", args=[run.pk]))
+    assert HelperPair.objects.count() == 3
+
+
 # --------------------------------------------------------------------------- search
 
 

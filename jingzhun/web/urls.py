@@ -3,7 +3,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from jingzhun.web import pages
-from jingzhun.web.views import audit, dashboard, export, imports, register, teams
+from jingzhun.web.views import audit, dashboard, export, imports, pairing, register, teams
 
 app_name = "web"
 
@@ -25,6 +25,9 @@ urlpatterns = [
     path("imports/<str:token>/report.xlsx", imports.upload_report, name="upload_report"),
     path("coverage/", teams.coverage_report, name="coverage"),
     path("alerts/", teams.alerts, name="alerts"),
+    path("pairing/", pairing.pairing_home, name="pairing"),
+    path("pairing/<int:pk>/", pairing.pairing_run, name="pairing_run"),
+    path("pairing/<int:pk>/approve/", pairing.pairing_approve, name="pairing_approve"),
     path("audit/", audit.audit_log, name="audit"),
 ]
 
@@ -34,6 +37,7 @@ for page in (
     pages.Page("web:imports", _("Import"), "import", 30),
     pages.Page("web:coverage", _("Coverage"), "dashboard", 40),
     pages.Page("web:alerts", _("Supervision"), "dashboard", 50),
+    pages.Page("web:pairing", _("Pairing"), "pair", 60),
     pages.Page("web:audit", _("Audit log"), "audit", 80),
     pages.Page("admin:index", _("Administration"), "administer", 90),
 ):
