@@ -29,7 +29,8 @@ from jingzhun.teams.models import SKILL, Cadre, HelperPair, PairingProposal, Pai
 IntArray = npt.NDArray[np.int64]
 
 DEFAULT_CAPACITY = 5
-NEEDS_HELPER = ("poor", "monitored")  # household statuses (choices.HOUSEHOLD_STATUS) that need a helper
+# Household statuses (choices.HOUSEHOLD_STATUS) that need a helper: poor, poor again (返贫), and monitored.
+NEEDS_HELPER = ("poor", "returned", "monitored")
 NEEDY_SET = frozenset(NEEDS_HELPER)
 SCOPES = ("county", "township")
 BATCH = 2000

@@ -3,7 +3,8 @@
 Definitions (the same words as docs/measures.md):
 - poor now: households with status poor or returned (返贫); their members are the poor population;
 - incidence (贫困发生率): poor population / rural population of the latest year with a village record (村情);
-- helper coverage: share of poor, returned and monitored households with an active helper (结对);
+- helper coverage: share of the households needing a helper (`teams.pairing_db.NEEDS_HELPER`: poor, returned,
+  monitored) with an active helper (结对);
 - team coverage: share of poor villages with an active work team of at least `TEAM_MINIMUM` members.
 """
 
@@ -17,10 +18,10 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from jingzhun.areas.models import LEVEL_DEPTH, LEVEL_DIGITS, Area
+from jingzhun.teams.pairing_db import NEEDS_HELPER
 from jingzhun.web.models import AreaStat, AreaYearStat
 
 POOR_NOW = ("poor", "returned")
-NEEDS_HELPER = ("poor", "returned", "monitored")
 TEAM_MINIMUM = 3
 CHILD_LEVEL = {level: nxt for level, nxt in zip(LEVEL_DIGITS, list(LEVEL_DIGITS)[1:], strict=False)}
 
