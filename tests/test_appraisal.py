@@ -392,3 +392,20 @@ def test_an_exited_household_announced_again_has_returned(setup):
     hh.refresh_from_db()
     assert hh.status == "returned" and hh.exit_year == 2019
     assert StatusEvent.objects.get(household=hh).status == "returned"
+
+
+def test_the_crosscheck_step_matches_an_applicant_registered_after_the_list(setup, tmp_path):
+    s = setup
+    late = resident_id("433130", dt.date(1985, 7, 7), 16, False)
+    import_list(write(tmp_path / "p.csv", ["身份证号", "工作单位"], [[late, "龙山县林业局"]]), "public_payroll",
+                actor="人社", today=D)
+    hh = make_household("H9", VILLAGE, [late], status="applicant")
+    app = workflow.apply(hh, 2020, applied_by="赵六", on=D, user=s["village"])
+    appraise_ok(app, s["village"])
+    with pytest.raises(StepRefused, match="public_payroll"):
+        workflow.crosscheck(app.pk, on=D, user=s["village"])
+    # The refusal changed nothing in the application, but the hit it found stays for an officer to decide.
+    assert state(app) == "appraised"
+    from jingzhun.crosscheck.models import CrossCheckHit
+
+    assert CrossCheckHit.objects.filter(household=hh, rule="public_payroll", status="pending").count() == 1

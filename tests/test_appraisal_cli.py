@@ -42,6 +42,7 @@ def test_crosscheck_import_list_hits_decide(hh, tmp_path):
     assert "1 people in 1 households hit" in run("crosscheck", "import", "--rule", "vehicle", str(path))
     assert "already imported" in run("crosscheck", "import", "--rule", "vehicle", str(path))
     assert CrossCheckList.objects.count() == 1
+    assert "0 new hits" in run("crosscheck", "rematch")
     listing = run("crosscheck", "list")
     assert "v.csv" in listing and "待核实 1" in listing
     hit = CrossCheckHit.objects.get()

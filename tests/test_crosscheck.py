@@ -117,7 +117,8 @@ def test_no_raw_id_is_stored_anywhere(register, tmp_path):
     path = vehicles(tmp_path, [["甲", A2, "湘U12345", "", ""], ["乙", STRANGER, "京A00001", "", ""]])
     import_list(path, "vehicle", actor="t", today=TODAY)
     with connection.cursor() as cur:
-        for table in ("crosscheck_crosscheckhit", "crosscheck_crosschecklist", "audit_auditentry"):
+        for table in ("crosscheck_crosscheckhit", "crosscheck_crosschecklist", "crosscheck_crosscheckentry",
+                      "audit_auditentry"):
             cur.execute(f"SELECT * FROM {table}")
             dump = repr(cur.fetchall())
             for clear in (A2, STRANGER, A2[:6] + A2[-4:]):
@@ -296,3 +297,22 @@ def test_row_numbers_are_the_spreadsheets_with_blank_lines_and_quoted_line_break
     import_list(path, "vehicle", actor="t", today=TODAY)
     assert sorted(CrossCheckHit.objects.values_list("source_row", flat=True)) == [2, 3]
     assert CrossCheckHit.objects.get(source_row=2).evidence["rows"][0]["车辆类型"] == "小型\n轿车"
+
+
+def test_people_registered_after_the_import_are_matched_later(register, tmp_path):
+    late = resident_id("433130", dt.date(1985, 7, 7), 8, False)
+    path = vehicles(tmp_path, [["甲", A1, "湘U1", "", ""], ["晚", late, "湘U2", "", ""], ["晚", late, "湘U3", "", ""]])
+    assert import_list(path, "vehicle", actor="t", today=TODAY).hits == 1
+    # Only blind indexes of the valid rows are kept, one per row.
+    from jingzhun.crosscheck.models import CrossCheckEntry
+
+    assert CrossCheckEntry.objects.count() == 3
+    assert actions.rematch() == 0  # nothing new: A1's hit exists already
+    h4 = make_household("H4", VILLAGE, [late], status="applicant")
+    assert actions.rematch([h4.pk], actor="t") == 1
+    hit = CrossCheckHit.objects.get(household=h4)
+    assert (hit.member_position, hit.rule, hit.status, hit.source_row) == (1, "vehicle", "pending", 3)
+    assert [r["行号"] for r in hit.evidence["rows"]] == [3, 4]
+    assert CrossCheckList.objects.get().hit_count == 2
+    assert actions.rematch() == 0  # idempotent
+    assert AuditEntry.objects.filter(action="crosscheck.rematch").count() == 1

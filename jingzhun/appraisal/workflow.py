@@ -24,6 +24,7 @@ from django.utils import timezone
 from jingzhun.appraisal.models import STATE, Application, Notice, Objection, Step, VillageAppraisal
 from jingzhun.areas.models import LEVEL_DEPTH, AreaRole, code_range
 from jingzhun.audit import log as audit
+from jingzhun.crosscheck.actions import rematch
 from jingzhun.crosscheck.models import CrossCheckHit
 from jingzhun.registry.models import Household, StatusEvent
 
@@ -188,7 +189,14 @@ def appraise(app_id: int, *, held_on: dt.date, attendees: int, votes_for: int, v
 
 def crosscheck(app_id: int, *, on: dt.date, user: object, acknowledge: str = "") -> Application:
     """Pass the cross-department check. Pending hits block, unless acknowledged with a reason (the
-    hits stay pending and are recorded on the step); confirmed and dismissed hits are recorded."""
+    hits stay pending and are recorded on the step); confirmed and dismissed hits are recorded.
+
+    The household's members are first matched against every imported list: an applicant usually
+    enters the register after the departments' lists were imported. Those hits are kept even when
+    the step is then refused, so they run in a transaction of their own, before the step's."""
+    app = Application.objects.filter(pk=app_id).first()
+    if app is not None and app.state in TRANSITIONS["crosscheck"].sources and may_step(user, app.village_id, "village"):
+        rematch([app.household_id], actor=actor_name(user))
     with transaction.atomic():
         app = _locked(app_id)
         _check(app, "crosscheck", user)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
@@ -30,6 +31,7 @@ from jingzhun.crosscheck import lists
 from jingzhun.crosscheck.models import HIT_STATUS, RULE, CrossCheckHit, CrossCheckList
 from jingzhun.identity import RULES as ID_RULES
 from jingzhun.identity import mask, validate_many
+from jingzhun.registry import bulk
 from jingzhun.registry.models import Member
 
 REQUIRED = "必填项为空 / required value is empty"
@@ -151,13 +153,22 @@ def import_list(path: str | Path, rule: str, *, actor: str, department: str = ""
     for i, index in enumerate(indexes):
         if index in found:
             grouped[found[index]].append(i)
+
+    # The rows' blind indexes go in set-based (staged, or COPY on PostgreSQL) with the list's id handed
+    # out beforehand, as the register import does: the staging happens outside the transaction.
+    list_id = bulk.next_id("crosscheck_crosschecklist")
+    entries = pa.table({"source_list_id": pa.array([list_id] * len(data.rows), pa.int64()),
+                        "row": pa.array(data.rows, pa.int64()), "id_index": pa.array(indexes, pa.binary())})
     del numbers, indexes  # the clear IDs go no further than this function
 
-    with transaction.atomic():
+    with bulk.Loader({"crosscheck_crosscheckentry": entries}) as loader, transaction.atomic():
+        bulk.check_next_id("crosscheck_crosschecklist", list_id)
         record = CrossCheckList.objects.create(
-            rule=rule, department=department or department_of(rule), file_name=data.file_name,
+            pk=list_id, rule=rule, department=department or department_of(rule), file_name=data.file_name,
             file_sha256=digest, imported_by=actor, imported_at=timezone.now(), row_count=len(data.rows),
             hit_count=len(grouped))
+        bulk.sync_sequence("crosscheck_crosschecklist")
+        loader.load("crosscheck_crosscheckentry")
         _insert_hits(record.pk, rule, [(household, position, data.rows[rows[0]], _evidence(data, rule, rows))
                                        for (household, position), rows in sorted(grouped.items())])
         households = len({h for h, _ in grouped})
@@ -165,6 +176,48 @@ def import_list(path: str | Path, rule: str, *, actor: str, department: str = ""
                      rule=rule, file=data.file_name, sha256=digest, rows=len(data.rows), hits=len(grouped),
                      households=households)
     return ImportResult(record, False, len(data.rows), len(grouped), households)
+
+
+def rematch(household_ids: list[int] | None = None, *, actor: str = "system") -> int:
+    """Hits for members who entered the register after a list was imported (or all lists against the
+    whole register when `household_ids` is None); returns how many new hits. Their evidence is the
+    list's row numbers: the department's file has the rest."""
+    where = ""
+    params: list[Any] = []
+    if household_ids is not None:
+        if not household_ids:
+            return 0
+        where = f"AND m.household_id IN ({', '.join(['%s'] * len(household_ids))})"
+        params = list(household_ids)
+    sql = f"""
+        SELECT e.source_list_id, l.rule, m.household_id, m.position, e.row
+        FROM crosscheck_crosscheckentry e
+        JOIN registry_member m ON m.resident_id_index = e.id_index
+        JOIN crosscheck_crosschecklist l ON l.id = e.source_list_id
+        WHERE NOT EXISTS (SELECT 1 FROM crosscheck_crosscheckhit h WHERE h.source_list_id = e.source_list_id
+                          AND h.household_id = m.household_id AND h.member_position = m.position) {where}
+        ORDER BY e.source_list_id, m.household_id, m.position, e.row"""
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            found = cur.fetchall()
+        by_list: dict[tuple[int, str], dict[tuple[int, int], list[int]]] = defaultdict(lambda: defaultdict(list))
+        for list_id, rule, household, position, row in found:
+            by_list[(list_id, rule)][(household, position)].append(row)
+        total = 0
+        for (list_id, rule), members in by_list.items():
+            _insert_hits(list_id, rule, [
+                (household, position, rows[0], {"rows": [{"行号": r} for r in rows],
+                                                "说明": "名单导入后登记的成员，补充比对命中 / matched after the list was imported"})
+                for (household, position), rows in sorted(members.items())])
+            CrossCheckList.objects.filter(pk=list_id).update(hit_count=CrossCheckHit.objects.filter(
+                source_list_id=list_id).count())
+            total += len(members)
+        if total:
+            audit.record(actor, "crosscheck.rematch", object_type="crosscheck_list",
+                         object_id=",".join(str(k[0]) for k in by_list), hits=total,
+                         households=len({h for m in by_list.values() for h, _ in m}))
+    return total
 
 
 def _evidence(data: lists.ListFile, rule: str, rows: list[int]) -> dict[str, Any]:

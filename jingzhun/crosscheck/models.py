@@ -3,8 +3,9 @@
 A department's list is keyed by resident ID. The raw IDs are never stored: each row's ID is turned
 into the register's blind index (jingzhun.crypto) at import, matched in bulk against
 ``Member.resident_id_index``, and then forgotten. What stays is the list's metadata (file name and
-digest, so a re-import is recognised) and, for each hit, the household, the member's position and
-the non-ID columns that are the evidence (plate number, business name, date of death, ...).
+digest, so a re-import is recognised), each valid row's blind index and row number (so people who
+enter the register later — new applicants — are matched too), and, for each hit, the household, the
+member's position and the non-ID columns that are the evidence (plate number, business name, ...).
 
 ``CrossCheckHit`` is read by the identification engine (jingzhun.identification): its columns
 ``household_id``, ``rule`` and ``status`` are a contract and keep their names and values.
@@ -52,6 +53,21 @@ class CrossCheckList(models.Model):
 
     def __str__(self) -> str:
         return f"{RULE.zh(self.rule)} {self.file_name}"
+
+
+class CrossCheckEntry(models.Model):
+    """One valid row of a list, kept as its blind index only: enough to match people who enter the
+    register after the list was imported (new applicants), nothing that reveals who they are."""
+
+    source_list = models.ForeignKey(CrossCheckList, verbose_name="来源名单", on_delete=models.CASCADE,
+                                    related_name="entries", db_index=False)
+    row = models.PositiveIntegerField("行号")
+    id_index = models.BinaryField("证件号码盲索引", max_length=16)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "比对名单条目"
+        indexes = [models.Index(fields=["id_index"], name="crosscheck_entry_index"),
+                   models.Index(fields=["source_list", "row"], name="crosscheck_entry_list")]
 
 
 class CrossCheckHit(models.Model):

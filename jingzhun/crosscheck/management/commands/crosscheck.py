@@ -28,6 +28,7 @@ class Command(BaseCommand):
         imp.add_argument("--department", default="", help="来源部门（默认取政策中的部门）/ source department")
         imp.add_argument("--report", help="错误报告 XLSX 路径 / write the problems to this XLSX file")
         sub.add_parser("list", help="已导入的名单及命中统计 / imported lists and hit counts")
+        sub.add_parser("rematch", help="补充比对：名单导入后登记的成员 / match members registered after the lists were imported")
         hits = sub.add_parser("hits", help="列出命中 / list hits")
         hits.add_argument("--status", choices=HIT_STATUS.codes)
         hits.add_argument("--rule", choices=RULE.codes)
@@ -77,6 +78,12 @@ class Command(BaseCommand):
         for row in actions.summary(user):
             self.stdout.write(f"  {RULE.zh(row['rule']):<6} 待核实 {row['pending']}  已确认 {row['confirmed']}  "
                               f"已排除 {row['dismissed']}")
+
+    def do_rematch(self, user: object, opts: dict[str, Any]) -> None:
+        if not getattr(user, "is_superuser", False):
+            raise CommandError("补充比对覆盖全部名单和全部户，须以操作员身份运行 / rematching covers the whole register: run it as the operator")
+        found = actions.rematch(actor=str(getattr(user, "username", user)))
+        self.stdout.write(f"新增命中 {found} 条 / {found} new hits")
 
     def do_hits(self, user: object, opts: dict[str, Any]) -> None:
         qs = actions.visible_hits(user).select_related("household").order_by("household__number", "id")
