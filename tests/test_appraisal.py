@@ -409,3 +409,23 @@ def test_the_crosscheck_step_matches_an_applicant_registered_after_the_list(setu
     from jingzhun.crosscheck.models import CrossCheckHit
 
     assert CrossCheckHit.objects.filter(household=hh, rule="public_payroll", status="pending").count() == 1
+
+
+def test_notice_view_for_the_web_app(setup, rf):
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import Http404
+
+    from jingzhun.appraisal import views
+
+    s = setup
+    app = workflow.apply(s["h1"], 2020, applied_by="甲", on=D, user=s["village"])
+    notice = to_first_notice(s, app)
+    request = rf.get("/")
+    request.user = s["village"]
+    page = views.notice(request, notice.pk).content.decode()
+    assert HEAD not in page and HEAD[:6] + "********" + HEAD[-4:] in page
+    request.user = user_at("other", "433127000000")
+    with pytest.raises(Http404):
+        views.notice(request, notice.pk)
+    request.user = AnonymousUser()
+    assert views.notice(request, notice.pk).status_code == 302  # to the login page
