@@ -10,7 +10,7 @@ year's status with this year's puts each household in at most one group:
 - removed (清退): removed now, something else last year.
 
 `classify` is the definition; `difference` computes the same in one SQL statement (a CASE over two
-correlated subqueries), grouped by area, so the whole province is one query, not a loop. Later the
+correlated subqueries), counted by area, so the whole province is one query, not a loop. Later the
 identification engine's runs can stand in for the status events; the groups stay the same.
 """
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Case, CharField, Count, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce, Substr
+from django.db.models.functions import Coalesce
 
 from jingzhun import access
 from jingzhun.appraisal.models import Application
@@ -100,12 +100,12 @@ def difference(year: int, user: object, *, area: str | None = None, level: str =
     rows = (_households(user, area).annotate(was=status_at(year - 1), is_now=status_at(year))
             .annotate(change_kind=_change()).filter(change_kind__isnull=False))
     result = Difference(year, level)
-    for code, change, n in (rows.annotate(unit=Substr("village_id", 1, digits)).values("unit", "change_kind")
-                            .annotate(n=Count("id")).values_list("unit", "change_kind", "n")):
-        result.counts.setdefault(code.ljust(12, "0"), {})[change] = n
+    # One pass: the changed households, listed; the counts by area are taken from the same rows.
     for number, village, change, before, now in rows.order_by("village_id", "number").values_list(
             "number", "village_id", "change_kind", "was", "is_now"):
         result.households.setdefault(change, []).append((number, village, before, now))
+        counts = result.counts.setdefault(village[:digits].ljust(12, "0"), {})
+        counts[change] = counts.get(change, 0) + 1
     return result
 
 
