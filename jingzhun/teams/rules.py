@@ -159,25 +159,24 @@ def residence(first_month: dt.date, last_month: dt.date, root: tuple[str, str] |
     month_params = [sql.adapt_date(d) for pair in months for d in pair]
     if sql.pg():
         values = ", ".join(["(CAST(%s AS DATE), CAST(%s AS DATE))"] * len(months))
+    # One join of the month's attendance to the memberships, grouped (a hash join on PostgreSQL, an index
+    # probe per membership on SQLite), rather than two correlated counts per membership and month.
     rows = sql.fetch(
         f"""
         WITH months(m_first, m_last) AS (VALUES {values})
-        SELECT * FROM (
-            SELECT mo.m_first, m.id, m.cadre_id, c.name, m.role, t.village_id, a.name AS village_name,
-                   (SELECT COUNT(*) FROM teams_attendance att WHERE att.cadre_id = m.cadre_id
-                      AND att.village_id = t.village_id AND att.date BETWEEN mo.m_first AND mo.m_last) AS days,
-                   (SELECT COUNT(*) FROM teams_attendance att WHERE att.cadre_id = m.cadre_id
-                      AND att.village_id <> t.village_id AND att.date BETWEEN mo.m_first AND mo.m_last) AS elsewhere
-            FROM months mo
-            JOIN teams_teammembership m ON m.start_date <= mo.m_first
-                 AND (m.end_date IS NULL OR m.end_date >= mo.m_last)
-            JOIN teams_workteam t ON t.id = m.team_id
-            JOIN teams_cadre c ON c.id = m.cadre_id
-            JOIN areas_area a ON a.code = t.village_id
-            WHERE {where}
-        ) x
-        WHERE x.days < %s
-        ORDER BY x.village_id, x.m_first, x.cadre_id
+        SELECT mo.m_first, m.id, m.cadre_id, c.name, m.role, t.village_id, a.name,
+               SUM(CASE WHEN att.village_id = t.village_id THEN 1 ELSE 0 END),
+               SUM(CASE WHEN att.village_id <> t.village_id THEN 1 ELSE 0 END)
+        FROM months mo
+        JOIN teams_teammembership m ON m.start_date <= mo.m_first AND (m.end_date IS NULL OR m.end_date >= mo.m_last)
+        JOIN teams_workteam t ON t.id = m.team_id
+        JOIN teams_cadre c ON c.id = m.cadre_id
+        JOIN areas_area a ON a.code = t.village_id
+        LEFT JOIN teams_attendance att ON att.cadre_id = m.cadre_id AND att.date BETWEEN mo.m_first AND mo.m_last
+        WHERE {where}
+        GROUP BY mo.m_first, m.id, m.cadre_id, c.name, m.role, t.village_id, a.name
+        HAVING SUM(CASE WHEN att.village_id = t.village_id THEN 1 ELSE 0 END) < %s
+        ORDER BY t.village_id, mo.m_first, m.cadre_id
         """,
         [*month_params, *params, config.min_residence_days],
     )
