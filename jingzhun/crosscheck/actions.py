@@ -15,7 +15,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,6 @@ class ImportResult:
     rows: int
     hits: int
     households: int
-    by_rule: dict[str, int] = field(default_factory=dict)
 
 
 def department_of(rule: str) -> str:
@@ -70,10 +69,11 @@ def department_of(rule: str) -> str:
 
 def _validate(data: lists.ListFile, rule: str, today: dt.date) -> tuple[list[str], list[tuple[int, str, str, str]]]:
     problems = list(data.problems)
+    already = {p[0] for p in data.problems if p[1] == lists.ID_HEADER}  # e.g. an ID in a numeric cell
     numbers, codes = validate_many(data.ids, today=today)
     for i, code in enumerate(codes.tolist()):
         if data.ids[i] == "":
-            if not any(p[0] == data.rows[i] and p[1] == lists.ID_HEADER for p in data.problems):
+            if data.rows[i] not in already:
                 problems.append((data.rows[i], lists.ID_HEADER, "", REQUIRED))
         elif code:
             # The report never shows a clear ID: the masked form is enough to find the row.
