@@ -21,7 +21,7 @@ NOTHING = Q(pk__in=[])
 # Role → what it may do. Seeing the register within one's area is implied by every role; a helper's
 # "area" is further narrowed to their own households (see `household_q`).
 ABILITIES: dict[str, frozenset[str]] = {
-    "officer": frozenset({"register", "dashboard", "import", "export", "audit", "pair"}),
+    "officer": frozenset({"register", "dashboard", "import", "export", "audit", "pair", "crosscheck"}),
     "work_team": frozenset({"register", "dashboard"}),
     "helper": frozenset({"register"}),
     "evaluator": frozenset({"register", "dashboard", "export"}),

@@ -9,5 +9,6 @@ admin.site.index_title = "建档立卡 / Poverty register"
 urlpatterns = [
     path("", include("jingzhun.web.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("appraisal/", include("jingzhun.appraisal.urls")),
     path("admin/", admin.site.urls),
 ]

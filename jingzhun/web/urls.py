@@ -3,7 +3,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from jingzhun.web import pages
-from jingzhun.web.views import audit, dashboard, export, imports, pairing, register, teams
+from jingzhun.web.views import audit, checks, dashboard, export, imports, pairing, register, teams
 
 app_name = "web"
 
@@ -28,6 +28,9 @@ urlpatterns = [
     path("pairing/", pairing.pairing_home, name="pairing"),
     path("pairing/<int:pk>/", pairing.pairing_run, name="pairing_run"),
     path("pairing/<int:pk>/approve/", pairing.pairing_approve, name="pairing_approve"),
+    path("checks/", checks.hits, name="hits"),
+    path("checks/<int:pk>/decide/", checks.decide, name="decide"),
+    path("applications/", checks.applications, name="applications"),
     path("audit/", audit.audit_log, name="audit"),
 ]
 
@@ -38,6 +41,8 @@ for page in (
     pages.Page("web:coverage", _("Coverage"), "dashboard", 40),
     pages.Page("web:alerts", _("Supervision"), "dashboard", 50),
     pages.Page("web:pairing", _("Pairing"), "pair", 60),
+    pages.Page("web:applications", _("Appraisal"), "dashboard", 25),
+    pages.Page("web:hits", _("Cross-checks"), "crosscheck", 27),
     pages.Page("web:audit", _("Audit log"), "audit", 80),
     pages.Page("admin:index", _("Administration"), "administer", 90),
 ):

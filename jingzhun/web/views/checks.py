@@ -1,0 +1,63 @@
+"""Identification work pages: cross-department hits to confirm or dismiss, and appraisal applications with
+their overdue steps. The logic is the crosscheck and appraisal apps'; these pages show and call it."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from jingzhun import access
+from jingzhun.appraisal import deadlines
+from jingzhun.appraisal.models import STATE, Application
+from jingzhun.crosscheck import actions
+from jingzhun.crosscheck.models import HIT_STATUS, RULE
+from jingzhun.web.pages import requires
+
+SHOWN = 200
+
+
+@requires("crosscheck")
+def hits(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "pending")
+    qs = actions.visible_hits(request.user)
+    if status in HIT_STATUS.codes:
+        qs = qs.filter(status=status)
+    rows = list(qs.select_related("household", "source_list").order_by("household__number", "rule")[:SHOWN])
+    return render(request, "web/hits.html", {
+        "rows": [(h, RULE.label(h.rule), HIT_STATUS.label(h.status)) for h in rows], "status": status,
+        "statuses": HIT_STATUS.labels().items(), "title": _("Cross-department checks"),
+    })
+
+
+@requires("crosscheck")
+@require_POST
+def decide(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        actions.decide(pk, request.POST.get("status", ""), request.POST.get("reason", ""), user=request.user)
+    except actions.DecisionRefused as exc:
+        messages.error(request, str(exc))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Decision recorded."))
+    return redirect(reverse("web:hits") + "?status=pending")
+
+
+@requires("dashboard")
+def applications(request: HttpRequest) -> HttpResponse:
+    qs = access.scope(Application.objects.all(), request.user, "village_id")
+    counts = dict(qs.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
+    rows = list(qs.select_related("household", "village").order_by("-state_since", "household__number")[:SHOWN])
+    late = deadlines.overdue(request.user, today=timezone.localdate())
+    return render(request, "web/applications.html", {
+        "counts": [(STATE.label(s), counts.get(s, 0)) for s in STATE.codes if counts.get(s)],
+        "rows": [(a, STATE.label(a.state)) for a in rows], "late": late[:SHOWN], "late_total": len(late),
+        "title": _("Appraisal and notices"),
+    })
