@@ -176,6 +176,30 @@ def national() -> Any:
 # --------------------------------------------------------------------------- the benchmarks
 
 
+def bench_duckdb_parquet(data: Path, runs: int) -> None:
+    """The batch engine's own store: DuckDB on the Parquet register, results written as a Parquet file
+    (the same evaluation as `duckdb`, without the Django database's single SQLite writer)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingzhun.settings")
+    os.environ.setdefault("JINGZHUN_DATABASE_URL", f"sqlite:///{tempfile.gettempdir()}/bench-ident-unused.sqlite3")
+    import django
+
+    django.setup()
+    from jingzhun.identification.engines import ParquetFiles
+    from jingzhun.identification.run import evaluate
+
+    print(machine())
+    total, cpu = [], []
+    for _ in range(runs):
+        t, c = time.perf_counter(), time.process_time()
+        result = evaluate(national(), source=ParquetFiles(str(data)), threads=2)
+        with tempfile.TemporaryDirectory() as tmp:
+            pq.write_table(result, Path(tmp) / "results.parquet")
+            total.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
+    print(f"DuckDB, {data.name}, {result.num_rows:,} households, results to Parquet: total {median(total)}; "
+          f"process CPU {median(cpu)}; {machine()}")
+
+
 def bench_duckdb(data: Path, runs: int, db: Path) -> None:
     """DuckDB on the Parquet register; results written into a Django SQLite database (bulk Loader)."""
     django_on(db)
@@ -336,17 +360,18 @@ def bench_handsql(data: Path, runs: int) -> None:
     expr = identify(r, _scoped({k: backend.table(k) for k in need}, None))
     sql = ibis.to_sql(expr, dialect="duckdb")
     timings: dict[str, list[float]] = {"ibis (compile + run)": [], "ibis SQL run directly": [], "hand-written SQL": []}
+    cpu: dict[str, list[float]] = {name: [] for name in timings}
     results = {}
+    variants = {"ibis (compile + run)": lambda: expr.to_pyarrow(),
+                "ibis SQL run directly": lambda: con.execute(str(sql)).fetch_arrow_table(),
+                "hand-written SQL": lambda: con.execute(HAND_SQL).fetch_arrow_table()}
     for _ in range(runs):
-        t = time.perf_counter()
-        results["ibis"] = expr.to_pyarrow()
-        timings["ibis (compile + run)"].append(time.perf_counter() - t)
-        t = time.perf_counter()
-        con.execute(str(sql)).fetch_arrow_table()
-        timings["ibis SQL run directly"].append(time.perf_counter() - t)
-        t = time.perf_counter()
-        results["hand"] = con.execute(HAND_SQL).fetch_arrow_table()
-        timings["hand-written SQL"].append(time.perf_counter() - t)
+        for name, variant in variants.items():
+            t, c = time.perf_counter(), time.process_time()
+            results[name] = variant()
+            timings[name].append(time.perf_counter() - t)
+            cpu[name].append(time.process_time() - c)
+    results["ibis"], results["hand"] = results["ibis (compile + run)"], results["hand-written SQL"]
     a = results["ibis"].select(list(RESULT_COLUMNS)).sort_by("household_id")
     b = results["hand"].select(list(RESULT_COLUMNS)).sort_by("household_id")
     a = a.cast(pa.schema([(c, pa.int64()) for c in RESULT_COLUMNS]))
@@ -354,7 +379,8 @@ def bench_handsql(data: Path, runs: int) -> None:
     assert a.equals(b), "the hand-written SQL and the Ibis expressions disagree"
     print(f"identical results on {a.num_rows:,} households")
     for name, times in timings.items():
-        print(f"  {name}: {median(times)}")
+        print(f"  {name}: wall {median(times)}; CPU {median(cpu[name])}")
+    print(machine())
 
 
 def main() -> None:
@@ -367,6 +393,7 @@ def main() -> None:
     d.add_argument("--data", type=Path, required=True)
     d.add_argument("--db", type=Path, default=Path(tempfile.gettempdir()) / "bench-ident-results.sqlite3")
     d.add_argument("--runs", type=int, default=3)
+    d.add_argument("--to", choices=["django", "parquet"], default="django")
     s = sub.add_parser("sqlitedb")
     s.add_argument("--data", type=Path, required=True)
     s.add_argument("--db", type=Path, required=True)
@@ -380,6 +407,8 @@ def main() -> None:
     args = p.parse_args()
     if args.cmd == "generate":
         generate(args.households, args.out)
+    elif args.cmd == "duckdb" and args.to == "parquet":
+        bench_duckdb_parquet(args.data, args.runs)
     elif args.cmd == "duckdb":
         bench_duckdb(args.data, args.runs, args.db)
     elif args.cmd == "sqlitedb":

@@ -242,7 +242,6 @@ def identify(r: Rules, t: Tables) -> ir.Table:
 
     size = ibis.coalesce(joined["m_size"], 0).cast("int64")
     has_income = joined["i_hid"].notnull()
-    net_fen = joined["i_net"]
 
     def household_value(check: Check) -> tuple[ir.Value, int]:
         if check.field == "household_size":
@@ -272,15 +271,14 @@ def identify(r: Rules, t: Tables) -> ir.Table:
         guarantee_bits = guarantee_bits + ibis.ifelse(met, 0, 1 << bit)
 
     exclusion_bits = zero
-    excluded = ibis.literal(False)
-    review = ibis.literal(False)
+    exclude_mask = review_mask = 0
     for bit, name, action in r.exclusions:
         hit = ibis.coalesce(joined[f"x_{name}"], 0) == 1
         exclusion_bits = exclusion_bits + ibis.ifelse(hit, 1 << bit, 0)
         if action == "exclude":
-            excluded = excluded | hit
+            exclude_mask |= 1 << bit
         else:
-            review = review | hit
+            review_mask |= 1 << bit
 
     deprivation_bits = zero
     points = zero
@@ -288,33 +286,42 @@ def identify(r: Rules, t: Tables) -> ir.Table:
         dep = holds(check)
         deprivation_bits = deprivation_bits + ibis.ifelse(dep, 1 << bit, 0)
         points = points + ibis.ifelse(dep, weight, 0)
-    mpi_poor = (points >= r.k_points) if r.indicators else ibis.literal(False)
 
-    assessable = has_income & (size > 0) if policy.income.per_capita else has_income
+    # Two steps: the per-household facts first, the decision from them after, so each fact is written
+    # (and computed) once rather than inlined into every expression that uses it.
+    facts = joined.select(
+        household_id=hh["id"], size=size, has_income=has_income, net_fen=joined["i_net"],
+        guarantee_failures=guarantee_bits, exclusions=exclusion_bits, deprivations=deprivation_bits,
+        mpi_points=points)
+    f = facts
+    size, net_fen = f["size"], f["net_fen"]
+    excluded = (f["exclusions"] & exclude_mask) != 0 if exclude_mask else ibis.literal(False)
+    review = (f["exclusions"] & review_mask) != 0 if review_mask else ibis.literal(False)
+    mpi_poor = (f["mpi_points"] >= r.k_points) if r.indicators else ibis.literal(False)
+    assessable = f["has_income"] & (size > 0) if policy.income.per_capita else f["has_income"]
     per = size if policy.income.per_capita else ibis.literal(1, "int64")
     below_line = assessable & (net_fen < per * r.line_fen)
-    below_monitoring = (assessable & (net_fen < per * r.monitoring_fen) & ~below_line
+    below_monitoring = (assessable & (net_fen >= per * r.line_fen) & (net_fen < per * r.monitoring_fen)
                         if r.monitoring_fen is not None else ibis.literal(False))
-    poor = ~excluded & (below_line | (guarantee_bits > 0) | mpi_poor)
-    monitored = ~excluded & ~poor & below_monitoring
-    status = ibis.ifelse(poor, codes.POOR, ibis.ifelse(monitored, codes.MONITORED, codes.NOT_POOR))
+    poor = ~excluded & (below_line | (f["guarantee_failures"] > 0) | mpi_poor)
+    status = ibis.cases((poor, codes.POOR), (~excluded & below_monitoring, codes.MONITORED), else_=codes.NOT_POOR)
     reasons = (ibis.ifelse(below_line, codes.INCOME_BELOW_LINE, 0)
                + ibis.ifelse(below_monitoring, codes.INCOME_BELOW_MONITORING, 0)
-               + ibis.ifelse(guarantee_bits > 0, codes.GUARANTEE_FAILED, 0)
+               + ibis.ifelse(f["guarantee_failures"] > 0, codes.GUARANTEE_FAILED, 0)
                + ibis.ifelse(mpi_poor, codes.MPI_POOR, 0)
                + ibis.ifelse(excluded, codes.EXCLUDED, 0)
                + ibis.ifelse(review, codes.REVIEW, 0)
-               + ibis.ifelse(has_income, 0, codes.NO_INCOME_RECORD)
+               + ibis.ifelse(f["has_income"], 0, codes.NO_INCOME_RECORD)
                + ibis.ifelse(size > 0, 0, codes.NO_MEMBERS))
-    return joined.select(
-        household_id=hh["id"],
+    return facts.select(
+        household_id=f["household_id"],
         size=size,
         net_fen=net_fen,
         status=status.cast("int64"),
-        guarantee_failures=guarantee_bits.cast("int64"),
-        exclusions=exclusion_bits.cast("int64"),
-        deprivations=deprivation_bits.cast("int64"),
-        mpi_points=points.cast("int64"),
+        guarantee_failures=f["guarantee_failures"].cast("int64"),
+        exclusions=f["exclusions"].cast("int64"),
+        deprivations=f["deprivations"].cast("int64"),
+        mpi_points=f["mpi_points"].cast("int64"),
         reasons=reasons.cast("int64"),
     )
 

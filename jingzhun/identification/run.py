@@ -22,7 +22,7 @@ from jingzhun.identification.compile import RESULT_COLUMNS, Rules, identify, nee
 from jingzhun.identification.engines import Database, ParquetFiles, Source, open_session
 from jingzhun.identification.models import HouseholdResult, IdentificationRun
 from jingzhun.policy.model import INCOME_FIELDS, Policy
-from jingzhun.registry.bulk import Loader
+from jingzhun.registry.bulk import Loader, indexes_deferred
 
 
 class RunError(ValueError):
@@ -154,7 +154,10 @@ def run(policy: Policy, *, year: int | None = None, engine: str = "duckdb", area
         # never write the Django file itself: two SQLite libraries in one process (Python's and DuckDB's
         # scanner) on one WAL database break each other's locks (it failed with "disk I/O error").
         with Loader({name: table}) as loader, transaction.atomic():
-            loader.load(name)
+            # A run as large as the table so far (the first runs) loads faster without the index,
+            # rebuilt once after (bulk.indexes_deferred decides; inside this transaction).
+            with indexes_deferred(name, table.num_rows):
+                loader.load(name)
             t2 = time.perf_counter()
             _finished(run_row, t2 - t0, actor, area, policy, r.year, engine, fingerprint, results.num_rows, by_status)
     except BaseException:
