@@ -254,6 +254,15 @@ def test_dashboard_drills_down_to_a_village(world: World, open_as: Opener) -> No
         assert shown == {c: poor_figures(c)[0] for c in children}
         page.click(f"#children a[data-area='{below}']")
         page.wait_for_url(f"**/dashboard/{below}/")
+    # On a phone the charts are drawn again, to the narrow screen, and nothing runs off its side.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/dashboard/{COUNTY}/")
+    charts_drawn(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    widths = page.evaluate("Array.from(document.querySelectorAll('div.chart svg')).map(e => e.getBoundingClientRect().width)")
+    assert widths and all(0 < w <= 390 for w in widths), widths
+    shot(page, "dashboard-4-phone")
+    page.goto(f"/dashboard/{VILLAGE}/")
     # The trail leads back up, and the other county is not reachable.
     assert page.locator("p.trail a").all_inner_texts() == ["龙山县", "石牌镇"]
     assert http_status(page, f"/dashboard/{OTHER_VILLAGE}/") == 404
@@ -375,6 +384,30 @@ def test_upload_with_errors_report_and_import_valid(world: World, open_as: Opene
     shot(page, "upload-3-imported")
     landed = {h.number: h.members.count() for h in Household.objects.filter(number__startswith="UP-")}
     assert landed == valid
+
+
+def test_import_in_background_followed_to_the_end(world: World, open_as: Opener, settings: Settings,
+                                                  tmp_path: Path) -> None:
+    """As in production: the import runs in a thread after the confirmation, and the page follows it
+    (progress.js polls and reloads) until it has finished."""
+    settings.UPLOADS_SYNCHRONOUS = False
+    world.user("officer_ls", "officer", COUNTY)
+    added = {"NEW-1": 2, "NEW-2": 3}
+    path = write_csv(tmp_path / "新增户.csv", household_rows("NEW-1", VILLAGE2, size=2, seed=21)
+                     + household_rows("NEW-2", VILLAGE, size=3, seed=22))
+    page = open_as("officer_ls")
+    page.goto("/imports/")
+    page.set_input_files("input[name=file]", str(path))
+    with page.expect_navigation():
+        page.click("#upload")
+    assert page.inner_text("#error-count") == "0" and page.locator("#errors").count() == 0
+    with page.expect_navigation():
+        page.click("#import-all")
+    shot(page, "background-1-confirmed")
+    page.wait_for_selector("#state[data-state='done']", timeout=30_000)
+    assert page.locator("#result dd").first.inner_text() == str(len(added))  # new households
+    shot(page, "background-2-done")
+    assert {h.number: h.members.count() for h in Household.objects.filter(number__startswith="NEW-")} == added
 
 
 def test_language_switch(world: World, open_as: Opener) -> None:
