@@ -152,11 +152,14 @@ Opener = Callable[[str], Page]
 
 
 @pytest.fixture
-def fresh_context(browser: Browser, live_server: LiveServer) -> Iterator[Callable[[], BrowserContext]]:
+def fresh_context(browser: Browser, live_server: LiveServer,
+                  request: pytest.FixtureRequest) -> Iterator[Callable[[], BrowserContext]]:
     """fresh_context() → a new browser context (own cookies) on the live server. Script errors and Content
-    Security Policy violations on any of its pages fail the test: a chart that throws is a broken page."""
+    Security Policy violations on any of its pages fail the test: a chart that throws is a broken page.
+    When the test fails, every open page is kept as a screenshot (failed-<test>-<n>.png)."""
     contexts: list[BrowserContext] = []
     problems: list[str] = []
+    failed_before = request.session.testsfailed
 
     def make() -> BrowserContext:
         context = new_context(browser, live_server.url)
@@ -167,6 +170,10 @@ def fresh_context(browser: Browser, live_server: LiveServer) -> Iterator[Callabl
         return context
 
     yield make
+    # The call's report is logged before this teardown runs, so a failure has been counted already.
+    if request.session.testsfailed > failed_before:
+        for n, page in enumerate(p for context in contexts for p in context.pages):
+            shot(page, f"failed-{request.node.name}-{n}")
     for context in contexts:
         context.close()
     assert not problems, problems
