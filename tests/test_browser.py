@@ -31,7 +31,6 @@ from python_calamine import CalamineWorkbook
 
 from jingzhun.areas.models import AreaRole, VillageRecord
 from jingzhun.audit.models import AuditEntry
-from jingzhun.identity import mask
 from jingzhun.registry.importer import import_register
 from jingzhun.registry.models import Household, Member
 from jingzhun.teams import pairing_db
@@ -301,14 +300,13 @@ def test_search_and_masked_household_page(world: World, open_as: Opener) -> None
         page.click("#households a:text-is('BY-01')")
     assert page.inner_text("h1").startswith("贫困户 BY-01")
     ids = world.ids("BY-01")
+    # Masked on screen: the first 6 and the last 4 characters of the 18 (by hand, not jingzhun.identity.mask).
     assert page.locator("[data-masked-id]").all_inner_texts() == [i[:6] + "*" * 8 + i[-4:] for i in ids]
-    assert [mask(i) for i in ids] == [i[:6] + "*" * 8 + i[-4:] for i in ids]
     content = page.content()
     for number in REGISTER:
         for clear in world.ids(number):
             assert clear not in content
-    charts_drawn_income = page.wait_for_selector("#chart-income[data-drawn='1'] svg")
-    assert charts_drawn_income is not None
+    page.wait_for_selector("#chart-income[data-drawn='1'] svg")  # the income history chart
     shot(page, "search-4-household")
 
 
