@@ -206,3 +206,25 @@ def test_spark_without_java_fails_loudly(monkeypatch):
 def test_reasons_render_numbers_as_officers_write_them():
     assert codes.yuan(Decimal("3512")) == "3,512" and codes.yuan(Decimal("3512.5")) == "3,512.50"
     assert VILLAGE  # the hand-made areas are the test register's
+
+
+def test_aggregates_and_results_are_scoped_to_the_users_areas(register):
+    from django.contrib.auth.models import User
+
+    from jingzhun.areas.models import AreaRole
+    from tests.factories import TOWNSHIP
+
+    r = run(data.policy()).run
+    everything = {a.code: a for a in aggregate.by_area(r, "county")}
+    officer = User.objects.create_user("county_officer")
+    AreaRole.objects.create(user=officer, area_id=OTHER_COUNTY, role="officer")
+    AreaRole.objects.create(user=officer, area_id="433127102000", role="officer")  # inside the county: counted once
+    assert aggregate.by_area_for(officer, r, "county") == [everything[OTHER_COUNTY]]
+    visible = set(aggregate.results_for(officer, r).values_list("household__number", flat=True))
+    assert visible == set(Household.objects.filter(village__code__startswith=OTHER_COUNTY[:6]).values_list("number", flat=True))
+    # A helper has no dashboard: no aggregates.
+    helper = User.objects.create_user("helper")
+    AreaRole.objects.create(user=helper, area_id=TOWNSHIP, role="helper")
+    assert aggregate.by_area_for(helper, r, "county") == []
+    admin = User.objects.create_superuser("root")
+    assert aggregate.by_area_for(admin, r, "county") == list(everything.values())

@@ -17,6 +17,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.db import connection
+from django.db.models import QuerySet
 
 from jingzhun.areas.models import LEVEL_DIGITS
 from jingzhun.identification import codes
@@ -90,3 +91,37 @@ def by_area(run: IdentificationRun, level: str = "county", within: tuple[str, st
                 P0=_share(p0, income_p), P1=_share(float(p1) / z, income_p), P2=_share(float(p2) / z / z, income_p),
                 H=h, A=a, M0=None if h is None or a is None else h * a))
     return out
+
+
+def _outermost(spans: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Drop ranges inside another (a role at a county and one at its township count once)."""
+    out: list[tuple[str, str]] = []
+    # Lowest start first; for equal starts the widest (highest end) first, so it swallows the others.
+    for low, high in sorted(set(spans), key=lambda s: (s[0], [-ord(c) for c in s[1]])):
+        if out and out[-1][0] <= low and high <= out[-1][1]:
+            continue
+        out.append((low, high))
+    return out
+
+
+def by_area_for(user: object, run: IdentificationRun, level: str = "county") -> list[AreaAggregate]:
+    """`by_area` limited to what `user` may see on the dashboard (jingzhun.access): one pass per area the
+    user holds a dashboard role at. An area at `level` wider than the user's own counts only its visible
+    part."""
+    from jingzhun import access
+
+    roles = frozenset(role for role, abilities in access.ABILITIES.items() if "dashboard" in abilities)
+    spans = access.ranges(user, roles=roles)
+    if spans is None:
+        return by_area(run, level)
+    rows: list[AreaAggregate] = []
+    for span in _outermost(spans):
+        rows += by_area(run, level, within=span)
+    return sorted(rows, key=lambda a: a.code)
+
+
+def results_for(user: object, run: IdentificationRun) -> QuerySet[HouseholdResult]:
+    """A run's per-household results limited to the households `user` may see (jingzhun.access)."""
+    from jingzhun import access
+
+    return access.households(HouseholdResult.objects.filter(run=run), user, prefix="household__")
