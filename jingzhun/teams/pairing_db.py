@@ -24,6 +24,7 @@ from jingzhun.areas.models import LEVEL_DIGITS, Area
 from jingzhun.audit import log
 from jingzhun.pairing import solve_arrays
 from jingzhun.registry.models import Household
+from jingzhun.registry.signals import register_changed
 from jingzhun.teams.models import SKILL, Cadre, HelperPair, PairingProposal, PairingRun
 
 IntArray = npt.NDArray[np.int64]
@@ -399,6 +400,7 @@ def pair(household: Household, cadre: Cadre, *, actor: str, start: dt.date | Non
         check_capacity([cadre.pk], capacity_by_rank)
         log.record(actor, "pairing.pair", object_type="helper_pair", object_id=str(created.pk),
                    household=household.pk, cadre=cadre.pk)
+        register_changed.send(sender=HelperPair, villages={household.village_id})
     return created
 
 
@@ -442,5 +444,8 @@ def approve(run: PairingRun, actor: str, *, today: dt.date | None = None) -> Pai
         locked.save(update_fields=["status", "approved_by", "approved_at"])
         log.record(actor, "pairing.approve", object_type="pairing_run", object_id=str(run.pk),
                    created=len(creating), ended=ended)
+        # Figures that count pairs (the dashboard's helper coverage) follow in the same transaction.
+        changed = proposals.exclude(kind="kept").values_list("household__village_id", flat=True).distinct()
+        register_changed.send(sender=HelperPair, villages=set(changed))
     run.refresh_from_db()
     return run

@@ -106,10 +106,11 @@ def unvisited(w: Window, config: SupervisionConfig) -> list[Alert]:
     for hid, number, village, cadre, start, last in rows:
         last_dt = sql.to_datetime(last)
         days = None if last_dt is None else (w.as_of - last_dt).days
-        seen = "从未走访 / never visited" if last_dt is None else f"最近走访 {last_dt:%Y-%m-%d %H:%M}，已 {days} 天"
+        stamp = "" if last_dt is None else last_dt.isoformat(" ", "seconds")[:19]  # faster than strftime
+        seen = "从未走访 / never visited" if last_dt is None else f"最近走访 {stamp[:16]}，已 {days} 天"
         out.append(Alert("unvisited", village, f"户 {number}",
                          f"{seen}（要求 {config.visit_days} 天内）/ no visit within {config.visit_days} days",
-                         {"户ID": hid, "户编号": number, "最近走访": _stamp(last), "距今天数": days,
+                         {"户ID": hid, "户编号": number, "最近走访": stamp, "距今天数": days,
                           "帮扶人编号": cadre, "结对日期": str(sql.to_date(start) or ""),
                           "要求天数": config.visit_days}))
     return out
