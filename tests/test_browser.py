@@ -458,9 +458,6 @@ def test_helper_sees_only_their_household(world: World, open_as: Opener) -> None
     shot(page, "helper-2-household")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "known bug: pairing (teams.pairing_db.pair / approve) does not send register_changed, so the dashboard's "
-    "roll-ups (web.stats) keep the old with_helper count until the next import"))
 def test_dashboard_helper_coverage_follows_pairing(world: World, open_as: Opener) -> None:
     world.user("officer_ls", "officer", COUNTY)
     cadre = Cadre.objects.create(name="李帮扶", unit="县教育局", unit_kind="county", rank="staff", home_area_id=VILLAGE)

@@ -186,3 +186,12 @@ def test_every_page_renders_in_english(web):
 def test_chinese_is_the_default(web):
     html = page(web.client("officer_a"), reverse("web:households"))
     assert "户编号" in html and 'lang="zh-CN"' in html and numbers_in(html) == SEES["officer_a"]
+
+
+def test_a_browser_asking_for_english_still_gets_chinese_until_the_user_switches(web):
+    client = web.client("officer_a")
+    html = client.get(reverse("web:households"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "户编号" in html and "Household number" not in html
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    html = client.get(reverse("web:households"), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "Household number" in html

@@ -18,3 +18,14 @@ def content_security_policy(get_response: Callable[[HttpRequest], HttpResponse])
         return response
 
     return middleware
+
+
+def chinese_first(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """Simplified Chinese unless the user chose English with the switch (a cookie): the browser's own
+    Accept-Language is ignored, so a borrowed office computer set to English still opens in Chinese."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return get_response(request)
+
+    return middleware

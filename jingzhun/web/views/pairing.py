@@ -17,7 +17,6 @@ from jingzhun.areas.models import Area
 from jingzhun.registry.models import Household
 from jingzhun.teams import pairing_db
 from jingzhun.teams.models import PROPOSAL_KIND, RUN_STATUS, Cadre, PairingProposal, PairingRun
-from jingzhun.web import stats
 from jingzhun.web.pages import requires
 
 SHOWN = 200
@@ -84,9 +83,6 @@ def pairing_approve(request: HttpRequest, pk: int) -> HttpResponse:
         pairing_db.approve(run, request.user.get_username())
     except (pairing_db.PairingRefused, pairing_db.CapacityExceeded) as exc:
         messages.error(request, str(exc))
-    else:
-        villages = set(PairingProposal.objects.filter(run=run).exclude(kind="kept")
-                       .values_list("household__village_id", flat=True))
-        stats.refresh(villages)
+    else:  # the approval refreshed the dashboard's figures itself (registry.signals.register_changed)
         messages.success(request, _("Approved: the pairs are in force."))
     return redirect("web:pairing_run", pk=pk)
