@@ -23,6 +23,9 @@ def parse(url: str) -> dict[str, Any]:
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
             },
             "TEST": {"NAME": str(Path(path).resolve()) + ".test" if path else None},
+            # One connection per server thread, kept: opening SQLite and its PRAGMAs on every request cost
+            # 3–13 ms (docs/web.md, finding 2).
+            "CONN_MAX_AGE": None,
         }
     if parts.scheme in ("postgres", "postgresql"):
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
@@ -34,6 +37,9 @@ def parse(url: str) -> dict[str, Any]:
             "HOST": query.pop("host", parts.hostname or ""),
             "PORT": str(parts.port or ""),
             "OPTIONS": query,
+            # Kept for ten minutes, checked before reuse (a restarted server must not fail one request).
+            "CONN_MAX_AGE": 600,
+            "CONN_HEALTH_CHECKS": True,
         }
         return entry
     raise ValueError(f"JINGZHUN_DATABASE_URL: unsupported scheme {parts.scheme!r} (use sqlite:/// or postgresql://)")

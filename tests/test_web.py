@@ -116,6 +116,24 @@ def test_county_dashboard_figures_are_the_hand_counted_ones(web):
     assert children == {TOWNSHIP: "2", TOWNSHIP_A2: "0"}
 
 
+def test_visits_in_the_last_30_days_count_the_areas_visits_only(web):
+    from django.utils import timezone
+
+    from jingzhun.teams.models import Cadre, Visit
+
+    now = timezone.now()
+    helper = Cadre.objects.get(name="周帮扶")
+    for household, days_ago in (("A101-1", 3), ("A101-1", 29), ("A101-1", 31), ("B102-1", 2)):
+        h = Household.objects.get(number=household)
+        at = now - dt.timedelta(days=days_ago)
+        Visit.objects.create(cadre=helper, household=h, village_id=h.village_id, visited_at=at, recorded_at=at,
+                             entered_by="t")
+    html = page(web.client("officer_a"), reverse("web:dashboard_area", args=[COUNTY]))
+    assert tile(html, "visits") == "2"  # 3 and 29 days ago; not 31 days ago, not 永顺县's
+    html = page(web.client("root"), reverse("web:dashboard_area", args=[PROVINCE]))
+    assert tile(html, "visits") == "3"
+
+
 def test_dashboard_of_an_area_outside_the_scope_is_not_found(web):
     client = web.client("officer_a")
     page(client, reverse("web:dashboard_area", args=[OTHER_COUNTY]), 404)

@@ -128,7 +128,6 @@ def household_detail(request: HttpRequest, number: str) -> HttpResponse:
         "housing_grade": choices.HOUSING_GRADE.label(household.housing_grade),
         "drinking_water": choices.DRINKING_WATER.label(household.drinking_water),
         "road": choices.ROAD.label(household.road),
-        "can_reveal": request.user.has_perm(sensitive.REVEAL_PERMISSION),
         "title": _("Household %(number)s") % {"number": household.number},
     })
 
