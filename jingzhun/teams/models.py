@@ -313,6 +313,11 @@ class Visit(models.Model):
             models.Index(fields=["household", "visited_at"], name="visit_household_time"),
             models.Index(fields=["cadre", "visited_at"], name="visit_cadre_time"),
             models.Index(fields=["village", "visited_at"], name="visit_village_time"),
+            # Copied notes and shared coordinates: finding the repeated values is a scan of these small
+            # indexes in order, not a hash aggregate over millions of visits (see supervision.py).
+            models.Index(fields=["notes_key"], condition=Q(notes_key__gt=""), name="visit_notes_key"),
+            models.Index(fields=["latitude", "longitude"], condition=Q(latitude__isnull=False),
+                         name="visit_coordinates"),
         ]
         constraints = [
             # Coordinates come as a pair or not at all, and inside the globe's ranges.

@@ -154,24 +154,26 @@ def same_minute(w: Window, config: SupervisionConfig) -> list[Alert]:
     where, params = sql.area_where("v.village_id", w.root, w.ranges)
     when, when_params = w.visit_time("v.visited_at")
     m = sql.minute("v.visited_at")
-    # Two passes: the cheap one (no DISTINCT: two households differ iff MIN <> MAX) finds the few suspicious
-    # minutes among millions; only those are read again for the evidence.
+    # First pass, over all visits: a helper's consecutive visits (the helper-and-time index read in order,
+    # nothing else) falling in the same minute. Grouping millions of visits by (helper, minute) instead
+    # builds a group per visit. Then only those minutes are read again, in scope, for the evidence.
     rows = sql.fetch(
         f"""
-        WITH g AS (
-            SELECT v.cadre_id, {m} AS m FROM teams_visit v
-            WHERE {where} AND {when}
-            GROUP BY v.cadre_id, {m}
-            HAVING MIN(v.household_id) <> MAX(v.household_id)
+        WITH c AS (
+            SELECT DISTINCT x.cadre_id, x.m FROM (
+                SELECT v.cadre_id, {m} AS m, LAG({m}) OVER (PARTITION BY v.cadre_id ORDER BY v.visited_at) AS pm
+                FROM teams_visit v
+            ) x WHERE x.m = x.pm
         )
         SELECT v.cadre_id, COUNT(DISTINCT v.household_id), COUNT(*), MIN(v.village_id),
                {sql.id_list('v.id')}, {sql.id_list('v.household_id', distinct=True)}, MIN(v.visited_at)
-        FROM g JOIN teams_visit v ON v.cadre_id = g.cadre_id AND {m} = g.m
+        FROM c JOIN teams_visit v ON v.cadre_id = c.cadre_id AND {m} = c.m
         WHERE {where} AND {when}
-        GROUP BY v.cadre_id, g.m
-        ORDER BY MIN(v.village_id), v.cadre_id, g.m
+        GROUP BY v.cadre_id, c.m
+        HAVING COUNT(DISTINCT v.household_id) > 1
+        ORDER BY MIN(v.village_id), v.cadre_id, c.m
         """,
-        [*params, *when_params, *params, *when_params],
+        [*params, *when_params],
     )
     out = []
     for cadre, n_h, n_v, village, visit_ids, household_ids, first in rows:
@@ -188,14 +190,15 @@ def same_coordinates(w: Window, config: SupervisionConfig) -> list[Alert]:
     where, params = sql.area_where("v.village_id", w.root, w.ranges)
     when, when_params = w.visit_time("v.visited_at")
     t = config.same_coordinates_households
-    # First pass without DISTINCT (at least t visits, not all at one household), then the evidence.
+    # First pass over the coordinates index alone, everywhere and at any time: points with at least t visits
+    # (a superset: t households need t visits). Only those points are read again, in scope, for the evidence.
     rows = sql.fetch(
         f"""
         WITH g AS (
             SELECT v.latitude, v.longitude FROM teams_visit v
-            WHERE v.latitude IS NOT NULL AND {where} AND {when}
+            WHERE v.latitude IS NOT NULL
             GROUP BY v.latitude, v.longitude
-            HAVING COUNT(*) >= %s AND MIN(v.household_id) <> MAX(v.household_id)
+            HAVING COUNT(*) >= %s
         )
         SELECT v.latitude, v.longitude, COUNT(DISTINCT v.household_id), COUNT(*), COUNT(DISTINCT v.cadre_id),
                MIN(v.village_id), MIN(v.visited_at), MAX(v.visited_at), {sql.id_list('v.household_id', True)},
@@ -206,7 +209,7 @@ def same_coordinates(w: Window, config: SupervisionConfig) -> list[Alert]:
         HAVING COUNT(DISTINCT v.household_id) >= %s
         ORDER BY COUNT(DISTINCT v.household_id) DESC, MIN(v.village_id)
         """,
-        [*params, *when_params, t, *params, *when_params, t],
+        [t, *params, *when_params, t],
     )
     return [Alert("same_coordinates", village, f"坐标 {lat},{lon}",
                   f"{n_h} 户的走访记录坐标完全相同（{n_v} 次走访，{n_k} 名帮扶人）/ identical coordinates at "
@@ -221,13 +224,14 @@ def copied_notes(w: Window, config: SupervisionConfig) -> list[Alert]:
     where, params = sql.area_where("v.village_id", w.root, w.ranges)
     when, when_params = w.visit_time("v.visited_at")
     t = config.copied_notes_households
+    # As for coordinates: the notes index alone finds the repeated notes, then the evidence in scope.
     rows = sql.fetch(
         f"""
         WITH g AS (
             SELECT v.notes_key FROM teams_visit v
-            WHERE v.notes_key <> '' AND {where} AND {when}
+            WHERE v.notes_key > ''
             GROUP BY v.notes_key
-            HAVING COUNT(*) >= %s AND MIN(v.household_id) <> MAX(v.household_id)
+            HAVING COUNT(*) >= %s
         )
         SELECT v.notes_key, MIN(v.notes), COUNT(DISTINCT v.household_id), COUNT(*), COUNT(DISTINCT v.cadre_id),
                MIN(v.village_id), {sql.id_list('v.household_id', True)}, {sql.id_list('v.id')}
@@ -237,7 +241,7 @@ def copied_notes(w: Window, config: SupervisionConfig) -> list[Alert]:
         HAVING COUNT(DISTINCT v.household_id) >= %s
         ORDER BY COUNT(DISTINCT v.household_id) DESC, MIN(v.village_id)
         """,
-        [*params, *when_params, t, *params, *when_params, t],
+        [t, *params, *when_params, t],
     )
     return [Alert("copied_notes", village, f"记录“{note[:30]}{'…' if len(note) > 30 else ''}”",
                   f"{n_h} 户的走访记录内容相同（{n_v} 次走访，{n_k} 名帮扶人）/ the same notes at {n_h} households",
