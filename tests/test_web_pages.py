@@ -152,7 +152,7 @@ def walk(client: Client) -> dict[str, str]:
             reverse("web:households"), reverse("web:households") + "?q=X", reverse("web:household", args=["A101-1"]),
             reverse("web:reveal", args=[member.pk]), reverse("web:imports"), reverse("web:audit"),
             reverse("web:coverage"), reverse("web:coverage") + f"?area={VILLAGE}", reverse("web:alerts"),
-            reverse("web:pairing"), reverse("web:hits"), reverse("web:applications"),
+            reverse("web:pairing"), reverse("web:hits"), reverse("web:applications"), reverse("web:identification"),
             reverse("web:household", args=["B102-1"])]  # a 404 page
     return {url: client.get(url).content.decode() for url in urls}
 

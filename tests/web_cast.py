@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -85,6 +86,16 @@ def role(username: str, code: str, kind: str) -> User:
 
 @pytest.fixture
 def web(db, tmp_path) -> Web:
+    return build_cast(tmp_path)
+
+
+@pytest.fixture
+def committed_web(committed_db, tmp_path) -> Web:
+    """The cast in a committed database, for code that reads through a connection of its own."""
+    return build_cast(tmp_path)
+
+
+def build_cast(tmp_path: Path) -> Web:
     make_areas()
     Area.objects.create(code=TOWNSHIP_A2, name="洗洛镇", level="township", parent_id=COUNTY)
     Area.objects.create(code=VILLAGE_A3, name="大井村", level="village", parent_id=TOWNSHIP_A2, poor_village=True)

@@ -3,7 +3,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from jingzhun.web import pages
-from jingzhun.web.views import audit, checks, dashboard, export, imports, pairing, register, teams
+from jingzhun.web.views import audit, checks, dashboard, export, identification, imports, pairing, register, teams
 
 app_name = "web"
 
@@ -31,6 +31,8 @@ urlpatterns = [
     path("checks/", checks.hits, name="hits"),
     path("checks/<int:pk>/decide/", checks.decide, name="decide"),
     path("applications/", checks.applications, name="applications"),
+    path("identification/", identification.runs, name="identification"),
+    path("identification/<int:pk>/", identification.run_detail, name="identification_run"),
     path("audit/", audit.audit_log, name="audit"),
 ]
 
@@ -41,6 +43,7 @@ for page in (
     pages.Page("web:coverage", _("Coverage"), "dashboard", 40),
     pages.Page("web:alerts", _("Supervision"), "dashboard", 50),
     pages.Page("web:pairing", _("Pairing"), "pair", 60),
+    pages.Page("web:identification", _("Identification"), "dashboard", 22),
     pages.Page("web:applications", _("Appraisal"), "dashboard", 25),
     pages.Page("web:hits", _("Cross-checks"), "crosscheck", 27),
     pages.Page("web:audit", _("Audit log"), "audit", 80),

@@ -97,6 +97,22 @@ def _member_rows(household: Household) -> list[dict[str, Any]]:
     return out
 
 
+def _identification(household: Household) -> dict[str, Any] | None:
+    """The latest finished identification run's verdict on the household, with its reasons."""
+    from jingzhun.identification import codes
+    from jingzhun.identification.models import HouseholdResult
+
+    found = (HouseholdResult.objects.filter(household=household, run__finished_at__isnull=False)
+             .select_related("run").order_by("-run__started_at").first())
+    if found is None:
+        return None
+    reasons = codes.render(found.run.policy, per_capita_income=found.per_capita_income, size=found.size,
+                           reasons=found.reasons, guarantee_failures=found.guarantee_failures,
+                           exclusions=found.exclusions, deprivations=found.deprivations,
+                           mpi_points=found.mpi_points, mpi_denominator=found.run.mpi_denominator)
+    return {"run": found.run, "status": codes.STATUS_LABELS[found.status], "reasons": reasons}
+
+
 @requires("register")
 def household_detail(request: HttpRequest, number: str) -> HttpResponse:
     # Outside the user's scope is "not found": existence is not disclosed.
@@ -119,6 +135,7 @@ def household_detail(request: HttpRequest, number: str) -> HttpResponse:
     except ImportError:
         pass
     secondary = [choices.CAUSE.label(c) for c in household.secondary_causes.split(",") if c]
+    identified = _identification(household)
     return render(request, "web/household.html", {
         "h": household, "members": _member_rows(household), "incomes": incomes, "income_chart": income_chart,
         "pair": pair, "visits": visits, "events": household.status_events.order_by("recorded_at"),
@@ -127,7 +144,7 @@ def household_detail(request: HttpRequest, number: str) -> HttpResponse:
         "primary_cause": choices.CAUSE.label(household.primary_cause), "secondary_causes": secondary,
         "housing_grade": choices.HOUSING_GRADE.label(household.housing_grade),
         "drinking_water": choices.DRINKING_WATER.label(household.drinking_water),
-        "road": choices.ROAD.label(household.road),
+        "road": choices.ROAD.label(household.road), "identified": identified,
         "title": _("Household %(number)s") % {"number": household.number},
     })
 

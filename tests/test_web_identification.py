@@ -1,0 +1,53 @@
+"""Identification runs in the web: the run's figures by area within the user's scope, and the household
+page's verdict with its reasons. The cast (tests/web_cast.py) has the same income on every household:
+6,000 + 3,000.50 − 800 + 0 + 1,200 = 9,400.50 yuan; the 2019 national line is 3,218 yuan per person."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from jingzhun.identification.run import run
+from jingzhun.policy.loading import national
+from tests.factories import COUNTY, OTHER_COUNTY
+from tests.web_cast import page
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def web(committed_web):
+    """The engine reads the register through a connection of its own: the cast must be committed."""
+    return committed_web
+
+
+@pytest.fixture
+def identified(web):
+    return run(national(2019), year=2019, engine="sqlite", actor="test").run
+
+
+def test_run_page_shows_only_the_users_counties(web, identified):
+    response = web.client("officer_a").get(reverse("web:identification_run", args=[identified.pk]) + "?level=county")
+    assert response.status_code == 200
+    rows = {r.code: r for r, _name in response.context["rows"]}
+    assert set(rows) == {COUNTY}
+    # 龙山县: A101-1 (4 people: 2,350.12 a head) and A101-2 (3: 3,133.50) are below 3,218; A101-3 (1) and
+    # A102-1 (2: 4,700.25) are not.
+    assert (rows[COUNTY].households, rows[COUNTY].persons) == (4, 10)
+    rows = {r.code for r, _n in web.client("root").get(
+        reverse("web:identification_run", args=[identified.pk]) + "?level=county").context["rows"]}
+    assert rows == {COUNTY, OTHER_COUNTY}
+    assert "A101" not in page(web.client("officer_b"), reverse("web:identification_run", args=[identified.pk]))
+
+
+def test_household_page_gives_the_verdict_and_its_reasons(web, identified):
+    html = page(web.client("officer_a"), reverse("web:household", args=["A101-1"]))
+    # 9,400.50 ÷ 4 = 2,350.125, shown rounded down to the fen (docs/identification.md).
+    assert "人均纯收入 2,350.12 元，低于贫困线 3,218 元" in html
+    html = page(web.client("officer_a"), reverse("web:household", args=["A101-3"]))
+    assert "人均纯收入 9,400.50 元，不低于贫困线 3,218 元" in html
+
+
+def test_runs_page_lists_the_run(web, identified):
+    html = page(web.client("officer_a"), reverse("web:identification"))
+    assert reverse("web:identification_run", args=[identified.pk]) in html
