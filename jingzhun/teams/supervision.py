@@ -204,7 +204,7 @@ def same_coordinates(w: Window, config: SupervisionConfig) -> list[Alert]:
                MIN(v.village_id), MIN(v.visited_at), MAX(v.visited_at), {sql.id_list('v.household_id', True)},
                {sql.id_list('v.cadre_id', True)}
         FROM g JOIN teams_visit v ON v.latitude = g.latitude AND v.longitude = g.longitude
-        WHERE {where} AND {when}
+        WHERE v.latitude IS NOT NULL AND {where} AND {when}
         GROUP BY v.latitude, v.longitude
         HAVING COUNT(DISTINCT v.household_id) >= %s
         ORDER BY COUNT(DISTINCT v.household_id) DESC, MIN(v.village_id)
@@ -224,7 +224,8 @@ def copied_notes(w: Window, config: SupervisionConfig) -> list[Alert]:
     where, params = sql.area_where("v.village_id", w.root, w.ranges)
     when, when_params = w.visit_time("v.visited_at")
     t = config.copied_notes_households
-    # As for coordinates: the notes index alone finds the repeated notes, then the evidence in scope.
+    # As for coordinates: the notes index alone finds the repeated notes, then the evidence in scope (the
+    # partial index's own condition is repeated so that the second pass can use it too).
     rows = sql.fetch(
         f"""
         WITH g AS (
@@ -236,7 +237,7 @@ def copied_notes(w: Window, config: SupervisionConfig) -> list[Alert]:
         SELECT v.notes_key, MIN(v.notes), COUNT(DISTINCT v.household_id), COUNT(*), COUNT(DISTINCT v.cadre_id),
                MIN(v.village_id), {sql.id_list('v.household_id', True)}, {sql.id_list('v.id')}
         FROM g JOIN teams_visit v ON v.notes_key = g.notes_key
-        WHERE {where} AND {when}
+        WHERE v.notes_key > '' AND {where} AND {when}
         GROUP BY v.notes_key
         HAVING COUNT(DISTINCT v.household_id) >= %s
         ORDER BY COUNT(DISTINCT v.household_id) DESC, MIN(v.village_id)
