@@ -82,6 +82,29 @@ def _stamp(value: Any) -> str:
     return "" if when is None else f"{when:%Y-%m-%d %H:%M:%S}"
 
 
+CANDIDATE_CHUNK = 500  # candidates per IN list in the second pass
+
+
+def _second_pass(first_sql: str, first_params: list[Any], second_sql: str, key: str,
+                 params: list[Any]) -> list[tuple[Any, ...]]:
+    """Run the first pass (a short list of candidate keys), then the evidence query for them in chunks.
+
+    Two statements rather than one join: the planners cannot know that the first pass keeps a few dozen
+    keys out of millions (PostgreSQL estimated 1.9 M and hashed the whole visits table against them), but
+    a literal IN list of keys is an index lookup on both databases. `second_sql` contains `{keys}` where the
+    IN list goes, over the expression `key`."""
+    candidates = sql.fetch(first_sql, first_params)
+    rows: list[tuple[Any, ...]] = []
+    for i in range(0, len(candidates), CANDIDATE_CHUNK):
+        chunk = candidates[i : i + CANDIDATE_CHUNK]
+        width = len(chunk[0])
+        one = "%s" if width == 1 else "(" + ", ".join(["%s"] * width) + ")"
+        keys = f"{key} IN ({', '.join([one] * len(chunk))})"
+        # The IN list comes first in the WHERE clause, so its values go before the other parameters.
+        rows += sql.fetch(second_sql.replace("{keys}", keys), [*(v for c in chunk for v in c), *params])
+    return rows
+
+
 def unvisited(w: Window, config: SupervisionConfig) -> list[Alert]:
     cutoff = w.as_of - dt.timedelta(days=config.visit_days)
     where, params = sql.area_where("h.village_id", w.root, w.ranges)
@@ -157,24 +180,22 @@ def same_minute(w: Window, config: SupervisionConfig) -> list[Alert]:
     # First pass, over all visits: a helper's consecutive visits (the helper-and-time index read in order,
     # nothing else) falling in the same minute. Grouping millions of visits by (helper, minute) instead
     # builds a group per visit. Then only those minutes are read again, in scope, for the evidence.
-    rows = sql.fetch(
-        f"""
-        WITH c AS (
-            SELECT DISTINCT x.cadre_id, x.m FROM (
-                SELECT v.cadre_id, {m} AS m, LAG({m}) OVER (PARTITION BY v.cadre_id ORDER BY v.visited_at) AS pm
-                FROM teams_visit v
-            ) x WHERE x.m = x.pm
-        )
+    first = f"""
+        SELECT DISTINCT x.cadre_id, x.m FROM (
+            SELECT v.cadre_id, {m} AS m, LAG({m}) OVER (PARTITION BY v.cadre_id ORDER BY v.visited_at) AS pm
+            FROM teams_visit v
+        ) x WHERE x.m = x.pm
+        """
+    second = f"""
         SELECT v.cadre_id, COUNT(DISTINCT v.household_id), COUNT(*), MIN(v.village_id),
                {sql.id_list('v.id')}, {sql.id_list('v.household_id', distinct=True)}, MIN(v.visited_at)
-        FROM c JOIN teams_visit v ON v.cadre_id = c.cadre_id AND {m} = c.m
-        WHERE {where} AND {when}
-        GROUP BY v.cadre_id, c.m
+        FROM teams_visit v
+        WHERE {{keys}} AND {where} AND {when}
+        GROUP BY v.cadre_id, {m}
         HAVING COUNT(DISTINCT v.household_id) > 1
-        ORDER BY MIN(v.village_id), v.cadre_id, c.m
-        """,
-        [*params, *when_params],
-    )
+        """
+    rows = sorted(_second_pass(first, [], second, f"(v.cadre_id, {m})", [*params, *when_params]),
+                  key=lambda r: (r[3], r[0], str(r[6])))
     out = []
     for cadre, n_h, n_v, village, visit_ids, household_ids, first in rows:
         at = sql.to_datetime(first)
@@ -192,25 +213,23 @@ def same_coordinates(w: Window, config: SupervisionConfig) -> list[Alert]:
     t = config.same_coordinates_households
     # First pass over the coordinates index alone, everywhere and at any time: points with at least t visits
     # (a superset: t households need t visits). Only those points are read again, in scope, for the evidence.
-    rows = sql.fetch(
-        f"""
-        WITH g AS (
-            SELECT v.latitude, v.longitude FROM teams_visit v
-            WHERE v.latitude IS NOT NULL
-            GROUP BY v.latitude, v.longitude
-            HAVING COUNT(*) >= %s
-        )
+    first = """
+        SELECT v.latitude, v.longitude FROM teams_visit v
+        WHERE v.latitude IS NOT NULL
+        GROUP BY v.latitude, v.longitude
+        HAVING COUNT(*) >= %s
+        """
+    second = f"""
         SELECT v.latitude, v.longitude, COUNT(DISTINCT v.household_id), COUNT(*), COUNT(DISTINCT v.cadre_id),
                MIN(v.village_id), MIN(v.visited_at), MAX(v.visited_at), {sql.id_list('v.household_id', True)},
                {sql.id_list('v.cadre_id', True)}
-        FROM g JOIN teams_visit v ON v.latitude = g.latitude AND v.longitude = g.longitude
-        WHERE v.latitude IS NOT NULL AND {where} AND {when}
+        FROM teams_visit v
+        WHERE v.latitude IS NOT NULL AND {{keys}} AND {where} AND {when}
         GROUP BY v.latitude, v.longitude
         HAVING COUNT(DISTINCT v.household_id) >= %s
-        ORDER BY COUNT(DISTINCT v.household_id) DESC, MIN(v.village_id)
-        """,
-        [t, *params, *when_params, t],
-    )
+        """
+    rows = sorted(_second_pass(first, [t], second, "(v.latitude, v.longitude)", [*params, *when_params, t]),
+                  key=lambda r: (-r[2], r[5]))
     return [Alert("same_coordinates", village, f"坐标 {lat},{lon}",
                   f"{n_h} 户的走访记录坐标完全相同（{n_v} 次走访，{n_k} 名帮扶人）/ identical coordinates at "
                   f"{n_h} households",
@@ -226,24 +245,22 @@ def copied_notes(w: Window, config: SupervisionConfig) -> list[Alert]:
     t = config.copied_notes_households
     # As for coordinates: the notes index alone finds the repeated notes, then the evidence in scope (the
     # partial index's own condition is repeated so that the second pass can use it too).
-    rows = sql.fetch(
-        f"""
-        WITH g AS (
-            SELECT v.notes_key FROM teams_visit v
-            WHERE v.notes_key > ''
-            GROUP BY v.notes_key
-            HAVING COUNT(*) >= %s
-        )
+    first = """
+        SELECT v.notes_key FROM teams_visit v
+        WHERE v.notes_key > ''
+        GROUP BY v.notes_key
+        HAVING COUNT(*) >= %s
+        """
+    second = f"""
         SELECT v.notes_key, MIN(v.notes), COUNT(DISTINCT v.household_id), COUNT(*), COUNT(DISTINCT v.cadre_id),
                MIN(v.village_id), {sql.id_list('v.household_id', True)}, {sql.id_list('v.id')}
-        FROM g JOIN teams_visit v ON v.notes_key = g.notes_key
-        WHERE v.notes_key > '' AND {where} AND {when}
+        FROM teams_visit v
+        WHERE v.notes_key > '' AND {{keys}} AND {where} AND {when}
         GROUP BY v.notes_key
         HAVING COUNT(DISTINCT v.household_id) >= %s
-        ORDER BY COUNT(DISTINCT v.household_id) DESC, MIN(v.village_id)
-        """,
-        [t, *params, *when_params, t],
-    )
+        """
+    rows = sorted(_second_pass(first, [t], second, "v.notes_key", [*params, *when_params, t]),
+                  key=lambda r: (-r[2], r[5]))
     return [Alert("copied_notes", village, f"记录“{note[:30]}{'…' if len(note) > 30 else ''}”",
                   f"{n_h} 户的走访记录内容相同（{n_v} 次走访，{n_k} 名帮扶人）/ the same notes at {n_h} households",
                   {"记录示例": note[:200], "户数": n_h, "走访数": n_v, "帮扶人数": n_k,
