@@ -63,11 +63,13 @@ def generate_batch(first_id: int, n: int, first_member: int, seed: int) -> dict[
     # 12-digit codes: 43 province, 2-digit city, county, township, village (all synthetic).
     village = np.char.add("43", np.char.zfill((village_no + 1).astype(str), 10))
     stamp = pa.array(np.full(n, np.datetime64("2020-12-31T00:00:00", "us")))
+    status = rng.choice(3, size=n, p=[0.30, 0.65, 0.05])  # poor, exited (with an exit year), monitored
     household = pa.table({
         "id": ids, "number": pa.array(np.char.add("H", ids.astype(str))), "village_id": pa.array(village),
         "category": _choice(rng, n, ["general", "dibao", "tekun"], [70, 25, 5]),
-        "status": _choice(rng, n, ["poor", "exited", "monitored"], [30, 65, 5]),
-        "identified_year": pa.array(rng.integers(2014, 2021, n)), "exit_year": pa.nulls(n, pa.int64()),
+        "status": _dict(["poor", "exited", "monitored"], status),
+        "identified_year": pa.array(rng.integers(2014, 2021, n)),
+        "exit_year": pa.array(np.where(status == 1, 2019, 0), mask=status != 1),
         "status_reason": _dict([""], np.zeros(n)),
         "arable_land_mu": _money(rng.integers(0, 10, n)), "forest_land_mu": _money(rng.integers(0, 30, n)),
         "housing_area_m2": _money(rng.integers(20, 200, n)),
@@ -264,10 +266,11 @@ def build_sqlite(data: Path, db: Path) -> None:
     print(f"built {db} in {time.perf_counter() - t:.1f} s")
 
 
-def bench_inplace(db: Path, engines: list[str], runs: int) -> None:
-    """Identification reading the Django SQLite database: in place, through DuckDB, or through Spark."""
+def bench_inplace(db: Path, engines: list[str], runs: int, persist: bool) -> None:
+    """Identification reading the Django SQLite database: in place, through DuckDB, or through Spark;
+    with `persist`, the whole run (results written to the same database, audited)."""
     django_on(db)
-    from jingzhun.identification.run import evaluate
+    from jingzhun.identification.run import discard, evaluate, run
 
     print(machine())
     for engine in engines:
@@ -280,10 +283,18 @@ def bench_inplace(db: Path, engines: list[str], runs: int) -> None:
         times, cpu = [], []
         for _ in range(runs):
             t, c = time.perf_counter(), time.process_time()
-            result = evaluate(national(), engine=engine, threads=2)
+            if persist:
+                outcome = run(national(), engine=engine, threads=2, actor="bench")
+                result = outcome.results
+            else:
+                result = evaluate(national(), engine=engine, threads=2)
             times.append(time.perf_counter() - t)
             cpu.append(time.process_time() - c)
-        print(f"{engine} on {db.name} ({result.num_rows:,} households): {median(times)}; this process's CPU "
+            if persist:
+                print(f"  run {outcome.run.id}: evaluate {outcome.timings['evaluate']:.2f} s, write {outcome.timings['write']:.2f} s")
+                discard(outcome.run.id)
+        what = "identify and persist" if persist else "identify"
+        print(f"{engine} on {db.name} ({result.num_rows:,} households), {what}: {median(times)}; this process's CPU "
               f"{median(cpu)} (Spark's JVM not included); {machine()}")
 
 
@@ -401,6 +412,7 @@ def main() -> None:
     i.add_argument("--db", type=Path, required=True)
     i.add_argument("--engines", default="sqlite,duckdb,spark")
     i.add_argument("--runs", type=int, default=3)
+    i.add_argument("--persist", action="store_true", help="write the results too (a full run)")
     h = sub.add_parser("handsql")
     h.add_argument("--data", type=Path, required=True)
     h.add_argument("--runs", type=int, default=3)
@@ -414,7 +426,7 @@ def main() -> None:
     elif args.cmd == "sqlitedb":
         build_sqlite(args.data, args.db)
     elif args.cmd == "inplace":
-        bench_inplace(args.db, args.engines.split(","), args.runs)
+        bench_inplace(args.db, args.engines.split(","), args.runs, args.persist)
     else:
         bench_handsql(args.data, args.runs)
 
