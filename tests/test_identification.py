@@ -228,3 +228,37 @@ def test_aggregates_and_results_are_scoped_to_the_users_areas(register):
     assert aggregate.by_area_for(helper, r, "county") == []
     admin = User.objects.create_superuser("root")
     assert aggregate.by_area_for(admin, r, "county") == list(everything.values())
+
+
+DERIVED_POLICY = """
+name = "派生字段 / derived fields"
+year = 2020
+scope = "national"
+poverty_line = 1
+
+[income]
+sources = ["wage_income"]
+per_capita = true
+
+[guarantees.food_clothing]
+label = "至少两人 / at least two people"
+require = [{ field = "household_size", op = "ge", value = 2 }]
+
+[guarantees.housing]
+label = "工资至少8000元 / wages of at least 8,000"
+require = [{ field = "wage_income", op = "ge", value = 8000 }]
+"""
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "native"])
+def test_derived_and_income_fields_in_checks(register, engine):
+    """household_size is the member count; an income field is read from the year's record in fen, and a
+    household without one fails the check (a missing value satisfies nothing)."""
+    from jingzhun.identification.run import evaluate
+
+    policy = loads_policy(DERIVED_POLICY, file="derived.toml")
+    results = evaluate(policy, engine=engine if engine == "duckdb" else native())
+    numbers = dict(Household.objects.values_list("id", "number"))
+    got = {numbers[row["household_id"]]: row["guarantee_failures"] for row in results.to_pylist()}
+    assert {n: got[n] for n in ("AT_LINE", "BELOW_LINE", "AT_MONITORING", "NO_INCOME", "ONE_DROPOUT", "EXCLUDED")} == {
+        "AT_LINE": 0, "BELOW_LINE": 0, "AT_MONITORING": 1 | 8, "NO_INCOME": 1 | 8, "ONE_DROPOUT": 0, "EXCLUDED": 1 | 8}
