@@ -90,7 +90,8 @@ def poor_people(area: str, visible: set[str]) -> int:
                if n in visible and inside(village, area) and status in POOR_NOW)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Derandomized: the same 60 examples on every run, so CI is repeatable; raise max_examples locally to search wider.
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(who=users, asks=requests)
 def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
     roles, paired, reveal = who
