@@ -57,12 +57,16 @@ def grants(user: object) -> list[Grant] | None:
     return found
 
 
-def ranges(user: object, *, roles: frozenset[str] | None = None) -> list[tuple[str, str]] | None:
-    """The user's code ranges (optionally only those of some roles); None means unrestricted."""
+def ranges(user: object, *, roles: frozenset[str] | None = None, ability: str | None = None
+           ) -> list[tuple[str, str]] | None:
+    """The user's code ranges — of all their roles, of some `roles`, or of the roles that carry `ability`
+    (a helper role somewhere must not widen an officer's dashboard) — None means unrestricted."""
     found = grants(user)
     if found is None:
         return None
-    return [(g.low, g.high) for g in found if roles is None or g.role in roles]
+    return [(g.low, g.high) for g in found
+            if (roles is None or g.role in roles)
+            and (ability is None or ability in ABILITIES.get(g.role, frozenset()))]
 
 
 def may(user: object, ability: str) -> bool:
@@ -79,16 +83,16 @@ def _range_q(spans: list[tuple[str, str]], field: str) -> Q:
     return q
 
 
-def area_q(user: object, field: str) -> Q | None:
-    """Q restricting `field` (a 12-digit area code column) to the user's subtrees; None = no limit.
-
-    Helper roles count here: a helper may see their village's area facts, not its other households."""
-    spans = ranges(user)
+def area_q(user: object, field: str, ability: str | None = None) -> Q | None:
+    """Q restricting `field` (a 12-digit area code column) to the user's subtrees (of the roles carrying
+    `ability`, when given); None = no limit. Without `ability`, helper roles count: a helper may see their
+    village's area facts, not its other households."""
+    spans = ranges(user, ability=ability)
     return None if spans is None else _range_q(spans, field)
 
 
-def scope(qs: QuerySet, user: object, field: str) -> QuerySet:
-    q = area_q(user, field)
+def scope(qs: QuerySet, user: object, field: str, ability: str | None = None) -> QuerySet:
+    q = area_q(user, field, ability)
     return qs if q is None else qs.filter(q)
 
 
@@ -117,16 +121,18 @@ def households(qs: QuerySet, user: object, prefix: str = "") -> QuerySet:
     return qs if q is None else qs.filter(q)
 
 
-def can_see_area(user: object, code: str) -> bool:
-    spans = ranges(user)
+def can_see_area(user: object, code: str, ability: str | None = None) -> bool:
+    spans = ranges(user, ability=ability)
     return spans is None or any(low <= code <= high for low, high in spans)
 
 
-def home_area(user: object) -> str | None:
-    """The widest area the user holds a role at (the dashboard's starting point); None for a superuser."""
+def home_area(user: object, ability: str | None = None) -> str | None:
+    """The widest area the user holds a role at (of the roles carrying `ability`, when given) — the
+    dashboard's starting point; None for a superuser, "" for no such role."""
     found = grants(user)
     if found is None:
         return None
+    found = [g for g in found if ability is None or ability in ABILITIES.get(g.role, frozenset())]
     if not found:
         return ""
     return min(found, key=lambda g: (LEVEL_DEPTH[g.level], g.area_code)).area_code

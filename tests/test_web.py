@@ -11,6 +11,7 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client
 from django.urls import reverse
 
+from jingzhun.areas.models import AreaRole
 from jingzhun.audit.models import AuditEntry
 from jingzhun.registry.importer import import_register
 from jingzhun.registry.models import Household, Member
@@ -140,6 +141,17 @@ def test_dashboard_of_an_area_outside_the_scope_is_not_found(web):
     page(client, reverse("web:dashboard_area", args=[PROVINCE]), 404)
     page(client, reverse("web:dashboard_area", args=[OTHER_VILLAGE]), 404)
     assert "龙山县" in page(client, reverse("web:dashboard_area", args=[VILLAGE]))
+
+
+def test_a_helper_role_elsewhere_does_not_widen_an_officers_pages(web):
+    """Found by the property test: an officer of 龙山县 who is also a helper at province level."""
+    user = web.users["officer_a"]
+    AreaRole.objects.create(user=user, area_id=PROVINCE, role="helper")
+    client = web.client("officer_a")
+    page(client, reverse("web:dashboard_area", args=[PROVINCE]), 404)
+    page(client, reverse("web:dashboard_area", args=[OTHER_COUNTY]), 404)
+    assert client.get(reverse("web:dashboard")).context["board"].area.code == COUNTY
+    assert numbers_in(page(client, reverse("web:households"))) == SEES["officer_a"]
 
 
 def test_dashboard_starts_at_the_users_own_area(web):

@@ -29,7 +29,7 @@ OBJECTS = {"member": gettext_lazy("member"), "register": gettext_lazy("register"
 @requires("audit")
 def audit_log(request: HttpRequest) -> HttpResponse:
     # Rows carry the area they concern; a row with no area (system work) is for unrestricted users only.
-    qs = access.scope(AuditEntry.objects.all(), request.user, "area")
+    qs = access.scope(AuditEntry.objects.all(), request.user, "area", ability="audit")
     problem = ""
     actor = request.GET.get("actor", "").strip()
     if actor:

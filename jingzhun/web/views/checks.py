@@ -26,7 +26,7 @@ SHOWN = 200
 @requires("crosscheck")
 def hits(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "pending")
-    qs = actions.visible_hits(request.user)
+    qs = access.scope(actions.visible_hits(request.user), request.user, "household__village_id", ability="crosscheck")
     if status in HIT_STATUS.codes:
         qs = qs.filter(status=status)
     rows = list(qs.select_related("household", "source_list").order_by("household__number", "rule")[:SHOWN])
@@ -52,7 +52,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 @requires("dashboard")
 def applications(request: HttpRequest) -> HttpResponse:
-    qs = access.scope(Application.objects.all(), request.user, "village_id")
+    qs = access.scope(Application.objects.all(), request.user, "village_id", ability="dashboard")
     counts = dict(qs.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
     rows = list(qs.select_related("household", "village").order_by("-state_since", "household__number")[:SHOWN])
     late = deadlines.overdue(request.user, today=timezone.localdate())

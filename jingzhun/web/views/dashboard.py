@@ -23,21 +23,21 @@ def home(request: HttpRequest) -> HttpResponse:
 @requires("dashboard")
 def overview(request: HttpRequest, code: str | None = None) -> HttpResponse:
     if code is None:
-        home_code = access.home_area(request.user)
+        home_code = access.home_area(request.user, "dashboard")
         if home_code is None:  # unrestricted: the provinces
             provinces = list(Area.objects.filter(level="province").order_by("code"))
             if len(provinces) == 1:
                 return redirect("web:dashboard_area", code=provinces[0].code)
             return render(request, "web/areas.html", {"areas": provinces, "title": _("Dashboard")})
         code = home_code
-    if not access.can_see_area(request.user, code):
+    if not access.can_see_area(request.user, code, "dashboard"):
         raise Http404(_("No such area in your scope"))
     area = Area.objects.filter(code=code).first()
     if area is None:
         raise Http404(_("No such area in your scope"))
     board = dashboard.build(area)
     trail = [a for a in Area.objects.filter(code__in=dashboard.levels_above(area)).order_by("code")
-             if access.can_see_area(request.user, a.code)]
+             if access.can_see_area(request.user, a.code, "dashboard")]
     labels = {"status": choices.HOUSEHOLD_STATUS.labels(), "cause": choices.CAUSE.labels()}
     return render(request, "web/dashboard.html", {
         "board": board, "trail": trail, "labels": labels,

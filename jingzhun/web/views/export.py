@@ -22,10 +22,10 @@ from jingzhun.web.pages import requires
 
 @requires("export")
 def export_xlsx(request: HttpRequest) -> Any:  # a FileResponse
-    spans = access.ranges(request.user, roles=frozenset(r for r, a in access.ABILITIES.items() if "export" in a))
+    spans = access.ranges(request.user, ability="export")
     code = request.GET.get("area", "").strip()
     area = Area.objects.filter(code=code).first() if code else None
-    if code and (area is None or not access.can_see_area(request.user, code)):
+    if code and (area is None or not access.can_see_area(request.user, code, "export")):
         raise Http404(_("No such area in your scope"))
     if area is not None:
         low, high = area.code_range
@@ -36,7 +36,7 @@ def export_xlsx(request: HttpRequest) -> Any:  # a FileResponse
     name = f"建档立卡-{area.code if area else 'all'}.xlsx"
     path = folder / name
     export_register(path, actor=request.user.get_username(), scope=spans, masked=masked,
-                    area=area.code if area else (access.home_area(request.user) or ""))
+                    area=area.code if area else (access.home_area(request.user, "export") or ""))
     handle = open(path, "rb")  # noqa: SIM115 -- FileResponse closes it after sending
     path.unlink()  # the open handle keeps the data until the response is sent; nothing stays on disk
     folder.rmdir()

@@ -16,7 +16,7 @@ from jingzhun.web.pages import requires
 
 def _home_level(user: object) -> str:
     """One level below the user's widest area (the province for an unrestricted user)."""
-    home = access.home_area(user)
+    home = access.home_area(user, "dashboard")
     if not home:
         return "city"
     level = Area.objects.filter(code=home).values_list("level", flat=True).first() or "county"

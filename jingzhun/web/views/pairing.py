@@ -23,7 +23,7 @@ SHOWN = 200
 
 
 def _counties(user: object) -> list[Area]:
-    spans = access.ranges(user, roles=frozenset({"officer"}))
+    spans = access.ranges(user, ability="pair")
     counties = Area.objects.filter(level="county").order_by("code")
     if spans is None:
         return list(counties)
@@ -34,7 +34,7 @@ def _counties(user: object) -> list[Area]:
 def _visible_run(user: object, pk: int) -> PairingRun:
     run = PairingRun.objects.filter(pk=pk).first()
     counties = run.parameters.get("counties", []) if run else []
-    if run is None or not counties or not all(access.can_see_area(user, c.ljust(12, "0")) for c in counties):
+    if run is None or not counties or not all(access.can_see_area(user, c.ljust(12, "0"), "pair") for c in counties):
         raise Http404(_("No such pairing run in your scope"))
     return run
 
@@ -58,7 +58,7 @@ def pairing_home(request: HttpRequest) -> HttpResponse:
             return redirect("web:pairing")
         return redirect("web:pairing_run", pk=run.pk)
     runs = [r for r in PairingRun.objects.order_by("-created_at")[:50]
-            if r.parameters.get("counties") and all(access.can_see_area(request.user, c.ljust(12, "0"))
+            if r.parameters.get("counties") and all(access.can_see_area(request.user, c.ljust(12, "0"), "pair")
                                                     for c in r.parameters["counties"])]
     return render(request, "web/pairing.html", {"counties": counties, "runs": runs, "title": _("Pairing")})
 

@@ -20,12 +20,12 @@ SHOWN_ALERTS = 200
 
 
 def _area(request: HttpRequest) -> Area:
-    code = request.GET.get("area", "").strip() or access.home_area(request.user)
+    code = request.GET.get("area", "").strip() or access.home_area(request.user, "dashboard")
     if code is None:  # unrestricted user, no area chosen: the first province
         found = Area.objects.filter(level="province").order_by("code").first()
     else:
         found = Area.objects.filter(code=code).first() if code else None
-    if found is None or not access.can_see_area(request.user, found.code):
+    if found is None or not access.can_see_area(request.user, found.code, "dashboard"):
         raise Http404(_("No such area in your scope"))
     return found
 
