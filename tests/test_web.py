@@ -29,7 +29,7 @@ from tests.factories import (
     household_rows,
     write_csv,
 )
-from tests.web_cast import HOUSEHOLDS, SEES, TOWNSHIP_A2, numbers_in, page
+from tests.web_cast import HOUSEHOLDS, SEES, TOWNSHIP_A2, VILLAGE_A3, numbers_in, page
 
 pytestmark = pytest.mark.django_db
 
@@ -205,6 +205,10 @@ def test_coverage_page_shows_the_hand_counted_gaps(web):
 def test_alerts_page_lists_unvisited_households_of_the_area_only(web):
     response = web.client("officer_a").get(reverse("web:alerts"))
     assert response.status_code == 200
+    # Work-team rules: 白岩村 and 大井村 are poor villages without a team (0 < 3 members); 洗车村's team
+    # of three holds; nobody has attendance records, so each of its three members misses the residence rule.
+    kinds = sorted((f.rule, f.village) for f, _label in response.context["findings"])
+    assert kinds == sorted([("team_size", VILLAGE2), ("team_size", VILLAGE_A3)] + [("residence", VILLAGE)] * 3)
     unvisited = {a.subject for a in response.context["alerts"] if a.kind == "unvisited"}
     assert unvisited == {"户 A101-1", "户 A101-2", "户 A102-1"}  # nobody has visited anyone
     assert numbers_in(response.content.decode()) <= SEES["officer_a"]

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from jingzhun import access
 from jingzhun.areas.models import Area
-from jingzhun.teams import coverage, supervision
+from jingzhun.teams import coverage, rules, supervision
 from jingzhun.web.dashboard import CHILD_LEVEL
 from jingzhun.web.pages import requires
 
@@ -48,8 +48,13 @@ def alerts(request: HttpRequest) -> HttpResponse:
     window = supervision.window_for(area.code, request.user, since=timezone.now() - dt.timedelta(days=max(days, 1)))
     found = supervision.alerts(window)
     counts = Counter(a.kind for a in found)
+    # The work-team rules, checked now: size and recalls today, terms, residence in the last full month.
+    today = timezone.localdate()
+    last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    findings = rules.all_findings(today, last_month, last_month, area.code_range, access.ranges(request.user))
     return render(request, "web/alerts.html", {
         "area": area, "days": days, "alerts": found[:SHOWN_ALERTS], "total": len(found),
+        "findings": [(f, rules.RULES.get(f.rule, f.rule)) for f in findings[:SHOWN_ALERTS]], "findings_total": len(findings), "month": last_month,
         "counts": [(supervision.KINDS[k], counts.get(k, 0)) for k in supervision.KINDS],
         "title": _("Supervision alerts"),
     })
