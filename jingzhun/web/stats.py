@@ -1,6 +1,6 @@
 """Keep the dashboard's roll-ups (`AreaStat`, `AreaYearStat`) in step with the register, in SQL.
 
-Village rows are aggregated from the register; every higher level is aggregated from the village rows
+Village rows are aggregated from the register; every higher level is aggregated from the level below
 by code prefix (a township's code is its village codes' first 9 digits padded with zeros, and so on), so
 a full refresh reads the register once. A partial refresh recomputes a few villages and their ancestors.
 """
@@ -13,38 +13,44 @@ from django.db import connection, transaction
 
 from jingzhun.areas.models import LEVEL_DIGITS
 
-HIGHER = [(level, digits) for level, digits in LEVEL_DIGITS.items() if level != "village"]
+# (level, its digits, the level below it), township first: each level is summed from the one below it, so a
+# province adds up its cities' rows, never its villages'.
+_LEVELS = list(LEVEL_DIGITS)
+HIGHER = [(level, LEVEL_DIGITS[level], _LEVELS[i + 1]) for i, level in reversed(list(enumerate(_LEVELS[:-1])))]
 PARTIAL_LIMIT = 500  # beyond this many villages a full refresh is as quick and simpler
 
 VILLAGE_STATS = """
 INSERT INTO web_areastat (area_code, level, status, cause, households, people, with_helper)
-SELECT h.village_id, 'village', h.status, h.primary_cause, COUNT(*), COALESCE(SUM(m.n), 0),
+SELECT h.village_id, 'village', h.status, h.primary_cause, COUNT(*), COALESCE(SUM({people}), 0),
        SUM(CASE WHEN p.household_id IS NULL THEN 0 ELSE 1 END)
-FROM registry_household h
-LEFT JOIN (SELECT household_id, COUNT(*) AS n FROM registry_member GROUP BY household_id) m ON m.household_id = h.id
+FROM registry_household h {members}
 LEFT JOIN teams_helperpair p ON p.household_id = h.id AND p.end_date IS NULL
 {where}
 GROUP BY h.village_id, h.status, h.primary_cause
 """
+MEMBERS_GROUPED = ("LEFT JOIN (SELECT household_id, COUNT(*) AS n FROM registry_member GROUP BY household_id) m "
+                   "ON m.household_id = h.id")
+MEMBERS_PROBED = "(SELECT COUNT(*) FROM registry_member m WHERE m.household_id = h.id)"
 VILLAGE_YEARS = """
 INSERT INTO web_areayearstat (area_code, level, year, population, identified, exited)
 SELECT v, 'village', y, SUM(pop), SUM(idf), SUM(ex) FROM (
-    SELECT village_id AS v, year AS y, population AS pop, 0 AS idf, 0 AS ex FROM areas_villagerecord
-    UNION ALL SELECT village_id, identified_year, 0, 1, 0 FROM registry_household WHERE identified_year IS NOT NULL
-    UNION ALL SELECT village_id, exit_year, 0, 0, 1 FROM registry_household WHERE exit_year IS NOT NULL
-) t {where}
+    SELECT village_id AS v, year AS y, population AS pop, 0 AS idf, 0 AS ex FROM areas_villagerecord {where}
+    UNION ALL SELECT village_id, identified_year, 0, 1, 0 FROM registry_household
+              WHERE identified_year IS NOT NULL {and_where}
+    UNION ALL SELECT village_id, exit_year, 0, 0, 1 FROM registry_household WHERE exit_year IS NOT NULL {and_where}
+) t
 GROUP BY v, y
 """
 ROLL_STATS = """
 INSERT INTO web_areastat (area_code, level, status, cause, households, people, with_helper)
 SELECT {code}, %s, status, cause, SUM(households), SUM(people), SUM(with_helper)
-FROM web_areastat WHERE level = 'village' {where}
+FROM web_areastat WHERE level = %s {where}
 GROUP BY {code}, status, cause
 """
 ROLL_YEARS = """
 INSERT INTO web_areayearstat (area_code, level, year, population, identified, exited)
 SELECT {code}, %s, year, SUM(population), SUM(identified), SUM(exited)
-FROM web_areayearstat WHERE level = 'village' {where}
+FROM web_areayearstat WHERE level = %s {where}
 GROUP BY {code}, year
 """
 
@@ -64,26 +70,31 @@ def refresh(villages: Iterable[str] | None = None) -> None:
         if codes is None:
             cur.execute("DELETE FROM web_areastat")
             cur.execute("DELETE FROM web_areayearstat")
-            cur.execute(VILLAGE_STATS.format(where=""))
-            cur.execute(VILLAGE_YEARS.format(where=""))
-            for level, digits in HIGHER:
+            # Everything: one pass over the members, grouped (a probe per household costs more at a million).
+            cur.execute(VILLAGE_STATS.format(where="", people="m.n", members=MEMBERS_GROUPED))
+            cur.execute(VILLAGE_YEARS.format(where="", and_where=""))
+            for level, digits, below in HIGHER:
                 code = _prefix_code("area_code", digits)
-                cur.execute(ROLL_STATS.format(code=code, where=""), [level])
-                cur.execute(ROLL_YEARS.format(code=code, where=""), [level])
+                cur.execute(ROLL_STATS.format(code=code, where=""), [level, below])
+                cur.execute(ROLL_YEARS.format(code=code, where=""), [level, below])
             return
         marks = ", ".join(["%s"] * len(codes))
         affected = set(codes)
-        for _, digits in HIGHER:
+        for _, digits, _below in HIGHER:
             affected |= {c[:digits].ljust(12, "0") for c in codes}
         affected_marks = ", ".join(["%s"] * len(affected))
         for table in ("web_areastat", "web_areayearstat"):
             cur.execute(f"DELETE FROM {table} WHERE area_code IN ({affected_marks})", sorted(affected))
-        cur.execute(VILLAGE_STATS.format(where=f"WHERE h.village_id IN ({marks})"), codes)
-        cur.execute(VILLAGE_YEARS.format(where=f"WHERE v IN ({marks})"), codes)
-        for level, digits in HIGHER:
-            prefixes = sorted({c[:digits] for c in codes})
-            pmarks = ", ".join(["%s"] * len(prefixes))
+        # A few villages: count each household's members through the index, never the whole member table.
+        cur.execute(VILLAGE_STATS.format(where=f"WHERE h.village_id IN ({marks})", members="", people=MEMBERS_PROBED),
+                    codes)
+        cur.execute(VILLAGE_YEARS.format(where=f"WHERE village_id IN ({marks})", and_where=f"AND village_id IN ({marks})"),
+                    codes * 3)
+        for level, digits, below in HIGHER:
+            # Each ancestor's village rows as a range of codes: an index range, not a scan of every village row.
+            spans = sorted({(c[:digits].ljust(12, "0"), c[:digits].ljust(12, "9")) for c in codes})
+            where = "AND (" + " OR ".join(["area_code BETWEEN %s AND %s"] * len(spans)) + ")"
+            bounds = [b for span in spans for b in span]
             code = _prefix_code("area_code", digits)
-            where = f"AND SUBSTR(area_code, 1, {digits}) IN ({pmarks})"
-            cur.execute(ROLL_STATS.format(code=code, where=where), [level, *prefixes])
-            cur.execute(ROLL_YEARS.format(code=code, where=where), [level, *prefixes])
+            cur.execute(ROLL_STATS.format(code=code, where=where), [level, below, *bounds])
+            cur.execute(ROLL_YEARS.format(code=code, where=where), [level, below, *bounds])
