@@ -160,9 +160,10 @@ def test_cli_prints_counts_and_timing(register):
 @pytest.mark.parametrize("args, message", [
     (["--policy", "national-1999"], "--policy national-1999"),
     (["--policy", "national-2020", "--area", "999999999999"], "--area 999999999999"),
-    (["--policy", "example-jiangsu-2016"], "mpi.indicators[3].deprived_when.field: health"),
+    (["--policy", "HEALTH"], "mpi.indicators[3].deprived_when.field: health"),
 ])
-def test_cli_rejects_bad_input_and_writes_nothing(register, args, message):
+def test_cli_rejects_bad_input_and_writes_nothing(register, args, message, tmp_path):
+    args = [str(data.health_policy(tmp_path)) if a == "HEALTH" else a for a in args]
     with pytest.raises(CommandError) as err:
         call_command("identify", *args, stdout=io.StringIO())
     assert message in str(err.value)

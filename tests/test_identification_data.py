@@ -8,11 +8,13 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 from django.utils import timezone
 
 from jingzhun.policy import loads_policy
+from jingzhun.policy.loading import DATA_DIR
 from jingzhun.policy.model import Check, Policy
 from tests.factories import OTHER_VILLAGE, VILLAGE, VILLAGE2
 
@@ -320,3 +322,15 @@ def delete_all() -> None:
         model.objects.all().delete()
     for level in ("village", "township", "county", "city", "province"):
         Area.objects.filter(level=level).delete()
+
+
+def health_policy(folder: Path) -> Path:
+    """The provincial example with its medical-costs indicator testing `health` instead: a policy on an
+    encrypted field, which every engine must refuse."""
+    text = (DATA_DIR / "example-jiangsu-2016.toml").read_text(encoding="utf-8")
+    proxy = 'deprived_when = { field = "medical_expenses", op = "gt", value = 5000 }'
+    assert proxy in text
+    path = folder / "health.toml"
+    path.write_text(text.replace(proxy, 'deprived_when = { field = "health", op = "eq", value = "serious", '
+                                        'members = "any" }'), encoding="utf-8")
+    return path
