@@ -126,11 +126,10 @@ def test_area_scope_gives_the_same_rows_as_the_whole_run(engine, register, resul
 
 
 @pytest.mark.parametrize("engine", RUN_ENGINES)
-@pytest.mark.xfail(strict=True, raises=PolicyNotRunnable,
-                   reason="已知缺口 / known gap: health is stored only encrypted, so a policy testing it "
-                          "cannot be evaluated in the database by any engine")
-def test_policy_on_an_encrypted_field(engine, register, tmp_path):
-    evaluate(load_policy(data.health_policy(tmp_path)), year=data.YEAR, engine=engine)
+def test_policy_on_an_encrypted_field_is_refused_naming_the_key(engine, register, tmp_path):
+    """Health is stored only encrypted, so no engine can test it in the database: refused, never guessed."""
+    with pytest.raises(PolicyNotRunnable, match=r"mpi\.indicators\[3\]\.deprived_when\.field: health"):
+        evaluate(load_policy(data.health_policy(tmp_path)), year=data.YEAR, engine=engine)
 
 
 @pytest.mark.parametrize("engine", RUN_ENGINES)
