@@ -1,9 +1,9 @@
 """User administration in the Django admin, scoped like everything else.
 
-An administrator who is not a superuser sees and edits only the users whose every role lies inside their own
-areas (a user with one role elsewhere could otherwise be taken over — a new password — to reach that area),
-never a superuser, and cannot grant superuser, staff or permission flags; roles are granted inline, only at
-areas inside their own.
+An administrator who is not a superuser sees and edits only the users whose every role lies inside the areas
+where they hold the administrator role (a user with one role elsewhere could otherwise be taken over — a new
+password — to reach that area), never a superuser, and cannot grant superuser, staff or permission flags;
+roles are granted inline, only at areas inside those.
 """
 
 from __future__ import annotations
@@ -28,11 +28,12 @@ class AreaRoleInline(admin.TabularInline):
     raw_id_fields = ["area"]
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return access.scope(super().get_queryset(request).select_related("area"), request.user, "area_id")
+        return access.scope(super().get_queryset(request).select_related("area"), request.user, "area_id",
+                            ability="administer")
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "area":
-            kwargs["queryset"] = access.scope(Area.objects.all(), request.user, "code")
+            kwargs["queryset"] = access.scope(Area.objects.all(), request.user, "code", ability="administer")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -41,7 +42,7 @@ def manageable_users(user: object) -> Any:
     `user`'s areas (users without any role included, so a new account can be given its first role)."""
     if getattr(user, "is_superuser", False):
         return User.objects.all()
-    inside = access.area_q(user, "area_id")
+    inside = access.area_q(user, "area_id", ability="administer")
     outside_roles = AreaRole.objects.exclude(inside if inside is not None else Q()).values("user_id")
     return User.objects.filter(is_superuser=False).exclude(pk__in=outside_roles)
 
