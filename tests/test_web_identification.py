@@ -54,3 +54,37 @@ def test_household_page_gives_the_verdict_and_its_reasons(web, identified):
 def test_runs_page_lists_the_run(web, identified):
     html = page(web.client("officer_a"), reverse("web:identification"))
     assert reverse("web:identification_run", args=[identified.pk]) in html
+
+
+def welfare_file(tmp_path, poor: dict[str, int]):
+    path = tmp_path / "true-welfare.csv"
+    lines = ["household_number,year,true_income_per_capita,true_poor"]
+    lines += [f"{number},2019,{2000 if flag else 9000},{flag}" for number, flag in poor.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_accuracy_by_area_with_a_hand_worked_reference(web, identified, tmp_path):
+    # Every cast household fails the medical guarantee (基本医疗有保障 否), so the run selects all of them.
+    # Reference: in 龙山县 A101-1 and A101-2 truly poor, A101-3 and A102-1 not → eligible 2, selected 4:
+    # exclusion error 0, inclusion error of the selected 2/4, of the non-eligible 2/2, coverage 4/4.
+    path = welfare_file(tmp_path, {"A101-1": 1, "A101-2": 1, "A101-3": 0, "A102-1": 0, "B102-1": 1, "B102-2": 0})
+    client = web.client("officer_a")
+    with open(path, "rb") as f:
+        response = client.post(reverse("web:accuracy"), {"run_a": identified.pk, "level": "county", "reference": f})
+    assert response.status_code == 200
+    rows = response.context["rows"]
+    assert [code for _name, code, _cells in rows] == [COUNTY]  # not 永顺县, not the whole file
+    a = rows[0][2][0][1]
+    assert (a.households, a.eligible, a.selected) == (4, 2, 4)
+    assert (a.exclusion_error, a.inclusion_error_of_selected, a.inclusion_error_of_noneligible, a.coverage) == (
+        0.0, 0.5, 1.0, 1.0)
+
+
+def test_accuracy_rejects_a_bad_reference_file_naming_the_line(web, identified, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("household_number,year,true_income_per_capita,true_poor\nA101-1,2019,abc,1\n", encoding="utf-8")
+    with open(path, "rb") as f:
+        response = web.client("officer_a").post(reverse("web:accuracy"),
+                                                {"run_a": identified.pk, "level": "county", "reference": f})
+    assert response.status_code == 400 and "bad.csv:2: true_income_per_capita" in response.content.decode()

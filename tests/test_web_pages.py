@@ -140,7 +140,7 @@ LATIN_ALLOWED = {"Jingzhun", "English", "CSV", "XLSX", "YYYY", "MM", "DD", "ID",
 
 
 def visible_text(html: str) -> str:
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r"<(script|style|code)\b.*?</\1>", " ", html, flags=re.S)  # code: literal file formats
     html = re.sub(r"<[^>]+>", " ", html)
     return html_lib.unescape(html)
 
@@ -153,6 +153,7 @@ def walk(client: Client) -> dict[str, str]:
             reverse("web:reveal", args=[member.pk]), reverse("web:imports"), reverse("web:audit"),
             reverse("web:coverage"), reverse("web:coverage") + f"?area={VILLAGE}", reverse("web:alerts"),
             reverse("web:pairing"), reverse("web:hits"), reverse("web:applications"), reverse("web:identification"),
+            reverse("web:accuracy"),
             reverse("web:household", args=["B102-1"])]  # a 404 page
     return {url: client.get(url).content.decode() for url in urls}
 

@@ -33,6 +33,7 @@ urlpatterns = [
     path("applications/", checks.applications, name="applications"),
     path("identification/", identification.runs, name="identification"),
     path("identification/<int:pk>/", identification.run_detail, name="identification_run"),
+    path("identification/accuracy/", identification.accuracy_report, name="accuracy"),
     path("audit/", audit.audit_log, name="audit"),
 ]
 
