@@ -21,6 +21,7 @@ import base64
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -147,8 +148,9 @@ def generate(households: int, out: Path, seed: int = 1) -> None:
 # --------------------------------------------------------------------------- Django set-up
 
 
-def django_on(db: Path) -> None:
-    os.environ["JINGZHUN_DATABASE_URL"] = f"sqlite:///{db}"
+def django_on(db: Path | str) -> None:
+    """Django on a SQLite file, or on a database URL (postgresql://…)."""
+    os.environ["JINGZHUN_DATABASE_URL"] = db if isinstance(db, str) else f"sqlite:///{db}"
     os.environ.setdefault("JINGZHUN_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingzhun.settings")
     import django
@@ -202,8 +204,9 @@ def bench_duckdb_parquet(data: Path, runs: int) -> None:
           f"process CPU {median(cpu)}; {machine()}")
 
 
-def bench_duckdb(data: Path, runs: int, db: Path) -> None:
-    """DuckDB on the Parquet register; results written into a Django SQLite database (bulk Loader)."""
+def bench_duckdb(data: Path, runs: int, db: Path | str) -> None:
+    """DuckDB on the Parquet register; results written into the Django database (bulk Loader: a staged SQLite
+    file copied in, or COPY on PostgreSQL)."""
     django_on(db)
     from jingzhun.identification.engines import ParquetFiles
     from jingzhun.identification.run import discard, run
@@ -405,6 +408,7 @@ def main() -> None:
     d.add_argument("--db", type=Path, default=Path(tempfile.gettempdir()) / "bench-ident-results.sqlite3")
     d.add_argument("--runs", type=int, default=3)
     d.add_argument("--to", choices=["django", "parquet"], default="django")
+    d.add_argument("--pg", action="store_true", help="write into a throwaway PostgreSQL (COPY) instead of SQLite")
     s = sub.add_parser("sqlitedb")
     s.add_argument("--data", type=Path, required=True)
     s.add_argument("--db", type=Path, required=True)
@@ -421,6 +425,13 @@ def main() -> None:
         generate(args.households, args.out)
     elif args.cmd == "duckdb" and args.to == "parquet":
         bench_duckdb_parquet(args.data, args.runs)
+    elif args.cmd == "duckdb" and args.pg:
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+        from run_tests import ThrowawayPostgres
+
+        with ThrowawayPostgres() as url:
+            subprocess.run(["psql", url.rsplit("/", 1)[0] + "/postgres", "-qc", "CREATE DATABASE jingzhun"], check=True)
+            bench_duckdb(args.data, args.runs, url)
     elif args.cmd == "duckdb":
         bench_duckdb(args.data, args.runs, args.db)
     elif args.cmd == "sqlitedb":
