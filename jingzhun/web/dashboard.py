@@ -5,7 +5,8 @@ Definitions (the same words as docs/measures.md):
 - incidence (贫困发生率): poor population / rural population of the latest year with a village record (村情);
 - helper coverage: share of the households needing a helper (`teams.pairing_db.NEEDS_HELPER`: poor, returned,
   monitored) with an active helper (结对);
-- team coverage: share of poor villages with an active work team of at least `TEAM_MINIMUM` members.
+- team coverage: share of poor villages with an active work team of at least the teams rule's minimum
+  (`teams.config.SupervisionConfig.min_team_members`, 3 unless configured).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from jingzhun.teams.pairing_db import NEEDS_HELPER
 from jingzhun.web.models import AreaStat, AreaYearStat
 
 POOR_NOW = ("poor", "returned")
-TEAM_MINIMUM = 3
 CHILD_LEVEL = {level: nxt for level, nxt in zip(LEVEL_DIGITS, list(LEVEL_DIGITS)[1:], strict=False)}
 
 
@@ -116,6 +116,7 @@ def _children(area: Area) -> list[tuple[Area, Figures]]:
 
 
 def _team_coverage(area: Area) -> tuple[int, int]:
+    from jingzhun.teams.config import SupervisionConfig
     from jingzhun.teams.models import TeamMembership
 
     low, high = area.code_range
@@ -123,7 +124,7 @@ def _team_coverage(area: Area) -> tuple[int, int]:
     complete = (TeamMembership.objects.filter(end_date__isnull=True, team__end_date__isnull=True,
                                               team__village__poor_village=True,
                                               team__village_id__gte=low, team__village_id__lte=high)
-                .values("team__village_id").annotate(n=Count("id")).filter(n__gte=TEAM_MINIMUM).count())
+                .values("team__village_id").annotate(n=Count("id")).filter(n__gte=SupervisionConfig().min_team_members).count())
     return poor, complete
 
 
