@@ -121,6 +121,18 @@ def households(qs: QuerySet, user: object, prefix: str = "") -> QuerySet:
     return qs if q is None else qs.filter(q)
 
 
+def within_area(qs: QuerySet, field: str, code: str) -> QuerySet:
+    """`qs` narrowed to the subtree of the registered area `code` (on the 12-digit code column `field`);
+    ValueError naming the code when there is no such area. Narrows only: scope to the user first."""
+    from jingzhun.areas.models import Area
+
+    area = Area.objects.filter(code=code).only("code", "level").first()
+    if area is None:
+        raise ValueError(f"区划代码 {code} 不存在 / no area {code}")
+    low, high = area.code_range
+    return qs.filter(**{f"{field}__gte": low, f"{field}__lte": high})
+
+
 def can_see_area(user: object, code: str, ability: str | None = None) -> bool:
     spans = ranges(user, ability=ability)
     return spans is None or any(low <= code <= high for low, high in spans)

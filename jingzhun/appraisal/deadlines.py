@@ -20,7 +20,7 @@ from django.db.models import Max, Q
 
 from jingzhun import access
 from jingzhun.appraisal.models import STATE, Application
-from jingzhun.areas.models import LEVEL_DIGITS, Area, code_range
+from jingzhun.areas.models import LEVEL_DIGITS
 
 DEFAULT_LIMITS: dict[str, int] = {
     "applied": 30,  # 民主评议
@@ -59,11 +59,7 @@ def overdue(user: object, *, today: dt.date, area: str | None = None,
     lim = limits(overrides)
     qs = access.scope(Application.objects.all(), user, "village_id")
     if area:
-        node = Area.objects.filter(code=area).only("code", "level").first()
-        if node is None:
-            raise ValueError(f"区划代码 {area} 不存在 / no area {area}")
-        low, high = code_range(node.code, node.level)
-        qs = qs.filter(village_id__gte=low, village_id__lte=high)
+        qs = access.within_area(qs, "village_id", area)
 
     waiting = Q()
     for state, days in lim.items():

@@ -74,11 +74,7 @@ def _change() -> Case:
 def _households(user: object, area: str | None) -> QuerySet[Household]:
     qs = access.scope(Household.objects.all(), user, "village_id")
     if area:
-        node = Area.objects.filter(code=area).only("code", "level").first()
-        if node is None:
-            raise ValueError(f"区划代码 {area} 不存在 / no area {area}")
-        low, high = code_range(node.code, node.level)
-        qs = qs.filter(village_id__gte=low, village_id__lte=high)
+        qs = access.within_area(qs, "village_id", area)
     return qs
 
 

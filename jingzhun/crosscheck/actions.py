@@ -240,8 +240,8 @@ class DecisionRefused(ValueError):
 
 
 def visible_hits(user: object) -> QuerySet[CrossCheckHit]:
-    """Hits in the user's areas (by the household's village)."""
-    return access.scope(CrossCheckHit.objects.all(), user, "household__village_id")
+    """Hits on the households the user may see (jingzhun.access: a helper, only their own)."""
+    return access.households(CrossCheckHit.objects.all(), user, prefix="household__")
 
 
 def decide(hit_id: int, status: str, reason: str, *, user: object, actor: str | None = None) -> CrossCheckHit:
@@ -254,7 +254,7 @@ def decide(hit_id: int, status: str, reason: str, *, user: object, actor: str | 
     who = actor or str(getattr(user, "username", user))
     with transaction.atomic():
         hit = CrossCheckHit.objects.select_for_update().select_related("household").filter(pk=hit_id).first()
-        if hit is None or not access.can_see_area(user, hit.household.village_id):
+        if hit is None or not access.can_see_area(user, hit.household.village_id, "crosscheck"):
             # Outside the user's areas looks the same as not existing: no probing for hits.
             raise PermissionDenied(f"比对命中 {hit_id} 不存在或不在您的管辖范围 / no such hit in your areas")
         if hit.status == status:

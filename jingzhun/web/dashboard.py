@@ -68,7 +68,7 @@ class Dashboard:
     children: list[tuple[Area, Figures]]
     poor_villages: int
     poor_villages_with_team: int
-    visits_30_days: int | None
+    visits_30_days: int
 
     @property
     def team_coverage(self) -> float | None:
@@ -128,12 +128,10 @@ def _team_coverage(area: Area) -> tuple[int, int]:
     return poor, complete
 
 
-def _visits(area: Area, today: dt.date) -> int | None:
-    """Visits recorded in the last 30 days, or None while the register has no visit records."""
-    try:
-        from jingzhun.teams.models import Visit  # type: ignore[attr-defined]
-    except ImportError:
-        return None
+def _visits(area: Area, today: dt.date) -> int:
+    """Visits recorded in the last 30 days."""
+    from jingzhun.teams.models import Visit
+
     low, high = area.code_range
     since = timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=29), dt.time()))
     # The visit's own village (recorded with it, indexed with the time): no walk over the area's households.

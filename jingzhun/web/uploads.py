@@ -40,14 +40,12 @@ def store(user: Any, upload: UploadedFile) -> Upload:
     if suffix not in SUFFIXES:
         raise ValueError(f"{name}: 只接受 CSV 或 XLSX 文件 / only CSV or XLSX files are accepted")
     token = secrets.token_hex(16)
-    path = folder() / f"{token}{suffix}"
-    with open(path, "wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    # The stored name keeps the user's file name: the error report names the file they know.
+    # Kept under the user's own file name: the error report names the file they know.
     named = folder() / token / name
     named.parent.mkdir()
-    os.replace(path, named)
+    with open(named, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
     result = import_register(named, actor=user.get_username(), mode="check", scope=access.ranges(user, ability="import"))
     write_xlsx(result.errors, report_path(token))
     return Upload.objects.create(

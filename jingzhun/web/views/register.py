@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from jingzhun import access, choices, crypto
-from jingzhun.areas.models import Area
 from jingzhun.identity import InvalidResidentID, mask, parse_resident_id
 from jingzhun.registry import sensitive
 from jingzhun.registry.models import Household, Member
@@ -52,13 +51,11 @@ def household_list(request: HttpRequest) -> HttpResponse:
     qs, problem = _search(qs, request.GET.get("q", ""))
     area = request.GET.get("area", "").strip()
     if area:
-        found = Area.objects.filter(code=area).only("code", "level").first()
-        if found is None:
+        try:
+            qs = access.within_area(qs, "village_id", area)
+        except ValueError:
             problem = _("Area code must be 12 digits") if not (area.isdigit() and len(area) == 12) else _("No such area")
             qs = qs.none()
-        else:
-            low, high = found.code_range
-            qs = qs.filter(village_id__gte=low, village_id__lte=high)
     status = request.GET.get("status", "")
     if status in choices.HOUSEHOLD_STATUS.codes:
         qs = qs.filter(status=status)
@@ -128,12 +125,7 @@ def household_detail(request: HttpRequest, number: str) -> HttpResponse:
         "transfer": [float(i.transfer_income) for i in incomes],
     }
     pair = household.helper_pairs.filter(end_date__isnull=True).select_related("cadre").first()
-    visits: list[Any] = []
-    try:
-        from jingzhun.teams.models import Visit  # type: ignore[attr-defined]
-        visits = list(Visit.objects.filter(household=household).order_by("-visited_at")[:20])
-    except ImportError:
-        pass
+    visits = list(household.visits.order_by("-visited_at")[:20])
     secondary = [choices.CAUSE.label(c) for c in household.secondary_causes.split(",") if c]
     identified = _identification(household)
     return render(request, "web/household.html", {
