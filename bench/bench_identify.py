@@ -209,7 +209,8 @@ def bench_duckdb(data: Path, runs: int, db: Path | str) -> None:
     file copied in, or COPY on PostgreSQL)."""
     django_on(db)
     from jingzhun.identification.engines import ParquetFiles
-    from jingzhun.identification.run import discard, run
+    from jingzhun.identification.run import run
+    from jingzhun.identification.store import discard
 
     print(machine())
     evaluate, write, total, cpu = [], [], [], []
@@ -273,7 +274,8 @@ def bench_inplace(db: Path, engines: list[str], runs: int, persist: bool) -> Non
     """Identification reading the Django SQLite database: in place, through DuckDB, or through Spark;
     with `persist`, the whole run (results written to the same database, audited)."""
     django_on(db)
-    from jingzhun.identification.run import discard, evaluate, run
+    from jingzhun.identification.run import evaluate, run
+    from jingzhun.identification.store import discard
 
     print(machine())
     for engine in engines:

@@ -117,7 +117,7 @@ def _arrays(run_row: IdentificationRun, county: str | None):
     rows = run_row.results.all()
     if county:
         rows = rows.filter(household__village__code__startswith=county[:6])
-    return list(rows.order_by("id").values_list("size", "per_capita_income", "mpi_points", "deprivations", "status"))
+    return list(rows.order_by("household_id").values_list("size", "per_capita_income", "mpi_points", "deprivations", "status"))
 
 
 @pytest.mark.parametrize("engine", ["duckdb", "native"])

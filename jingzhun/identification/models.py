@@ -47,12 +47,19 @@ class IdentificationRun(models.Model):
 
 
 class HouseholdResult(models.Model):
-    """One household in one run, as codes (jingzhun.identification.codes); `reasons()` gives the words."""
+    """One household in one run, as codes (jingzhun.identification.codes); `reasons()` gives the words.
 
+    Keyed by (run, household): no id of its own, since ten million results a run would otherwise pay
+    for a sequence, a column and an index nobody reads. On PostgreSQL the table is partitioned by run
+    (`jingzhun.identification.store`): a run's results are written into a table of their own, which
+    becomes visible whole when it is attached, and are discarded by dropping it."""
+
+    pk = models.CompositePrimaryKey("run", "household")
+    # No database constraints: a run's results live and die with their run (`store.discard`), and
+    # a result is a record of what was decided, kept even if the household later leaves the register;
+    # ten million key checks would only slow the bulk write.
     run = models.ForeignKey(IdentificationRun, verbose_name="识别批次", on_delete=models.CASCADE,
-                            related_name="results", db_index=False)
-    # No database constraint: a result is a record of what was decided, kept even if the household is
-    # later removed from the register; and ten million key checks would slow the bulk write.
+                            related_name="results", db_constraint=False, db_index=False)
     household = models.ForeignKey(Household, verbose_name="户", on_delete=models.DO_NOTHING,
                                   db_constraint=False, db_index=False, related_name="+")
     size = models.PositiveSmallIntegerField("人口数")
@@ -67,7 +74,6 @@ class HouseholdResult(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "识别结果"
-        indexes = [models.Index(fields=["run", "household"], name="ident_result_run_household")]
 
     def reason_texts(self) -> list[str]:
         return codes.render(self.run.policy, per_capita_income=self.per_capita_income, size=self.size,

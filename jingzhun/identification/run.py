@@ -13,16 +13,15 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from jingzhun.audit.log import record
-from jingzhun.identification import codes
+from jingzhun.identification import codes, store
 from jingzhun.identification.compile import RESULT_COLUMNS, Rules, identify, needed_columns, rules
 from jingzhun.identification.engines import Database, ParquetFiles, Source, open_session
-from jingzhun.identification.models import HouseholdResult, IdentificationRun
+from jingzhun.identification.models import IdentificationRun
 from jingzhun.policy.model import INCOME_FIELDS, Policy
-from jingzhun.registry.bulk import Loader, indexes_deferred
 
 
 class RunError(ValueError):
@@ -146,31 +145,19 @@ def run(policy: Policy, *, year: int | None = None, engine: str = "duckdb", area
         policy_sha256=policy_sha256(policy), policy=policy_json(policy), year=r.year, area_code=area or "",
         data_fingerprint=fingerprint, data_counts=counts, engine=engine, actor=actor, started_at=started,
         mpi_denominator=r.denominator, households=results.num_rows, **by_status)
+    t2 = t1
+
+    def finished() -> None:
+        nonlocal t2
+        t2 = time.perf_counter()
+        _finished(run_row, t2 - t0, actor, area, policy, r.year, engine, fingerprint, results.num_rows, by_status)
+
     try:
-        table = results.drop_columns(["per_capita_fen"]).append_column(
-            "run_id", pa.array(np.full(results.num_rows, run_row.id, dtype=np.int64)))
-        name = HouseholdResult._meta.db_table
-        # bulk.Loader: on SQLite DuckDB writes a separate staging file that SQLite copies from. DuckDB must
-        # never write the Django file itself: two SQLite libraries in one process (Python's and DuckDB's
-        # scanner) on one WAL database break each other's locks (it failed with "disk I/O error").
-        with Loader({name: table}) as loader, transaction.atomic():
-            # A run as large as the table so far (the first runs) loads faster without the index,
-            # rebuilt once after (bulk.indexes_deferred decides; inside this transaction).
-            with indexes_deferred(name, table.num_rows):
-                loader.load(name)
-            t2 = time.perf_counter()
-            _finished(run_row, t2 - t0, actor, area, policy, r.year, engine, fingerprint, results.num_rows, by_status)
+        store.write(run_row.id, results.drop_columns(["per_capita_fen"]), finished)
     except BaseException:
-        discard(run_row.pk)
+        store.discard(run_row.pk)
         raise
     return Outcome(run_row, results, {"evaluate": t1 - t0, "write": t2 - t1, "total": t2 - t0})
-
-
-def discard(run_id: int) -> None:
-    """Remove a run and its results in two statements (the ORM's cascade would load every result)."""
-    with transaction.atomic(), connection.cursor() as cur:
-        cur.execute(f"DELETE FROM {HouseholdResult._meta.db_table} WHERE run_id = %s", [run_id])
-        cur.execute(f"DELETE FROM {IdentificationRun._meta.db_table} WHERE id = %s", [run_id])
 
 
 def _finished(run_row: IdentificationRun, seconds: float, actor: str, area: str | None, policy: Policy, year: int,
