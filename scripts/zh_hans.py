@@ -301,6 +301,14 @@ ZH = {
     "Plan saved.": "帮扶计划已保存。",
     "Plan approved.": "帮扶计划已审核。",
     "No such plan in your scope": "您的范围内没有该计划",
+    "help plan drafted": "制定帮扶计划",
+    "help plan changed": "修改帮扶计划",
+    "measure added": "新增帮扶措施",
+    "measure changed": "修改帮扶措施",
+    "help plan approved": "审核帮扶计划",
+    "help plan approval cleared": "帮扶计划需重新审核",
+    "help plan": "帮扶计划",
+    "measure": "帮扶措施",
 }
 # Chinese has one plural form.
 PLURALS = {
