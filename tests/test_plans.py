@@ -366,3 +366,21 @@ def test_the_household_page_spends_one_query_on_plans_however_many_there_are(web
                        [health(), M(category="training", description="培训", amount="0")])
     services.save_plan(web.users["officer_a"], hh("A101-1").pk, YEAR - 1, "目标", [health(due_on="")])
     assert plan_queries(client) == (without, 1)
+
+
+def test_the_admin_lists_only_the_plans_of_the_users_area_and_changes_nothing(web):
+    from django.contrib.auth.models import Permission
+
+    a = services.save_plan(web.users["officer_a"], hh("A101-1").pk, YEAR, "目标", [health()])
+    b = services.save_plan(web.users["officer_b"], hh("B102-1").pk, YEAR, "目标", [health()])
+    staff = web.users["officer_b"]
+    staff.is_staff = True
+    staff.save()
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=["view_helpplan", "change_helpplan"]))
+    client = web.client("officer_b")
+    listing = page(client, reverse("admin:plans_helpplan_changelist"))
+    assert "B102-1" in listing and "A101-1" not in listing
+    assert client.get(reverse("admin:plans_helpplan_change", args=[a.pk])).status_code == 302  # not found → away
+    client.post(reverse("admin:plans_helpplan_change", args=[b.pk]), {"goal": "改"})
+    b.refresh_from_db()
+    assert b.goal == "目标"

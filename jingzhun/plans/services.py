@@ -207,11 +207,8 @@ def may_write_known(user: object, household: Household, helper_user_id: int | No
     found = access.grants(user)
     if found is None:
         return True
-    for g in found:
-        if "plan" in access.ABILITIES.get(g.role, frozenset()) and g.low <= household.village_id <= g.high:
-            if g.role != "helper" or helper_user_id == getattr(user, "pk", None):
-                return True
-    return False
+    return any("plan" in access.ABILITIES.get(g.role, frozenset()) and g.low <= household.village_id <= g.high
+               and (g.role != "helper" or helper_user_id == getattr(user, "pk", None)) for g in found)
 
 
 def save_plan(user: object, household_id: int, year: object, goal: str, measures: Iterable[MeasureInput] = (),
@@ -279,7 +276,7 @@ def _write(user: object, household: Household, year: int, goal: str, plan: HelpP
     area = household.village_id
     content_changed = False
     if plan is None:
-        plan = HelpPlan.objects.create(household=household, year=year, goal=goal, drafted_by=user)
+        plan = HelpPlan.objects.create(household=household, year=year, goal=goal, drafted_by=user)  # type: ignore[misc]
         audit.record(who, "plan.create", object_type="help_plan", object_id=str(plan.pk), area=area,
                      household=household.number, year=year, goal=goal)
     elif plan.goal != goal:

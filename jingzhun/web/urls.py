@@ -3,7 +3,18 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from jingzhun.web import pages
-from jingzhun.web.views import audit, checks, dashboard, export, identification, imports, pairing, plans, register, teams
+from jingzhun.web.views import (
+    audit,
+    checks,
+    dashboard,
+    export,
+    identification,
+    imports,
+    pairing,
+    plans,
+    register,
+    teams,
+)
 
 app_name = "web"
 
