@@ -21,9 +21,10 @@ NOTHING = Q(pk__in=[])
 # Role → what it may do. Seeing the register within one's area is implied by every role; a helper's
 # "area" is further narrowed to their own households (see `household_q`).
 ABILITIES: dict[str, frozenset[str]] = {
-    "officer": frozenset({"register", "dashboard", "import", "export", "audit", "pair", "crosscheck"}),
-    "work_team": frozenset({"register", "dashboard"}),
-    "helper": frozenset({"register"}),
+    "officer": frozenset({"register", "dashboard", "import", "export", "audit", "pair", "crosscheck", "plan",
+                          "approve_plan"}),
+    "work_team": frozenset({"register", "dashboard", "plan"}),
+    "helper": frozenset({"register", "plan"}),
     "evaluator": frozenset({"register", "dashboard", "export"}),
     "auditor": frozenset({"register", "dashboard", "audit"}),
     "administrator": frozenset({"register", "dashboard", "audit", "administer"}),
@@ -96,12 +97,15 @@ def scope(qs: QuerySet, user: object, field: str, ability: str | None = None) ->
     return qs if q is None else qs.filter(q)
 
 
-def household_q(user: object, prefix: str = "") -> Q | None:
+def household_q(user: object, prefix: str = "", ability: str | None = None) -> Q | None:
     """Q restricting households (reached through `prefix`, e.g. "household__") to those the user may see:
-    in the area subtree of a non-helper role, or actively paired with the user as helper. None = no limit."""
+    in the area subtree of a non-helper role, or actively paired with the user as helper. None = no limit.
+    With `ability`, only the roles carrying it count (an auditor's county does not let them edit plans)."""
     found = grants(user)
     if found is None:
         return None
+    if ability is not None:
+        found = [g for g in found if ability in ABILITIES.get(g.role, frozenset())]
     wide = [(g.low, g.high) for g in found if g.role != "helper"]
     q = _range_q(wide, f"{prefix}village_id") if wide else NOTHING
     helper = [(g.low, g.high) for g in found if g.role == "helper"]
@@ -115,9 +119,10 @@ def household_q(user: object, prefix: str = "") -> Q | None:
     return q
 
 
-def households(qs: QuerySet, user: object, prefix: str = "") -> QuerySet:
-    """`qs` (households, or rows reached from a household through `prefix`) limited to what `user` may see."""
-    q = household_q(user, prefix)
+def households(qs: QuerySet, user: object, prefix: str = "", ability: str | None = None) -> QuerySet:
+    """`qs` (households, or rows reached from a household through `prefix`) limited to what `user` may see
+    (through the roles carrying `ability`, when given)."""
+    q = household_q(user, prefix, ability)
     return qs if q is None else qs.filter(q)
 
 

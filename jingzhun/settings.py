@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "jingzhun.identification",
     "jingzhun.crosscheck",
     "jingzhun.appraisal",
+    "jingzhun.plans",
     "jingzhun.web",
 ]
 MIDDLEWARE = [

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from jingzhun.areas.models import LEVEL_DIGITS, AreaRole
+from jingzhun.plans.models import HelpPlan
 from jingzhun.registry import template
 from jingzhun.registry.models import Household, Member
 from jingzhun.teams.models import Cadre, HelperPair
@@ -61,6 +62,7 @@ requests = st.lists(st.one_of(
     st.tuples(st.just("dashboard"), st.sampled_from(AREAS)),
     st.tuples(st.just("export"), st.sampled_from(["", *AREAS])),
     st.tuples(st.just("reveal"), st.sampled_from(list(HOUSEHOLDS))),
+    st.tuples(st.just("plan"), st.sampled_from(list(HOUSEHOLDS)), st.sampled_from(["get", "post", "approve"])),
 ), min_size=1, max_size=6)
 users = st.tuples(
     st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), max_size=3, unique=True),
@@ -127,6 +129,20 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
                 got = {str(r[number]) for r in book.get_sheet_by_index(0).to_python()[1:]}
                 assert got <= allowed, (ask, got - allowed)
                 continue
+        elif kind == "plan":  # the help plan's editor, a save through it, and the approval
+            url = reverse("web:plan", args=[ask[1], 2020])
+            if ask[2] == "get":
+                response = client.get(url)
+            elif ask[2] == "post":
+                response = client.post(url, {"goal": "目标", "measure-1-category": "health",
+                                             "measure-1-description": "x", "measure-1-status": "planned"})
+            else:
+                response = client.post(reverse("web:plan_approve", args=[ask[1], 2020]))
+            if ask[1] in outside:
+                assert response.status_code in (403, 404), ask
+                assert not HelpPlan.objects.filter(household__number=ask[1], approved_by=user).exists()
+            if ask[2] == "post" and ask[1] in outside:
+                assert not HelpPlan.objects.filter(household__number=ask[1], drafted_by=user).exists()
         else:  # reveal
             member = Member.objects.get(household__number=ask[1], position=1)
             response = client.post(reverse("web:reveal", args=[member.pk]))

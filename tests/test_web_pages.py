@@ -11,6 +11,7 @@ from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
 from jingzhun.audit.models import AuditEntry
@@ -153,7 +154,7 @@ def walk(client: Client) -> dict[str, str]:
             reverse("web:reveal", args=[member.pk]), reverse("web:imports"), reverse("web:audit"),
             reverse("web:coverage"), reverse("web:coverage") + f"?area={VILLAGE}", reverse("web:alerts"),
             reverse("web:pairing"), reverse("web:hits"), reverse("web:applications"), reverse("web:identification"),
-            reverse("web:accuracy"),
+            reverse("web:accuracy"), reverse("web:plan", args=["A101-1", timezone.localdate().year]),
             reverse("web:household", args=["B102-1"])]  # a 404 page
     return {url: client.get(url).content.decode() for url in urls}
 
@@ -162,6 +163,20 @@ def test_every_page_in_chinese_has_no_untranslated_words(web):
     client = web.client("officer_a")
     client.post(reverse("web:reveal", args=[Member.objects.get(household__number="A101-1", position=1).pk]))
     pages = walk(client)
+    # Then a help plan, and a refused save of it: the plan section, the editor and its messages. (After the walk:
+    # the audit page shows the rows' recorded details as they are, field names included.)
+    year = timezone.localdate().year
+    client.post(reverse("web:plan", args=["A101-1", year]), {
+        "goal": "稳定增收", "measure-1-category": "health", "measure-1-description": "慢病签约服务",
+        "measure-1-amount": "100", "measure-1-status": "planned"})
+    refused = client.post(reverse("web:plan", args=["A101-1", year]), {
+        "goal": "", "measure-1-category": "credit", "measure-1-description": "贷款", "measure-1-amount": "-1",
+        "measure-1-status": "done"}).content.decode()
+    assert refused.count("data-field=") == 3
+    pages["refused plan"] = refused
+    for url in (reverse("web:household", args=["A101-1"]), reverse("web:plan", args=["A101-1", year])):
+        pages[url + " (with a plan)"] = client.get(url).content.decode()
+        assert "慢病签约服务" in pages[url + " (with a plan)"]
     pages["login"] = Client().get(reverse("web:login")).content.decode()
     for url, html in pages.items():
         text = visible_text(html).replace("officer_a", "")  # the user name, as typed by the administrator

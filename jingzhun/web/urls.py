@@ -3,7 +3,18 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from jingzhun.web import pages
-from jingzhun.web.views import audit, checks, dashboard, export, identification, imports, pairing, register, teams
+from jingzhun.web.views import (
+    audit,
+    checks,
+    dashboard,
+    export,
+    identification,
+    imports,
+    pairing,
+    plans,
+    register,
+    teams,
+)
 
 app_name = "web"
 
@@ -17,6 +28,8 @@ urlpatterns = [
     path("households/", register.household_list, name="households"),
     path("households/export.xlsx", export.export_xlsx, name="export"),
     path("households/<str:number>/", register.household_detail, name="household"),
+    path("households/<str:number>/plans/<int:year>/", plans.plan_edit, name="plan"),
+    path("households/<str:number>/plans/<int:year>/approve/", plans.plan_approve, name="plan_approve"),
     path("members/<int:pk>/reveal/", register.reveal, name="reveal"),
     path("imports/", imports.upload_form, name="imports"),
     path("imports/<str:token>/", imports.upload_detail, name="upload"),

@@ -21,9 +21,14 @@ ACTIONS = {
     "reveal": gettext_lazy("reveal"), "reveal_denied": gettext_lazy("reveal refused"),
     "export": gettext_lazy("export"), "export.finished": gettext_lazy("export finished"),
     "import": gettext_lazy("import"), "audit.prune": gettext_lazy("audit log pruned"),
+    "plan.create": gettext_lazy("help plan drafted"), "plan.update": gettext_lazy("help plan changed"),
+    "plan.measure.add": gettext_lazy("measure added"), "plan.measure.update": gettext_lazy("measure changed"),
+    "plan.approve": gettext_lazy("help plan approved"),
+    "plan.approval_cleared": gettext_lazy("help plan approval cleared"),
 }
 OBJECTS = {"member": gettext_lazy("member"), "register": gettext_lazy("register"),
-           "import_batch": gettext_lazy("import batch")}
+           "import_batch": gettext_lazy("import batch"), "help_plan": gettext_lazy("help plan"),
+           "plan_measure": gettext_lazy("measure")}
 
 
 @requires("audit")

@@ -9,11 +9,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from jingzhun import access, choices, crypto
 from jingzhun.identity import InvalidResidentID, mask, parse_resident_id
+from jingzhun.plans import services as plan_services
 from jingzhun.registry import sensitive
 from jingzhun.registry.models import Household, Member
 from jingzhun.web.pages import requires
@@ -128,6 +130,11 @@ def household_detail(request: HttpRequest, number: str) -> HttpResponse:
     visits = list(household.visits.order_by("-visited_at")[:20])
     secondary = [choices.CAUSE.label(c) for c in household.secondary_causes.split(",") if c]
     identified = _identification(household)
+    # The help plan: every year's plan and its measures in one query (the page's only addition).
+    plans = plan_services.household_plans(household)
+    plan_year = timezone.localdate().year
+    plan = next((p for p in plans if p["year"] == plan_year), None)
+    causes = plan_services.household_causes(household)
     return render(request, "web/household.html", {
         "h": household, "members": _member_rows(household), "incomes": incomes, "income_chart": income_chart,
         "pair": pair, "visits": visits, "events": household.status_events.order_by("recorded_at"),
@@ -137,6 +144,9 @@ def household_detail(request: HttpRequest, number: str) -> HttpResponse:
         "housing_grade": choices.HOUSING_GRADE.label(household.housing_grade),
         "drinking_water": choices.DRINKING_WATER.label(household.drinking_water),
         "road": choices.ROAD.label(household.road), "identified": identified,
+        "plan": plan, "other_plans": [p for p in plans if p is not plan], "plan_year": plan_year,
+        "uncovered": plan["uncovered"] if plan else [choices.CAUSE.label(c) for c in causes],
+        "can_plan": plan_services.may_write_known(request.user, household, pair.cadre.user_id if pair else None),
         "title": _("Household %(number)s") % {"number": household.number},
     })
 

@@ -1,0 +1,397 @@
+"""The only code that writes help plans and their measures: validate everything, then write in one
+transaction with an audit row per row written. A refused save raises `PlanRefused` naming every bad field
+and its rule, and leaves the database as it was.
+
+Who may write: a user whose roles carrying the "plan" ability reach the household — an officer or a work
+team member of its area, or its active helper — as a SQL predicate (`access.households(..., ability=)`).
+Who may approve: an officer ("approve_plan") at township level or above whose area holds the household.
+
+Approval covers the plan's content: the goal and each measure's category, description, amount,
+responsible cadre and due date. Changing any of those, or adding a measure, clears the approval (and says
+so in the audit log). Progress — a measure's status, completion date and result — does not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from jingzhun import access, choices
+from jingzhun.areas.models import LEVEL_DEPTH
+from jingzhun.audit import log as audit
+from jingzhun.plans.models import CAUSE_MEASURES, MEASURE_CATEGORY, MEASURE_STATUS, HelpPlan, PlanMeasure
+from jingzhun.registry.models import Household
+from jingzhun.teams.models import Cadre
+
+FIRST_YEAR = 2013  # precision poverty alleviation began with the 2013–2014 registration
+MAX_MEASURES = 50
+GOAL_MAX = 2000
+DESCRIPTION_MAX = 200
+AMOUNT_MAX = Decimal("9999999999.99")  # the column holds 12 digits, 2 of them decimals
+CENT = Decimal("0.01")
+APPROVER_LEVEL = "township"  # a township or county (or higher) officer signs plans off
+CONTENT_FIELDS = ("category", "description", "amount", "cadre_id", "due_on")
+PROGRESS_FIELDS = ("status", "done_on", "result")
+
+# Field names in messages: (中文, English).
+FIELDS = {
+    "year": ("年度", "year"), "goal": ("帮扶目标", "goal"), "household": ("贫困户", "household"),
+    "measures": ("帮扶措施", "measures"), "id": ("措施编号", "id"), "category": ("措施类别", "category"),
+    "description": ("措施内容", "description"), "amount": ("计划金额", "amount"),
+    "cadre": ("责任干部", "responsible cadre"), "due_on": ("计划完成日期", "due date"),
+    "status": ("状态", "status"), "done_on": ("完成日期", "completion date"), "result": ("实施成效", "result"),
+    "plan": ("帮扶计划", "plan"),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str  # "year", "goal", or "measures[2].amount" (measures numbered from 1, as on the form)
+    zh: str
+    en: str
+
+    def __str__(self) -> str:
+        return f"{self.zh} / {self.en}"
+
+
+class PlanRefused(ValueError):
+    """Bad input or a step not allowed; nothing was written. `problems` names every field and its rule."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        super().__init__("；".join(str(p) for p in self.problems))
+
+
+class PlanNotFound(LookupError):
+    """No such household or plan within what the user may write (or approve): the web answers 404."""
+
+
+@dataclass
+class MeasureInput:
+    """One measure as submitted; text as typed (the service parses and checks it). `id` names an existing
+    measure of the plan to change; without it the measure is added."""
+
+    category: str = ""
+    description: str = ""
+    amount: object = ""
+    cadre: object = None
+    due_on: object = None
+    status: str = "planned"
+    done_on: object = None
+    result: str = ""
+    id: object = None
+    row: int | None = None  # the number messages give the measure (its row on the form); else its position
+
+
+@dataclass
+class _Clean:
+    id: int | None
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def _problem(key: str, rule_zh: str, rule_en: str, index: int | None = None) -> Problem:
+    zh, en = FIELDS[key]
+    if index is None:
+        return Problem(key, f"{zh}：{rule_zh}", f"{en}: {rule_en}")
+    return Problem(f"measures[{index}].{key}", f"第 {index} 条措施 {zh}：{rule_zh}", f"measure {index}, {en}: {rule_en}")
+
+
+def _date(value: object) -> dt.date | None | str:
+    """A date, None for nothing, or "" when the text is not a date."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        return ""
+
+
+def _amount(value: object) -> Decimal | None:
+    text = "0" if value is None or str(value).strip() == "" else str(value).strip()
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
+
+
+def _clean_measure(i: int, m: MeasureInput, year: int, today: dt.date, problems: list[Problem]) -> _Clean:
+    out = _Clean(None)
+    if m.id not in (None, ""):
+        try:
+            out.id = int(str(m.id))
+        except ValueError:
+            problems.append(_problem("id", "不是有效编号", "not a valid id", i))
+    category = (m.category or "").strip()
+    if category not in MEASURE_CATEGORY.codes:
+        problems.append(_problem("category", f"须为以下之一：{'、'.join(MEASURE_CATEGORY.zh(c) for c in MEASURE_CATEGORY.codes)}",
+                                 f"must be one of {', '.join(MEASURE_CATEGORY.codes)}", i))
+    description = (m.description or "").strip()
+    if not description:
+        problems.append(_problem("description", "必填", "is required", i))
+    elif len(description) > DESCRIPTION_MAX:
+        problems.append(_problem("description", f"最多 {DESCRIPTION_MAX} 字", f"at most {DESCRIPTION_MAX} characters", i))
+    amount = _amount(m.amount)
+    if amount is None:
+        problems.append(_problem("amount", "不是有效金额", "not a number", i))
+    elif amount < 0:
+        problems.append(_problem("amount", "须 ≥ 0", "must be ≥ 0", i))
+    elif amount.quantize(CENT) != amount:
+        problems.append(_problem("amount", "最多两位小数（元、角、分）", "at most 2 decimals", i))
+    elif amount > AMOUNT_MAX:
+        problems.append(_problem("amount", f"不能超过 {AMOUNT_MAX} 元", f"at most {AMOUNT_MAX} yuan", i))
+    cadre: int | None = None
+    if m.cadre not in (None, ""):
+        try:
+            cadre = int(str(m.cadre))
+        except ValueError:
+            problems.append(_problem("cadre", "不是有效编号", "not a valid id", i))
+    due_on = _date(m.due_on)
+    if due_on == "":
+        problems.append(_problem("due_on", "不是有效日期（如 2020-06-30）", "not a valid date (e.g. 2020-06-30)", i))
+    elif isinstance(due_on, dt.date) and due_on.year < year:
+        problems.append(_problem("due_on", f"不能早于计划年度 {year} 年", f"must not be before the plan's year {year}", i))
+    status = (m.status or "").strip()
+    if status not in MEASURE_STATUS.codes:
+        problems.append(_problem("status", f"须为以下之一：{'、'.join(MEASURE_STATUS.zh(c) for c in MEASURE_STATUS.codes)}",
+                                 f"must be one of {', '.join(MEASURE_STATUS.codes)}", i))
+    done_on = _date(m.done_on)
+    if done_on == "":
+        problems.append(_problem("done_on", "不是有效日期（如 2020-06-30）", "not a valid date (e.g. 2020-06-30)", i))
+    elif status == "done" and done_on is None:
+        problems.append(_problem("done_on", "状态为已完成时必填", "is required when the status is done", i))
+    elif status != "done" and done_on is not None:
+        problems.append(_problem("done_on", "仅在状态为已完成时填写", "only when the status is done", i))
+    elif isinstance(done_on, dt.date) and done_on > today:
+        problems.append(_problem("done_on", "不能晚于今天", "must not be in the future", i))
+    out.values = {"category": category, "description": description, "amount": amount, "cadre_id": cadre,
+                  "due_on": due_on if isinstance(due_on, dt.date) else None, "status": status,
+                  "done_on": done_on if isinstance(done_on, dt.date) else None, "result": (m.result or "").strip()}
+    return out
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def actor(user: object) -> str:
+    return str(getattr(user, "get_username", lambda: str(user))())
+
+
+def writable_households(user: object) -> Any:
+    return access.households(Household.objects.all(), user, ability="plan")
+
+
+def may_write(user: object, household: Household) -> bool:
+    return writable_households(user).filter(pk=household.pk).exists()
+
+
+def may_write_known(user: object, household: Household, helper_user_id: int | None) -> bool:
+    """Whether the household page offers the plan editor: the same rule as `services.writable_households`,
+    worked out from the user's roles (already read for the request) and the household's active helper
+    (already on the page), so the busy household page spends no query on it."""
+    found = access.grants(user)
+    if found is None:
+        return True
+    return any("plan" in access.ABILITIES.get(g.role, frozenset()) and g.low <= household.village_id <= g.high
+               and (g.role != "helper" or helper_user_id == getattr(user, "pk", None)) for g in found)
+
+
+def save_plan(user: object, household_id: int, year: object, goal: str, measures: Iterable[MeasureInput] = (),
+              *, today: dt.date | None = None) -> HelpPlan:
+    """Create or update the household's plan for `year` with its goal, adding the measures without an id and
+    changing those with one. Raises PlanNotFound outside the user's scope, PlanRefused on bad input."""
+    today = today or timezone.localdate()
+    problems: list[Problem] = []
+    household = writable_households(user).filter(pk=household_id).select_related("village").first()
+    if household is None:
+        raise PlanNotFound("户不存在或不在您可制定计划的范围内 / no such household where you may write plans")
+    try:
+        year_n = int(str(year).strip())
+    except ValueError:
+        year_n = 0
+        problems.append(_problem("year", "须为四位年份", "must be a four-digit year"))
+    if year_n and not FIRST_YEAR <= year_n <= today.year + 1:
+        problems.append(_problem("year", f"须在 {FIRST_YEAR}–{today.year + 1} 之间",
+                                 f"must be between {FIRST_YEAR} and {today.year + 1}"))
+    goal = (goal or "").strip()
+    if not goal:
+        problems.append(_problem("goal", "必填", "is required"))
+    elif len(goal) > GOAL_MAX:
+        problems.append(_problem("goal", f"最多 {GOAL_MAX} 字", f"at most {GOAL_MAX} characters"))
+    if household.status == "removed":
+        problems.append(_problem("household", "已清退的户不能制定计划", "a removed household gets no plan"))
+    given = list(measures)
+    if len(given) > MAX_MEASURES:
+        problems.append(_problem("measures", f"一次最多 {MAX_MEASURES} 条", f"at most {MAX_MEASURES} at a time"))
+    numbers = [m.row or i for i, m in enumerate(given, start=1)]
+    cleaned = [_clean_measure(n, m, year_n, today, problems) for n, m in zip(numbers, given, strict=True)]
+    cadre_ids = {c.values["cadre_id"] for c in cleaned if c.values.get("cadre_id")}
+    if cadre_ids:
+        # Only cadres the user may see: an id from elsewhere is refused, not looked up.
+        visible = set(access.scope(Cadre.objects.filter(pk__in=cadre_ids), user, "home_area_id", ability="plan")
+                      .values_list("pk", flat=True))
+        for i, c in zip(numbers, cleaned, strict=True):
+            if c.values.get("cadre_id") and c.values["cadre_id"] not in visible:
+                problems.append(_problem("cadre", "不在您的区域内", "no such cadre in your area", i))
+    try:
+        with transaction.atomic():
+            plan = HelpPlan.objects.select_for_update().filter(household=household, year=year_n).first()
+            existing = {m.pk: m for m in plan.measures.all()} if plan else {}
+            seen: set[int] = set()
+            for i, c in zip(numbers, cleaned, strict=True):
+                if c.id is None:
+                    continue
+                if c.id not in existing:
+                    problems.append(_problem("id", "不是本计划的措施", "not a measure of this plan", i))
+                elif c.id in seen:
+                    problems.append(_problem("id", "重复提交", "given twice", i))
+                seen.add(c.id)
+            if problems:
+                raise PlanRefused(problems)
+            return _write(user, household, year_n, goal, plan, existing, cleaned)
+    except IntegrityError as exc:
+        # Two people creating the same household's plan for the same year at once: the later one is told.
+        raise PlanRefused([_problem("plan", "该户该年度已有计划，请刷新后再改",
+                                    "the household already has a plan for this year; reload and edit it")]) from exc
+
+
+def _write(user: object, household: Household, year: int, goal: str, plan: HelpPlan | None,
+           existing: dict[int, PlanMeasure], cleaned: list[_Clean]) -> HelpPlan:
+    who = actor(user)
+    area = household.village_id
+    content_changed = False
+    if plan is None:
+        plan = HelpPlan.objects.create(household=household, year=year, goal=goal, drafted_by=user)  # type: ignore[misc]
+        audit.record(who, "plan.create", object_type="help_plan", object_id=str(plan.pk), area=area,
+                     household=household.number, year=year, goal=goal)
+    elif plan.goal != goal:
+        audit.record(who, "plan.update", object_type="help_plan", object_id=str(plan.pk), area=area,
+                     household=household.number, year=year, changed={"goal": [plan.goal, goal]})
+        plan.goal = goal
+        plan.save(update_fields=["goal", "updated_at"])
+        content_changed = True
+    for c in cleaned:
+        if c.id is None:
+            measure = PlanMeasure.objects.create(plan=plan, **c.values)
+            audit.record(who, "plan.measure.add", object_type="plan_measure", object_id=str(measure.pk), area=area,
+                         household=household.number, year=year, plan=plan.pk,
+                         **{k: _json(v) for k, v in c.values.items()})
+            content_changed = True
+            continue
+        measure = existing[c.id]
+        changed = {k: [_json(getattr(measure, k)), _json(v)] for k, v in c.values.items() if getattr(measure, k) != v}
+        if not changed:
+            continue
+        for k in changed:
+            setattr(measure, k, c.values[k])
+        measure.save(update_fields=[*changed, "updated_at"])
+        audit.record(who, "plan.measure.update", object_type="plan_measure", object_id=str(measure.pk), area=area,
+                     household=household.number, year=year, plan=plan.pk, changed=changed)
+        content_changed = content_changed or any(k in CONTENT_FIELDS for k in changed)
+    if content_changed and plan.approved_at is not None:
+        audit.record(who, "plan.approval_cleared", object_type="help_plan", object_id=str(plan.pk), area=area,
+                     household=household.number, year=year, approved_by=plan.approved_by_id,
+                     approved_at=plan.approved_at.isoformat())
+        plan.approved_by, plan.approved_at = None, None
+        plan.save(update_fields=["approved_by", "approved_at", "updated_at"])
+    return plan
+
+
+def may_approve_village(user: object, village: str) -> bool:
+    """An officer role ("approve_plan") at township level or above whose subtree holds the village."""
+    found = access.grants(user)
+    if found is None:
+        return True
+    return any("approve_plan" in access.ABILITIES.get(g.role, frozenset()) and g.low <= village <= g.high
+               and LEVEL_DEPTH[g.level] <= LEVEL_DEPTH[APPROVER_LEVEL] for g in found)
+
+
+def approve_plan(user: object, plan_id: int) -> HelpPlan:
+    """Sign the plan off. PlanNotFound outside the user's approving scope; PlanRefused when already
+    approved, when it has no live measure, or when the user's officer role is below township level."""
+    with transaction.atomic():
+        plan = (access.households(HelpPlan.objects.filter(pk=plan_id), user, prefix="household__",
+                                  ability="approve_plan")
+                .select_for_update().select_related("household").first())
+        if plan is None:
+            raise PlanNotFound("计划不存在或不在您可审核的范围内 / no such plan where you may approve")
+        if not may_approve_village(user, plan.household.village_id):
+            raise PlanRefused([_problem("plan", "须由乡镇级及以上干部审核", "is approved by a township or county officer")])
+        if plan.approved_at is not None:
+            raise PlanRefused([_problem("plan", "已经审核", "is already approved")])
+        if not plan.measures.exclude(status="cancelled").exists():
+            raise PlanRefused([_problem("plan", "没有有效的帮扶措施，不能审核", "has no live measure to approve")])
+        plan.approved_by, plan.approved_at = user, timezone.now()  # type: ignore[assignment]
+        plan.save(update_fields=["approved_by", "approved_at", "updated_at"])
+        audit.record(actor(user), "plan.approve", object_type="help_plan", object_id=str(plan.pk),
+                     area=plan.household.village_id, household=plan.household.number, year=plan.year)
+    return plan
+
+
+# --------------------------------------------------------------------------- reading, for the pages
+
+
+def household_causes(household: Household) -> list[str]:
+    """The household's causes of poverty: the primary one first, then the others, each once."""
+    causes = [household.primary_cause, *[c for c in household.secondary_causes.split(",") if c]]
+    return list(dict.fromkeys(c for c in causes if c))
+
+
+def uncovered_causes(causes: Sequence[str], categories: Iterable[str]) -> list[str]:
+    """The causes no live measure of these categories addresses (see `CAUSE_MEASURES`)."""
+    live = set(categories)
+    return [c for c in causes if not (CAUSE_MEASURES.get(c, frozenset()) & live)]
+
+
+MEASURE_VALUES = ("measures__id", "measures__category", "measures__description", "measures__amount",
+                  "measures__cadre__name", "measures__due_on", "measures__status", "measures__done_on",
+                  "measures__result")
+
+
+def household_plans(household: Household) -> list[dict[str, Any]]:
+    """Every plan of the household, newest year first, each with its measures — in ONE query (plans left
+    joined to their measures and cadres, and to the drafting and approving users): the household page is
+    the busiest page of the application."""
+    rows = (HelpPlan.objects.filter(household=household)
+            .order_by("-year", "measures__id")
+            .values("id", "year", "goal", "drafted_at", "updated_at", "approved_at", "drafted_by__username",
+                    "approved_by__username", *MEASURE_VALUES))
+    plans: dict[int, dict[str, Any]] = {}
+    causes = household_causes(household)
+    for r in rows:
+        plan = plans.get(r["id"])
+        if plan is None:
+            plan = plans[r["id"]] = {
+                "id": r["id"], "year": r["year"], "goal": r["goal"], "drafted_at": r["drafted_at"],
+                "updated_at": r["updated_at"], "approved_at": r["approved_at"],
+                "drafted_by": r["drafted_by__username"], "approved_by": r["approved_by__username"],
+                "measures": [], "amount": Decimal(0),
+            }
+        if r["measures__id"] is None:
+            continue
+        m = {k.removeprefix("measures__"): v for k, v in r.items() if k.startswith("measures__")}
+        m["cadre"] = m.pop("cadre__name")
+        m["category_label"] = MEASURE_CATEGORY.label(m["category"])
+        m["status_label"] = MEASURE_STATUS.label(m["status"])
+        plan["measures"].append(m)
+        if m["status"] != "cancelled":
+            plan["amount"] += m["amount"]
+    for plan in plans.values():
+        live = [m["category"] for m in plan["measures"] if m["status"] != "cancelled"]
+        plan["uncovered"] = [choices.CAUSE.label(c) for c in uncovered_causes(causes, live)]
+    return list(plans.values())
