@@ -1,6 +1,6 @@
 """The Simplified Chinese UI strings, kept as a table here and written into the .po file by
 `python scripts/zh_hans.py` (after `django-admin makemessages -l zh_Hans` in jingzhun/). The .mo is compiled
-by msgfmt (Debian gettext) or, without it, by polib. tests/test_web_i18n.py fails on any string missing here."""
+by msgfmt (Debian gettext) or, without it, by polib. tests/test_web_pages.py fails on any string missing here."""
 
 from __future__ import annotations
 
