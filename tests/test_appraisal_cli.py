@@ -108,6 +108,10 @@ def test_appraisal_diff_and_quota(hh, tmp_path):
     ]), encoding="utf-8")
     with pytest.raises(CommandError, match="1 areas over their quota"):
         run("appraisal", "quota", "--policy", str(policy))
+    missing = tmp_path / "missing.toml"
+    missing.write_text(policy.read_text(encoding="utf-8").replace("433127000000", "439999000000"), encoding="utf-8")
+    with pytest.raises(CommandError, match="missing.toml: .*quota area 439999000000 is not in the area table"):
+        run("appraisal", "quota", "--policy", str(missing))
     assert app.state == "applied"  # an open application of a household not yet identified counts as proposed
     StatusEvent.objects.create(household=hh, status="poor", year=2020, recorded_at=timezone.now())
     out = run("appraisal", "diff", "--year", "2020", "--list")

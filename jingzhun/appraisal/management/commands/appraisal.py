@@ -107,7 +107,10 @@ class Command(BaseCommand):
         if not policy.quotas:
             self.stdout.write(f"{policy.name} 未设配额 / the policy sets no quotas")
             return
-        lines = yearly.quota_report(dict(policy.quotas), opts["year"] or policy.year, user)
+        try:
+            lines = yearly.quota_report(dict(policy.quotas), opts["year"] or policy.year, user)
+        except ValueError as error:  # a quota area missing from the area table: say which, no traceback
+            raise CommandError(f"{opts['policy']}: {error}") from error
         for line in lines:
             self.stdout.write(("超出 " if line.over else "     ") + line.message)
         over = yearly.exceeded(lines)
