@@ -340,6 +340,9 @@ ZH = {
     "No such household in your areas.": "您的管辖范围内没有该户。",
     "Application filed.": "申请已受理。",
     "Recorded: %(step)s.": "已办理：%(step)s。",
+    "notice printed": "打印公示",
+    "application": "识别申请",
+    "notice": "公示",
 }
 # Chinese has one plural form.
 PLURALS = {

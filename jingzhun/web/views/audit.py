@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from jingzhun import access
+from jingzhun.appraisal.workflow import TRANSITIONS
 from jingzhun.audit.models import AuditEntry
 from jingzhun.web.pages import requires
 
@@ -21,9 +22,13 @@ ACTIONS = {
     "reveal": gettext_lazy("reveal"), "reveal_denied": gettext_lazy("reveal refused"),
     "export": gettext_lazy("export"), "export.finished": gettext_lazy("export finished"),
     "import": gettext_lazy("import"), "audit.prune": gettext_lazy("audit log pruned"),
+    "appraisal.notice.print": gettext_lazy("notice printed"),
+    # The appraisal steps: their names are the workflow's (中文 / English), shown in the page's language.
+    **{f"appraisal.{action}": t.label for action, t in TRANSITIONS.items()},
 }
 OBJECTS = {"member": gettext_lazy("member"), "register": gettext_lazy("register"),
-           "import_batch": gettext_lazy("import batch")}
+           "import_batch": gettext_lazy("import batch"), "application": gettext_lazy("application"),
+           "notice": gettext_lazy("notice")}
 
 
 @requires("audit")
