@@ -13,11 +13,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -34,6 +34,9 @@ from jingzhun.crosscheck.actions import visible_hits
 from jingzhun.crosscheck.models import HIT_STATUS, RULE
 from jingzhun.registry.models import Household
 from jingzhun.web.pages import requires
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 SHOWN = 200
 # Who sees applications: the roles that see their area's figures (officers, work teams, evaluators,
@@ -53,11 +56,11 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
-def _date(label: str) -> forms.DateField:
+def _date(label: StrOrPromise) -> forms.DateField:
     return forms.DateField(label=label, initial=_today, widget=forms.DateInput(attrs={"type": "date"}))
 
 
-def _count(label: str) -> forms.IntegerField:
+def _count(label: StrOrPromise) -> forms.IntegerField:
     # No min_value: that a count is ≥ 0 and within the attendance is the workflow's rule, said once there.
     return forms.IntegerField(label=label)
 
@@ -112,7 +115,7 @@ class StepForm:
     """One form on the application page: its fields, which transition it takes from the application's
     state (for the level it needs), and the workflow call."""
 
-    title: str
+    title: StrOrPromise
     form: type[forms.Form]
     action: Callable[[Application], str]
     run: Callable[[Application, dict[str, Any], object], object]
@@ -169,7 +172,7 @@ def form_errors(form: forms.Form) -> list[str]:
     """Every error of the form as one line naming its field: "参会人数：请输入整数。"."""
     out = [str(e) for e in form.non_field_errors()]
     for name, errors in form.errors.items():
-        if name != forms.forms.NON_FIELD_ERRORS:
+        if name != NON_FIELD_ERRORS:
             label = form.fields[name].label
             out += [_("%(field)s: %(error)s") % {"field": label, "error": e} for e in errors]
     return out
