@@ -4,6 +4,7 @@ docs/appraisal.md: a 7-day notice starting 5 March runs 5–11 March; the vote 1
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import re
 
@@ -15,6 +16,8 @@ from django.utils import timezone
 from jingzhun.appraisal import workflow
 from jingzhun.appraisal.models import Application, Notice, Objection, Step, VillageAppraisal
 from jingzhun.audit.models import AuditEntry
+from jingzhun.crosscheck.actions import import_list
+from jingzhun.crosscheck.models import CrossCheckHit
 from jingzhun.registry.models import Household
 from tests.factories import VILLAGE
 from tests.test_web_pages import visible_text
@@ -303,3 +306,27 @@ def test_both_languages_render_the_application_page(web, team):
     en = visible_text(page(team, url))
     assert "Village democratic appraisal" in en and "History" in en and "awaiting village appraisal" in en
     assert "apply" in en and "提出申请" not in en
+
+
+def test_a_pending_cross_department_hit_blocks_the_check_until_acknowledged(web, team, tmp_path):
+    """A vehicle list names the second member of A101-1: the check stops on it, the page lists it, and an
+    acknowledgement with a reason lets the application go on with the hit recorded on the step."""
+    path = tmp_path / "vehicles.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["姓名", "身份证号", "号牌号码"])
+        writer.writerow(["甲", web.resident_id("A101-1", 2), "湘U12345"])
+    import_list(path, "vehicle", actor="交警大队", today=dt.date(2021, 1, 1))
+    hit = CrossCheckHit.objects.get(household__number="A101-1")
+    app = file_application(team)
+    ok(post(team, app, "appraise", VOTE))
+    before = snapshot()
+    response = post(team, app, "crosscheck", {"on": "2021-03-03", "acknowledge": ""})
+    assert response.status_code == 400 and "该户有 1 条待核实的比对命中" in errors(response)[0]
+    assert snapshot() == before
+    html = page(team, reverse("web:application", args=[app.pk]))
+    assert re.findall(r'<tr data-status="(\w+)"><td>(\d+)</td>', html) == [("pending", "2")]
+    ok(post(team, app, "crosscheck", {"on": "2021-03-03", "acknowledge": "车辆已于2020年转让，待交警确认"}))
+    step = Step.objects.filter(application=app).last()
+    assert step is not None and (step.action, step.reason) == ("crosscheck", "车辆已于2020年转让，待交警确认")
+    assert step.detail["acknowledged_pending"] == [hit.pk]
