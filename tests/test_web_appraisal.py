@@ -19,7 +19,7 @@ from jingzhun.audit.models import AuditEntry
 from jingzhun.crosscheck.actions import import_list
 from jingzhun.crosscheck.models import CrossCheckHit
 from jingzhun.registry.models import Household
-from tests.factories import VILLAGE
+from tests.factories import COUNTY, VILLAGE
 from tests.test_web_pages import visible_text
 from tests.web_cast import page, role
 
@@ -180,6 +180,7 @@ def test_an_objection_reopens_review_with_its_reason(web, team):
     ("appraise", {**VOTE, "attendees": "0", "votes_for": "0", "votes_against": "0", "votes_abstain": "0"},
      "参会人数不能为0"),
     ("appraise", {**VOTE, "held_on": "2021-02-30"}, "评议日期：输入一个有效的日期。"),
+    ("appraise", {**VOTE, "attendees": "99999999999"}, "参会人数不能超过 100,000"),
 ])
 def test_bad_appraisal_input_is_refused_naming_the_field_and_nothing_changes(web, team, slug, data, message):
     app = file_application(team)
@@ -191,7 +192,7 @@ def test_bad_appraisal_input_is_refused_naming_the_field_and_nothing_changes(web
 
 
 @pytest.mark.parametrize("days, message", [("0", "公示天数须为正整数"), ("-3", "公示天数须为正整数"),
-                                           ("x", "公示天数：输入整数。")])
+                                           ("x", "公示天数：输入整数。"), ("100000", "公示天数不能超过 365 天")])
 def test_notice_days_must_be_positive(web, team, days, message):
     app = file_application(team)
     ok(post(team, app, "appraise", VOTE))
@@ -256,13 +257,24 @@ def test_helpers_and_users_without_a_role_get_403_and_auditors_take_no_step(web,
     assert post(auditor, None, "", {"household": "A101-2", "year": "2021", "applied_by": "x",
                                     "on": "2021-03-01"}).status_code == 403
     assert snapshot() == before
+    # A user administrator administers accounts; approval is an officer's.
+    web.users["admin_a"] = role("admin_a", COUNTY, "administrator")
+    page(web.client("admin_a"), reverse("web:application", args=[app.pk]))
+    assert post(web.client("admin_a"), app, "appraise", VOTE).status_code == 403
+    assert snapshot() == before
     # Logged out: to the login page.
     assert Client().get(reverse("web:application", args=[app.pk])).status_code == 302
 
 
-def test_filing_twice_in_a_year_is_refused(web, team):
+def test_filing_twice_in_a_year_or_for_a_wrong_year_is_refused(web, team):
     file_application(team)
     before = snapshot()
+    for year in ["99999", "1900"]:
+        response = post(team, None, "", {"household": "A101-3", "year": year, "applied_by": "赵一",
+                                         "on": "2021-03-02"})
+        assert response.status_code == 400 and errors(response)[0].startswith("识别年度须为 2000–2100 之间的年份")
+    response = post(team, None, "", {"household": "A101-3", "year": "2021", "applied_by": " ", "on": "2021-03-02"})
+    assert response.status_code == 400 and errors(response) == ["须填写申请人"]
     response = post(team, None, "", {"household": "A101-1", "year": "2021", "applied_by": "王大山", "on": "2021-03-02"})
     assert response.status_code == 400 and "已有 2021 年度的在办申请" in errors(response)[0]
     assert snapshot() == before
@@ -330,3 +342,6 @@ def test_a_pending_cross_department_hit_blocks_the_check_until_acknowledged(web,
     step = Step.objects.filter(application=app).last()
     assert step is not None and (step.action, step.reason) == ("crosscheck", "车辆已于2020年转让，待交警确认")
     assert step.detail["acknowledged_pending"] == [hit.pk]
+    # An auditor sees the application but not the hits, which are for those who decide or take the check.
+    url = reverse("web:application", args=[app.pk])
+    assert 'id="hits"' not in page(web.client("auditor_a"), url) and 'id="hits"' in page(web.client("officer_a"), url)

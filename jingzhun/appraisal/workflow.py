@@ -29,6 +29,11 @@ from jingzhun.crosscheck.models import CrossCheckHit
 from jingzhun.registry.models import Household, StatusEvent
 
 DEFAULT_NOTICE_DAYS = 7
+# Bounds that keep a typing slip out of the record (and inside the columns' ranges): a notice runs for days
+# or weeks, not years; a village representatives' meeting has tens or hundreds of people.
+MAX_NOTICE_DAYS = 365
+MAX_ATTENDEES = 100_000
+YEARS = (2000, 2100)
 
 
 class StepRefused(ValueError):
@@ -146,6 +151,9 @@ def apply(household: Household | int, year: int, *, applied_by: str, on: dt.date
     if hh is None:
         raise StepRefused(f"户 {household} 不存在 / no household {household}")
     applied_by = _required(applied_by, "申请人", "the applicant")
+    if not isinstance(year, int) or not YEARS[0] <= year <= YEARS[1]:
+        raise StepRefused(f"识别年度须为 {YEARS[0]}–{YEARS[1]} 之间的年份，而非 {year!r} / "
+                          f"the year must be between {YEARS[0]} and {YEARS[1]}, got {year!r}")
     if not may_step(user, hh.village_id, "village"):
         raise StepRefused(f"您没有在该村受理申请的权限 / no role over village {hh.village_id}")
     with transaction.atomic():
@@ -170,6 +178,8 @@ def appraise(app_id: int, *, held_on: dt.date, attendees: int, votes_for: int, v
     for (zh, en), value in counts.items():
         if not isinstance(value, int) or value < 0:
             raise StepRefused(f"{zh}须为非负整数，而非 {value!r} / {en} must be a whole number ≥ 0, got {value!r}")
+        if value > MAX_ATTENDEES:
+            raise StepRefused(f"{zh}不能超过 {MAX_ATTENDEES:,} / {en} cannot exceed {MAX_ATTENDEES:,}, got {value!r}")
     if attendees == 0:
         raise StepRefused("参会人数不能为0 / nobody attended")
     if votes_for + votes_against + votes_abstain > attendees:
@@ -224,6 +234,9 @@ def publish_notice(app_ids: Sequence[int], *, stage: str, starts_on: dt.date, co
     days = notice_days() if days is None else days
     if not isinstance(days, int) or days < 1:
         raise StepRefused(f"公示天数须为正整数 / notice days must be a positive whole number, got {days!r}")
+    if days > MAX_NOTICE_DAYS:
+        raise StepRefused(f"公示天数不能超过 {MAX_NOTICE_DAYS} 天 / a notice runs at most {MAX_NOTICE_DAYS} days, "
+                          f"got {days}")
     if not app_ids:
         raise StepRefused("没有公示对象 / no applications to publish")
     with transaction.atomic():

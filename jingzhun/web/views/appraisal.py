@@ -258,8 +258,11 @@ def _detail(request: HttpRequest, app: Application, slug: str | None, bound: for
               STATE.label(s.from_state) if s.from_state else "—", STATE.label(s.to_state))
              for s in app.steps.order_by("id")]
     notices = [(n, NOTICE_STAGE.label(n.stage)) for n in app.notices.order_by("starts_on", "id")]
-    hits = [(h, RULE.label(h.rule), HIT_STATUS.label(h.status)) for h in visible_hits(user).filter(
-        household_id=app.household_id).select_related("source_list").order_by("id")]
+    # Hits are for those who decide them (the crosscheck ability) and those who take the check step.
+    hits = None
+    if access.can_see_area(user, app.village_id, "crosscheck") or workflow.may_step(user, app.village_id, "village"):
+        hits = [(h, RULE.label(h.rule), HIT_STATUS.label(h.status)) for h in visible_hits(user).filter(
+            household_id=app.household_id).select_related("source_list").order_by("id")]
     current = workflow.current_notice(app)
     due = deadlines.due(app.state, app.state_since, current.ends_on if current else None)
     return render(request, "web/application.html", {
