@@ -341,6 +341,8 @@ ZH = {
     "Application filed.": "申请已受理。",
     "Recorded: %(step)s.": "已办理：%(step)s。",
     "notice printed": "打印公示",
+    "From step": "原环节",
+    "To step": "新环节",
     "application": "识别申请",
     "notice": "公示",
 }

@@ -312,7 +312,10 @@ def test_the_list_filters_by_step_and_overdue_and_links_to_each_application(web)
 def test_both_languages_render_the_application_page(web, team):
     app = file_application(team)
     url = reverse("web:application", args=[app.pk])
-    zh = visible_text(page(team, url))
+    html = page(team, url)
+    # A date input takes an ISO date (a localised "2021/03/01" would show as empty), today by default.
+    assert f'type="date" name="held_on" value="{timezone.localdate().isoformat()}"' in html
+    zh = visible_text(html)
     assert "民主评议" in zh and "办理记录" in zh and "待民主评议" in zh
     team.post(reverse("set_language"), {"language": "en", "next": "/"})
     en = visible_text(page(team, url))

@@ -57,7 +57,9 @@ def _today() -> dt.date:
 
 
 def _date(label: StrOrPromise) -> forms.DateField:
-    return forms.DateField(label=label, initial=_today, widget=forms.DateInput(attrs={"type": "date"}))
+    return forms.DateField(label=label, initial=_today,
+                           # A date input takes ISO dates whatever the page's language.
+                           widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
 
 def _count(label: StrOrPromise) -> forms.IntegerField:
