@@ -94,12 +94,6 @@ def step_ranges(user: object, level: str) -> list[tuple[str, str]] | None:
     return [(g.low, g.high) for g in found if g.role in roles and LEVEL_DEPTH[g.level] <= LEVEL_DEPTH[level]]
 
 
-def step_q(user: object, field: str, level: str) -> Q | None:
-    """Q restricting `field` (a village code column) to where the user may take steps of `level`."""
-    spans = step_ranges(user, level)
-    return None if spans is None else _range_q(spans, field)
-
-
 def may_step(user: object, village: str, level: str) -> bool:
     """True when the user may take an appraisal step of `level` for an application of `village`."""
     spans = step_ranges(user, level)
