@@ -75,6 +75,32 @@ def may(user: object, ability: str) -> bool:
     return found is None or any(ability in ABILITIES.get(g.role, frozenset()) for g in found)
 
 
+# The appraisal workflow's levels of authority (评议公示): a step is taken by an officer holding the role at
+# the step's level or above, over the application's village; the village's own steps (appraisal, check,
+# first notice, objections) also by its work team. Helpers, evaluators, auditors and user administrators
+# take none: the brief gives approval to officers, and user administration is not a say over households.
+STEP_ROLES: dict[str, frozenset[str]] = {
+    "village": frozenset({"officer", "work_team"}),
+    "township": frozenset({"officer"}),
+    "county": frozenset({"officer"}),
+}
+
+
+def step_ranges(user: object, level: str) -> list[tuple[str, str]] | None:
+    """The code ranges over which the user may take appraisal steps of `level`; None = unrestricted."""
+    roles = STEP_ROLES[level]
+    found = grants(user)
+    if found is None:
+        return None
+    return [(g.low, g.high) for g in found if g.role in roles and LEVEL_DEPTH[g.level] <= LEVEL_DEPTH[level]]
+
+
+def may_step(user: object, village: str, level: str) -> bool:
+    """True when the user may take an appraisal step of `level` for an application of `village`."""
+    spans = step_ranges(user, level)
+    return spans is None or any(low <= village <= high for low, high in spans)
+
+
 def _range_q(spans: list[tuple[str, str]], field: str) -> Q:
     if not spans:
         return NOTHING

@@ -8,6 +8,7 @@ code prefixes, never through jingzhun.access.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import itertools
 import re
@@ -20,6 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
+from jingzhun.appraisal import workflow
+from jingzhun.appraisal.models import Application
 from jingzhun.areas.models import LEVEL_DIGITS, AreaRole
 from jingzhun.plans.models import HelpPlan
 from jingzhun.registry import template
@@ -63,6 +66,11 @@ requests = st.lists(st.one_of(
     st.tuples(st.just("export"), st.sampled_from(["", *AREAS])),
     st.tuples(st.just("reveal"), st.sampled_from(list(HOUSEHOLDS))),
     st.tuples(st.just("plan"), st.sampled_from(list(HOUSEHOLDS)), st.sampled_from(["get", "post", "approve"])),
+    st.tuples(st.just("applications"), st.sampled_from(["", "?step=applied", "?overdue=1"])),
+    st.tuples(st.just("application"), st.sampled_from(list(HOUSEHOLDS))),
+    st.tuples(st.just("step"), st.sampled_from(list(HOUSEHOLDS)), st.sampled_from(["appraise", "object", "county"])),
+    st.tuples(st.just("apply"), st.sampled_from(list(HOUSEHOLDS))),
+    st.tuples(st.just("overdue"), st.sampled_from(["", *AREAS])),
 ), min_size=1, max_size=6)
 users = st.tuples(
     st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), max_size=3, unique=True),
@@ -87,6 +95,16 @@ def make_user(roles: list[tuple[str, str]], paired: set[str], reveal: bool) -> U
     return User.objects.get(pk=user.pk)
 
 
+def applications() -> dict[str, int]:
+    """One appraisal application per household (filed long ago, so every one is overdue), made once."""
+    root = User.objects.get(username="root")
+    for number in HOUSEHOLDS:
+        if not Application.objects.filter(household__number=number).exists():
+            workflow.apply(Household.objects.get(number=number), 2020, applied_by="甲", on=dt.date(2020, 1, 2),
+                           user=root)
+    return dict(Application.objects.values_list("household__number", "pk"))
+
+
 def poor_people(area: str, visible: set[str]) -> int:
     return sum(size for n, (village, size, status, *_r) in HOUSEHOLDS.items()
                if n in visible and inside(village, area) and status in POOR_NOW)
@@ -101,6 +119,7 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
     allowed = oracle(roles, paired)
     outside = set(HOUSEHOLDS) - allowed
     outside_ids = {r["resident_id"] for n in outside for r in web.rows[n]}
+    apps = applications()
     client = Client()
     client.force_login(user)
     for ask in asks:
@@ -143,6 +162,29 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
                 assert not HelpPlan.objects.filter(household__number=ask[1], approved_by=user).exists()
             if ask[2] == "post" and ask[1] in outside:
                 assert not HelpPlan.objects.filter(household__number=ask[1], drafted_by=user).exists()
+        elif kind == "applications":
+            response = client.get(reverse("web:applications") + ask[1])
+        elif kind == "application":
+            response = client.get(reverse("web:application", args=[apps[ask[1]]]))
+            if ask[1] in outside:
+                assert response.status_code in (403, 404), ask
+        elif kind == "step":
+            before = Application.objects.get(pk=apps[ask[1]]).state
+            response = client.post(reverse("web:application_step", args=[apps[ask[1]], ask[2]]), {
+                "held_on": "2020-02-01", "attendees": "9", "votes_for": "5", "votes_against": "4",
+                "votes_abstain": "0", "minutes": "记录", "on": "2020-02-01", "reason": "异议", "decision": "approve"})
+            if ask[1] in outside:
+                assert response.status_code in (403, 404), ask
+                assert Application.objects.get(pk=apps[ask[1]]).state == before, ask
+        elif kind == "apply":
+            filed = Application.objects.filter(household__number=ask[1]).count()
+            response = client.post(reverse("web:application_new"), {"household": ask[1], "year": "2021",
+                                                                    "applied_by": "甲", "on": "2021-01-01"})
+            if ask[1] in outside:
+                assert response.status_code in (403, 404), ask
+                assert Application.objects.filter(household__number=ask[1]).count() == filed, ask
+        elif kind == "overdue":
+            response = client.get(reverse("web:overdue"), {"area": ask[1]} if ask[1] else {})
         else:  # reveal
             member = Member.objects.get(household__number=ask[1], position=1)
             response = client.post(reverse("web:reveal", args=[member.pk]))
@@ -150,7 +192,7 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
                 assert response.status_code in (403, 404), ask
         # The language switch carries the requested address back, and the search box the words searched:
         # that is the user's own input, not data.
-        body = re.sub(r'name="next" type="hidden" value="[^"]*"|name="q" value="[^"]*"', "",
+        body = re.sub(r'name="next" type="hidden" value="[^"]*"|name="q" value="[^"]*"|name="household"[^>]*>', "",
                       response.content.decode())
         assert not (numbers_in(body) & outside), (ask, numbers_in(body) & outside)
         assert not any(rid in body for rid in outside_ids), ask

@@ -56,6 +56,6 @@ def test_applications_page_lists_the_areas_applications_and_overdue_steps(web):
     app = workflow.apply(household, 2020, applied_by="赵一", on=dt.date(2020, 1, 2), user=officer)
     html = page(web.client("officer_a"), reverse("web:applications"))
     assert "A101-3" in numbers_in(html) and numbers_in(html) <= SEES["officer_a"]
-    assert reverse("appraisal:notice", args=[app.pk]) in html
+    assert reverse("web:application", args=[app.pk]) in html
     assert 'id="overdue-count">1<' in html  # applied long ago and never appraised
     assert "A101-3" not in page(web.client("officer_b"), reverse("web:applications"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html as html_lib
 import io
 import re
@@ -14,6 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
+from jingzhun.appraisal import workflow
+from jingzhun.appraisal.models import Application
 from jingzhun.audit.models import AuditEntry
 from jingzhun.registry import template
 from jingzhun.registry.models import Household, Member
@@ -149,14 +152,33 @@ def visible_text(html: str) -> str:
 def walk(client: Client) -> dict[str, str]:
     """Every page a county officer can reach, rendered."""
     member = Member.objects.get(household__number="A101-1", position=1)
+    app = application_in_first_notice()
     urls = [reverse("web:dashboard_area", args=[COUNTY]), reverse("web:dashboard_area", args=[VILLAGE]),
             reverse("web:households"), reverse("web:households") + "?q=X", reverse("web:household", args=["A101-1"]),
             reverse("web:reveal", args=[member.pk]), reverse("web:imports"), reverse("web:audit"),
             reverse("web:coverage"), reverse("web:coverage") + f"?area={VILLAGE}", reverse("web:alerts"),
             reverse("web:pairing"), reverse("web:hits"), reverse("web:applications"), reverse("web:identification"),
             reverse("web:accuracy"), reverse("web:plan", args=["A101-1", timezone.localdate().year]),
+            reverse("web:applications") + "?step=first_notice&overdue=1",
+            reverse("web:application", args=[app.pk]), reverse("web:overdue"),
             reverse("web:household", args=["B102-1"])]  # a 404 page
     return {url: client.get(url).content.decode() for url in urls}
+
+
+def application_in_first_notice() -> Application:
+    """An application of A101-1 with a running first notice: the application page then offers two forms
+    (close, objection) and lists a vote, a notice and the history."""
+    found = Application.objects.filter(household__number="A101-1").first()
+    if found is not None:
+        return found
+    officer = User.objects.get(username="officer_a")
+    day = dt.date(2020, 3, 1)
+    app = workflow.apply(Household.objects.get(number="A101-1"), 2020, applied_by="王大山", on=day, user=officer)
+    workflow.appraise(app.pk, held_on=day, attendees=31, votes_for=16, votes_against=10, votes_abstain=5,
+                      minutes="同意", user=officer)
+    workflow.crosscheck(app.pk, on=day, user=officer)
+    workflow.publish_notice([app.pk], stage="first", starts_on=day, contact="村委会", user=officer)
+    return app
 
 
 def test_every_page_in_chinese_has_no_untranslated_words(web):

@@ -54,10 +54,11 @@ class Overdue:
 
 
 def overdue(user: object, *, today: dt.date, area: str | None = None,
-            overrides: dict[str, int] | None = None) -> list[Overdue]:
-    """Overdue applications in the user's areas (and under `area`, a 12-digit code, if given)."""
+            overrides: dict[str, int] | None = None, ability: str | None = None) -> list[Overdue]:
+    """Overdue applications in the user's areas (of the roles carrying `ability`, when given: a helper role
+    must not widen a work team's list), and under `area`, a 12-digit code, if given."""
     lim = limits(overrides)
-    qs = access.scope(Application.objects.all(), user, "village_id")
+    qs = access.scope(Application.objects.all(), user, "village_id", ability)
     if area:
         qs = access.within_area(qs, "village_id", area)
 
@@ -89,3 +90,16 @@ def by_county(items: list[Overdue]) -> dict[str, int]:
         county = item.village[: LEVEL_DIGITS["county"]].ljust(12, "0")
         counts[county] = counts.get(county, 0) + 1
     return counts
+
+
+def due(state: str, since: dt.date, notice_ends_on: dt.date | None = None,
+        overrides: dict[str, int] | None = None) -> dt.date | None:
+    """The last day within the deadline of an application at `state` since `since` (for a running notice,
+    of the notice ending on `notice_ends_on`); None for a state without a deadline. The same rule as
+    `overdue`: overdue from the day after."""
+    lim = limits(overrides)
+    if state in ("first_notice", "second_notice"):
+        return None if notice_ends_on is None else notice_ends_on + dt.timedelta(days=lim["notice_grace"])
+    if state in lim:
+        return since + dt.timedelta(days=lim[state])
+    return None

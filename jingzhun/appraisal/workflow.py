@@ -21,14 +21,19 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from jingzhun import access
 from jingzhun.appraisal.models import STATE, Application, Notice, Objection, Step, VillageAppraisal
-from jingzhun.areas.models import LEVEL_DEPTH, AreaRole, code_range
 from jingzhun.audit import log as audit
 from jingzhun.crosscheck.actions import rematch
 from jingzhun.crosscheck.models import CrossCheckHit
 from jingzhun.registry.models import Household, StatusEvent
 
 DEFAULT_NOTICE_DAYS = 7
+# Bounds that keep a typing slip out of the record (and inside the columns' ranges): a notice runs for days
+# or weeks, not years; a village representatives' meeting has tens or hundreds of people.
+MAX_NOTICE_DAYS = 365
+MAX_ATTENDEES = 100_000
+YEARS = (2000, 2100)
 
 
 class StepRefused(ValueError):
@@ -41,6 +46,16 @@ class Transition:
     sources: tuple[str, ...]
     targets: tuple[str, ...]
     level: str  # the lowest area level whose officers may take the step
+
+    # Messages are "中文 / English" and the web shows the half of the active language: a label inside a
+    # message goes in by halves, or the split would cut the message at the label's own " / ".
+    @property
+    def zh(self) -> str:
+        return self.label.split(" / ")[0]
+
+    @property
+    def en(self) -> str:
+        return self.label.split(" / ")[-1]
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -62,11 +77,6 @@ TRANSITIONS: dict[str, Transition] = {
     "announce": Transition("公告 / announce", ("approved",), ("announced",), "county"),
 }
 
-#: Roles that may take workflow steps; a village work team may take the village's own steps.
-STEP_ROLES = {"officer", "administrator"}
-VILLAGE_STEP_ROLES = STEP_ROLES | {"work_team"}
-
-
 def notice_days() -> int:
     return int(getattr(settings, "APPRAISAL_NOTICE_DAYS", DEFAULT_NOTICE_DAYS))
 
@@ -76,25 +86,22 @@ def actor_name(user: object) -> str:
 
 
 def may_step(user: object, village: str, level: str) -> bool:
-    """True when the user holds a step role at `level` or above whose subtree contains the village."""
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
-        return False
-    if getattr(user, "is_superuser", False):
-        return True
-    roles = VILLAGE_STEP_ROLES if level == "village" else STEP_ROLES
-    for role in AreaRole.objects.filter(user_id=getattr(user, "pk", 0), role__in=roles).select_related("area"):
-        low, high = code_range(role.area.code, role.area.level)
-        if low <= village <= high and LEVEL_DEPTH[role.area.level] <= LEVEL_DEPTH[level]:
-            return True
-    return False
+    """True when the user may take a step of `level` over the village (the rule: `access.STEP_ROLES`)."""
+    return access.may_step(user, village, level)
+
+
+def allowed_actions(app: Application, user: object) -> list[str]:
+    """The steps the user may take on the application now: allowed from its state, at a level they hold."""
+    return [action for action, t in TRANSITIONS.items()
+            if app.state in t.sources and may_step(user, app.village_id, t.level)]
 
 
 def _refuse_state(app: Application, action: str) -> StepRefused:
     t = TRANSITIONS[action]
     allowed = "、".join(STATE.zh(s) for s in t.sources)
     return StepRefused(
-        f"申请 {app.pk} 当前环节为“{STATE.zh(app.state)}”，不能执行“{t.label}”（仅限：{allowed}）/ "
-        f"application {app.pk} is at {app.state!r}; {action!r} is allowed only from: {', '.join(t.sources)}")
+        f"申请 {app.pk} 当前环节为“{STATE.zh(app.state)}”，不能执行“{t.zh}”（仅限：{allowed}） / "
+        f"application {app.pk} is at {app.state!r}; {t.en} ({action!r}) is allowed only from: {', '.join(t.sources)}")
 
 
 def _locked(app_id: int) -> Application:
@@ -109,8 +116,8 @@ def _check(app: Application, action: str, user: object) -> None:
     if app.state not in t.sources:
         raise _refuse_state(app, action)
     if not may_step(user, app.village_id, t.level):
-        raise StepRefused(f"您没有在该村执行“{t.label}”的权限（需{_LEVEL_ZH[t.level]}及以上干部）/ "
-                          f"no {t.level}-level role over village {app.village_id} for {action!r}")
+        raise StepRefused(f"您没有在该村执行“{t.zh}”的权限（需{_LEVEL_ZH[t.level]}及以上干部） / "
+                          f"no {t.level}-level role over village {app.village_id} for {t.en} ({action!r})")
 
 
 _LEVEL_ZH = {"village": "村级", "township": "乡镇级", "county": "县级"}
@@ -129,10 +136,10 @@ def _move(app: Application, action: str, to: str, user: object, on: dt.date, *, 
     return step
 
 
-def _required(text: str, what: str) -> str:
+def _required(text: str, zh: str, en: str) -> str:
     text = (text or "").strip()
     if not text:
-        raise StepRefused(f"须填写{what} / {what} is required")
+        raise StepRefused(f"须填写{zh} / {en} is required")
     return text
 
 
@@ -143,7 +150,10 @@ def apply(household: Household | int, year: int, *, applied_by: str, on: dt.date
     hh = household if isinstance(household, Household) else Household.objects.filter(pk=household).first()
     if hh is None:
         raise StepRefused(f"户 {household} 不存在 / no household {household}")
-    applied_by = _required(applied_by, "申请人 / applicant")
+    applied_by = _required(applied_by, "申请人", "the applicant")
+    if not isinstance(year, int) or not YEARS[0] <= year <= YEARS[1]:
+        raise StepRefused(f"识别年度须为 {YEARS[0]}–{YEARS[1]} 之间的年份，而非 {year!r} / "
+                          f"the year must be between {YEARS[0]} and {YEARS[1]}, got {year!r}")
     if not may_step(user, hh.village_id, "village"):
         raise StepRefused(f"您没有在该村受理申请的权限 / no role over village {hh.village_id}")
     with transaction.atomic():
@@ -162,12 +172,14 @@ def apply(household: Household | int, year: int, *, applied_by: str, on: dt.date
 def appraise(app_id: int, *, held_on: dt.date, attendees: int, votes_for: int, votes_against: int,
              votes_abstain: int, minutes: str, user: object) -> Application:
     """Record the village's vote; more than half of those present for → appraised, else rejected."""
-    minutes = _required(minutes, "会议记录 / the minutes")
-    counts = {"参会人数 / attendees": attendees, "赞成票 / for": votes_for, "反对票 / against": votes_against,
-              "弃权票 / abstain": votes_abstain}
-    for name, value in counts.items():
+    minutes = _required(minutes, "会议记录", "the minutes")
+    counts = {("参会人数", "attendees"): attendees, ("赞成票", "votes for"): votes_for,
+              ("反对票", "votes against"): votes_against, ("弃权票", "abstentions"): votes_abstain}
+    for (zh, en), value in counts.items():
         if not isinstance(value, int) or value < 0:
-            raise StepRefused(f"{name} 须为非负整数 / must be a whole number ≥ 0, got {value!r}")
+            raise StepRefused(f"{zh}须为非负整数，而非 {value!r} / {en} must be a whole number ≥ 0, got {value!r}")
+        if value > MAX_ATTENDEES:
+            raise StepRefused(f"{zh}不能超过 {MAX_ATTENDEES:,} / {en} cannot exceed {MAX_ATTENDEES:,}, got {value!r}")
     if attendees == 0:
         raise StepRefused("参会人数不能为0 / nobody attended")
     if votes_for + votes_against + votes_abstain > attendees:
@@ -218,10 +230,13 @@ def publish_notice(app_ids: Sequence[int], *, stage: str, starts_on: dt.date, co
     action = {"first": "publish_first", "second": "publish_second"}.get(stage)
     if action is None:
         raise StepRefused(f"公示阶段须为 first 或 second，而非 {stage!r} / stage must be first or second")
-    contact = _required(contact, "异议受理联系方式 / the objection contact")
+    contact = _required(contact, "异议受理联系方式", "the objection contact")
     days = notice_days() if days is None else days
     if not isinstance(days, int) or days < 1:
         raise StepRefused(f"公示天数须为正整数 / notice days must be a positive whole number, got {days!r}")
+    if days > MAX_NOTICE_DAYS:
+        raise StepRefused(f"公示天数不能超过 {MAX_NOTICE_DAYS} 天 / a notice runs at most {MAX_NOTICE_DAYS} days, "
+                          f"got {days}")
     if not app_ids:
         raise StepRefused("没有公示对象 / no applications to publish")
     with transaction.atomic():
@@ -265,7 +280,7 @@ def close_notice(app_id: int, *, on: dt.date, user: object) -> Application:
 
 def object_(app_id: int, *, on: dt.date, reason: str, user: object, raised_by: str = "") -> Objection:
     """Record an objection during a notice; it reopens review (village appraisal or township review)."""
-    reason = _required(reason, "异议内容 / the objection's reason")
+    reason = _required(reason, "异议内容", "the objection's reason")
     with transaction.atomic():
         app = _locked(app_id)
         _check(app, "object", user)
@@ -292,7 +307,7 @@ def county_review(app_id: int, *, approve: bool, on: dt.date, user: object, opin
 
 
 def _review(app_id: int, action: str, on: dt.date, user: object, opinion: str, *, need_reason: bool) -> Application:
-    opinion = _required(opinion, "不通过的理由 / the reason for rejecting") if need_reason else (opinion or "").strip()
+    opinion = _required(opinion, "不通过的理由", "the reason for rejecting") if need_reason else (opinion or "").strip()
     with transaction.atomic():
         app = _locked(app_id)
         _check(app, action, user)

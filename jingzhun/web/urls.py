@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jingzhun.web import pages
 from jingzhun.web.views import (
+    appraisal,
     audit,
     checks,
     dashboard,
@@ -43,7 +44,11 @@ urlpatterns = [
     path("pairing/<int:pk>/approve/", pairing.pairing_approve, name="pairing_approve"),
     path("checks/", checks.hits, name="hits"),
     path("checks/<int:pk>/decide/", checks.decide, name="decide"),
-    path("applications/", checks.applications, name="applications"),
+    path("applications/", appraisal.applications, name="applications"),
+    path("applications/new/", appraisal.apply, name="application_new"),
+    path("applications/overdue/", appraisal.overdue, name="overdue"),
+    path("applications/<int:pk>/", appraisal.application, name="application"),
+    path("applications/<int:pk>/<slug:slug>/", appraisal.step, name="application_step"),
     path("identification/", identification.runs, name="identification"),
     path("identification/<int:pk>/", identification.run_detail, name="identification_run"),
     path("identification/accuracy/", identification.accuracy_report, name="accuracy"),

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from jingzhun import access
+from jingzhun.appraisal.workflow import TRANSITIONS
 from jingzhun.audit.models import AuditEntry
 from jingzhun.web.pages import requires
 
@@ -25,10 +26,14 @@ ACTIONS = {
     "plan.measure.add": gettext_lazy("measure added"), "plan.measure.update": gettext_lazy("measure changed"),
     "plan.approve": gettext_lazy("help plan approved"),
     "plan.approval_cleared": gettext_lazy("help plan approval cleared"),
+    "appraisal.notice.print": gettext_lazy("notice printed"),
+    # The appraisal steps: their names are the workflow's (中文 / English), shown in the page's language.
+    **{f"appraisal.{action}": t.label for action, t in TRANSITIONS.items()},
 }
 OBJECTS = {"member": gettext_lazy("member"), "register": gettext_lazy("register"),
            "import_batch": gettext_lazy("import batch"), "help_plan": gettext_lazy("help plan"),
-           "plan_measure": gettext_lazy("measure")}
+           "plan_measure": gettext_lazy("measure"), "application": gettext_lazy("application"),
+           "notice": gettext_lazy("notice")}
 
 
 @requires("audit")

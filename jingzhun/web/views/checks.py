@@ -1,21 +1,16 @@
-"""Identification work pages: cross-department hits to confirm or dismiss, and appraisal applications with
-their overdue steps. The logic is the crosscheck and appraisal apps'; these pages show and call it."""
+"""Cross-department hits to confirm or dismiss (the appraisal pages are `jingzhun.web.views.appraisal`). The
+logic is the crosscheck app's; these pages show and call it."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from jingzhun import access
-from jingzhun.appraisal import deadlines
-from jingzhun.appraisal.models import STATE, Application
 from jingzhun.crosscheck import actions
 from jingzhun.crosscheck.models import HIT_STATUS, RULE
 from jingzhun.web.pages import requires
@@ -48,16 +43,3 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Decision recorded."))
     return redirect(reverse("web:hits") + "?status=pending")
-
-
-@requires("dashboard")
-def applications(request: HttpRequest) -> HttpResponse:
-    qs = access.scope(Application.objects.all(), request.user, "village_id", ability="dashboard")
-    counts = dict(qs.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
-    rows = list(qs.select_related("household", "village").order_by("-state_since", "household__number")[:SHOWN])
-    late = deadlines.overdue(request.user, today=timezone.localdate())
-    return render(request, "web/applications.html", {
-        "counts": [(STATE.label(s), counts.get(s, 0)) for s in STATE.codes if counts.get(s)],
-        "rows": [(a, STATE.label(a.state)) for a in rows], "late": late[:SHOWN], "late_total": len(late),
-        "title": _("Appraisal and notices"),
-    })
