@@ -225,6 +225,9 @@ def bench_duckdb(data: Path, runs: int, db: Path | str) -> None:
         print(f"  run {r.id}: {r.households:,} households: poor {r.poor:,}, monitored {r.monitored:,}, "
               f"not poor {r.not_poor:,}; evaluate {evaluate[-1]:.2f} s, write {write[-1]:.2f} s, total {total[-1]:.2f} s, "
               f"CPU {cpu[-1]:.2f} s; {machine()}")
+        steps = {k: v for k, v in outcome.timings.items() if k.startswith("write.")}
+        if steps:
+            print("    " + ", ".join(f"{k} {v:.2f} s" for k, v in steps.items()))
         # Keep the database at one run's size so each write measures the same thing.
         discard(r.id)
     print(f"DuckDB, {data.name}: evaluate {median(evaluate)}; write {median(write)}; total {median(total)}; "

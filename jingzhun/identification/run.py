@@ -150,6 +150,7 @@ def run(policy: Policy, *, year: int | None = None, engine: str = "duckdb", area
         data_fingerprint=fingerprint, data_counts=counts, engine=engine, actor=actor, started_at=started,
         mpi_denominator=r.denominator, households=results.num_rows, **by_status)
     t2 = t1
+    steps: dict[str, float] = {}
 
     def finished() -> None:
         nonlocal t2
@@ -157,11 +158,12 @@ def run(policy: Policy, *, year: int | None = None, engine: str = "duckdb", area
         _finished(run_row, t2 - t0, actor, area, policy, r.year, engine, fingerprint, results.num_rows, by_status)
 
     try:
-        store.write(run_row.id, results.drop_columns(["per_capita_fen"]), finished)
+        store.write(run_row.id, results.drop_columns(["per_capita_fen"]), finished, steps)
     except BaseException:
         store.discard(run_row.pk)
         raise
-    return Outcome(run_row, results, {"evaluate": t1 - t0, "write": t2 - t1, "total": t2 - t0})
+    return Outcome(run_row, results, {"evaluate": t1 - t0, "write": t2 - t1, "total": t2 - t0,
+                                      **{f"write.{k}": v for k, v in steps.items()}})
 
 
 def _finished(run_row: IdentificationRun, seconds: float, actor: str, area: str | None, policy: Policy, year: int,

@@ -14,6 +14,7 @@ run's results whole. Discarding a run drops its partition instead of deleting te
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -33,9 +34,11 @@ def partition(run_id: int) -> str:
     return f"{TABLE}_r{int(run_id)}"
 
 
-def write(run_id: int, table: pa.Table, finished: Callable[[], None]) -> None:
+def write(run_id: int, table: pa.Table, finished: Callable[[], None], timings: dict[str, float] | None = None) -> None:
     """Land `table` (the result columns without run_id) as run `run_id`'s results and call `finished`
-    in the same transaction; all or nothing."""
+    in the same transaction; all or nothing. Seconds per step go into `timings` when given."""
+    timings = {} if timings is None else timings
+    start = time.perf_counter()
     table = table.append_column("run_id", pa.array(np.full(table.num_rows, run_id, dtype=np.int64)))
     if connection.vendor != "postgresql":
         with Loader({TABLE: table}) as loader, transaction.atomic():
@@ -66,8 +69,10 @@ def write(run_id: int, table: pa.Table, finished: Callable[[], None]) -> None:
         cur.execute(create)
     try:
         _copy_in_parallel(name, table, streams)
+        timings["copy"] = time.perf_counter() - start
         with transaction.atomic():
             _attach(name, run_id)
+            timings["key_and_attach"] = time.perf_counter() - start - timings["copy"]
             finished()
     except BaseException:
         with connection.cursor() as cur:
