@@ -117,3 +117,32 @@ def test_the_migration_keeps_earlier_results(register):
     assert {r: rows(IdentificationRun.objects.get(pk=r)) for r in before} == before
     if connection.vendor == "postgresql":
         assert {store.partition(first.id), store.partition(second.id)} <= attached()
+
+
+def test_latest_is_the_newest_finished_run_and_is_asked_by_key(register):
+    import datetime as dt
+
+    from django.db.models import F
+    from django.test.utils import CaptureQueriesContext
+
+    first, second = run(data.policy(), actor="a").run, run(data.policy(), actor="b").run
+    hh = Household.objects.get(number="BELOW_LINE")
+    assert store.latest(hh.pk).run_id == second.id
+    IdentificationRun.objects.filter(pk=second.id).update(finished_at=None)  # as if still being written
+    assert store.latest(hh.pk).run_id == first.id
+    IdentificationRun.objects.filter(pk=first.id).update(started_at=F("started_at") - dt.timedelta(days=1))
+    assert store.latest(hh.pk).run_id == first.id and store.latest(10**9) is None
+    with CaptureQueriesContext(connection) as queries:
+        store.latest(hh.pk)
+    sql = queries.captured_queries[-1]["sql"]
+    with connection.cursor() as cur:
+        if connection.vendor == "sqlite":
+            cur.execute("EXPLAIN QUERY PLAN " + sql)
+            plan = " ".join(str(row[-1]) for row in cur.fetchall())
+            assert f"SCAN {store.TABLE}" not in plan and f"SEARCH {store.TABLE} USING" in plan, plan
+        else:  # with scans priced out, the key must still answer it (tables this small would be scanned)
+            cur.execute("SET enable_seqscan = off")
+            cur.execute("EXPLAIN " + sql)
+            plan = " ".join(row[0] for row in cur.fetchall())
+            cur.execute("RESET enable_seqscan")
+            assert "Seq Scan on identification_householdresult" not in plan, plan

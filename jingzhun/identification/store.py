@@ -124,3 +124,16 @@ def discard(run_id: int) -> None:
         else:
             cur.execute(f'DELETE FROM "{TABLE}" WHERE run_id = %s', [run_id])
         cur.execute(f'DELETE FROM "{IdentificationRun._meta.db_table}" WHERE id = %s', [run_id])
+
+
+def latest(household_id: int) -> HouseholdResult | None:
+    """The household's result in the most recent finished run that has one (with its run).
+
+    Asked as point lookups on the key — (run, household) for each finished run — because the key leads
+    with the run: a query on the household alone would read every result of every run (on SQLite it
+    planned as a scan of the whole table)."""
+    finished = list(IdentificationRun.objects.filter(finished_at__isnull=False).values_list("id", flat=True))
+    if not finished:
+        return None
+    return (HouseholdResult.objects.filter(run_id__in=finished, household_id=household_id).select_related("run")
+            .order_by("-run__started_at", "-run_id").first())

@@ -98,11 +98,9 @@ def _member_rows(household: Household) -> list[dict[str, Any]]:
 
 def _identification(household: Household) -> dict[str, Any] | None:
     """The latest finished identification run's verdict on the household, with its reasons."""
-    from jingzhun.identification import codes
-    from jingzhun.identification.models import HouseholdResult
+    from jingzhun.identification import codes, store
 
-    found = (HouseholdResult.objects.filter(household=household, run__finished_at__isnull=False)
-             .select_related("run").order_by("-run__started_at").first())
+    found = store.latest(household.pk)
     if found is None:
         return None
     reasons = codes.render(found.run.policy, per_capita_income=found.per_capita_income, size=found.size,
