@@ -211,8 +211,9 @@ def appraisal(ctx: Context) -> None:
     rest by the county officer."""
     if Application.objects.exists():
         return
-    county, township, team = ctx.user("county"), ctx.user("township"), ctx.user("team")
-    team_village = AreaRole.objects.get(user=team).area_id
+    county, township = ctx.user("county"), ctx.user("township")
+    team = User.objects.filter(username="team").first() or county
+    team_village = AreaRole.objects.filter(user=team, role="work_team").values_list("area_id", flat=True).first()
     town = AreaRole.objects.get(user=township).area_id[:9]
     low, high = ctx.county.code_range
     rng = random.Random(f"{ctx.seed}:appraisal")
@@ -308,7 +309,7 @@ def visits(ctx: Context) -> None:
         pairs = [synth_work.Pair(cadre, number, village, name) for cadre, number, village, name in (
             HelperPair.objects.filter(end_date__isnull=True).order_by("household__number")
             .values_list("cadre_id", "household__number", "household__village_id", "household__village__parent__name"))]
-        batches = synth_work.visits(pairs, seed=ctx.seed, today=ctx.today)
+        batches = synth_work.visits(pairs, seed=ctx.seed, today=ctx.today, county=ctx.county.code[:6])
         for b in batches:
             synth_work.write_csv(ctx.data / b.name, synth_work.VISIT_HEADER, b.rows)
         manifest.write_text(json.dumps([{"file": b.name, "actor": b.actor, "entered_at": b.entered_at.isoformat()}

@@ -246,10 +246,11 @@ def _note(day: dt.date, rng: random.Random) -> str:
     return f"{day.month}月{day.day}日入户，{rng.choice(_SEEN)}，{rng.choice(_DONE)}，{rng.choice(_SAID)}。"
 
 
-def visits(pairs: Sequence[Pair], *, seed: int, today: dt.date) -> list[VisitBatch]:
+def visits(pairs: Sequence[Pair], *, seed: int, today: dt.date, county: str = "") -> list[VisitBatch]:
     """Visits over the `VISIT_DAYS` days before `today`, in weekly batches entered at most 7 days late, and
     one batch entered weeks late (the last). Households are visited every 14–28 days; about one in ten has
-    not been visited for over 30 days (supervision's "not visited" alert)."""
+    not been visited for over 30 days (supervision's "not visited" alert). The suspicious patterns go to
+    households of `county` (a 6-digit prefix; default the first county)."""
     rng = _rng(seed, "visits")
     first = today - dt.timedelta(days=VISIT_DAYS)
     ordered = sorted(pairs, key=lambda p: (p.village, p.household))
@@ -262,9 +263,8 @@ def visits(pairs: Sequence[Pair], *, seed: int, today: dt.date) -> list[VisitBat
         taken.add((p.cadre, p.household, when))
         visits.append((when, p, note, measures, point))
 
-    # The suspicious patterns go to households of the first county (the demo's county officer's); the
-    # households they touch recently are never the overdue ones.
-    county = ordered[0].village[:6] if ordered else ""
+    # The households the suspicious patterns touch recently are never the overdue ones.
+    county = county or (ordered[0].village[:6] if ordered else "")
     mine = [p for p in ordered if p.village.startswith(county)]
     patterns = len(mine) >= 6
     by_cadre: dict[int, list[Pair]] = {}
@@ -272,11 +272,13 @@ def visits(pairs: Sequence[Pair], *, seed: int, today: dt.date) -> list[VisitBat
         by_cadre.setdefault(p.cadre, []).append(p)
     two = next((ps[:2] for ps in by_cadre.values() if len(ps) >= 2), [])
     recent = {p.household for p in [*mine[:6], *mine[-6:], *two]} if patterns else set()
+    # Every ninth household is overdue, and at least one of the county's.
+    overdue_too = next((p.household for p in mine if p.household not in recent), None)
 
     for n, p in enumerate(ordered):
         home = village_point(p.village)
         spot = (round(home[0] + (rng.random() - 0.5) * 0.02, 6), round(home[1] + (rng.random() - 0.5) * 0.02, 6))
-        overdue = n % 9 == 4 and p.household not in recent
+        overdue = (n % 9 == 4 or p.household == overdue_too) and p.household not in recent
         day = first + dt.timedelta(days=rng.randrange(0, 14))
         last = today - dt.timedelta(days=35) if overdue else today - dt.timedelta(days=1)
         while day <= last:

@@ -47,12 +47,11 @@ class Command(BaseCommand):
             self._load(opts)
         logins = self._logins()
         self._officers(logins)
-        county = Area.objects.filter(level="county", code__in=_counties_with_households()).order_by("code").first()
-        assert county is not None
+        county = _demo_county()
         ctx = demo_work.Context(DEMO_DIR / "demo-data", opts["seed"], timezone.localdate(), county, self.stdout.write)
         demo_work.populate(ctx, lambda: self._team(logins, county), lambda: self._helper(logins, county))
         self.stdout.write(f"\n精准 Jingzhun 演示 / demo — http://127.0.0.1:{opts['port']}/  (管理后台 / admin: /admin/)")
-        for name in LOGINS:
+        for name in (n for n in LOGINS if n in logins):  # no team login in a province without a poor village
             password, where = logins[name]
             self.stdout.write(f"  {name:<10} {password:<18} {where}")
         if not opts["no_serve"]:
@@ -105,7 +104,7 @@ class Command(BaseCommand):
 
     def _officers(self, logins: dict[str, tuple[str, str]]) -> None:
         province = Area.objects.filter(level="province").order_by("code").first()
-        county = Area.objects.filter(level="county", code__in=_counties_with_households()).order_by("code").first()
+        county = _demo_county()
         township = Area.objects.filter(level="township", parent=county).order_by("code").first()
         reveal = Permission.objects.get(codename="reveal_sensitive")
         for name, area, can_reveal in (("province", province, True), ("county", county, True),
@@ -171,3 +170,12 @@ def _counties_with_households() -> list[str]:
     villages = Household.objects.values_list("village_id", flat=True).distinct()[:1000]
     return sorted({code[:6].ljust(12, "0") for code in villages})
 
+
+
+def _demo_county() -> Area:
+    """The county officer's county: the first with households and a poor village (so it has a work team)."""
+    counties = Area.objects.filter(level="county", code__in=_counties_with_households()).order_by("code")
+    poor = {code[:6] for code in Area.objects.filter(level="village", poor_village=True).values_list("code", flat=True)}
+    found = next((c for c in counties if c.code[:6] in poor), None) or counties.first()
+    assert found is not None
+    return found
