@@ -393,6 +393,11 @@ def test_an_exited_household_announced_again_has_returned(setup):
     hh.refresh_from_db()
     assert hh.status == "returned" and hh.exit_year == 2019
     assert StatusEvent.objects.get(household=hh).status == "returned"
+    # The dashboard's roll-up for the village moved with it (register_changed, in the same transaction).
+    from jingzhun.web.models import AreaStat
+
+    counts = {s: n for s, n in AreaStat.objects.filter(area_code=VILLAGE).values_list("status", "households") if n}
+    assert counts.get("returned") == 1 and "exited" not in counts, counts
 
 
 def test_the_crosscheck_step_matches_an_applicant_registered_after_the_list(setup, tmp_path):

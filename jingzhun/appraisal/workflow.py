@@ -27,6 +27,7 @@ from jingzhun.audit import log as audit
 from jingzhun.crosscheck.actions import rematch
 from jingzhun.crosscheck.models import CrossCheckHit
 from jingzhun.registry.models import Household, StatusEvent
+from jingzhun.registry.signals import register_changed
 
 DEFAULT_NOTICE_DAYS = 7
 # Bounds that keep a typing slip out of the record (and inside the columns' ranges): a notice runs for days
@@ -331,4 +332,6 @@ def announce(app_id: int, *, on: dt.date, user: object) -> Application:
         StatusEvent.objects.create(household=hh, status=status, year=app.year, reason="评议公示后公告纳入",
                                    recorded_at=timezone.now())
         _move(app, "announce", "announced", user, on, detail={"household_status": [before, status]})
+        # The dashboards' counts by status follow, in the same transaction.
+        register_changed.send(sender=Application, villages={hh.village_id})
     return app
