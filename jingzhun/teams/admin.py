@@ -47,9 +47,9 @@ class CadreStatusEventInline(admin.TabularInline):
 @admin.register(Cadre)
 class CadreAdmin(ScopedAreaForeignKeys, admin.ModelAdmin):
     area_fields = ("home_area",)
-    list_display = ["name", "unit", "unit_kind", "rank", "skills", "home_area", "status"]
+    list_display = ["personnel_number", "name", "unit", "unit_kind", "rank", "skills", "home_area", "status"]
     list_filter = ["status", "unit_kind", "rank"]
-    search_fields = ["name", "unit"]
+    search_fields = ["personnel_number", "name", "unit"]
     list_select_related = ["home_area"]
     raw_id_fields = ["home_area"]
     inlines = [CadreStatusEventInline]

@@ -106,6 +106,11 @@ def parse_skills(text: str) -> list[str]:
 class Cadre(models.Model):
     """A cadre sent to help (帮扶干部): a household helper, a work-team member, or both."""
 
+    # The organisation department's personnel number (人员编号): the natural key a roster import matches
+    # cadres by, so re-importing a roster updates the same people. Empty for cadres entered by hand before
+    # the roster import existed; unique among the filled ones. A personnel number rather than the resident
+    # ID: it identifies the cadre just as well and is not sensitive personal information.
+    personnel_number = models.CharField("人员编号", max_length=32, blank=True, default="")
     name = models.CharField("姓名", max_length=40)
     unit = models.CharField("派出单位", max_length=100)
     unit_kind = models.CharField("派出单位类别", max_length=16, choices=UNIT_KIND.choices)
@@ -126,6 +131,8 @@ class Cadre(models.Model):
         indexes = [models.Index(fields=["home_area", "status"], name="cadre_area_status")]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=CADRE_STATUS.codes), name="cadre_status_known"),
+            models.UniqueConstraint(fields=["personnel_number"], condition=~Q(personnel_number=""),
+                                    name="one_cadre_per_personnel_number"),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from jingzhun.registry import report
+from jingzhun.registry.reading import FileProblem
+from jingzhun.teams.roster_import import import_roster
+
+
+class Command(BaseCommand):
+    help = ("导入帮扶干部名册和驻村工作队（CSV/XLSX，全部正确才写入，按人员编号重复导入不变）/ Import the cadre "
+            "roster and work teams (all rows or none; re-importing the same file changes nothing)")
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("file")
+        parser.add_argument("--check", action="store_true", help="只校验不写入 / validate only, write nothing")
+        parser.add_argument("--report", help="错误报告 .xlsx / write the error report here")
+        parser.add_argument("--actor", default="cli")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        try:
+            outcome = import_roster(opts["file"], actor=opts["actor"], check=opts["check"])
+        except FileProblem as e:
+            raise CommandError(str(e)) from None
+        if outcome.errors:
+            report.print_table(outcome.errors)
+            if opts["report"]:
+                report.write_xlsx(outcome.errors, opts["report"])
+            raise CommandError(f"{len(outcome.errors)} 处错误，未写入任何数据 / errors found, nothing was written")
+        if outcome.rows == 0:
+            raise CommandError(f"{outcome.file_name}: 没有数据行 / the file has no rows")
+        if outcome.checked_only:
+            self.stdout.write("校验通过，未写入 / the file is valid; nothing written (--check). 将会 / would: "
+                              + outcome.summary())
+        elif not outcome.changed:
+            self.stdout.write("与已登记的一致，没有变化 / already imported: nothing changed. " + outcome.summary())
+        else:
+            self.stdout.write("已导入 / imported: " + outcome.summary())
