@@ -182,11 +182,15 @@ def import_roster(path: str | Path, *, actor: str, ranges: Ranges = None, today:
     rows: list[int] = [int(r) for r in cells["_row"]]
     n = len(rows)
     out = RosterOutcome(name, rows=n, errors=read_errors, checked_only=check)
-    bad: set[int] = set()  # rows with an error: later cross-row checks skip them to avoid echoes
+    # Rows with an error in a column that identifies the cadre or the membership: the checks across rows skip
+    # them, so that one bad cell is reported once and not echoed by every rule that reads it.
+    bad: set[int] = set()
+    membership_keys = {c.key for c in ROSTER_COLUMNS if c.team} | {"personnel_number", "status"}
 
     def err(i: int, key: str, value: str, rule: str) -> None:
         out.errors.append(ErrorRow(name, rows[i], H[key], value, rule))
-        bad.add(i)
+        if key in membership_keys:
+            bad.add(i)
 
     # Cell by cell ----------------------------------------------------------------------------------------
     for c in ROSTER_COLUMNS:
