@@ -5,7 +5,7 @@ and helpers would do with it, each through the project's own path:
 
 | stage | path |
 |---|---|
-| cadres and work teams | no import exists yet: one transaction of model rows with an audit row (`roster`) |
+| cadres and work teams | `jingzhun import_roster` of a roster file (`synth_work.roster_rows`) |
 | cross-department lists | `jingzhun crosscheck import` (a vehicle list and a death list with a few register members) |
 | identification | `jingzhun identify --policy national-2020 --year 2020` |
 | appraisal | `jingzhun.appraisal.workflow`, as the printed officers and the work team, applications left at every step |
@@ -44,24 +44,21 @@ from jingzhun import synth_work
 from jingzhun.appraisal import workflow
 from jingzhun.appraisal.models import Application
 from jingzhun.areas.models import Area, AreaRole
-from jingzhun.audit import log
 from jingzhun.crosscheck import actions as crosscheck
 from jingzhun.crosscheck.models import CrossCheckHit
 from jingzhun.identification.models import IdentificationRun
 from jingzhun.plans.models import CAUSE_MEASURES, MEASURE_CATEGORY, HelpPlan
 from jingzhun.plans.services import MeasureInput, approve_plan, household_causes, save_plan
 from jingzhun.registry.models import Household
-from jingzhun.teams import pairing_db
+from jingzhun.teams import pairing_db, roster_import
 from jingzhun.teams.models import (
     Attendance,
     Cadre,
-    CadreStatusEvent,
     HelperPair,
     PairingRun,
     TeamMembership,
     Visit,
     WorkTeam,
-    parse_skills,
 )
 from jingzhun.teams.visit_import import import_visits
 
@@ -91,10 +88,20 @@ def _aware(when: dt.datetime) -> dt.datetime:
 
 
 def roster(ctx: Context) -> None:
-    """Cadres and a work team in every poor village, once. There is no cadre or team import yet (officers
-    enter them in the administration pages), so they are written here as one transaction with an audit row."""
-    if Cadre.objects.exists():
-        return
+    """Cadres and a work team in every poor village, as the organisation department's roster file imported
+    with `jingzhun import_roster`. The file is written once; importing it again changes nothing."""
+    path = ctx.data / "roster.csv"
+    if not path.exists():
+        if Cadre.objects.exists():  # a demo database from before the roster file: its cadres stay as they are
+            return
+        _write_roster(ctx, path)
+    out = io.StringIO()
+    call_command("import_roster", str(path), "--actor", ACTOR, stdout=out)
+    if "nothing changed" not in out.getvalue():
+        ctx.say(f"  帮扶干部 / cadres: {Cadre.objects.count()}, 驻村工作队 / work teams: {WorkTeam.objects.count()}")
+
+
+def _write_roster(ctx: Context, path: Path) -> None:
     plans = []
     needing = (Household.objects.filter(status__in=pairing_db.NEEDS_HELPER).values("village_id")
                .annotate(n=Count("id")).values_list("village_id", "n"))
@@ -116,29 +123,9 @@ def roster(ctx: Context) -> None:
                                 if a.level == "village" and a.poor_village),
             needing_helper=per_county.get(prefix, 0)))
     made = synth_work.roster(plans, seed=ctx.seed, today=ctx.today)
-    with transaction.atomic():
-        cadres = [Cadre(name=c.name, unit=c.unit, unit_kind=c.unit_kind, rank=c.rank,
-                        skills=",".join(parse_skills(c.skills)), home_area_id=c.home_area, status=c.status,
-                        phone=c.phone) for c in made.cadres]
-        Cadre.objects.bulk_create(cadres)
-        ids = {row.key: c.pk for row, c in zip(made.cadres, cadres, strict=True)}
-        teams = {village: WorkTeam.objects.create(village_id=village, start_date=posted)
-                 for village, posted in sorted(made.teams.items())}
-        created: dict[str, TeamMembership] = {}
-        # Replacements first, so that the recalled membership can name its successor.
-        for m in sorted(made.memberships, key=lambda m: m.replaced_by != ""):
-            created[m.cadre] = TeamMembership.objects.create(
-                cadre_id=ids[m.cadre], team=teams[m.village], role=m.role, start_date=m.start, end_date=m.end,
-                end_kind=m.end_kind, recall_reason=m.recall_reason,
-                replaced_by=created[m.replaced_by] if m.replaced_by else None)
-            if m.end_kind == "recalled":
-                assert m.end is not None
-                CadreStatusEvent.objects.create(cadre_id=ids[m.cadre], status="serving", date=m.start, reason="派驻")
-                CadreStatusEvent.objects.create(cadre_id=ids[m.cadre], status="recalled", date=m.end,
-                                                reason=m.recall_reason)
-        log.record(ACTOR, "teams.roster", object_type="cadre", object_id=f"{cadres[0].pk}-{cadres[-1].pk}",
-                   cadres=len(cadres), teams=len(teams), memberships=len(created))
-    ctx.say(f"  帮扶干部 / cadres: {len(cadres)}, 驻村工作队 / work teams: {len(teams)}")
+    ctx.data.mkdir(parents=True, exist_ok=True)
+    synth_work.write_csv(path, roster_import.HEADERS, (
+        [row.get(c.key, "") for c in roster_import.ROSTER_COLUMNS] for row in synth_work.roster_rows(made)))
 
 
 # Cross-department lists -------------------------------------------------------------------------------------

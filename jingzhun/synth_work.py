@@ -3,7 +3,7 @@
 `jingzhun.synth` makes the register; this makes the people sent to help and what they record, small and
 realistic enough that every page of a demo has something on it:
 
-- `roster`: cadres with their sending units (province, city and county departments, a central unit, an
+- `roster` (written as a roster file by `roster_rows`): cadres with their sending units (province, city and county departments, a central unit, an
   enterprise, the township), ranks and skills; a work team of 3–4 in every poor village led by a first
   secretary (第一书记), one member recalled and replaced; helpers stationed in the townships, about one per
   four households needing one (a helper takes at most 5 by default).
@@ -201,6 +201,30 @@ def roster(plans: Sequence[CountyPlan], *, seed: int, today: dt.date) -> Roster:
             out.cadres.append(CadreRow(f"{plan.county.code}-h{i:03d}", _person(rng, used), unit[0], unit[1],
                                        _weighted(rng, _HELPER_RANKS), unit[2], township.code, _phone(rng)))
     return out
+
+
+def roster_rows(made: Roster) -> list[dict[str, str]]:
+    """The roster as the organisation department's file (`jingzhun.teams.roster_import`): one row per cadre
+    with their membership, keyed by the import's column keys (the caller writes the headers). Personnel
+    numbers are the county code and a serial in roster order, so the same roster gives the same numbers."""
+    numbers: dict[str, str] = {}
+    serial: dict[str, int] = {}
+    for c in made.cadres:
+        county = c.home_area[:6]
+        serial[county] = serial.get(county, 0) + 1
+        numbers[c.key] = f"{county}{serial[county]:05d}"
+    membership = {m.cadre: m for m in made.memberships}
+    rows = []
+    for c in made.cadres:
+        row = {"personnel_number": numbers[c.key], "name": c.name, "unit": c.unit, "unit_kind": c.unit_kind,
+               "rank": c.rank, "skills": c.skills, "home_area": c.home_area, "status": c.status, "phone": c.phone}
+        m = membership.get(c.key)
+        if m is not None:
+            row.update(village=m.village, role=m.role, start=m.start.isoformat(),
+                       end=m.end.isoformat() if m.end else "", end_kind=m.end_kind, recall_reason=m.recall_reason,
+                       replaced_by=numbers[m.replaced_by] if m.replaced_by else "")
+        rows.append(row)
+    return rows
 
 
 # Visits ---------------------------------------------------------------------------------------------------
