@@ -303,3 +303,9 @@ def test_blank_template_has_the_headers_and_a_guide(areas, tmp_path):
     assert "第一书记" in guide[1 + HEADERS.index("队内职务")][3]
     with pytest.raises(CommandError, match="no rows"):
         call_command("import_roster", str(write_blank_template(tmp_path / "blank.xlsx")))
+
+
+def test_docs_list_every_column():
+    text = (Path(__file__).resolve().parents[1] / "docs" / "teams.md").read_text()
+    for c in ROSTER_COLUMNS:
+        assert f"| {c.header} | `{c.alias}` |" in text, c.header
