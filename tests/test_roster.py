@@ -309,3 +309,13 @@ def test_docs_list_every_column():
     text = (Path(__file__).resolve().parents[1] / "docs" / "teams.md").read_text()
     for c in ROSTER_COLUMNS:
         assert f"| {c.header} | `{c.alias}` |" in text, c.header
+
+
+def test_rows_outside_the_importers_areas_are_errors(areas, tmp_path):
+    from jingzhun.areas.models import code_range
+
+    rows = [list(ROWS[0]), ["P012", "郑十二", "永顺县教育局", "县直部门", "乡科级", "", OTHER_VILLAGE, "在岗", "",
+                            OTHER_VILLAGE, "队员", "2019-06-01", "", "", "", ""]]
+    out = import_roster(write(tmp_path / "r.csv", rows), actor="a", today=TODAY, ranges=[code_range(VILLAGE, "county")])
+    assert {(e.row, e.column) for e in out.errors} == {(3, "帮扶所在区划"), (3, "驻村村")}
+    assert Cadre.objects.count() == 0
