@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Case, CharField, Count, F, OuterRef, Q, QuerySet, Subquery, Value, When, Window
 from django.db.models.functions import Coalesce, RowNumber, Substr
@@ -76,7 +77,7 @@ def _change() -> Case:
         When(Q(is_now="removed") & (Q(was__isnull=True) | ~Q(was="removed")), then=Value("removed")),
         default=Value(None), output_field=CharField())
 
-def _households(user: object, area: str | None, ability: str | None = None) -> QuerySet[Household]:
+def _households(user: object, area: str | None, ability: str | None = None) -> QuerySet[Any]:
     qs = access.households(Household.objects.all(), user, ability=ability)
     if area:
         qs = access.within_area(qs, "village_id", area)
@@ -98,7 +99,7 @@ class Difference:
         return sum(c.get(change, 0) for c in self.counts.values())
 
 
-def changes(year: int, user: object, *, area: str | None = None, ability: str | None = None) -> QuerySet[Household]:
+def changes(year: int, user: object, *, area: str | None = None, ability: str | None = None) -> QuerySet[Any]:
     """The user's households that changed group in `year`, annotated `was`, `is_now` and `change_kind`."""
     return (_households(user, area, ability).annotate(was=status_at(year - 1), is_now=status_at(year))
             .annotate(change_kind=_change()).filter(change_kind__isnull=False))
