@@ -402,7 +402,6 @@ ZH = {
     "No households.": "没有农户。",
     "Proposed = households identified in the year (poor or returned) + open applications of the year (not rejected, not yet announced) of households not yet identified. Only the quota areas within your areas are shown.":
         "拟识别户数 = 本年已识别户（贫困户或返贫户）+ 本年尚未识别农户的在办申请（未否决、未公告）。只显示您管辖区域内的配额区域。",
-    "Policy": "政策",
     "Year (empty: the policy's year)": "年度（留空：政策年度）",
     "Check": "核查",
     "Or a policy file (TOML)": "或上传政策文件（TOML）",
