@@ -10,10 +10,10 @@ year's status with this year's puts each household in at most one group:
 - removed (清退): removed now, something else last year.
 
 `classify` is the definition; `changes` is the same in SQL (a CASE over two correlated subqueries);
-`difference` counts it by area in one grouped statement and lists it in one more, so the whole province is
-two queries, not a loop. The web page asks for a capped list (`limit`: the first households of each group,
-cut in SQL by a row number). Later the identification engine's runs can stand in for the status events;
-the groups stay the same.
+`difference` lists it and counts it by area from the same rows, so the whole province is one query, not a
+loop. The web page asks for a capped list (`limit`: the first households of each group; the counts stay
+whole). `rows` streams the full list for the XLSX download. Later the identification engine's runs can
+stand in for the status events; the groups stay the same.
 
 Scope: the households the user may see (`access.households`: their areas, or a helper's own pairs), through
 the roles carrying `ability` when given (the web page passes "dashboard").
@@ -25,8 +25,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, CharField, Count, F, OuterRef, Q, QuerySet, Subquery, Value, When, Window
-from django.db.models.functions import Coalesce, RowNumber, Substr
+from django.db.models import Case, CharField, Count, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 
 from jingzhun import access
 from jingzhun.appraisal.models import Application
@@ -115,24 +115,19 @@ def rows(year: int, user: object, *, area: str | None = None, ability: str | Non
 
 def difference(year: int, user: object, *, area: str | None = None, level: str = "county",
                ability: str | None = None, limit: int | None = None) -> Difference:
-    """This year's identification against last year's, counted by area at `level` (one grouped statement)
-    and listed (one more; at most `limit` households of each group when given)."""
+    """This year's identification against last year's, counted by area at `level` and listed (at most
+    `limit` households of each group when given; the counts are always of all of them)."""
     digits = LEVEL_DIGITS[level]
-    changed = changes(year, user, area=area, ability=ability)
     result = Difference(year, level, limit=limit)
-    grouped = (changed.values(prefix=Substr("village_id", 1, digits), group=F("change_kind"))
-               .annotate(n=Count("pk")).order_by())
-    for row in grouped:
-        result.counts.setdefault(row["prefix"].ljust(12, "0"), {})[row["group"]] = row["n"]
-    listed = changed.order_by("village_id", "number")
-    if limit is not None:
-        # The first `limit` of each group in the same one statement: a row number within the group.
-        listed = listed.annotate(place=Window(RowNumber(), partition_by=[F("change_kind")],
-                                              order_by=[F("village_id").asc(), F("number").asc()])
-                                 ).filter(place__lte=limit)
-    for number, village, change, before, now in listed.values_list(
-            "number", "village_id", "change_kind", "was", "is_now"):
-        result.households.setdefault(change, []).append((number, village, before, now))
+    # One statement: the changed households; the counts by area are taken from the same rows (measured
+    # faster than a second, grouped statement: the correlated subqueries are the cost, not the rows).
+    for number, village, change, before, now in changes(year, user, area=area, ability=ability).order_by(
+            "village_id", "number").values_list("number", "village_id", "change_kind", "was", "is_now"):
+        listed = result.households.setdefault(change, [])
+        if limit is None or len(listed) < limit:
+            listed.append((number, village, before, now))
+        counts = result.counts.setdefault(village[:digits].ljust(12, "0"), {})
+        counts[change] = counts.get(change, 0) + 1
     return result
 
 
