@@ -248,3 +248,21 @@ def test_both_languages_render(changes):
     client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
     html = page(client, reverse("web:yearly") + f"?year={YEAR}")
     assert "新识别" in html and "2019年状态" in html
+
+
+def test_the_policy_of_an_identification_run_can_be_checked(changes):
+    from jingzhun.identification.models import IdentificationRun
+    from jingzhun.policy import loads_policy
+
+    text = policy_file(f"{COUNTY} = 2\n").read().decode()
+    policy = loads_policy(text).model_dump(mode="json")
+    now = timezone.now()
+    run = IdentificationRun.objects.create(
+        policy_name="示例：湖南省 2020 / example: Hunan 2020", policy_year=2020, policy_scope="province",
+        policy_area="430000000000", policy_sha256="a" * 64, policy=policy, year=2020, data_fingerprint="f",
+        engine="duckdb", actor="t", started_at=now, finished_at=now)
+    client = changes.client("officer_a")
+    assert f'value="run:{run.pk}"' in page(client, reverse("web:yearly_quotas"))
+    html = page(client, reverse("web:yearly_quotas") + f"?policy=run:{run.pk}")
+    assert quota_rows(html) == {COUNTY: ["2", "4", "1", "5", "3"]}  # proposed 5 against 2: over by 3
+    page(client, reverse("web:yearly_quotas") + f"?policy=run:{run.pk + 1}", 404)
