@@ -106,11 +106,11 @@ def changes(year: int, user: object, *, area: str | None = None, ability: str | 
 
 
 def rows(year: int, user: object, *, area: str | None = None, ability: str | None = None
-         ) -> Iterator[tuple[str, str, str, str | None, str | None]]:
-    """Every changed household as (number, village, change, before, now), by village then number, streamed
-    (the XLSX download takes all of them, however many)."""
+         ) -> Iterator[tuple[str, str, str, str, str | None, str | None]]:
+    """Every changed household as (number, village code, village name, change, before, now), by village
+    then number, streamed (the XLSX download takes all of them, however many)."""
     return changes(year, user, area=area, ability=ability).order_by("village_id", "number").values_list(
-        "number", "village_id", "change_kind", "was", "is_now").iterator(chunk_size=2000)
+        "number", "village_id", "village__name", "change_kind", "was", "is_now").iterator(chunk_size=2000)
 
 
 def difference(year: int, user: object, *, area: str | None = None, level: str = "county",

@@ -139,21 +139,18 @@ def difference_xlsx(request: HttpRequest) -> Any:  # a FileResponse
     code = area.code if area else ""
     name = f"动态调整-{year}-{code or 'all'}.xlsx"
     actor = user.get_username()
+    spans = access.ranges(user, ability=EXPORT_ABILITY)
     audit.record(actor, "export", object_type="yearly_difference", object_id=name, area=code, year=year,
-                 masked=True, scope=[list(s) for s in spans] if (spans := access.ranges(
-                     user, ability=EXPORT_ABILITY)) is not None else None)
+                 masked=True, scope=None if spans is None else [list(s) for s in spans])
     folder = Path(tempfile.mkdtemp(prefix="jingzhun-yearly-"))
     path = folder / name
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     sheet = book.add_worksheet(f"{year}年动态调整")
     sheet.write_row(0, 0, HEADERS)
-    villages: dict[str, str] = {}
     n = 0
-    for n, (number, village, change, before, now) in enumerate(
+    for n, (number, village, village_name, change, before, now) in enumerate(
             yearly.rows(year, user, area=code or None, ability=EXPORT_ABILITY), start=1):
-        if village not in villages:
-            villages[village] = Area.objects.filter(code=village).values_list("name", flat=True).first() or ""
-        sheet.write_row(n, 0, [CHANGE.zh(change), number, village, villages[village],
+        sheet.write_row(n, 0, [CHANGE.zh(change), number, village, village_name,
                                HOUSEHOLD_STATUS.zh(before) if before else "", HOUSEHOLD_STATUS.zh(now) if now else ""])
     sheet.set_column(0, len(HEADERS) - 1, 16)
     book.close()
