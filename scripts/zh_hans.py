@@ -380,6 +380,43 @@ ZH = {
     "To step": "新环节",
     "application": "识别申请",
     "notice": "公示",
+    # The yearly adjustment (动态调整) and the quota check (规模控制)
+    "Yearly adjustment": "动态调整",
+    "Yearly adjustment %(year)s": "%(year)s年动态调整",
+    "Year: a year such as 2020.": "年度：请填写年份，如 2020。",
+    "%(name)s (identification run %(id)s)": "%(name)s（识别批次 %(id)s）",
+    "%(file)s: the file is too large.": "%(file)s：文件过大。",
+    "%(file)s: the file is not UTF-8 text.": "%(file)s：文件不是 UTF-8 文本。",
+    "No such policy": "没有该政策",
+    "Choose a policy or a policy file.": "请选择政策或上传政策文件。",
+    "Quota check": "规模控制核查",
+    "Show": "显示",
+    "Each household's status at the end of the year is compared with its status at the end of the year before. Newly identified: poor now, not in the register's poverty states before; exited: exited now, poor or returned before; returned: returned now; removed: removed now.":
+        "逐户比较本年末与上年末的状态。新识别：本年为贫困户，上年不在建档立卡贫困状态；脱贫：本年已脱贫，上年为贫困户或返贫户；返贫：本年返贫；清退：本年清退。",
+    "Download the list (XLSX)": "下载名单（XLSX）",
+    "Households by area": "各区域户数",
+    "No areas.": "没有区域。",
+    "The first %(shown)s of %(total)s are listed; the XLSX download has all of them.":
+        "共 %(total)s 户，此处列出前 %(shown)s 户；下载的 XLSX 含全部。",
+    "Status in %(y)s": "%(y)s年状态",
+    "No households.": "没有农户。",
+    "Proposed = households identified in the year (poor or returned) + open applications of the year (not rejected, not yet announced) of households not yet identified. Only the quota areas within your areas are shown.":
+        "拟识别户数 = 本年已识别户（贫困户或返贫户）+ 本年尚未识别农户的在办申请（未否决、未公告）。只显示您管辖区域内的配额区域。",
+    "Year (empty: the policy's year)": "年度（留空：政策年度）",
+    "Check": "核查",
+    "Or a policy file (TOML)": "或上传政策文件（TOML）",
+    "Check the file": "核查该文件",
+    "This policy sets no quotas.": "该政策未设配额。",
+    "None of this policy's quota areas is within your areas.": "该政策的配额区域均不在您的管辖范围内。",
+    "Over the quota: %(over)s of %(total)s quota areas, by %(households)s households in all.":
+        "超出配额：%(total)s 个配额区域中有 %(over)s 个超出，共超出 %(households)s 户。",
+    "All %(total)s quota areas are within their quotas.": "全部 %(total)s 个配额区域均未超出配额。",
+    "%(hidden)s more quota areas of this policy are outside your areas and are not shown.":
+        "该政策另有 %(hidden)s 个配额区域不在您的管辖范围内，未显示。",
+    "Quota": "配额",
+    "Pending applications": "在办申请",
+    "Proposed": "拟识别",
+    "Over by": "超出",
 }
 # Chinese has one plural form.
 PLURALS = {

@@ -140,7 +140,7 @@ def test_export_needs_the_export_ability(web):
 # --------------------------------------------------------------------------- both languages
 
 # Words allowed in the Chinese UI: the product's name in Latin letters, file formats, units, codes.
-LATIN_ALLOWED = {"Jingzhun", "English", "CSV", "XLSX", "YYYY", "MM", "DD", "ID", "login", "reveal", "import", "probe"}
+LATIN_ALLOWED = {"Jingzhun", "English", "CSV", "XLSX", "TOML", "YYYY", "MM", "DD", "ID", "login", "reveal", "import", "probe"}
 
 
 def visible_text(html: str) -> str:
@@ -161,6 +161,8 @@ def walk(client: Client) -> dict[str, str]:
             reverse("web:accuracy"), reverse("web:plan", args=["A101-1", timezone.localdate().year]),
             reverse("web:applications") + "?step=first_notice&overdue=1",
             reverse("web:application", args=[app.pk]), reverse("web:overdue"),
+            reverse("web:yearly"), reverse("web:yearly") + f"?year=2019&area={VILLAGE}",
+            reverse("web:yearly_quotas"), reverse("web:yearly_quotas") + "?policy=file:example-hunan-2020.toml",
             reverse("web:household", args=["B102-1"])]  # a 404 page
     return {url: client.get(url).content.decode() for url in urls}
 

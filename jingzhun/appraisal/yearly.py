@@ -9,14 +9,21 @@ year's status with this year's puts each household in at most one group:
 - returned (返贫): returned now, something else last year;
 - removed (清退): removed now, something else last year.
 
-`classify` is the definition; `difference` computes the same in one SQL statement (a CASE over two
-correlated subqueries), counted by area, so the whole province is one query, not a loop. Later the
-identification engine's runs can stand in for the status events; the groups stay the same.
+`classify` is the definition; `changes` is the same in SQL (a CASE over two correlated subqueries);
+`difference` lists it and counts it by area from the same rows, so the whole province is one query, not a
+loop. The web page asks for a capped list (`limit`: the first households of each group; the counts stay
+whole). `rows` streams the full list for the XLSX download. Later the identification engine's runs can
+stand in for the status events; the groups stay the same.
+
+Scope: the households the user may see (`access.households`: their areas, or a helper's own pairs), through
+the roles carrying `ability` when given (the web page passes "dashboard").
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Case, CharField, Count, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
@@ -70,12 +77,14 @@ def _change() -> Case:
         When(Q(is_now="removed") & (Q(was__isnull=True) | ~Q(was="removed")), then=Value("removed")),
         default=Value(None), output_field=CharField())
 
-
-def _households(user: object, area: str | None) -> QuerySet[Household]:
-    qs = access.scope(Household.objects.all(), user, "village_id")
+def _households(user: object, area: str | None, ability: str | None = None) -> QuerySet[Any]:
+    qs = access.households(Household.objects.all(), user, ability=ability)
     if area:
         qs = access.within_area(qs, "village_id", area)
     return qs
+
+
+Row = tuple[str, str, str | None, str | None]  # (household number, village code, before, now)
 
 
 @dataclass
@@ -83,23 +92,40 @@ class Difference:
     year: int
     level: str
     counts: dict[str, dict[str, int]] = field(default_factory=dict)  # area code → change → households
-    households: dict[str, list[tuple[str, str, str | None, str | None]]] = field(default_factory=dict)
-    # change → [(household number, village, before, now)]
+    households: dict[str, list[Row]] = field(default_factory=dict)  # change → rows, by village then number
+    limit: int | None = None  # when set, each group lists at most this many; `total` says how many there are
 
     def total(self, change: str) -> int:
         return sum(c.get(change, 0) for c in self.counts.values())
 
 
-def difference(year: int, user: object, *, area: str | None = None, level: str = "county") -> Difference:
-    """This year's identification against last year's, counted by area at `level` and listed."""
-    digits = LEVEL_DIGITS[level]
-    rows = (_households(user, area).annotate(was=status_at(year - 1), is_now=status_at(year))
+def changes(year: int, user: object, *, area: str | None = None, ability: str | None = None) -> QuerySet[Any]:
+    """The user's households that changed group in `year`, annotated `was`, `is_now` and `change_kind`."""
+    return (_households(user, area, ability).annotate(was=status_at(year - 1), is_now=status_at(year))
             .annotate(change_kind=_change()).filter(change_kind__isnull=False))
-    result = Difference(year, level)
-    # One pass: the changed households, listed; the counts by area are taken from the same rows.
-    for number, village, change, before, now in rows.order_by("village_id", "number").values_list(
-            "number", "village_id", "change_kind", "was", "is_now"):
-        result.households.setdefault(change, []).append((number, village, before, now))
+
+
+def rows(year: int, user: object, *, area: str | None = None, ability: str | None = None
+         ) -> Iterator[tuple[str, str, str, str, str | None, str | None]]:
+    """Every changed household as (number, village code, village name, change, before, now), by village
+    then number, streamed (the XLSX download takes all of them, however many)."""
+    return changes(year, user, area=area, ability=ability).order_by("village_id", "number").values_list(
+        "number", "village_id", "village__name", "change_kind", "was", "is_now").iterator(chunk_size=2000)
+
+
+def difference(year: int, user: object, *, area: str | None = None, level: str = "county",
+               ability: str | None = None, limit: int | None = None) -> Difference:
+    """This year's identification against last year's, counted by area at `level` and listed (at most
+    `limit` households of each group when given; the counts are always of all of them)."""
+    digits = LEVEL_DIGITS[level]
+    result = Difference(year, level, limit=limit)
+    # One statement: the changed households; the counts by area are taken from the same rows (measured
+    # faster than a second, grouped statement: the correlated subqueries are the cost, not the rows).
+    for number, village, change, before, now in changes(year, user, area=area, ability=ability).order_by(
+            "village_id", "number").values_list("number", "village_id", "change_kind", "was", "is_now"):
+        listed = result.households.setdefault(change, [])
+        if limit is None or len(listed) < limit:
+            listed.append((number, village, before, now))
         counts = result.counts.setdefault(village[:digits].ljust(12, "0"), {})
         counts[change] = counts.get(change, 0) + 1
     return result
@@ -127,30 +153,37 @@ class QuotaLine:
                 f"{self.name}: quota {self.quota:,}, proposed {self.proposed:,}, within the quota")
 
 
-def quota_report(quotas: dict[str, int], year: int, user: object) -> list[QuotaLine]:
-    """Each quota area of a policy (`Policy.quotas`): households proposed for the year against it.
+def quota_report(quotas: dict[str, int], year: int, user: object, ability: str | None = None) -> list[QuotaLine]:
+    """Each quota area of a policy (`Policy.quotas`) within the user's areas: households proposed for the
+    year against it. An area around the user's (their province, say) is left out: its count would be only
+    the user's part of it, which reads as "within the quota" when it may not be.
 
     Proposed = identified in the year (status poor or returned) + open applications of the year
     (not rejected, not yet announced) of households that are not already identified.
     """
-    names = dict(Area.objects.filter(code__in=list(quotas)).values_list("code", "name"))
-    levels = dict(Area.objects.filter(code__in=list(quotas)).values_list("code", "level"))
+    known = set(Area.objects.filter(code__in=list(quotas)).values_list("code", flat=True))
+    for code in sorted(quotas):
+        if code not in known:
+            raise ValueError(f"配额区划 {code} 不存在 / quota area {code} is not in the area table")
+    mine = {code: (name, level) for code, name, level in access.scope(
+        Area.objects.filter(code__in=list(quotas)), user, "code", ability).values_list("code", "name", "level")}
     lines = []
     for code, quota in sorted(quotas.items()):
-        if code not in levels:
-            raise ValueError(f"配额区划 {code} 不存在 / quota area {code} is not in the area table")
-        low, high = code_range(code, levels[code])
-        households = _households(user, None).filter(village_id__gte=low, village_id__lte=high).annotate(
+        if code not in mine:
+            continue
+        name, level = mine[code]
+        low, high = code_range(code, level)
+        households = _households(user, None, ability).filter(village_id__gte=low, village_id__lte=high).annotate(
             is_now=status_at(year))
         identified = households.filter(is_now__in=IDENTIFIED)
-        pending = (access.scope(Application.objects.all(), user, "village_id")
+        pending = (access.households(Application.objects.all(), user, "household__", ability)
                    .filter(village_id__gte=low, village_id__lte=high, year=year)
                    .exclude(state__in=("rejected", "announced"))
                    .exclude(household_id__in=identified.values("pk"))
                    .aggregate(n=Count("household_id", distinct=True))["n"])
         n = identified.count()
         proposed = n + pending
-        lines.append(QuotaLine(code, names.get(code, code), quota, n, pending, proposed, max(0, proposed - quota)))
+        lines.append(QuotaLine(code, name, quota, n, pending, proposed, max(0, proposed - quota)))
     return lines
 
 
@@ -158,4 +191,5 @@ def exceeded(lines: list[QuotaLine]) -> list[QuotaLine]:
     return [line for line in lines if line.over > 0]
 
 
-__all__ = ["CHANGES", "Difference", "QuotaLine", "classify", "difference", "exceeded", "quota_report", "status_at"]
+__all__ = ["CHANGES", "Difference", "QuotaLine", "changes", "classify", "difference", "exceeded", "quota_report",
+           "rows", "status_at"]

@@ -15,6 +15,7 @@ from jingzhun.web.views import (
     plans,
     register,
     teams,
+    yearly,
 )
 
 app_name = "web"
@@ -52,6 +53,9 @@ urlpatterns = [
     path("identification/", identification.runs, name="identification"),
     path("identification/<int:pk>/", identification.run_detail, name="identification_run"),
     path("identification/accuracy/", identification.accuracy_report, name="accuracy"),
+    path("appraisal/yearly/", yearly.difference, name="yearly"),
+    path("appraisal/yearly/export.xlsx", yearly.difference_xlsx, name="yearly_export"),
+    path("appraisal/yearly/quotas/", yearly.quotas, name="yearly_quotas"),
     path("audit/", audit.audit_log, name="audit"),
 ]
 
@@ -64,6 +68,7 @@ for page in (
     pages.Page("web:pairing", _("Pairing"), "pair", 60),
     pages.Page("web:identification", _("Identification"), "dashboard", 22),
     pages.Page("web:applications", _("Appraisal"), "dashboard", 25),
+    pages.Page("web:yearly", _("Yearly adjustment"), "dashboard", 26),
     pages.Page("web:hits", _("Cross-checks"), "crosscheck", 27),
     pages.Page("web:audit", _("Audit log"), "audit", 80),
     pages.Page("admin:index", _("Administration"), "administer", 90),

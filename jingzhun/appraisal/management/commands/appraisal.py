@@ -113,6 +113,10 @@ class Command(BaseCommand):
             raise CommandError(f"{opts['policy']}: {error}") from error
         for line in lines:
             self.stdout.write(("超出 " if line.over else "     ") + line.message)
+        if len(lines) < len(policy.quotas):
+            hidden = len(policy.quotas) - len(lines)
+            self.stdout.write(f"另有 {hidden} 个配额区域不在您的管辖范围内，未列出 / {hidden} quota areas outside "
+                              "your areas are not listed")
         over = yearly.exceeded(lines)
         if over:
             raise CommandError(f"{len(over)} 个地区超出配额 / {len(over)} areas over their quota")
