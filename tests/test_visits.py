@@ -234,3 +234,30 @@ def test_admin_lists_visits_and_attendance_scoped_and_read_only(people, client):
     days = client.get(reverse("admin:teams_attendance_changelist"))
     assert [a.village_id for a in days.context["cl"].result_list] == [OTHER_VILLAGE]
     assert client.get(reverse("admin:teams_visit_add")).status_code == 403
+
+
+def test_cadres_named_by_personnel_number(people, tmp_path):
+    """Officers know a cadre by the organisation department's personnel number (人员编号), not the system's
+    cadre number: either column names the cadre; given both, they must agree."""
+    k = people["k"]
+    k.personnel_number = "ZZB-0042"
+    k.save()
+    other = cadre("另一人", VILLAGE, "medicine")
+    headers = ["人员编号", "户编号", "走访时间"]
+    out = import_visits(write(tmp_path / "p.csv", headers, [["ZZB-0042", "H1", "2020-06-01 09:30"]]), actor="a", now=NOW)
+    assert out.errors == [] and Visit.objects.get().cadre_id == k.pk
+    both = ["帮扶人编号", "人员编号", "户编号", "走访时间"]
+    bad = write(tmp_path / "bad.csv", both, [
+        [str(k.pk), "ZZB-0042", "H2", "2020-06-02 09:30"],  # 2: agree — fine
+        [str(other.pk), "ZZB-0042", "H2", "2020-06-03 09:30"],  # 3: two different cadres
+        ["", "ZZB-9999", "H2", "2020-06-04 09:30"],  # 4: no such personnel number
+        ["", "", "H2", "2020-06-05 09:30"],  # 5: neither
+    ])
+    out = import_visits(bad, actor="a", now=NOW)
+    assert [(e.row, e.column, e.value) for e in out.errors] == [
+        (3, "人员编号", "ZZB-0042"), (4, "人员编号", "ZZB-9999"), (5, "帮扶人编号 / 人员编号", "")]
+    assert Visit.objects.count() == 1  # nothing of the bad file landed
+    with pytest.raises(FileProblem, match="帮扶人编号 或 人员编号"):
+        import_visits(write(tmp_path / "none.csv", ["户编号", "走访时间"], [["H1", "2020-06-01 09:30"]]), actor="a")
+    att = write(tmp_path / "att.csv", ["人员编号", "村代码", "日期", "记录方式"], [["ZZB-0042", VILLAGE, "2020-06-01", "register"]])
+    assert import_attendance(att, actor="a", now=NOW).inserted == 1 and Attendance.objects.get().cadre_id == k.pk

@@ -44,10 +44,15 @@ class Col:
     header: str
     alias: str
     required: bool = True
+    # Columns sharing a group name: at least one of them must be in the file.
+    group: str = ""
 
 
+# The cadre is named by the organisation department's personnel number (人员编号, as in the roster), or by
+# the system's own cadre number: either column, or both when they agree.
 VISIT_COLUMNS = (
-    Col("cadre", "帮扶人编号", "cadre_id"),
+    Col("cadre", "帮扶人编号", "cadre_id", False, "cadre"),
+    Col("personnel", "人员编号", "personnel_number", False, "cadre"),
     Col("household_number", "户编号", "household_number"),
     Col("visited_at", "走访时间", "visited_at"),
     Col("latitude", "纬度", "latitude", False),
@@ -57,7 +62,8 @@ VISIT_COLUMNS = (
     Col("photos", "照片", "photos", False),
 )
 ATTENDANCE_COLUMNS = (
-    Col("cadre", "干部编号", "cadre_id"),
+    Col("cadre", "干部编号", "cadre_id", False, "cadre"),
+    Col("personnel", "人员编号", "personnel_number", False, "cadre"),
     Col("village", "村代码", "village_code"),
     Col("date", "日期", "date"),
     Col("method", "记录方式", "method"),
@@ -91,6 +97,9 @@ def _header_keys(names: list[str], columns: Sequence[Col], file_name: str) -> li
             raise reading.FileProblem(f"{file_name}: 列“{name}”重复 / column {name!r} appears twice")
         keys.append(key)
     missing = [c.header for c in columns if c.required and c.key not in keys]
+    groups = {c.group for c in columns if c.group}
+    missing += [" 或 ".join(c.header for c in columns if c.group == g) for g in sorted(groups)
+                if not any(c.key in keys for c in columns if c.group == g)]
     if missing:
         raise reading.FileProblem(f"{file_name}: 缺少必需列 / missing required columns: {'、'.join(missing)}")
     return keys
@@ -214,25 +223,44 @@ def _in_ranges(code: str, ranges: Ranges) -> bool:
     return ranges is None or any(lo <= code <= hi for lo, hi in ranges)
 
 
-def _cadre_ids(texts: list[str], err: Callable[[int, str, str, str], None], header: str) -> list[int | None]:
+def _cadre_ids(cells: dict[str, list[str]], err: Callable[[int, str, str, str], None], h: dict[str, str]
+               ) -> list[int | None]:
+    """Each row's cadre, from the system's cadre number or the personnel number (both: they must agree)."""
+    texts, personnel = cells["cadre"], cells["personnel"]
     ids: list[int | None] = []
     for i, t in enumerate(texts):
-        if not t:
-            err(i, header, t, "必填 / required")
+        if not t and not personnel[i]:
+            err(i, f"{h['cadre']} / {h['personnel']}", "", "必填其一 / one of the two is required")
             ids.append(None)
-        elif not t.isdigit():
-            err(i, header, t, "应为干部编号（整数）/ a cadre number (integer)")
+        elif t and not t.isdigit():
+            err(i, h["cadre"], t, "应为干部编号（整数）/ a cadre number (integer)")
             ids.append(None)
         else:
-            ids.append(int(t))
+            ids.append(int(t) if t else None)
     wanted = sorted({k for k in ids if k is not None})
     known: set[int] = set()
     for part in _chunks(wanted):
         known.update(Cadre.objects.filter(pk__in=part).values_list("pk", flat=True))
+    numbers = sorted({p for p in personnel if p})
+    by_number: dict[str, int] = {}
+    for part in _chunks(numbers):
+        by_number.update(Cadre.objects.filter(personnel_number__in=part).values_list("personnel_number", "pk"))
     for i, k in enumerate(ids):
         if k is not None and k not in known:
-            err(i, header, texts[i], "没有这个干部 / no cadre with this number")
+            err(i, h["cadre"], texts[i], "没有这个干部 / no cadre with this number")
             ids[i] = None
+            continue
+        p = personnel[i]
+        if not p:
+            continue
+        if p not in by_number:
+            err(i, h["personnel"], p, "没有这个人员编号的干部 / no cadre with this personnel number")
+            ids[i] = None
+        elif texts[i] and k is not None and by_number[p] != k:
+            err(i, h["personnel"], p, f"与{h['cadre']} {k} 不是同一人 / not the same cadre as number {k}")
+            ids[i] = None
+        elif not texts[i]:
+            ids[i] = by_number[p]
     return ids
 
 
@@ -255,7 +283,7 @@ def import_visits(path: str | Path, *, actor: str, ranges: Ranges = None, now: d
         out.errors.append(ErrorRow(name, rows[i], header, value, rule))
 
     n = len(rows)
-    cadre = _cadre_ids(cells["cadre"], err, h["cadre"])
+    cadre = _cadre_ids(cells, err, h)
     numbers = cells["household_number"]
     found: dict[str, tuple[int, str]] = {}
     for part in _chunks(sorted({x for x in numbers if x})):
@@ -427,7 +455,7 @@ def import_attendance(path: str | Path, *, actor: str, ranges: Ranges = None,
         out.errors.append(ErrorRow(name, rows[i], header, value, rule))
 
     n = len(rows)
-    cadre = _cadre_ids(cells["cadre"], err, h["cadre"])
+    cadre = _cadre_ids(cells, err, h)
     codes = cells["village"]
     levels: dict[str, str] = {}
     for part in _chunks(sorted({c for c in codes if c})):
