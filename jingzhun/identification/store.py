@@ -4,11 +4,13 @@ SQLite: the bulk `Loader` (a DuckDB-staged file copied in with one `INSERT … S
 transaction that marks the run finished.
 
 PostgreSQL: the results table is partitioned by run (migration 0002). A run's results are COPied into
-a table of their own that no reader sees yet — in two streams on two connections when the caller is not
-inside a transaction, so the server parses and stores with both cores — then, in one transaction, the
-primary key is built once over the sorted whole, the table is attached as the run's partition and the
-run is marked finished. A failure at any point drops the table and the run; readers only ever see a
-run's results whole. Discarding a run drops its partition instead of deleting ten million rows.
+tables that no reader sees yet, each given its key after the load (one sort, not ten million index
+insertions); then, in one transaction, they are attached as the run's partition and the run is marked
+finished. A large run outside a caller's transaction goes as two halves by household, each created,
+COPied and keyed on a connection of its own, so the server works on both cores; the run's partition is
+then split by household range into those two halves. A failure at any point drops the tables and the
+run; readers only ever see a run's results whole. Discarding a run drops its partition instead of
+deleting ten million rows.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from django.db import connection, transaction
 
 from jingzhun.identification.models import HouseholdResult, IdentificationRun
@@ -48,57 +51,80 @@ def write(run_id: int, table: pa.Table, finished: Callable[[], None], timings: d
         return
     table = for_database(table)
     name = partition(run_id)
-    # The CHECK lets ATTACH skip its scan of the whole table; LIKE copies the columns' own checks.
-    create = (f'CREATE TABLE "{name}" (LIKE "{TABLE}" INCLUDING DEFAULTS INCLUDING CONSTRAINTS, '
-              f"CHECK (run_id = {int(run_id)}))")
-    # A table of that name can only be a leftover (the run id was just handed out): a crash, or a
-    # database emptied with its sequences reset. Replace it.
-    drop = f'DROP TABLE IF EXISTS "{name}"'
-    streams = 2 if table.num_rows >= PARALLEL_FROM and not connection.in_atomic_block else 1
-    if streams == 1:
+    run = int(run_id)
+    # Tables of these names can only be leftovers (the run id was just handed out): a crash, or a database
+    # emptied with its sequences reset. Replace them.
+    _drop(run)
+    if table.num_rows < PARALLEL_FROM or connection.in_atomic_block:
         with transaction.atomic():
             with connection.cursor() as cur:
-                cur.execute(drop)
-                cur.execute(create)
-            copy_csv(name, table)
-            _attach(name, run_id)
+                # The CHECK lets ATTACH skip its scan of the whole table; LIKE copies the columns' checks.
+                cur.execute(f'CREATE TABLE "{name}" (LIKE "{TABLE}" INCLUDING DEFAULTS INCLUDING CONSTRAINTS, '
+                            f"CHECK (run_id = {run}))")
+                copy_csv(name, table)
+                cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
+                cur.execute(f'ALTER TABLE "{name}" ADD PRIMARY KEY (run_id, household_id)')
+                cur.execute(f'ALTER TABLE "{TABLE}" ATTACH PARTITION "{name}" FOR VALUES IN ({run})')
             finished()
         return
-    with connection.cursor() as cur:
-        cur.execute(drop)
-        cur.execute(create)
     try:
-        _copy_in_parallel(name, table, streams)
-        timings["copy"] = time.perf_counter() - start
-        with transaction.atomic():
-            _attach(name, run_id)
-            timings["key_and_attach"] = time.perf_counter() - start - timings["copy"]
+        split = _split(table)
+        _load_halves(run, table, split)
+        timings["copy_and_key"] = time.perf_counter() - start
+        with transaction.atomic(), connection.cursor() as cur:
+            # The run's partition is itself split by household at `split`; each half arrived with its key
+            # and a CHECK implying its bounds, so the ATTACHes scan nothing and the run's key only adopts
+            # the halves' indexes.
+            # (No CHECK of its own: a partitioned table's checks must be on each half under the same name;
+            # the halves' own CHECKs already imply run_id = run.)
+            cur.execute(f'CREATE TABLE "{name}" (LIKE "{TABLE}" INCLUDING DEFAULTS INCLUDING CONSTRAINTS) '
+                        f"PARTITION BY RANGE (household_id)")
+            cur.execute(f'ALTER TABLE "{name}" ATTACH PARTITION "{name}_0" FOR VALUES FROM (MINVALUE) TO ({split})')
+            cur.execute(f'ALTER TABLE "{name}" ATTACH PARTITION "{name}_1" FOR VALUES FROM ({split}) TO (MAXVALUE)')
+            cur.execute(f'ALTER TABLE "{name}" ADD PRIMARY KEY (run_id, household_id)')
+            cur.execute(f'ALTER TABLE "{TABLE}" ATTACH PARTITION "{name}" FOR VALUES IN ({run})')
+            timings["attach"] = time.perf_counter() - start - timings["copy_and_key"]
             finished()
     except BaseException:
-        with connection.cursor() as cur:
-            cur.execute(drop)
+        _drop(run)
         raise
 
 
-def _attach(name: str, run_id: int) -> None:
+def _drop(run: int) -> None:
+    name = partition(run)
     with connection.cursor() as cur:
-        # One sort of the whole run; PostgreSQL may use parallel workers for it.
-        cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
-        cur.execute(f'ALTER TABLE "{name}" ADD PRIMARY KEY (run_id, household_id)')
-        cur.execute(f'ALTER TABLE "{TABLE}" ATTACH PARTITION "{name}" FOR VALUES IN ({int(run_id)})')
+        cur.execute(f'DROP TABLE IF EXISTS "{name}", "{name}_0", "{name}_1"')
 
 
-def _copy_in_parallel(name: str, table: pa.Table, streams: int) -> None:
-    """COPY slices of `table` on `streams` connections of their own, each committed; the table is not
-    attached yet, so nobody sees it until `_attach`."""
-    step = -(-table.num_rows // streams)
+def _split(table: pa.Table) -> int:
+    """The household id that halves the rows: the lower half below it, the upper from it on."""
+    ids = table.column("household_id").to_numpy()
+    middle = len(ids) // 2
+    return int(np.partition(ids, middle)[middle])
+
+
+def _load_halves(run: int, table: pa.Table, split: int) -> None:
+    """Each half of the run's rows (by household, at `split`) into a table of its own, on a connection of
+    its own: created, COPied and keyed there and committed, so the server parses, stores and sorts on two
+    cores at once. Nobody sees these tables until they are attached."""
+    name = partition(run)
+    ids = table.column("household_id")
+    below = pc.less(ids, split)
+    halves = [(f"{name}_0", table.filter(below), f"household_id < {split}"),
+              (f"{name}_1", table.filter(pc.invert(below)), f"household_id >= {split}")]
     errors: list[BaseException] = []
 
-    def copy(part: pa.Table) -> None:
+    def load(leaf: str, part: pa.Table, bound: str) -> None:
         raw: Any = None
         try:
             raw = connection.get_new_connection(connection.get_connection_params())
-            copy_csv(name, part, raw)
+            with raw.cursor() as cur:
+                cur.execute(f'CREATE TABLE "{leaf}" (LIKE "{TABLE}" INCLUDING DEFAULTS INCLUDING CONSTRAINTS, '
+                            f"CHECK (run_id = {run} AND {bound}))")
+            copy_csv(leaf, part, raw)
+            with raw.cursor() as cur:
+                cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+                cur.execute(f'ALTER TABLE "{leaf}" ADD PRIMARY KEY (run_id, household_id)')
             raw.commit()
         except BaseException as error:  # noqa: BLE001 — re-raised in the caller's thread
             errors.append(error)
@@ -106,7 +132,7 @@ def _copy_in_parallel(name: str, table: pa.Table, streams: int) -> None:
             if raw is not None:
                 raw.close()
 
-    threads = [threading.Thread(target=copy, args=(table.slice(i * step, step),)) for i in range(streams)]
+    threads = [threading.Thread(target=load, args=half) for half in halves]
     for t in threads:
         t.start()
     for t in threads:
@@ -120,7 +146,7 @@ def discard(run_id: int) -> None:
     ORM's cascade would load every result)."""
     with transaction.atomic(), connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            cur.execute(f'DROP TABLE IF EXISTS "{partition(run_id)}"')
+            _drop(run_id)
         else:
             cur.execute(f'DELETE FROM "{TABLE}" WHERE run_id = %s', [run_id])
         cur.execute(f'DELETE FROM "{IdentificationRun._meta.db_table}" WHERE id = %s', [run_id])
