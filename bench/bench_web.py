@@ -114,7 +114,9 @@ def build_database(args: argparse.Namespace, work: Path) -> tuple[Path, dict[str
     if db.exists():
         if not keys_file.exists():
             raise SystemExit(f"{db}: no {keys_file.name} beside it — the database cannot be read without its keys")
-        return db, read_env_file(keys_file), built
+        keys = read_env_file(keys_file)
+        jingzhun(environment(db, keys), "migrate", "-v0")  # a database built by an earlier version
+        return db, keys, built
     from jingzhun.crypto import new_master_key
 
     keys = {"JINGZHUN_MASTER_KEY": new_master_key(), "JINGZHUN_SECRET_KEY": secrets.token_urlsafe(50),
