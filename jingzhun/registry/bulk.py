@@ -16,7 +16,7 @@ import io
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -60,17 +60,31 @@ def for_database(table: pa.Table) -> pa.Table:
 
 
 class Loader:
-    """Stage tables before the transaction; `load` them inside it."""
+    """Stage tables before the transaction; `load` them inside it.
 
-    def __init__(self, tables: dict[str, pa.Table]):
-        self.tables = {name: for_database(t) for name, t in tables.items() if t.num_rows}
+    A table may be given as a function that makes it: it is called as late as possible (in the
+    order given when staging, else when the table is loaded), so work it waits for (encryption in
+    other processes) overlaps with staging or loading the tables before it."""
+
+    def __init__(self, tables: dict[str, pa.Table | Callable[[], pa.Table]]):
+        self.pending = dict(tables)
+        self.tables: dict[str, pa.Table] = {}
         self.tmp: str | None = None
         self.staged = False
+
+    def table(self, name: str) -> pa.Table | None:
+        made = self.pending.pop(name, None)
+        if made is not None:
+            table = made() if callable(made) else made
+            if table.num_rows:
+                self.tables[name] = for_database(table)
+        return self.tables.get(name)
 
     def __enter__(self) -> Loader:
         # ATTACH is impossible inside a transaction: called within one (a test, a caller's atomic
         # block), SQLite takes the rows through executemany instead — slower, same result.
-        self.staged = connection.vendor == "sqlite" and bool(self.tables) and not connection.in_atomic_block
+        anything = any(callable(t) or t.num_rows for t in self.pending.values())
+        self.staged = connection.vendor == "sqlite" and anything and not connection.in_atomic_block
         if self.staged:
             import duckdb
 
@@ -80,7 +94,10 @@ class Loader:
             try:
                 con.execute(f"LOAD '{_duckdb_sqlite_extension()}'")
                 con.execute(f"ATTACH '{path}' AS stage (TYPE sqlite)")
-                for name, table in self.tables.items():
+                for name in list(self.pending):
+                    table = self.table(name)
+                    if table is None:
+                        continue
                     con.register("source", table)
                     con.execute(f'CREATE TABLE stage."{name}" AS SELECT * FROM source')
                     con.unregister("source")
@@ -92,11 +109,11 @@ class Loader:
         return self
 
     def rows(self, name: str) -> int:
-        table = self.tables.get(name)
+        table = self.table(name)
         return 0 if table is None else table.num_rows
 
     def load(self, name: str) -> int:
-        table = self.tables.get(name)
+        table = self.table(name)
         if table is None:
             return 0
         cols = ", ".join(f'"{c}"' for c in table.column_names)
@@ -127,7 +144,7 @@ def copy_csv(name: str, table: pa.Table, raw: Any = None) -> None:
     columns = {}
     for col_name in table.column_names:
         col = table.column(col_name)
-        if pa.types.is_binary(col.type):
+        if pa.types.is_binary(col.type) or pa.types.is_large_binary(col.type):
             col = pa.array([None if b is None else "\\x" + b.hex() for b in col.to_pylist()], pa.string())
         columns[col_name] = col
     cols = ", ".join(f'"{c}"' for c in table.column_names)
