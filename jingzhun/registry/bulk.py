@@ -17,6 +17,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ import pyarrow.csv as pacsv
 from django.db import connection
 
 SQLITE_EXTENSION = "sqlite_scanner"
+STAGING_THREADS = 2
 
 
 class ConcurrentWrite(RuntimeError):
@@ -71,6 +73,7 @@ class Loader:
         self.tables: dict[str, pa.Table] = {}
         self.tmp: str | None = None
         self.staged = False
+        self.schemas: dict[str, str] = {}  # table → the attached staging file holding it
 
     def table(self, name: str) -> pa.Table | None:
         made = self.pending.pop(name, None)
@@ -86,27 +89,47 @@ class Loader:
         anything = any(callable(t) or t.num_rows for t in self.pending.values())
         self.staged = connection.vendor == "sqlite" and anything and not connection.in_atomic_block
         if self.staged:
-            import duckdb
-
             self.tmp = tempfile.mkdtemp(prefix="jingzhun-stage-")
-            path = os.path.join(self.tmp, "stage.sqlite3")
-            con = duckdb.connect(config={"threads": 2})
+            # One staging file per table, written by its own DuckDB connection: DuckDB writes a
+            # SQLite table on one thread, so two tables at once keep both cores busy.
+            names = list(self.pending)
             try:
-                con.execute(f"LOAD '{_duckdb_sqlite_extension()}'")
-                con.execute(f"ATTACH '{path}' AS stage (TYPE sqlite)")
-                for name in list(self.pending):
-                    table = self.table(name)
-                    if table is None:
-                        continue
-                    con.register("source", table)
-                    con.execute(f'CREATE TABLE stage."{name}" AS SELECT * FROM source')
-                    con.unregister("source")
-            finally:
-                con.close()
-            connection.ensure_connection()
-            with connection.cursor() as cur:
-                cur.execute("ATTACH DATABASE %s AS stage", [path])  # not allowed inside a transaction
+                with ThreadPoolExecutor(STAGING_THREADS) as pool:
+                    written = list(pool.map(self._stage, names, range(len(names))))
+                connection.ensure_connection()
+                with connection.cursor() as cur:
+                    for name, schema in zip(names, written):
+                        if schema is not None:
+                            # Not allowed inside a transaction.
+                            cur.execute(f"ATTACH DATABASE %s AS {schema}", [self._path(schema)])
+                            self.schemas[name] = schema
+            except BaseException:
+                self.__exit__()
+                raise
         return self
+
+    def _path(self, schema: str) -> str:
+        assert self.tmp is not None
+        return os.path.join(self.tmp, f"{schema}.sqlite3")
+
+    def _stage(self, name: str, number: int) -> str | None:
+        """Write one table into its own staging file; its schema name, or None when it is empty."""
+        import duckdb
+
+        table = self.table(name)
+        if table is None:
+            return None
+        schema = f"stage{number}"
+        con = duckdb.connect(config={"threads": 1})
+        try:
+            con.execute(f"LOAD '{_duckdb_sqlite_extension()}'")
+            con.execute(f"ATTACH '{self._path(schema)}' AS stage (TYPE sqlite)")
+            con.register("source", table)
+            con.execute(f'CREATE TABLE stage."{name}" AS SELECT * FROM source')
+            con.unregister("source")
+        finally:
+            con.close()
+        return schema
 
     def rows(self, name: str) -> int:
         table = self.table(name)
@@ -119,7 +142,7 @@ class Loader:
         cols = ", ".join(f'"{c}"' for c in table.column_names)
         if self.staged:
             with connection.cursor() as cur:
-                cur.execute(f'INSERT INTO main."{name}" ({cols}) SELECT {cols} FROM stage."{name}"')
+                cur.execute(f'INSERT INTO main."{name}" ({cols}) SELECT {cols} FROM {self.schemas[name]}."{name}"')
             return table.num_rows
         if connection.vendor == "sqlite":
             marks = ", ".join(["?"] * len(table.column_names))
@@ -133,7 +156,8 @@ class Loader:
     def __exit__(self, *exc: object) -> None:
         if self.tmp is not None:
             with connection.cursor() as cur:
-                cur.execute("DETACH DATABASE stage")
+                for schema in self.schemas.values():
+                    cur.execute(f"DETACH DATABASE {schema}")
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
