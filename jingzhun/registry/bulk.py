@@ -16,7 +16,7 @@ import io
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -214,7 +214,7 @@ def sync_sequence(table: str) -> None:
 
 
 @contextmanager
-def indexes_deferred(table: str, adding: int) -> Iterator[None]:
+def indexes_deferred(table: str, adding: int, keep: Collection[str] = ()) -> Iterator[None]:
     """Drop `table`'s secondary indexes (and, on PostgreSQL, its foreign keys) while a large batch
     goes in, and rebuild them after.
 
@@ -225,6 +225,9 @@ def indexes_deferred(table: str, adding: int) -> Iterator[None]:
     indexes and keys with the data, and unique indexes and foreign keys are re-checked when rebuilt,
     so a violation still aborts the whole batch. On PostgreSQL this locks the table against readers
     until commit, which is why it is kept for batches at least as large as the table.
+
+    `keep` names indexes the batch arrives sorted by: appending to those as the rows go in costs
+    less than building them again afterwards (1 s against 2.5 s for a million households' members).
     """
     if adding < 50_000:
         yield
@@ -255,6 +258,7 @@ def indexes_deferred(table: str, adding: int) -> Iterator[None]:
             cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for name, _ in keys:
             cur.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+        indexes = [(name, sql) for name, sql in indexes if name not in keep]
         for name, _ in indexes:
             cur.execute(f'DROP INDEX "{name}"')
     yield

@@ -482,7 +482,9 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
         with bulk.indexes_deferred("registry_household", len(plan.new_households)):
             loader.load("registry_household")
         progress("write", 0.6)
-        with bulk.indexes_deferred("registry_member", len(member_rows)):
+        # Members arrive in (household, position) order, the order of these two indexes.
+        with bulk.indexes_deferred("registry_member", len(member_rows),
+                                   keep=("member_position_unique", "one_head_per_household")):
             loader.load("registry_member")
         progress("write", 0.9)
         for table in ("registry_incomerecord", "registry_statusevent", "registry_change"):
@@ -572,7 +574,11 @@ class _MemberTable:
     def __init__(self, checked: validation.Checked, plan: Plan, rows: np.ndarray, first_id: int,
                  id_ciphers: crypto.Batch | None):
         self.checked, self.plan, self.first_id = checked, plan, first_id
-        self.rows = rows = rows[np.lexsort((checked.position[rows], checked.household_index[rows]))]
+        household_ids = np.array([plan.household_id.get(i, -1) for i in range(len(checked.households))], dtype=np.int64)
+        self.household_id = household_ids[checked.household_index[rows]]
+        order = np.lexsort((checked.position[rows], self.household_id))
+        self.rows = rows = rows[order]
+        self.household_id = self.household_id[order]
         take = pa.array(rows)
         self.batches: list[crypto.Batch] = []
         if id_ciphers is not None:
@@ -618,13 +624,12 @@ class _MemberTable:
             member_ids = pa.array(ids, pa.int64())
         else:
             member_ids = pa.array(np.arange(first_id, first_id + len(rows), dtype=np.int64))
-        household_ids = np.array([plan.household_id.get(i, -1) for i in range(len(checked.households))], dtype=np.int64)
         id_cipher = self.ids.ciphers()
         if self.id_at is not None:
             id_cipher = id_cipher.take(pa.array(self.id_at))
         columns: dict[str, Any] = {
             "id": member_ids,
-            "household_id": pa.array(household_ids[checked.household_index[rows]]),
+            "household_id": pa.array(self.household_id),
             "position": pa.array(checked.position[rows]),
             "resident_id_cipher": id_cipher,
             "resident_id_index": index.cast(pa.binary()),
