@@ -308,7 +308,8 @@ class Batch:
         return pa.Array.from_buffers(kind, self.n, [None, pa.py_buffer(offsets.astype(width)), pa.py_buffer(data)])
 
     def close(self) -> None:
-        """Stop whatever is still running (the caller no longer needs the result)."""
+        """Stop whatever is still running and let go of the results (the caller has what it needs)."""
+        self._done = [b""] * len(self._sizes)
         for proc in self._procs:
             if proc.poll() is None:
                 proc.kill()

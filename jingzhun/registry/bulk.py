@@ -74,6 +74,7 @@ class Loader:
         self.tmp: str | None = None
         self.staged = False
         self.schemas: dict[str, str] = {}  # table → the attached staging file holding it
+        self.counts: dict[str, int] = {}  # rows of each staged table (whose data is then let go)
 
     def table(self, name: str) -> pa.Table | None:
         made = self.pending.pop(name, None)
@@ -129,11 +130,14 @@ class Loader:
             con.unregister("source")
         finally:
             con.close()
+        # The staging file has the rows now: only the shape is kept, the memory goes back.
+        self.counts[name] = table.num_rows
+        self.tables[name] = table.schema.empty_table()
         return schema
 
     def rows(self, name: str) -> int:
         table = self.table(name)
-        return 0 if table is None else table.num_rows
+        return 0 if table is None else self.counts.get(name, table.num_rows)
 
     def load(self, name: str) -> int:
         table = self.table(name)
@@ -143,7 +147,7 @@ class Loader:
         if self.staged:
             with connection.cursor() as cur:
                 cur.execute(f'INSERT INTO main."{name}" ({cols}) SELECT {cols} FROM {self.schemas[name]}."{name}"')
-            return table.num_rows
+            return self.counts[name]
         if connection.vendor == "sqlite":
             marks = ", ".join(["?"] * len(table.column_names))
             for batch in table.to_batches(50_000):

@@ -465,13 +465,20 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
         "registry_member": members,
     }
     progress("write", 0.4)
+    rejected_rows = int(checked.problems.bad_rows(checked.n).sum())
     with members, bulk.Loader(tables) as loader, transaction.atomic():
+        del tables
+        if not plan.update_households and loader.staged:
+            # Everything the write needs from the parsed file is staged: its columns (half the
+            # memory the import holds at a million households) can go before SQLite's cache grows.
+            checked.values.clear()
+            members.release()
         for table, expected in first.items():
             bulk.check_next_id(table, expected)
         _tune_for_bulk()
         ImportBatch.objects.create(
             pk=batch_id, file_name=file_name, file_sha256=digest, mode=mode, actor=actor, started_at=now,
-            rows=checked.n, rejected_rows=int(checked.problems.bad_rows(checked.n).sum()),
+            rows=checked.n, rejected_rows=rejected_rows,
             households_inserted=result.inserted, households_updated=result.updated,
             households_unchanged=result.unchanged,
         )
@@ -599,6 +606,9 @@ class _MemberTable:
         self.health = self._start(crypto.Batch("health", codes=text.indices.to_numpy(zero_copy_only=False),
                                                texts=text.dictionary.to_pylist(), encrypt=True))
 
+    def release(self) -> None:
+        self.checked = self.ids = self.health = None  # type: ignore[assignment]
+
     def _start(self, batch: crypto.Batch) -> crypto.Batch:
         self.batches.append(batch)
         return batch
@@ -635,6 +645,8 @@ class _MemberTable:
             "resident_id_index": index.cast(pa.binary()),
             "health_cipher": self.health.ciphers(),
         }
+        self.ids.close()
+        self.health.close()
         for key in MEMBER_FIELDS:
             columns[key] = _db_column(checked, key, rows)
         return pa.table(columns)
