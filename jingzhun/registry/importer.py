@@ -195,6 +195,8 @@ def _error_rows(checked: validation.Checked, cells: dict[str, pa.Array], row_no:
     for rows, key, rule, shown in checked.problems.items:
         if shown is None:
             shown = cells[key].take(pa.array(rows)).to_pylist() if key in cells else [""] * len(rows)
+        elif isinstance(shown, pa.Array):
+            shown = shown.to_pylist()
         rules = rule if isinstance(rule, list) else [rule] * len(rows)
         header = template.BY_KEY[key].header
         for r, value, message in zip(rows.tolist(), shown, rules):

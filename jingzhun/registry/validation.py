@@ -32,6 +32,8 @@ from jingzhun.registry import template
 from jingzhun.registry.template import Column
 
 REQUIRED = "必填 / required"
+# Text read again by the rules between rows, after the columns are checked.
+LATER = {"resident_id", "household_number", "exit_year", "status_reason", "disability_grade"}
 HEAD_MISMATCH = "与户主行的值不一致（户信息以户主行为准）/ differs from the head's row of this household"
 DECIMAL_PATTERN = r"^-?[0-9]{1,11}(\.[0-9]{1,2})?$"
 INT_PATTERN = r"^-?[0-9]{1,9}$"
@@ -50,6 +52,11 @@ class Problems:
     def add(self, rows: np.ndarray, key: str, rule: list[str] | str, values: pa.Array | list[str] | None = None) -> None:
         if len(rows):
             self.items.append((rows, key, rule, values))
+
+    def pin(self, key: str, text: pa.Array) -> None:
+        """Keep the cells the report will show for `key`'s problems, so its text column can go."""
+        self.items = [(rows, k, rule, text.take(pa.array(rows)) if k == key and shown is None else shown)
+                      for rows, k, rule, shown in self.items]
 
     def bad_rows(self, n: int) -> np.ndarray:
         bad = np.zeros(n, dtype=bool)
@@ -298,6 +305,10 @@ def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str],
     problems.add(wrong_heads, "relation",
                  [f"每户须有且仅有一名户主（本户 {heads[hh[i]]} 名）/ a household needs exactly one head (found {heads[hh[i]]})"
                   for i in wrong_heads])
+    # Member columns are parsed and checked (text columns are their own values): only the household
+    # columns and the ones the rules below look at are read again.
+    _release(raw, [c.key for c in template.COLUMNS if c.level == "member" and c.kind != "text"
+                   and c.key not in LATER], problems)
     # Household cells on other rows: empty, or exactly the head's.
     has_head = has_number & (head_row[np.maximum(hh, 0)] >= 0)
     take = pa.array(np.where(has_head, head_row[np.maximum(hh, 0)], np.arange(n)))
@@ -309,6 +320,8 @@ def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str],
             continue
         differs = pc.and_(pc.not_equal(arr, ""), pc.not_equal(arr, arr.take(take))).to_numpy(zero_copy_only=False)
         problems.add(np.flatnonzero(differs & ~is_head & has_head), key, HEAD_MISMATCH)
+        if key not in LATER:
+            _release(raw, [key], problems)
 
     _cross_rules(raw, values, is_head, problems)
 
@@ -342,7 +355,17 @@ def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str],
         clash_rows = np.asarray(clash, dtype=np.int64)
         problems.add(clash_rows, "resident_id", rules, _masked(numbers, clash_rows))
 
+    _release(raw, list(raw), problems)
     return Checked(n, values, problems, hh, households, head_row, position, numbers, id_index, id_fixed, moves)
+
+
+def _release(raw: dict[str, pa.Array], keys: Any, problems: Problems) -> None:
+    """Let go of these text columns (the report keeps the cells it shows): at a million households
+    the file's text is the largest thing validation holds."""
+    for key in list(keys):
+        text = raw.pop(key, None)
+        if text is not None:
+            problems.pin(key, text)
 
 
 def _masked(numbers: pa.Array, rows: np.ndarray) -> list[str]:
@@ -391,7 +414,10 @@ def household_keys_on_head_only(problems: Problems, is_head: np.ndarray) -> None
             if not keep.all():
                 rows = rows[keep]
                 rule = [r for r, k in zip(rule, keep) if k] if isinstance(rule, list) else rule
-                shown = [s for s, k in zip(shown, keep) if k] if isinstance(shown, list) else shown
+                if isinstance(shown, list):
+                    shown = [s for s, k in zip(shown, keep) if k]
+                elif shown is not None:
+                    shown = shown.filter(pa.array(keep))
         if len(rows):
             kept.append((rows, key, rule, shown))
     problems.items = kept
