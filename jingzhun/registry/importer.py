@@ -539,6 +539,8 @@ def _tune_for_bulk() -> None:
 def _db_column(checked: validation.Checked, key: str, rows: np.ndarray) -> pa.Array:
     """One column at `rows`, typed for the database: codes as text, booleans as bool."""
     arr = checked.values[key].take(pa.array(rows))
+    if KIND[key] == "decimal":
+        return arr.dictionary_decode()  # the database takes the amounts themselves
     return pc.equal(arr, "1") if KIND[key] == "bool" else arr
 
 
