@@ -22,9 +22,15 @@ import pickle
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -136,9 +142,7 @@ def many(column: str, operation: str, values: list[str], workers: int | None = N
         return _run(FieldCipher(column), operation, values)
     step = -(-len(values) // workers)
     shares = [values[i : i + step] for i in range(0, len(values), step)]
-    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = {**os.environ, KEY_ENV: _master(),
-           "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+    env = _worker_env()
     procs = [subprocess.Popen([sys.executable, "-m", "jingzhun.crypto", column, operation],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env) for _ in shares[1:]]
     with ThreadPoolExecutor(len(procs)) as pool:
@@ -164,8 +168,162 @@ def _run(cipher: FieldCipher, operation: str, values: list[str]) -> list[bytes]:
 
 def _worker() -> None:
     column, operation = sys.argv[1:3]
+    if operation == "batch":
+        header = pickle.load(sys.stdin.buffer)
+        sys.stdout.buffer.write(_batch_share(FieldCipher(column), header, sys.stdin.buffer.read()))
+        return
     values = pickle.load(sys.stdin.buffer)
     pickle.dump(_run(FieldCipher(column), operation, values), sys.stdout.buffer, pickle.HIGHEST_PROTOCOL)
+
+
+# --- batches in the background, as raw bytes ----------------------------------------------------
+
+TAG_BYTES = 16
+OVERHEAD = len(VERSION) + NONCE_BYTES + TAG_BYTES  # ciphertext length = plaintext length + this
+
+
+def _batch_share(cipher: FieldCipher, header: dict[str, Any], data: bytes) -> bytes:
+    """One share of a `Batch`: blind indexes (16 bytes each) then ciphertexts, concatenated."""
+    out = []
+    enc, aad = cipher.aes.encrypt, cipher.aad
+    if header["codes"] is not None:
+        plain = [t.encode("utf-8") for t in header["codes"]]
+        values: Any = [plain[c] for c in np.frombuffer(data, dtype=np.int32).tolist()]
+    else:
+        width = header["width"]
+        values = [data[i : i + width] for i in range(0, len(data), width)]
+    if header["index"]:
+        inner0, outer0 = cipher._inner, cipher._outer
+        digests = []
+        for v in values:
+            inner = inner0.copy()
+            inner.update(v)
+            outer = outer0.copy()
+            outer.update(inner.digest())
+            digests.append(outer.digest()[:INDEX_BYTES])
+        out.append(b"".join(digests))
+    if header["encrypt"]:
+        nonces = os.urandom(NONCE_BYTES * len(values))
+        blobs = []
+        for k, v in enumerate(values):
+            nonce = nonces[k * NONCE_BYTES : (k + 1) * NONCE_BYTES]
+            blobs.append(VERSION + nonce + enc(nonce, v, aad))
+        out.append(b"".join(blobs))
+    return b"".join(out)
+
+
+class Batch:
+    """Blind indexes and/or ciphertexts of many values, computed by worker processes while the
+    caller goes on with other work; `index()` and `ciphers()` wait for them.
+
+    Values travel as raw bytes both ways, never as Python objects in this process: either
+    fixed-width text (an (n, width) uint8 array, e.g. resident IDs as 18 bytes each) or codes into a
+    short list of texts (`codes`, `texts`: a column with few distinct values such as health status;
+    every value still gets its own random nonce). Results are Arrow arrays: indexes as 16-byte
+    fixed-size binary, ciphertexts as binary, in the order of the values. Small batches are computed
+    here and now; large ones are split among `workers` processes (fresh interpreters running this
+    module, for the reasons given at `many`).
+    """
+
+    def __init__(self, column: str, values: np.ndarray | None = None, *, codes: np.ndarray | None = None,
+                 texts: Sequence[str] | None = None, index: bool = False, encrypt: bool = False,
+                 workers: int | None = None):
+        if (values is None) == (codes is None):
+            raise ValueError("give either fixed-width values or codes and texts")
+        self.n = len(values) if values is not None else len(codes)  # type: ignore[arg-type]
+        self.width = 0 if values is None else int(values.shape[1])
+        self.texts = None if texts is None else list(texts)
+        self.want_index, self.want_cipher = index, encrypt
+        header = {"width": self.width, "codes": self.texts, "index": index, "encrypt": encrypt}
+        self._plain: np.ndarray | None = None
+        if values is not None:
+            rows = np.ascontiguousarray(values, dtype=np.uint8)
+        else:
+            rows = np.ascontiguousarray(codes, dtype=np.int32)
+            self._plain = np.array([len(t.encode("utf-8")) for t in self.texts or []], dtype=np.int64)[rows]
+        self._sizes: list[int] = []
+        self._replies: list[Any] = []
+        self._procs: list[subprocess.Popen[bytes]] = []
+        self._pool: ThreadPoolExecutor | None = None
+        workers = workers or os.cpu_count() or 1
+        if workers < 2 or self.n < PARALLEL_FROM:
+            self._sizes = [self.n]
+            self._done: list[bytes] | None = [_batch_share(FieldCipher(column), header, rows.tobytes())]
+            return
+        self._done = None
+        step = -(-self.n // workers)
+        env = _worker_env()
+        self._pool = ThreadPoolExecutor(workers)
+        for start in range(0, self.n, step):
+            share = rows[start : start + step]
+            proc = subprocess.Popen([sys.executable, "-m", "jingzhun.crypto", column, "batch"],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+            self._procs.append(proc)
+            self._sizes.append(len(share))
+            # A thread per worker moves the bytes (a full pipe would block this thread otherwise).
+            self._replies.append(self._pool.submit(
+                proc.communicate, pickle.dumps(header, pickle.HIGHEST_PROTOCOL) + share.tobytes()))
+
+    def _outputs(self) -> list[bytes]:
+        if self._done is None:
+            done = []
+            try:
+                for proc, reply in zip(self._procs, self._replies):
+                    stdout, _ = reply.result()
+                    if proc.returncode:
+                        raise RuntimeError(f"encryption worker failed (exit {proc.returncode})")
+                    done.append(stdout)
+            finally:
+                self.close()
+            self._done = done
+        return self._done
+
+    def index(self) -> pa.Array:
+        if not self.want_index:
+            raise ValueError("this batch computes no blind index")
+        import pyarrow as pa
+
+        parts = [out[: size * INDEX_BYTES] for out, size in zip(self._outputs(), self._sizes)]
+        return pa.FixedSizeBinaryArray.from_buffers(pa.binary(INDEX_BYTES), self.n, [None, pa.py_buffer(b"".join(parts))])
+
+    def ciphers(self) -> pa.Array:
+        """Ciphertexts as binary."""
+        if not self.want_cipher:
+            raise ValueError("this batch encrypts nothing")
+        import pyarrow as pa
+
+        skip = INDEX_BYTES if self.want_index else 0
+        data = b"".join(out[size * skip :] for out, size in zip(self._outputs(), self._sizes))
+        if self.texts is None:
+            fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(self.width + OVERHEAD), self.n,
+                                                         [None, pa.py_buffer(data)])
+            return fixed.cast(pa.binary())
+        assert self._plain is not None
+        lengths = self._plain
+        offsets = np.zeros(self.n + 1, dtype=np.int64)
+        np.cumsum(lengths + OVERHEAD, out=offsets[1:])
+        if offsets[-1] != len(data):
+            raise RuntimeError("encryption workers returned the wrong number of bytes")
+        kind, width = (pa.binary(), np.int32) if offsets[-1] < 2**31 else (pa.large_binary(), np.int64)
+        return pa.Array.from_buffers(kind, self.n, [None, pa.py_buffer(offsets.astype(width)), pa.py_buffer(data)])
+
+    def close(self) -> None:
+        """Stop whatever is still running and let go of the results (the caller has what it needs)."""
+        self._done = [b""] * len(self._sizes)
+        for proc in self._procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        self._procs = []
+
+
+def _worker_env() -> dict[str, str]:
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return {**os.environ, KEY_ENV: _master(),
+            "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
 
 
 def resident_id_cipher() -> FieldCipher:

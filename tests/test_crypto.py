@@ -212,3 +212,35 @@ def test_many_refuses_an_unknown_operation():
 
     with pytest.raises(ValueError, match="operation"):
         crypto.many("resident_id", "sign", ["x"])
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_batch_of_fixed_width_values_agrees_with_index_and_encrypt(monkeypatch, workers):
+    import numpy as np
+
+    monkeypatch.setenv(crypto.KEY_ENV, MASTER)
+    monkeypatch.setattr(crypto, "PARALLEL_FROM", 2)
+    cipher = FieldCipher("resident_id", MASTER)
+    values = [f"1101051949123{k:04d}X" for k in range(7)]
+    fixed = np.array(values, dtype="S18").view(np.uint8).reshape(-1, 18)
+    batch = crypto.Batch("resident_id", fixed, index=True, encrypt=True, workers=workers)
+    assert batch.index().to_pylist() == [cipher.index(v) for v in values]
+    blobs = batch.ciphers().to_pylist()
+    assert [cipher.decrypt(b) for b in blobs] == values
+    assert len({b[1:13] for b in blobs}) == len(values)  # a fresh nonce each
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_batch_of_codes_encrypts_each_value_with_its_own_nonce(monkeypatch, workers):
+    import numpy as np
+
+    monkeypatch.setenv(crypto.KEY_ENV, MASTER)
+    monkeypatch.setattr(crypto, "PARALLEL_FROM", 2)
+    cipher = FieldCipher("health", MASTER)
+    texts = ["healthy:", "disabled:2", "慢性病:"]
+    codes = np.array([1, 0, 2, 2, 1], dtype=np.int32)
+    blobs = crypto.Batch("health", codes=codes, texts=texts, encrypt=True, workers=workers).ciphers().to_pylist()
+    assert [cipher.decrypt(b) for b in blobs] == [texts[c] for c in codes]
+    assert len({b[1:13] for b in blobs}) == len(codes)
+    with pytest.raises(ValueError):
+        crypto.Batch("health", codes=codes, texts=texts, encrypt=True).index()

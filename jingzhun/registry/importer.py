@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -98,7 +99,10 @@ def import_register(
     result = ImportResult(file_name=file_name, rows=raw.table.num_rows)
     row_no = raw.table.column("_row").to_numpy()
     cells = _trimmed_columns(raw)
-    digest = _digest(cells)
+    # The digest (hashlib lets go of the GIL on large buffers) is taken while the rows are checked.
+    hashing = ThreadPoolExecutor(1)
+    digest_of = hashing.submit(_digest, dict(cells))
+    hashing.shutdown(wait=False)
     progress("read", 1.0)
 
     progress("validate", 0.0)
@@ -109,14 +113,35 @@ def import_register(
         for low, high in spans:
             within |= Q(code__gte=low, code__lte=high)
         villages = villages.filter(within)
-    checked = validation.check(cells, row_no, set(villages.values_list("code", flat=True)),
-                               lambda ids: crypto.many("resident_id", "index", ids), _registered_people)
+    # Into an empty register every valid person is written, so the resident IDs are encrypted
+    # together with their blind index, by the same worker processes, while this one validates.
+    speculate = mode != "check" and not _has_members()
+    ids: list[crypto.Batch] = []
+
+    def index_of(fixed: np.ndarray) -> Callable[[], pa.Array]:
+        ids.append(crypto.Batch("resident_id", fixed, index=True, encrypt=speculate))
+        return ids[-1].index
+
+    try:
+        checked = validation.check(cells, row_no, set(villages.values_list("code", flat=True)), index_of,
+                                   _registered_people)
+        return _after_check(checked, cells, cell_problems, row_no, result, digest_of, ids[0] if speculate else None,
+                            actor, mode, progress)
+    finally:
+        for batch in ids:
+            batch.close()
+
+
+def _after_check(checked: validation.Checked, cells: dict[str, pa.Array], cell_problems: list[tuple[int, str, str]],
+                 row_no: np.ndarray, result: ImportResult, digest_of: Future[str], id_ciphers: crypto.Batch | None,
+                 actor: str, mode: str, progress: Progress) -> ImportResult:
+    file_name = result.file_name
     for row, key, rule in cell_problems:
         rows = np.flatnonzero(row_no == row)
         checked.problems.add(rows, key, rule, [""] * len(rows))
     bad_households = _bad_households(checked)
     result.errors = _error_rows(checked, cells, row_no, file_name)
-    del cells  # what the write needs is in `checked`; the file's text columns can go
+    cells.clear()  # what the write needs is in `checked`; the file's text columns can go
     named = np.array([h != "" for h in checked.households], dtype=bool)
     result.households = int(named.sum())
     result.rejected_households = int((bad_households & named).sum())
@@ -124,7 +149,7 @@ def import_register(
     if (result.errors and mode == "all") or mode == "check":
         return result
     good = named & ~bad_households & (checked.head_row >= 0)
-    _write(checked, good, file_name, digest, result, actor, mode, progress)
+    _write(checked, good, file_name, digest_of.result(), result, actor, mode, progress, id_ciphers)
     return result
 
 
@@ -160,7 +185,7 @@ def _bad_households(checked: validation.Checked) -> np.ndarray:
                 np.array([row]), "resident_id",
                 f"此人从户 {origin} 迁入，两户须一并导入，其中一户有错误 / moves from household {origin}; "
                 "both households are held back because one of them has errors",
-                [validation.mask(checked.id_numbers[row])])
+                [validation.mask(checked.id_numbers[row].as_py())])
     return bad
 
 
@@ -170,6 +195,8 @@ def _error_rows(checked: validation.Checked, cells: dict[str, pa.Array], row_no:
     for rows, key, rule, shown in checked.problems.items:
         if shown is None:
             shown = cells[key].take(pa.array(rows)).to_pylist() if key in cells else [""] * len(rows)
+        elif isinstance(shown, pa.Array):
+            shown = shown.to_pylist()
         rules = rule if isinstance(rule, list) else [rule] * len(rows)
         header = template.BY_KEY[key].header
         for r, value, message in zip(rows.tolist(), shown, rules):
@@ -178,14 +205,19 @@ def _error_rows(checked: validation.Checked, cells: dict[str, pa.Array], row_no:
     return [ErrorRow(file_name, r, header, value, message) for r, _, header, value, message in found]
 
 
-def _registered_people(indexes: list[bytes]) -> dict[bytes, str]:
-    """Which of these people are already in a household in the database: index → household number."""
-    found: dict[bytes, str] = {}
+def _has_members() -> bool:
     with connection.cursor() as cur:
         cur.execute("SELECT EXISTS (SELECT 1 FROM registry_member)")
-        if not _first(cur):
-            return found
-        for chunk in _chunks(indexes):
+        return bool(_first(cur))
+
+
+def _registered_people(indexes: pa.Array) -> dict[bytes, str]:
+    """Which of these people are already in a household in the database: index → household number."""
+    found: dict[bytes, str] = {}
+    if not _has_members():
+        return found
+    with connection.cursor() as cur:
+        for chunk in _chunks(indexes.to_pylist()):
             cur.execute(
                 "SELECT m.resident_id_index, h.number FROM registry_member m "
                 "JOIN registry_household h ON h.id = m.household_id "
@@ -355,6 +387,7 @@ def _compare(checked: validation.Checked, matched: np.ndarray, existing: dict[st
     all_rows = np.flatnonzero(in_matched)
     file_m = dict(zip(all_rows.tolist(), zip(*_column_lists(checked, [*MEMBER_FIELDS, "health", "disability_grade"],
                                                                  all_rows).values())))
+    index_of_row = dict(zip(all_rows.tolist(), checked.id_index.take(pa.array(all_rows)).to_pylist()))
     rewrite = set()
     for db_members in members.values():
         for m in db_members:
@@ -365,7 +398,7 @@ def _compare(checked: validation.Checked, matched: np.ndarray, existing: dict[st
         before = {bytes(m[3]): m for m in members.get(hid, [])}
         seen = set()
         for r in rows:
-            index = checked.id_index[r]
+            index = index_of_row[r]
             assert index is not None
             seen.add(index)
             values = file_m[r]
@@ -402,7 +435,7 @@ def _text(value: Any) -> str:
 
 
 def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest: str, result: ImportResult,
-           actor: str, mode: str, progress: Progress) -> None:
+           actor: str, mode: str, progress: Progress, id_ciphers: crypto.Batch | None = None) -> None:
     plan = _plan(checked, good)
     now = timezone.now()
     stamp = connection.ops.adapt_datetimefield_value(now)
@@ -423,21 +456,31 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
     income_households = np.concatenate([plan.new_households, np.asarray(plan.replace_income, dtype=np.int64)])
     status_households = np.concatenate([plan.new_households, np.asarray(plan.status_changed, dtype=np.int64)])
     progress("write", 0.0)
-    tables = {
+    # The members' ciphertexts are computed by worker processes while the other tables are built
+    # and staged (and, on PostgreSQL, copied); the member table is made last, when they are ready.
+    members = _MemberTable(checked, plan, member_rows, first["registry_member"], id_ciphers)
+    tables: dict[str, pa.Table | Callable[[], pa.Table]] = {
         "registry_household": _household_table(checked, plan, stamp),
-        "registry_member": _member_table(checked, plan, member_rows, first["registry_member"]),
         "registry_incomerecord": _income_table(checked, plan, income_households),
         "registry_statusevent": _status_table(checked, plan, status_households, batch_id, stamp),
         "registry_change": _change_table(plan, batch_id),
+        "registry_member": members,
     }
     progress("write", 0.4)
-    with bulk.Loader(tables) as loader, transaction.atomic():
+    rejected_rows = int(checked.problems.bad_rows(checked.n).sum())
+    with members, bulk.Loader(tables) as loader, transaction.atomic():
+        del tables
+        if not plan.update_households and loader.staged:
+            # Everything the write needs from the parsed file is staged: its columns (half the
+            # memory the import holds at a million households) can go before SQLite's cache grows.
+            checked.values.clear()
+            members.release()
         for table, expected in first.items():
             bulk.check_next_id(table, expected)
         _tune_for_bulk()
         ImportBatch.objects.create(
             pk=batch_id, file_name=file_name, file_sha256=digest, mode=mode, actor=actor, started_at=now,
-            rows=checked.n, rejected_rows=int(checked.problems.bad_rows(checked.n).sum()),
+            rows=checked.n, rejected_rows=rejected_rows,
             households_inserted=result.inserted, households_updated=result.updated,
             households_unchanged=result.unchanged,
         )
@@ -448,7 +491,9 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
         with bulk.indexes_deferred("registry_household", len(plan.new_households)):
             loader.load("registry_household")
         progress("write", 0.6)
-        with bulk.indexes_deferred("registry_member", len(member_rows)):
+        # Members arrive in (household, position) order, the order of these two indexes.
+        with bulk.indexes_deferred("registry_member", len(member_rows),
+                                   keep=("member_position_unique", "one_head_per_household")):
             loader.load("registry_member")
         progress("write", 0.9)
         for table in ("registry_incomerecord", "registry_statusevent", "registry_change"):
@@ -494,6 +539,8 @@ def _tune_for_bulk() -> None:
 def _db_column(checked: validation.Checked, key: str, rows: np.ndarray) -> pa.Array:
     """One column at `rows`, typed for the database: codes as text, booleans as bool."""
     arr = checked.values[key].take(pa.array(rows))
+    if KIND[key] == "decimal":
+        return arr.dictionary_decode()  # the database takes the amounts themselves
     return pc.equal(arr, "1") if KIND[key] == "bool" else arr
 
 
@@ -531,36 +578,82 @@ def _household_table(checked: validation.Checked, plan: Plan, stamp: str) -> pa.
     return pa.table(columns)
 
 
-def _member_table(checked: validation.Checked, plan: Plan, rows: np.ndarray, first_id: int) -> pa.Table:
-    """Members to insert, resident ID and health encrypted; known people keep their ids."""
-    rows = rows[np.lexsort((checked.position[rows], checked.household_index[rows]))]
-    indexes = [checked.id_index[r] for r in rows.tolist()]
-    if plan.member_id:
-        ids, next_id = [], first_id
-        for index in indexes:
-            kept = plan.member_id.get(index)  # type: ignore[arg-type]
-            if kept is None:
-                kept, next_id = next_id, next_id + 1
-            ids.append(kept)
-        member_ids = pa.array(ids, pa.int64())
-    else:
-        member_ids = pa.array(np.arange(first_id, first_id + len(rows), dtype=np.int64))
-    household_ids = np.array([plan.household_id.get(i, -1) for i in range(len(checked.households))], dtype=np.int64)
-    health = pylist(checked.values["health"].take(pa.array(rows)))
-    grade = pylist(checked.values["disability_grade"].take(pa.array(rows)))
-    columns: dict[str, Any] = {
-        "id": member_ids,
-        "household_id": pa.array(household_ids[checked.household_index[rows]]),
-        "position": pa.array(checked.position[rows]),
-        "resident_id_cipher": pa.array(crypto.many(
-            "resident_id", "encrypt", [checked.id_numbers[r] for r in rows.tolist()]), pa.binary()),
-        "resident_id_index": pa.array(indexes, pa.binary()),
-        "health_cipher": pa.array(crypto.many(
-            "health", "encrypt", [f"{h}:{'' if g is None else g}" for h, g in zip(health, grade)]), pa.binary()),
-    }
-    for key in MEMBER_FIELDS:
-        columns[key] = _db_column(checked, key, rows)
-    return pa.table(columns)
+class _MemberTable:
+    """Members to insert, resident ID and health encrypted; known people keep their ids. Building it
+    starts the encryption in worker processes; calling it waits for them and returns the table."""
+
+    def __init__(self, checked: validation.Checked, plan: Plan, rows: np.ndarray, first_id: int,
+                 id_ciphers: crypto.Batch | None):
+        self.checked, self.plan, self.first_id = checked, plan, first_id
+        household_ids = np.array([plan.household_id.get(i, -1) for i in range(len(checked.households))], dtype=np.int64)
+        self.household_id = household_ids[checked.household_index[rows]]
+        order = np.lexsort((checked.position[rows], self.household_id))
+        self.rows = rows = rows[order]
+        self.household_id = self.household_id[order]
+        take = pa.array(rows)
+        self.batches: list[crypto.Batch] = []
+        if id_ciphers is not None:
+            # Every valid ID was encrypted during validation: pick this table's rows from them.
+            valid = np.flatnonzero(checked.id_index.is_valid().to_numpy(zero_copy_only=False))
+            at = np.full(checked.n, -1, dtype=np.int64)
+            at[valid] = np.arange(len(valid))
+            self.id_at: np.ndarray | None = at[rows]
+            assert (self.id_at >= 0).all()  # only households whose every row is valid are written
+            self.ids = id_ciphers
+        else:
+            self.id_at = None
+            self.ids = self._start(crypto.Batch("resident_id", checked.id_fixed[rows], encrypt=True))
+        # Health status and disability grade as one text, "disabled:2", from a handful of distinct ones.
+        grade = pc.fill_null(pc.cast(checked.values["disability_grade"].take(take), pa.string()), "")
+        health = pc.cast(checked.values["health"].take(take), pa.string())
+        text = pc.dictionary_encode(pc.binary_join_element_wise(health, grade, ":"))
+        self.health = self._start(crypto.Batch("health", codes=text.indices.to_numpy(zero_copy_only=False),
+                                               texts=text.dictionary.to_pylist(), encrypt=True))
+
+    def release(self) -> None:
+        self.checked = self.ids = self.health = None  # type: ignore[assignment]
+
+    def _start(self, batch: crypto.Batch) -> crypto.Batch:
+        self.batches.append(batch)
+        return batch
+
+    def __enter__(self) -> _MemberTable:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for batch in self.batches:
+            batch.close()
+
+    def __call__(self) -> pa.Table:
+        checked, plan, rows, first_id = self.checked, self.plan, self.rows, self.first_id
+        take = pa.array(rows)
+        index = checked.id_index.take(take)
+        if plan.member_id:
+            ids, next_id = [], first_id
+            for blind in index.to_pylist():
+                kept = plan.member_id.get(blind)
+                if kept is None:
+                    kept, next_id = next_id, next_id + 1
+                ids.append(kept)
+            member_ids = pa.array(ids, pa.int64())
+        else:
+            member_ids = pa.array(np.arange(first_id, first_id + len(rows), dtype=np.int64))
+        id_cipher = self.ids.ciphers()
+        if self.id_at is not None:
+            id_cipher = id_cipher.take(pa.array(self.id_at))
+        columns: dict[str, Any] = {
+            "id": member_ids,
+            "household_id": pa.array(self.household_id),
+            "position": pa.array(checked.position[rows]),
+            "resident_id_cipher": id_cipher,
+            "resident_id_index": index.cast(pa.binary()),
+            "health_cipher": self.health.ciphers(),
+        }
+        self.ids.close()
+        self.health.close()
+        for key in MEMBER_FIELDS:
+            columns[key] = _db_column(checked, key, rows)
+        return pa.table(columns)
 
 
 def _income_table(checked: validation.Checked, plan: Plan, households: np.ndarray) -> pa.Table:

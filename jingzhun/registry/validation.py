@@ -25,12 +25,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from jingzhun import choices as c
+from jingzhun.crypto import INDEX_BYTES
 from jingzhun.identity import RULES as ID_RULES
-from jingzhun.identity import mask, validate_many
+from jingzhun.identity import mask, validate_array
 from jingzhun.registry import template
 from jingzhun.registry.template import Column
 
 REQUIRED = "必填 / required"
+# Text read again by the rules between rows, after the columns are checked.
+LATER = {"resident_id", "household_number", "exit_year", "status_reason", "disability_grade"}
 HEAD_MISMATCH = "与户主行的值不一致（户信息以户主行为准）/ differs from the head's row of this household"
 DECIMAL_PATTERN = r"^-?[0-9]{1,11}(\.[0-9]{1,2})?$"
 INT_PATTERN = r"^-?[0-9]{1,9}$"
@@ -49,6 +52,11 @@ class Problems:
     def add(self, rows: np.ndarray, key: str, rule: list[str] | str, values: pa.Array | list[str] | None = None) -> None:
         if len(rows):
             self.items.append((rows, key, rule, values))
+
+    def pin(self, key: str, text: pa.Array) -> None:
+        """Keep the cells the report will show for `key`'s problems, so its text column can go."""
+        self.items = [(rows, k, rule, text.take(pa.array(rows)) if k == key and shown is None else shown)
+                      for rows, k, rule, shown in self.items]
 
     def bad_rows(self, n: int) -> np.ndarray:
         bad = np.zeros(n, dtype=bool)
@@ -168,8 +176,9 @@ class Checked:
     households: list[str]  # distinct household numbers
     head_row: np.ndarray  # per household: its head's row (-1 when none)
     position: np.ndarray  # per row: 1-based order within the household
-    id_numbers: list[str]  # normalised resident IDs (the text where invalid)
-    id_index: list[bytes | None]  # blind index where valid
+    id_numbers: pa.Array  # normalised resident IDs (the text where invalid), strings
+    id_index: pa.Array  # blind index (16-byte fixed-size binary), null where the ID is invalid
+    id_fixed: np.ndarray  # (n, 18) uint8: each valid ID as bytes, zeros elsewhere (what the cipher takes)
     moves: dict[int, str]  # row → the household (in this file) the person is registered in now
 
 
@@ -234,35 +243,38 @@ def _decimals(arr: pa.Array, empty: np.ndarray, col: Column, problems: Problems)
         out = pc.or_(pc.less(number, pa.scalar(low, pa.decimal128(14, 2))),
                      pc.greater(number, pa.scalar(high, pa.decimal128(14, 2)))).to_numpy(zero_copy_only=False)
         problems.add(np.flatnonzero(out & ok), col.key, f"应在 {col.low}–{col.high} 之间 / must be between {col.low} and {col.high}")
-    return pc.if_else(pa.array(ok | empty), number, pa.scalar(None, pa.decimal128(14, 2)))
+    valid = pc.if_else(pa.array(ok | empty), number, pa.scalar(None, pa.decimal128(14, 2)))
+    # Dictionary-encoded: amounts are household cells, empty on most rows, and a 16-byte decimal on
+    # every row of ten such columns is half a gigabyte at a million households; 4 bytes a row is not.
+    return pc.dictionary_encode(valid)
 
 
-def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str], index_of: Callable[[list[str]], list[bytes]],
-          registered: Callable[[list[bytes]], dict[bytes, str]]) -> Checked:
+def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str],
+          index_of: Callable[[np.ndarray], Callable[[], pa.Array]],
+          registered: Callable[[pa.Array], dict[bytes, str]]) -> Checked:
     """All rules over the file. `row_no` is each row's number as the officer sees it; `index_of`
-    computes blind indexes; `registered` says which of them already belong to a household in the
-    database (index → household number)."""
+    starts computing the blind indexes of the valid resident IDs (given as a (k, 18) uint8 array)
+    and returns a function that waits for them (16-byte fixed-size binary); `registered` says which
+    of them already belong to a household in the database (index → household number)."""
     n = len(row_no)
     problems = Problems()
-    values = check_columns(raw, n, villages, problems)
 
-    # Resident IDs: the vectorised GB 11643 check, then the blind index of the valid ones.
-    texts = raw["resident_id"].to_numpy(zero_copy_only=False).tolist()
-    numbers, id_errors = validate_many(texts)
-    empty_id = np.array([t == "" for t in texts], dtype=bool)
+    # Resident IDs first (the vectorised GB 11643 check), so that their blind indexes are computed
+    # in other processes while this one checks the other columns.
+    numbers, id_errors, id_fixed = validate_array(raw["resident_id"])
+    empty_id = pc.equal(raw["resident_id"], "").to_numpy(zero_copy_only=False)
     problems.add(np.flatnonzero(empty_id), "resident_id", REQUIRED)
     for k, rule in enumerate(ID_RULES, start=1):
         rows = np.flatnonzero((id_errors == k) & ~empty_id)
-        problems.add(rows, "resident_id", rule, [mask(numbers[i]) for i in rows])
+        problems.add(rows, "resident_id", rule, _masked(numbers, rows))
     valid_id = id_errors == 0
     valid_rows = np.flatnonzero(valid_id)
-    indexes = index_of([numbers[i] for i in valid_rows])
-    id_index: list[bytes | None] = [None] * n
-    for i, index in zip(valid_rows.tolist(), indexes):
-        id_index[i] = index
+    pending_index = index_of(id_fixed[valid_rows])
+
+    values = check_columns(raw, n, villages, problems)
 
     # Sex and birth date must agree with the ID (17th digit; digits 7–14), compared column-wise.
-    id_text = pa.array(numbers, pa.string())
+    id_text = numbers
     sex_digit = pc.utf8_slice_codeunits(id_text, 16, 17)
     id_sex = pc.if_else(pc.is_in(sex_digit, pa.array(list("13579"))), pa.scalar("male"), pa.scalar("female"))
     wrong_sex = pc.fill_null(pc.not_equal(values["sex"], id_sex), False).to_numpy(zero_copy_only=False)
@@ -296,6 +308,10 @@ def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str], inde
     problems.add(wrong_heads, "relation",
                  [f"每户须有且仅有一名户主（本户 {heads[hh[i]]} 名）/ a household needs exactly one head (found {heads[hh[i]]})"
                   for i in wrong_heads])
+    # Member columns are parsed and checked (text columns are their own values): only the household
+    # columns and the ones the rules below look at are read again.
+    _release(raw, [c.key for c in template.COLUMNS if c.level == "member" and c.kind != "text"
+                   and c.key not in LATER], problems)
     # Household cells on other rows: empty, or exactly the head's.
     has_head = has_number & (head_row[np.maximum(hh, 0)] >= 0)
     take = pa.array(np.where(has_head, head_row[np.maximum(hh, 0)], np.arange(n)))
@@ -307,13 +323,16 @@ def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str], inde
             continue
         differs = pc.and_(pc.not_equal(arr, ""), pc.not_equal(arr, arr.take(take))).to_numpy(zero_copy_only=False)
         problems.add(np.flatnonzero(differs & ~is_head & has_head), key, HEAD_MISMATCH)
+        if key not in LATER:
+            _release(raw, [key], problems)
 
     _cross_rules(raw, values, is_head, problems)
 
     # The same person twice in the file, or already in another household of the database.
+    idx = pending_index()  # in valid_rows' order
+    id_index = _spread(idx, valid_id)
+    moves = {}
     if len(valid_rows):
-        valid_index = [index for index in id_index if index is not None]  # in valid_rows' order
-        idx = pa.array(valid_index, pa.binary())
         enc = pc.dictionary_encode(idx)
         group = enc.indices.to_numpy(zero_copy_only=False)
         _, first = np.unique(group, return_index=True)
@@ -321,26 +340,49 @@ def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str], inde
         dup = valid_rows[first_row != valid_rows]
         problems.add(dup, "resident_id",
                      [f"证件号码与第 {row_no[first_row[k]]} 行重复 / the same ID is already on row {row_no[first_row[k]]}"
-                      for k in np.flatnonzero(first_row != valid_rows)], [mask(numbers[i]) for i in dup])
-        found = registered(valid_index)  # type: ignore[arg-type]
+                      for k in np.flatnonzero(first_row != valid_rows)], _masked(numbers, dup))
+        found = registered(idx)
         # Only rows whose person is already registered somewhere need a closer look.
-        known = valid_rows[pc.is_in(idx, pa.array(list(found), pa.binary())).to_numpy(zero_copy_only=False)]
+        hit = pc.is_in(idx, pa.array(list(found), idx.type)).to_numpy(zero_copy_only=False)
+        known = valid_rows[hit]
         in_file = set(households)
         clash, rules = [], []
-        moves = {}
-        for i in known.tolist():
-            elsewhere = found[id_index[i]]  # type: ignore[index]
+        for i, index in zip(known.tolist(), idx.filter(pa.array(hit)).to_pylist()):
+            elsewhere = found[index]
             if elsewhere == households[hh[i]]:
                 continue
             moves[i] = elsewhere
             if elsewhere not in in_file:
                 clash.append(i)
                 rules.append(f"此人已在户 {elsewhere} 登记 / already registered in household {elsewhere}")
-        problems.add(np.asarray(clash, dtype=np.int64), "resident_id", rules, [mask(numbers[i]) for i in clash])
-    else:
-        moves = {}
+        clash_rows = np.asarray(clash, dtype=np.int64)
+        problems.add(clash_rows, "resident_id", rules, _masked(numbers, clash_rows))
 
-    return Checked(n, values, problems, hh, households, head_row, position, numbers, id_index, moves)
+    _release(raw, list(raw), problems)
+    return Checked(n, values, problems, hh, households, head_row, position, numbers, id_index, id_fixed, moves)
+
+
+def _release(raw: dict[str, pa.Array], keys: Any, problems: Problems) -> None:
+    """Let go of these text columns (the report keeps the cells it shows): at a million households
+    the file's text is the largest thing validation holds."""
+    for key in list(keys):
+        text = raw.pop(key, None)
+        if text is not None:
+            problems.pin(key, text)
+
+
+def _masked(numbers: pa.Array, rows: np.ndarray) -> list[str]:
+    return [mask(v) for v in numbers.take(pa.array(rows, pa.int64())).to_pylist()] if len(rows) else []
+
+
+def _spread(index: pa.Array, valid: np.ndarray) -> pa.Array:
+    """The valid rows' blind indexes as one value per row of the file, null where the ID is invalid."""
+    out = np.zeros((len(valid), INDEX_BYTES), dtype=np.uint8)
+    if len(index):
+        data = np.frombuffer(index.buffers()[1], dtype=np.uint8)
+        out[valid] = data[index.offset * INDEX_BYTES : (index.offset + len(index)) * INDEX_BYTES].reshape(-1, INDEX_BYTES)
+    return pa.FixedSizeBinaryArray.from_buffers(pa.binary(INDEX_BYTES), len(valid),
+                                                [pa.array(valid).buffers()[1], pa.py_buffer(out)])
 
 
 def _cross_rules(raw: dict[str, pa.Array], values: dict[str, Any], is_head: np.ndarray, problems: Problems) -> None:
@@ -375,7 +417,10 @@ def household_keys_on_head_only(problems: Problems, is_head: np.ndarray) -> None
             if not keep.all():
                 rows = rows[keep]
                 rule = [r for r, k in zip(rule, keep) if k] if isinstance(rule, list) else rule
-                shown = [s for s, k in zip(shown, keep) if k] if isinstance(shown, list) else shown
+                if isinstance(shown, list):
+                    shown = [s for s, k in zip(shown, keep) if k]
+                elif shown is not None:
+                    shown = shown.filter(pa.array(keep))
         if len(rows):
             kept.append((rows, key, rule, shown))
     problems.items = kept
