@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from django.db import connection, transaction
 
 from jingzhun.identification.models import HouseholdResult, IdentificationRun
-from jingzhun.registry.bulk import Loader, copy_csv, for_database, indexes_deferred
+from jingzhun.registry.bulk import Loader, copy_csv, for_database
 
 TABLE = HouseholdResult._meta.db_table
 # Below this many rows one stream is as fast as two (a connection costs milliseconds).
@@ -44,9 +44,9 @@ def write(run_id: int, table: pa.Table, finished: Callable[[], None], timings: d
     start = time.perf_counter()
     table = table.append_column("run_id", pa.array(np.full(table.num_rows, run_id, dtype=np.int64)))
     if connection.vendor != "postgresql":
+        # The table's only index is its key, kept as rows arrive in key order (the results are sorted).
         with Loader({TABLE: table}) as loader, transaction.atomic():
-            with indexes_deferred(TABLE, table.num_rows):
-                loader.load(TABLE)
+            loader.load(TABLE)
             finished()
         return
     table = for_database(table)
