@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import xlsxwriter
 
@@ -44,3 +45,14 @@ def print_table(errors: Sequence[ErrorRow], limit: int = 200) -> None:
     console.print(table)
     if len(errors) > limit:
         console.print(f"… 另有 {len(errors) - limit} 处，见报告文件 / {len(errors) - limit} more in the report file")
+
+
+def refuse(errors: Sequence[ErrorRow], report_path: str | Path | None) -> NoReturn:
+    """A command's answer to a file with bad rows: the table, the XLSX report when asked, and an error
+    that says nothing was written."""
+    from django.core.management import CommandError
+
+    print_table(errors)
+    if report_path:
+        write_xlsx(errors, report_path)
+    raise CommandError(f"{len(errors)} 处错误，未写入任何数据 / errors found, nothing was written")

@@ -25,10 +25,7 @@ class Command(BaseCommand):
         except FileProblem as e:
             raise CommandError(str(e)) from None
         if outcome.errors:
-            report.print_table(outcome.errors)
-            if opts["report"]:
-                report.write_xlsx(outcome.errors, opts["report"])
-            raise CommandError(f"{len(outcome.errors)} 处错误，未写入任何数据 / errors found, nothing was written")
+            report.refuse(outcome.errors, opts["report"])
         if outcome.rows == 0:
             raise CommandError(f"{outcome.file_name}: 没有数据行 / the file has no rows")
         if outcome.checked_only:

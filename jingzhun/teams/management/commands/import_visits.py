@@ -25,8 +25,5 @@ class Command(BaseCommand):
         except FileProblem as e:
             raise CommandError(str(e)) from None
         if outcome.errors:
-            report.print_table(outcome.errors)
-            if opts["report"]:
-                report.write_xlsx(outcome.errors, opts["report"])
-            raise CommandError(f"{len(outcome.errors)} 处错误，未写入任何数据 / errors found, nothing was written")
+            report.refuse(outcome.errors, opts["report"])
         self.stdout.write(f"已导入 / imported {outcome.inserted} 行 rows ({outcome.kind})")
