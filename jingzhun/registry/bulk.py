@@ -27,6 +27,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from django.db import connection
 
+from jingzhun import scratch
+
 SQLITE_EXTENSION = "sqlite_scanner"
 STAGING_THREADS = 2
 
@@ -61,6 +63,9 @@ def for_database(table: pa.Table) -> pa.Table:
     return pa.table(columns)
 
 
+STAGING_PREFIX = "jingzhun-stage-"  # one of `jingzhun.scratch.PREFIXES`
+
+
 class Loader:
     """Stage tables before the transaction; `load` them inside it.
 
@@ -90,7 +95,8 @@ class Loader:
         anything = any(callable(t) or t.num_rows for t in self.pending.values())
         self.staged = connection.vendor == "sqlite" and anything and not connection.in_atomic_block
         if self.staged:
-            self.tmp = tempfile.mkdtemp(prefix="jingzhun-stage-")
+            scratch.sweep()
+            self.tmp = tempfile.mkdtemp(prefix=STAGING_PREFIX)
             # One staging file per table, written by its own DuckDB connection: DuckDB writes a
             # SQLite table on one thread, so two tables at once keep both cores busy.
             names = list(self.pending)

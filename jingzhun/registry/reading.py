@@ -19,6 +19,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from jingzhun import scratch
 from jingzhun.registry import template
 
 
@@ -65,6 +66,7 @@ def utf8_copy(path: Path, encoding: str) -> Iterator[Path]:
     if encoding == "utf-8":
         yield path
         return
+    scratch.sweep()
     with tempfile.TemporaryDirectory(prefix="jingzhun-import-") as tmp:
         out = Path(tmp) / "utf8.csv"
         try:
