@@ -27,6 +27,16 @@ ACTIONS = {
     "plan.approve": gettext_lazy("help plan approved"),
     "plan.approval_cleared": gettext_lazy("help plan approval cleared"),
     "appraisal.notice.print": gettext_lazy("notice printed"),
+    "crosscheck.import": gettext_lazy("department list imported"),
+    "crosscheck.rematch": gettext_lazy("department lists matched again"),
+    "crosscheck.confirm": gettext_lazy("cross-check hit confirmed"),
+    "crosscheck.dismiss": gettext_lazy("cross-check hit dismissed"),
+    "identification.run": gettext_lazy("identification run"),
+    "pairing.preview": gettext_lazy("pairing previewed"), "pairing.approve": gettext_lazy("pairing approved"),
+    "pairing.pair": gettext_lazy("helper paired"),
+    "supervision.export": gettext_lazy("supervision alerts exported"),
+    "visits.import": gettext_lazy("visits imported"), "attendance.import": gettext_lazy("attendance imported"),
+    "teams.roster.import": gettext_lazy("roster imported"),
     # The appraisal steps: their names are the workflow's (中文 / English), shown in the page's language.
     **{f"appraisal.{action}": t.label for action, t in TRANSITIONS.items()},
 }
