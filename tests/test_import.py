@@ -893,3 +893,43 @@ def test_file_problem_message_never_contains_a_clear_id(areas, tmp_path):
         import_register(path)
     for rid in clear_forms([r["resident_id"] for r in rows]):
         assert rid not in str(info.value)
+
+
+def test_spaces_on_some_rows_only_make_no_difference(areas, tmp_path):
+    """" 是" and "是" in one column are one value: a member's row repeating the head's household
+    cells with spaces is not a mismatch, and each coded value parses as the trimmed text."""
+    rows = two_households()
+    household_keys = [k for k in template.HOUSEHOLD_KEYS if k != "household_number"]
+    for row in rows:
+        if row["relation"] != "户主":
+            head = next(r for r in rows if r["household_number"] == row["household_number"] and r["relation"] == "户主")
+            row.update({k: f"  {head[k]} " for k in household_keys if head[k]})
+            row.update({k: f" {v}" for k, v in row.items() if v and k not in household_keys})
+    result = run(tmp_path, rows)
+    assert result.ok, result.errors
+    plain = run(tmp_path, two_households(), name="plain.csv")
+    assert (plain.inserted, plain.updated, plain.unchanged) == (0, 0, 2)
+
+
+def test_gbk_file_that_starts_like_utf8_is_read_as_gbk(areas, tmp_path, monkeypatch):
+    """The first megabyte decides the likely encoding; Arrow's own check of every cell catches a
+    GBK file whose start happened to be plain ASCII, and the file is read again as GB18030."""
+    from jingzhun.registry import reading
+
+    rows = two_households()
+    path = write_csv(tmp_path / "gbk.csv", rows, encoding="gbk")
+    monkeypatch.setattr(reading, "_likely_encoding", lambda p: "utf-8")
+    raw = reading.read_csv(path)
+    assert raw.encoding == "gb18030"
+    result = import_register(path)
+    assert result.ok and result.inserted == 2, result.errors
+    assert names_and_ids() == [(r["household_number"], r["name"], r["resident_id"]) for r in rows]
+
+
+def test_import_batch_records_the_files_sha256(areas, tmp_path):
+    import hashlib
+
+    path = write_csv(tmp_path / "register.csv", two_households())
+    result = import_register(path)
+    assert result.ok
+    assert ImportBatch.objects.get(pk=result.batch_id).file_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()

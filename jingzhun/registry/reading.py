@@ -95,25 +95,56 @@ def map_headers(names: list[str], file_name: str) -> list[str | None]:
     return keys
 
 
+class _NotUtf8(Exception):
+    """Arrow met bytes that are not UTF-8 while parsing."""
+
+
 def read_csv(path: Path) -> RawTable:
-    encoding = detect_encoding(path)
-    with utf8_copy(path, "utf-8" if encoding == "utf-8-sig" else encoding) as source:
+    """The file parsed as UTF-8 when its start is UTF-8 — Arrow checks every cell as it parses, so
+    the rest of the file costs no second pass — else (or when Arrow finds otherwise further on) as
+    GB18030 through a UTF-8 copy."""
+    encoding = _likely_encoding(path)
+    if encoding != "gb18030":
+        try:
+            return _read_utf8(path, path, encoding)
+        except _NotUtf8:
+            encoding = "gb18030"  # a GBK file whose first megabyte happens to be valid UTF-8
+    with utf8_copy(path, encoding) as source:
+        return _read_utf8(path, source, encoding)
+
+
+def _likely_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
+    with path.open("rb") as f:
+        head = f.read(sample_bytes)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)  # may end mid-character
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8"
+
+
+def _read_utf8(path: Path, source: Path, encoding: str) -> RawTable:
+    try:
         with source.open("r", encoding="utf-8-sig", newline="") as f:
             header_line = f.readline()
-        import csv
+    except UnicodeDecodeError:
+        raise _NotUtf8() from None
+    import csv
 
-        names = next(csv.reader([header_line])) if header_line else []
-        if not names:
-            raise FileProblem(f"{path.name}: 文件为空 / the file is empty")
-        keys = map_headers(names, path.name)
-        # Unknown columns are read too (so the CSV stays rectangular) and dropped afterwards.
-        column_names = [k if k is not None else f"_ignored{i}" for i, k in enumerate(keys)]
-        table = _parse_csv(source, column_names, path.name, newlines_in_values=False)
-        if table is None:
-            # A quoted cell with a line break splits the row in the fast parallel parse; only then
-            # pay for the serial parser that understands it.
-            table = _parse_csv(source, column_names, path.name, newlines_in_values=True)
-        assert table is not None
+    names = next(csv.reader([header_line])) if header_line else []
+    if not names:
+        raise FileProblem(f"{path.name}: 文件为空 / the file is empty")
+    keys = map_headers(names, path.name)
+    # Unknown columns are read too (so the CSV stays rectangular) and dropped afterwards.
+    column_names = [k if k is not None else f"_ignored{i}" for i, k in enumerate(keys)]
+    table = _parse_csv(source, column_names, path.name, newlines_in_values=False)
+    if table is None:
+        # A quoted cell with a line break splits the row in the fast parallel parse; only then
+        # pay for the serial parser that understands it.
+        table = _parse_csv(source, column_names, path.name, newlines_in_values=True)
+    assert table is not None
     table = table.select([n for n in column_names if not n.startswith("_ignored")])
     rows = pa.array(range(2, table.num_rows + 2), type=pa.int64())
     return RawTable(_drop_empty_rows(table.add_column(0, "_row", rows)), encoding, path.name)
@@ -156,7 +187,9 @@ def _parse_csv(source: Path, column_names: list[str], file_name: str, *, newline
                 quoted_strings_can_be_null=False,
             ),
         )
-    except pa.ArrowInvalid:
+    except pa.ArrowInvalid as exc:
+        if "invalid UTF8" in str(exc):
+            raise _NotUtf8() from None
         if not newlines_in_values:
             return None
         raise FileProblem(f"{file_name}: CSV 格式错误（引号不配对？）/ malformed CSV (unbalanced quotes?)") from None

@@ -37,6 +37,7 @@ LATER = {"resident_id", "household_number", "exit_year", "status_reason", "disab
 HEAD_MISMATCH = "与户主行的值不一致（户信息以户主行为准）/ differs from the head's row of this household"
 DECIMAL_PATTERN = r"^-?[0-9]{1,11}(\.[0-9]{1,2})?$"
 INT_PATTERN = r"^-?[0-9]{1,9}$"
+AMOUNT = pa.decimal128(14, 2)
 
 
 class Invalid(ValueError):
@@ -135,13 +136,43 @@ def village_parser(villages: set[str]) -> Callable[[str], str]:
     return parse
 
 
-def by_distinct(arr: pa.Array, parse: Callable[[str], Any], value_type: pa.DataType) -> tuple[pa.Array, np.ndarray, list[str]]:
-    """Parse each distinct text once. Returns row values (null where invalid or empty), a per-row
-    rule number (0 = fine, k = rules[k-1]) and the rules."""
-    encoded = pc.dictionary_encode(arr)
+def coded(arr: pa.Array) -> pa.DictionaryArray:
+    """A text column as codes into its distinct texts, each trimmed of surrounding spaces and
+    listed once. Columns of codes, dates and small numbers have a few thousand distinct texts at
+    most: trimming those, not millions of cells, is what makes them cheap."""
+    if arr.null_count:
+        arr = pc.fill_null(arr, "")
+    encoded = arr if pa.types.is_dictionary(arr.type) else pc.dictionary_encode(arr)
     indices = encoded.indices.to_numpy(zero_copy_only=False)
+    trimmed = pc.dictionary_encode(pc.utf8_trim_whitespace(encoded.dictionary.cast(pa.string())))
+    remap = trimmed.indices.to_numpy(zero_copy_only=False)
+    if not np.array_equal(remap, np.arange(len(remap))):
+        indices = remap[indices]  # " 是" and "是" were two texts and are one now
+    narrow = np.int8 if len(remap) <= 127 else np.int16 if len(remap) <= 32767 else np.int32
+    return pa.DictionaryArray.from_arrays(pa.array(indices.astype(narrow, copy=False)), trimmed.dictionary)
+
+
+def empty_cells(arr: pa.Array) -> np.ndarray:
+    """Which cells are empty, from the offsets (or the codes) alone: no pass over the text."""
+    if pa.types.is_dictionary(arr.type):
+        return (pc.equal(arr.dictionary, "").to_numpy(zero_copy_only=False))[arr.indices.to_numpy(zero_copy_only=False)]
+    if pa.types.is_string(arr.type) and not arr.null_count:
+        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
+        return np.diff(offsets) == 0
+    return pc.fill_null(pc.equal(arr, ""), True).to_numpy(zero_copy_only=False)
+
+
+def is_code(arr: pa.DictionaryArray, code: str) -> np.ndarray:
+    """Which rows of a parsed coded column hold `code` (False where empty or invalid)."""
+    match = pc.fill_null(pc.equal(arr.dictionary, code), False).to_numpy(zero_copy_only=False)
+    return match[arr.indices.to_numpy(zero_copy_only=False)]
+
+
+def by_distinct(arr: pa.DictionaryArray, parse: Callable[[str], Any], value_type: pa.DataType) -> tuple[pa.Array, np.ndarray, list[str]]:
+    """Parse each distinct text (of a `coded` column) once. Returns row values (null where invalid
+    or empty), a per-row rule number (0 = fine, k = rules[k-1]) and the rules."""
     values, codes, rules = [], [], []  # type: list[Any], list[int], list[str]
-    for text in encoded.dictionary.to_pylist():
+    for text in arr.dictionary.to_pylist():
         if text == "":
             values.append(None)
             codes.append(0)
@@ -155,13 +186,12 @@ def by_distinct(arr: pa.Array, parse: Callable[[str], Any], value_type: pa.DataT
                 rules.append(str(exc))
             codes.append(rules.index(str(exc)) + 1)
     distinct = pa.array(values, type=value_type)
-    per_row = np.asarray(codes, dtype=np.int16)[indices]
+    per_row = np.asarray(codes, dtype=np.int16)[arr.indices.to_numpy(zero_copy_only=False)]
     if pa.types.is_string(value_type):
-        # Codes stay dictionary-encoded: 4 bytes a row instead of a string each, which at millions
+        # Codes stay dictionary-encoded: 1–4 bytes a row instead of a string each, which at millions
         # of rows and dozens of coded columns is the difference of a gigabyte.
-        narrow = pa.int8() if len(distinct) <= 127 else pa.int16() if len(distinct) <= 32767 else pa.int32()
-        return pa.DictionaryArray.from_arrays(encoded.indices.cast(narrow), distinct), per_row, rules
-    return distinct.take(encoded.indices), per_row, rules
+        return pa.DictionaryArray.from_arrays(arr.indices, distinct), per_row, rules
+    return distinct.take(arr.indices), per_row, rules
 
 
 # --- the file ---------------------------------------------------------------------------------
@@ -186,13 +216,24 @@ def _arrow_type(col: Column) -> pa.DataType:
     return {"int": pa.int64(), "date": pa.date32()}.get(col.kind, pa.string())
 
 
+CODED_KINDS = {"enum", "bool", "multi", "int", "date", "village"}  # few distinct texts: parsed once each
+
+
 def check_columns(raw: dict[str, pa.Array], n: int, villages: set[str], problems: Problems) -> dict[str, Any]:
+    """Every column's own rules. The cells arrive as typed; each column is trimmed here and put
+    back into `raw` trimmed (coded columns as codes), for the rules between columns."""
     values: dict[str, Any] = {}
     for col in template.COLUMNS:
         arr = raw.get(col.key)
         if arr is None:
             arr = pa.array([""] * n, pa.string())
-        empty = pc.equal(arr, "").to_numpy(zero_copy_only=False)
+        if col.kind in CODED_KINDS:
+            arr = coded(arr)
+        elif col.kind != "resident_id":  # trimmed by `check` already
+            arr = pc.utf8_trim_whitespace(pc.fill_null(arr.cast(pa.string()), ""))
+        if col.key in raw:
+            raw[col.key] = arr
+        empty = empty_cells(arr)
         if col.required and col.kind != "resident_id":
             problems.add(np.flatnonzero(empty), col.key, REQUIRED)
         if col.kind == "resident_id":
@@ -233,20 +274,25 @@ def check_columns(raw: dict[str, pa.Array], n: int, villages: set[str], problems
 
 
 def _decimals(arr: pa.Array, empty: np.ndarray, col: Column, problems: Problems) -> pa.Array:
-    ok = pc.match_substring_regex(arr, DECIMAL_PATTERN).to_numpy(zero_copy_only=False)
-    bad = ~ok & ~empty
-    problems.add(np.flatnonzero(bad), col.key, "应为数字，最多两位小数 / a number with at most 2 decimals")
-    text = pc.if_else(pa.array(ok), arr, pa.scalar("0"))
-    number = pc.cast(text, pa.decimal128(14, 2))
+    """Amounts, checked on the filled cells only (household columns are empty on members' rows).
+    Empty is 0, invalid is null; dictionary-encoded, because a 16-byte decimal on every row of ten
+    such columns is half a gigabyte at a million households, and 4 bytes a row is not."""
+    filled = np.flatnonzero(~empty)
+    text = arr.take(pa.array(filled))
+    ok = pc.match_substring_regex(text, DECIMAL_PATTERN).to_numpy(zero_copy_only=False)
+    problems.add(filled[~ok], col.key, "应为数字，最多两位小数 / a number with at most 2 decimals")
+    number = pc.cast(pc.if_else(pa.array(ok), text, pa.scalar("0")), AMOUNT)
     if col.low is not None and col.high is not None:
         low, high = Decimal(col.low), Decimal(col.high)
-        out = pc.or_(pc.less(number, pa.scalar(low, pa.decimal128(14, 2))),
-                     pc.greater(number, pa.scalar(high, pa.decimal128(14, 2)))).to_numpy(zero_copy_only=False)
-        problems.add(np.flatnonzero(out & ok), col.key, f"应在 {col.low}–{col.high} 之间 / must be between {col.low} and {col.high}")
-    valid = pc.if_else(pa.array(ok | empty), number, pa.scalar(None, pa.decimal128(14, 2)))
-    # Dictionary-encoded: amounts are household cells, empty on most rows, and a 16-byte decimal on
-    # every row of ten such columns is half a gigabyte at a million households; 4 bytes a row is not.
-    return pc.dictionary_encode(valid)
+        out = pc.or_(pc.less(number, pa.scalar(low, AMOUNT)),
+                     pc.greater(number, pa.scalar(high, AMOUNT))).to_numpy(zero_copy_only=False)
+        problems.add(filled[out & ok], col.key, f"应在 {col.low}–{col.high} 之间 / must be between {col.low} and {col.high}")
+    encoded = pc.dictionary_encode(pc.if_else(pa.array(ok), number, pa.scalar(None, AMOUNT)), null_encoding="encode")
+    zero = len(encoded.dictionary)  # one more entry, 0, for the empty cells
+    indices = np.full(len(arr), zero, dtype=np.int32)
+    indices[filled] = encoded.indices.to_numpy(zero_copy_only=False)
+    dictionary = pa.concat_arrays([encoded.dictionary, pa.array([Decimal(0)], AMOUNT)])
+    return pa.DictionaryArray.from_arrays(pa.array(indices), dictionary)
 
 
 def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str],
@@ -261,8 +307,9 @@ def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str],
 
     # Resident IDs first (the vectorised GB 11643 check), so that their blind indexes are computed
     # in other processes while this one checks the other columns.
+    raw["resident_id"] = pc.utf8_trim_whitespace(pc.fill_null(raw["resident_id"].cast(pa.string()), ""))
     numbers, id_errors, id_fixed = validate_array(raw["resident_id"])
-    empty_id = pc.equal(raw["resident_id"], "").to_numpy(zero_copy_only=False)
+    empty_id = empty_cells(raw["resident_id"])
     problems.add(np.flatnonzero(empty_id), "resident_id", REQUIRED)
     for k, rule in enumerate(ID_RULES, start=1):
         rows = np.flatnonzero((id_errors == k) & ~empty_id)
@@ -273,17 +320,16 @@ def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str],
 
     values = check_columns(raw, n, villages, problems)
 
-    # Sex and birth date must agree with the ID (17th digit; digits 7–14), compared column-wise.
-    id_text = numbers
-    sex_digit = pc.utf8_slice_codeunits(id_text, 16, 17)
-    id_sex = pc.if_else(pc.is_in(sex_digit, pa.array(list("13579"))), pa.scalar("male"), pa.scalar("female"))
-    wrong_sex = pc.fill_null(pc.not_equal(values["sex"], id_sex), False).to_numpy(zero_copy_only=False)
+    # Sex and birth date must agree with the ID (17th digit; digits 7–14), compared on the IDs'
+    # bytes (an odd 17th digit is male).
+    id_male = id_fixed[:, 16] % 2 == 1
+    wrong_sex = (is_code(values["sex"], "male") & ~id_male) | (is_code(values["sex"], "female") & id_male)
     problems.add(np.flatnonzero(valid_id & wrong_sex), "sex", "与证件号码第17位不符 / does not agree with the 17th digit of the ID")
-    birth = pc.strftime(values["birth_date"], format="%Y%m%d")
-    wrong_birth = pc.fill_null(pc.not_equal(birth, pc.utf8_slice_codeunits(id_text, 6, 14)), False)
-    problems.add(np.flatnonzero(valid_id & wrong_birth.to_numpy(zero_copy_only=False)), "birth_date",
+    wrong_birth = values["birth_date"].is_valid().to_numpy(zero_copy_only=False) & (
+        _yyyymmdd(values["birth_date"]) != _digits(id_fixed[:, 6:14]))
+    problems.add(np.flatnonzero(valid_id & wrong_birth), "birth_date",
                  "与证件号码中的出生日期不符 / does not agree with the birth date in the ID")
-    del id_text, sex_digit, id_sex, birth
+    del id_male, wrong_sex, wrong_birth
 
     # Households: group rows by number; exactly one head; the head's row holds the household.
     encoded = pc.dictionary_encode(raw["household_number"])
@@ -291,14 +337,14 @@ def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str],
     hh = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     has_number = np.array([h != "" for h in households], dtype=bool)[hh]
     hh = np.where(has_number, hh, -1)
-    is_head = (values["relation"].to_numpy(zero_copy_only=False) == "head") & has_number
+    is_head = is_code(values["relation"], "head") & has_number
     household_keys_on_head_only(problems, is_head)
     n_households = len(households)
     heads = np.bincount(hh[is_head], minlength=n_households)
     head_row = np.full(n_households, -1, dtype=np.int64)
     head_rows = np.flatnonzero(is_head)
     head_row[hh[head_rows[::-1]]] = head_rows[::-1]  # the first head's row wins
-    order = np.lexsort((np.arange(n), hh))
+    order = np.argsort(hh, kind="stable")  # rows come grouped by household: nearly linear
     first_of = np.ones(n, dtype=bool)
     first_of[order[1:]] = hh[order[1:]] != hh[order[:-1]]
     starts = np.maximum.accumulate(np.where(first_of[order], np.arange(n), 0))
@@ -314,15 +360,21 @@ def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str],
                    and c.key not in LATER], problems)
     # Household cells on other rows: empty, or exactly the head's.
     has_head = has_number & (head_row[np.maximum(hh, 0)] >= 0)
-    take = pa.array(np.where(has_head, head_row[np.maximum(hh, 0)], np.arange(n)))
+    head_of = np.where(has_head, head_row[np.maximum(hh, 0)], np.arange(n))
     for key in template.HOUSEHOLD_KEYS:
         if key == "household_number":
             continue
         arr = raw.get(key)
         if arr is None:
             continue
-        differs = pc.and_(pc.not_equal(arr, ""), pc.not_equal(arr, arr.take(take))).to_numpy(zero_copy_only=False)
-        problems.add(np.flatnonzero(differs & ~is_head & has_head), key, HEAD_MISMATCH)
+        # Only filled cells on members' rows can differ (usually none): compare just those.
+        rows = np.flatnonzero(~empty_cells(arr) & ~is_head & has_head)
+        if pa.types.is_dictionary(arr.type):  # trimmed codes, each text once: compare the codes
+            codes = arr.indices.to_numpy(zero_copy_only=False)
+            differs = codes[rows] != codes[head_of[rows]]
+        else:
+            differs = pc.not_equal(arr.take(pa.array(rows)), arr.take(pa.array(head_of[rows]))).to_numpy(zero_copy_only=False)
+        problems.add(rows[differs], key, HEAD_MISMATCH)
         if key not in LATER:
             _release(raw, [key], problems)
 
@@ -371,6 +423,20 @@ def _release(raw: dict[str, pa.Array], keys: Any, problems: Problems) -> None:
             problems.pin(key, text)
 
 
+def _digits(matrix: np.ndarray) -> np.ndarray:
+    """Rows of ASCII digits as numbers: b"19421226" → 19421226."""
+    return (matrix.astype(np.int64) - ord("0")) @ (10 ** np.arange(matrix.shape[1] - 1, -1, -1, dtype=np.int64))
+
+
+def _yyyymmdd(dates: pa.Array) -> np.ndarray:
+    """Dates as numbers, 1942-12-26 → 19421226 (anything where null)."""
+    day = pc.fill_null(dates.cast(pa.int32()), 0).to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    month = day.astype("datetime64[M]")
+    year = month.astype("datetime64[Y]")
+    return ((year.astype(np.int64) + 1970) * 10000 + (month.astype(np.int64) % 12 + 1) * 100
+            + (day - month.astype("datetime64[D]")).astype(np.int64) + 1)
+
+
 def _masked(numbers: pa.Array, rows: np.ndarray) -> list[str]:
     return [mask(v) for v in numbers.take(pa.array(rows, pa.int64())).to_pylist()] if len(rows) else []
 
@@ -391,7 +457,7 @@ def _cross_rules(raw: dict[str, pa.Array], values: dict[str, Any], is_head: np.n
 
     def empty(key: str) -> Any:
         # "Required when …" is about a blank cell; a filled but invalid one already has its own error.
-        return pc.equal(raw[key], "") if key in raw else pa.array(np.ones(len(is_head), dtype=bool))
+        return pa.array(empty_cells(raw[key]) if key in raw else np.ones(len(is_head), dtype=bool))
 
     head = pa.array(is_head)
     status = values["status"]
