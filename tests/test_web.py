@@ -408,3 +408,23 @@ def test_every_action_the_application_audits_has_a_chinese_name_on_the_audit_pag
         chinese = {a: str(ACTIONS[a]) for a in names}
     assert [a for a, name in chinese.items() if name not in html] == []
     assert "导入干部花名册" in html and "确认比对命中" in html
+
+
+def test_village_year_rollups_match_a_count_of_the_households(web):
+    """Every household counts once in its village's identified year and once in its exit year."""
+    from collections import Counter
+
+    Household.objects.filter(number="A101-2").update(status="exited", exit_year=2020)
+    stats.refresh()
+    expected: Counter = Counter()
+    for village, identified, exited in Household.objects.values_list("village_id", "identified_year", "exit_year"):
+        if identified is not None:
+            expected[(village, identified, "identified")] += 1
+        if exited is not None:
+            expected[(village, exited, "exited")] += 1
+    got: Counter = Counter()
+    for village, year, identified, exited in AreaYearStat.objects.filter(level="village").values_list(
+            "area_code", "year", "identified", "exited"):
+        got[(village, year, "identified")] += identified
+        got[(village, year, "exited")] += exited
+    assert +got == expected and any(kind == "exited" for _, _, kind in expected)

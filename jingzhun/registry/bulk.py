@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Collection, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,9 @@ def for_database(table: pa.Table) -> pa.Table:
 STAGING_PREFIX = "jingzhun-stage-"  # one of `jingzhun.scratch.PREFIXES`
 
 
+SPLIT_ROWS = 500_000  # a staged table this large is written as two halves, on both cores
+
+
 class Loader:
     """Stage tables before the transaction; `load` them inside it.
 
@@ -78,7 +81,7 @@ class Loader:
         self.tables: dict[str, pa.Table] = {}
         self.tmp: str | None = None
         self.staged = False
-        self.schemas: dict[str, str] = {}  # table → the attached staging file holding it
+        self.schemas: dict[str, list[str]] = {}  # table → the attached staging files holding it, in order
         self.counts: dict[str, int] = {}  # rows of each staged table (whose data is then let go)
 
     def table(self, name: str) -> pa.Table | None:
@@ -97,19 +100,27 @@ class Loader:
         if self.staged:
             scratch.sweep()
             self.tmp = tempfile.mkdtemp(prefix=STAGING_PREFIX)
-            # One staging file per table, written by its own DuckDB connection: DuckDB writes a
-            # SQLite table on one thread, so two tables at once keep both cores busy.
-            names = list(self.pending)
+            # Each table (each half of a large one) goes to its own staging file, written by its own
+            # DuckDB connection: DuckDB writes a SQLite table on one thread, so two files at once
+            # keep both cores busy.
             try:
                 with ThreadPoolExecutor(STAGING_THREADS) as pool:
-                    written = list(pool.map(self._stage, names, range(len(names))))
+                    # Tables already made are split now, so both halves of the first are written
+                    # first; a table still to be made is split by the thread that makes it.
+                    later: list[Future[str]] = []
+                    jobs = [pool.submit(self._stage, name, number, pool, later) if callable(self.pending[name])
+                            else self._submit(name, number, pool, later)
+                            for number, name in enumerate(list(self.pending))]
+                    for job in jobs:
+                        job.result()
+                    for job in later:  # submitted by the jobs above, so all known by now
+                        job.result()
                 connection.ensure_connection()
                 with connection.cursor() as cur:
-                    for name, schema in zip(names, written):
-                        if schema is not None:
+                    for schemas in self.schemas.values():
+                        for schema in schemas:
                             # Not allowed inside a transaction.
                             cur.execute(f"ATTACH DATABASE %s AS {schema}", [self._path(schema)])
-                            self.schemas[name] = schema
             except BaseException:
                 self.__exit__()
                 raise
@@ -119,14 +130,41 @@ class Loader:
         assert self.tmp is not None
         return os.path.join(self.tmp, f"{schema}.sqlite3")
 
-    def _stage(self, name: str, number: int) -> str | None:
-        """Write one table into its own staging file; its schema name, or None when it is empty."""
-        import duckdb
-
+    def _split(self, name: str, number: int) -> list[tuple[str, pa.Table]]:
+        """The staging files of a table and their rows: a large table in two halves, so two threads
+        write it. Only the table's shape is kept: its memory goes back once the halves are written."""
         table = self.table(name)
         if table is None:
-            return None
-        schema = f"stage{number}"
+            return []
+        parts = [table]
+        if table.num_rows >= SPLIT_ROWS:
+            middle = table.num_rows // 2
+            parts = [table.slice(0, middle), table.slice(middle)]
+        self.schemas[name] = [f"stage{number}_{k}" for k in range(len(parts))]
+        self.counts[name] = table.num_rows
+        self.tables[name] = table.schema.empty_table()
+        return list(zip(self.schemas[name], parts))
+
+    def _submit(self, name: str, number: int, pool: ThreadPoolExecutor, later: list[Future[str]]) -> Future[Any]:
+        """Queue the writes of a table already made (both halves now, so they run side by side)."""
+        jobs = [pool.submit(self._write, name, schema, part) for schema, part in self._split(name, number)]
+        if not jobs:
+            done: Future[Any] = Future()
+            done.set_result(None)
+            return done
+        later.extend(jobs[1:])
+        return jobs[0]
+
+    def _stage(self, name: str, number: int, pool: ThreadPoolExecutor, later: list[Future[str]]) -> None:
+        """Make a table given as a function and write it; another thread writes its second half."""
+        parts = self._split(name, number)
+        later.extend(pool.submit(self._write, name, schema, part) for schema, part in parts[1:])
+        for schema, part in parts[:1]:
+            self._write(name, schema, part)
+
+    def _write(self, name: str, schema: str, table: pa.Table) -> str:
+        import duckdb
+
         con = duckdb.connect(config={"threads": 1})
         try:
             con.execute(f"LOAD '{_duckdb_sqlite_extension()}'")
@@ -136,9 +174,6 @@ class Loader:
             con.unregister("source")
         finally:
             con.close()
-        # The staging file has the rows now: only the shape is kept, the memory goes back.
-        self.counts[name] = table.num_rows
-        self.tables[name] = table.schema.empty_table()
         return schema
 
     def rows(self, name: str) -> int:
@@ -152,7 +187,8 @@ class Loader:
         cols = ", ".join(f'"{c}"' for c in table.column_names)
         if self.staged:
             with connection.cursor() as cur:
-                cur.execute(f'INSERT INTO main."{name}" ({cols}) SELECT {cols} FROM {self.schemas[name]}."{name}"')
+                for schema in self.schemas[name]:  # in order: the rows arrive as they were given
+                    cur.execute(f'INSERT INTO main."{name}" ({cols}) SELECT {cols} FROM {schema}."{name}"')
             return self.counts[name]
         if connection.vendor == "sqlite":
             marks = ", ".join(["?"] * len(table.column_names))
@@ -166,8 +202,12 @@ class Loader:
     def __exit__(self, *exc: object) -> None:
         if self.tmp is not None:
             with connection.cursor() as cur:
-                for schema in self.schemas.values():
-                    cur.execute(f"DETACH DATABASE {schema}")
+                cur.execute("PRAGMA database_list")
+                attached = {row[1] for row in cur.fetchall()}
+                for schemas in self.schemas.values():
+                    for schema in schemas:
+                        if schema in attached:
+                            cur.execute(f"DETACH DATABASE {schema}")
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -223,54 +224,67 @@ def check_columns(raw: dict[str, pa.Array], n: int, villages: set[str], problems
     """Every column's own rules. The cells arrive as typed; each column is trimmed here and put
     back into `raw` trimmed (coded columns as codes), for the rules between columns."""
     values: dict[str, Any] = {}
-    for col in template.COLUMNS:
+
+    def prepared(col: Column) -> pa.Array:
         arr = raw.get(col.key)
         if arr is None:
-            arr = pa.array([""] * n, pa.string())
+            arr = pa.nulls(n, pa.string())  # a column the file does not have: empty cells
         if col.kind in CODED_KINDS:
-            arr = coded(arr)
-        elif col.kind != "resident_id":  # trimmed by `check` already
-            arr = pc.utf8_trim_whitespace(pc.fill_null(arr.cast(pa.string()), ""))
-        if col.key in raw:
-            raw[col.key] = arr
-        empty = empty_cells(arr)
-        if col.required and col.kind != "resident_id":
-            problems.add(np.flatnonzero(empty), col.key, REQUIRED)
-        if col.kind == "resident_id":
-            continue
-        if col.kind == "text":
-            if col.max_length:
-                long = pc.greater(pc.utf8_length(arr), col.max_length).to_numpy(zero_copy_only=False)
-                problems.add(np.flatnonzero(long), col.key, f"超过{col.max_length}字 / longer than {col.max_length} characters")
-            values[col.key] = arr
-            continue
-        if col.kind == "decimal":
-            values[col.key] = _decimals(arr, empty, col, problems)
-            continue
-        parser: Callable[[str], Any]
-        if col.kind in ("enum", "bool"):
-            assert col.enum is not None
-            parser = enum_parser(col.enum)
-        elif col.kind == "multi":
-            assert col.enum is not None
-            parser = multi_parser(col.enum)
-        elif col.kind == "int":
-            parser = int_parser(col)
-        elif col.kind == "date":
-            parser = parse_date
-        elif col.kind == "village":
-            parser = village_parser(villages)
-        else:
-            raise ValueError(col.kind)
-        parsed, codes, rules = by_distinct(arr, parser, _arrow_type(col))
-        for k, rule in enumerate(rules, start=1):
-            problems.add(np.flatnonzero(codes == k), col.key, rule)
-        if col.default is not None:
-            parsed = pc.if_else(pa.array(empty), pa.scalar(int(col.default), pa.int64()), parsed)
-        if col.kind == "multi":
-            parsed = pc.if_else(pa.array(empty), pa.scalar(""), parsed)  # none given: an empty list, not unknown
-        values[col.key] = parsed
+            return coded(arr)
+        if col.kind == "resident_id":  # trimmed by `check` already
+            return arr
+        return pc.utf8_trim_whitespace(pc.fill_null(arr.cast(pa.string()), ""))
+
+    # Trimming and coding are Arrow kernels that let go of the GIL: two threads run them a few
+    # columns ahead while this one applies the rules (Python, per distinct text) in column order.
+    with ThreadPoolExecutor(2, thread_name_prefix="jingzhun-validate") as pool:
+        for col, arr in zip(template.COLUMNS, pool.map(prepared, template.COLUMNS)):
+            _check_column(col, arr, raw, villages, problems, values)
     return values
+
+
+def _check_column(col: Column, arr: pa.Array, raw: dict[str, pa.Array], villages: set[str],
+                  problems: Problems, values: dict[str, Any]) -> None:
+    """One column's own rules; its parsed values go into `values`, its trimmed text back into `raw`."""
+    if col.key in raw:
+        raw[col.key] = arr
+    empty = empty_cells(arr)
+    if col.required and col.kind != "resident_id":
+        problems.add(np.flatnonzero(empty), col.key, REQUIRED)
+    if col.kind == "resident_id":
+        return
+    if col.kind == "text":
+        if col.max_length:
+            long = pc.greater(pc.utf8_length(arr), col.max_length).to_numpy(zero_copy_only=False)
+            problems.add(np.flatnonzero(long), col.key, f"超过{col.max_length}字 / longer than {col.max_length} characters")
+        values[col.key] = arr
+        return
+    if col.kind == "decimal":
+        values[col.key] = _decimals(arr, empty, col, problems)
+        return
+    parser: Callable[[str], Any]
+    if col.kind in ("enum", "bool"):
+        assert col.enum is not None
+        parser = enum_parser(col.enum)
+    elif col.kind == "multi":
+        assert col.enum is not None
+        parser = multi_parser(col.enum)
+    elif col.kind == "int":
+        parser = int_parser(col)
+    elif col.kind == "date":
+        parser = parse_date
+    elif col.kind == "village":
+        parser = village_parser(villages)
+    else:
+        raise ValueError(col.kind)
+    parsed, codes, rules = by_distinct(arr, parser, _arrow_type(col))
+    for k, rule in enumerate(rules, start=1):
+        problems.add(np.flatnonzero(codes == k), col.key, rule)
+    if col.default is not None:
+        parsed = pc.if_else(pa.array(empty), pa.scalar(int(col.default), pa.int64()), parsed)
+    if col.kind == "multi":
+        parsed = pc.if_else(pa.array(empty), pa.scalar(""), parsed)  # none given: an empty list, not unknown
+    values[col.key] = parsed
 
 
 def _decimals(arr: pa.Array, empty: np.ndarray, col: Column, problems: Problems) -> pa.Array:

@@ -31,13 +31,17 @@ GROUP BY h.village_id, h.status, h.primary_cause
 MEMBERS_GROUPED = ("LEFT JOIN (SELECT household_id, COUNT(*) AS n FROM registry_member GROUP BY household_id) m "
                    "ON m.household_id = h.id")
 MEMBERS_PROBED = "(SELECT COUNT(*) FROM registry_member m WHERE m.household_id = h.id)"
+# One pass over the households (grouped by village and both years), then each year counted from the
+# groups: 1.1 s at a million households against 1.9 s for a pass per year.
 VILLAGE_YEARS = """
 INSERT INTO web_areayearstat (area_code, level, year, population, identified, exited)
+WITH g AS MATERIALIZED (
+    SELECT village_id AS v, identified_year AS i, exit_year AS e, COUNT(*) AS n FROM registry_household {where}
+    GROUP BY village_id, identified_year, exit_year)
 SELECT v, 'village', y, SUM(pop), SUM(idf), SUM(ex) FROM (
     SELECT village_id AS v, year AS y, population AS pop, 0 AS idf, 0 AS ex FROM areas_villagerecord {where}
-    UNION ALL SELECT village_id, identified_year, 0, 1, 0 FROM registry_household
-              WHERE identified_year IS NOT NULL {and_where}
-    UNION ALL SELECT village_id, exit_year, 0, 0, 1 FROM registry_household WHERE exit_year IS NOT NULL {and_where}
+    UNION ALL SELECT v, i, 0, n, 0 FROM g WHERE i IS NOT NULL
+    UNION ALL SELECT v, e, 0, 0, n FROM g WHERE e IS NOT NULL
 ) t
 GROUP BY v, y
 """
@@ -70,9 +74,14 @@ def refresh(villages: Iterable[str] | None = None) -> None:
         if codes is None:
             cur.execute("DELETE FROM web_areastat")
             cur.execute("DELETE FROM web_areayearstat")
-            # Everything: one pass over the members, grouped (a probe per household costs more at a million).
-            cur.execute(VILLAGE_STATS.format(where="", people="m.n", members=MEMBERS_GROUPED))
-            cur.execute(VILLAGE_YEARS.format(where="", and_where=""))
+            # Everything. PostgreSQL: one pass over the members, grouped and hashed. SQLite has no hash
+            # join: a probe per household into the (household, position) index takes 2.1 s at a
+            # million households against 3.1 s for the grouped pass and its automatic index.
+            if connection.vendor == "sqlite":
+                cur.execute(VILLAGE_STATS.format(where="", members="", people=MEMBERS_PROBED))
+            else:
+                cur.execute(VILLAGE_STATS.format(where="", people="m.n", members=MEMBERS_GROUPED))
+            cur.execute(VILLAGE_YEARS.format(where=""))
             for level, digits, below in HIGHER:
                 code = _prefix_code("area_code", digits)
                 cur.execute(ROLL_STATS.format(code=code, where=""), [level, below])
@@ -88,8 +97,7 @@ def refresh(villages: Iterable[str] | None = None) -> None:
         # A few villages: count each household's members through the index, never the whole member table.
         cur.execute(VILLAGE_STATS.format(where=f"WHERE h.village_id IN ({marks})", members="", people=MEMBERS_PROBED),
                     codes)
-        cur.execute(VILLAGE_YEARS.format(where=f"WHERE village_id IN ({marks})", and_where=f"AND village_id IN ({marks})"),
-                    codes * 3)
+        cur.execute(VILLAGE_YEARS.format(where=f"WHERE village_id IN ({marks})"), codes * 2)
         for level, digits, below in HIGHER:
             # Each ancestor's village rows as a range of codes: an index range, not a scan of every village row.
             spans = sorted({(c[:digits].ljust(12, "0"), c[:digits].ljust(12, "9")) for c in codes})
