@@ -948,3 +948,36 @@ def test_tables_staged_in_halves_land_whole_and_in_order(areas, tmp_path, monkey
     members = list(Member.objects.order_by("id").values_list("household__number", "position"))
     assert members == [("H1", 1), ("H1", 2), ("H1", 3), ("H1", 4), ("H2", 1), ("H2", 2), ("H2", 3)]
     assert IncomeRecord.objects.count() == StatusEvent.objects.count() == 2
+
+
+def test_birth_dates_read_from_id_bytes_match_the_calendar():
+    """The vectorised reading of digits 7–14 as days since 1970 agrees with Python's calendar on
+    every day from 1900 to 2030, leap days and the years before 1970 included."""
+    import numpy as np
+
+    from jingzhun.registry.validation import _id_birth_days
+
+    days = [dt.date(1900, 1, 1) + dt.timedelta(days=k) for k in range((dt.date(2030, 12, 31) - dt.date(1900, 1, 1)).days + 1)]
+    ids = np.array([list(f"430224{d:%Y%m%d}0011".encode()) for d in days], dtype=np.uint8)
+    assert _id_birth_days(ids).tolist() == [(d - dt.date(1970, 1, 1)).days for d in days]
+
+
+def test_amount_rules_apply_to_every_row_holding_a_bad_text(areas, tmp_path):
+    """Amounts are checked once per distinct text: the same bad text on two households is two
+    errors; an amount outside its range, and one with letters, are refused; the empty cell is 0."""
+    rows = two_households()
+    h2 = next(i for i, r in enumerate(rows) if r["household_number"] == "H2")
+    rows[0]["wage_income"] = rows[h2]["wage_income"] = "12,000"
+    rows[0]["production_income"] = "-1"
+    rows[h2]["transfer_income"] = "1e5"
+    result = run(tmp_path, rows)
+    assert sorted((e.row, e.column, e.value) for e in result.errors) == sorted([
+        (2, header("wage_income"), "12,000"), (h2 + 2, header("wage_income"), "12,000"),
+        (2, header("production_income"), "-1"), (h2 + 2, header("transfer_income"), "1e5")])
+    assert [e.rule for e in result.errors if e.value == "-1"] == ["应在 0–10000000 之间 / must be between 0 and 10000000"]
+    fine = two_households()
+    fine[0]["property_income"] = ""
+    fine[0]["wage_income"] = " 6000.5 "
+    assert run(tmp_path, fine, name="fine.csv").ok
+    income = IncomeRecord.objects.get(household__number="H1")
+    assert (income.property_income, income.wage_income) == (Decimal("0"), Decimal("6000.50"))

@@ -156,7 +156,10 @@ def coded(arr: pa.Array) -> pa.DictionaryArray:
 def empty_cells(arr: pa.Array) -> np.ndarray:
     """Which cells are empty, from the offsets (or the codes) alone: no pass over the text."""
     if pa.types.is_dictionary(arr.type):
-        return (pc.equal(arr.dictionary, "").to_numpy(zero_copy_only=False))[arr.indices.to_numpy(zero_copy_only=False)]
+        empty = pc.equal(arr.dictionary, "").to_numpy(zero_copy_only=False)
+        if not empty.any():
+            return np.zeros(len(arr), dtype=bool)
+        return empty[arr.indices.to_numpy(zero_copy_only=False)]
     if pa.types.is_string(arr.type) and not arr.null_count:
         offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
         return np.diff(offsets) == 0
@@ -187,7 +190,9 @@ def by_distinct(arr: pa.DictionaryArray, parse: Callable[[str], Any], value_type
                 rules.append(str(exc))
             codes.append(rules.index(str(exc)) + 1)
     distinct = pa.array(values, type=value_type)
-    per_row = np.asarray(codes, dtype=np.int16)[arr.indices.to_numpy(zero_copy_only=False)]
+    # Nearly always every text is fine: then no per-row rule numbers to spread.
+    per_row = (np.asarray(codes, dtype=np.int16)[arr.indices.to_numpy(zero_copy_only=False)] if rules
+               else np.zeros(0, dtype=np.int16))
     if pa.types.is_string(value_type):
         # Codes stay dictionary-encoded: 1–4 bytes a row instead of a string each, which at millions
         # of rows and dozens of coded columns is the difference of a gigabyte.
@@ -288,24 +293,26 @@ def _check_column(col: Column, arr: pa.Array, raw: dict[str, pa.Array], villages
 
 
 def _decimals(arr: pa.Array, empty: np.ndarray, col: Column, problems: Problems) -> pa.Array:
-    """Amounts, checked on the filled cells only (household columns are empty on members' rows).
+    """Amounts, checked on the filled cells only (household columns are empty on members' rows) and
+    once per distinct text (a column of a million amounts has tens of thousands of distinct ones).
     Empty is 0, invalid is null; dictionary-encoded, because a 16-byte decimal on every row of ten
     such columns is half a gigabyte at a million households, and 4 bytes a row is not."""
     filled = np.flatnonzero(~empty)
-    text = arr.take(pa.array(filled))
-    ok = pc.match_substring_regex(text, DECIMAL_PATTERN).to_numpy(zero_copy_only=False)
-    problems.add(filled[~ok], col.key, "应为数字，最多两位小数 / a number with at most 2 decimals")
-    number = pc.cast(pc.if_else(pa.array(ok), text, pa.scalar("0")), AMOUNT)
+    encoded = pc.dictionary_encode(arr.take(pa.array(filled)))
+    texts, at = encoded.dictionary, encoded.indices.to_numpy(zero_copy_only=False)
+    ok = pc.match_substring_regex(texts, DECIMAL_PATTERN).to_numpy(zero_copy_only=False)
+    problems.add(filled[~ok[at]], col.key, "应为数字，最多两位小数 / a number with at most 2 decimals")
+    number = pc.cast(pc.if_else(pa.array(ok), texts, pa.scalar("0")), AMOUNT)
     if col.low is not None and col.high is not None:
         low, high = Decimal(col.low), Decimal(col.high)
         out = pc.or_(pc.less(number, pa.scalar(low, AMOUNT)),
                      pc.greater(number, pa.scalar(high, AMOUNT))).to_numpy(zero_copy_only=False)
-        problems.add(filled[out & ok], col.key, f"应在 {col.low}–{col.high} 之间 / must be between {col.low} and {col.high}")
-    encoded = pc.dictionary_encode(pc.if_else(pa.array(ok), number, pa.scalar(None, AMOUNT)), null_encoding="encode")
-    zero = len(encoded.dictionary)  # one more entry, 0, for the empty cells
-    indices = np.full(len(arr), zero, dtype=np.int32)
-    indices[filled] = encoded.indices.to_numpy(zero_copy_only=False)
-    dictionary = pa.concat_arrays([encoded.dictionary, pa.array([Decimal(0)], AMOUNT)])
+        problems.add(filled[(out & ok)[at]], col.key, f"应在 {col.low}–{col.high} 之间 / must be between {col.low} and {col.high}")
+    # Per distinct text its amount (null where invalid), then one more entry, 0, for the empty cells.
+    dictionary = pa.concat_arrays([pc.if_else(pa.array(ok), number, pa.scalar(None, AMOUNT)),
+                                   pa.array([Decimal(0)], AMOUNT)])
+    indices = np.full(len(arr), len(texts), dtype=np.int32)
+    indices[filled] = at
     return pa.DictionaryArray.from_arrays(pa.array(indices), dictionary)
 
 
@@ -339,8 +346,9 @@ def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str],
     id_male = id_fixed[:, 16] % 2 == 1
     wrong_sex = (is_code(values["sex"], "male") & ~id_male) | (is_code(values["sex"], "female") & id_male)
     problems.add(np.flatnonzero(valid_id & wrong_sex), "sex", "与证件号码第17位不符 / does not agree with the 17th digit of the ID")
-    wrong_birth = values["birth_date"].is_valid().to_numpy(zero_copy_only=False) & (
-        _yyyymmdd(values["birth_date"]) != _digits(id_fixed[:, 6:14]))
+    born = values["birth_date"]
+    wrong_birth = born.is_valid().to_numpy(zero_copy_only=False) & (
+        pc.fill_null(born.cast(pa.int32()), 0).to_numpy(zero_copy_only=False) != _id_birth_days(id_fixed))
     problems.add(np.flatnonzero(valid_id & wrong_birth), "birth_date",
                  "与证件号码中的出生日期不符 / does not agree with the birth date in the ID")
     del id_male, wrong_sex, wrong_birth
@@ -437,18 +445,19 @@ def _release(raw: dict[str, pa.Array], keys: Any, problems: Problems) -> None:
             problems.pin(key, text)
 
 
-def _digits(matrix: np.ndarray) -> np.ndarray:
-    """Rows of ASCII digits as numbers: b"19421226" → 19421226."""
-    return (matrix.astype(np.int64) - ord("0")) @ (10 ** np.arange(matrix.shape[1] - 1, -1, -1, dtype=np.int64))
-
-
-def _yyyymmdd(dates: pa.Array) -> np.ndarray:
-    """Dates as numbers, 1942-12-26 → 19421226 (anything where null)."""
-    day = pc.fill_null(dates.cast(pa.int32()), 0).to_numpy(zero_copy_only=False).astype("datetime64[D]")
-    month = day.astype("datetime64[M]")
-    year = month.astype("datetime64[Y]")
-    return ((year.astype(np.int64) + 1970) * 10000 + (month.astype(np.int64) % 12 + 1) * 100
-            + (day - month.astype("datetime64[D]")).astype(np.int64) + 1)
+def _id_birth_days(id_fixed: np.ndarray) -> np.ndarray:
+    """The birth date in each ID (digits 7–14) as days since 1970-01-01, the way Arrow stores a date
+    (H. Hinnant's days_from_civil, in integers for the whole column)."""
+    d = id_fixed[:, 6:14].astype(np.int64) - ord("0")
+    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
+    month = d[:, 4] * 10 + d[:, 5]
+    day = d[:, 6] * 10 + d[:, 7]
+    year = year - (month <= 2)
+    era = year // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146097 + day_of_era - 719468
 
 
 def _masked(numbers: pa.Array, rows: np.ndarray) -> list[str]:
