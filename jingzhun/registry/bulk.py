@@ -105,15 +105,16 @@ class Loader:
             # keep both cores busy.
             try:
                 with ThreadPoolExecutor(STAGING_THREADS) as pool:
-                    # Tables already made are split now, so both halves of the first are written
-                    # first; a table still to be made is split by the thread that makes it.
-                    later: list[Future[str]] = []
-                    jobs = [pool.submit(self._stage, name, number, pool, later) if callable(self.pending[name])
-                            else self._submit(name, number, pool, later)
-                            for number, name in enumerate(list(self.pending))]
-                    for job in jobs:
-                        job.result()
-                    for job in later:  # submitted by the jobs above, so all known by now
+                    # A table already made is split now, so its halves are written side by side; a
+                    # table still to be made is made, split and written by a thread, which queues
+                    # its second half for the other.
+                    jobs: list[Future[Any]] = []
+                    for number, name in enumerate(list(self.pending)):
+                        if callable(self.pending[name]):
+                            jobs.append(pool.submit(self._stage, name, number, pool, jobs))
+                        else:
+                            jobs += [pool.submit(self._write, name, schema, part) for schema, part in self._split(name, number)]
+                    for job in jobs:  # grows while it is read: a made table's second half comes last
                         job.result()
                 connection.ensure_connection()
                 with connection.cursor() as cur:
@@ -145,20 +146,10 @@ class Loader:
         self.tables[name] = table.schema.empty_table()
         return list(zip(self.schemas[name], parts))
 
-    def _submit(self, name: str, number: int, pool: ThreadPoolExecutor, later: list[Future[str]]) -> Future[Any]:
-        """Queue the writes of a table already made (both halves now, so they run side by side)."""
-        jobs = [pool.submit(self._write, name, schema, part) for schema, part in self._split(name, number)]
-        if not jobs:
-            done: Future[Any] = Future()
-            done.set_result(None)
-            return done
-        later.extend(jobs[1:])
-        return jobs[0]
-
-    def _stage(self, name: str, number: int, pool: ThreadPoolExecutor, later: list[Future[str]]) -> None:
+    def _stage(self, name: str, number: int, pool: ThreadPoolExecutor, jobs: list[Future[Any]]) -> None:
         """Make a table given as a function and write it; another thread writes its second half."""
         parts = self._split(name, number)
-        later.extend(pool.submit(self._write, name, schema, part) for schema, part in parts[1:])
+        jobs.extend(pool.submit(self._write, name, schema, part) for schema, part in parts[1:])
         for schema, part in parts[:1]:
             self._write(name, schema, part)
 
