@@ -981,3 +981,28 @@ def test_amount_rules_apply_to_every_row_holding_a_bad_text(areas, tmp_path):
     assert run(tmp_path, fine, name="fine.csv").ok
     income = IncomeRecord.objects.get(household__number="H1")
     assert (income.property_income, income.wage_income) == (Decimal("0"), Decimal("6000.50"))
+
+
+def test_foreign_keys_checked_at_end_refuse_a_row_without_its_parent(areas, tmp_path):
+    """A first load checks foreign keys once, as sets, over the rows it added: a row whose parent is
+    missing rolls the whole transaction back, and SQLite enforces keys row by row again afterwards.
+    (On PostgreSQL the same row fails at commit, its keys being checked there.)"""
+    from django.db import IntegrityError
+
+    from jingzhun.registry.bulk import ForeignKeysAtEnd
+
+    assert run(tmp_path, two_households()).ok
+    household = Household.objects.get(number="H1")
+    with pytest.raises(IntegrityError, match="registry_incomerecord|FOREIGN KEY|foreign key"):
+        with ForeignKeysAtEnd(inserts_only=True) as keys, transaction.atomic():
+            keys.mark()
+            IncomeRecord.objects.create(household=household, year=2031)  # has its parent
+            IncomeRecord.objects.create(household_id=household.id + 1000, year=2031)  # has none
+            keys.check()
+    assert not IncomeRecord.objects.filter(year=2031).exists()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA foreign_keys")
+            assert cur.fetchone()[0] == 1
+    with pytest.raises(IntegrityError), transaction.atomic():
+        IncomeRecord.objects.create(household_id=household.id + 1000, year=2032)

@@ -25,7 +25,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from django.db import connection
+from django.db import IntegrityError, connection
 
 from jingzhun import scratch
 
@@ -310,3 +310,71 @@ def indexes_deferred(table: str, adding: int, keep: Collection[str] = ()) -> Ite
             cur.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
         if keys:
             cur.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+class ForeignKeysAtEnd:
+    """SQLite only, for a transaction that only inserts: foreign keys checked once over the new rows,
+    as sets, instead of one lookup per inserted row.
+
+    SQLite enforces a foreign key by looking the parent up for every row inserted: 3.4 M members
+    cost 6.5 s to insert with it and 3.0 s without, while asking whether any of their 1 M distinct
+    households is missing takes 0.3 s. Enforcement can only be switched off outside a transaction,
+    so `__enter__` does that (before the caller's transaction), `mark` notes every table's last row
+    inside it, and `check` — the last thing before the commit — looks up, for every foreign key of
+    every table, the distinct values of the rows added since the mark; a missing parent raises
+    `IntegrityError`, which rolls the whole transaction back. Rows updated or deleted are not
+    covered, which is why only a transaction that inserts (a register's first load) may use this;
+    anything else keeps SQLite's own enforcement.
+    """
+
+    def __init__(self, inserts_only: bool):
+        self.active = inserts_only and connection.vendor == "sqlite" and not connection.in_atomic_block
+        self.marks: dict[str, int] = {}
+
+    def __enter__(self) -> ForeignKeysAtEnd:
+        if self.active:
+            connection.ensure_connection()
+            with connection.cursor() as cur:
+                cur.execute("PRAGMA foreign_keys = OFF")
+        return self
+
+    def mark(self) -> None:
+        if not self.active:
+            return
+        with connection.cursor() as cur:
+            for table in _tables_with_foreign_keys(cur):
+                cur.execute(f'SELECT COALESCE(MAX(rowid), 0) FROM "{table}"')
+                self.marks[table] = int(cur.fetchone()[0])
+
+    def check(self) -> None:
+        if not self.active:
+            return
+        with connection.cursor() as cur:
+            for table, last in self.marks.items():
+                cur.execute(f'PRAGMA foreign_key_list("{table}")')
+                for _, _, parent, column, key, *_ in cur.fetchall():
+                    cur.execute(
+                        f'SELECT v FROM (SELECT DISTINCT "{column}" AS v FROM "{table}" '
+                        f'WHERE rowid > %s AND "{column}" IS NOT NULL) '
+                        f'WHERE NOT EXISTS (SELECT 1 FROM "{parent}" p WHERE p."{key or "rowid"}" = v) LIMIT 1',
+                        [last])
+                    missing = cur.fetchone()
+                    if missing is not None:
+                        raise IntegrityError(f"FOREIGN KEY constraint failed: {table}.{column} = {missing[0]!r} "
+                                             f"has no row in {parent}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.active:
+            with connection.cursor() as cur:
+                cur.execute("PRAGMA foreign_keys = ON")
+
+
+def _tables_with_foreign_keys(cur: Any) -> list[str]:
+    cur.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    tables = [row[0] for row in cur.fetchall()]
+    found = []
+    for table in tables:
+        cur.execute(f'PRAGMA foreign_key_list("{table}")')
+        if cur.fetchall():
+            found.append(table)
+    return found

@@ -466,8 +466,12 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
     }
     progress("write", 0.4)
     rejected_rows = int(checked.problems.bad_rows(checked.n).sum())
-    with members, bulk.Loader(tables) as loader, transaction.atomic():
+    # Nothing but inserts (a first load): foreign keys are checked once, as sets, at the end.
+    inserts_only = not (plan.update_households or plan.rewrite_members or plan.replace_income)
+    with (members, bulk.Loader(tables) as loader, bulk.ForeignKeysAtEnd(inserts_only) as keys,
+          transaction.atomic()):
         del tables
+        keys.mark()
         if not plan.update_households and loader.staged:
             # Everything the write needs from the parsed file is staged: its columns (half the
             # memory the import holds at a million households) can go before SQLite's cache grows.
@@ -508,6 +512,7 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
         audit.record(actor, "import", object_type="import_batch", object_id=str(batch_id), file=file_name,
                      sha256=digest, inserted=result.inserted, updated=result.updated, unchanged=result.unchanged,
                      rejected_households=result.rejected_households)
+        keys.check()
     progress("write", 1.0)
     result.imported = True
     result.batch_id = batch_id
