@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -207,6 +209,60 @@ def _cell_text(value: object, key: str | None, row: int, problems: list[tuple[in
 
 
 def read_xlsx(path: Path) -> tuple[RawTable, list[tuple[int, str, str]]]:
+    """The first sheet: the fast reader when every cell is text (as in the template and in exports),
+    else cell by cell, so numbers, dates and booleans typed into cells are shown as before."""
+    raw = _read_xlsx_text(path)
+    if raw is not None:
+        return raw, []  # text cells raise no cell problems: only numbers can have lost digits
+    return _read_xlsx_cells(path)
+
+
+# fastexcel warns (through logging) about every column it finds no typed cell in; for this reader
+# an empty column is normal, so only its errors are of interest.
+logging.getLogger("fastexcel.types.dtype").setLevel(logging.ERROR)
+
+
+def _read_xlsx_text(path: Path) -> RawTable | None:
+    """fastexcel builds the Arrow columns in Rust, without a Python object per cell. None when the
+    sheet holds any cell that is not text (or cannot be read): `_read_xlsx_cells` then decides.
+
+    The sheet is read headerless (so the header is row 0, as the officer's row 1, and no leading
+    row is skipped) with each column's type guessed from all of its cells, strictly: a column that
+    mixes text with numbers, dates or booleans is an error rather than text made from them. Cells that
+    guess as null (empty, errors such as #N/A, and texts like "NA") keep their text in a text column.
+    """
+    import fastexcel
+
+    try:
+        sheet = fastexcel.read_excel(str(path)).load_sheet(
+            0, header_row=None, skip_rows=0, schema_sample_rows=None, dtype_coercion="strict")
+        if any(col.dtype not in ("string", "null") for col in sheet.available_columns()):
+            return None
+        batch = sheet.to_arrow()
+    except fastexcel.FastExcelError:
+        return None  # damaged or typed: the cell-by-cell reader gives the answer (and the message)
+    if batch.num_rows == 0:
+        return None
+    import pyarrow.compute as pc
+
+    columns = [pc.fill_null(col.cast(pa.string()), "") for col in batch.columns]  # empty cells are null
+    keys = map_headers([col[0].as_py() for col in columns], path.name)
+    data = [col.slice(1) for col in columns]
+    # Rows with no cell filled (in any column, known or not) are skipped after numbering, as in
+    # `_read_xlsx_cells`.
+    filled = None
+    for col in data:
+        has = pc.not_equal(col, "")
+        filled = has if filled is None else pc.or_(filled, has)
+    arrays = {"_row": pa.array(np.arange(2, batch.num_rows + 1, dtype=np.int64))}
+    arrays.update((key, col) for key, col in zip(keys, data) if key is not None)
+    table = pa.table(arrays)
+    if filled is not None and not pc.all(filled).as_py():
+        table = table.filter(filled)
+    return RawTable(table, "xlsx", path.name)
+
+
+def _read_xlsx_cells(path: Path) -> tuple[RawTable, list[tuple[int, str, str]]]:
     from python_calamine import CalamineWorkbook
 
     try:
