@@ -824,6 +824,42 @@ def test_xlsx_column_mixing_text_and_numbers_is_read_cell_by_cell(tmp_path):
     assert raw.table.column("birth_date").to_pylist() == ["1968-03-14", "", "1970-09-02"]
 
 
+def test_xlsx_with_numbers_in_its_first_rows_skips_the_fast_reader(tmp_path, monkeypatch):
+    typed = write_xlsx(tmp_path / "typed.xlsx", two_households())
+    text = write_xlsx(tmp_path / "text.xlsx", two_households(), as_text=True)
+    assert reading._typed_cells_ahead(typed) and not reading._typed_cells_ahead(text)
+
+    def no_fast_reader(path: Path) -> None:
+        raise AssertionError("the whole sheet parsed only to learn it holds numbers")
+
+    monkeypatch.setattr(reading, "_read_xlsx_text", no_fast_reader)
+    raw, _ = reading.read_any(typed)
+    assert raw.table.column("identified_year").to_pylist()[0] == "2014"
+
+
+def test_xlsx_number_far_down_a_text_sheet_is_still_read_cell_by_cell(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "register.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    number, land, rid = (template.HEADERS.index(header(k)) for k in ("household_number", "arable_land_mu", "resident_id"))
+    sheet.write_row(0, 0, template.HEADERS)
+    last = 5000  # well past the start of the sheet's XML that is looked at before parsing
+    for i in range(1, last):
+        sheet.write_string(i, number, f"H{i}")
+    sheet.write_number(last, land, 2.5)
+    sheet.write_number(last, rid, 433130196803140010)  # an ID typed as a number: digits lost
+    book.close()
+
+    assert not reading._typed_cells_ahead(path)
+    raw, problems = reading.read_any(path)
+    assert raw.table.num_rows == last and raw.table.column("_row").to_pylist()[-1] == last + 1
+    assert raw.table.column("arable_land_mu").to_pylist()[-2:] == ["", "2.5"]
+    assert raw.table.column("resident_id").to_pylist()[-1] == ""
+    assert [(row, key) for row, key, _ in problems] == [(last + 1, "resident_id")]
+
+
 def write_text_sheet(path: Path, rows: list[list[str]], start_row: int = 0) -> Path:
     import xlsxwriter
 

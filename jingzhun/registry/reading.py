@@ -11,7 +11,9 @@ import codecs
 import datetime as dt
 import logging
 import os
+import re
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -212,10 +214,41 @@ def _cell_text(value: object, key: str | None, row: int, problems: list[tuple[in
 def read_xlsx(path: Path) -> tuple[RawTable, list[tuple[int, str, str]]]:
     """The first sheet: the fast reader when every cell is text (as in the template and in exports),
     else cell by cell, so numbers, dates and booleans typed into cells are shown as before."""
-    raw = _read_xlsx_text(path)
+    raw = None if _typed_cells_ahead(path) else _read_xlsx_text(path)
     if raw is not None:
         return raw, []  # text cells raise no cell problems: only numbers can have lost digits
     return _read_xlsx_cells(path)
+
+
+_TEXT_CELL_TYPES = {b"s", b"str", b"inlineStr"}  # shared string, formula's text result, inline string
+_VALUE_CELL = re.compile(rb"<c\b([^>]*)>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?<v>")  # a cell's attributes, if it has a <v>
+_CELL_TYPE = re.compile(rb'\bt="(\w+)"')
+
+
+def _typed_cells_ahead(path: Path) -> bool:
+    """Whether the first 64 KB of the first sheet's XML already hold a number, date, boolean or error
+    cell, as an officer's own workbook does in its first rows (a year, an amount). A shortcut only,
+    past the fast reader, which would find out too, but after parsing the whole sheet (2 s at 100,000
+    rows); any doubt (an unusual or damaged file) is left to the readers."""
+    import xml.etree.ElementTree as ET
+
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    try:
+        with zipfile.ZipFile(path) as book:
+            first = ET.fromstring(book.read("xl/workbook.xml")).find(f"{main}sheets/{main}sheet")
+            rid = first.get(f"{rel}id") if first is not None else None
+            rels = ET.fromstring(book.read("xl/_rels/workbook.xml.rels"))
+            target = next(r.get("Target", "") for r in rels if r.get("Id") == rid)
+            with book.open(target.lstrip("/") if target.startswith("/") else "xl/" + target) as sheet:
+                head = sheet.read(1 << 16)
+    except Exception:  # not this function's to judge the file
+        return False
+    for attributes in _VALUE_CELL.findall(head):
+        cell_type = _CELL_TYPE.search(attributes)
+        if cell_type is None or cell_type.group(1) not in _TEXT_CELL_TYPES:
+            return True
+    return False
 
 
 # fastexcel warns (through logging) about every column it finds no typed cell in; for this reader
