@@ -236,12 +236,16 @@ def _typed_cells_ahead(path: Path) -> bool:
     rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
     try:
         with zipfile.ZipFile(path) as book:
-            first = ET.fromstring(book.read("xl/workbook.xml")).find(f"{main}sheets/{main}sheet")
+
+            def start(part: str, size: int) -> bytes:  # never more than this decompressed, whatever the file
+                with book.open(part) as f:
+                    return f.read(size)
+
+            first = ET.fromstring(start("xl/workbook.xml", 1 << 20)).find(f"{main}sheets/{main}sheet")
             rid = first.get(f"{rel}id") if first is not None else None
-            rels = ET.fromstring(book.read("xl/_rels/workbook.xml.rels"))
+            rels = ET.fromstring(start("xl/_rels/workbook.xml.rels", 1 << 20))
             target = next(r.get("Target", "") for r in rels if r.get("Id") == rid)
-            with book.open(target.lstrip("/") if target.startswith("/") else "xl/" + target) as sheet:
-                head = sheet.read(1 << 16)
+            head = start(target.lstrip("/") if target.startswith("/") else "xl/" + target, 1 << 16)
     except Exception:  # not this function's to judge the file
         return False
     for attributes in _VALUE_CELL.findall(head):
