@@ -84,6 +84,7 @@ def run_child(mode: str, data: Path, extra: str) -> None:
 
         load_areas(data / "areas.csv")
         villages = set(Area.objects.filter(level="village").values_list("code", flat=True))
+        load_start = os.getloadavg()[0]
         start = time.perf_counter()
         raw, _ = read_any(extra)
         import pyarrow.compute as pc
@@ -94,7 +95,7 @@ def run_child(mode: str, data: Path, extra: str) -> None:
                                    lambda fixed: Batch("resident_id", fixed, index=True).index, lambda indexes: {})
         seconds = time.perf_counter() - start
         assert not checked.problems.items, "the benchmark file should be valid"
-        print(json.dumps({"seconds": seconds, "rows": int(np.int64(checked.n))}))
+        print(json.dumps({"seconds": seconds, "rows": int(np.int64(checked.n)), "load": [load_start, os.getloadavg()[0]]}))
     elif mode == "lookup":
         import random
 
@@ -261,11 +262,16 @@ def main() -> None:
         xlsx = work / f"rows-{args.xlsx_rows}.xlsx"
         if not xlsx.exists():
             write_xlsx_sample(register, xlsx, args.xlsx_rows)
-        runs = [child("xlsx", sqlite_url("xlsx"), data, str(xlsx)) for _ in range(args.runs)]
+        runs = []
+        for _ in range(args.runs):
+            quiet_window()
+            runs.append(child("xlsx", sqlite_url("xlsx"), data, str(xlsx)))
+            print(json.dumps(runs[-1]), file=sys.stderr)
         med_x = statistics.median(r["seconds"] for r in runs)
         each = ", ".join(f"{r['seconds']:.2f}" for r in runs)
+        loads = ", ".join(f"{r['load'][0]:.1f}→{r['load'][1]:.1f}" for r in runs)
         results.append((f"parse + validate a {args.xlsx_rows:,}-row XLSX (no write)",
-                        f"median {med_x:.2f} s of {args.runs} ({each})"))
+                        f"median {med_x:.2f} s of {args.runs} ({each}); load average {loads}"))
 
     print(f"\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{time.strftime('%Y-%m-%d')}\n")

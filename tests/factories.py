@@ -87,13 +87,16 @@ def two_households() -> list[dict[str, str]]:
     return household_rows("H1", size=4, seed=1) + household_rows("H2", size=3, seed=2)
 
 
-def write_xlsx(path: Path, rows: list[dict[str, str]], *, numeric_id_row: int | None = None) -> Path:
-    """As an officer's workbook: numbers as numbers, dates as dates, IDs as text (except one if asked)."""
+def write_xlsx(path: Path, rows: list[dict[str, str]], *, numeric_id_row: int | None = None,
+               as_text: bool = False) -> Path:
+    """As an officer's workbook: numbers as numbers, dates as dates, IDs as text (except one if asked);
+    `as_text`: every cell as text, as in the template and the exports (columns formatted "@")."""
     import xlsxwriter
 
     book = xlsxwriter.Workbook(str(path))
     sheet = book.add_worksheet("户成员")
     date_format = book.add_format({"num_format": "yyyy-mm-dd"})
+    text_format = book.add_format({"num_format": "@"})
     for j, col in enumerate(template.COLUMNS):
         sheet.write_string(0, j, col.header)
     for i, row in enumerate(rows, start=1):
@@ -101,7 +104,9 @@ def write_xlsx(path: Path, rows: list[dict[str, str]], *, numeric_id_row: int | 
             value = row.get(col.key, "")
             if value == "":
                 continue
-            if col.key == "resident_id":
+            if as_text:
+                sheet.write_string(i, j, value, text_format)
+            elif col.key == "resident_id":
                 if i + 1 == numeric_id_row:
                     sheet.write_number(i, j, float(value))
                 else:

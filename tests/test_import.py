@@ -12,13 +12,14 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from django.db import connection, transaction
 
 from jingzhun import crypto
 from jingzhun.audit.models import AuditEntry
 from jingzhun.identity import mask
-from jingzhun.registry import template
+from jingzhun.registry import reading, template
 from jingzhun.registry.importer import ImportResult, import_register
 from jingzhun.registry.models import Change, Household, ImportBatch, IncomeRecord, Member, StatusEvent
 from jingzhun.registry.reading import FileProblem
@@ -739,6 +740,156 @@ def test_empty_row_in_xlsx_does_not_shift_row_numbers(areas, tmp_path):
     rows[4]["category"] = "贫困"
     path = write_xlsx(tmp_path / "register.xlsx", [*rows[:2], {}, *rows[2:]])  # an empty row 4
     assert errors_at(import_register(path)) == {(7, header("category"))}
+
+
+# An XLSX of text cells only (the template, the exports) is read straight into Arrow by fastexcel
+# (reading._read_xlsx_text); any other sheet cell by cell (reading._read_xlsx_cells). The two must
+# give the same table; the tests below check the fast one takes the text-only files, and only those.
+
+
+def both_readers(path: Path) -> pa.Table:
+    fast = reading._read_xlsx_text(path)
+    assert fast is not None, "an all-text sheet should take the fast reader"
+    cells, problems = reading._read_xlsx_cells(path)
+    assert problems == []
+    assert fast.table.schema == cells.table.schema
+    assert fast.table.equals(cells.table), (fast.table.to_pydict(), cells.table.to_pydict())
+    return fast.table
+
+
+def test_xlsx_of_text_cells_imports_the_same_as_csv(areas, tmp_path):
+    rows = two_households()
+    path = write_xlsx(tmp_path / "register.xlsx", rows, as_text=True)
+    assert both_readers(path).column("name").to_pylist() == [r["name"] for r in rows]
+    result = import_register(path)
+    assert result.ok and result.inserted == 2, result.errors
+    assert names_and_ids() == [(r["household_number"], r["name"], r["resident_id"]) for r in rows]
+    again = import_register(write_csv(tmp_path / "register.csv", rows))
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
+
+
+def test_xlsx_text_cells_arrive_as_typed(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "register.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    text = book.add_format({"num_format": "@"})
+    name, reason, number = (template.HEADERS.index(header(k)) for k in ("name", "status_reason", "household_number"))
+    extra = len(template.HEADERS)  # an unknown column after the template's
+    sheet.write_row(0, 0, [*template.HEADERS, "备注"])
+    sheet.write_string(1, number, "H1", text)
+    sheet.write_string(1, name, "NA", text)  # texts a dtype guess would call null stay text
+    sheet.write_string(1, reason, "第一行\n第二行", text)
+    sheet.write_string(1, extra, "#N/A", text)
+    # row 3 empty
+    sheet.write_string(3, extra, "只有备注")  # only an unknown column filled: kept, as row 4
+    sheet.write_string(4, number, "H2", text)
+    sheet.write_string(4, name, "  ", text)  # whitespace is the validation's to trim
+    sheet.write_formula(4, reason, "=NA()", None, "#N/A")  # an error cell is empty
+    for r in (5, 6):  # formatted but empty rows, as Excel leaves at the end
+        sheet.write_blank(r, name, None, text)
+    book.close()
+
+    table = both_readers(path)
+    assert table.column("_row").to_pylist() == [2, 4, 5]
+    assert table.column("household_number").to_pylist() == ["H1", "", "H2"]
+    assert table.column("name").to_pylist() == ["NA", "", "  "]
+    assert table.column("status_reason").to_pylist() == ["第一行\n第二行", "", ""]
+    assert "备注" not in table.column_names and len(table.column_names) == len(template.HEADERS) + 1
+
+
+def test_xlsx_column_mixing_text_and_numbers_is_read_cell_by_cell(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "register.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    land, water, birth = (template.HEADERS.index(header(k)) for k in ("arable_land_mu", "has_electricity", "birth_date"))
+    sheet.write_row(0, 0, template.HEADERS)
+    sheet.write_string(1, land, "3")
+    sheet.write_number(2, land, 2.5)  # one number among texts
+    sheet.write_number(3, land, 4)
+    sheet.write_string(1, water, "是")
+    sheet.write_boolean(2, water, False)
+    sheet.write_string(1, birth, "1968-03-14")
+    sheet.write_datetime(3, birth, dt.datetime(1970, 9, 2), book.add_format({"num_format": "yyyy-mm-dd"}))
+    book.close()
+
+    assert reading._read_xlsx_text(path) is None  # not text made by fastexcel ("2.5", "false", ...)
+    raw, problems = reading.read_any(path)
+    assert problems == []
+    assert raw.table.column("arable_land_mu").to_pylist() == ["3", "2.5", "4"]
+    assert raw.table.column("has_electricity").to_pylist() == ["是", "否", ""]
+    assert raw.table.column("birth_date").to_pylist() == ["1968-03-14", "", "1970-09-02"]
+
+
+def test_xlsx_with_numbers_in_its_first_rows_skips_the_fast_reader(tmp_path, monkeypatch):
+    typed = write_xlsx(tmp_path / "typed.xlsx", two_households())
+    text = write_xlsx(tmp_path / "text.xlsx", two_households(), as_text=True)
+    assert reading._typed_cells_ahead(typed) and not reading._typed_cells_ahead(text)
+
+    def no_fast_reader(path: Path) -> None:
+        raise AssertionError("the whole sheet parsed only to learn it holds numbers")
+
+    monkeypatch.setattr(reading, "_read_xlsx_text", no_fast_reader)
+    raw, _ = reading.read_any(typed)
+    assert raw.table.column("identified_year").to_pylist()[0] == "2014"
+
+
+def test_xlsx_number_far_down_a_text_sheet_is_still_read_cell_by_cell(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "register.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    number, land, rid = (template.HEADERS.index(header(k)) for k in ("household_number", "arable_land_mu", "resident_id"))
+    sheet.write_row(0, 0, template.HEADERS)
+    last = 5000  # well past the start of the sheet's XML that is looked at before parsing
+    for i in range(1, last):
+        sheet.write_string(i, number, f"H{i}")
+    sheet.write_number(last, land, 2.5)
+    sheet.write_number(last, rid, 433130196803140010)  # an ID typed as a number: digits lost
+    book.close()
+
+    assert not reading._typed_cells_ahead(path)
+    raw, problems = reading.read_any(path)
+    assert raw.table.num_rows == last and raw.table.column("_row").to_pylist()[-1] == last + 1
+    assert raw.table.column("arable_land_mu").to_pylist()[-2:] == ["", "2.5"]
+    assert raw.table.column("resident_id").to_pylist()[-1] == ""
+    assert [(row, key) for row, key, _ in problems] == [(last + 1, "resident_id")]
+
+
+def write_text_sheet(path: Path, rows: list[list[str]], start_row: int = 0) -> Path:
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    for i, row in enumerate(rows, start=start_row):
+        sheet.write_row(i, 0, row)
+    book.close()
+    return path
+
+
+def test_xlsx_header_must_be_row_1(tmp_path):
+    path = write_text_sheet(tmp_path / "register.xlsx", [template.HEADERS, ["H1"]], start_row=1)
+    with pytest.raises(FileProblem, match="missing required columns"):
+        reading.read_any(path)
+
+
+def test_xlsx_duplicate_header_is_a_file_problem(tmp_path):
+    path = write_text_sheet(tmp_path / "register.xlsx", [[*template.HEADERS, header("name")], ["H1"]])
+    with pytest.raises(FileProblem, match="duplicates"):
+        reading.read_any(path)
+
+
+def test_empty_or_damaged_xlsx_is_a_file_problem(tmp_path):
+    with pytest.raises(FileProblem, match="the file is empty"):
+        reading.read_any(write_text_sheet(tmp_path / "empty.xlsx", []))
+    damaged = tmp_path / "damaged.xlsx"
+    damaged.write_bytes(b"PK\x03\x04 not really a workbook")
+    with pytest.raises(FileProblem, match="cannot read the workbook"):
+        reading.read_any(damaged)
 
 
 def write_table(path: Path, headers: list[str], rows: list[list[str]]) -> Path:

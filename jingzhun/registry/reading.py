@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import logging
 import os
+import re
 import tempfile
+import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -240,6 +245,102 @@ def _cell_text(value: object, key: str | None, row: int, problems: list[tuple[in
 
 
 def read_xlsx(path: Path) -> tuple[RawTable, list[tuple[int, str, str]]]:
+    """The first sheet: the fast reader when every cell is text (as in the template and in exports),
+    else cell by cell, so numbers, dates and booleans typed into cells are shown as before."""
+    raw = None if _typed_cells_ahead(path) else _read_xlsx_text(path)
+    if raw is not None:
+        return raw, []  # text cells raise no cell problems: only numbers can have lost digits
+    return _read_xlsx_cells(path)
+
+
+_TEXT_CELL_TYPES = {b"s", b"str", b"inlineStr"}  # shared string, formula's text result, inline string
+_VALUE_CELL = re.compile(rb"<c\b([^>]*)>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?<v>")  # a cell's attributes, if it has a <v>
+_CELL_TYPE = re.compile(rb'\bt="(\w+)"')
+
+
+def _typed_cells_ahead(path: Path) -> bool:
+    """Whether the first 64 KB of the first sheet's XML already hold a number, date, boolean or error
+    cell, as an officer's own workbook does in its first rows (a year, an amount). A shortcut only,
+    past the fast reader, which would find out too, but after parsing the whole sheet (2 s at 100,000
+    rows); any doubt (an unusual or damaged file) is left to the readers."""
+    import xml.etree.ElementTree as ET
+
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    try:
+        with zipfile.ZipFile(path) as book:
+
+            def start(part: str, size: int) -> bytes:  # never more than this decompressed, whatever the file
+                with book.open(part) as f:
+                    return f.read(size)
+
+            first = ET.fromstring(start("xl/workbook.xml", 1 << 20)).find(f"{main}sheets/{main}sheet")
+            rid = first.get(f"{rel}id") if first is not None else None
+            rels = ET.fromstring(start("xl/_rels/workbook.xml.rels", 1 << 20))
+            target = next(r.get("Target", "") for r in rels if r.get("Id") == rid)
+            head = start(target.lstrip("/") if target.startswith("/") else "xl/" + target, 1 << 16)
+    except Exception:  # not this function's to judge the file
+        return False
+    for attributes in _VALUE_CELL.findall(head):
+        cell_type = _CELL_TYPE.search(attributes)
+        if cell_type is None or cell_type.group(1) not in _TEXT_CELL_TYPES:
+            return True
+    return False
+
+
+# fastexcel warns (through logging) about every column it finds no typed cell in; for this reader
+# an empty column is normal, so only its errors are of interest.
+logging.getLogger("fastexcel.types.dtype").setLevel(logging.ERROR)
+
+
+def _read_xlsx_text(path: Path) -> RawTable | None:
+    """fastexcel builds the Arrow columns in Rust, without a Python object per cell. None when the
+    sheet holds any cell that is not text (or cannot be read): `_read_xlsx_cells` then decides.
+
+    The sheet is read headerless (so the header is row 0, as the officer's row 1, and no leading
+    row is skipped) with each column's type guessed from all of its cells, strictly: a column that
+    mixes text with numbers, dates or booleans is an error rather than text made from them. Cells that
+    guess as null (empty, errors such as #N/A, and texts like "NA") keep their text in a text column.
+    """
+    import fastexcel
+
+    def load() -> pa.RecordBatch:
+        # Eager: the Arrow batch is built with the sheet, a second faster than a lazy sheet's to_arrow().
+        return fastexcel.read_excel(str(path)).load_sheet(
+            0, header_row=None, skip_rows=0, schema_sample_rows=None, dtype_coercion="strict", eager=True)
+
+    # fastexcel parses without holding the GIL. Meanwhile this thread pays pyarrow's one-time cost of
+    # its first conversion of a Python value (it imports pandas, where installed: 0.2–0.5 s), which
+    # the steps after the parse, and validation, would otherwise pay after it.
+    with ThreadPoolExecutor(1, thread_name_prefix="xlsx-parse") as pool:
+        loading = pool.submit(load)
+        pa.scalar("")
+        try:
+            batch = loading.result()
+        except fastexcel.FastExcelError:
+            return None  # damaged, or a column mixes types: the cell-by-cell reader decides (and words the message)
+    if batch.num_rows == 0 or not all(pa.types.is_string(t) or pa.types.is_null(t) for t in batch.schema.types):
+        return None  # empty, or a column of numbers, dates or booleans only
+    import pyarrow.compute as pc
+
+    columns = [pc.fill_null(col.cast(pa.string()), "") for col in batch.columns]  # empty cells are null
+    keys = map_headers([col[0].as_py() for col in columns], path.name)
+    data = [col.slice(1) for col in columns]
+    # Rows with no cell filled (in any column, known or not) are skipped after numbering, as in
+    # `_read_xlsx_cells`.
+    filled = None
+    for col in data:
+        has = pc.not_equal(col, "")
+        filled = has if filled is None else pc.or_(filled, has)
+    arrays = {"_row": pa.array(np.arange(2, batch.num_rows + 1, dtype=np.int64))}
+    arrays.update((key, col) for key, col in zip(keys, data) if key is not None)
+    table = pa.table(arrays)
+    if filled is not None and not pc.all(filled).as_py():
+        table = table.filter(filled)
+    return RawTable(table, "xlsx", path.name)
+
+
+def _read_xlsx_cells(path: Path) -> tuple[RawTable, list[tuple[int, str, str]]]:
     from python_calamine import CalamineWorkbook
 
     try:
