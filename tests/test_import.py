@@ -1144,12 +1144,12 @@ def test_foreign_keys_checked_at_end_refuse_a_row_without_its_parent(areas, tmp_
 
     assert run(tmp_path, two_households()).ok
     household = Household.objects.get(number="H1")
-    with pytest.raises(IntegrityError, match="registry_incomerecord|FOREIGN KEY|foreign key"):
-        with ForeignKeysAtEnd(inserts_only=True) as keys, transaction.atomic():
-            keys.mark()
-            IncomeRecord.objects.create(household=household, year=2031)  # has its parent
-            IncomeRecord.objects.create(household_id=household.id + 1000, year=2031)  # has none
-            keys.check()
+    with (pytest.raises(IntegrityError, match="registry_incomerecord|FOREIGN KEY|foreign key"),
+          ForeignKeysAtEnd(inserts_only=True) as keys, transaction.atomic()):
+        keys.mark()
+        IncomeRecord.objects.create(household=household, year=2031)  # has its parent
+        IncomeRecord.objects.create(household_id=household.id + 1000, year=2031)  # has none
+        keys.check()
     assert not IncomeRecord.objects.filter(year=2031).exists()
     if connection.vendor == "sqlite":
         with connection.cursor() as cur:
