@@ -172,8 +172,8 @@ def _bad_households(checked: validation.Checked) -> np.ndarray:
     bad = np.zeros(len(checked.households), dtype=bool)
     bad_rows = checked.problems.bad_rows(checked.n)
     bad[checked.household_index[bad_rows & (checked.household_index >= 0)]] = True
-    position = {h: i for i, h in enumerate(checked.households)}
-    changed = True
+    position = {h: i for i, h in enumerate(checked.households)} if checked.moves else {}
+    changed = bool(checked.moves)
     while changed:
         changed = False
         for row, origin in checked.moves.items():
@@ -305,6 +305,13 @@ class Plan:
     income_year: dict[int, int] = field(default_factory=dict)  # household index → the file's income year
     member_id: dict[bytes, int] = field(default_factory=dict)  # blind index → kept member id
     changes: list[tuple[int, str, int | None, str, str, str]] = field(default_factory=list)
+
+    def ids(self, households: np.ndarray) -> pa.Array:
+        """The database ids of these household indexes (every one planned), without a Python
+        object per household: a million of them are looked up for each table of a first load."""
+        return pa.array(self.id_array[households])
+
+    id_array: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # index → id, -1 if none
 
 
 def _plan(checked: validation.Checked, good: np.ndarray) -> Plan:
@@ -446,8 +453,13 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
     # Ids are handed out before the transaction (the tables are staged with them) and checked
     # again inside it, with other writers locked out.
     first = {t: bulk.next_id(t) for t in ("registry_household", "registry_member", "registry_importbatch")}
-    for k, i in enumerate(plan.new_households.tolist()):
-        plan.household_id[i] = first["registry_household"] + k
+    new_ids = first["registry_household"] + np.arange(len(plan.new_households), dtype=np.int64)
+    plan.household_id.update(zip(plan.new_households.tolist(), new_ids.tolist()))
+    plan.id_array = np.full(len(checked.households), -1, dtype=np.int64)
+    plan.id_array[plan.new_households] = new_ids
+    if len(plan.household_id) > len(plan.new_households):  # households already in the database
+        known = np.array([i for i in plan.household_id if plan.id_array[i] < 0], dtype=np.int64)
+        plan.id_array[known] = [plan.household_id[int(i)] for i in known]
     batch_id = first["registry_importbatch"]
     member_households = np.concatenate([plan.new_households, np.asarray(plan.rewrite_members, dtype=np.int64)])
     member_rows = np.flatnonzero(np.isin(checked.household_index, member_households))
@@ -486,8 +498,11 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
             households_inserted=result.inserted, households_updated=result.updated,
             households_unchanged=result.unchanged,
         )
-        touched = [plan.household_id[i] for i in sorted(updated)] + [plan.household_id[i] for i in plan.new_households.tolist()]
-        villages_before = _villages_of(touched)
+        touched = len(updated) + len(plan.new_households)
+        # Which villages changed, when few households did; beyond that listeners redo everything.
+        touched_ids = (None if touched > TOUCHED_LISTED else
+                       plan.id_array[np.concatenate([np.asarray(sorted(updated), dtype=np.int64), plan.new_households])].tolist())
+        villages_before = _villages_of(touched_ids)
         _update_households(checked, plan, stamp)
         _delete_rewritten(plan)
         with bulk.indexes_deferred("registry_household", len(plan.new_households)):
@@ -506,7 +521,7 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
             bulk.sync_sequence(table)
         ImportBatch.objects.filter(pk=batch_id).update(finished_at=timezone.now())
         if touched:
-            villages_after = _villages_of(touched)
+            villages_after = _villages_of(touched_ids)
             changed = None if villages_before is None or villages_after is None else villages_before | villages_after
             signals.register_changed.send(sender=ImportBatch, villages=changed)
         audit.record(actor, "import", object_type="import_batch", object_id=str(batch_id), file=file_name,
@@ -521,8 +536,8 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
 TOUCHED_LISTED = 5000  # more changed households than this: listeners are told "everything changed"
 
 
-def _villages_of(household_ids: list[int]) -> set[str] | None:
-    if len(household_ids) > TOUCHED_LISTED:
+def _villages_of(household_ids: list[int] | None) -> set[str] | None:
+    if household_ids is None or len(household_ids) > TOUCHED_LISTED:
         return None
     found: set[str] = set()
     with connection.cursor() as cur:
@@ -572,7 +587,7 @@ def _household_table(checked: validation.Checked, plan: Plan, stamp: str) -> pa.
     new = plan.new_households
     heads = checked.head_row[new]
     columns: dict[str, Any] = {
-        "id": pa.array([plan.household_id[i] for i in new.tolist()], pa.int64()),
+        "id": plan.ids(new),
         "number": pa.array([checked.households[i] for i in new.tolist()], pa.string()),
     }
     for key in HOUSEHOLD_FIELDS:
@@ -588,8 +603,7 @@ class _MemberTable:
     def __init__(self, checked: validation.Checked, plan: Plan, rows: np.ndarray, first_id: int,
                  id_ciphers: crypto.Batch | None):
         self.checked, self.plan, self.first_id = checked, plan, first_id
-        household_ids = np.array([plan.household_id.get(i, -1) for i in range(len(checked.households))], dtype=np.int64)
-        self.household_id = household_ids[checked.household_index[rows]]
+        self.household_id = plan.id_array[checked.household_index[rows]]
         order = np.lexsort((checked.position[rows], self.household_id))
         self.rows = rows = rows[order]
         self.household_id = self.household_id[order]
@@ -662,7 +676,7 @@ class _MemberTable:
 def _income_table(checked: validation.Checked, plan: Plan, households: np.ndarray) -> pa.Table:
     heads = checked.head_row[households]
     columns: dict[str, Any] = {
-        "household_id": pa.array([plan.household_id[i] for i in households.tolist()], pa.int64()),
+        "household_id": plan.ids(households),
         "year": checked.values["income_year"].take(pa.array(heads)),
     }
     for key in INCOME_FIELDS:
@@ -676,7 +690,7 @@ def _status_table(checked: validation.Checked, plan: Plan, households: np.ndarra
     year = pc.if_else(pc.equal(status, "exited"), checked.values["exit_year"].take(heads),
                       checked.values["income_year"].take(heads))
     return pa.table({
-        "household_id": pa.array([plan.household_id[i] for i in households.tolist()], pa.int64()),
+        "household_id": plan.ids(households),
         "status": status,
         "year": year,
         "reason": checked.values["status_reason"].take(heads),

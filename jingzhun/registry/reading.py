@@ -151,7 +151,7 @@ def _read_utf8(path: Path, source: Path, encoding: str) -> RawTable:
         table = _parse_csv(source, column_names, path.name, newlines_in_values=True)
     assert table is not None
     table = table.select([n for n in column_names if not n.startswith("_ignored")])
-    rows = pa.array(range(2, table.num_rows + 2), type=pa.int64())
+    rows = pa.array(np.arange(2, table.num_rows + 2, dtype=np.int64))  # not a Python int per row
     return RawTable(_drop_empty_rows(table.add_column(0, "_row", rows)), encoding, path.name)
 
 
