@@ -305,13 +305,13 @@ class Plan:
     income_year: dict[int, int] = field(default_factory=dict)  # household index → the file's income year
     member_id: dict[bytes, int] = field(default_factory=dict)  # blind index → kept member id
     changes: list[tuple[int, str, int | None, str, str, str]] = field(default_factory=list)
+    # household_id as one array (index → id, -1 if none), filled once the new ids are handed out
+    id_array: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def ids(self, households: np.ndarray) -> pa.Array:
         """The database ids of these household indexes (every one planned), without a Python
         object per household: a million of them are looked up for each table of a first load."""
         return pa.array(self.id_array[households])
-
-    id_array: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # index → id, -1 if none
 
 
 def _plan(checked: validation.Checked, good: np.ndarray) -> Plan:
