@@ -297,7 +297,7 @@ class Plan:
     """What the write will do, decided before the transaction starts."""
 
     new_households: np.ndarray  # household indexes (into checked.households)
-    household_id: dict[int, int]  # household index → database id (existing ones)
+    household_id: dict[int, int]  # household index → database id, of those already in the database
     update_households: list[int] = field(default_factory=list)  # household indexes whose fields changed
     rewrite_members: list[int] = field(default_factory=list)  # household indexes whose members changed
     replace_income: list[int] = field(default_factory=list)  # household indexes whose income changed
@@ -305,7 +305,8 @@ class Plan:
     income_year: dict[int, int] = field(default_factory=dict)  # household index → the file's income year
     member_id: dict[bytes, int] = field(default_factory=dict)  # blind index → kept member id
     changes: list[tuple[int, str, int | None, str, str, str]] = field(default_factory=list)
-    # household_id as one array (index → id, -1 if none), filled once the new ids are handed out
+    # every planned household's id, new ones included, as one array (index → id, -1 if none), filled
+    # when the new ids are handed out
     id_array: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def ids(self, households: np.ndarray) -> pa.Array:
@@ -453,13 +454,10 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
     # Ids are handed out before the transaction (the tables are staged with them) and checked
     # again inside it, with other writers locked out.
     first = {t: bulk.next_id(t) for t in ("registry_household", "registry_member", "registry_importbatch")}
-    new_ids = first["registry_household"] + np.arange(len(plan.new_households), dtype=np.int64)
-    plan.household_id.update(zip(plan.new_households.tolist(), new_ids.tolist()))
     plan.id_array = np.full(len(checked.households), -1, dtype=np.int64)
-    plan.id_array[plan.new_households] = new_ids
-    if len(plan.household_id) > len(plan.new_households):  # households already in the database
-        known = np.array([i for i in plan.household_id if plan.id_array[i] < 0], dtype=np.int64)
-        plan.id_array[known] = [plan.household_id[int(i)] for i in known]
+    plan.id_array[plan.new_households] = first["registry_household"] + np.arange(len(plan.new_households))
+    if plan.household_id:  # households already in the database keep theirs
+        plan.id_array[np.fromiter(plan.household_id, np.int64)] = np.fromiter(plan.household_id.values(), np.int64)
     batch_id = first["registry_importbatch"]
     member_households = np.concatenate([plan.new_households, np.asarray(plan.rewrite_members, dtype=np.int64)])
     member_rows = np.flatnonzero(np.isin(checked.household_index, member_households))

@@ -153,6 +153,11 @@ def coded(arr: pa.Array) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(pa.array(indices.astype(narrow, copy=False)), trimmed.dictionary)
 
 
+def trimmed(arr: pa.Array) -> pa.Array:
+    """A text column without surrounding spaces, empty where null."""
+    return pc.utf8_trim_whitespace(pc.fill_null(arr.cast(pa.string()), ""))
+
+
 def empty_cells(arr: pa.Array) -> np.ndarray:
     """Which cells are empty, from the offsets (or the codes) alone: no pass over the text."""
     if pa.types.is_dictionary(arr.type):
@@ -236,9 +241,7 @@ def check_columns(raw: dict[str, pa.Array], n: int, villages: set[str], problems
             arr = pa.nulls(n, pa.string())  # a column the file does not have: empty cells
         if col.kind in CODED_KINDS:
             return coded(arr)
-        if col.kind == "resident_id":  # trimmed by `check` already
-            return arr
-        return pc.utf8_trim_whitespace(pc.fill_null(arr.cast(pa.string()), ""))
+        return arr if col.kind == "resident_id" else trimmed(arr)  # the IDs are trimmed by `check` already
 
     # Trimming and coding are Arrow kernels that let go of the GIL: two threads run them a few
     # columns ahead while this one applies the rules (Python, per distinct text) in column order.
@@ -328,7 +331,7 @@ def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str],
 
     # Resident IDs first (the vectorised GB 11643 check), so that their blind indexes are computed
     # in other processes while this one checks the other columns.
-    raw["resident_id"] = pc.utf8_trim_whitespace(pc.fill_null(raw["resident_id"].cast(pa.string()), ""))
+    raw["resident_id"] = trimmed(raw["resident_id"])
     numbers, id_errors, id_fixed = validate_array(raw["resident_id"])
     empty_id = empty_cells(raw["resident_id"])
     problems.add(np.flatnonzero(empty_id), "resident_id", REQUIRED)
