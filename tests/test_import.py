@@ -1157,3 +1157,37 @@ def test_foreign_keys_checked_at_end_refuse_a_row_without_its_parent(areas, tmp_
             assert cur.fetchone()[0] == 1
     with pytest.raises(IntegrityError), transaction.atomic():
         IncomeRecord.objects.create(household_id=household.id + 1000, year=2032)
+
+
+def test_indexes_rebuilt_after_a_large_batch_are_whole_and_the_cache_is_given_back(areas, tmp_path):
+    """Indexes dropped for a large batch are built again (on SQLite with a small sort memory, on
+    worker threads): afterwards the table has the same indexes, they enforce what they did, and the
+    connection's page cache size is what it was."""
+    from django.db import IntegrityError
+
+    from jingzhun.registry import bulk
+
+    assert run(tmp_path, two_households()).ok
+
+    def indexes() -> set[str]:
+        with connection.cursor() as cur:
+            return {c for c, info in connection.introspection.get_constraints(cur, "registry_member").items()
+                    if info["index"] and not info["primary_key"]}
+
+    before = indexes()
+    assert "person_in_one_household" in before
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA cache_size = -12345")
+    with transaction.atomic(), bulk.indexes_deferred("registry_member", 1_000_000):
+        assert "person_in_one_household" not in indexes()
+    assert indexes() == before
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA cache_size")
+            assert cur.fetchone()[0] == -12345
+    member = Member.objects.first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Member.objects.create(household=member.household, position=99, name="重复", relation="other", sex="male",
+                              birth_date=dt.date(2000, 1, 1), resident_id_cipher=b"x",
+                              resident_id_index=member.resident_id_index, health_cipher=b"x")

