@@ -303,7 +303,7 @@ def indexes_deferred(table: str, adding: int, keep: Collection[str] = ()) -> Ite
         for name, _ in indexes:
             cur.execute(f'DROP INDEX "{name}"')
     yield
-    with connection.cursor() as cur, _sorting_on_all_cores(cur):
+    with connection.cursor() as cur, sorting_on_all_cores(cur):
         for _, sql in indexes:
             cur.execute(sql)
         for name, definition in keys:
@@ -316,7 +316,7 @@ SORT_MEMORY_KIB = 4096
 
 
 @contextmanager
-def _sorting_on_all_cores(cur: Any) -> Iterator[None]:
+def sorting_on_all_cores(cur: Any) -> Iterator[None]:
     """SQLite builds an index by sorting the table's keys. Its sorter takes the page cache's size as
     its memory: with an import's large cache it sorts every key in one run, on one core. With a few
     MiB it sorts runs on worker threads and merges them: the blind index of 3.4 M members took 5.7 s
