@@ -1159,6 +1159,37 @@ def test_foreign_keys_checked_at_end_refuse_a_row_without_its_parent(areas, tmp_
         IncomeRecord.objects.create(household_id=household.id + 1000, year=2032)
 
 
+def test_foreign_keys_checked_at_end_find_a_parent_missing_inside_the_id_range(areas, tmp_path):
+    """The check proves most rows by ranges (the parent's ids have no gaps, the new values lie between
+    its ends); a missing id between the ends is a gap, so those values are looked up one by one."""
+    from django.db import IntegrityError
+
+    from jingzhun.registry.bulk import ForeignKeysAtEnd
+
+    assert run(tmp_path, two_households()).ok
+    third = Household.objects.get(number="H2")
+    third.pk, third.number = None, "H3"
+    third.save()
+    gap = Household.objects.get(number="H2").pk
+    Household.objects.filter(pk=gap).delete()
+    first, last = Household.objects.order_by("pk").values_list("pk", flat=True)
+    assert first < gap < last
+    with (pytest.raises(IntegrityError, match="registry_incomerecord|FOREIGN KEY|foreign key"),
+          ForeignKeysAtEnd(inserts_only=True) as keys, transaction.atomic()):
+        keys.mark()
+        IncomeRecord.objects.create(household_id=first, year=2031)
+        IncomeRecord.objects.create(household_id=gap, year=2031)
+        IncomeRecord.objects.create(household_id=last, year=2031)
+        keys.check()
+    assert not IncomeRecord.objects.filter(year=2031).exists()
+    with ForeignKeysAtEnd(inserts_only=True) as keys, transaction.atomic():  # the ends alone are fine
+        keys.mark()
+        IncomeRecord.objects.create(household_id=first, year=2031)
+        IncomeRecord.objects.create(household_id=last, year=2031)
+        keys.check()
+    assert IncomeRecord.objects.filter(year=2031).count() == 2
+
+
 def test_indexes_rebuilt_after_a_large_batch_are_whole_and_the_cache_is_given_back(areas, tmp_path):
     """Indexes dropped for a large batch are built again (on SQLite with a small sort memory, on
     worker threads): afterwards the table has the same indexes, they enforce what they did, and the
