@@ -1222,3 +1222,67 @@ def test_indexes_rebuilt_after_a_large_batch_are_whole_and_the_cache_is_given_ba
         Member.objects.create(household=member.household, position=99, name="重复", relation="other", sex="male",
                               birth_date=dt.date(2000, 1, 1), resident_id_cipher=b"x",
                               resident_id_index=member.resident_id_index, health_cipher=b"x")
+
+
+def test_a_late_table_that_fails_to_stage_rolls_the_whole_import_back(areas, tmp_path, monkeypatch):
+    """On SQLite incomes, status events and changes are staged by a thread while the transaction
+    loads households and members. If that fails, nothing of the import lands and its staging folder
+    is gone. (PostgreSQL copies every table inside the transaction: nothing is staged.)"""
+    import tempfile
+
+    from jingzhun.registry import bulk
+
+    def disk_full(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(bulk.Loader, "_fill", disk_full)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    if connection.vendor == "sqlite":
+        with pytest.raises(OSError, match="disk full"):
+            run(tmp_path, two_households())
+        assert not Household.objects.exists() and not Member.objects.exists()
+        assert not ImportBatch.objects.exists() and not IncomeRecord.objects.exists()
+        assert list(scratch.iterdir()) == []
+    else:
+        assert run(tmp_path, two_households()).ok
+        assert IncomeRecord.objects.count() == 2
+
+
+def test_the_import_transaction_locks_the_database_at_once_but_not_attached_files(areas, tmp_path):
+    """`bulk.atomic_writing` holds the main database's write lock from its first statement, as BEGIN
+    IMMEDIATE does, so another writer waits; a file attached beforehand (a late table's staging
+    file) stays writable by another connection meanwhile."""
+    import sqlite3
+
+    from jingzhun.registry import bulk
+
+    if connection.vendor != "sqlite":  # PostgreSQL: an ordinary atomic block
+        with bulk.atomic_writing("registry_importbatch"):
+            assert connection.in_atomic_block
+        return
+    attached = tmp_path / "late.sqlite3"
+    with sqlite3.connect(attached) as con:
+        con.execute("CREATE TABLE t (x)")
+    connection.ensure_connection()
+    with connection.cursor() as cur:
+        cur.execute("ATTACH DATABASE %s AS late", [str(attached)])
+    try:
+        with bulk.atomic_writing("registry_importbatch"):
+            other = sqlite3.connect(connection.settings_dict["NAME"], timeout=0, isolation_level=None)
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            other.close()
+            with sqlite3.connect(attached, timeout=0) as filler:
+                filler.execute("INSERT INTO t VALUES (1)")
+            with connection.cursor() as cur:
+                cur.execute("SELECT x FROM late.t")
+                assert cur.fetchall() == [(1,)]
+    finally:
+        with connection.cursor() as cur:
+            cur.execute("DETACH DATABASE late")
+    other = sqlite3.connect(connection.settings_dict["NAME"], timeout=0, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # free again after the commit
+    other.execute("ROLLBACK")
+    other.close()

@@ -15,17 +15,18 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import sqlite3
 import tempfile
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
 
 from jingzhun import scratch
 
@@ -74,10 +75,21 @@ class Loader:
 
     A table may be given as a function that makes it: it is called as late as possible (in the
     order given when staging, else when the table is loaded), so work it waits for (encryption in
-    other processes) overlaps with staging or loading the tables before it."""
+    other processes) overlaps with staging or loading the tables before it.
 
-    def __init__(self, tables: dict[str, pa.Table | Callable[[], pa.Table]]):
+    Tables named in `late` are staged while the transaction runs: everything before it keeps both
+    cores busy, while SQLite loads on one and leaves the other idle. ATTACH is impossible inside a
+    transaction, so such a table's staging file is made and attached beforehand, holding an empty
+    table; a thread of this process fills it (DuckDB writes a file of its own, which Python's SQLite
+    then copies in) and `load` waits for that thread. The transaction never reads the file before it
+    is filled, and both connections use the same SQLite library, whose locks see each other: DuckDB's
+    own SQLite never touches an attached file."""
+
+    def __init__(self, tables: dict[str, pa.Table | Callable[[], pa.Table]], late: Collection[str] = ()):
         self.pending = dict(tables)
+        self.late_names = set(late)
+        self.late: dict[str, Future[None]] = {}  # table → its filling, under way
+        self.late_pool: ThreadPoolExecutor | None = None
         self.tables: dict[str, pa.Table] = {}
         self.tmp: str | None = None
         self.staged = False
@@ -110,22 +122,55 @@ class Loader:
                     # its second half for the other.
                     jobs: list[Future[Any]] = []
                     for number, name in enumerate(list(self.pending)):
+                        if name in self.late_names:
+                            continue
                         if callable(self.pending[name]):
                             jobs.append(pool.submit(self._stage, name, number, pool, jobs))
                         else:
                             jobs += [pool.submit(self._write, name, schema, part) for schema, part in self._split(name, number)]
                     for job in jobs:  # grows while it is read: a made table's second half comes last
                         job.result()
+                late = {name: self._placeholder(name, number) for number, name in enumerate(list(self.pending))
+                        if name in self.late_names}
                 connection.ensure_connection()
                 with connection.cursor() as cur:
                     for schemas in self.schemas.values():
                         for schema in schemas:
                             # Not allowed inside a transaction.
                             cur.execute(f"ATTACH DATABASE %s AS {schema}", [self._path(schema)])
+                self.late_pool = ThreadPoolExecutor(1)
+                for name, table in late.items():
+                    if table is not None:
+                        self.late[name] = self.late_pool.submit(self._fill, name, self.schemas[name][0], table)
             except BaseException:
                 self.__exit__()
                 raise
         return self
+
+    def _placeholder(self, name: str, number: int) -> pa.Table | None:
+        """A late table's staging file, holding the table with no rows (attached now, filled later)."""
+        table = self.table(name)
+        if table is None:
+            return None
+        self.schemas[name] = [f"stage{number}_late"]
+        self.counts[name] = table.num_rows
+        self.tables[name] = table.schema.empty_table()
+        with closing(sqlite3.connect(self._path(self.schemas[name][0]))) as con:
+            columns = ", ".join('"' + c + '"' for c in table.column_names)
+            con.execute(f'CREATE TABLE "{name}" ({columns})')
+            con.commit()
+        return table
+
+    def _fill(self, name: str, schema: str, table: pa.Table) -> None:
+        """Fill a late table's attached staging file, while the transaction runs on."""
+        written = self._write(name, f"{schema}_duckdb", table)
+        del table
+        with closing(sqlite3.connect(self._path(schema), isolation_level=None)) as con:
+            con.execute("PRAGMA journal_mode = OFF")  # scratch: a crash deletes the folder
+            con.execute("ATTACH DATABASE ? AS written", [self._path(written)])
+            con.execute(f'INSERT INTO main."{name}" SELECT * FROM written."{name}"')
+            con.execute("DETACH DATABASE written")
+        os.remove(self._path(written))
 
     def _path(self, schema: str) -> str:
         assert self.tmp is not None
@@ -177,6 +222,9 @@ class Loader:
             return 0
         cols = ", ".join(f'"{c}"' for c in table.column_names)
         if self.staged:
+            filling = self.late.pop(name, None)
+            if filling is not None:
+                filling.result()
             with connection.cursor() as cur:
                 for schema in self.schemas[name]:  # in order: the rows arrive as they were given
                     cur.execute(f'INSERT INTO main."{name}" ({cols}) SELECT {cols} FROM {schema}."{name}"')
@@ -191,6 +239,8 @@ class Loader:
         return table.num_rows
 
     def __exit__(self, *exc: object) -> None:
+        if self.late_pool is not None:  # a late table still being written, if the load failed before it
+            self.late_pool.shutdown(wait=True, cancel_futures=True)
         if self.tmp is not None:
             with connection.cursor() as cur:
                 cur.execute("PRAGMA database_list")
@@ -200,6 +250,33 @@ class Loader:
                         if schema in attached:
                             cur.execute(f"DETACH DATABASE {schema}")
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+@contextmanager
+def atomic_writing(table: str) -> Iterator[None]:
+    """`transaction.atomic()` that holds the write lock of the main database only, on SQLite.
+
+    This project begins SQLite transactions IMMEDIATE, so that two writers queue instead of one
+    failing half-way; but BEGIN IMMEDIATE takes the write lock of every attached database too, and
+    a late table's staging file (`Loader`) is written by another connection while the transaction
+    runs. So the transaction begins DEFERRED, and its first statement writes (changes nothing in)
+    `table` of the main database: the same lock, taken at once, waiting for another writer under
+    the same busy timeout."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        with transaction.atomic():
+            yield
+        return
+    sqlite: Any = connection  # the SQLite wrapper, whose BEGIN reads `transaction_mode`
+    mode = sqlite.transaction_mode
+    sqlite.transaction_mode = None
+    try:
+        with transaction.atomic():
+            sqlite.transaction_mode = mode
+            with connection.cursor() as cur:
+                cur.execute(f'DELETE FROM main."{table}" WHERE 0')
+            yield
+    finally:
+        sqlite.transaction_mode = mode
 
 
 def copy_csv(name: str, table: pa.Table, raw: Any = None) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -478,8 +478,8 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
     rejected_rows = int(checked.problems.bad_rows(checked.n).sum())
     # Nothing but inserts (a first load): foreign keys are checked once, as sets, at the end.
     inserts_only = not (plan.update_households or plan.rewrite_members or plan.replace_income)
-    with (members, bulk.Loader(tables) as loader, bulk.ForeignKeysAtEnd(inserts_only) as keys,
-          transaction.atomic()):
+    with (members, bulk.Loader(tables, late=LATE_TABLES) as loader, bulk.ForeignKeysAtEnd(inserts_only) as keys,
+          bulk.atomic_writing("registry_importbatch")):
         del tables
         keys.mark()
         if not plan.update_households and loader.staged:
@@ -531,6 +531,8 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
     result.batch_id = batch_id
 
 
+# Staged while SQLite loads the households and members (see `bulk.Loader`), loaded after them.
+LATE_TABLES = ("registry_incomerecord", "registry_statusevent", "registry_change")
 TOUCHED_LISTED = 5000  # more changed households than this: listeners are told "everything changed"
 
 
