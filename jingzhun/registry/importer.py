@@ -465,14 +465,14 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
     status_households = np.concatenate([plan.new_households, np.asarray(plan.status_changed, dtype=np.int64)])
     progress("write", 0.0)
     # The members' ciphertexts are computed by worker processes while the other tables are built
-    # and staged (and, on PostgreSQL, copied); the member table is made last, when they are ready.
+    # (and, on PostgreSQL, copied); the member table is made when they are ready.
     members = _MemberTable(checked, plan, member_rows, first["registry_member"], id_ciphers)
     tables: dict[str, pa.Table | Callable[[], pa.Table]] = {
+        "registry_member": members,
         "registry_household": _household_table(checked, plan, stamp),
         "registry_incomerecord": _income_table(checked, plan, income_households),
         "registry_statusevent": _status_table(checked, plan, status_households, batch_id, stamp),
         "registry_change": _change_table(plan, batch_id),
-        "registry_member": members,
     }
     progress("write", 0.4)
     rejected_rows = int(checked.problems.bad_rows(checked.n).sum())
@@ -503,14 +503,15 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
         villages_before = _villages_of(touched_ids)
         _update_households(checked, plan, stamp)
         _delete_rewritten(plan)
-        with bulk.indexes_deferred("registry_household", len(plan.new_households)):
-            loader.load("registry_household")
-        progress("write", 0.6)
-        # Members arrive in (household, position) order, the order of these two indexes.
-        with bulk.indexes_deferred("registry_member", len(member_rows),
-                                   keep=("member_position_unique", "one_head_per_household")):
-            loader.load("registry_member")
-        progress("write", 0.9)
+        # Members arrive in (household, position) order, the order of the two indexes kept. On
+        # SQLite they go first, while a thread stages the households (LATE_TABLES); PostgreSQL
+        # re-adds the members' foreign key when they are in, so there the households go first.
+        loads = [("registry_member", len(member_rows), ("member_position_unique", "one_head_per_household")),
+                 ("registry_household", len(plan.new_households), ())]
+        for (table, adding, keep), done in zip(loads if loader.staged else loads[::-1], (0.6, 0.9)):
+            with bulk.indexes_deferred(table, adding, keep=keep):
+                loader.load(table)
+            progress("write", done)
         for table in ("registry_incomerecord", "registry_statusevent", "registry_change"):
             with bulk.indexes_deferred(table, loader.rows(table)):
                 loader.load(table)
@@ -531,8 +532,9 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
     result.batch_id = batch_id
 
 
-# Staged while SQLite loads the households and members (see `bulk.Loader`), loaded after them.
-LATE_TABLES = ("registry_incomerecord", "registry_statusevent", "registry_change")
+# On SQLite, staged by a thread while the transaction loads the members (see `bulk.Loader`): the
+# transaction runs on one core, and everything before it keeps both busy.
+LATE_TABLES = ("registry_household", "registry_incomerecord", "registry_statusevent", "registry_change")
 TOUCHED_LISTED = 5000  # more changed households than this: listeners are told "everything changed"
 
 
