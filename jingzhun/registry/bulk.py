@@ -121,17 +121,18 @@ class Loader:
                     # table still to be made is made, split and written by a thread, which queues
                     # its second half for the other.
                     jobs: list[Future[Any]] = []
-                    for number, name in enumerate(list(self.pending)):
+                    numbered = list(enumerate(self.pending))
+                    for number, name in numbered:
                         if name in self.late_names:
                             continue
                         if callable(self.pending[name]):
                             jobs.append(pool.submit(self._stage, name, number, pool, jobs))
                         else:
                             jobs += [pool.submit(self._write, name, schema, part) for schema, part in self._split(name, number)]
+                    # Meanwhile the late tables' empty files.
+                    late = {name: self._placeholder(name, number) for number, name in numbered if name in self.late_names}
                     for job in jobs:  # grows while it is read: a made table's second half comes last
                         job.result()
-                late = {name: self._placeholder(name, number) for number, name in enumerate(list(self.pending))
-                        if name in self.late_names}
                 connection.ensure_connection()
                 with connection.cursor() as cur:
                     for schemas in self.schemas.values():
@@ -164,7 +165,6 @@ class Loader:
     def _fill(self, name: str, schema: str, table: pa.Table) -> None:
         """Fill a late table's attached staging file, while the transaction runs on."""
         written = self._write(name, f"{schema}_duckdb", table)
-        del table
         with closing(sqlite3.connect(self._path(schema), isolation_level=None)) as con:
             con.execute("PRAGMA journal_mode = OFF")  # scratch: a crash deletes the folder
             con.execute("ATTACH DATABASE ? AS written", [self._path(written)])
@@ -432,7 +432,9 @@ class ForeignKeysAtEnd:
     Most checks need no lookup at all: when the parent's ids have no gaps (its row count equals its
     highest id minus its lowest plus one) and the new values lie between those ends, every value
     has its parent. That is a first load's case (1.5 s of lookups at a million households saved);
-    anything else is checked value by value as above.
+    anything else is checked value by value as above. (The ends are integers, and so are the values
+    between them as the loads write them: ids from int64 columns. A fractional number written into
+    a key column by hand would pass between two ids; no load here writes one.)
     """
 
     def __init__(self, inserts_only: bool):
@@ -458,13 +460,13 @@ class ForeignKeysAtEnd:
         if not self.active:
             return
         with connection.cursor() as cur:
-            ranges: dict[str, tuple[int, int] | None] = {}
+            ranges: dict[tuple[str, str | None], tuple[int, int] | None] = {}
             for table, last in self.marks.items():
                 cur.execute(f'PRAGMA foreign_key_list("{table}")')
                 for _, _, parent, column, key, *_ in cur.fetchall():
-                    if parent not in ranges:
-                        ranges[parent] = _gapless_ids(cur, parent, key)
-                    if _within(_new_values_span(cur, table, column, last), ranges[parent]):
+                    if (parent, key) not in ranges:
+                        ranges[parent, key] = _gapless_ids(cur, parent, key)
+                    if _within(_new_values_span(cur, table, column, last), ranges[parent, key]):
                         continue
                     cur.execute(
                         f'SELECT v FROM (SELECT DISTINCT "{column}" AS v FROM "{table}" '
