@@ -402,17 +402,32 @@ def sorting_on_all_cores(cur: Any) -> Iterator[None]:
     if connection.vendor != "sqlite":
         yield
         return
-    cur.execute("PRAGMA cache_size")
-    cache_size = int(cur.fetchone()[0])
     cur.execute("PRAGMA threads")
     threads = int(cur.fetchone()[0])
     cur.execute(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")
-    cur.execute(f"PRAGMA cache_size = -{SORT_MEMORY_KIB}")
+    try:
+        with page_cache(SORT_MEMORY_KIB):
+            yield
+    finally:
+        cur.execute(f"PRAGMA threads = {threads}")
+
+
+@contextmanager
+def page_cache(kib: int) -> Iterator[None]:
+    """SQLite: the connection's page cache set to `kib` KiB for the work inside, and given back its
+    own size after (a web server keeps its connections: an import must not leave one at 512 MB)."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cur:
+        cur.execute("PRAGMA cache_size")
+        own = int(cur.fetchone()[0])
+        cur.execute(f"PRAGMA cache_size = -{kib}")
     try:
         yield
     finally:
-        cur.execute(f"PRAGMA cache_size = {cache_size}")
-        cur.execute(f"PRAGMA threads = {threads}")
+        with connection.cursor() as cur:
+            cur.execute(f"PRAGMA cache_size = {own}")
 
 
 class ForeignKeysAtEnd:

@@ -478,8 +478,9 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
     rejected_rows = int(checked.problems.bad_rows(checked.n).sum())
     # Nothing but inserts (a first load): foreign keys are checked once, as sets, at the end.
     inserts_only = not (plan.update_households or plan.rewrite_members or plan.replace_income)
+    # A large page cache keeps the blind-index B-tree in memory while the members go in.
     with (members, bulk.Loader(tables, late=LATE_TABLES) as loader, bulk.ForeignKeysAtEnd(inserts_only) as keys,
-          bulk.atomic_writing("registry_importbatch")):
+          bulk.atomic_writing("registry_importbatch"), bulk.page_cache(BULK_CACHE_KIB)):
         del tables
         keys.mark()
         if not plan.update_households and loader.staged:
@@ -489,7 +490,6 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
             members.release()
         for table, expected in first.items():
             bulk.check_next_id(table, expected)
-        _tune_for_bulk()
         ImportBatch.objects.create(
             pk=batch_id, file_name=file_name, file_sha256=digest, mode=mode, actor=actor, started_at=now,
             rows=checked.n, rejected_rows=rejected_rows,
@@ -503,8 +503,8 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
         villages_before = _villages_of(touched_ids)
         _update_households(checked, plan, stamp)
         _delete_rewritten(plan)
-        # Members arrive in (household, position) order, the order of the two indexes kept. On
-        # SQLite they go first, while a thread stages the households (LATE_TABLES); PostgreSQL
+        # Members arrive in (household, position) order, the order of the two indexes kept. Staged
+        # (SQLite), they go first while a thread stages the households (LATE_TABLES); PostgreSQL
         # re-adds the members' foreign key when they are in, so there the households go first.
         loads = [("registry_member", len(member_rows), ("member_position_unique", "one_head_per_household")),
                  ("registry_household", len(plan.new_households), ())]
@@ -535,6 +535,7 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
 # On SQLite, staged by a thread while the transaction loads the members (see `bulk.Loader`): the
 # transaction runs on one core, and everything before it keeps both busy.
 LATE_TABLES = ("registry_household", "registry_incomerecord", "registry_statusevent", "registry_change")
+BULK_CACHE_KIB = 512 * 1024
 TOUCHED_LISTED = 5000  # more changed households than this: listeners are told "everything changed"
 
 
@@ -547,13 +548,6 @@ def _villages_of(household_ids: list[int] | None) -> set[str] | None:
             cur.execute(f"SELECT DISTINCT village_id FROM registry_household WHERE id IN ({_marks(chunk)})", list(chunk))
             found.update(r[0] for r in cur.fetchall())
     return found
-
-
-def _tune_for_bulk() -> None:
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cur:
-            # A large page cache keeps the blind-index B-tree in memory while indexes are rebuilt.
-            cur.execute("PRAGMA cache_size = -524288")
 
 
 def _db_column(checked: validation.Checked, key: str, rows: np.ndarray) -> pa.Array:
