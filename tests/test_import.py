@@ -799,14 +799,19 @@ def test_xlsx_text_cells_arrive_as_typed(tmp_path):
     assert "备注" not in table.column_names and len(table.column_names) == len(template.HEADERS) + 1
 
 
-def test_xlsx_column_mixing_text_and_numbers_is_read_cell_by_cell(tmp_path):
+def template_sheet(path: Path):  # -> (xlsxwriter Workbook, Worksheet) with the template's header row
     import xlsxwriter
 
-    path = tmp_path / "register.xlsx"
     book = xlsxwriter.Workbook(str(path))
     sheet = book.add_worksheet()
-    land, water, birth = (template.HEADERS.index(header(k)) for k in ("arable_land_mu", "has_electricity", "birth_date"))
     sheet.write_row(0, 0, template.HEADERS)
+    return book, sheet
+
+
+def test_xlsx_column_mixing_text_and_numbers_is_read_cell_by_cell(tmp_path):
+    path = tmp_path / "register.xlsx"
+    book, sheet = template_sheet(path)
+    land, water, birth = (template.HEADERS.index(header(k)) for k in ("arable_land_mu", "has_electricity", "birth_date"))
     sheet.write_string(1, land, "3")
     sheet.write_number(2, land, 2.5)  # one number among texts
     sheet.write_number(3, land, 4)
@@ -838,13 +843,9 @@ def test_xlsx_with_numbers_in_its_first_rows_skips_the_fast_reader(tmp_path, mon
 
 
 def test_xlsx_number_far_down_a_text_sheet_is_still_read_cell_by_cell(tmp_path):
-    import xlsxwriter
-
     path = tmp_path / "register.xlsx"
-    book = xlsxwriter.Workbook(str(path))
-    sheet = book.add_worksheet()
+    book, sheet = template_sheet(path)
     number, land, rid = (template.HEADERS.index(header(k)) for k in ("household_number", "arable_land_mu", "resident_id"))
-    sheet.write_row(0, 0, template.HEADERS)
     last = 5000  # well past the start of the sheet's XML that is looked at before parsing
     for i in range(1, last):
         sheet.write_string(i, number, f"H{i}")

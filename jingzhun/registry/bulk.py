@@ -380,7 +380,7 @@ def indexes_deferred(table: str, adding: int, keep: Collection[str] = ()) -> Ite
         for name, _ in indexes:
             cur.execute(f'DROP INDEX "{name}"')
     yield
-    with connection.cursor() as cur, sorting_on_all_cores(cur):
+    with sorting_on_all_cores(), connection.cursor() as cur:
         for _, sql in indexes:
             cur.execute(sql)
         for name, definition in keys:
@@ -393,7 +393,7 @@ SORT_MEMORY_KIB = 4096
 
 
 @contextmanager
-def sorting_on_all_cores(cur: Any) -> Iterator[None]:
+def sorting_on_all_cores() -> Iterator[None]:
     """SQLite builds an index by sorting the table's keys. Its sorter takes the page cache's size as
     its memory: with an import's large cache it sorts every key in one run, on one core. With a few
     MiB it sorts runs on worker threads and merges them: the blind index of 3.4 M members took 5.7 s
@@ -402,14 +402,16 @@ def sorting_on_all_cores(cur: Any) -> Iterator[None]:
     if connection.vendor != "sqlite":
         yield
         return
-    cur.execute("PRAGMA threads")
-    threads = int(cur.fetchone()[0])
-    cur.execute(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")
+    with connection.cursor() as cur:
+        cur.execute("PRAGMA threads")
+        threads = int(cur.fetchone()[0])
+        cur.execute(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")
     try:
         with page_cache(SORT_MEMORY_KIB):
             yield
     finally:
-        cur.execute(f"PRAGMA threads = {threads}")
+        with connection.cursor() as cur:
+            cur.execute(f"PRAGMA threads = {threads}")
 
 
 @contextmanager

@@ -79,7 +79,7 @@ def refresh(villages: Iterable[str] | None = None) -> None:
             # join: a probe per household into the (household, position) index takes 2.1 s at a
             # million households against 3.1 s for the grouped pass and its automatic index.
             if connection.vendor == "sqlite":
-                with sorting_on_all_cores(cur):  # the grouping sorts a million rows: 2.1 → 1.8 s
+                with sorting_on_all_cores():  # the grouping sorts a million rows: 2.1 → 1.8 s
                     cur.execute(VILLAGE_STATS.format(where="", members="", people=MEMBERS_PROBED))
             else:
                 cur.execute(VILLAGE_STATS.format(where="", people="m.n", members=MEMBERS_GROUPED))
