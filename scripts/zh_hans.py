@@ -177,6 +177,7 @@ ZH = {
     "export": "导出",
     "export finished": "导出完成",
     "import": "导入",
+    "import checked": "导入检查",
     "audit log pruned": "清理审计日志",
     "member": "家庭成员",
     "register": "建档立卡名单",

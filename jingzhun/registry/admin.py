@@ -25,6 +25,13 @@ from jingzhun.registry.models import Change, Household, ImportBatch, IncomeRecor
 SENSITIVE = ["resident_id_cipher", "resident_id_index", "health_cipher"]
 
 
+def _birth_for(request: HttpRequest, names: Any) -> list[str]:
+    """`names` with the birth date as its year alone for a user without the reveal permission."""
+    if sensitive.may_reveal(request.user):
+        return list(names)
+    return ["birth_year" if n == "birth_date" else n for n in names]
+
+
 class MemberInline(admin.TabularInline):
     model = Member
     extra = 0
@@ -34,9 +41,20 @@ class MemberInline(admin.TabularInline):
     readonly_fields = fields
     show_change_link = True
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Beside the masked ID the full birth date would complete it: the year only, unless revealing.
+        return _birth_for(request, self.fields)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return _birth_for(request, self.fields)
+
     @admin.display(description="证件号码")
     def masked_id(self, obj: Member) -> str:
         return sensitive.masked_resident_id(obj)
+
+    @admin.display(description="出生年份")
+    def birth_year(self, obj: Member) -> str:
+        return str(obj.birth_date.year) if obj.birth_date else ""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -80,6 +98,15 @@ class MemberAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> Any:
         return access.scope(super().get_queryset(request), request.user, "household__village_id")
 
+    def get_list_display(self, request: HttpRequest) -> Any:
+        return _birth_for(request, self.list_display)
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        return SENSITIVE if sensitive.may_reveal(request.user) else [*SENSITIVE, "birth_date"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.readonly_fields if sensitive.may_reveal(request.user) else [*self.readonly_fields, "birth_year"]
+
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "household":  # only into a household the user may see
             kwargs["queryset"] = access.scope(Household.objects.all(), request.user, "village_id")
@@ -88,6 +115,10 @@ class MemberAdmin(admin.ModelAdmin):
     @admin.display(description="证件号码")
     def masked_id(self, obj: Member) -> str:
         return sensitive.masked_resident_id(obj)
+
+    @admin.display(description="出生年份")
+    def birth_year(self, obj: Member) -> str:
+        return str(obj.birth_date.year) if obj.birth_date else ""
 
     @admin.display(description="健康状况")
     def health_masked(self, obj: Member) -> str:

@@ -66,7 +66,8 @@ def _spans(scope: Scope) -> list[tuple[str, str]] | None:
 
 def rows(*, scope: Scope = None, year: int | None = None, masked: bool = False) -> Iterator[list[str]]:
     """Template rows (as cell text, in template column order) for the households in `scope` (a code range or
-    a list of them). `masked`: resident IDs masked and health left out, for users who may not see them."""
+    a list of them). `masked`: resident IDs masked, birth dates as the year alone and health left out, for
+    users who may not see them."""
     ids, health = crypto.resident_id_cipher(), crypto.health_cipher()
     hcols = ", ".join(f'h."{HOUSEHOLD_DB.get(k, k)}"' for k in HOUSEHOLD_FIELDS)
     icols = ", ".join(f'i."{k}"' for k in INCOME_FIELDS)
@@ -111,6 +112,10 @@ def rows(*, scope: Scope = None, year: int | None = None, masked: bool = False) 
                     out[positions[key]] = cell(key, value)
                 status, _, grade = health_text.partition(":")
                 out[positions["resident_id"]] = mask(rid) if masked else rid
+                if masked and member["birth_date"] is not None:
+                    # The mask hides exactly the birth date: beside the full date it would rebuild the ID.
+                    out[positions["birth_date"]] = str(member["birth_date"].year if hasattr(member["birth_date"], "year")
+                                                       else str(member["birth_date"])[:4])
                 out[positions["health"]] = "" if masked else cell("health", status)
                 out[positions["disability_grade"]] = "" if masked else grade
                 yield out

@@ -107,8 +107,9 @@ def import_register(
 
     progress("validate", 0.0)
     villages = Area.objects.filter(level="village")
+    spans: list[tuple[str, str]] | None = None
     if scope is not None:
-        spans = [scope] if isinstance(scope, tuple) and isinstance(scope[0], str) else list(scope)
+        spans = [scope] if isinstance(scope, tuple) and isinstance(scope[0], str) else list(scope)  # type: ignore[list-item, arg-type]
         within = Q(pk__in=[])
         for low, high in spans:
             within |= Q(code__gte=low, code__lte=high)
@@ -124,9 +125,10 @@ def import_register(
 
     try:
         checked = validation.check(cells, row_no, set(villages.values_list("code", flat=True)), index_of,
-                                   _registered_people)
+                                   lambda indexes: _registered_people(indexes, spans),
+                                   lambda numbers: _stored_outside(numbers, spans))
         return _after_check(checked, cells, cell_problems, row_no, result, digest_of, ids[0] if speculate else None,
-                            actor, mode, progress)
+                            actor, mode, progress, spans)
     finally:
         for batch in ids:
             batch.close()
@@ -134,7 +136,7 @@ def import_register(
 
 def _after_check(checked: validation.Checked, cells: dict[str, pa.Array], cell_problems: list[tuple[int, str, str]],
                  row_no: np.ndarray, result: ImportResult, digest_of: Future[str], id_ciphers: crypto.Batch | None,
-                 actor: str, mode: str, progress: Progress) -> ImportResult:
+                 actor: str, mode: str, progress: Progress, spans: list[tuple[str, str]] | None = None) -> ImportResult:
     file_name = result.file_name
     for row, key, rule in cell_problems:
         rows = np.flatnonzero(row_no == row)
@@ -146,10 +148,15 @@ def _after_check(checked: validation.Checked, cells: dict[str, pa.Array], cell_p
     result.households = int(named.sum())
     result.rejected_households = int((bad_households & named).sum())
     progress("validate", 1.0)
+    if mode == "check":
+        # A check names households and people of the register: it is an access to it, and audited.
+        audit.record(actor, "import.check", object_type="file", object_id=file_name[:64], file=file_name,
+                     sha256=digest_of.result(), rows=result.rows, households=result.households,
+                     errors=len(result.errors))
     if (result.errors and mode == "all") or mode == "check":
         return result
     good = named & ~bad_households & (checked.head_row >= 0)
-    _write(checked, good, file_name, digest_of.result(), result, actor, mode, progress, id_ciphers)
+    _write(checked, good, file_name, digest_of.result(), result, actor, mode, progress, id_ciphers, spans)
     return result
 
 
@@ -211,20 +218,41 @@ def _has_members() -> bool:
         return bool(_first(cur))
 
 
-def _registered_people(indexes: pa.Array) -> dict[bytes, str]:
-    """Which of these people are already in a household in the database: index → household number."""
-    found: dict[bytes, str] = {}
+def _within(code: str, spans: list[tuple[str, str]] | None) -> bool:
+    return spans is None or any(low <= code <= high for low, high in spans)
+
+
+def _registered_people(indexes: pa.Array, spans: list[tuple[str, str]] | None = None) -> dict[bytes, tuple[str, bool]]:
+    """Which of these people are already in a household in the database: index → (household number,
+    whether its village is within `spans`, the importer's areas; None = everywhere)."""
+    found: dict[bytes, tuple[str, bool]] = {}
     if not _has_members():
         return found
     with connection.cursor() as cur:
         for chunk in _chunks(indexes.to_pylist()):
             cur.execute(
-                "SELECT m.resident_id_index, h.number FROM registry_member m "
+                "SELECT m.resident_id_index, h.number, h.village_id FROM registry_member m "
                 "JOIN registry_household h ON h.id = m.household_id "
                 f"WHERE m.resident_id_index IN ({_marks(chunk)})", chunk)
-            for index, number in cur.fetchall():
-                found[bytes(index)] = number
+            for index, number, village in cur.fetchall():
+                found[bytes(index)] = (number, _within(village, spans))
     return found
+
+
+def _stored_outside(numbers: list[str], spans: list[tuple[str, str]] | None) -> set[str]:
+    """The household numbers among `numbers` registered now in a village outside `spans` (the
+    importer's areas); nothing to look up for an unrestricted importer."""
+    if spans is None:
+        return set()
+    outside: set[str] = set()
+    with connection.cursor() as cur:
+        cur.execute("SELECT EXISTS (SELECT 1 FROM registry_household)")
+        if not _first(cur):
+            return outside
+        for chunk in _chunks(numbers):
+            cur.execute(f"SELECT number, village_id FROM registry_household WHERE number IN ({_marks(chunk)})", chunk)
+            outside.update(number for number, village in cur.fetchall() if not _within(village, spans))
+    return outside
 
 
 def _digest(path: Path) -> str:
@@ -441,7 +469,8 @@ def _text(value: Any) -> str:
 
 
 def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest: str, result: ImportResult,
-           actor: str, mode: str, progress: Progress, id_ciphers: crypto.Batch | None = None) -> None:
+           actor: str, mode: str, progress: Progress, id_ciphers: crypto.Batch | None = None,
+           spans: list[tuple[str, str]] | None = None) -> None:
     plan = _plan(checked, good)
     now = timezone.now()
     stamp = connection.ops.adapt_datetimefield_value(now)
@@ -490,6 +519,7 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
             members.release()
         for table, expected in first.items():
             bulk.check_next_id(table, expected)
+        _still_within(plan, spans)
         ImportBatch.objects.create(
             pk=batch_id, file_name=file_name, file_sha256=digest, mode=mode, actor=actor, started_at=now,
             rows=checked.n, rejected_rows=rejected_rows,
@@ -537,6 +567,26 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
 LATE_TABLES = ("registry_household", "registry_incomerecord", "registry_statusevent", "registry_change")
 BULK_CACHE_KIB = 512 * 1024
 TOUCHED_LISTED = 5000  # more changed households than this: listeners are told "everything changed"
+
+
+class ScopeChanged(RuntimeError):
+    """A household the import updates left the importer's areas between the check and the write."""
+
+
+def _still_within(plan: Plan, spans: list[tuple[str, str]] | None) -> None:
+    """The area rule once more, inside the write's transaction with other writers locked out: a
+    household moved out of the importer's areas since the check must not be written after all."""
+    if spans is None or not plan.household_id:
+        return
+    outside = " OR ".join(["village_id BETWEEN %s AND %s"] * len(spans))
+    flat = [code for span in spans for code in span]
+    with connection.cursor() as cur:
+        for chunk in _chunks(list(plan.household_id.values()), max(100, STEP - 2 * len(spans))):
+            cur.execute(f"SELECT 1 FROM registry_household WHERE id IN ({_marks(chunk)}) AND NOT ({outside})",
+                        [*chunk, *flat])
+            if cur.fetchone():
+                raise ScopeChanged("户已迁出您的管辖范围，未导入任何数据 / a household has left your areas since the "
+                                   "check; nothing was imported")
 
 
 def _villages_of(household_ids: list[int] | None) -> set[str] | None:

@@ -40,7 +40,7 @@ def _money(key: str, header: str, alias: str, note: str = "") -> Column:
 
 COLUMNS: tuple[Column, ...] = (
     Column("household_number", "户编号", "household_number", "household", "text", max_length=32,
-           note="每户唯一；同一户的各行相同 / unique per household, the same on each of its rows"),
+           note="每户唯一；同一户的各行相同；仅字母、数字、“-”和“_” / unique per household, the same on each of its rows; letters, digits, '-' and '_' only"),
     Column("village", "所在村代码", "village_code", "household", "village",
            note="12位统计用区划代码，须为已登记的村 / a 12-digit code of a registered village"),
     Column("category", "贫困户属性", "category", "household", "enum", enum=c.HOUSEHOLD_CATEGORY),

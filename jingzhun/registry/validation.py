@@ -321,11 +321,15 @@ def _decimals(arr: pa.Array, empty: np.ndarray, col: Column, problems: Problems)
 
 def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str],
           index_of: Callable[[np.ndarray], Callable[[], pa.Array]],
-          registered: Callable[[pa.Array], dict[bytes, str]]) -> Checked:
+          registered: Callable[[pa.Array], dict[bytes, tuple[str, bool]]],
+          stored_outside: Callable[[list[str]], set[str]] = lambda numbers: set()) -> Checked:
     """All rules over the file. `row_no` is each row's number as the officer sees it; `index_of`
     starts computing the blind indexes of the valid resident IDs (given as a (k, 18) uint8 array)
     and returns a function that waits for them (16-byte fixed-size binary); `registered` says which
-    of them already belong to a household in the database (index → household number)."""
+    of them already belong to a household in the database (index → (household number, whether that
+    household is in the importer's areas)); `stored_outside` says which of the file's household numbers
+    are registered now in a village outside the importer's areas (the area rule: a row may update only
+    a household that is now in the importer's areas)."""
     n = len(row_no)
     problems = Problems()
 
@@ -365,6 +369,11 @@ def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str],
     is_head = is_code(values["relation"], "head") & has_number
     household_keys_on_head_only(problems, is_head)
     n_households = len(households)
+    _household_number_rules(households, hh, problems)
+    elsewhere_now = stored_outside([h for h in households if h])
+    if elsewhere_now:
+        outside = np.array([h in elsewhere_now for h in households], dtype=bool)
+        problems.add(np.flatnonzero(has_number & outside[np.maximum(hh, 0)]), "household_number", OUTSIDE_HOUSEHOLD)
     heads = np.bincount(hh[is_head], minlength=n_households)
     head_row = np.full(n_households, -1, dtype=np.int64)
     head_rows = np.flatnonzero(is_head)
@@ -425,8 +434,13 @@ def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str],
         in_file = set(households)
         clash, rules = [], []
         for i, index in zip(known.tolist(), idx.filter(pa.array(hit)).to_pylist()):
-            elsewhere = found[index]
+            elsewhere, visible = found[index]
             if elsewhere == households[hh[i]]:
+                continue
+            if not visible:
+                # Never name a household the importer may not see: the message would be an oracle.
+                clash.append(i)
+                rules.append(OUTSIDE_PERSON)
                 continue
             moves[i] = elsewhere
             if elsewhere not in in_file:
@@ -461,6 +475,26 @@ def _id_birth_days(id_fixed: np.ndarray) -> np.ndarray:
     day_of_year = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
     day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
     return era * 146097 + day_of_era - 719468
+
+
+OUTSIDE_HOUSEHOLD = ("此户编号已登记在您的管辖范围以外，不能在此导入或迁入 / this household number is registered outside "
+                     "your areas: it cannot be imported or moved here")
+OUTSIDE_PERSON = "此人已在您管辖范围以外的户登记 / this person is registered in a household outside your areas"
+# The documented format of 户编号 (docs/template.md): letters, digits, "-" and "_". Anything else — "/", "?",
+# spaces, control characters — would break the links and files that carry the number.
+HOUSEHOLD_NUMBER_PATTERN = r"^[0-9A-Za-z_-]+$"
+HOUSEHOLD_NUMBER_RULE = ("户编号只能由字母、数字、“-”和“_”组成 / a household number may hold only letters, digits, "
+                         "'-' and '_'")
+
+
+def _household_number_rules(households: list[str], hh: np.ndarray, problems: Problems) -> None:
+    """Every row of a household whose number breaks the documented format."""
+    if not households:
+        return
+    ok = pc.match_substring_regex(pa.array(households, pa.string()), HOUSEHOLD_NUMBER_PATTERN)
+    bad = ~ok.to_numpy(zero_copy_only=False) & np.array([h != "" for h in households], dtype=bool)
+    if bad.any():
+        problems.add(np.flatnonzero((hh >= 0) & bad[np.maximum(hh, 0)]), "household_number", HOUSEHOLD_NUMBER_RULE)
 
 
 def _masked(numbers: pa.Array, rows: np.ndarray) -> list[str]:

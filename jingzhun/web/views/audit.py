@@ -21,7 +21,7 @@ ACTIONS = {
     "login": gettext_lazy("log in"), "logout": gettext_lazy("log out"), "login_failed": gettext_lazy("failed login"),
     "reveal": gettext_lazy("reveal"), "reveal_denied": gettext_lazy("reveal refused"),
     "export": gettext_lazy("export"), "export.finished": gettext_lazy("export finished"),
-    "import": gettext_lazy("import"), "audit.prune": gettext_lazy("audit log pruned"),
+    "import": gettext_lazy("import"), "import.check": gettext_lazy("import checked"), "audit.prune": gettext_lazy("audit log pruned"),
     "plan.create": gettext_lazy("help plan drafted"), "plan.update": gettext_lazy("help plan changed"),
     "plan.measure.add": gettext_lazy("measure added"), "plan.measure.update": gettext_lazy("measure changed"),
     "plan.approve": gettext_lazy("help plan approved"),

@@ -83,12 +83,13 @@ def household_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _member_rows(household: Household) -> list[dict[str, Any]]:
+def _member_rows(household: Household, user: object) -> list[dict[str, Any]]:
     cipher = crypto.resident_id_cipher()
     out = []
     for m in household.members.order_by("position"):
         out.append({
             "member": m, "masked_id": mask(cipher.decrypt(bytes(m.resident_id_cipher))),
+            "birth": sensitive.shown_birth_date(user, m.birth_date),
             "relation": choices.RELATION.label(m.relation), "sex": choices.SEX.label(m.sex),
             "education": choices.EDUCATION.label(m.education), "schooling": choices.SCHOOLING.label(m.schooling),
             "labour": choices.LABOUR.label(m.labour), "assistance": choices.ASSISTANCE.label(m.assistance),
@@ -134,7 +135,7 @@ def household_detail(request: HttpRequest, number: str) -> HttpResponse:
     plan = next((p for p in plans if p["year"] == plan_year), None)
     causes = plan_services.household_causes(household)
     return render(request, "web/household.html", {
-        "h": household, "members": _member_rows(household), "incomes": incomes, "income_chart": income_chart,
+        "h": household, "members": _member_rows(household, request.user), "incomes": incomes, "income_chart": income_chart,
         "pair": pair, "visits": visits, "events": household.status_events.order_by("recorded_at"),
         "status": choices.HOUSEHOLD_STATUS.label(household.status),
         "category": choices.HOUSEHOLD_CATEGORY.label(household.category),
