@@ -15,6 +15,7 @@ vectorised with numpy for the bulk import; a property test holds the two to the 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -62,6 +63,18 @@ def mask(number: str) -> str:
     if len(number) <= 10:
         return "*" * len(number)
     return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+# An ID-shaped run anywhere in a text: 17 digits and a check character, or a legacy 15 digits. Wider
+# than a valid ID on purpose: an ID typed into the wrong column, or with a wrong check digit, is still
+# someone's ID.
+ID_LIKE = re.compile(r"(?<!\d)(?:\d{17}[\dXx]|\d{15})(?!\d)", re.ASCII)
+
+
+def mask_id_like(text: str) -> str:
+    """`text` with every ID-shaped run masked as `mask` does: for values shown in error lists and
+    reports, whatever column they were typed into."""
+    return ID_LIKE.sub(lambda m: mask(m.group(0)), text) if len(text) >= 15 else text
 
 
 def parse_resident_id(text: str, *, today: dt.date | None = None) -> ResidentID:

@@ -133,3 +133,16 @@ def test_a_household_that_left_the_area_between_check_and_write_is_not_written(o
     with pytest.raises(importer.ScopeChanged):
         imported(tmp_path, household_rows("Y1", VILLAGE, size=2, seed=8), "late.csv", scope=COUNTY_SCOPE)
     assert snapshot() == before
+
+
+def test_an_id_typed_into_the_wrong_column_is_masked_in_the_errors(areas, tmp_path):
+    """Item 7: an ID in another column was stored unmasked in the upload's error list and the report."""
+    rows = household_rows("L8", VILLAGE, size=2, seed=2)
+    other = household_rows("L9", VILLAGE, size=2, seed=3)[1]["resident_id"]
+    rows[1]["ethnicity"] = other
+    rows[1]["migrant_months"] = f"x{other[:15]}"  # a legacy 15-digit number inside other text
+    result = imported(tmp_path, rows, "wrong.csv")
+    shown = {e.column: e.value for e in result.errors}
+    assert shown["民族"] == other[:6] + "*" * 8 + other[-4:]
+    assert other[:15] not in shown["务工时间（月）"] and other[:6] in shown["务工时间（月）"]
+    assert all(other not in e.value and other[:15] not in e.value for e in result.errors)

@@ -31,6 +31,7 @@ from django.utils import timezone
 from jingzhun import crypto
 from jingzhun.areas.models import Area
 from jingzhun.audit import log as audit
+from jingzhun.identity import mask_id_like
 from jingzhun.registry import bulk, signals, template, validation
 from jingzhun.registry.models import ImportBatch
 from jingzhun.registry.reading import RawTable, read_any
@@ -207,7 +208,7 @@ def _error_rows(checked: validation.Checked, cells: dict[str, pa.Array], row_no:
         rules = rule if isinstance(rule, list) else [rule] * len(rows)
         header = template.BY_KEY[key].header
         for r, value, message in zip(rows.tolist(), shown, rules):
-            found.append((int(row_no[r]), positions[key], header, str(value), message))
+            found.append((int(row_no[r]), positions[key], header, mask_id_like(str(value)), message))
     found.sort(key=lambda e: (e[0], e[1], e[4]))
     return [ErrorRow(file_name, r, header, value, message) for r, _, header, value, message in found]
 
