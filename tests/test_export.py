@@ -235,12 +235,27 @@ def test_year_picks_that_years_income(areas, tmp_path):
     assert head_incomes(export(tmp_path / "y2019.csv", "--year", "2019")) == {"H1": ("2019", "6000"), "H2": ("2019", "6000")}
 
 
-def test_year_leaves_out_households_without_income_in_that_year(areas, tmp_path):
+def test_year_keeps_households_without_income_in_that_year_with_the_income_empty(areas, tmp_path):
+    """Issue 13: `export --year` left out every household with no income record of that year."""
     year_register(tmp_path)
     out = export(tmp_path / "y2020.csv", "--year", "2020")
-    assert head_incomes(out) == {"H1": ("2020", "7000")}
-    assert exported_numbers(out) == ["H1"]
-    assert len(out.read_text(encoding="utf-8").splitlines()) == 1 + 4
+    assert head_incomes(out) == {"H1": ("2020", "7000"), "H2": ("", "")}
+    assert exported_numbers(out) == ["H1", "H2"]
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 1 + 4 + 3
+    # … and it imports back changing nothing: an empty income year leaves the income as it is.
+    incomes = sorted(IncomeRecord.objects.values_list("household__number", "year", "wage_income"))
+    result = import_file(out)
+    assert (result.households, result.unchanged, result.updated) == (2, 2, 0)
+    assert sorted(IncomeRecord.objects.values_list("household__number", "year", "wage_income")) == incomes
+
+
+def test_amounts_without_an_income_year_are_refused(areas, tmp_path):
+    rows = two_households()
+    rows[0]["income_year"] = ""
+    result = import_register(write_csv(tmp_path / "no-year.csv", rows))
+    assert [(e.row, e.column) for e in result.errors] == [(2, "收入年度")]
+    assert "required when any income amount is given" in result.errors[0].rule
+    assert not Household.objects.exists()
 
 
 def test_year_and_area_together(areas, tmp_path):
@@ -250,7 +265,7 @@ def test_year_and_area_together(areas, tmp_path):
     import_file(write_csv(tmp_path / "2020.csv", h3))
     assert head_incomes(export(tmp_path / "a.csv", "--area", "433127", "--year", "2019")) == {"H3": ("2019", "6000")}
     assert head_incomes(export(tmp_path / "b.csv", "--area", "433127", "--year", "2020")) == {"H3": ("2020", "6000")}
-    assert head_incomes(export(tmp_path / "c.csv", "--area", "433130", "--year", "2020")) == {}
+    assert head_incomes(export(tmp_path / "c.csv", "--area", "433130", "--year", "2020")) == {"H1": ("", ""), "H2": ("", "")}
 
 
 # --------------------------------------------------------------------------- resident IDs and audit

@@ -77,11 +77,13 @@ def rows(*, scope: Scope = None, year: int | None = None, masked: bool = False) 
     if spans is not None:
         where.append("(" + (" OR ".join(["h.village_id BETWEEN %s AND %s"] * len(spans)) or "1 = 0") + ")")
         params += [code for span in spans for code in span]
+    # Every household of the area, with or without an income record of the year: one without leaves the
+    # income year and amounts empty, which an import reads as "income unchanged".
     if year is not None:
-        income_join = "JOIN registry_incomerecord i ON i.household_id = h.id AND i.year = %s"
+        income_join = "LEFT JOIN registry_incomerecord i ON i.household_id = h.id AND i.year = %s"
         params.insert(0, year)
     else:
-        income_join = ("JOIN registry_incomerecord i ON i.household_id = h.id AND i.year = "
+        income_join = ("LEFT JOIN registry_incomerecord i ON i.household_id = h.id AND i.year = "
                        "(SELECT MAX(year) FROM registry_incomerecord x WHERE x.household_id = h.id)")
     sql = f"""
         SELECT {hcols}, i.year, {icols}, m.resident_id_cipher, m.health_cipher, {mcols}
@@ -103,7 +105,7 @@ def rows(*, scope: Scope = None, year: int | None = None, masked: bool = False) 
                 if member["relation"] == "head":
                     for key, value in zip(HOUSEHOLD_FIELDS, r[:n_h]):
                         out[positions[key]] = cell(key, value)
-                    out[positions["income_year"]] = str(r[n_h])
+                    out[positions["income_year"]] = "" if r[n_h] is None else str(r[n_h])
                     for key, value in zip(INCOME_FIELDS, r[n_h + 1 : n_h + 1 + n_i]):
                         out[positions[key]] = cell(key, value)
                 else:

@@ -400,6 +400,8 @@ def _compare(checked: validation.Checked, matched: np.ndarray, existing: dict[st
     replace = set()
     for k, i in enumerate(matched.tolist()):
         hid, year = plan.household_id[i], file_h["income_year"][k]
+        if year is None:  # no income year: the income is left as it is
+            continue
         plan.income_year[i] = year
         old_income = incomes.get((hid, year))
         if old_income is None:
@@ -492,6 +494,10 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
     member_households = np.concatenate([plan.new_households, np.asarray(plan.rewrite_members, dtype=np.int64)])
     member_rows = np.flatnonzero(np.isin(checked.household_index, member_households))
     income_households = np.concatenate([plan.new_households, np.asarray(plan.replace_income, dtype=np.int64)])
+    # A household without an income year gets no income row (see validation: its amounts are empty).
+    income_households = income_households[
+        checked.values["income_year"].take(pa.array(checked.head_row[income_households])).is_valid()
+        .to_numpy(zero_copy_only=False)]
     status_households = np.concatenate([plan.new_households, np.asarray(plan.status_changed, dtype=np.int64)])
     progress("write", 0.0)
     # The members' ciphertexts are computed by worker processes while the other tables are built

@@ -395,12 +395,15 @@ def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str],
     # Household cells on other rows: empty, or exactly the head's.
     has_head = has_number & (head_row[np.maximum(hh, 0)] >= 0)
     head_of = np.where(has_head, head_row[np.maximum(hh, 0)], np.arange(n))
+    income_given = np.zeros(n, dtype=bool)  # any income amount filled on the row
     for key in template.HOUSEHOLD_KEYS:
         if key == "household_number":
             continue
         arr = raw.get(key)
         if arr is None:
             continue
+        if template.BY_KEY[key].level == "income" and key != "income_year":
+            income_given |= ~empty_cells(arr)
         # Only filled cells on members' rows can differ (usually none): compare just those.
         rows = np.flatnonzero(~empty_cells(arr) & ~is_head & has_head)
         if pa.types.is_dictionary(arr.type):  # trimmed codes, each text once: compare the codes
@@ -413,6 +416,11 @@ def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str],
             _release(raw, [key], problems)
 
     _cross_rules(raw, values, is_head, problems)
+    # An empty income year leaves the stored income as it is (an export holds households without an income
+    # record of its year that way); amounts without a year would be silently dropped, so they are refused.
+    problems.add(np.flatnonzero(is_head & income_given & ~values["income_year"].is_valid().to_numpy(zero_copy_only=False)
+                                & ~problems_at(problems, "income_year", n)),
+                 "income_year", "填写收入时必填 / required when any income amount is given")
 
     # The same person twice in the file, or already in another household of the database.
     idx = pending_index()  # in valid_rows' order
@@ -509,6 +517,15 @@ def _spread(index: pa.Array, valid: np.ndarray) -> pa.Array:
         out[valid] = data[index.offset * INDEX_BYTES : (index.offset + len(index)) * INDEX_BYTES].reshape(-1, INDEX_BYTES)
     return pa.FixedSizeBinaryArray.from_buffers(pa.binary(INDEX_BYTES), len(valid),
                                                 [pa.array(valid).buffers()[1], pa.py_buffer(out)])
+
+
+def problems_at(problems: Problems, key: str, n: int) -> np.ndarray:
+    """Rows that already have a problem in column `key` (an invalid year is not also "missing")."""
+    found = np.zeros(n, dtype=bool)
+    for rows, k, _rule, _shown in problems.items:
+        if k == key:
+            found[rows] = True
+    return found
 
 
 def _cross_rules(raw: dict[str, pa.Array], values: dict[str, Any], is_head: np.ndarray, problems: Problems) -> None:
