@@ -361,3 +361,32 @@ def test_blank_template_default_file_name(tmp_path, monkeypatch):
     call_command("template")
     assert cells(tmp_path / "建档立卡导入模板.xlsx")["建档立卡"] == [template.HEADERS]
 
+
+
+def test_a_masked_export_imports_back_unchanged_by_its_own_officer(areas, tmp_path):
+    """Issue 13: a township officer's (masked) export could not be re-imported (22 errors for two untouched
+    households). A masked ID matching the row's stored person, the birth year and the left-out health now mean
+    "unchanged"; a masked ID that matches no one of the household is refused."""
+    from jingzhun.registry.exporter import export_register
+
+    import_file(write_csv(tmp_path / "register.csv", two_households()))
+    scope = [(VILLAGE[:9] + "000", VILLAGE[:9] + "999")]
+    out = tmp_path / "masked.csv"
+    export_register(out, scope=scope, masked=True)
+    text = out.read_text(encoding="utf-8")
+    assert "********" in text and "1968-03-14" not in text
+    members = sorted(Member.objects.values_list("pk", "resident_id_index", "birth_date", "health_cipher"))
+    result = import_register(out, scope=scope)
+    assert result.ok, result.errors
+    assert (result.households, result.unchanged, result.updated) == (2, 2, 0)
+    assert sorted(Member.objects.values_list("pk", "resident_id_index", "birth_date", "health_cipher")) == members
+    # A changed name no longer matches the masked ID's person: refused, nothing written.
+    rows = list(csv.reader(out.open(encoding="utf-8")))
+    name = template.HEADERS.index("姓名")
+    rows[2][name] = "别人"
+    with (tmp_path / "renamed.csv").open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    result = import_register(tmp_path / "renamed.csv", scope=scope)
+    assert not result.imported
+    assert any("masked ID must match" in e.rule and e.row == 3 for e in result.errors)
+    assert sorted(Member.objects.values_list("pk", "resident_id_index", "birth_date", "health_cipher")) == members

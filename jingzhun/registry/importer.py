@@ -31,7 +31,7 @@ from django.utils import timezone
 from jingzhun import crypto
 from jingzhun.areas.models import Area
 from jingzhun.audit import log as audit
-from jingzhun.identity import mask_id_like
+from jingzhun.identity import mask, mask_id_like
 from jingzhun.registry import bulk, signals, template, validation
 from jingzhun.registry.models import ImportBatch
 from jingzhun.registry.reading import RawTable, read_any
@@ -100,6 +100,7 @@ def import_register(
     result = ImportResult(file_name=file_name, rows=raw.table.num_rows)
     row_no = raw.table.column("_row").to_numpy()
     cells = _cell_columns(raw)
+    masked_problems = [(int(row_no[i]), key, rule) for i, key, rule in _unmask(cells, spans_of(scope))]
     # The digest (hashlib lets go of the GIL on large buffers) is taken while the rows are checked.
     hashing = ThreadPoolExecutor(1)
     digest_of = hashing.submit(_digest, Path(path))
@@ -108,9 +109,8 @@ def import_register(
 
     progress("validate", 0.0)
     villages = Area.objects.filter(level="village")
-    spans: list[tuple[str, str]] | None = None
-    if scope is not None:
-        spans = [scope] if isinstance(scope, tuple) and isinstance(scope[0], str) else list(scope)  # type: ignore[list-item, arg-type]
+    spans = spans_of(scope)
+    if spans is not None:
         within = Q(pk__in=[])
         for low, high in spans:
             within |= Q(code__gte=low, code__lte=high)
@@ -124,6 +124,7 @@ def import_register(
         ids.append(crypto.Batch("resident_id", fixed, index=True, encrypt=speculate))
         return ids[-1].index
 
+    cell_problems += masked_problems
     try:
         checked = validation.check(cells, row_no, set(villages.values_list("code", flat=True)), index_of,
                                    lambda indexes: _registered_people(indexes, spans),
@@ -159,6 +160,70 @@ def _after_check(checked: validation.Checked, cells: dict[str, pa.Array], cell_p
     good = named & ~bad_households & (checked.head_row >= 0)
     _write(checked, good, file_name, digest_of.result(), result, actor, mode, progress, id_ciphers, spans)
     return result
+
+
+def spans_of(scope: tuple[str, str] | Sequence[tuple[str, str]] | None) -> list[tuple[str, str]] | None:
+    if scope is None:
+        return None
+    return [scope] if isinstance(scope, tuple) and isinstance(scope[0], str) else list(scope)  # type: ignore[list-item, arg-type]
+
+
+MASKED_ID = r"^\d{6}\*{8}[0-9X]{4}$"
+MASKED_UNKNOWN = ("脱敏的证件号码须与本户已登记的同名成员相符 / a masked ID must match a member of this name registered in "
+                  "this household")
+
+
+def _unmask(cells: dict[str, pa.Array], spans: list[tuple[str, str]] | None) -> list[tuple[int, str, str]]:
+    """A masked export imported back: a masked ID that matches the row's stored person (same household, same
+    name, same mask) stands for that person, and the cells the masked export left out — the birth date given
+    as its year, health and disability grade left empty — mean "unchanged". The stored values are put into
+    the cells, so every rule runs as usual and the comparison finds nothing changed. Returns (row index,
+    column, rule) for masked IDs that match no one; only households in `spans` are looked at."""
+    ids = pc.utf8_trim_whitespace(pc.cast(cells.get("resident_id", pa.array([], pa.string())), pa.string()))
+    at = np.flatnonzero(pc.fill_null(pc.match_substring_regex(ids, MASKED_ID), False).to_numpy(zero_copy_only=False))
+    if not len(at):
+        return []
+    take = pa.array(at)
+    text = {key: pc.cast(cells[key], pa.string()).take(take).to_pylist() if key in cells else [None] * len(at)
+            for key in ("household_number", "name", "birth_date", "health", "disability_grade")}
+    numbers = sorted({(n or "").strip() for n in text["household_number"]})
+    stored: dict[tuple[str, str, str], tuple[str, Any, str]] = {}
+    ids_cipher, health_cipher = crypto.resident_id_cipher(), crypto.health_cipher()
+    with connection.cursor() as cur:
+        for chunk in _chunks(numbers):
+            cur.execute("SELECT h.number, h.village_id, m.name, m.resident_id_cipher, m.birth_date, m.health_cipher "
+                        "FROM registry_member m JOIN registry_household h ON h.id = m.household_id "
+                        f"WHERE h.number IN ({_marks(chunk)})", list(chunk))
+            for number, village, name, id_blob, born, health_blob in cur.fetchall():
+                if _within(village, spans):
+                    rid = ids_cipher.decrypt(bytes(id_blob))
+                    stored[(number, name, mask(rid))] = (rid, born, health_cipher.decrypt(bytes(health_blob)))
+    problems, updates = [], {key: list(pc.cast(cells[key], pa.string()).to_pylist()) if key in cells else None
+                             for key in ("resident_id", "birth_date", "health", "disability_grade")}
+    for k, row in enumerate(at.tolist()):
+        found = stored.get(((text["household_number"][k] or "").strip(), (text["name"][k] or "").strip(),
+                            ids[row].as_py()))
+        if found is None:
+            problems.append((row, "resident_id", MASKED_UNKNOWN))
+            continue
+        rid, born, health_text = found
+        status, _, grade = health_text.partition(":")
+        born_text = born.isoformat() if hasattr(born, "isoformat") else str(born)
+        fills = {"resident_id": rid}
+        given = (text["birth_date"][k] or "").strip()
+        if given in ("", born_text[:4]):
+            fills["birth_date"] = born_text
+        if not (text["health"][k] or "").strip() and not (text["disability_grade"][k] or "").strip():
+            fills.update(health=status, disability_grade=grade)
+        for key, value in fills.items():
+            column = updates[key]
+            if column is None:
+                column = updates[key] = [None] * len(ids)
+            column[row] = value
+    for key, column in updates.items():
+        if column is not None:
+            cells[key] = pa.array(column, pa.string())
+    return problems
 
 
 def _cell_columns(raw: RawTable) -> dict[str, pa.Array]:
