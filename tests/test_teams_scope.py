@@ -311,3 +311,51 @@ def test_the_commands_act_as_the_named_user(people, tmp_path):
     with pytest.raises(CommandError):
         call_command("import_roster", str(roster), "--user", "township_a", stdout=StringIO(), stderr=StringIO())
     assert Cadre.objects.get(personnel_number="B100").home_area_id == OTHER_VILLAGE
+
+
+# Pairing approval -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def run_a(db):
+    """A previewed pairing run for 龙山县: two poor households of 洗车村, one helper stationed there."""
+    from jingzhun.registry.models import Household
+    from jingzhun.teams.pairing_db import preview
+
+    make_areas()
+    household("A1", VILLAGE)
+    household("A2", VILLAGE)
+    cadre("帮扶人", VILLAGE, "medicine")
+    low, high = code_range("433130000000", "county")
+    return preview(Household.objects.filter(village_id__gte=low, village_id__lte=high),
+                   Cadre.objects.filter(home_area_id__gte=low, home_area_id__lte=high), actor="county_a")
+
+
+def test_pairing_approval_rechecks_the_approvers_areas(run_a):
+    """The action itself refuses an approver outside the run's county (whatever page called it): nothing
+    changes, and the refusal names nobody."""
+    from jingzhun.teams.models import PairingRun
+    from jingzhun.teams.pairing_db import PairingRefused, approve
+
+    outsider = user("county_b", (OTHER_COUNTY, "officer"))
+    township = user("township_a", (TOWNSHIP, "officer"))  # holds the households, not the whole county
+    for who in (outsider, township):
+        with pytest.raises(PairingRefused, match="outside your areas") as info:
+            approve(run_a, who)
+        assert "A1" not in str(info.value) and VILLAGE not in str(info.value)
+    assert not HelperPair.objects.exists() and PairingRun.objects.get().status == "previewed"
+    assert not AuditEntry.objects.filter(action="pairing.approve").exists()
+    approve(run_a, user("county_a", ("433130000000", "officer")))
+    assert HelperPair.objects.count() == 2 and PairingRun.objects.get().approved_by == "county_a"
+
+
+def test_a_household_that_moved_after_the_preview_makes_the_run_stale(run_a):
+    from jingzhun.registry.models import Household
+    from jingzhun.teams.pairing_db import PairingRefused, approve
+
+    Household.objects.filter(number="A2").update(village_id=OTHER_VILLAGE)
+    with pytest.raises(PairingRefused, match="preview again"):
+        approve(run_a, user("city", (CITY, "officer")))
+    with pytest.raises(PairingRefused, match="preview again"):
+        approve(run_a, "operator")
+    assert not HelperPair.objects.exists()
