@@ -78,14 +78,17 @@ ROSTER_COLUMNS: tuple[RosterColumn, ...] = (
     RosterColumn("unit", "派出单位", "unit", max_length=100),
     RosterColumn("unit_kind", "单位类别", "unit_kind", enum=UNIT_KIND),
     RosterColumn("rank", "职级", "rank", enum=RANK, note="决定帮扶户数上限 / sets the helper's household cap"),
-    RosterColumn("skills", "专长", "skills", False, enum=SKILL, note="可多项，以“、”或“,”分隔 / several, separated by 、 or ,"),
+    RosterColumn("skills", "专长", "skills", False, enum=SKILL,
+                 note="可多项，以“、”或“,”分隔；空则不变，填“（清空）”清除 / several, separated by 、 or ,; empty = "
+                      "unchanged, （清空） or (clear) clears"),
     RosterColumn("home_area", "帮扶所在区划", "home_area_code",
                  note="12位区划代码（县、乡或村），干部驻地，结对按此就近 / 12-digit code of the county, township "
                       "or village where the cadre is stationed"),
     RosterColumn("status", "状态", "status", False, enum=CADRE_STATUS,
-                 note="空为在岗；非在岗的干部不能有未结束的驻村任职 / empty = serving; a cadre not serving has no "
-                      "open team membership"),
-    RosterColumn("phone", "联系电话", "phone", False, max_length=20),
+                 note="新干部空为在岗，已登记干部空则不变；非在岗的干部不能有未结束的驻村任职 / empty = serving for a "
+                      "new cadre, unchanged for a registered one; a cadre not serving has no open team membership"),
+    RosterColumn("phone", "联系电话", "phone", False, max_length=20,
+                 note="空则不变，填“（清空）”清除 / empty = unchanged, （清空） or (clear) clears"),
     RosterColumn("village", "驻村村", "village_code", False, team=True,
                  note="12位村代码；空则本行只登记干部 / 12-digit village code; empty = the row registers the "
                       "cadre only"),
@@ -93,14 +96,18 @@ ROSTER_COLUMNS: tuple[RosterColumn, ...] = (
                  note="每个工作队同时只能有一名在任第一书记 / one serving first secretary per team"),
     RosterColumn("start", "派驻日期", "start_date", False, team=True, note="YYYY-MM-DD，不早于2013年、不晚于今天"),
     RosterColumn("end", "结束日期", "end_date", False, team=True,
-                 note="空为在任；不早于派驻日期 / empty while serving; not before the start"),
+                 note="新任职空为在任，已登记任职空则不变，填“（清空）”恢复在任；不早于派驻日期 / empty: serving (a new "
+                      "membership) or unchanged (a registered one); （清空） reopens it; not before the start"),
     RosterColumn("end_kind", "离队类型", "end_kind", False, enum=END_KIND, team=True,
-                 note="填了结束日期才填，且必须填 / given exactly when the end date is"),
+                 note="有结束日期时必填（已登记的可空，表示不变）/ required with an end date (empty = unchanged for a "
+                      "registered membership)"),
     RosterColumn("recall_reason", "召回原因", "recall_reason", False, max_length=200, team=True,
-                 note="离队类型为召回时必填，其他情形不填 / required for a recall, otherwise empty"),
+                 note="离队类型为召回时必填，其他情形不填；已登记的空则不变 / required for a recall, otherwise empty; "
+                      "empty = unchanged for a registered recall"),
     RosterColumn("replaced_by", "接替人", "replaced_by", False, team=True,
-                 note="接替者的人员编号（本文件中或已登记），须在同一工作队、离队当日或之后到岗 / personnel number of "
-                      "the successor, on the same team, starting on or after this membership ends"),
+                 note="接替者的人员编号（本文件中或已登记），须在同一工作队、离队当日或之后到岗；空则不变，填“（清空）”清除 / "
+                      "personnel number of the successor, on the same team, starting on or after this membership "
+                      "ends; empty = unchanged, （清空） or (clear) clears"),
 )
 HEADERS = tuple(c.header for c in ROSTER_COLUMNS)
 H = {c.key: c.header for c in ROSTER_COLUMNS}
