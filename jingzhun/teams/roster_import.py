@@ -198,8 +198,9 @@ def import_roster(path: str | Path, *, actor: str, ranges: Ranges = None, user: 
     out.errors = [ErrorRow(e.file, e.row, e.column, mask_id_like(e.value), mask_id_like(e.rule)) for e in out.errors]
     if check:
         # A check answers questions about the register (is this personnel number registered elsewhere?).
-        log.record(actor, "teams.roster.check", object_type="roster", object_id=out.file_name,
-                   file=out.file_name, sha256=_sha256(path), errors=len(out.errors), **out.counts())
+        detail: dict[str, Any] = {"file": out.file_name, "sha256": _sha256(path), "errors": len(out.errors),
+                                  **out.counts()}
+        log.record(actor, "teams.roster.check", object_type="roster", object_id=out.file_name, **detail)
     return out
 
 
@@ -272,10 +273,10 @@ def _import(path: str | Path, *, actor: str, scope: Scope, today: dt.date, check
     for i, pn in enumerate(cells["personnel_number"]):
         if i in bad or pn not in wholly:
             continue
-        record = stored_cadres[pn]
+        kept = stored_cadres[pn]
         for key in ("skills", "status", "phone"):
             if not cells[key][i] and i not in cleared.get(key, ()):
-                cells[key][i] = str(record[key])
+                cells[key][i] = str(kept[key])
         began = parse_date(cells["start"][i]) if cells["start"][i] else None
         stored_m = by_key.get((pn, cells["village"][i], began)) if began else None
         if stored_m is None:
