@@ -205,8 +205,12 @@ def test_levels_of_authority(setup):
     stranger = user_at("stranger", "433127000000")
     with pytest.raises(StepRefused, match="no township-level role"):
         workflow.township_review(app.pk, approve=True, on=D, user=stranger)
-    with pytest.raises(StepRefused, match="no role over village"):
+    with pytest.raises(StepRefused, match="no role over the household's village") as info:
         workflow.apply(s["h2"], 2020, applied_by="x", on=D, user=stranger)
+    assert VILLAGE not in str(info.value)  # the stranger is not told where the household is
+    with pytest.raises(StepRefused, match="outside your areas") as info:
+        workflow.object_(app.pk, on=D, reason="x", user=stranger)
+    assert VILLAGE not in str(info.value) and "township_review" not in str(info.value)
     helper = user_at("helper", VILLAGE, role="helper")
     with pytest.raises(StepRefused):
         workflow.apply(s["h2"], 2020, applied_by="x", on=D, user=helper)
@@ -435,3 +439,22 @@ def test_notice_view_for_the_web_app(setup, rf):
         views.notice(request, notice.pk)
     request.user = AnonymousUser()
     assert views.notice(request, notice.pk).status_code == 302  # to the login page
+
+
+def test_a_household_that_moved_away_is_not_stepped_on_by_the_old_villages_officers(setup):
+    """Applied in 洗车村, the household has since moved to 司城村 (another county): the old township's and
+    county's officers may take no step on it — least of all announce it, which writes the household —
+    and nothing changes; an officer holding both counties may."""
+    s = setup
+    app = workflow.apply(s["h1"], 2020, applied_by="户主本人", on=D, user=s["village"])
+    Household.objects.filter(pk=s["h1"].pk).update(village_id=OTHER_VILLAGE)
+    steps_before, audit_before = Step.objects.count(), AuditEntry.objects.count()
+    for who in ("village", "township", "county"):
+        with pytest.raises(StepRefused):
+            appraise_ok(app, s[who])
+    with pytest.raises(StepRefused):
+        workflow.county_review(app.pk, approve=False, on=D, user=s["county"], opinion="x")
+    assert state(app) == "applied" and not VillageAppraisal.objects.exists()
+    assert (Step.objects.count(), AuditEntry.objects.count()) == (steps_before, audit_before)
+    appraise_ok(app, user_at("city", "433100000000"))
+    assert state(app) == "appraised"

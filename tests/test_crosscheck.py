@@ -316,3 +316,52 @@ def test_people_registered_after_the_import_are_matched_later(register, tmp_path
     assert CrossCheckList.objects.get().hit_count == 2
     assert actions.rematch() == 0  # idempotent
     assert AuditEntry.objects.filter(action="crosscheck.rematch").count() == 1
+
+
+# --------------------------------------------------------------------------- an officer's list stays in their areas
+
+
+def test_an_officers_list_raises_hits_only_in_their_areas(register, tmp_path):
+    """龙山县's officer imports a list naming A1 (H1, 洗车村) and C1 (H3, 司城村 of 永顺县): one hit, on H1; the C1
+    row is a number in `outside` and leaves nothing of itself on a hit or in the audit row."""
+    path = vehicles(tmp_path, [["甲", A1, "湘U1", "", ""], ["丙", C1, "湘U7777", "", ""], ["外", STRANGER, "京A1", "", ""]])
+    result = import_list(path, "vehicle", actor="officer_a", today=TODAY, user=officer(COUNTY, "officer_a"))
+    assert (result.rows, result.hits, result.households, result.outside) == (3, 1, 1, 1)
+    assert [h.household.number for h in CrossCheckHit.objects.select_related("household")] == ["H1"]
+    dump = str(list(CrossCheckHit.objects.values())) + str(list(AuditEntry.objects.values("detail")))
+    assert "湘U7777" not in dump and "H3" not in dump
+    audit = AuditEntry.objects.get(action="crosscheck.import")
+    assert (audit.detail["hits"], audit.detail["outside"]) == (1, 1)
+    assert CrossCheckList.objects.get().hit_count == 1
+    # The same file from 永顺县's officer is not "already imported": it is their list, for their areas.
+    other = import_list(path, "vehicle", actor="officer_b", today=TODAY, user=officer("433127000000", "officer_b"))
+    assert not other.already_imported and (other.hits, other.outside) == (1, 1)
+    assert sorted(CrossCheckHit.objects.values_list("household__number", flat=True)) == ["H1", "H3"]
+    # Each officer's re-import is recognised, with their own figures.
+    again = import_list(path, "vehicle", actor="officer_b", today=TODAY, user=User.objects.get(username="officer_b"))
+    assert again.already_imported and again.list.pk == other.list.pk and again.hits == 1
+
+
+def test_rematching_keeps_an_officers_list_in_their_areas(register, tmp_path):
+    late = resident_id("433130", dt.date(1985, 7, 7), 8, False)
+    import_list(vehicles(tmp_path, [["晚", late, "湘U2", "", ""]]), "vehicle", actor="officer_a", today=TODAY,
+                user=officer(COUNTY, "officer_a"))
+    far = make_household("H5", OTHER_VILLAGE, [late], status="applicant")
+    assert actions.rematch([far.pk], actor="t") == 0 and actions.rematch() == 0
+    assert not CrossCheckHit.objects.exists()
+
+
+def test_a_user_who_decides_no_hits_imports_no_list(register, tmp_path):
+    helper = User.objects.create_user("helper")
+    AreaRole.objects.create(user=helper, area_id=VILLAGE, role="helper")
+    with pytest.raises(PermissionDenied):
+        import_list(vehicles(tmp_path, [["甲", A1, "湘U1", "", ""]]), "vehicle", actor="helper", today=TODAY,
+                    user=helper)
+    assert not CrossCheckList.objects.exists() and not CrossCheckHit.objects.exists()
+
+
+def test_id_shaped_values_in_any_column_of_a_refused_list_are_masked(register, tmp_path):
+    path = write(tmp_path / "cars.csv", ["身份证号", "号牌号码", "登记日期"], [[A1, "湘U1", A2]])
+    with pytest.raises(ListRejected) as info:
+        import_list(path, "vehicle", actor="t", today=TODAY)
+    assert [(p[0], p[1], p[2]) for p in info.value.problems] == [(2, "登记日期", A2[:6] + "********" + A2[-4:])]

@@ -270,9 +270,10 @@ def test_no_query_per_household(tree, django_assert_max_num_queries):
     with django_assert_max_num_queries(14):
         run = preview(Household.objects.all(), Cadre.objects.all(), actor="t", capacity_by_rank=CAPS)
     assert run.households > 100
-    # 15 for the approval, plus the dashboard roll-up refresh (web.stats): a fixed 13 statements (1 village
+    # 15 for the approval and 1 for where its households are now (a household moved since the preview makes
+    # the run stale), plus the dashboard roll-up refresh (web.stats): a fixed 13 statements (1 village
     # list, 2 deletes, 2 village inserts, 2 per higher level), whatever the number of households.
-    with django_assert_max_num_queries(15 + 13):
+    with django_assert_max_num_queries(16 + 13):
         approve(run, "a")
 
 

@@ -130,7 +130,12 @@ def test_visit_import_scoped_and_file_problems(people, tmp_path):
     f = write(tmp_path / "far.csv", VISIT_HEADERS, [[k, "FAR", "2020-06-01 09:30", "", "", "", "", ""]])
     out = import_visits(f, actor="a", ranges=[code_range(TOWNSHIP, "township")], now=NOW)
     assert [(e.row, e.column, e.value) for e in out.errors] == [(2, "户编号", "FAR")]
-    assert import_visits(f, actor="a", ranges=[code_range(OTHER_COUNTY, "county")], now=NOW).inserted == 1
+    # The other county's officer holds the household but not the cadre (stationed in 龙山县): refused, as if the
+    # cadre did not exist; the console operator, unrestricted, records it.
+    out = import_visits(f, actor="a", ranges=[code_range(OTHER_COUNTY, "county")], now=NOW)
+    assert [(e.row, e.column, e.value) for e in out.errors] == [(2, "帮扶人编号", k)]
+    assert "outside" in out.errors[0].rule and "龙山" not in out.errors[0].rule and VILLAGE not in out.errors[0].rule
+    assert import_visits(f, actor="a", now=NOW).inserted == 1
     with pytest.raises(FileProblem, match="走访时间"):
         import_visits(write(tmp_path / "cols.csv", ["帮扶人编号", "户编号"], [[k, "H1"]]), actor="a")
     with pytest.raises(FileProblem, match="only .csv"):

@@ -112,11 +112,25 @@ def _locked(app_id: int) -> Application:
     return app
 
 
+def _may(app: Application, user: object, level: str) -> bool:
+    """The user may take a step of `level` on the application: over the village it was filed in and over
+    the village its household is in now. A household that moved since applying is handled by an officer
+    whose areas hold both (or the application is rejected and filed again where it lives now)."""
+    if not may_step(user, app.village_id, level):
+        return False
+    now = Household.objects.filter(pk=app.household_id).values_list("village_id", flat=True).first()
+    return now is None or now == app.village_id or may_step(user, now, level)
+
+
 def _check(app: Application, action: str, user: object) -> None:
     t = TRANSITIONS[action]
+    if not access.can_see_area(user, app.village_id):
+        # Someone with no role over the village learns nothing of the application: not its state, not its place.
+        raise StepRefused(f"申请 {app.pk} 不在您的管辖范围，您没有执行“{t.zh}”的权限 / no {t.level}-level role over "
+                          f"application {app.pk} for {t.en} ({action!r}): it is outside your areas")
     if app.state not in t.sources:
         raise _refuse_state(app, action)
-    if not may_step(user, app.village_id, t.level):
+    if not _may(app, user, t.level):
         raise StepRefused(f"您没有在该村执行“{t.zh}”的权限（需{_LEVEL_ZH[t.level]}及以上干部） / "
                           f"no {t.level}-level role over village {app.village_id} for {t.en} ({action!r})")
 
@@ -156,7 +170,7 @@ def apply(household: Household | int, year: int, *, applied_by: str, on: dt.date
         raise StepRefused(f"识别年度须为 {YEARS[0]}–{YEARS[1]} 之间的年份，而非 {year!r} / "
                           f"the year must be between {YEARS[0]} and {YEARS[1]}, got {year!r}")
     if not may_step(user, hh.village_id, "village"):
-        raise StepRefused(f"您没有在该村受理申请的权限 / no role over village {hh.village_id}")
+        raise StepRefused("您没有在该户所在村受理申请的权限 / no role over the household's village")
     with transaction.atomic():
         if Application.objects.filter(household=hh, year=year).exclude(state="rejected").exists():
             raise StepRefused(f"户 {hh.number} 已有 {year} 年度的在办申请 / household {hh.number} already has an open "
@@ -208,7 +222,7 @@ def crosscheck(app_id: int, *, on: dt.date, user: object, acknowledge: str = "")
     enters the register after the departments' lists were imported. Those hits are kept even when
     the step is then refused, so they run in a transaction of their own, before the step's."""
     app = Application.objects.filter(pk=app_id).first()
-    if app is not None and app.state in TRANSITIONS["crosscheck"].sources and may_step(user, app.village_id, "village"):
+    if app is not None and app.state in TRANSITIONS["crosscheck"].sources and _may(app, user, "village"):
         rematch([app.household_id], actor=actor_name(user))
     with transaction.atomic():
         app = _locked(app_id)

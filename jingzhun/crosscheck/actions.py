@@ -33,12 +33,14 @@ from jingzhun.identity import RULES as ID_RULES
 from jingzhun.identity import mask, validate_many
 from jingzhun.registry import bulk
 from jingzhun.registry.models import Member
+from jingzhun.teams.scope import mask_id_like
 
 REQUIRED = "必填项为空 / required value is empty"
 BAD_DATE = "不是有效日期（如 2020-05-01）/ not a valid date (e.g. 2020-05-01)"
 FUTURE_DATE = "日期晚于今天 / the date is in the future"
 UNKNOWN_RULE = "未知比对规则 / unknown rule"
 MATCH_CHUNK = 5000  # blind indexes per IN (...) lookup: well under every backend's parameter limit
+Spans = list[tuple[str, str]] | None  # area code ranges; None = every area
 
 
 class ListRejected(ValueError):
@@ -57,6 +59,8 @@ class ImportResult:
     rows: int
     hits: int
     households: int
+    # Rows matching register members whose household is outside the importer's areas: a number only.
+    outside: int = 0
 
 
 def department_of(rule: str) -> str:
@@ -98,21 +102,44 @@ def _validate(data: lists.ListFile, rule: str, today: dt.date) -> tuple[list[str
     return numbers, problems
 
 
-def _matches(indexes: list[bytes]) -> dict[bytes, tuple[int, int]]:
-    """Blind index → (household id, member position), for the indexes that are in the register.
+def _matches(indexes: list[bytes], spans: Spans) -> tuple[dict[bytes, tuple[int, int]], set[bytes]]:
+    """Blind index → (household id, member position), for the indexes that are in the register with their
+    household now in `spans` (None = everywhere); and the indexes of members whose household is elsewhere.
 
     Plain SQL over the unique blind-index index, a few thousand keys per statement: the ORM would
     spend more time compiling the IN list than the database spends answering it."""
     found: dict[bytes, tuple[int, int]] = {}
+    outside: set[bytes] = set()
     unique = list(dict.fromkeys(indexes))
     with connection.cursor() as cur:
         for start in range(0, len(unique), MATCH_CHUNK):
             chunk = unique[start : start + MATCH_CHUNK]
-            cur.execute("SELECT resident_id_index, household_id, position FROM registry_member "
-                        f"WHERE resident_id_index IN ({', '.join(['%s'] * len(chunk))})", chunk)
-            for index, household, position in cur.fetchall():
-                found[bytes(index)] = (household, position)
-    return found
+            cur.execute("SELECT m.resident_id_index, m.household_id, m.position, h.village_id FROM registry_member m "
+                        "JOIN registry_household h ON h.id = m.household_id "
+                        f"WHERE m.resident_id_index IN ({', '.join(['%s'] * len(chunk))})", chunk)
+            for index, household, position, village in cur.fetchall():
+                if _within(village, spans):
+                    found[bytes(index)] = (household, position)
+                else:
+                    outside.add(bytes(index))
+    return found, outside
+
+
+def _within(village: str, spans: Spans) -> bool:
+    return spans is None or any(low <= village <= high for low, high in spans)
+
+
+def import_scope(user: object | None) -> Spans:
+    """Where a list imported by `user` may raise hits: their areas of the roles that decide hits (the
+    "crosscheck" ability: officers); None (every area) for the console operator or no user at all."""
+    if user is None:
+        return None
+    spans = access.ranges(user, ability="crosscheck")
+    return None if spans is None else sorted({(low, high) for low, high in spans})
+
+
+def _scope_key(spans: Spans) -> str:
+    return "" if spans is None else hashlib.sha256(json.dumps(spans).encode()).hexdigest()
 
 
 def _insert_hits(list_id: int, rule: str, rows: list[tuple[int, int, int, dict[str, Any]]]) -> None:
@@ -130,29 +157,45 @@ def _insert_hits(list_id: int, rule: str, rows: list[tuple[int, int, int, dict[s
 
 
 def import_list(path: str | Path, rule: str, *, actor: str, department: str = "",
-                today: dt.date | None = None) -> ImportResult:
-    """Import one department list for `rule`; raise ListRejected (nothing written) on any bad row."""
+                today: dt.date | None = None, user: object | None = None) -> ImportResult:
+    """Import one department list for `rule`; raise ListRejected (nothing written) on any bad row.
+
+    Imported by an officer (`user`), the list raises hits only for households now in their areas; a row
+    matching a member of a household elsewhere is counted in `outside` and nothing else is kept of it (the
+    list remembers its scope, so later rematching keeps to it too). Without a user — the console
+    operator — the list covers every area. Refused for a user without the crosscheck ability anywhere."""
     if rule not in RULE.codes:
         raise ValueError(f"{UNKNOWN_RULE}: {rule!r}；可用 / allowed: {', '.join(RULE.codes)}")
+    spans = import_scope(user)
+    if spans is not None and not spans:
+        raise PermissionDenied("您没有导入部门比对名单的权限 / you hold no role that imports department lists")
     p = Path(path)
     today = today or timezone.localdate()
     digest = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else ""
-    existing = CrossCheckList.objects.filter(rule=rule, file_sha256=digest).first() if digest else None
+    existing = (CrossCheckList.objects.filter(rule=rule, file_sha256=digest, scope_key__in={"", _scope_key(spans)})
+                .order_by("scope_key").first() if digest else None)
     if existing is not None:
-        # The same file again: nothing new to learn, nothing written (and the officer is told so).
-        return ImportResult(existing, True, existing.row_count, existing.hit_count,
-                            existing.hits.values("household_id").distinct().count())
+        # The same file again (for these areas, or for every area): nothing new to learn, nothing written.
+        # The figures are the importer's own: hits on households they may see.
+        seen = visible_hits(user) if user is not None else CrossCheckHit.objects.all()
+        mine = seen.filter(source_list=existing)
+        return ImportResult(existing, True, existing.row_count, mine.count(),
+                            mine.values("household_id").distinct().count())
     data = lists.read(p, rule)
     numbers, problems = _validate(data, rule, today)
     if problems:
-        raise ListRejected(data.file_name, problems)
+        raise ListRejected(data.file_name, [(row, column, mask_id_like(value), mask_id_like(text))
+                                            for row, column, value, text in problems])
 
     indexes = crypto.many("resident_id", "index", numbers)
-    found = _matches(indexes)
+    found, elsewhere = _matches(indexes, spans)
     grouped: dict[tuple[int, int], list[int]] = defaultdict(list)  # (household, position) → row positions
+    outside = 0
     for i, index in enumerate(indexes):
         if index in found:
             grouped[found[index]].append(i)
+        elif index in elsewhere:
+            outside += 1
 
     # The rows' blind indexes go in set-based (staged, or COPY on PostgreSQL) with the list's id handed
     # out beforehand, as the register import does: the staging happens outside the transaction.
@@ -166,7 +209,8 @@ def import_list(path: str | Path, rule: str, *, actor: str, department: str = ""
         record = CrossCheckList.objects.create(
             pk=list_id, rule=rule, department=department or department_of(rule), file_name=data.file_name,
             file_sha256=digest, imported_by=actor, imported_at=timezone.now(), row_count=len(data.rows),
-            hit_count=len(grouped))
+            hit_count=len(grouped), scope=None if spans is None else [list(s) for s in spans],
+            scope_key=_scope_key(spans), outside_count=outside)
         bulk.sync_sequence("crosscheck_crosschecklist")
         loader.load("crosscheck_crosscheckentry")
         _insert_hits(record.pk, rule, [(household, position, data.rows[rows[0]], _evidence(data, rule, rows))
@@ -174,8 +218,8 @@ def import_list(path: str | Path, rule: str, *, actor: str, department: str = ""
         households = len({h for h, _ in grouped})
         audit.record(actor, "crosscheck.import", object_type="crosscheck_list", object_id=str(record.pk),
                      rule=rule, file=data.file_name, sha256=digest, rows=len(data.rows), hits=len(grouped),
-                     households=households)
-    return ImportResult(record, False, len(data.rows), len(grouped), households)
+                     households=households, outside=outside, scope=record.scope)
+    return ImportResult(record, False, len(data.rows), len(grouped), households, outside)
 
 
 def rematch(household_ids: list[int] | None = None, *, actor: str = "system") -> int:
@@ -190,9 +234,10 @@ def rematch(household_ids: list[int] | None = None, *, actor: str = "system") ->
         where = f"AND m.household_id IN ({', '.join(['%s'] * len(household_ids))})"
         params = list(household_ids)
     sql = f"""
-        SELECT e.source_list_id, l.rule, m.household_id, m.position, e.row
+        SELECT e.source_list_id, l.rule, m.household_id, m.position, e.row, h.village_id, l.scope_key
         FROM crosscheck_crosscheckentry e
         JOIN registry_member m ON m.resident_id_index = e.id_index
+        JOIN registry_household h ON h.id = m.household_id
         JOIN crosscheck_crosschecklist l ON l.id = e.source_list_id
         WHERE NOT EXISTS (SELECT 1 FROM crosscheck_crosscheckhit h WHERE h.source_list_id = e.source_list_id
                           AND h.household_id = m.household_id AND h.member_position = m.position) {where}
@@ -201,9 +246,15 @@ def rematch(household_ids: list[int] | None = None, *, actor: str = "system") ->
         with connection.cursor() as cur:
             cur.execute(sql, params)
             found = cur.fetchall()
+        # An officer's list raises hits only in the areas it was imported for (its scope).
+        scopes: dict[int, Spans] = {}
+        if any(key for *_, key in found):
+            scopes = {pk: None if sc is None else [tuple(x) for x in sc] for pk, sc in CrossCheckList.objects.filter(
+                pk__in={r[0] for r in found if r[6]}).values_list("pk", "scope")}
         by_list: dict[tuple[int, str], dict[tuple[int, int], list[int]]] = defaultdict(lambda: defaultdict(list))
-        for list_id, rule, household, position, row in found:
-            by_list[(list_id, rule)][(household, position)].append(row)
+        for list_id, rule, household, position, row, village, key in found:
+            if not key or _within(village, scopes.get(list_id)):
+                by_list[(list_id, rule)][(household, position)].append(row)
         total = 0
         for (list_id, rule), members in by_list.items():
             _insert_hits(list_id, rule, [

@@ -45,11 +45,19 @@ class CrossCheckList(models.Model):
     imported_at = models.DateTimeField("导入时间")
     row_count = models.PositiveIntegerField("行数", default=0)
     hit_count = models.PositiveIntegerField("命中数", default=0)
+    # Where the list may raise hits: the importing officer's area code ranges ([[low, high], ...]) when an
+    # officer imported it, null when the console operator did (every area). Rematching later keeps to it.
+    scope = models.JSONField("比对范围", null=True, blank=True)
+    # The scope as a key of the "same file once" rule: "" for every area, else the SHA-256 of the ranges.
+    scope_key = models.CharField("比对范围摘要", max_length=64, blank=True, default="")
+    # Rows that matched register members outside the scope: counted, never stored as hits.
+    outside_count = models.PositiveIntegerField("范围外命中行数", default=0)
 
     class Meta:
         verbose_name = verbose_name_plural = "比对名单"
         ordering = ["-imported_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["rule", "file_sha256"], name="crosscheck_list_once")]
+        constraints = [models.UniqueConstraint(fields=["rule", "file_sha256", "scope_key"],
+                                               name="crosscheck_list_once_per_scope")]
 
     def __str__(self) -> str:
         return f"{RULE.zh(self.rule)} {self.file_name}"

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from jingzhun import access
 from jingzhun.areas.models import LEVEL_DIGITS, Area
 from jingzhun.audit import log
 from jingzhun.pairing import solve_arrays
@@ -404,18 +405,61 @@ def pair(household: Household, cadre: Cadre, *, actor: str, start: dt.date | Non
     return created
 
 
-def approve(run: PairingRun, actor: str, *, today: dt.date | None = None) -> PairingRun:
+def _scope_refusal(run: PairingRun, user: object | None) -> PairingRefused | None:
+    """Why the run may not be approved by `user` (None = the console operator), or None when it may.
+
+    The approver's pairing areas (roles with the "pair" ability) must hold every county of the run whole,
+    and — where they are now, not where they were at the preview — every household and helper it pairs or
+    ends. A household that has since left the run's counties makes the run stale for everyone. The refusal
+    names no household, helper or area outside the approver's areas."""
+    counties = [str(c) for c in run.parameters.get("counties", [])]
+    proposals = PairingProposal.objects.filter(run=run)
+    places = set(proposals.values_list("household__village_id", flat=True).distinct())
+    if any(not any(v.startswith(c) for c in counties) for v in places):
+        return PairingRefused(f"结对批次 {run.pk} 计算后有户已迁出本批次的县，请重新计算 / a household of run {run.pk} "
+                              "has moved out of its counties since the preview: preview again")
+    if user is None:
+        return None
+    spans = access.ranges(user, ability="pair")
+    if spans is None:
+        return None
+
+    def held(code: str) -> bool:
+        return any(low <= code <= high for low, high in spans)
+
+    def whole(county: str) -> bool:
+        return any(low <= county.ljust(12, "0") and county.ljust(12, "9") <= high for low, high in spans)
+
+    places_k = set(proposals.filter(cadre__isnull=False).values_list("cadre__home_area_id", flat=True).distinct())
+    if not counties or not all(whole(c) for c in counties) or not all(held(v) for v in places | places_k):
+        return PairingRefused(f"结对批次 {run.pk} 涉及您管辖区划以外的户或帮扶人，您不能审批 / run {run.pk} pairs "
+                              "households or helpers outside your areas: you may not approve it")
+    return None
+
+
+def approve(run: PairingRun, actor: str | object, *, today: dt.date | None = None,
+            user: object | None = None) -> PairingRun:
     """Write a previewed run: end the moved and ended pairs (today, with the reason), create the new ones.
 
-    One transaction. Refused (PairingRefused) when the run is not a preview any more, or when the active
-    pairs of its counties changed since it was computed; CapacityExceeded if the result would overload a
-    helper (the transaction is then rolled back).
+    `actor` is the approving user (scoped: `_scope_refusal`), or a name for the console operator (the demo,
+    scripts), who is unrestricted; `user=` may give the user beside a name to record. One transaction.
+    Refused (PairingRefused) when the run is not a preview any more, when the active pairs of its counties
+    changed since it was computed, when a household has left its counties, or when it reaches outside the
+    user's areas; CapacityExceeded if the result would overload a helper (the transaction is then rolled
+    back). A refusal changes nothing.
     """
+    if not isinstance(actor, str):
+        user, actor = actor, str(getattr(actor, "username", "") or actor)
+    elif user is not None and not actor:
+        actor = str(getattr(user, "username", "") or user)
     today = today or timezone.localdate()
     with transaction.atomic():
         locked = PairingRun.objects.select_for_update().get(pk=run.pk)
         if locked.status != "previewed":
             raise PairingRefused(f"结对批次 {run.pk} 已审批 / run {run.pk} is {locked.status}, not a preview")
+        refusal = _scope_refusal(locked, user)
+        if refusal is not None:
+            raise refusal
         if _digest(_active_in(locked.parameters.get("counties", []))) != locked.fingerprint:
             raise PairingRefused(f"结对批次 {run.pk} 计算后现有结对已变化，请重新计算 / the active pairs changed "
                                  f"since run {run.pk} was previewed: preview again")

@@ -46,12 +46,18 @@ from jingzhun.teams.models import (
     TeamMembership,
     WorkTeam,
 )
+from jingzhun.teams.scope import OUTSIDE, ROSTER_ROLES, Scope, mask_id_like, resolve
 from jingzhun.teams.visit_import import EARLIEST, Col, Ranges, _chunks, _in_ranges, _sha256, parse_date, read_file
 
 BATCH = 500  # rows per bulk statement
 CADRE_FIELDS = ("name", "unit", "unit_kind", "rank", "skills", "home_area_id", "status", "phone")
 MEMBERSHIP_FIELDS = ("role", "end_date", "end_kind", "recall_reason")
 HOME_LEVELS = ("county", "township", "village")
+# An empty optional cell leaves a stored value as it is; this marker in a cell clears it (the template guide
+# and docs/teams.md say so). Only the optional columns below can be cleared.
+CLEAR = "（清空）"
+CLEAR_MARKERS = frozenset({"（清空）", "(清空)", "(clear)", "（clear）"})
+CLEARABLE = ("skills", "phone", "end", "end_kind", "recall_reason", "replaced_by")
 
 
 @dataclass(frozen=True)
@@ -72,14 +78,17 @@ ROSTER_COLUMNS: tuple[RosterColumn, ...] = (
     RosterColumn("unit", "派出单位", "unit", max_length=100),
     RosterColumn("unit_kind", "单位类别", "unit_kind", enum=UNIT_KIND),
     RosterColumn("rank", "职级", "rank", enum=RANK, note="决定帮扶户数上限 / sets the helper's household cap"),
-    RosterColumn("skills", "专长", "skills", False, enum=SKILL, note="可多项，以“、”或“,”分隔 / several, separated by 、 or ,"),
+    RosterColumn("skills", "专长", "skills", False, enum=SKILL,
+                 note="可多项，以“、”或“,”分隔；空则不变，填“（清空）”清除 / several, separated by 、 or ,; empty = "
+                      "unchanged, （清空） or (clear) clears"),
     RosterColumn("home_area", "帮扶所在区划", "home_area_code",
                  note="12位区划代码（县、乡或村），干部驻地，结对按此就近 / 12-digit code of the county, township "
                       "or village where the cadre is stationed"),
     RosterColumn("status", "状态", "status", False, enum=CADRE_STATUS,
-                 note="空为在岗；非在岗的干部不能有未结束的驻村任职 / empty = serving; a cadre not serving has no "
-                      "open team membership"),
-    RosterColumn("phone", "联系电话", "phone", False, max_length=20),
+                 note="新干部空为在岗，已登记干部空则不变；非在岗的干部不能有未结束的驻村任职 / empty = serving for a "
+                      "new cadre, unchanged for a registered one; a cadre not serving has no open team membership"),
+    RosterColumn("phone", "联系电话", "phone", False, max_length=20,
+                 note="空则不变，填“（清空）”清除 / empty = unchanged, （清空） or (clear) clears"),
     RosterColumn("village", "驻村村", "village_code", False, team=True,
                  note="12位村代码；空则本行只登记干部 / 12-digit village code; empty = the row registers the "
                       "cadre only"),
@@ -87,14 +96,18 @@ ROSTER_COLUMNS: tuple[RosterColumn, ...] = (
                  note="每个工作队同时只能有一名在任第一书记 / one serving first secretary per team"),
     RosterColumn("start", "派驻日期", "start_date", False, team=True, note="YYYY-MM-DD，不早于2013年、不晚于今天"),
     RosterColumn("end", "结束日期", "end_date", False, team=True,
-                 note="空为在任；不早于派驻日期 / empty while serving; not before the start"),
+                 note="新任职空为在任，已登记任职空则不变，填“（清空）”恢复在任；不早于派驻日期 / empty: serving (a new "
+                      "membership) or unchanged (a registered one); （清空） reopens it; not before the start"),
     RosterColumn("end_kind", "离队类型", "end_kind", False, enum=END_KIND, team=True,
-                 note="填了结束日期才填，且必须填 / given exactly when the end date is"),
+                 note="有结束日期时必填（已登记的可空，表示不变）/ required with an end date (empty = unchanged for a "
+                      "registered membership)"),
     RosterColumn("recall_reason", "召回原因", "recall_reason", False, max_length=200, team=True,
-                 note="离队类型为召回时必填，其他情形不填 / required for a recall, otherwise empty"),
+                 note="离队类型为召回时必填，其他情形不填；已登记的空则不变 / required for a recall, otherwise empty; "
+                      "empty = unchanged for a registered recall"),
     RosterColumn("replaced_by", "接替人", "replaced_by", False, team=True,
-                 note="接替者的人员编号（本文件中或已登记），须在同一工作队、离队当日或之后到岗 / personnel number of "
-                      "the successor, on the same team, starting on or after this membership ends"),
+                 note="接替者的人员编号（本文件中或已登记），须在同一工作队、离队当日或之后到岗；空则不变，填“（清空）”清除 / "
+                      "personnel number of the successor, on the same team, starting on or after this membership "
+                      "ends; empty = unchanged, （清空） or (clear) clears"),
 )
 HEADERS = tuple(c.header for c in ROSTER_COLUMNS)
 H = {c.key: c.header for c in ROSTER_COLUMNS}
@@ -170,13 +183,33 @@ def _pn_ok(text: str) -> bool:
     return all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in text)
 
 
-def import_roster(path: str | Path, *, actor: str, ranges: Ranges = None, today: dt.date | None = None,
-                  check: bool = False) -> RosterOutcome:
+def import_roster(path: str | Path, *, actor: str, ranges: Ranges = None, user: object | None = None,
+                  today: dt.date | None = None, check: bool = False) -> RosterOutcome:
     """Validate a roster file and, when every row is good (and `check` is false), apply it in one transaction.
 
-    `ranges`: the importing user's area code ranges (`jingzhun.access.ranges`); None = unrestricted.
+    Who may write where: `user` (their officer roles' areas) or bare `ranges` (area code ranges,
+    `jingzhun.access.ranges`); neither = the console operator, unrestricted. A row may create a cadre or a
+    team only in those areas and may change a stored cadre only when the cadre is wholly in them (home area
+    and every open team's village: `jingzhun.teams.scope`). A check run is audited; errors mask ID-shaped
+    values.
     """
-    today = today or timezone.localdate()
+    scope = resolve(user, ranges, ROSTER_ROLES)
+    out = _import(path, actor=actor, scope=scope, today=today or timezone.localdate(), check=check)
+    out.errors = [ErrorRow(e.file, e.row, e.column, mask_id_like(e.value), mask_id_like(e.rule)) for e in out.errors]
+    if check:
+        # A check answers questions about the register (is this personnel number registered elsewhere?).
+        detail: dict[str, Any] = {"file": out.file_name, "sha256": _sha256(path), "errors": len(out.errors),
+                                  **out.counts()}
+        log.record(actor, "teams.roster.check", object_type="roster", object_id=out.file_name, **detail)
+    return out
+
+
+def _is_clear(text: str) -> bool:
+    return "".join(text.split()).lower() in CLEAR_MARKERS
+
+
+def _import(path: str | Path, *, actor: str, scope: Scope, today: dt.date, check: bool) -> RosterOutcome:
+    ranges = scope.ranges
     cells, read_errors = read_file(path, ROSTER_COLUMNS)
     name = Path(path).name
     rows: list[int] = [int(r) for r in cells["_row"]]
@@ -191,6 +224,76 @@ def import_roster(path: str | Path, *, actor: str, ranges: Ranges = None, today:
         out.errors.append(ErrorRow(name, rows[i], H[key], value, rule))
         if key in membership_keys:
             bad.add(i)
+
+    # Clearing is explicit: an empty optional cell leaves the stored value as it is, （清空） / (clear) empties it.
+    cleared: dict[str, set[int]] = {key: set() for key in CLEARABLE}
+    for c in ROSTER_COLUMNS:
+        for i, t in enumerate(cells[c.key]):
+            if t and _is_clear(t):
+                if c.key in CLEARABLE:
+                    cleared[c.key].add(i)
+                    cells[c.key][i] = ""
+                else:
+                    err(i, c.key, t, "本列不能清空 / this column cannot be cleared")
+
+    # What is stored: one query each (cadres, open teams, memberships), before any check -------------------
+    pns = sorted({t for key in ("personnel_number", "replaced_by") for t in cells[key] if t})
+    stored_cadres: dict[str, dict[str, Any]] = {}
+    for part in _chunks(pns):
+        for row in Cadre.objects.filter(personnel_number__in=part).values("id", "personnel_number", *CADRE_FIELDS):
+            stored_cadres[row["personnel_number"]] = row
+    villages = sorted({v for v in cells["village"] if v})
+    open_teams: dict[str, tuple[int, dt.date]] = {}
+    for part in _chunks(villages):
+        open_teams.update((v, (pk, s)) for pk, v, s in WorkTeam.objects.filter(
+            village_id__in=part, end_date__isnull=True).values_list("id", "village_id", "start_date"))
+    team_ids = [pk for pk, _ in open_teams.values()]
+    cadre_ids = [r["id"] for r in stored_cadres.values()]
+    stored_rows = list(TeamMembership.objects.filter(Q(team_id__in=team_ids) | Q(cadre_id__in=cadre_ids)).values_list(
+        "id", "cadre_id", "cadre__personnel_number", "cadre__name", "team_id", "team__village_id", "team__end_date",
+        "role", "start_date", "end_date", "end_kind", "recall_reason", "replaced_by_id"))
+
+    # Whose cadres these are. A row matching a stored cadre changes them: only when the cadre is wholly in the
+    # importer's areas (home area and every open posting). The refusal does not say where they are.
+    open_at: dict[int, set[str]] = {}
+    for r in stored_rows:
+        if r[9] is None:
+            open_at.setdefault(r[1], set()).add(r[5])
+    wholly = {pn for pn, r in stored_cadres.items() if scope.wholly_here(r["home_area_id"], open_at.get(r["id"], ()))}
+    works = {pn for pn, r in stored_cadres.items() if scope.works_here(r["home_area_id"], open_at.get(r["id"], ()))}
+    for i, pn in enumerate(cells["personnel_number"]):
+        if pn in stored_cadres and pn not in wholly:
+            err(i, "personnel_number", pn, f"{OUTSIDE}：该人员编号的干部不能由您导入或更新 / the cadre with this "
+                                           "personnel number is not yours to import or update")
+
+    # An empty cell of a stored cadre or membership keeps the stored value: filled in before the checks.
+    by_key = {(pn, village, s): (e, kind, reason) for (_, _, pn, _, _, village, team_end, _, s, e, kind, reason, _)
+              in stored_rows if pn and team_end is None}
+    kinds = END_KIND.lookup()
+    for i, pn in enumerate(cells["personnel_number"]):
+        if i in bad or pn not in wholly:
+            continue
+        kept = stored_cadres[pn]
+        for key in ("skills", "status", "phone"):
+            if not cells[key][i] and i not in cleared.get(key, ()):
+                cells[key][i] = str(kept[key])
+        began = parse_date(cells["start"][i]) if cells["start"][i] else None
+        stored_m = by_key.get((pn, cells["village"][i], began)) if began else None
+        if stored_m is None:
+            continue
+        was_end, was_kind, was_reason = stored_m
+        if i in cleared["end"]:  # reopened: an open membership has no end kind, reason or successor
+            for key in ("end_kind", "recall_reason", "replaced_by"):
+                if not cells[key][i]:
+                    cleared[key].add(i)
+            continue
+        if not cells["end"][i] and was_end is not None:
+            cells["end"][i] = was_end.isoformat()
+        if not cells["end_kind"][i] and i not in cleared["end_kind"] and was_kind and cells["end"][i]:
+            cells["end_kind"][i] = was_kind
+        if (not cells["recall_reason"][i] and i not in cleared["recall_reason"] and was_reason
+                and kinds.get(cells["end_kind"][i]) == "recalled"):
+            cells["recall_reason"][i] = was_reason
 
     # Cell by cell ----------------------------------------------------------------------------------------
     for c in ROSTER_COLUMNS:
@@ -319,28 +422,12 @@ def import_roster(path: str | Path, *, actor: str, ranges: Ranges = None, today:
             else:
                 seen_membership[mkey] = i
 
-    # What is stored: one query each ------------------------------------------------------------------------
-    pns = sorted({t for key in ("personnel_number", "replaced_by") for t in cells[key] if t})
-    stored_cadres: dict[str, dict[str, Any]] = {}
-    for part in _chunks(pns):
-        for row in Cadre.objects.filter(personnel_number__in=part).values("id", "personnel_number", *CADRE_FIELDS):
-            stored_cadres[row["personnel_number"]] = row
     for i, successor in enumerate(cells["replaced_by"]):
-        if successor and successor not in first_row and successor not in stored_cadres and _pn_ok(successor):
-            err(i, "replaced_by", successor, "本文件和已登记干部中都没有这个人员编号 / no cadre with this personnel "
-                                             "number in the file or the register")
-    villages = sorted({v for v in cells["village"] if v})
-    open_teams: dict[str, tuple[int, dt.date]] = {}
-    for part in _chunks(villages):
-        open_teams.update((v, (pk, s)) for pk, v, s in WorkTeam.objects.filter(
-            village_id__in=part, end_date__isnull=True).values_list("id", "village_id", "start_date"))
-    team_ids = [pk for pk, _ in open_teams.values()]
-    cadre_ids = [r["id"] for r in stored_cadres.values()]
+        if successor and successor not in first_row and successor not in works and _pn_ok(successor):
+            err(i, "replaced_by", successor, "本文件和您管辖区划内都没有这个人员编号的干部 / no cadre with this "
+                                             "personnel number in the file or your areas")
     state: dict[tuple[str, str, dt.date], _Membership] = {}
     by_id: dict[int, _Membership] = {}
-    stored_rows = TeamMembership.objects.filter(Q(team_id__in=team_ids) | Q(cadre_id__in=cadre_ids)).values_list(
-        "id", "cadre_id", "cadre__personnel_number", "cadre__name", "team_id", "team__village_id", "team__end_date",
-        "role", "start_date", "end_date", "end_kind", "recall_reason", "replaced_by_id")
     names: dict[str, str] = {}
     for (pk, cadre_id, pn, cname, team_id, village, team_end, role, s, e, kind, reason,
          stored_successor) in stored_rows:
@@ -419,12 +506,12 @@ def import_roster(path: str | Path, *, actor: str, ranges: Ranges = None, today:
                                              "the same team on or after this membership ends")
             continue
         state[(pn, village, start[i] or ended)].replaced_by = candidates[0].key
-    for i in range(n):  # an emptied 接替人 clears a stored successor
+    for i in range(n):  # （清空） in 接替人 clears a stored successor; an empty cell keeps it
         began = start[i]
-        if not cells["replaced_by"][i] and i not in bad and began is not None and cells["village"][i]:
-            cleared = state.get((cells["personnel_number"][i], cells["village"][i], began))
-            if cleared is not None:
-                cleared.replaced_by = None
+        if i in cleared["replaced_by"] and i not in bad and began is not None and cells["village"][i]:
+            emptied = state.get((cells["personnel_number"][i], cells["village"][i], began))
+            if emptied is not None:
+                emptied.replaced_by = None
 
     if out.errors or n == 0:
         order = {c.header: k for k, c in enumerate(ROSTER_COLUMNS)}
@@ -435,6 +522,7 @@ def import_roster(path: str | Path, *, actor: str, ranges: Ranges = None, today:
     new_cadres: list[Cadre] = []
     changed_cadres: list[Cadre] = []
     status_changed: dict[str, str] = {}  # personnel number → new status, for cadres stored before
+    moves: list[list[str]] = []  # [personnel number, old home area, new home area]
     for pn, i in first_row.items():
         record: dict[str, Any] = {"name": cells["name"][i], "unit": cells["unit"][i], "unit_kind": enums["unit_kind"][i],
                   "rank": enums["rank"][i], "skills": skills[i], "home_area_id": cells["home_area"][i],
@@ -444,6 +532,8 @@ def import_roster(path: str | Path, *, actor: str, ranges: Ranges = None, today:
             new_cadres.append(Cadre(personnel_number=pn, **record))
         elif any(stored[f] != record[f] for f in CADRE_FIELDS):
             changed_cadres.append(Cadre(id=stored["id"], personnel_number=pn, **record))
+            if stored["home_area_id"] != record["home_area_id"]:  # a move, recorded as one (both ends are in scope)
+                moves.append([pn, stored["home_area_id"], record["home_area_id"]])
             if stored["status"] != record["status"]:
                 status_changed[pn] = record["status"]
         else:
@@ -525,7 +615,7 @@ def import_roster(path: str | Path, *, actor: str, ranges: Ranges = None, today:
                                                reason=f"名册导入 / roster import {name}"))
         CadreStatusEvent.objects.bulk_create(events, batch_size=BATCH)
         out.status_events = len(events)
-        detail: dict[str, Any] = {"file": name, "sha256": _sha256(path), **out.counts()}
+        detail: dict[str, Any] = {"file": name, "sha256": _sha256(path), **out.counts(), "moves": moves}
         log.record(actor, "teams.roster.import", object_type="roster", object_id=name, **detail)
     return out
 

@@ -29,9 +29,18 @@ from jingzhun.registry import bulk, reading
 from jingzhun.registry.importer import ErrorRow
 from jingzhun.registry.models import Household
 from jingzhun.teams.models import ATTENDANCE_METHOD, MEASURE, Attendance, Cadre, Visit
+from jingzhun.teams.scope import (
+    VISIT_ROLES,
+    Scope,
+    cadres_working_here,
+    mask_id_like,
+    own_cadre,
+    paired_households,
+    resolve,
+)
 from jingzhun.teams.visits import notes_key
 
-Ranges = Sequence[tuple[str, str]] | None
+Ranges = Sequence[tuple[str, str]] | None  # the same as jingzhun.teams.scope.Ranges
 CHUNK = 5000  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
 EARLIEST = dt.date(2013, 1, 1)  # precise poverty alleviation (精准扶贫) began in 2013
 # Mainland China with its islands: a coordinate outside is a typo or swapped latitude and longitude.
@@ -223,9 +232,17 @@ def _in_ranges(code: str, ranges: Ranges) -> bool:
     return ranges is None or any(lo <= code <= hi for lo, hi in ranges)
 
 
-def _cadre_ids(cells: dict[str, list[str]], err: Callable[[int, str, str, str], None], h: dict[str, str]
-               ) -> list[int | None]:
-    """Each row's cadre, from the system's cadre number or the personnel number (both: they must agree)."""
+NO_CADRE = "没有这个干部，或其登记在您的管辖区划以外 / no cadre with this number in your areas (none, or registered outside them)"
+NO_PERSONNEL = ("没有这个人员编号的干部，或其登记在您的管辖区划以外 / no cadre with this personnel number in your areas "
+                "(none, or registered outside them)")
+
+
+def _cadre_ids(cells: dict[str, list[str]], err: Callable[[int, str, str, str], None], h: dict[str, str],
+               scope: Scope | None = None) -> list[int | None]:
+    """Each row's cadre, from the system's cadre number or the personnel number (both: they must agree).
+
+    A cadre the importer may not refer to (`scope.cadres_working_here`) is answered exactly as one that
+    does not exist: the file learns nothing about cadres outside the importer's areas."""
     texts, personnel = cells["cadre"], cells["personnel"]
     ids: list[int | None] = []
     for i, t in enumerate(texts):
@@ -245,16 +262,20 @@ def _cadre_ids(cells: dict[str, list[str]], err: Callable[[int, str, str, str], 
     by_number: dict[str, int] = {}
     for part in _chunks(numbers):
         by_number.update(Cadre.objects.filter(personnel_number__in=part).values_list("personnel_number", "pk"))
+    if scope is not None and not scope.unrestricted:
+        visible = cadres_working_here(scope, known | set(by_number.values()))
+        known &= visible
+        by_number = {p: k for p, k in by_number.items() if k in visible}
     for i, k in enumerate(ids):
         if k is not None and k not in known:
-            err(i, h["cadre"], texts[i], "没有这个干部 / no cadre with this number")
+            err(i, h["cadre"], texts[i], NO_CADRE)
             ids[i] = None
             continue
         p = personnel[i]
         if not p:
             continue
         if p not in by_number:
-            err(i, h["personnel"], p, "没有这个人员编号的干部 / no cadre with this personnel number")
+            err(i, h["personnel"], p, NO_PERSONNEL)
             ids[i] = None
         elif texts[i] and k is not None and by_number[p] != k:
             err(i, h["personnel"], p, f"与{h['cadre']} {k} 不是同一人 / not the same cadre as number {k}")
@@ -264,15 +285,40 @@ def _cadre_ids(cells: dict[str, list[str]], err: Callable[[int, str, str, str], 
     return ids
 
 
+def _audit_check(actor: str, kind: str, out: ImportOutcome, path: str | Path) -> None:
+    """A check run is audited too: it answers questions about the register (which numbers exist where)."""
+    log.record(actor, f"{kind}.check", object_type=kind, object_id=out.file_name, file=out.file_name,
+               sha256=_sha256(path), rows=out.rows, errors=len(out.errors))
+
+
+def _masked(errors: list[ErrorRow]) -> list[ErrorRow]:
+    """The errors with every ID-shaped value masked, whatever column it was typed into."""
+    return [ErrorRow(e.file, e.row, e.column, mask_id_like(e.value), mask_id_like(e.rule)) for e in errors]
+
+
 # Visits -------------------------------------------------------------------------------------------------
 
 
-def import_visits(path: str | Path, *, actor: str, ranges: Ranges = None, now: dt.datetime | None = None) -> ImportOutcome:
-    """Validate a visits file and, when every row is good, insert all its visits and photos at once.
+def import_visits(path: str | Path, *, actor: str, ranges: Ranges = None, user: object | None = None,
+                  now: dt.datetime | None = None, check: bool = False) -> ImportOutcome:
+    """Validate a visits file and, when every row is good (and `check` is false), insert all its visits and
+    photos at once. A check run writes nothing but its audit row.
 
-    `ranges`: the importing user's area code ranges (`jingzhun.access.ranges`); None = unrestricted.
+    Who may write where: `user` (their officer and work-team areas; as a helper, only the households they
+    are paired with, and themselves as the visitor — `jingzhun.teams.scope`), or bare `ranges` (area code
+    ranges, `jingzhun.access.ranges`); neither = the console operator, unrestricted. Every household and
+    cadre a row names must be in those areas; one outside is answered as one that does not exist.
     """
+    scope = resolve(user, ranges, VISIT_ROLES, helpers=True)
     now = now or timezone.now()
+    out = _visits(path, actor=actor, scope=scope, now=now, check=check)
+    out.errors = _masked(out.errors)
+    if check:
+        _audit_check(actor, "visits", out, path)
+    return out
+
+
+def _visits(path: str | Path, *, actor: str, scope: Scope, now: dt.datetime, check: bool) -> ImportOutcome:
     cells, errors = read_file(path, VISIT_COLUMNS)
     name = Path(path).name
     out = ImportOutcome("visits", name, rows=len(cells["_row"]), errors=errors)
@@ -283,21 +329,23 @@ def import_visits(path: str | Path, *, actor: str, ranges: Ranges = None, now: d
         out.errors.append(ErrorRow(name, rows[i], header, value, rule))
 
     n = len(rows)
-    cadre = _cadre_ids(cells, err, h)
+    cadre = _cadre_ids(cells, err, h, scope)
     numbers = cells["household_number"]
     found: dict[str, tuple[int, str]] = {}
     for part in _chunks(sorted({x for x in numbers if x})):
         found.update((num, (pk, village)) for num, pk, village in
                      Household.objects.filter(number__in=part).values_list("number", "pk", "village_id"))
+    # Where the household is now, not where the file says: outside the importer's areas it does not exist.
+    paired = paired_households(scope)
+    found = {num: (pk, v) for num, (pk, v) in found.items() if scope.area(v) or pk in paired}
     household: list[int | None] = [None] * n
     village: list[str | None] = [None] * n
     for i, num in enumerate(numbers):
         if not num:
             err(i, h["household_number"], num, "必填 / required")
         elif num not in found:
-            err(i, h["household_number"], num, "没有这个户编号 / no household with this number")
-        elif not _in_ranges(found[num][1], ranges):
-            err(i, h["household_number"], num, "该户不在您的管辖区划内 / the household is outside your areas")
+            err(i, h["household_number"], num, "没有这个户编号，或该户不在您的管辖区划内 / no household with this "
+                                               "number, or registered outside your areas")
         else:
             household[i], village[i] = found[num]
 
@@ -393,7 +441,7 @@ def import_visits(path: str | Path, *, actor: str, ranges: Ranges = None, now: d
                     i = seen[key]
                     err(i, h["visited_at"], cells["visited_at"][i], "该走访已录入 / this visit is already recorded")
 
-    if out.errors or n == 0:
+    if out.errors or n == 0 or check:
         out.errors.sort(key=lambda e: (e.row, e.column))
         return out
 
@@ -440,10 +488,21 @@ def import_visits(path: str | Path, *, actor: str, ranges: Ranges = None, now: d
 # Attendance ---------------------------------------------------------------------------------------------
 
 
-def import_attendance(path: str | Path, *, actor: str, ranges: Ranges = None,
-                      now: dt.datetime | None = None) -> ImportOutcome:
-    """Validate an attendance file and, when every row is good, insert all of it at once."""
+def import_attendance(path: str | Path, *, actor: str, ranges: Ranges = None, user: object | None = None,
+                      now: dt.datetime | None = None, check: bool = False) -> ImportOutcome:
+    """Validate an attendance file and, when every row is good (and `check` is false), insert all of it at
+    once. The village and the cadre of every row must be in the importer's areas (as `import_visits`; a
+    helper records only their own days in their own areas)."""
+    scope = resolve(user, ranges, VISIT_ROLES, helpers=True)
     now = now or timezone.now()
+    out = _attendance(path, actor=actor, scope=scope, now=now, check=check)
+    out.errors = _masked(out.errors)
+    if check:
+        _audit_check(actor, "attendance", out, path)
+    return out
+
+
+def _attendance(path: str | Path, *, actor: str, scope: Scope, now: dt.datetime, check: bool) -> ImportOutcome:
     today = timezone.localtime(now).date()
     cells, errors = read_file(path, ATTENDANCE_COLUMNS)
     name = Path(path).name
@@ -455,7 +514,8 @@ def import_attendance(path: str | Path, *, actor: str, ranges: Ranges = None,
         out.errors.append(ErrorRow(name, rows[i], header, value, rule))
 
     n = len(rows)
-    cadre = _cadre_ids(cells, err, h)
+    cadre = _cadre_ids(cells, err, h, scope)
+    own = own_cadre(scope)
     codes = cells["village"]
     levels: dict[str, str] = {}
     for part in _chunks(sorted({c for c in codes if c})):
@@ -468,7 +528,7 @@ def import_attendance(path: str | Path, *, actor: str, ranges: Ranges = None,
             err(i, h["village"], code, "没有这个区划代码 / no area with this code")
         elif levels[code] != "village":
             err(i, h["village"], code, "应为村级区划代码 / must be a village")
-        elif not _in_ranges(code, ranges):
+        elif not (scope.area(code) or (scope.helper_area(code) and own is not None and cadre[i] == own)):
             err(i, h["village"], code, "该村不在您的管辖区划内 / the village is outside your areas")
         else:
             village[i] = code
@@ -511,7 +571,7 @@ def import_attendance(path: str | Path, *, actor: str, ranges: Ranges = None,
                 if key in seen:
                     i = seen[key]
                     err(i, h["date"], cells["date"][i], "该干部当天已有考勤 / already recorded for this cadre and day")
-    if out.errors or n == 0:
+    if out.errors or n == 0 or check:
         out.errors.sort(key=lambda e: (e.row, e.column))
         return out
 

@@ -80,7 +80,7 @@ def pairing_run(request: HttpRequest, pk: int) -> HttpResponse:
 def pairing_approve(request: HttpRequest, pk: int) -> HttpResponse:
     run = _visible_run(request.user, pk)
     try:
-        pairing_db.approve(run, request.user.get_username())
+        pairing_db.approve(run, request.user)  # the user, not a name: the approval re-checks their areas
     except (pairing_db.PairingRefused, pairing_db.CapacityExceeded) as exc:
         messages.error(request, str(exc))
     else:  # the approval refreshed the dashboard's figures itself (registry.signals.register_changed)

@@ -50,8 +50,9 @@ class Command(BaseCommand):
     def do_import(self, user: object, opts: dict[str, Any]) -> None:
         actor = str(getattr(user, "username", user))
         try:
-            result = actions.import_list(opts["file"], opts["rule"], actor=actor, department=opts["department"])
-        except FileProblem as exc:
+            result = actions.import_list(opts["file"], opts["rule"], actor=actor, department=opts["department"],
+                                         user=user)
+        except (FileProblem, PermissionDenied) as exc:
             raise CommandError(str(exc)) from None
         except actions.ListRejected as exc:
             for row, column, value, rule in exc.problems[:SHOWN_PROBLEMS]:
@@ -69,6 +70,9 @@ class Command(BaseCommand):
         self.stdout.write(f"已导入名单 {result.list.pk}（{RULE.zh(opts['rule'])}）：{result.rows} 行，命中 {result.hits} 人、"
                           f"{result.households} 户 / imported list {result.list.pk}: {result.rows} rows, "
                           f"{result.hits} people in {result.households} households hit")
+        if result.outside:
+            self.stdout.write(f"另有 {result.outside} 行命中您管辖区划以外的户，未记录 / {result.outside} rows matched "
+                              "households outside your areas: not recorded")
 
     def do_list(self, user: object, opts: dict[str, Any]) -> None:
         for lst in CrossCheckList.objects.all():

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from jingzhun.crosscheck.operator import acting_user
 from jingzhun.registry import report
 from jingzhun.registry.reading import FileProblem
 from jingzhun.teams.roster_import import import_roster
@@ -17,11 +18,18 @@ class Command(BaseCommand):
         parser.add_argument("file")
         parser.add_argument("--check", action="store_true", help="只校验不写入 / validate only, write nothing")
         parser.add_argument("--report", help="错误报告 .xlsx / write the error report here")
-        parser.add_argument("--actor", default="cli")
+        parser.add_argument("--user", help="以该用户身份导入，仅限其管辖区划 / import as this user, within their areas")
+        parser.add_argument("--actor", default="cli", help="审计记录中的操作人（未给 --user 时）/ the name audited "
+                                                           "when no --user is given")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
-            outcome = import_roster(opts["file"], actor=opts["actor"], check=opts["check"])
+            user = acting_user(opts["user"], opts["actor"])
+        except LookupError as exc:
+            raise CommandError(str(exc)) from None
+        try:
+            outcome = import_roster(opts["file"], actor=str(getattr(user, "username", user)), user=user,
+                                    check=opts["check"])
         except FileProblem as e:
             raise CommandError(str(e)) from None
         if outcome.errors:

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from jingzhun.crosscheck.operator import acting_user
 from jingzhun.registry import report
 from jingzhun.registry.reading import FileProblem
 from jingzhun.teams.visit_import import import_attendance, import_visits
@@ -15,15 +16,26 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("file")
         parser.add_argument("--kind", choices=["visits", "attendance"], default="visits")
+        parser.add_argument("--check", action="store_true",
+                            help="只校验不写入（记入审计）/ validate only, write nothing (audited)")
         parser.add_argument("--report", help="错误报告 .xlsx / write the error report here")
-        parser.add_argument("--actor", default="cli")
+        parser.add_argument("--user", help="以该用户身份导入，仅限其管辖区划 / import as this user, within their areas")
+        parser.add_argument("--actor", default="cli", help="审计记录中的操作人（未给 --user 时）/ the name audited "
+                                                           "when no --user is given")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         run = import_visits if opts["kind"] == "visits" else import_attendance
         try:
-            outcome = run(opts["file"], actor=opts["actor"])
+            user = acting_user(opts["user"], opts["actor"])
+        except LookupError as exc:
+            raise CommandError(str(exc)) from None
+        try:
+            outcome = run(opts["file"], actor=str(getattr(user, "username", user)), user=user, check=opts["check"])
         except FileProblem as e:
             raise CommandError(str(e)) from None
         if outcome.errors:
             report.refuse(outcome.errors, opts["report"])
-        self.stdout.write(f"已导入 / imported {outcome.inserted} 行 rows ({outcome.kind})")
+        if opts["check"]:
+            self.stdout.write(f"校验通过，未写入 / the file is valid; nothing written (--check): {outcome.rows} 行 rows")
+        else:
+            self.stdout.write(f"已导入 / imported {outcome.inserted} 行 rows ({outcome.kind})")

@@ -1,0 +1,155 @@
+"""Whose areas an import (roster, visits, attendance) may write in: the importer's, and nothing else.
+
+The rule (security review, "an import takes over another county's household"): a row may insert only into,
+and update only an object now in, the importer's areas. For the teams' imports the objects are cadres,
+households and village teams, and "now in your areas" means:
+
+- a **village or area code** is in your areas when it lies in one of your roles' code ranges;
+- a **household** is in your areas when its *current* village is (a helper: only the households they are
+  actively paired with, as `jingzhun.access.household_q` says);
+- a **cadre works in your areas** when their home area (帮扶所在区划) or the village of one of their open
+  team memberships is in your areas — enough to *refer* to them (a visit, a day of attendance, a successor);
+- a **cadre is wholly in your areas** when their home area *and* the village of every open team membership
+  are in your areas — needed to *change* them (a roster row that matches their personnel number). A cadre
+  stationed in one county and serving on a team in another is changed by an officer holding both.
+
+Refusals never say where an object outside your areas is: "registered outside your areas", no name, no code.
+
+`mask_id_like` masks anything shaped like a resident ID in the text of an error or a report, whatever
+column it was typed into (`jingzhun.identity` may grow the same helper; this one is the teams' own).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from jingzhun import access
+from jingzhun.identity import mask
+
+Ranges = Sequence[tuple[str, str]] | None
+
+# Roles whose areas count for each import. Read-only roles (evaluator, auditor, user administrator) write none.
+ROSTER_ROLES = frozenset({"officer"})
+VISIT_ROLES = frozenset({"officer", "work_team"})  # plus "helper", narrowed to their own pairs and self
+
+OUTSIDE = "已登记在您的管辖区划以外 / registered outside your areas"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where an import may write. `wide`: code ranges of the roles that count (None = unrestricted, the
+    console operator); `helper`: a helper's ranges, where only `own_cadre` and their paired households count."""
+
+    wide: tuple[tuple[str, str], ...] | None
+    helper: tuple[tuple[str, str], ...] = ()
+    user_pk: int = 0
+
+    @classmethod
+    def of_ranges(cls, ranges: Ranges) -> Scope:
+        return cls(None if ranges is None else tuple(ranges))
+
+    @classmethod
+    def of_user(cls, user: object, roles: frozenset[str], *, helpers: bool = False) -> Scope:
+        found = access.grants(user)
+        if found is None:
+            return cls(None)
+        wide = tuple((g.low, g.high) for g in found if g.role in roles)
+        helper = tuple((g.low, g.high) for g in found if helpers and g.role == "helper")
+        return cls(wide, helper, int(getattr(user, "pk", 0) or 0))
+
+    @property
+    def unrestricted(self) -> bool:
+        return self.wide is None
+
+    @property
+    def ranges(self) -> Ranges:
+        return self.wide
+
+    def area(self, code: str | None) -> bool:
+        """The code lies in one of the wide ranges."""
+        return self.wide is None or (code is not None and any(lo <= code <= hi for lo, hi in self.wide))
+
+    def helper_area(self, code: str | None) -> bool:
+        return code is not None and any(lo <= code <= hi for lo, hi in self.helper)
+
+    def works_here(self, home: str, open_villages: Iterable[str]) -> bool:
+        return self.area(home) or any(self.area(v) for v in open_villages)
+
+    def wholly_here(self, home: str, open_villages: Iterable[str]) -> bool:
+        return self.area(home) and all(self.area(v) for v in open_villages)
+
+
+def resolve(user: object | None, ranges: Ranges, roles: frozenset[str], *, helpers: bool = False) -> Scope:
+    """The scope of an import called with a user (the web, `--user`) or with bare ranges (older callers);
+    both absent = the console operator, unrestricted."""
+    if user is not None:
+        if ranges is not None:
+            raise ValueError("give the user or the ranges, not both")
+        return Scope.of_user(user, roles, helpers=helpers)
+    return Scope.of_ranges(ranges)
+
+
+def _parts(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), 5000):
+        yield ids[start : start + 5000]
+
+
+def cadres_working_here(scope: Scope, cadre_ids: Iterable[int]) -> set[int]:
+    """Of these cadres, those the importer may refer to: who work in the wide areas (home area, the village
+    of an open team membership, or the village of a household they are actively paired with), and a
+    helper's own cadre record. Three queries per 5,000 cadres; none when unrestricted."""
+    ids = sorted(set(cadre_ids))
+    if scope.unrestricted:
+        return set(ids)
+    from jingzhun.teams.models import Cadre, HelperPair, TeamMembership
+
+    found: set[int] = set()
+    own = own_cadre(scope)
+    if own is not None and own in ids:
+        found.add(own)
+    if not scope.wide:
+        return found
+    for part in _parts(ids):
+        found.update(k for k, home in Cadre.objects.filter(pk__in=part).values_list("pk", "home_area_id")
+                     if scope.area(home))
+        found.update(k for k, village in TeamMembership.objects.filter(
+            cadre_id__in=part, end_date__isnull=True).values_list("cadre_id", "team__village_id") if scope.area(village))
+        found.update(k for k, village in HelperPair.objects.filter(
+            cadre_id__in=part, end_date__isnull=True).values_list("cadre_id", "household__village_id")
+            if scope.area(village))
+    return found
+
+
+def paired_households(scope: Scope) -> set[int]:
+    """Households actively paired with the scope's user as helper, in their helper areas (empty otherwise)."""
+    if not scope.helper or not scope.user_pk:
+        return set()
+    from jingzhun.teams.models import HelperPair
+
+    rows = HelperPair.objects.filter(cadre__user_id=scope.user_pk, end_date__isnull=True).values_list(
+        "household_id", "household__village_id")
+    return {pk for pk, village in rows if scope.helper_area(village)}
+
+
+def own_cadre(scope: Scope) -> int | None:
+    """The scope user's own cadre record, when they are a helper somewhere."""
+    if not scope.helper or not scope.user_pk:
+        return None
+    from jingzhun.teams.models import Cadre
+
+    return Cadre.objects.filter(user_id=scope.user_pk).values_list("pk", flat=True).first()
+
+
+# Eighteen characters of the resident-ID shape (17 digits and a digit or X) or the 15 digits of an old ID —
+# and longer digit runs, which are IDs with a typo as often as not. Not inside a longer word of letters
+# and digits (a 12-digit area code, a household number with letters stay as they are).
+_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{15,}[Xx]?(?![0-9A-Za-z])")
+
+
+def mask_id_like(text: str) -> str:
+    """`text` with every ID-shaped value masked (first 6 and last 4 kept, `jingzhun.identity.mask`)."""
+    if not text or len(text) < 15:
+        return text
+    return _ID_LIKE.sub(lambda m: mask(m.group(0)), text)
