@@ -65,10 +65,11 @@ def mask(number: str) -> str:
     return number[:6] + "*" * (len(number) - 10) + number[-4:]
 
 
-# An ID-shaped run anywhere in a text: 17 digits and a check character, or a legacy 15 digits. Wider
-# than a valid ID on purpose: an ID typed into the wrong column, or with a wrong check digit, is still
-# someone's ID.
-ID_LIKE = re.compile(r"(?<!\d)(?:\d{17}[\dXx]|\d{15})(?!\d)", re.ASCII)
+# An ID-shaped run anywhere in a text: 15 or more digits (with a check character X), so the 18 characters of
+# an ID, the 15 digits of an old one, and longer runs, which are IDs with a typo as often as not. Wider than a
+# valid ID on purpose: an ID typed into the wrong column, or with a wrong check digit, is still someone's ID;
+# a 12-digit area code stays as it is.
+ID_LIKE = re.compile(r"(?<!\d)\d{15,}[Xx]?(?!\d)", re.ASCII)
 
 
 def mask_id_like(text: str) -> str:

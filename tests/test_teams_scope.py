@@ -18,9 +18,9 @@ from django.contrib.auth.models import User
 
 from jingzhun.areas.models import AreaRole, code_range
 from jingzhun.audit.models import AuditEntry
+from jingzhun.identity import mask_id_like
 from jingzhun.teams.models import Attendance, Cadre, HelperPair, TeamMembership, Visit
 from jingzhun.teams.roster_import import HEADERS, import_roster
-from jingzhun.teams.scope import mask_id_like
 from jingzhun.teams.visit_import import import_attendance, import_visits
 from tests.factories import (
     CITY,

@@ -30,10 +30,9 @@ from jingzhun.audit import log as audit
 from jingzhun.crosscheck import lists
 from jingzhun.crosscheck.models import HIT_STATUS, RULE, CrossCheckHit, CrossCheckList
 from jingzhun.identity import RULES as ID_RULES
-from jingzhun.identity import mask, validate_many
+from jingzhun.identity import mask, mask_id_like, validate_many
 from jingzhun.registry import bulk
 from jingzhun.registry.models import Member
-from jingzhun.teams.scope import mask_id_like
 
 REQUIRED = "必填项为空 / required value is empty"
 BAD_DATE = "不是有效日期（如 2020-05-01）/ not a valid date (e.g. 2020-05-01)"

@@ -33,6 +33,7 @@ from django.utils import timezone
 from jingzhun.areas.models import Area
 from jingzhun.audit import log
 from jingzhun.choices import Enum
+from jingzhun.identity import mask_id_like
 from jingzhun.registry.importer import ErrorRow
 from jingzhun.teams.models import (
     CADRE_STATUS,
@@ -46,7 +47,7 @@ from jingzhun.teams.models import (
     TeamMembership,
     WorkTeam,
 )
-from jingzhun.teams.scope import OUTSIDE, ROSTER_ROLES, Scope, mask_id_like, resolve
+from jingzhun.teams.scope import OUTSIDE, ROSTER_ROLES, Scope, resolve
 from jingzhun.teams.visit_import import EARLIEST, Col, Ranges, _chunks, _in_ranges, _sha256, parse_date, read_file
 
 BATCH = 500  # rows per bulk statement

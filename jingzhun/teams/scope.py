@@ -15,18 +15,15 @@ households and village teams, and "now in your areas" means:
 
 Refusals never say where an object outside your areas is: "registered outside your areas", no name, no code.
 
-`mask_id_like` masks anything shaped like a resident ID in the text of an error or a report, whatever
-column it was typed into (`jingzhun.identity` may grow the same helper; this one is the teams' own).
+Error values go through `jingzhun.identity.mask_id_like`, the one masking of ID-shaped text in any column.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from jingzhun import access
-from jingzhun.identity import mask
 
 Ranges = Sequence[tuple[str, str]] | None
 
@@ -142,14 +139,4 @@ def own_cadre(scope: Scope) -> int | None:
     return Cadre.objects.filter(user_id=scope.user_pk).values_list("pk", flat=True).first()
 
 
-# Eighteen characters of the resident-ID shape (17 digits and a digit or X) or the 15 digits of an old ID —
-# and longer digit runs, which are IDs with a typo as often as not. Not inside a longer word of letters
-# and digits (a 12-digit area code, a household number with letters stay as they are).
-_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{15,}[Xx]?(?![0-9A-Za-z])")
 
-
-def mask_id_like(text: str) -> str:
-    """`text` with every ID-shaped value masked (first 6 and last 4 kept, `jingzhun.identity.mask`)."""
-    if not text or len(text) < 15:
-        return text
-    return _ID_LIKE.sub(lambda m: mask(m.group(0)), text)

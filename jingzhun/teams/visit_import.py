@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from jingzhun.areas.models import Area
 from jingzhun.audit import log
+from jingzhun.identity import mask_id_like
 from jingzhun.registry import bulk, reading
 from jingzhun.registry.importer import ErrorRow
 from jingzhun.registry.models import Household
@@ -33,7 +34,6 @@ from jingzhun.teams.scope import (
     VISIT_ROLES,
     Scope,
     cadres_working_here,
-    mask_id_like,
     own_cadre,
     paired_households,
     resolve,
