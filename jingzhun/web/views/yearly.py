@@ -18,7 +18,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jingzhun import access
+from jingzhun import access, cells
 from jingzhun.appraisal import yearly
 from jingzhun.areas.models import LEVEL_DEPTH, LEVEL_DIGITS, Area
 from jingzhun.audit import log as audit
@@ -146,12 +146,14 @@ def difference_xlsx(request: HttpRequest) -> Any:  # a FileResponse
     path = folder / name
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     sheet = book.add_worksheet(f"{year}年动态调整")
-    sheet.write_row(0, 0, HEADERS)
+    cells.write_row(sheet, 0, 0, HEADERS)
     n = 0
     for n, (number, village, village_name, change, before, now) in enumerate(
             yearly.rows(year, user, area=code or None, ability=EXPORT_ABILITY), start=1):
-        sheet.write_row(n, 0, [CHANGE.zh(change), number, village, village_name,
-                               HOUSEHOLD_STATUS.zh(before) if before else "", HOUSEHOLD_STATUS.zh(now) if now else ""])
+        # Names and numbers come from users' files: text cells, never formulas (jingzhun.cells).
+        cells.write_row(sheet, n, 0, [CHANGE.zh(change), number, village, village_name,
+                                      HOUSEHOLD_STATUS.zh(before) if before else "",
+                                      HOUSEHOLD_STATUS.zh(now) if now else ""])
     sheet.set_column(0, len(HEADERS) - 1, 16)
     book.close()
     audit.record(actor, "export.finished", object_type="yearly_difference", object_id=name, rows=n, area=code)
