@@ -21,6 +21,7 @@ from jingzhun.areas.models import Area
 from jingzhun.choices import HEALTH
 from jingzhun.registry import sensitive
 from jingzhun.registry.models import Change, Household, ImportBatch, IncomeRecord, Member, StatusEvent
+from jingzhun.web.lockout import client_address
 
 SENSITIVE = ["resident_id_cipher", "resident_id_index", "health_cipher"]
 
@@ -111,7 +112,7 @@ class MemberAdmin(admin.ModelAdmin):
             return TemplateResponse(request, "admin/registry/reveal.html",
                                     {**self.admin_site.each_context(request), "member": member, "confirm": True})
         try:
-            shown = sensitive.reveal(request.user, member, address=request.META.get("REMOTE_ADDR", ""))
+            shown = sensitive.reveal(request.user, member, address=client_address(request))
         except PermissionDenied:
             return TemplateResponse(request, "admin/registry/reveal.html",
                                     {**self.admin_site.each_context(request), "member": member, "denied": True}, status=403)

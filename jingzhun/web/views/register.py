@@ -18,6 +18,7 @@ from jingzhun.identity import InvalidResidentID, mask, parse_resident_id
 from jingzhun.plans import services as plan_services
 from jingzhun.registry import sensitive
 from jingzhun.registry.models import Household, Member
+from jingzhun.web.lockout import client_address
 from jingzhun.web.pages import requires
 
 PAGE_SIZE = 50
@@ -160,7 +161,7 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {"member": member, "title": _("Reveal sensitive information")}
     if request.method == "POST":
         try:
-            shown = sensitive.reveal(request.user, member, address=request.META.get("REMOTE_ADDR", ""),
+            shown = sensitive.reveal(request.user, member, address=client_address(request),
                                      area=member.household.village_id)
         except PermissionDenied:
             context["refused"] = True
