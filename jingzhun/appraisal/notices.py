@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.template.loader import render_to_string
 
 from jingzhun import access, cells, crypto
@@ -63,8 +63,16 @@ def context(notice: Notice) -> dict[str, object]:
     }
 
 
+def visible_notices(user: object) -> QuerySet[Notice]:
+    """The notices `user` may open, scoped like households (in SQL): a notice whose applications include a
+    household the user may see — for a helper, one of their paired households, not every notice of their
+    village. Once open, the notice is shown whole: it is the document posted on the village's board."""
+    listed = access.households(Notice.applications.through.objects.all(), user, prefix="application__household__")
+    return Notice.objects.filter(pk__in=listed.values("notice_id"))
+
+
 def _allowed(notice: Notice, user: object) -> None:
-    if not access.can_see_area(user, notice.village_id):
+    if not visible_notices(user).filter(pk=notice.pk).exists():
         raise PermissionDenied(f"公示 {notice.pk} 不在您的管辖范围 / notice {notice.pk} is outside your areas")
 
 

@@ -126,6 +126,14 @@ class ImportBatchAdmin(admin.ModelAdmin):
     list_display = ["id", "file_name", "actor", "mode", "started_at", "households_inserted", "households_updated",
                     "households_unchanged", "rejected_rows"]
 
+    def get_queryset(self, request: HttpRequest) -> Any:
+        # A batch has no area of its own and its figures count its whole file (a province's, perhaps): a
+        # superuser sees every batch, anyone else the batches they imported themselves (the importer refused
+        # whatever lay outside their areas). Narrowing by the villages a batch touched would still show the
+        # whole file's totals.
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.filter(actor=request.user.get_username())
+
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 

@@ -52,7 +52,7 @@ def _year(request: HttpRequest, years: list[int]) -> int:
     text = request.GET.get("year", "").strip()
     if not text:
         return years[0] if years else timezone.localdate().year
-    if not text.isdigit() or not 1980 <= int(text) <= 2100:
+    if not (text.isascii() and text.isdigit()) or not 1980 <= int(text[:5]) <= 2100:  # "²".isdigit() too
         raise BadRequest(_("Year: a year such as 2020."))
     return int(text)
 
@@ -189,7 +189,7 @@ def _chosen(key: str) -> tuple[str, int, dict[str, int]] | None:
     if kind == "file" and ident in available():
         policy = _shipped(ident)
         return policy.name, policy.year, dict(policy.quotas)
-    if kind == "run" and ident.isdigit():
+    if kind == "run" and ident.isascii() and ident.isdigit() and len(ident) <= 18:
         run = IdentificationRun.objects.filter(pk=int(ident), finished_at__isnull=False).only(
             "policy_name", "policy_year", "policy").first()
         if run is not None:
@@ -237,7 +237,7 @@ def quotas(request: HttpRequest) -> HttpResponse:
         return render(request, "web/yearly_quotas.html", context)
     name, year, quota_map = chosen
     if year_text:
-        if not year_text.isdigit() or not 1980 <= int(year_text) <= 2100:
+        if not (year_text.isascii() and year_text.isdigit()) or not 1980 <= int(year_text[:5]) <= 2100:
             context["problems"] = [_("Year: a year such as 2020.")]
             return render(request, "web/yearly_quotas.html", context, status=400)
         year = int(year_text)
