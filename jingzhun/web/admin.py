@@ -58,7 +58,7 @@ def manageable_users(user: object) -> Any:
     may_grant = Q(role__in=grantable_roles()) & (inside if inside is not None else Q())
     beyond = AreaRole.objects.exclude(may_grant).values("user_id")
     return (User.objects.filter(is_superuser=False, is_staff=False)
-            .exclude(pk=getattr(user, "pk", None))
+            .exclude(pk=getattr(user, "pk", 0))
             .exclude(pk__in=beyond)
             .exclude(pk__in=User.user_permissions.through.objects.values("user_id"))
             .exclude(pk__in=User.groups.through.objects.values("user_id")))

@@ -56,7 +56,8 @@ FILTERS = ("q", "area", "status", "cause")
 def _list_redirect(values: QueryDict, without: tuple[str, ...] = ()) -> HttpResponse:
     """To the list as a GET with the filters of `values` (except `without`)."""
     query = QueryDict(mutable=True)
-    query.update({k: values[k].strip() for k in FILTERS if k not in without and values.get(k, "").strip()})
+    query.update({k: str(values.get(k, "")).strip() for k in FILTERS
+                  if k not in without and str(values.get(k, "")).strip()})
     return redirect(f"{reverse('web:households')}?{query.urlencode()}" if query else reverse("web:households"))
 
 
