@@ -110,8 +110,13 @@ def test_an_area_administrator_cannot_grant_themselves_a_role(web, county_admin)
     response = client.post(url, change_form(county_admin, [(COUNTY, "administrator"), (COUNTY, "officer")]))
     assert response.status_code in (302, 404)
     assert set(AreaRole.objects.filter(user=county_admin).values_list("role", flat=True)) == {"administrator"}
-    # Nor through the role table's own admin page.
-    response = client.post(reverse("admin:areas_arearole_add"),
+    # Nor through the role table's own admin page (the same rules: themselves, an officer role).
+    for role in ("officer", "helper"):
+        response = client.post(reverse("admin:areas_arearole_add"),
+                               {"user": str(county_admin.pk), "area": VILLAGE, "role": role})
+        assert response.status_code == 200 and "user" in response.context["adminform"].form.errors
+    own = AreaRole.objects.get(user=county_admin)
+    response = client.post(reverse("admin:areas_arearole_change", args=[own.pk]),
                            {"user": str(county_admin.pk), "area": COUNTY, "role": "officer"})
     assert response.status_code == 403
     assert set(AreaRole.objects.filter(user=county_admin).values_list("role", flat=True)) == {"administrator"}
@@ -135,10 +140,11 @@ def test_an_area_administrator_grants_only_the_configured_roles(web, county_admi
     assert list(AreaRole.objects.filter(user=target).values_list("area_id", "role")) == [(VILLAGE, "evaluator")]
 
 
-def test_another_administrator_or_a_staff_user_is_not_manageable(web, county_admin):
+def test_another_administrator_or_a_user_with_permissions_is_not_manageable(web, county_admin):
     peer = User.objects.create_user("admin_a2")
     AreaRole.objects.create(user=peer, area_id=VILLAGE, role="administrator")
     staff = User.objects.create_user("staff_a", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_household"))
     grouped = User.objects.create_user("grouped_a")
     grouped.groups.add(Group.objects.create(name="g"))
     names = set(manageable_users(county_admin).values_list("username", flat=True))
@@ -196,3 +202,21 @@ def test_a_superuser_granting_permissions_is_audited(web):
     entry = AuditEntry.objects.get(action="permission.grant")
     assert entry.actor == "root" and entry.detail["permissions"] == ["registry.reveal_sensitive"]
     assert entry.area == COUNTY and entry.detail["target"] == "officer_a"
+
+
+def test_the_role_table_keeps_the_rules(web, county_admin):
+    client = Client()
+    client.force_login(county_admin)
+    target = web.users["no_role"]
+    url = reverse("admin:areas_arearole_add")
+    refused = client.post(url, {"user": str(target.pk), "area": VILLAGE, "role": "officer"})
+    assert refused.status_code == 200 and "role" in refused.context["adminform"].form.errors
+    refused = client.post(url, {"user": str(target.pk), "area": OTHER_COUNTY, "role": "helper"})
+    assert refused.status_code == 200 and "area" in refused.context["adminform"].form.errors
+    assert client.post(url, {"user": str(target.pk), "area": VILLAGE, "role": "helper"}).status_code == 302
+    grant = AuditEntry.objects.get(action="role.grant")
+    assert (grant.actor, grant.area, grant.detail["target"]) == ("admin_a", VILLAGE, "no_role")
+    # An officer's role in the county is not the administrator's to delete.
+    officer_role = AreaRole.objects.get(user=web.users["officer_a"])
+    assert client.post(reverse("admin:areas_arearole_delete", args=[officer_role.pk]), {"post": "yes"}).status_code == 403
+    assert AreaRole.objects.filter(pk=officer_role.pk).exists()

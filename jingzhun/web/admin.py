@@ -3,11 +3,11 @@
 An area administrator (a user holding the administrator role, not a superuser) may manage a user only when
 everything that user holds is something the administrator could have granted: every role inside the areas
 where they hold the administrator role and of a kind in `settings.ADMIN_GRANTABLE_ROLES`, no permission, no
-group, not staff, not superuser — and never themselves. Anyone else could be taken over by a new password
+group, not superuser — and never themselves. Anyone else could be taken over by a new password
 (an officer who may reveal resident IDs, a user with a role in another county). Roles are granted inline,
-only of those kinds and only at areas inside the administrator's; permissions, groups and the staff and
-superuser flags are for superusers alone, and so are groups and the role table's own admin page (the
-reveal permission is never an area administrator's to give).
+only of those kinds and only at areas inside the administrator's; the role table's own admin page keeps the
+same rules. Permissions, groups and the staff and superuser flags are for superusers alone (the reveal
+permission is never an area administrator's to give, not even through a group).
 
 Every change is an audit row (`jingzhun.audit.log.record`): user.create, user.change, user.password,
 user.delete, role.grant, role.revoke, permission.grant, permission.revoke — with the target and its areas.
@@ -21,7 +21,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -50,14 +50,15 @@ def grantable_roles() -> frozenset[str]:
 
 def manageable_users(user: object) -> Any:
     """Users `user` may administer: all for a superuser; otherwise the users holding nothing `user` could not
-    grant (see the module's docstring), themselves excluded. Users without any role are included, so a new
+    grant (see the module's docstring), themselves excluded. The staff flag alone gives no power (the
+permissions do), so a staff user without permissions or groups may be managed. Users without any role are included, so a new
     account can be given its first role."""
     if getattr(user, "is_superuser", False):
         return User.objects.all()
     inside = access.area_q(user, "area_id", ability="administer")
     may_grant = Q(role__in=grantable_roles()) & (inside if inside is not None else Q())
     beyond = AreaRole.objects.exclude(may_grant).values("user_id")
-    return (User.objects.filter(is_superuser=False, is_staff=False)
+    return (User.objects.filter(is_superuser=False)
             .exclude(pk=getattr(user, "pk", 0))
             .exclude(pk__in=beyond)
             .exclude(pk__in=User.user_permissions.through.objects.values("user_id"))
@@ -206,9 +207,37 @@ class ScopedGroupAdmin(SuperuserOnlyChanges, GroupAdmin):
     included), so only a superuser may."""
 
 
-class AuditedAreaRoleAdmin(SuperuserOnlyChanges, AreaRoleAdmin):
-    """Roles are granted on the user's page (where the administrator's rules apply); this table is read-only
-    for everyone but superusers, whose changes are audited too."""
+class AuditedAreaRoleAdmin(AreaRoleAdmin):
+    """The role table's own page keeps the user page's rules: a role is added, changed or deleted only for
+    a user the acting user may manage, of a grantable kind, at an area where they hold the administrator
+    role (a superuser: anything); seeing roles stays as the areas app scopes it. Every change is audited."""
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "user" and not request.user.is_superuser:
+            kwargs["queryset"] = manageable_users(request.user)
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "area" and not request.user.is_superuser:
+            field.queryset = access.scope(Area.objects.all(), request.user, "code", ability="administer")
+        return field
+
+    def formfield_for_choice_field(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "role" and not request.user.is_superuser:
+            allowed = grantable_roles()
+            kwargs["choices"] = [("", "---------")] + [(k, v) for k, v in ROLES if k in allowed]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def _may_manage(self, request: HttpRequest, obj: Any) -> bool:
+        if obj is None or request.user.is_superuser:
+            return True
+        return (obj.role in grantable_roles()
+                and access.can_see_area(request.user, obj.area_id, "administer")
+                and manageable_users(request.user).filter(pk=obj.user_id).exists())
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and self._may_manage(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and self._may_manage(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         old = AreaRole.objects.filter(pk=obj.pk).values_list("area_id", "role").first() if change else None
@@ -223,7 +252,11 @@ class AuditedAreaRoleAdmin(SuperuserOnlyChanges, AreaRoleAdmin):
         _record(request, "role.revoke", obj.user, area=obj.area_id, role_revoked=obj.role)
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
-        for obj in queryset.select_related("user"):
+        # The bulk action: only the rows this user may manage go (the others are left, not silently kept).
+        rows = list(queryset.select_related("user"))
+        if not all(self._may_manage(request, r) for r in rows):
+            raise PermissionDenied("role.revoke")
+        for obj in rows:
             _record(request, "role.revoke", obj.user, area=obj.area_id, role_revoked=obj.role)
         super().delete_queryset(request, queryset)
 
