@@ -71,6 +71,14 @@ AUTHENTICATION_BACKENDS = ["jingzhun.web.lockout.LockoutBackend"]
 LOCKOUT_FAILURES = int(os.environ.get("JINGZHUN_LOCKOUT_FAILURES", "5"))
 LOCKOUT_ADDRESS_FAILURES = int(os.environ.get("JINGZHUN_LOCKOUT_ADDRESS_FAILURES", "50"))
 LOCKOUT_MINUTES = int(os.environ.get("JINGZHUN_LOCKOUT_MINUTES", "15"))
+# The reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs, comma-separated, e.g.
+# "127.0.0.1,10.0.0.0/8"); without them every client is the address that connected (`web.lockout.client_address`).
+TRUSTED_PROXIES = [p.strip() for p in os.environ.get("JINGZHUN_TRUSTED_PROXIES", "").split(",") if p.strip()]
+# The roles an area administrator may grant (and the only roles a user they manage may hold): day-to-day
+# village staff. Officers (import, pairing, approval), evaluators (bulk export), auditors (the audit log)
+# and administrators are granted by a superuser; the reveal permission never by an area administrator.
+ADMIN_GRANTABLE_ROLES = [r.strip() for r in os.environ.get("JINGZHUN_ADMIN_GRANTABLE_ROLES", "helper,work_team").split(",")
+                         if r.strip()]
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"

@@ -297,16 +297,19 @@ def test_officer_may_move_a_member_only_into_a_household_they_see(register):
 
 
 def test_officer_cannot_grant_a_role_outside_their_area(register):
+    # Granting roles is the administrator role's (jingzhun.web.admin: grantable roles, inside its areas).
+    AreaRole.objects.create(user=register.users["officer_a"], area_id=COUNTY, role="administrator")
     client = editor(register, "officer_a", "add_arearole")
     url = reverse("admin:areas_arearole_add")
     data = {**form_data(client.get(url)), "user": str(register.users["officer_a"].pk), "role": "officer"}
     refused = client.post(url, {**data, "area": "430000000000"})  # the province: would see everything
     assert refused.status_code == 200 and "area" in refused.context["adminform"].form.errors
-    assert list(AreaRole.objects.filter(user__username="officer_a").values_list("area_id", flat=True)) == [COUNTY]
+    assert set(AreaRole.objects.filter(user__username="officer_a").values_list("area_id", flat=True)) == {COUNTY}
     assert changelist(register.client("officer_a"), "registry.household")[0] == len(A_COUNTY)
-    granted = client.post(url, {**data, "user": str(register.users["no_role"].pk), "area": VILLAGE})
+    plain = User.objects.create_user("plain")  # no_role holds view permissions: not an administrator's to manage
+    granted = client.post(url, {**data, "user": str(plain.pk), "area": VILLAGE, "role": "helper"})
     assert granted.status_code == 302
-    assert list(AreaRole.objects.filter(user__username="no_role").values_list("area_id", flat=True)) == [VILLAGE]
+    assert list(AreaRole.objects.filter(user__username="plain").values_list("area_id", flat=True)) == [VILLAGE]
 
 
 # --------------------------------------------------------------------------- reveal

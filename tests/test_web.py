@@ -240,12 +240,37 @@ def test_pairing_preview_then_approve_pairs_every_needy_household_of_the_county(
 # --------------------------------------------------------------------------- search
 
 
+def post_search(client: Client, text: str, status: int = 200) -> str:
+    response = client.post(reverse("web:households"), {"q": text})
+    assert response.status_code == status
+    return response.content.decode()
+
+
 def test_search_by_full_resident_id_finds_its_household_only(web):
     client = web.client("officer_a")
     rid = web.resident_id("A101-2", 2)
-    assert numbers_in(page(client, reverse("web:households") + f"?q={rid}")) == {"A101-2"}
+    assert numbers_in(post_search(client, rid)) == {"A101-2"}
     # The same person searched by an officer of the other county: nothing, not even a hint.
-    assert numbers_in(page(web.client("officer_b"), reverse("web:households") + f"?q={rid}")) == set()
+    assert numbers_in(post_search(web.client("officer_b"), rid)) == set()
+
+
+def test_a_resident_id_never_travels_in_a_url(web):
+    """A search by ID is a POST answered in place; the page's links (next page, export) carry no ID; an ID in
+    a GET (an old bookmark, a hand-made link) is not searched and not echoed."""
+    client = web.client("root")
+    rid = web.resident_id("A101-2", 2)
+    html = page(client, reverse("web:households"))
+    assert '<form method="post" class="filters" role="search">' in html
+    response = client.post(reverse("web:households"), {"q": rid, "area": COUNTY})
+    assert response.status_code == 200 and numbers_in(response.content.decode()) == {"A101-2"}
+    assert not re.search(r'href="[^"]*' + rid, response.content.decode())
+    response = client.get(reverse("web:households") + f"?q={rid}&status=poor")
+    assert response.status_code == 302 and response["Location"] == reverse("web:households") + "?status=poor"
+    html = page(client, response["Location"])
+    assert rid not in html and "身份证号码请在搜索框中输入" in html
+    # A name or number search goes back to a GET, so it pages and bookmarks.
+    response = client.post(reverse("web:households"), {"q": "王大", "status": ""})
+    assert response.status_code == 302 and response["Location"] == reverse("web:households") + "?q=%E7%8E%8B%E5%A4%A7"
 
 
 def test_search_by_name_prefix_and_household_number(web):
@@ -266,7 +291,7 @@ def test_filters_by_status_cause_and_area(web):
 
 
 def test_an_invalid_resident_id_is_reported_not_searched(web):
-    html = page(web.client("officer_a"), reverse("web:households") + "?q=433130196803140011")
+    html = post_search(web.client("officer_a"), "433130196803140011")
     assert "证件号码无效" in html and numbers_in(html) == set()
 
 
@@ -388,6 +413,7 @@ def test_every_action_the_application_audits_has_a_chinese_name_on_the_audit_pag
     from pathlib import Path
 
     from jingzhun.audit import log
+    from jingzhun.web.templatetags.jingzhun import lang
     from jingzhun.web.views.audit import ACTIONS
 
     source = Path(__file__).resolve().parent.parent / "jingzhun"
@@ -405,7 +431,7 @@ def test_every_action_the_application_audits_has_a_chinese_name_on_the_audit_pag
         log.record("x", action, area=VILLAGE, object_id=f"probe-{action}")
     html = page(web.client("root"), reverse("web:audit"))
     with translation.override("zh-hans"):
-        chinese = {a: str(ACTIONS[a]) for a in names}
+        chinese = {a: lang(str(ACTIONS[a])) for a in names}  # a "中文 / English" name shows its Chinese side
     assert [a for a, name in chinese.items() if name not in html] == []
     assert "导入干部花名册" in html and "确认比对命中" in html
 

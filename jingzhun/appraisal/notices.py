@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.template.loader import render_to_string
 
-from jingzhun import access, crypto
+from jingzhun import access, cells, crypto
 from jingzhun.appraisal.models import NOTICE_STAGE, Notice
 from jingzhun.audit import log as audit
 from jingzhun.choices import CAUSE
@@ -63,8 +63,16 @@ def context(notice: Notice) -> dict[str, object]:
     }
 
 
+def visible_notices(user: object) -> QuerySet[Notice]:
+    """The notices `user` may open, scoped like households (in SQL): a notice whose applications include a
+    household the user may see — for a helper, one of their paired households, not every notice of their
+    village. Once open, the notice is shown whole: it is the document posted on the village's board."""
+    listed = access.households(Notice.applications.through.objects.all(), user, prefix="application__household__")
+    return Notice.objects.filter(pk__in=listed.values("notice_id"))
+
+
 def _allowed(notice: Notice, user: object) -> None:
-    if not access.can_see_area(user, notice.village_id):
+    if not visible_notices(user).filter(pk=notice.pk).exists():
         raise PermissionDenied(f"公示 {notice.pk} 不在您的管辖范围 / notice {notice.pk} is outside your areas")
 
 
@@ -88,15 +96,18 @@ def write_xlsx(notice: Notice, path: str | Path, user: object) -> Path:
     book = xlsxwriter.Workbook(str(out))
     sheet = book.add_worksheet("公示")
     bold = book.add_format({"bold": True, "align": "center", "font_size": 16})
-    sheet.merge_range(0, 0, 0, len(HEADERS) - 1, str(ctx["title"]), bold)
-    sheet.write_row(1, 0, HEADERS)
+    # Names, numbers and the contact are users' text: text cells, never formulas (jingzhun.cells); the
+    # title starts with the village's name, so it is merged empty and written as text.
+    sheet.merge_range(0, 0, 0, len(HEADERS) - 1, "", bold)
+    cells.write(sheet, 0, 0, str(ctx["title"]), bold)
+    cells.write_row(sheet, 1, 0, HEADERS)
     rows: list[NoticeRow] = ctx["rows"]  # type: ignore[assignment]
     for i, r in enumerate(rows, start=2):
-        sheet.write_row(i, 0, [r.number, r.household_number, r.head_name, r.masked_id, r.size, r.cause])
+        cells.write_row(sheet, i, 0, [r.number, r.household_number, r.head_name, r.masked_id, r.size, r.cause])
     foot = len(rows) + 3
-    sheet.write(foot, 0, f"公示期：{ctx['starts']}至{ctx['ends']}（共{notice.days}天）")
-    sheet.write(foot + 1, 0, f"如有异议，请在公示期内实名或匿名反映。受理联系方式：{notice.contact}")
-    sheet.write(foot + 2, 0, f"{ctx['publisher']}　{ctx['starts']}")
+    cells.write(sheet, foot, 0, f"公示期：{ctx['starts']}至{ctx['ends']}（共{notice.days}天）")
+    cells.write(sheet, foot + 1, 0, f"如有异议，请在公示期内实名或匿名反映。受理联系方式：{notice.contact}")
+    cells.write(sheet, foot + 2, 0, f"{ctx['publisher']}　{ctx['starts']}")
     sheet.set_column(0, len(HEADERS) - 1, 16)
     book.close()
     audit.record(str(getattr(user, "username", user)), "appraisal.notice.print", object_type="notice",

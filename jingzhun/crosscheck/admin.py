@@ -21,6 +21,12 @@ class CrossCheckListAdmin(ReadOnlyAdmin):
     list_display = ["id", "rule", "department", "file_name", "row_count", "hit_count", "imported_by", "imported_at"]
     list_filter = ["rule"]
 
+    def get_queryset(self, request: HttpRequest) -> Any:
+        # A department's list has no area (it covers whatever the department sent): a superuser sees every
+        # list, anyone else the lists they imported; their hits are scoped by household below.
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.filter(imported_by=request.user.get_username())
+
 
 @admin.register(CrossCheckHit)
 class CrossCheckHitAdmin(ReadOnlyAdmin):

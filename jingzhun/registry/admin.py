@@ -21,6 +21,7 @@ from jingzhun.areas.models import Area
 from jingzhun.choices import HEALTH
 from jingzhun.registry import sensitive
 from jingzhun.registry.models import Change, Household, ImportBatch, IncomeRecord, Member, StatusEvent
+from jingzhun.web.lockout import client_address
 
 SENSITIVE = ["resident_id_cipher", "resident_id_index", "health_cipher"]
 
@@ -142,7 +143,7 @@ class MemberAdmin(admin.ModelAdmin):
             return TemplateResponse(request, "admin/registry/reveal.html",
                                     {**self.admin_site.each_context(request), "member": member, "confirm": True})
         try:
-            shown = sensitive.reveal(request.user, member, address=request.META.get("REMOTE_ADDR", ""))
+            shown = sensitive.reveal(request.user, member, address=client_address(request))
         except PermissionDenied:
             return TemplateResponse(request, "admin/registry/reveal.html",
                                     {**self.admin_site.each_context(request), "member": member, "denied": True}, status=403)
@@ -155,6 +156,14 @@ class MemberAdmin(admin.ModelAdmin):
 class ImportBatchAdmin(admin.ModelAdmin):
     list_display = ["id", "file_name", "actor", "mode", "started_at", "households_inserted", "households_updated",
                     "households_unchanged", "rejected_rows"]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        # A batch has no area of its own and its figures count its whole file (a province's, perhaps): a
+        # superuser sees every batch, anyone else the batches they imported themselves (the importer refused
+        # whatever lay outside their areas). Narrowing by the villages a batch touched would still show the
+        # whole file's totals.
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.filter(actor=request.user.get_username())
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

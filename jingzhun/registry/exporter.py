@@ -16,8 +16,8 @@ from typing import Any
 
 from django.db import connection
 
+from jingzhun import cells, crypto
 from jingzhun import choices as c
-from jingzhun import crypto
 from jingzhun.audit import log as audit
 from jingzhun.identity import mask
 from jingzhun.registry import template
@@ -129,7 +129,7 @@ def write_csv(path: Path, data: Iterator[list[str]], encoding: str = "utf-8") ->
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(template.HEADERS)
         for row in data:
-            writer.writerow(row)
+            writer.writerow([cells.text(v) for v in row])  # no cell a spreadsheet reads as a formula
             n += 1
     return n
 

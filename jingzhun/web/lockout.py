@@ -1,36 +1,118 @@
-"""Login throttling and lockout.
+"""Login throttling and lockout, and the one place that says which address a request came from.
 
-An account is locked after `LOCKOUT_FAILURES` failed logins within `LOCKOUT_MINUTES`, until that window
-has passed since the last failure; an address is throttled the same way after `ADDRESS_FAILURES` (higher,
-because an office shares one address). A locked login is refused even with the right password, so a
-guesser learns nothing. A successful login clears the account's failures.
+An account is locked after `LOCKOUT_FAILURES` failed logins within `LOCKOUT_MINUTES`, until that window has
+passed since the last failure; a locked account is refused even with the right password, so a guesser
+learns nothing. A successful login clears the account's failures.
+
+An address (an office behind one NAT address shares it) is never locked out: after `ADDRESS_FAILURES`
+failures from it within the window, logins from it for usernames that do not exist are refused before any
+password is checked, while a real, unlocked account still logs in with its right password. Guessing at real
+accounts is bounded by each account's own lock whatever the address, so an attacker in the same office
+(or, behind a proxy, anywhere) can flood invented usernames without locking everyone else out. The refusal
+costs the same time as a password check, so it does not tell which usernames exist.
+
+`client_address`: the connecting address, or — when that is one of `settings.TRUSTED_PROXIES` — the
+right-most address of X-Forwarded-For that is not a trusted proxy (everything left of it was written by the
+client and could be anything).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import ipaddress
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.utils import timezone
 
 from jingzhun.web.models import LoginFailure
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@functools.cache
+def _trusted(proxies: tuple[str, ...]) -> tuple[Network, ...]:
+    out = []
+    for text in proxies:
+        try:
+            out.append(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"JINGZHUN_TRUSTED_PROXIES：{text!r} 不是地址或网段 / is not an address or CIDR network") from None
+    return tuple(out)
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    text = text.strip()
+    if text.startswith("[") and "]" in text:  # [v6]:port
+        text = text[1:text.index("]")]
+    elif text.count(":") == 1:  # v4:port
+        text = text.partition(":")[0]
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def _is_trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address, networks: tuple[Network, ...]) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address.version == n.version and address in n for n in networks)
+
+
+def client_address(request: Any) -> str:
+    """The client's address for the lockout and the audit log ("" without a request)."""
+    if request is None:
+        return ""
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    networks = _trusted(tuple(settings.TRUSTED_PROXIES))
+    peer = _address(remote)
+    if peer is None or not networks or not _is_trusted(peer, networks):
+        return remote
+    hops = [h for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        found = _address(hop)
+        if found is None:  # written by the client (a trusted proxy writes addresses): stop at the last good hop
+            break
+        if not _is_trusted(found, networks):
+            return str(found)
+        peer = found
+    return str(peer)  # every hop a trusted proxy: the left-most one we could read
 
 
 def _since() -> dt.datetime:
     return timezone.now() - dt.timedelta(minutes=settings.LOCKOUT_MINUTES)
 
 
+def account_locked(username: str) -> bool:
+    return LoginFailure.objects.filter(at__gte=_since(), username=username).count() >= settings.LOCKOUT_FAILURES
+
+
+def address_throttled(address: str) -> bool:
+    return bool(address) and LoginFailure.objects.filter(
+        at__gte=_since(), address=address).count() >= settings.LOCKOUT_ADDRESS_FAILURES
+
+
+def _exists(username: str) -> bool:
+    model = get_user_model()
+    return model._default_manager.filter(**{model.USERNAME_FIELD: username}).exists()
+
+
 def locked(username: str, address: str) -> bool:
-    recent = LoginFailure.objects.filter(at__gte=_since())
-    return (recent.filter(username=username).count() >= settings.LOCKOUT_FAILURES
-            or bool(address) and recent.filter(address=address).count() >= settings.LOCKOUT_ADDRESS_FAILURES)
+    """True when this login must be refused before its password is checked: the account is locked, or the
+    address is throttled and no such account exists. A real account is never refused for its address."""
+    if account_locked(username):
+        return True
+    return address_throttled(address) and not _exists(username)
 
 
 def address_of(request: Any) -> str:
-    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    """Kept for callers of the old name: `client_address`."""
+    return client_address(request)
 
 
 def failed(username: str, address: str) -> None:
@@ -44,10 +126,13 @@ def succeeded(username: str) -> None:
 
 
 class LockoutBackend(ModelBackend):
-    """ModelBackend that refuses locked accounts and addresses before checking the password."""
+    """ModelBackend that refuses locked accounts (and unknown usernames from a throttled address) before
+    checking the password."""
 
     def authenticate(self, request: Any, username: str | None = None, password: str | None = None,
                      **kwargs: Any) -> Any:
-        if username is not None and locked(username, address_of(request)):
+        if username is not None and locked(username, client_address(request)):
+            # As long as a password check: the answer's timing does not say whether the username exists.
+            get_user_model()().set_password(password or "")
             raise PermissionDenied("locked")  # stops the backend chain; Django sends user_login_failed
         return super().authenticate(request, username=username, password=password, **kwargs)

@@ -15,9 +15,21 @@ def content_security_policy(get_response: Callable[[HttpRequest], HttpResponse])
         if not request.path.startswith("/admin/"):
             response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        _private(request, response)
         return response
 
     return middleware
+
+
+def _private(request: HttpRequest, response: HttpResponse) -> None:
+    """A logged-in user's pages and files hold personal data: no browser, proxy or shared-computer cache may
+    keep them (`no-store`), whatever the view set (the admin's `no-cache` included)."""
+    if request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
+        return  # the stylesheet and scripts are the same for everyone
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store, private"
+        response.headers.pop("Expires", None)
 
 
 def chinese_first(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:

@@ -18,7 +18,7 @@ def refresh_stats(sender: Any, villages: set[str] | None = None, **kwargs: Any) 
 
 
 def _address(request: Any) -> str:
-    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    return lockout.client_address(request)  # behind a trusted proxy, the client's, not the proxy's
 
 
 @receiver(user_logged_in)

@@ -1,5 +1,7 @@
+from urllib.parse import unquote
+
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, register_converter
 from django.utils.translation import gettext_lazy as _
 
 from jingzhun.web import pages
@@ -20,6 +22,25 @@ from jingzhun.web.views import (
 
 app_name = "web"
 
+
+class HouseholdNumber:
+    """A household number as one path segment, whatever it holds: a number is free text from the officers'
+    files ("2019/001", "50%", ".."), and `<str:>` cannot reverse a "/" (every list linking to such a household
+    failed with a 500). "%" and "/" are escaped here (reverse() then escapes the "%" once more), and a
+    number of dots only, which a browser would resolve as "this" or "the parent" folder."""
+
+    regex = "[^/]+"
+
+    def to_python(self, value: str) -> str:
+        return unquote(value)
+
+    def to_url(self, value: str) -> str:
+        text = str(value).replace("%", "%25").replace("/", "%2F")
+        return text.replace(".", "%2E") if not text.strip(".") else text
+
+
+register_converter(HouseholdNumber, "household")
+
 urlpatterns = [
     path("", dashboard.home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True),
@@ -29,9 +50,9 @@ urlpatterns = [
     path("dashboard/<str:code>/", dashboard.overview, name="dashboard_area"),
     path("households/", register.household_list, name="households"),
     path("households/export.xlsx", export.export_xlsx, name="export"),
-    path("households/<str:number>/", register.household_detail, name="household"),
-    path("households/<str:number>/plans/<int:year>/", plans.plan_edit, name="plan"),
-    path("households/<str:number>/plans/<int:year>/approve/", plans.plan_approve, name="plan_approve"),
+    path("households/<household:number>/", register.household_detail, name="household"),
+    path("households/<household:number>/plans/<int:year>/", plans.plan_edit, name="plan"),
+    path("households/<household:number>/plans/<int:year>/approve/", plans.plan_approve, name="plan_approve"),
     path("members/<int:pk>/reveal/", register.reveal, name="reveal"),
     path("imports/", imports.upload_form, name="imports"),
     path("imports/<str:token>/", imports.upload_detail, name="upload"),

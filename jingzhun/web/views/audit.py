@@ -37,6 +37,11 @@ ACTIONS = {
     "supervision.export": gettext_lazy("supervision alerts exported"),
     "visits.import": gettext_lazy("visits imported"), "attendance.import": gettext_lazy("attendance imported"),
     "teams.roster.import": gettext_lazy("roster imported"),
+    # User administration (jingzhun.web.admin), as "中文 / English": the page shows the active language's side.
+    "user.create": "新建用户 / user created", "user.change": "修改用户 / user changed",
+    "user.password": "重设密码 / password set", "user.delete": "删除用户 / user deleted",
+    "role.grant": "授予角色 / role granted", "role.revoke": "撤销角色 / role revoked",
+    "permission.grant": "授予权限 / permission granted", "permission.revoke": "撤销权限 / permission revoked",
     # The appraisal steps: their names are the workflow's (中文 / English), shown in the page's language.
     **{f"appraisal.{action}": t.label for action, t in TRANSITIONS.items()},
 }

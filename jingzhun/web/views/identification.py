@@ -29,10 +29,27 @@ def _home_level(user: object) -> str:
     return levels[min(LEVEL_DEPTH[level] + 1, len(levels) - 1)]
 
 
+def _whole_run_visible(spans: list[tuple[str, str]] | None, area: Area | None, area_code: str) -> bool:
+    """True when the run's whole area lies inside one of the user's dashboard ranges: only then are its
+    totals (households, poor, monitored) figures the user may see. A run of the whole register ("") is an
+    unrestricted user's."""
+    if spans is None:
+        return True
+    if not area_code or area is None:
+        return False
+    low, high = area.code_range
+    return any(a <= low and high <= b for a, b in spans)
+
+
 @requires("dashboard")
 def runs(request: HttpRequest) -> HttpResponse:
-    recent = IdentificationRun.objects.filter(finished_at__isnull=False).order_by("-started_at")[:30]
-    return render(request, "web/identification.html", {"runs": recent, "title": _("Identification")})
+    """The recent runs. A run's totals count its whole area, so they are shown only to users who see all of
+    it; others see "—" and the run's page, which counts within their areas."""
+    recent = list(IdentificationRun.objects.filter(finished_at__isnull=False).order_by("-started_at")[:30])
+    spans = access.ranges(request.user, ability="dashboard")
+    areas = Area.objects.in_bulk([r.area_code for r in recent if r.area_code], field_name="code")
+    rows = [(r, _whole_run_visible(spans, areas.get(r.area_code), r.area_code)) for r in recent]
+    return render(request, "web/identification.html", {"runs": rows, "title": _("Identification")})
 
 
 @requires("dashboard")
@@ -62,7 +79,7 @@ def accuracy_report(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "web/accuracy.html", context)
     chosen = [IdentificationRun.objects.filter(pk=pk, finished_at__isnull=False).first()
-              for pk in (request.POST.get("run_a", ""), request.POST.get("run_b", "")) if pk.isdigit()]
+              for pk in (request.POST.get("run_a", ""), request.POST.get("run_b", "")) if pk.isascii() and pk.isdigit() and len(pk) <= 18]
     runs = [r for r in chosen if r is not None]
     level = request.POST.get("level", "county")
     upload = request.FILES.get("reference")

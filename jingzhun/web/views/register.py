@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -18,6 +20,7 @@ from jingzhun.identity import InvalidResidentID, mask, parse_resident_id
 from jingzhun.plans import services as plan_services
 from jingzhun.registry import sensitive
 from jingzhun.registry.models import Household, Member
+from jingzhun.web.lockout import client_address
 from jingzhun.web.pages import requires
 
 PAGE_SIZE = 50
@@ -47,21 +50,45 @@ def _search(qs: QuerySet[Household], text: str) -> tuple[QuerySet[Household], st
     return qs.filter(pk__in=names.values("household_id")), ""
 
 
+FILTERS = ("q", "area", "status", "cause")
+
+
+def _list_redirect(values: QueryDict, without: tuple[str, ...] = ()) -> HttpResponse:
+    """To the list as a GET with the filters of `values` (except `without`)."""
+    query = QueryDict(mutable=True)
+    query.update({k: str(values.get(k, "")).strip() for k in FILTERS
+                  if k not in without and str(values.get(k, "")).strip()})
+    return redirect(f"{reverse('web:households')}?{query.urlencode()}" if query else reverse("web:households"))
+
+
 @requires("register")
+@require_http_methods(["GET", "POST"])
 def household_list(request: HttpRequest) -> HttpResponse:
-    qs = visible_households(request.user)
-    qs, problem = _search(qs, request.GET.get("q", ""))
-    area = request.GET.get("area", "").strip()
+    """The register list. A search by resident ID is a POST (the form posts): an ID in a URL would land in
+    the access logs of the server and the proxy and in the browser's history. Name and number searches are
+    sent back as a GET (a redirect), so they page and bookmark; a GET carrying an ID is not searched."""
+    source = request.POST if request.method == "POST" else request.GET
+    text = source.get("q", "").strip()
+    by_id = bool(ID_LIKE.match(text))
+    if by_id and request.method == "GET":
+        # Not searched, and sent on without it (the address bar, the language switch's return link).
+        messages.error(request, "身份证号码请在搜索框中输入查询，不放在链接里 / "
+                                "Search by resident ID with the search form: an ID is never put in a link.")
+        return _list_redirect(request.GET, without=("q", "after"))
+    if request.method == "POST" and not by_id:
+        return _list_redirect(request.POST)
+    qs, problem = _search(visible_households(request.user), text)
+    area = source.get("area", "").strip()
     if area:
         try:
             qs = access.within_area(qs, "village_id", area)
         except ValueError:
             problem = _("Area code must be 12 digits") if not (area.isdigit() and len(area) == 12) else _("No such area")
             qs = qs.none()
-    status = request.GET.get("status", "")
+    status = source.get("status", "")
     if status in choices.HOUSEHOLD_STATUS.codes:
         qs = qs.filter(status=status)
-    cause = request.GET.get("cause", "")
+    cause = source.get("cause", "")
     if cause in choices.CAUSE.codes:
         qs = qs.filter(primary_cause=cause)
     after = request.GET.get("after", "")
@@ -71,14 +98,17 @@ def household_list(request: HttpRequest) -> HttpResponse:
     rows = list(qs.order_by("number").select_related("village")[: PAGE_SIZE + 1])
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    query = request.GET.copy()
-    if more:
+    query = QueryDict(mutable=True)
+    query.update({k: source.get(k, "") for k in FILTERS if source.get(k, "") and not (k == "q" and by_id)})
+    if more and not by_id:  # an ID finds one household: no next page (and no ID in its link)
         query["after"] = rows[-1].number
+    form = {k: source.get(k, "") for k in FILTERS}
+    form["q"] = text
     return render(request, "web/households.html", {
         "rows": [(h, choices.HOUSEHOLD_STATUS.label(h.status), choices.CAUSE.label(h.primary_cause)) for h in rows],
-        "more": more, "next_query": query.urlencode() if more else "", "problem": problem,
-        "statuses": choices.HOUSEHOLD_STATUS.labels().items(), "causes": choices.CAUSE.labels().items(),
-        "form": {k: request.GET.get(k, "") for k in ("q", "area", "status", "cause")},
+        "more": more and not by_id, "next_query": query.urlencode() if more and not by_id else "",
+        "problem": problem, "statuses": choices.HOUSEHOLD_STATUS.labels().items(),
+        "causes": choices.CAUSE.labels().items(), "form": form,
         "can_export": access.may(request.user, "export"), "title": _("Register"),
     })
 
@@ -161,7 +191,7 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {"member": member, "title": _("Reveal sensitive information")}
     if request.method == "POST":
         try:
-            shown = sensitive.reveal(request.user, member, address=request.META.get("REMOTE_ADDR", ""),
+            shown = sensitive.reveal(request.user, member, address=client_address(request),
                                      area=member.household.village_id)
         except PermissionDenied:
             context["refused"] = True

@@ -17,6 +17,16 @@ from jingzhun.web.dashboard import CHILD_LEVEL
 from jingzhun.web.pages import requires
 
 SHOWN_ALERTS = 200
+DEFAULT_DAYS, MAX_DAYS = 90, 3650
+
+
+def _days(text: str) -> int:
+    """The window in days, clamped to 1…MAX_DAYS (ten years; days=10**20 would overflow a date); anything
+    that is not a whole number is the default."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()):
+        return DEFAULT_DAYS
+    return max(1, min(MAX_DAYS, int(text[:8])))
 
 
 def _area(request: HttpRequest) -> Area:
@@ -41,11 +51,8 @@ def coverage_report(request: HttpRequest) -> HttpResponse:
 @requires("dashboard")
 def alerts(request: HttpRequest) -> HttpResponse:
     area = _area(request)
-    try:
-        days = int(request.GET.get("days", "") or 90)
-    except ValueError:
-        days = 90
-    window = supervision.window_for(area.code, request.user, since=timezone.now() - dt.timedelta(days=max(days, 1)))
+    days = _days(request.GET.get("days", ""))
+    window = supervision.window_for(area.code, request.user, since=timezone.now() - dt.timedelta(days=days))
     found = supervision.alerts(window)
     counts = Counter(a.kind for a in found)
     # The work-team rules, checked now: size and recalls today, terms, residence in the last full month.

@@ -18,7 +18,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jingzhun import access
+from jingzhun import access, cells
 from jingzhun.appraisal import yearly
 from jingzhun.areas.models import LEVEL_DEPTH, LEVEL_DIGITS, Area
 from jingzhun.audit import log as audit
@@ -52,7 +52,7 @@ def _year(request: HttpRequest, years: list[int]) -> int:
     text = request.GET.get("year", "").strip()
     if not text:
         return years[0] if years else timezone.localdate().year
-    if not text.isdigit() or not 1980 <= int(text) <= 2100:
+    if not (text.isascii() and text.isdigit()) or not 1980 <= int(text[:5]) <= 2100:  # "²".isdigit() too
         raise BadRequest(_("Year: a year such as 2020."))
     return int(text)
 
@@ -146,12 +146,14 @@ def difference_xlsx(request: HttpRequest) -> Any:  # a FileResponse
     path = folder / name
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     sheet = book.add_worksheet(f"{year}年动态调整")
-    sheet.write_row(0, 0, HEADERS)
+    cells.write_row(sheet, 0, 0, HEADERS)
     n = 0
     for n, (number, village, village_name, change, before, now) in enumerate(
             yearly.rows(year, user, area=code or None, ability=EXPORT_ABILITY), start=1):
-        sheet.write_row(n, 0, [CHANGE.zh(change), number, village, village_name,
-                               HOUSEHOLD_STATUS.zh(before) if before else "", HOUSEHOLD_STATUS.zh(now) if now else ""])
+        # Names and numbers come from users' files: text cells, never formulas (jingzhun.cells).
+        cells.write_row(sheet, n, 0, [CHANGE.zh(change), number, village, village_name,
+                                      HOUSEHOLD_STATUS.zh(before) if before else "",
+                                      HOUSEHOLD_STATUS.zh(now) if now else ""])
     sheet.set_column(0, len(HEADERS) - 1, 16)
     book.close()
     audit.record(actor, "export.finished", object_type="yearly_difference", object_id=name, rows=n, area=code)
@@ -187,7 +189,7 @@ def _chosen(key: str) -> tuple[str, int, dict[str, int]] | None:
     if kind == "file" and ident in available():
         policy = _shipped(ident)
         return policy.name, policy.year, dict(policy.quotas)
-    if kind == "run" and ident.isdigit():
+    if kind == "run" and ident.isascii() and ident.isdigit() and len(ident) <= 18:
         run = IdentificationRun.objects.filter(pk=int(ident), finished_at__isnull=False).only(
             "policy_name", "policy_year", "policy").first()
         if run is not None:
@@ -235,7 +237,7 @@ def quotas(request: HttpRequest) -> HttpResponse:
         return render(request, "web/yearly_quotas.html", context)
     name, year, quota_map = chosen
     if year_text:
-        if not year_text.isdigit() or not 1980 <= int(year_text) <= 2100:
+        if not (year_text.isascii() and year_text.isdigit()) or not 1980 <= int(year_text[:5]) <= 2100:
             context["problems"] = [_("Year: a year such as 2020.")]
             return render(request, "web/yearly_quotas.html", context, status=400)
         year = int(year_text)

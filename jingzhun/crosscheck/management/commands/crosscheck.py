@@ -113,11 +113,13 @@ def _write_report(problems: list[tuple[int, str, str, str]], path: str) -> None:
     """Every problem as a row (IDs already masked by the validation), for the department to fix."""
     import xlsxwriter
 
+    from jingzhun import cells
+
     book = xlsxwriter.Workbook(path)
     sheet = book.add_worksheet("错误 errors")
-    sheet.write_row(0, 0, ["行号 / row", "列 / column", "值 / value", "规则 / rule"])
+    cells.write_row(sheet, 0, 0, ["行号 / row", "列 / column", "值 / value", "规则 / rule"])
     for i, problem in enumerate(problems, start=1):
-        sheet.write_row(i, 0, problem)
+        cells.write_row(sheet, i, 0, problem)  # a department's cells: text, never formulas
     sheet.set_column(0, 2, 16)
     sheet.set_column(3, 3, 60)
     book.close()
