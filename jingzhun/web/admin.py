@@ -51,8 +51,8 @@ def grantable_roles() -> frozenset[str]:
 def manageable_users(user: object) -> Any:
     """Users `user` may administer: all for a superuser; otherwise the users holding nothing `user` could not
     grant (see the module's docstring), themselves excluded. The staff flag alone gives no power (the
-permissions do), so a staff user without permissions or groups may be managed. Users without any role are included, so a new
-    account can be given its first role."""
+    permissions do), so a staff user without permissions or groups may be managed. Users without any role are
+    included, so a new account can be given its first role."""
     if getattr(user, "is_superuser", False):
         return User.objects.all()
     inside = access.area_q(user, "area_id", ability="administer")
