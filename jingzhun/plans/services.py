@@ -46,6 +46,7 @@ CENT = Decimal("0.01")
 APPROVER_LEVEL = "township"  # a township or county (or higher) officer signs plans off
 CONTENT_FIELDS = ("category", "description", "amount", "cadre_id", "due_on")
 PROGRESS_FIELDS = ("status", "done_on", "result")
+ALL_FIELDS = CONTENT_FIELDS + PROGRESS_FIELDS
 
 # Field names in messages: (中文, English).
 FIELDS = {
@@ -286,39 +287,37 @@ def _write(user: object, household: Household, year: int, goal: str, plan: HelpP
     "draft" revision keeps them). An approved plan keeps its content in force: progress applies at once
     (a "progress" revision), a content change becomes the plan's one pending revision for an approver."""
     who = actor(user)
+    rows = list(zip(numbers, cleaned, strict=True))
     if plan is None:
         plan = HelpPlan.objects.create(household=household, year=year, goal=goal, drafted_by=user)  # type: ignore[misc]
         audit.record(who, "plan.create", object_type="help_plan", object_id=str(plan.pk), area=household.village_id,
                      household=household.number, year=year, goal=goal)
-        changes = _changes(plan, "", goal, existing, cleaned, numbers, CONTENT_FIELDS + PROGRESS_FIELDS)
+        changes = _changes("", goal, existing, rows, ALL_FIELDS)
         return _apply_now(user, household, plan, changes, "draft", created=True)
     if plan.approved_at is None:
-        changes = _changes(plan, plan.goal, goal, existing, cleaned, numbers, CONTENT_FIELDS + PROGRESS_FIELDS)
+        changes = _changes(plan.goal, goal, existing, rows, ALL_FIELDS)
         return _apply_now(user, household, plan, changes, "draft")
     # Approved: progress of the measures in force lands now; the content waits for approval.
-    progress = _changes(plan, goal, goal, existing, [c for c in cleaned if c.id is not None], numbers, PROGRESS_FIELDS)
+    progress = _changes(goal, goal, existing, [(n, c) for n, c in rows if c.id is not None], PROGRESS_FIELDS)
     _apply_now(user, household, plan, progress, "progress")
-    content = _changes(plan, plan.goal, goal, existing, cleaned, numbers, CONTENT_FIELDS, new_fields=ALL_FIELDS)
+    content = _changes(plan.goal, goal, existing, rows, CONTENT_FIELDS)
     _propose(user, household, plan, content)
     return plan
 
 
-ALL_FIELDS = CONTENT_FIELDS + PROGRESS_FIELDS
-
-
-def _changes(plan: HelpPlan, old_goal: str, goal: str, existing: dict[int, PlanMeasure], cleaned: list[_Clean],
-             numbers: list[int], fields: tuple[str, ...], new_fields: tuple[str, ...] = ALL_FIELDS) -> dict[str, Any]:
+def _changes(old_goal: str, goal: str, existing: dict[int, PlanMeasure], rows: list[tuple[int, _Clean]],
+             fields: tuple[str, ...]) -> dict[str, Any]:
     """The change from what is in force to what was submitted, as stored in `PlanRevision.changes`: the
     goal's [old, new] when it differs, and each measure's changed `fields` [old, new] (a measure without
-    an id: every one of `new_fields`, old null). Empty when nothing differs."""
+    an id: every field, old null). Empty when nothing differs."""
     out: dict[str, Any] = {}
     if old_goal != goal:
         out["goal"] = [old_goal, goal]
     measures = []
     cadres: set[int] = set()
-    for n, c in zip(numbers, cleaned, strict=True):
+    for n, c in rows:
         if c.id is None:
-            changed = {k: [None, _json(c.values[k])] for k in new_fields}
+            changed = {k: [None, _json(c.values[k])] for k in ALL_FIELDS}
             measures.append({"id": None, "row": n, "description": c.values["description"], "fields": changed})
         else:
             m = existing[c.id]
@@ -623,7 +622,8 @@ def change_lines(changes: dict[str, Any]) -> list[dict[str, str]]:
             name = _pick(*FIELDS["cadre" if k == "cadre_id" else k])
             lines.append({"what": f"「{m['description']}」{_pick('的', ': ')}{name}",
                           "old": _shown(k, old, cadres), "new": _shown(k, new, cadres)})
-    return lines
+    colon = _pick("：", ": ")
+    return [line | {"what": line["what"] + colon} for line in lines]
 
 
 REVISION_VALUES = ("id", "plan_id", "status", "changes", "proposed_by__username", "proposed_at", "decided_by__username",
