@@ -287,7 +287,8 @@ def test_an_approved_plans_content_change_waits_for_approval_and_then_both_are_i
     assert [(r["status"], r["proposed_by"], r["decided_by"]) for r in history] == [
         ("approved", "helper_a", "township_a"), ("progress", "helper_a", None), ("approved", "helper_a", "officer_a")]
     with translation.override("zh-hans"):
-        lines = [(l["what"], l["old"], l["new"]) for l in services.household_plans(hh("A101-1"))[0]["revisions"][0]["lines"]]
+        shown = services.household_plans(hh("A101-1"))[0]["revisions"][0]["lines"]
+    lines = [(line["what"], line["old"], line["new"]) for line in shown]
     assert lines == [("帮扶目标：", "两年内稳定增收", "三年内稳定脱贫"), ("「大病专项救治」的计划金额：", "3000.50", "4000.00"),
                      ("新增措施（第 3 条）：", "—", "技能培训 · 电工培训 · 0.00 · 计划")]
     assert AuditEntry.objects.filter(action="plan.revision.approve", actor="township_a").count() == 1

@@ -345,7 +345,7 @@ def _apply_now(user: object, household: Household, plan: HelpPlan, changes: dict
     if not changes.get("goal") and not changes.get("measures"):
         return plan
     who = actor(user)
-    revision = PlanRevision.objects.create(plan=plan, status=status, changes=changes, proposed_by=user,
+    revision = PlanRevision.objects.create(plan=plan, status=status, changes=changes, proposed_by=user,  # type: ignore[misc]
                                            proposed_at=timezone.now())
     _put_in_force(who, household, plan, changes, revision, audit_goal=not created)
     return plan
@@ -354,7 +354,8 @@ def _apply_now(user: object, household: Household, plan: HelpPlan, changes: dict
 def _put_in_force(who: str, household: Household, plan: HelpPlan, changes: dict[str, Any], revision: PlanRevision,
                   *, audit_goal: bool = True) -> None:
     """Write a revision's new values into the plan and its measures, one audit row per row written."""
-    area, common = household.village_id, {"household": household.number, "year": plan.year, "revision": revision.pk}
+    area = household.village_id
+    common: dict[str, Any] = {"household": household.number, "year": plan.year, "revision": revision.pk}
     if "goal" in changes:
         plan.goal = changes["goal"][1]
         plan.save(update_fields=["goal", "updated_at"])
@@ -411,7 +412,7 @@ def _propose(user: object, household: Household, plan: HelpPlan, changes: dict[s
     if waiting is not None:  # first out of the way: one pending revision per plan is a database rule
         waiting.status = "withdrawn"
         waiting.save(update_fields=["status"])
-    revision = PlanRevision.objects.create(plan=plan, status="pending", changes=changes, proposed_by=user,
+    revision = PlanRevision.objects.create(plan=plan, status="pending", changes=changes, proposed_by=user,  # type: ignore[misc]
                                            proposed_at=timezone.now())
     if waiting is not None:
         waiting.status, waiting.superseded_by = "superseded", revision
