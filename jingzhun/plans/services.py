@@ -614,12 +614,14 @@ def change_lines(changes: dict[str, Any]) -> list[dict[str, str]]:
         lines.append({"what": _pick(*FIELDS["goal"]), "old": _shown("goal", changes["goal"][0], cadres),
                       "new": _shown("goal", changes["goal"][1], cadres)})
     for m in changes.get("measures", []):
+        # In the fields' own order: PostgreSQL's jsonb keeps a dict's keys in an order of its own.
+        fields = [(k, m["fields"][k]) for k in ALL_FIELDS if k in m["fields"]]
         if m["id"] is None:
-            new = " · ".join(_shown(k, v[1], cadres) for k, v in m["fields"].items() if v[1] not in (None, ""))
+            new = " · ".join(_shown(k, v[1], cadres) for k, v in fields if v[1] not in (None, ""))
             lines.append({"what": _pick(f"新增措施（第 {m['row']} 条）", f"measure added (row {m['row']})"),
                           "old": "—", "new": new})
             continue
-        for k, (old, new) in m["fields"].items():
+        for k, (old, new) in fields:
             name = _pick(*FIELDS["cadre" if k == "cadre_id" else k])
             lines.append({"what": f"「{m['description']}」{_pick('的', ': ')}{name}",
                           "old": _shown(k, old, cadres), "new": _shown(k, new, cadres)})
