@@ -198,6 +198,13 @@ class Database:
         return bool(row and row[0])
 
 
+    def sessions(self) -> int:
+        """PostgreSQL: how many sessions are connected to this database (the probe is not: it uses postgres)."""
+        if self._probe is None:
+            self._probe = self._admin()
+        row = self._probe.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [self.name]).fetchone()
+        return int(row[0]) if row else 0
+
     def member_rows_copied(self) -> int | None:
         """PostgreSQL: rows the import's COPY into registry_member has processed so far (None before it starts)."""
         if self._probe is None:
@@ -367,3 +374,262 @@ def test_staging_left_by_a_killed_load_is_swept_by_the_next_one(tmp_path, monkey
         assert scratch.sweep() == [str(old)]
     assert not old.exists() and fresh.exists()
     assert [p.name for p in tmp_path.glob(bulk.STAGING_PREFIX + "*")] == [fresh.name]  # the load's own folder is gone
+
+
+# --------------------------------------------------------------------------- identification runs and pairing approvals
+#
+# These kills are aimed by hooks, not by measurement: the command runs in a subprocess in which one real
+# function of the code under test is wrapped so that, once it has done its work, the process says where it
+# is and waits. The test then checks where the database stands (inside an uncommitted transaction, or
+# between transactions) and SIGKILLs it. Each point is where a half-done state could be left behind.
+
+HOOKED = r"""
+import sys, time, django
+django.setup()
+from django.db import connection
+
+point, job = sys.argv[1], sys.argv[2:]
+
+
+def hang(where):
+    print("AT", where, flush=True)
+    time.sleep(600)
+
+
+def after(owner, name, where, when=lambda *a, **k: True):
+    real = getattr(owner, name)
+
+    def hooked(*a, **k):
+        out = real(*a, **k)
+        if point == where and when(*a, **k):
+            hang(where)
+        return out
+
+    setattr(owner, name, hooked)
+
+
+from jingzhun.identification import run, store
+from jingzhun.registry import bulk
+from jingzhun.teams import pairing_db
+from jingzhun.audit import log
+
+store.PARALLEL_FROM = 1  # PostgreSQL: the two-stream path, whose halves are committed before they are attached
+real_write = store.write
+
+
+def write(*a, **k):  # before the results are written (the run's id already taken)
+    if point == "before_write":
+        hang(point)
+    return real_write(*a, **k)
+
+
+store.write = write
+after(bulk.Loader, "load", "results_loaded")  # SQLite: the results are in, inside the transaction
+after(store, "_load_halves", "results_loaded")  # PostgreSQL: both halves committed, not attached
+after(run, "_finished", "run_recorded")  # the run's row and audit written, not committed
+after(pairing_db, "check_capacity", "pairs_written")  # pairs ended and created, run not yet approved
+after(log, "record", "approval_recorded", when=lambda actor, action, **k: action == "pairing.approve")
+after(pairing_db.register_changed, "send", "dashboards_told")  # the last statement of the approval
+
+if job[0] == "approve":
+    from jingzhun.teams.models import PairingRun
+
+    pairing_db.approve(PairingRun.objects.get(status="previewed"), "approver")
+else:
+    from django.core.management import call_command
+
+    call_command(*job)
+print("DONE", flush=True)
+"""
+
+
+def holds_write_lock(db: Database, pid: int) -> bool:
+    """Whether process `pid` is inside a write transaction on the database. SQLite (WAL): whether it holds
+    the WAL write lock — byte 120 of the -shm file, as the kernel lists it in /proc/locks (a probe's
+    BEGIN IMMEDIATE is no witness here: with the results' staging files attached, it answered 'locking
+    protocol', and from a fresh connection even took the lock). PostgreSQL: a session with a transaction id."""
+    if db.vendor != "sqlite":
+        return db.in_write_transaction()
+    shm = Path(f"{db.path}-shm")
+    if not shm.exists():
+        return False
+    inode = shm.stat().st_ino
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        # "1: POSIX  ADVISORY  WRITE 21920 fe:00:2150853 120 120"
+        if len(fields) >= 8 and fields[3] == "WRITE" and fields[4] == str(pid) \
+                and fields[5].rsplit(":", 1)[-1] == str(inode) and fields[6] == "120":
+            return True
+    return False
+
+
+def kill_at(db: Database, point: str, *job: str, in_transaction: bool) -> None:
+    """Run `job` with the hook at `point`, wait until the process is there, check whether it is inside an
+    uncommitted write transaction (as `in_transaction` says it must be), SIGKILL it and wait for the
+    database to let the transaction go."""
+    proc = subprocess.Popen([sys.executable, "-c", HOOKED, point, *job], cwd=ROOT, env=db.env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        if line.strip() != f"AT {point}":
+            proc.kill()
+            out, err = proc.communicate(timeout=30)
+            pytest.fail(f"never reached {point}: {line}{out}{err}")
+        time.sleep(0.05)
+        assert holds_write_lock(db, proc.pid) == in_transaction, point
+        os.kill(proc.pid, signal.SIGKILL)
+        assert proc.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream:
+                stream.close()
+    deadline = time.monotonic() + 30
+    while db.vendor == "postgresql" and db.sessions():  # the server notices the lost client, rolls back, ends
+        assert time.monotonic() < deadline, f"the session killed at {point} never ended"
+        time.sleep(0.05)
+
+
+RUNS_SNAPSHOT = r"""
+import json, django
+django.setup()
+from django.db import connection
+from jingzhun.identification import store
+out = {}
+with connection.cursor() as cur:
+    for name, sql in (
+        ("runs", "SELECT count(*) FROM identification_identificationrun"),
+        ("unfinished", "SELECT count(*) FROM identification_identificationrun WHERE finished_at IS NULL"),
+        ("results", "SELECT count(*) FROM identification_householdresult"),
+        ("results_of_finished", "SELECT count(*) FROM identification_householdresult r "
+                                "JOIN identification_identificationrun u ON u.id = r.run_id"),
+        ("audited", "SELECT count(*) FROM audit_auditentry WHERE action = 'identification.run'"),
+    ):
+        cur.execute(sql)
+        out[name] = cur.fetchone()[0]
+    if connection.vendor == "postgresql":
+        cur.execute("SELECT relname, relispartition FROM pg_class WHERE relkind IN ('r', 'p') AND relname LIKE %s",
+                    [store.TABLE + "_r%"])
+        out["tables"] = sorted(f"{name}{' (attached)' if attached else ''}" for name, attached in cur.fetchall())
+print(json.dumps(out))
+"""
+
+IDENTIFY = ("identify", "--policy", "national-2020", "--year", "2019")
+IDENTIFIED = 2_000  # households
+
+
+def test_a_killed_identification_run_leaves_no_run_or_a_whole_one(databases, tmp_path):
+    """Killed before its results are written, with them loaded, and with its row written but not committed,
+    an identification run leaves nothing: no run (and so none stuck as running), no result, no audit row.
+    On PostgreSQL the halves it had committed stay invisible, and the next run clears them away; that run
+    lands whole."""
+    db = databases(Database(tmp_path, "ident"))
+    db.create()
+    done = db.jingzhun("import", str(write_csv(tmp_path / "register.csv", big_register(IDENTIFIED))), "--quiet")
+    assert done.returncode == 0, done.stderr
+    empty = {"runs": 0, "unfinished": 0, "results": 0, "results_of_finished": 0, "audited": 0}
+    if db.vendor == "postgresql":
+        empty["tables"] = []
+    assert json.loads(db.python(RUNS_SNAPSHOT)) == empty
+
+    sqlite = db.vendor == "sqlite"
+    for point, in_transaction in (("before_write", False), ("results_loaded", sqlite), ("run_recorded", True)):
+        kill_at(db, point, *IDENTIFY, in_transaction=in_transaction)
+        left = json.loads(db.python(RUNS_SNAPSHOT))
+        if point != "before_write" and not sqlite:
+            # The two halves were committed on their own connections before the attaching transaction;
+            # nobody sees them (not attached). The next write drops them (the final run, below).
+            assert [t for t in left.pop("tables") if t.endswith("(attached)")] == [], left
+            left["tables"] = []
+        assert left == empty, f"killed at {point}: {left}"
+
+    done = db.jingzhun(*IDENTIFY)
+    assert done.returncode == 0, done.stderr
+    after = json.loads(db.python(RUNS_SNAPSHOT))
+    whole = {"runs": 1, "unfinished": 0, "results": IDENTIFIED, "results_of_finished": IDENTIFIED, "audited": 1}
+    if not sqlite:
+        # Only the finished run's partition (one stream: 2 000 rows), attached: the killed runs' halves are gone.
+        run_id = db.python("import django; django.setup()\nfrom jingzhun.identification.models import "
+                           "IdentificationRun as R; print(R.objects.get().pk)").strip()
+        table = f"identification_householdresult_r{run_id}"
+        whole["tables"] = [f"{table} (attached)"]
+    assert after == whole
+
+
+PAIRING_SETUP = r"""
+import datetime as dt, django
+django.setup()
+from jingzhun.registry.models import Household
+from jingzhun.teams import pairing_db
+from jingzhun.teams.models import Cadre, HelperPair
+VILLAGE = "433130101201"
+households = list(Household.objects.order_by("id").values_list("id", flat=True))
+serving = [Cadre.objects.create(name=f"干部{i}", unit="县直单位", unit_kind="county", rank="staff", home_area_id=VILLAGE)
+           for i in range(len(households) // 4)]
+recalled = [Cadre.objects.create(name=f"召回{i}", unit="县直单位", unit_kind="county", rank="staff",
+                                 home_area_id=VILLAGE, status="recalled") for i in range(20)]
+start = dt.date(2019, 3, 1)
+# 100 households with a recalled helper (to be moved), 100 with a serving one (kept or moved).
+pairs = [HelperPair(household_id=h, cadre=recalled[i // 5], start_date=start) for i, h in enumerate(households[:100])]
+pairs += [HelperPair(household_id=h, cadre=serving[i // 4], start_date=start) for i, h in enumerate(households[100:200])]
+HelperPair.objects.bulk_create(pairs)
+run = pairing_db.preview(Household.objects.all(), Cadre.objects.all(), actor="planner")
+print(run.pk, run.new, run.moved, run.kept, run.ended)
+"""
+
+PAIRS_SNAPSHOT = r"""
+import hashlib, json, django
+django.setup()
+from django.db import connection
+out = {}
+with connection.cursor() as cur:
+    cur.execute("SELECT id, household_id, cadre_id, start_date, end_date, end_reason, run_id FROM teams_helperpair "
+                "ORDER BY id")
+    rows = cur.fetchall()
+    out["pairs"] = len(rows)
+    out["pairs_sha256"] = hashlib.sha256(repr([[str(v) for v in r] for r in rows]).encode()).hexdigest()
+    cur.execute("SELECT count(*) FROM teams_helperpair WHERE end_date IS NULL")
+    out["active"] = cur.fetchone()[0]
+    cur.execute("SELECT status, approved_by FROM teams_pairingrun")
+    out["runs"] = [list(r) for r in cur.fetchall()]
+    cur.execute("SELECT count(*) FROM audit_auditentry WHERE action = 'pairing.approve'")
+    out["audited"] = cur.fetchone()[0]
+    # The active pairs against what the preview proposed (kept, moved and new: household → cadre).
+    cur.execute("SELECT count(*) FROM teams_pairingproposal p WHERE p.kind IN ('kept', 'moved', 'new') AND NOT EXISTS "
+                "(SELECT 1 FROM teams_helperpair h WHERE h.end_date IS NULL AND h.household_id = p.household_id "
+                "AND h.cadre_id = p.cadre_id)")
+    out["proposed_not_active"] = cur.fetchone()[0]
+print(json.dumps(out))
+"""
+
+PAIRED = 600  # households needing a helper
+
+
+def test_a_killed_pairing_approval_leaves_the_pairs_exactly_before_or_after(databases, tmp_path):
+    """A pairing approval killed after it has ended and created pairs, after it has recorded the approval,
+    and at its last statement leaves every pair, the run and the audit exactly as before; the approval run
+    again lands whole: the active pairs are the proposal's."""
+    db = databases(Database(tmp_path, "pairing"))
+    db.create()
+    done = db.jingzhun("import", str(write_csv(tmp_path / "register.csv", big_register(PAIRED))), "--quiet")
+    assert done.returncode == 0, done.stderr
+    run_id, new, moved, kept, ended = (int(v) for v in db.python(PAIRING_SETUP).split())
+    # 100 pairs with recalled helpers must go (moved or ended); the rest are new, kept or moved.
+    assert new > 0 and moved > 0 and kept > 0 and moved + ended >= 100, (new, moved, kept, ended)
+    before = json.loads(db.python(PAIRS_SNAPSHOT))
+    assert before["pairs"] == before["active"] == 200 and before["runs"] == [["previewed", ""]]
+    assert before["audited"] == 0 and before["proposed_not_active"] == new + moved
+
+    for point in ("pairs_written", "approval_recorded", "dashboards_told"):
+        kill_at(db, point, "approve", in_transaction=True)
+        assert json.loads(db.python(PAIRS_SNAPSHOT)) == before, f"killed at {point}"
+
+    done = subprocess.run([sys.executable, "-c", HOOKED, "none", "approve"], cwd=ROOT, env=db.env(),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "DONE" in done.stdout, done.stderr
+    after = json.loads(db.python(PAIRS_SNAPSHOT))
+    assert after["runs"] == [["approved", "approver"]] and after["audited"] == 1
+    assert after["proposed_not_active"] == 0 and after["active"] == new + moved + kept
+    assert after["pairs"] == 200 + new + moved  # the moved pairs ended (kept as history), the new ones added

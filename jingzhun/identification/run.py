@@ -144,11 +144,14 @@ def run(policy: Policy, *, year: int | None = None, engine: str = "duckdb", area
     by_status = {codes.STATUS_KEYS[s]: 0 for s in codes.STATUS_KEYS}
     for item in pc.value_counts(results.column("status")).to_pylist():
         by_status[codes.STATUS_KEYS[item["values"]]] = item["counts"]
-    run_row = IdentificationRun.objects.create(
+    # The run's row is written in the transaction that lands its results (`_finished`): a run killed or
+    # failed before that commit leaves no row, so no run is ever left "running". Its id is taken first.
+    run_row = IdentificationRun(
         policy_name=policy.name, policy_year=policy.year, policy_scope=policy.scope, policy_area=policy.area or "",
         policy_sha256=policy_sha256(policy), policy=policy_json(policy), year=r.year, area_code=area or "",
         data_fingerprint=fingerprint, data_counts=counts, engine=engine, actor=actor, started_at=started,
         mpi_denominator=r.denominator, households=results.num_rows, **by_status)
+    store.reserve(run_row)
     t2 = t1
     steps: dict[str, float] = {}
 
@@ -170,7 +173,7 @@ def _finished(run_row: IdentificationRun, seconds: float, actor: str, area: str 
               engine: str, fingerprint: str, households: int, by_status: dict[str, int]) -> None:
     run_row.finished_at = timezone.now()
     run_row.seconds = seconds
-    run_row.save(update_fields=["finished_at", "seconds"])
+    run_row.save(force_insert=True)  # inside the results' transaction: the run appears whole, or not at all
     detail: dict[str, Any] = dict(policy=policy.name, policy_sha256=run_row.policy_sha256, year=year, engine=engine,
                                   data_fingerprint=fingerprint, households=households, **by_status)
     record(actor, "identification.run", object_type="identification_run", object_id=str(run_row.id), area=area or "",

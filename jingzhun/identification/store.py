@@ -11,10 +11,18 @@ COPied and keyed on a connection of its own, so the server works on both cores; 
 then split by household range into those two halves. A failure at any point drops the tables and the
 run; readers only ever see a run's results whole. Discarding a run drops its partition instead of
 deleting ten million rows.
+
+A run's row is written by `finished`, in the same transaction as its results: a process killed at any
+point leaves either no run or a finished one, never one stuck unfinished. Its id is reserved beforehand
+(`reserve`: inserted and deleted in one transaction; ids are never handed out twice). The only thing a
+killed run can leave is, on PostgreSQL, the halves it had already committed and not yet attached: tables
+no reader sees. The next write drops such tables, unless their run still holds its advisory lock (a run
+being written right now, in another process).
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -33,8 +41,26 @@ TABLE = HouseholdResult._meta.db_table
 PARALLEL_FROM = 200_000
 
 
+# Advisory lock class (PostgreSQL) held by the session writing a run's result tables, keyed by run id.
+WRITING_LOCK = 0x4A5A  # "JZ"
+LEFTOVER = re.compile(rf"^{re.escape(TABLE)}_r(\d+)(?:_[01])?$")
+
+
 def partition(run_id: int) -> str:
     return f"{TABLE}_r{int(run_id)}"
+
+
+def reserve(run_row: IdentificationRun) -> int:
+    """Give the unsaved `run_row` an id of its own without leaving a row: inserted and deleted in one
+    transaction (the sequence, and SQLite's AUTOINCREMENT, never hand an id out twice). `finished` then
+    inserts the row with this id, in the results' transaction."""
+    table = IdentificationRun._meta.db_table
+    with transaction.atomic():
+        run_row.save(force_insert=True)
+        with connection.cursor() as cur:
+            cur.execute(f'DELETE FROM "{table}" WHERE id = %s', [run_row.pk])
+    run_row._state.adding = True
+    return int(run_row.pk)
 
 
 def write(run_id: int, table: pa.Table, finished: Callable[[], None], timings: dict[str, float] | None = None) -> None:
@@ -52,9 +78,46 @@ def write(run_id: int, table: pa.Table, finished: Callable[[], None], timings: d
     table = for_database(table)
     name = partition(run_id)
     run = int(run_id)
+    sweep_leftovers()
     # Tables of these names can only be leftovers (the run id was just handed out): a crash, or a database
     # emptied with its sequences reset. Replace them.
     _drop(run)
+    with connection.cursor() as cur:  # held until the run is attached or dropped: `sweep_leftovers` leaves it be
+        cur.execute("SELECT pg_advisory_lock(%s, %s)", [WRITING_LOCK, run])
+    try:
+        _write_postgresql(run, name, table, finished, timings, start)
+    finally:
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s, %s)", [WRITING_LOCK, run])
+
+
+def sweep_leftovers() -> list[str]:
+    """PostgreSQL: drop result tables that no run owns — not attached, and no session writing them (a
+    process killed after committing its halves, before attaching them). Returns the tables dropped."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT relname FROM pg_class WHERE relkind IN ('r', 'p') AND NOT relispartition "
+                    "AND relname LIKE %s", [TABLE.replace("_", r"\_") + r"\_r%"])
+        found: dict[int, list[str]] = {}
+        for (relname,) in cur.fetchall():
+            match = LEFTOVER.match(relname)
+            if match:
+                found.setdefault(int(match.group(1)), []).append(relname)
+        dropped = []
+        for run, tables in sorted(found.items()):
+            cur.execute("SELECT pg_try_advisory_lock(%s, %s)", [WRITING_LOCK, run])
+            if not cur.fetchone()[0]:
+                continue  # being written by a live session
+            try:
+                if not IdentificationRun.objects.filter(pk=run).exists():
+                    _drop(run)
+                    dropped += sorted(tables)
+            finally:
+                cur.execute("SELECT pg_advisory_unlock(%s, %s)", [WRITING_LOCK, run])
+    return dropped
+
+
+def _write_postgresql(run: int, name: str, table: pa.Table, finished: Callable[[], None], timings: dict[str, float],
+                      start: float) -> None:
     if table.num_rows < PARALLEL_FROM or connection.in_atomic_block:
         with transaction.atomic():
             with connection.cursor() as cur:

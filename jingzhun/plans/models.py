@@ -5,6 +5,11 @@ One plan per household and year, a goal, and measures tagged with a category: th
 and year, amounts ≥ 0, a completion date exactly when a measure is done, an approval with both who and
 when. Rules that need the user or today's date (year range, due dates, scope) are the service's
 (`jingzhun.plans.services`), the only code that writes these tables.
+
+`HelpPlan.goal` and the `PlanMeasure` rows hold the content IN FORCE: once a plan is approved, what they say
+is what was approved, and reports read them. Every saved change is a `PlanRevision` (never updated except
+to record its decision, never deleted): a change to an approved plan's content waits there as a pending
+revision until an officer approves it, and only then reaches the plan and its measures.
 """
 
 from __future__ import annotations
@@ -119,3 +124,58 @@ class PlanMeasure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan_id}: {self.description}"
+
+
+# What became of a saved change (PlanRevision.status).
+REVISION_STATUS = Enum("revision_status", (
+    ("draft", "草稿修改", "draft change"),  # content of a plan never approved yet: applied at once
+    ("progress", "进展更新", "progress update"),  # status, completion date, result: applied, needs no approval
+    ("pending", "待审核", "awaiting approval"),  # content change of an approved plan: not in force yet
+    ("approved", "已审核", "approved"),  # in force
+    ("superseded", "已被替换", "superseded"),  # replaced by a later proposal before it was approved
+    ("withdrawn", "已撤回", "withdrawn"),  # the form was saved back to what is in force
+    ("rejected", "未通过", "rejected"),  # the approver turned it down
+))
+REVISION_DECIDED = ("approved", "rejected")
+
+
+class PlanRevision(models.Model):
+    """One saved change of a plan: who made it and when, each changed field old → new, and what became of
+    it (`REVISION_STATUS`). `changes` is {"goal": [old, new]} (when the goal changed) and "measures": a list
+    of {"id": measure id, or null for a measure this change adds, "row": its number on the form,
+    "fields": {field: [old, new]}} with values as JSON (amounts as text, dates ISO) and, for display,
+    "cadres": {id: name} of the cadres named. A pending revision's "new" values are what its approval puts
+    in force, provided the "old" ones still are."""
+
+    plan = models.ForeignKey(HelpPlan, verbose_name="帮扶计划", on_delete=models.CASCADE, related_name="revisions")
+    status = models.CharField("状态", max_length=12, choices=REVISION_STATUS.choices)
+    changes = models.JSONField("修改内容")
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="修改人", on_delete=models.PROTECT,
+                                    related_name="+")
+    proposed_at = models.DateTimeField("修改时间")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="审核人", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField("审核时间", null=True, blank=True)
+    superseded_by = models.ForeignKey("self", verbose_name="被替换为", null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "帮扶计划修改记录"
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=REVISION_STATUS.codes), name="revision_status_known"),
+            # At most one proposal waits per plan: a newer one supersedes it.
+            models.UniqueConstraint(fields=["plan"], condition=Q(status="pending"), name="one_pending_revision_per_plan"),
+            # A decision (approved, rejected) has who and when; nothing else has either.
+            models.CheckConstraint(condition=(Q(status__in=REVISION_DECIDED, decided_by__isnull=False,
+                                                decided_at__isnull=False)
+                                              | (~Q(status__in=REVISION_DECIDED) & Q(decided_by__isnull=True,
+                                                                                     decided_at__isnull=True))),
+                                   name="revision_decision_has_who_and_when"),
+            models.CheckConstraint(condition=Q(status="superseded", superseded_by__isnull=False)
+                                   | (~Q(status="superseded") & Q(superseded_by__isnull=True)),
+                                   name="revision_superseded_names_its_successor"),
+        ]
+        indexes = [models.Index(fields=["plan", "proposed_at"], name="revision_plan_time")]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} #{self.pk} {self.status}"

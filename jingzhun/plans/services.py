@@ -25,7 +25,15 @@ from django.utils import timezone
 from jingzhun import access, choices
 from jingzhun.areas.models import LEVEL_DEPTH
 from jingzhun.audit import log as audit
-from jingzhun.plans.models import CAUSE_MEASURES, MEASURE_CATEGORY, MEASURE_STATUS, HelpPlan, PlanMeasure
+from jingzhun.plans.models import (
+    CAUSE_MEASURES,
+    MEASURE_CATEGORY,
+    MEASURE_STATUS,
+    REVISION_STATUS,
+    HelpPlan,
+    PlanMeasure,
+    PlanRevision,
+)
 from jingzhun.registry.models import Household
 from jingzhun.teams.models import Cadre
 
@@ -38,6 +46,7 @@ CENT = Decimal("0.01")
 APPROVER_LEVEL = "township"  # a township or county (or higher) officer signs plans off
 CONTENT_FIELDS = ("category", "description", "amount", "cadre_id", "due_on")
 PROGRESS_FIELDS = ("status", "done_on", "result")
+ALL_FIELDS = CONTENT_FIELDS + PROGRESS_FIELDS
 
 # Field names in messages: (中文, English).
 FIELDS = {
@@ -174,6 +183,8 @@ def _clean_measure(i: int, m: MeasureInput, year: int, today: dt.date, problems:
         problems.append(_problem("done_on", "仅在状态为已完成时填写", "only when the status is done", i))
     elif isinstance(done_on, dt.date) and done_on > today:
         problems.append(_problem("done_on", "不能晚于今天", "must not be in the future", i))
+    if amount is not None and amount.is_finite() and amount.quantize(CENT) == amount:
+        amount = amount.quantize(CENT)  # 50000 and 50000.00 are one amount, stored and compared as 50000.00
     out.values = {"category": category, "description": description, "amount": amount, "cadre_id": cadre,
                   "due_on": due_on if isinstance(due_on, dt.date) else None, "status": status,
                   "done_on": done_on if isinstance(done_on, dt.date) else None, "result": (m.result or "").strip()}
@@ -263,7 +274,7 @@ def save_plan(user: object, household_id: int, year: object, goal: str, measures
                 seen.add(c.id)
             if problems:
                 raise PlanRefused(problems)
-            return _write(user, household, year_n, goal, plan, existing, cleaned)
+            return _write(user, household, year_n, goal, plan, existing, cleaned, numbers)
     except IntegrityError as exc:
         # Two people creating the same household's plan for the same year at once: the later one is told.
         raise PlanRefused([_problem("plan", "该户该年度已有计划，请刷新后再改",
@@ -271,45 +282,144 @@ def save_plan(user: object, household_id: int, year: object, goal: str, measures
 
 
 def _write(user: object, household: Household, year: int, goal: str, plan: HelpPlan | None,
-           existing: dict[int, PlanMeasure], cleaned: list[_Clean]) -> HelpPlan:
+           existing: dict[int, PlanMeasure], cleaned: list[_Clean], numbers: list[int]) -> HelpPlan:
+    """Write what the form changed. A plan never approved is a draft: its changes apply at once (one
+    "draft" revision keeps them). An approved plan keeps its content in force: progress applies at once
+    (a "progress" revision), a content change becomes the plan's one pending revision for an approver."""
     who = actor(user)
-    area = household.village_id
-    content_changed = False
+    rows = list(zip(numbers, cleaned, strict=True))
     if plan is None:
         plan = HelpPlan.objects.create(household=household, year=year, goal=goal, drafted_by=user)  # type: ignore[misc]
-        audit.record(who, "plan.create", object_type="help_plan", object_id=str(plan.pk), area=area,
+        audit.record(who, "plan.create", object_type="help_plan", object_id=str(plan.pk), area=household.village_id,
                      household=household.number, year=year, goal=goal)
-    elif plan.goal != goal:
-        audit.record(who, "plan.update", object_type="help_plan", object_id=str(plan.pk), area=area,
-                     household=household.number, year=year, changed={"goal": [plan.goal, goal]})
-        plan.goal = goal
-        plan.save(update_fields=["goal", "updated_at"])
-        content_changed = True
-    for c in cleaned:
-        if c.id is None:
-            measure = PlanMeasure.objects.create(plan=plan, **c.values)
-            audit.record(who, "plan.measure.add", object_type="plan_measure", object_id=str(measure.pk), area=area,
-                         household=household.number, year=year, plan=plan.pk,
-                         **{k: _json(v) for k, v in c.values.items()})
-            content_changed = True
-            continue
-        measure = existing[c.id]
-        changed = {k: [_json(getattr(measure, k)), _json(v)] for k, v in c.values.items() if getattr(measure, k) != v}
-        if not changed:
-            continue
-        for k in changed:
-            setattr(measure, k, c.values[k])
-        measure.save(update_fields=[*changed, "updated_at"])
-        audit.record(who, "plan.measure.update", object_type="plan_measure", object_id=str(measure.pk), area=area,
-                     household=household.number, year=year, plan=plan.pk, changed=changed)
-        content_changed = content_changed or any(k in CONTENT_FIELDS for k in changed)
-    if content_changed and plan.approved_at is not None:
-        audit.record(who, "plan.approval_cleared", object_type="help_plan", object_id=str(plan.pk), area=area,
-                     household=household.number, year=year, approved_by=plan.approved_by_id,
-                     approved_at=plan.approved_at.isoformat())
-        plan.approved_by, plan.approved_at = None, None
-        plan.save(update_fields=["approved_by", "approved_at", "updated_at"])
+        changes = _changes("", goal, existing, rows, ALL_FIELDS)
+        return _apply_now(user, household, plan, changes, "draft", created=True)
+    if plan.approved_at is None:
+        changes = _changes(plan.goal, goal, existing, rows, ALL_FIELDS)
+        return _apply_now(user, household, plan, changes, "draft")
+    # Approved: progress of the measures in force lands now; the content waits for approval.
+    progress = _changes(goal, goal, existing, [(n, c) for n, c in rows if c.id is not None], PROGRESS_FIELDS)
+    _apply_now(user, household, plan, progress, "progress")
+    content = _changes(plan.goal, goal, existing, rows, CONTENT_FIELDS)
+    _propose(user, household, plan, content)
     return plan
+
+
+def _changes(old_goal: str, goal: str, existing: dict[int, PlanMeasure], rows: list[tuple[int, _Clean]],
+             fields: tuple[str, ...]) -> dict[str, Any]:
+    """The change from what is in force to what was submitted, as stored in `PlanRevision.changes`: the
+    goal's [old, new] when it differs, and each measure's changed `fields` [old, new] (a measure without
+    an id: every field, old null). Empty when nothing differs."""
+    out: dict[str, Any] = {}
+    if old_goal != goal:
+        out["goal"] = [old_goal, goal]
+    measures = []
+    cadres: set[int] = set()
+    for n, c in rows:
+        if c.id is None:
+            changed = {k: [None, _json(c.values[k])] for k in ALL_FIELDS}
+            measures.append({"id": None, "row": n, "description": c.values["description"], "fields": changed})
+        else:
+            m = existing[c.id]
+            changed = {k: [_json(getattr(m, k)), _json(c.values[k])] for k in fields if getattr(m, k) != c.values[k]}
+            if changed:
+                measures.append({"id": m.pk, "row": n, "description": m.description, "fields": changed})
+        if "cadre_id" in changed:
+            cadres |= {v for v in changed["cadre_id"] if v}
+    if measures:
+        out["measures"] = measures
+    if cadres:
+        out["cadres"] = {str(k): v for k, v in Cadre.objects.filter(pk__in=cadres).values_list("pk", "name")}
+    return out
+
+
+def _essence(changes: dict[str, Any]) -> Any:
+    """What a change does, without what is only shown (form rows, descriptions, cadre names)."""
+    return (changes.get("goal"), sorted((m["id"] or 0, sorted((k, v[1]) for k, v in m["fields"].items()))
+                                        for m in changes.get("measures", [])))
+
+
+def _apply_now(user: object, household: Household, plan: HelpPlan, changes: dict[str, Any], status: str,
+               *, created: bool = False) -> HelpPlan:
+    """Write `changes` to the plan and its measures at once, kept as a revision of `status`."""
+    if not changes.get("goal") and not changes.get("measures"):
+        return plan
+    who = actor(user)
+    revision = PlanRevision.objects.create(plan=plan, status=status, changes=changes, proposed_by=user,  # type: ignore[misc]
+                                           proposed_at=timezone.now())
+    _put_in_force(who, household, plan, changes, revision, audit_goal=not created)
+    return plan
+
+
+def _put_in_force(who: str, household: Household, plan: HelpPlan, changes: dict[str, Any], revision: PlanRevision,
+                  *, audit_goal: bool = True) -> None:
+    """Write a revision's new values into the plan and its measures, one audit row per row written."""
+    area = household.village_id
+    common: dict[str, Any] = {"household": household.number, "year": plan.year, "revision": revision.pk}
+    if "goal" in changes:
+        plan.goal = changes["goal"][1]
+        plan.save(update_fields=["goal", "updated_at"])
+        if audit_goal:
+            audit.record(who, "plan.update", object_type="help_plan", object_id=str(plan.pk), area=area,
+                         changed={"goal": changes["goal"]}, **common)
+    measures = {m.pk: m for m in plan.measures.filter(pk__in=[c["id"] for c in changes.get("measures", []) if c["id"]])}
+    for change in changes.get("measures", []):
+        values = {k: _parse(k, v[1]) for k, v in change["fields"].items()}
+        if change["id"] is None:
+            measure = PlanMeasure.objects.create(plan=plan, **values)
+            audit.record(who, "plan.measure.add", object_type="plan_measure", object_id=str(measure.pk), area=area,
+                         plan=plan.pk, **{k: _json(v) for k, v in values.items()}, **common)
+            continue
+        measure = measures[change["id"]]
+        for k, v in values.items():
+            setattr(measure, k, v)
+        measure.save(update_fields=[*values, "updated_at"])
+        audit.record(who, "plan.measure.update", object_type="plan_measure", object_id=str(measure.pk), area=area,
+                     plan=plan.pk, changed=change["fields"], **common)
+
+
+def _parse(key: str, value: Any) -> Any:
+    """A stored JSON value back to the model's type."""
+    if value is None:
+        return None
+    if key == "amount":
+        return Decimal(value)
+    if key in ("due_on", "done_on"):
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def pending_revision(plan: HelpPlan, *, lock: bool = False) -> PlanRevision | None:
+    qs = PlanRevision.objects.filter(plan=plan, status="pending")
+    return (qs.select_for_update() if lock else qs).first()
+
+
+def _propose(user: object, household: Household, plan: HelpPlan, changes: dict[str, Any]) -> None:
+    """Make `changes` (to an approved plan's content) its pending revision: a new proposal supersedes the
+    one waiting; the same proposal again writes nothing; no change at all withdraws the one waiting."""
+    who, area = actor(user), household.village_id
+    waiting = pending_revision(plan, lock=True)
+    empty = not changes.get("goal") and not changes.get("measures")
+    if waiting is not None and not empty and _essence(waiting.changes) == _essence(changes):
+        return
+    if empty:
+        if waiting is not None:
+            waiting.status = "withdrawn"
+            waiting.save(update_fields=["status"])
+            audit.record(who, "plan.revision.withdraw", object_type="plan_revision", object_id=str(waiting.pk),
+                         area=area, household=household.number, year=plan.year, plan=plan.pk)
+        return
+    if waiting is not None:  # first out of the way: one pending revision per plan is a database rule
+        waiting.status = "withdrawn"
+        waiting.save(update_fields=["status"])
+    revision = PlanRevision.objects.create(plan=plan, status="pending", changes=changes, proposed_by=user,  # type: ignore[misc]
+                                           proposed_at=timezone.now())
+    if waiting is not None:
+        waiting.status, waiting.superseded_by = "superseded", revision
+        waiting.save(update_fields=["status", "superseded_by"])
+    audit.record(who, "plan.revision.propose", object_type="plan_revision", object_id=str(revision.pk), area=area,
+                 household=household.number, year=plan.year, plan=plan.pk, changes=changes,
+                 supersedes=waiting.pk if waiting is not None else None)
 
 
 def may_approve_village(user: object, village: str) -> bool:
@@ -321,26 +431,77 @@ def may_approve_village(user: object, village: str) -> bool:
                and LEVEL_DEPTH[g.level] <= LEVEL_DEPTH[APPROVER_LEVEL] for g in found)
 
 
-def approve_plan(user: object, plan_id: int) -> HelpPlan:
-    """Sign the plan off. PlanNotFound outside the user's approving scope; PlanRefused when already
-    approved, when it has no live measure, or when the user's officer role is below township level."""
-    with transaction.atomic():
-        plan = (access.households(HelpPlan.objects.filter(pk=plan_id), user, prefix="household__",
-                                  ability="approve_plan")
-                .select_for_update().select_related("household").first())
-        if plan is None:
-            raise PlanNotFound("计划不存在或不在您可审核的范围内 / no such plan where you may approve")
-        if not may_approve_village(user, plan.household.village_id):
-            raise PlanRefused([_problem("plan", "须由乡镇级及以上干部审核", "is approved by a township or county officer")])
-        if plan.approved_at is not None:
-            raise PlanRefused([_problem("plan", "已经审核", "is already approved")])
-        if not plan.measures.exclude(status="cancelled").exists():
-            raise PlanRefused([_problem("plan", "没有有效的帮扶措施，不能审核", "has no live measure to approve")])
-        plan.approved_by, plan.approved_at = user, timezone.now()  # type: ignore[assignment]
-        plan.save(update_fields=["approved_by", "approved_at", "updated_at"])
-        audit.record(actor(user), "plan.approve", object_type="help_plan", object_id=str(plan.pk),
-                     area=plan.household.village_id, household=plan.household.number, year=plan.year)
+def _approvable(user: object, plan_id: int) -> HelpPlan:
+    """The plan, locked, when the user may approve it; PlanNotFound outside their approving scope,
+    PlanRefused below township level."""
+    plan = (access.households(HelpPlan.objects.filter(pk=plan_id), user, prefix="household__", ability="approve_plan")
+            .select_for_update().select_related("household").first())
+    if plan is None:
+        raise PlanNotFound("计划不存在或不在您可审核的范围内 / no such plan where you may approve")
+    if not may_approve_village(user, plan.household.village_id):
+        raise PlanRefused([_problem("plan", "须由乡镇级及以上干部审核", "is approved by a township or county officer")])
     return plan
+
+
+def approve_plan(user: object, plan_id: int) -> HelpPlan:
+    """Sign the plan off: a plan never approved as it stands, or an approved plan's pending revision, which
+    then comes into force. PlanNotFound outside the user's approving scope; PlanRefused when there is
+    nothing to approve, when it would leave no live measure, when what the revision changes is no longer
+    what is in force, or when the user's officer role is below township level."""
+    with transaction.atomic():
+        plan = _approvable(user, plan_id)
+        now = timezone.now()
+        if plan.approved_at is None:
+            if not plan.measures.exclude(status="cancelled").exists():
+                raise PlanRefused([_problem("plan", "没有有效的帮扶措施，不能审核", "has no live measure to approve")])
+            # The drafts were the content now approved: they are approved with it.
+            plan.revisions.filter(status="draft").update(status="approved", decided_by=user, decided_at=now)
+            action, detail = "plan.approve", {}
+        else:
+            revision = pending_revision(plan, lock=True)
+            if revision is None:
+                raise PlanRefused([_problem("plan", "已经审核，且没有待审核的修改", "is already approved and has no change to approve")])
+            _check_still_in_force(plan, revision.changes)
+            _put_in_force(actor(user), plan.household, plan, revision.changes, revision)
+            if not plan.measures.exclude(status="cancelled").exists():
+                raise PlanRefused([_problem("plan", "修改后没有有效的帮扶措施，不能审核", "would have no live measure")])
+            revision.status, revision.decided_by, revision.decided_at = "approved", user, now  # type: ignore[assignment]
+            revision.save(update_fields=["status", "decided_by", "decided_at"])
+            action, detail = "plan.revision.approve", {"revision": revision.pk, "changes": revision.changes}
+        plan.approved_by, plan.approved_at = user, now  # type: ignore[assignment]
+        plan.save(update_fields=["approved_by", "approved_at", "updated_at"])
+        audit.record(actor(user), action, object_type="help_plan", object_id=str(plan.pk),
+                     area=plan.household.village_id, household=plan.household.number, year=plan.year, **detail)
+    return plan
+
+
+def _check_still_in_force(plan: HelpPlan, changes: dict[str, Any]) -> None:
+    """Refuse a revision whose "old" values are no longer what is in force (it would overwrite unseen)."""
+    stale = "goal" in changes and changes["goal"][0] != plan.goal
+    ids = [m["id"] for m in changes.get("measures", []) if m["id"]]
+    now = {m.pk: m for m in plan.measures.filter(pk__in=ids)}
+    for m in changes.get("measures", []):
+        if m["id"] is None:
+            continue
+        current = now.get(m["id"])
+        stale = stale or current is None or any(_json(getattr(current, k)) != v[0] for k, v in m["fields"].items())
+    if stale:
+        raise PlanRefused([_problem("plan", "待审核的修改所依据的内容已变化，请重新修改",
+                                    "what the change was made against has changed since: edit the plan again")])
+
+
+def reject_revision(user: object, plan_id: int) -> PlanRevision:
+    """Turn the plan's pending revision down: the approved content stays in force. Same scope as approval."""
+    with transaction.atomic():
+        plan = _approvable(user, plan_id)
+        revision = pending_revision(plan, lock=True)
+        if revision is None:
+            raise PlanRefused([_problem("plan", "没有待审核的修改", "has no change awaiting approval")])
+        revision.status, revision.decided_by, revision.decided_at = "rejected", user, timezone.now()  # type: ignore[assignment]
+        revision.save(update_fields=["status", "decided_by", "decided_at"])
+        audit.record(actor(user), "plan.revision.reject", object_type="plan_revision", object_id=str(revision.pk),
+                     area=plan.household.village_id, household=plan.household.number, year=plan.year, plan=plan.pk)
+    return revision
 
 
 # --------------------------------------------------------------------------- reading, for the pages
@@ -394,4 +555,93 @@ def household_plans(household: Household) -> list[dict[str, Any]]:
     for plan in plans.values():
         live = [m["category"] for m in plan["measures"] if m["status"] != "cancelled"]
         plan["uncovered"] = [choices.CAUSE.label(c) for c in uncovered_causes(causes, live)]
+        plan["revisions"], plan["pending"] = [], None
+    if plans:
+        # Every change of these plans, newest first: one more query, by the plans' ids (no join).
+        for r in (PlanRevision.objects.filter(plan_id__in=list(plans)).order_by("-proposed_at", "-id")
+                  .values(*REVISION_VALUES)):
+            shown = revision_view(r)
+            plans[r["plan_id"]]["revisions"].append(shown)
+            if r["status"] == "pending":
+                plans[r["plan_id"]]["pending"] = shown
     return list(plans.values())
+
+
+def _pick(zh: str, en: str) -> str:
+    from django.utils import translation
+
+    return en if (translation.get_language() or "zh-hans").startswith("en") else zh
+
+
+@dataclass(frozen=True)
+class Bilingual:
+    """A name shown in the active language when it is rendered (the audit page's action names)."""
+
+    zh: str
+    en: str
+
+    def __str__(self) -> str:
+        return _pick(self.zh, self.en)
+
+
+# The audit actions of revisions, for the audit page's table of names (jingzhun.web.views.audit.ACTIONS).
+AUDIT_ACTIONS = {
+    "plan.revision.propose": Bilingual("帮扶计划修改待审核", "help plan change proposed"),
+    "plan.revision.approve": Bilingual("帮扶计划修改已审核", "help plan change approved"),
+    "plan.revision.reject": Bilingual("帮扶计划修改未通过", "help plan change rejected"),
+    "plan.revision.withdraw": Bilingual("帮扶计划修改已撤回", "help plan change withdrawn"),
+}
+
+
+def _shown(key: str, value: Any, cadres: dict[str, str]) -> str:
+    """A stored value as the page shows it, in the active language."""
+    if value is None or value == "":
+        return "—"
+    if key == "category":
+        return MEASURE_CATEGORY.label(value)
+    if key == "status":
+        return MEASURE_STATUS.label(value)
+    if key == "cadre_id":
+        return cadres.get(str(value), f"#{value}")
+    return str(value)
+
+
+def change_lines(changes: dict[str, Any]) -> list[dict[str, str]]:
+    """A revision's changes as lines of what changed, old and new, in the active language."""
+    cadres = changes.get("cadres", {})
+    lines = []
+    if "goal" in changes:
+        lines.append({"what": _pick(*FIELDS["goal"]), "old": _shown("goal", changes["goal"][0], cadres),
+                      "new": _shown("goal", changes["goal"][1], cadres)})
+    for m in changes.get("measures", []):
+        # In the fields' own order: PostgreSQL's jsonb keeps a dict's keys in an order of its own.
+        fields = [(k, m["fields"][k]) for k in ALL_FIELDS if k in m["fields"]]
+        if m["id"] is None:
+            new = " · ".join(_shown(k, v[1], cadres) for k, v in fields if v[1] not in (None, ""))
+            lines.append({"what": _pick(f"新增措施（第 {m['row']} 条）", f"measure added (row {m['row']})"),
+                          "old": "—", "new": new})
+            continue
+        for k, (old, new) in fields:
+            name = _pick(*FIELDS["cadre" if k == "cadre_id" else k])
+            lines.append({"what": f"「{m['description']}」{_pick('的', ': ')}{name}",
+                          "old": _shown(k, old, cadres), "new": _shown(k, new, cadres)})
+    colon = _pick("：", ": ")
+    return [line | {"what": line["what"] + colon} for line in lines]
+
+
+REVISION_VALUES = ("id", "plan_id", "status", "changes", "proposed_by__username", "proposed_at", "decided_by__username",
+                   "decided_at", "superseded_by_id")
+
+
+def plan_revisions(plan: HelpPlan) -> list[dict[str, Any]]:
+    """The plan's changes for the pages, newest first."""
+    return [revision_view(r) for r in PlanRevision.objects.filter(plan=plan).order_by("-proposed_at", "-id")
+            .values(*REVISION_VALUES)]
+
+
+def revision_view(r: dict[str, Any]) -> dict[str, Any]:
+    """A revision row (as `values()` gives it) for the pages: who, when, each change, what became of it."""
+    return {"id": r["id"], "status": r["status"], "status_label": REVISION_STATUS.label(r["status"]),
+            "proposed_by": r["proposed_by__username"], "proposed_at": r["proposed_at"],
+            "decided_by": r["decided_by__username"], "decided_at": r["decided_at"],
+            "superseded_by": r["superseded_by_id"], "lines": change_lines(r["changes"])}

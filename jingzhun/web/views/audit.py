@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from jingzhun import access
 from jingzhun.appraisal.workflow import TRANSITIONS
 from jingzhun.audit.models import AuditEntry
+from jingzhun.plans.services import AUDIT_ACTIONS as PLAN_REVISION_ACTIONS
 from jingzhun.web.pages import requires
 
 PAGE_SIZE = 100
@@ -25,7 +26,8 @@ ACTIONS = {
     "plan.create": gettext_lazy("help plan drafted"), "plan.update": gettext_lazy("help plan changed"),
     "plan.measure.add": gettext_lazy("measure added"), "plan.measure.update": gettext_lazy("measure changed"),
     "plan.approve": gettext_lazy("help plan approved"),
-    "plan.approval_cleared": gettext_lazy("help plan approval cleared"),
+    "plan.approval_cleared": gettext_lazy("help plan approval cleared"),  # written before revisions (plans 0002)
+    **PLAN_REVISION_ACTIONS,
     "appraisal.notice.print": gettext_lazy("notice printed"),
     "crosscheck.import": gettext_lazy("department list imported"),
     "crosscheck.rematch": gettext_lazy("department lists matched again"),

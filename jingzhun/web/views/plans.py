@@ -37,6 +37,22 @@ def _row(n: int, m: PlanMeasure | None = None) -> dict[str, Any]:
             "done_on": m.done_on.isoformat() if m.done_on else "", "result": m.result}
 
 
+def _proposed(rows: list[dict[str, Any]], goal: str, changes: dict[str, Any]) -> str:
+    """Lay a pending revision over the form (rows of the measures in force): its content for the measures
+    it changes, rows for the measures it adds, its goal. The editor edits the proposal, not the approved
+    text, so saving the form unchanged keeps the proposal as it is."""
+    by_id = {r["id"]: r for r in rows}
+    for m in changes.get("measures", []):
+        row = by_id.get(str(m["id"])) if m["id"] else _row(len(rows) + 1)
+        if row is None:
+            continue
+        for k, (_old, new) in m["fields"].items():
+            row["cadre" if k == "cadre_id" else k] = "" if new is None else str(new)
+        if not m["id"]:
+            rows.append(row)
+    return changes["goal"][1] if "goal" in changes else goal
+
+
 def _posted_rows(post: Any) -> list[dict[str, Any]]:
     found: dict[int, dict[str, Any]] = {}
     for key in post:
@@ -76,6 +92,9 @@ def plan_edit(request: HttpRequest, number: str, year: int) -> HttpResponse:
     problems: list[services.Problem] = []
     goal = plan.goal if plan else ""
     rows = [_row(i, m) for i, m in enumerate(measures, start=1)]
+    pending = services.pending_revision(plan) if plan else None
+    if pending is not None:
+        goal = _proposed(rows, goal, pending.changes)
     rows += [_row(len(rows) + i) for i in range(1, NEW_ROWS + 1)]
     status = 200
     if request.method == "POST":
@@ -83,14 +102,20 @@ def plan_edit(request: HttpRequest, number: str, year: int) -> HttpResponse:
         rows = _posted_rows(request.POST)
         given = [services.MeasureInput(**{f: r[f] for f in FIELDS}, row=r["row"]) for r in rows if not _blank(r)]
         try:
-            services.save_plan(request.user, household.pk, year, goal, given)
+            saved = services.save_plan(request.user, household.pk, year, goal, given)
         except services.PlanNotFound as exc:
             raise Http404(str(exc)) from exc
         except services.PlanRefused as exc:
             problems, status = exc.problems, 400
         else:
-            messages.success(request, _("Plan saved."))
+            if saved.approved_at is not None and services.pending_revision(saved) is not None:
+                messages.success(request, _bilingual("修改已保存，待审核；审核前已审核的计划继续有效",
+                                                     "Change saved for approval; until then the approved plan "
+                                                     "stays in force."))
+            else:
+                messages.success(request, _("Plan saved."))
             return redirect("web:household", number=household.number)
+    revisions = services.plan_revisions(plan) if plan else []
     assigned = {m.cadre_id for m in measures if m.cadre_id}
     causes = services.household_causes(household)
     live = [m.category for m in measures if m.status != "cancelled"]
@@ -101,7 +126,10 @@ def plan_edit(request: HttpRequest, number: str, year: int) -> HttpResponse:
         "statuses": MEASURE_STATUS.labels().items(), "cadres": _cadres(request.user, household, assigned),
         "causes": [choices.CAUSE.label(c) for c in causes],
         "uncovered": [choices.CAUSE.label(c) for c in services.uncovered_causes(causes, live)],
-        "can_approve": bool(plan and plan.approved_at is None and access.may(request.user, "approve_plan")
+        "pending": pending, "revisions": revisions,
+        "pending_view": next((r for r in revisions if r["status"] == "pending"), None),
+        "can_approve": bool(plan and (plan.approved_at is None or pending is not None)
+                            and access.may(request.user, "approve_plan")
                             and services.may_approve_village(request.user, household.village_id)),
         "this_year": timezone.localdate().year,
         "title": _("Help plan %(year)s · %(number)s") % {"year": year, "number": household.number},
@@ -115,16 +143,26 @@ def plan_approve(request: HttpRequest, number: str, year: int) -> HttpResponse:
                                prefix="household__", ability="approve_plan").values_list("pk", flat=True).first())
     if found is None:
         raise Http404(_("No such plan in your scope"))
+    reject = request.POST.get("decision") == "reject"  # the same form's other button: turn the change down
     try:
-        services.approve_plan(request.user, found)
+        if reject:
+            services.reject_revision(request.user, found)
+        else:
+            services.approve_plan(request.user, found)
     except services.PlanNotFound as exc:
         raise Http404(str(exc)) from exc
     except services.PlanRefused as exc:
         for p in exc.problems:
             messages.error(request, p.en if _is_english() else p.zh)
     else:
-        messages.success(request, _("Plan approved."))
+        messages.success(request, _bilingual("修改未通过，已审核的计划继续有效",
+                                             "Change rejected; the approved plan stays in force.")
+                         if reject else _("Plan approved."))
     return redirect("web:household", number=number)
+
+
+def _bilingual(zh: str, en: str) -> str:
+    return en if _is_english() else zh
 
 
 def _is_english() -> bool:
