@@ -55,6 +55,7 @@ class Limits:
 
 
 _limits: contextvars.ContextVar[Limits | None] = contextvars.ContextVar("import_limits", default=None)
+_shown_name: contextvars.ContextVar[str | None] = contextvars.ContextVar("import_file_name", default=None)
 
 
 def default_limits() -> Limits:
@@ -71,13 +72,16 @@ def current_limits() -> Limits:
 
 
 @contextmanager
-def limited(limits: Limits) -> Iterator[None]:
-    """Read with these limits inside the block (a web upload's are lower than the command line's)."""
-    token = _limits.set(limits)
+def limited(limits: Limits, *, file_name: str | None = None) -> Iterator[None]:
+    """Read with these limits inside the block (a web upload's are lower than the command line's) and,
+    given `file_name`, name the file so in every message and record (a web upload is stored under a
+    generated name; the officer knows it by their own)."""
+    tokens = _limits.set(limits), _shown_name.set(file_name)
     try:
         yield
     finally:
-        _limits.reset(token)
+        _limits.reset(tokens[0])
+        _shown_name.reset(tokens[1])
 
 
 def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
@@ -557,6 +561,18 @@ def read_any(path: str | os.PathLike[str]) -> tuple[RawTable, list[tuple[int, st
     the scratch folders of killed imports are swept (`jingzhun.scratch`)."""
     scratch.sweep()
     p = Path(path)
+    shown = _shown_name.get()
+    if shown is None:
+        return _read_any(p)
+    try:
+        raw, problems = _read_any(p)
+    except FileProblem as exc:
+        raise FileProblem(str(exc).replace(str(p), shown).replace(p.name, shown)) from None
+    raw.file_name = shown
+    return raw, problems
+
+
+def _read_any(p: Path) -> tuple[RawTable, list[tuple[int, str, str]]]:
     if not p.is_file():
         raise FileProblem(f"{p}: 文件不存在 / no such file")
     suffix = p.suffix.lower()
