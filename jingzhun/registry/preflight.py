@@ -105,7 +105,7 @@ def _part_name(target: str) -> str:
 class _Unzipped:
     """One part unzipped as a stream of chunks, refused past `cap` bytes; `size` counts what was read."""
 
-    def __init__(self, stream: IO[bytes], file_name: str, part: str, cap: int, what: str):
+    def __init__(self, stream: IO[bytes], file_name: str, part: str, cap: int, what: tuple[str, str]):
         self.stream, self.file_name, self.part, self.cap, self.what = stream, file_name, part, cap, what
         self.size = 0
 
@@ -113,8 +113,8 @@ class _Unzipped:
         while data := self.stream.read(CHUNK):
             self.size += len(data)
             if self.size > self.cap:
-                raise Refused(f"{self.file_name}: {self.part} 解压后超过 {self.cap >> 20} MB（{self.what}）/ "
-                              f"{self.part} unzips to more than {self.cap >> 20} MB ({self.what})")
+                raise Refused(f"{self.file_name}: {self.part} 解压后超过 {self.cap >> 20} MB（{self.what[0]}）/ "
+                              f"{self.part} unzips to more than {self.cap >> 20} MB ({self.what[1]})")
             yield data
 
 
@@ -147,7 +147,7 @@ def _check_book(book: zipfile.ZipFile, name: str, limits: Limits) -> None:
 
     def small(part: str) -> bytes:
         with book.open(part) as f:
-            data = b"".join(_Unzipped(f, name, part, SMALL_PART, "工作簿结构 / workbook structure"))
+            data = b"".join(_Unzipped(f, name, part, SMALL_PART, ("工作簿结构", "workbook structure")))
         if b"<!ENTITY" in data:  # entity expansion is a memory bomb of its own; no workbook needs it
             raise Refused(f"{name}: {part} 含有实体声明 / {part} declares XML entities")
         return data
@@ -185,7 +185,7 @@ def _check_book(book: zipfile.ZipFile, name: str, limits: Limits) -> None:
         if "sharedstrings" in part.lower():  # wherever a reader might look for it
             with book.open(part) as f:
                 shared = _Unzipped(f, name, part, max(shared_cap, 0),
-                                   "共享字符串，相对工作表过大 / shared strings, too large for the sheet")
+                                   ("共享字符串，相对工作表过大", "shared strings, too large for the sheet"))
                 for _ in shared:
                     pass
             unzipped += shared.size
@@ -276,14 +276,17 @@ class _Pieces:
             cut = buf.rfind(b"<")
             piece, carry = (buf[:cut], buf[cut:]) if cut > 0 else (b"", buf)
             if len(carry) > MAX_TEXT_RUN or _has_long_run(piece):
-                raise self._too_long()
+                raise self._too_long(buf)
             if piece:
                 yield piece
         if carry:
             yield carry
 
-    def _too_long(self) -> Refused:
+    def _too_long(self, buf: bytes) -> Refused:
         s = self.state
+        rows = list(_ROW_START.finditer(buf))  # the row the long text is in, when its tag is at hand
+        if rows:
+            s.last_row = int(rows[-1].group(1))
         return Refused(f"{s.file_name}: 第{s.last_row}行附近有超过 Excel 单元格上限（{EXCEL_MAX_CELL_CHARS:,} 字符）的内容 / "
                        f"text longer than an Excel cell can hold ({EXCEL_MAX_CELL_CHARS:,} characters) near row "
                        f"{s.last_row:,}")
@@ -301,7 +304,7 @@ def _scan_sheet(book: zipfile.ZipFile, part: str, file_name: str, limits: Limits
     state = _Sheet(file_name, limits)
     odd_cell, odd_row = _limit_patterns(limits)
     with book.open(part) as f:
-        chunks = _Unzipped(f, file_name, part, limits.unzipped_bytes, "工作表 / worksheet")
+        chunks = _Unzipped(f, file_name, part, limits.unzipped_bytes, ("工作表", "worksheet"))
         exact = False
         for number, piece in enumerate(_Pieces(chunks, state)):
             if number == 0:
@@ -325,7 +328,7 @@ def _scan_sheet(book: zipfile.ZipFile, part: str, file_name: str, limits: Limits
     if exact:  # from the start again, tag by tag
         state = _Sheet(file_name, limits)
         with book.open(part) as f:
-            chunks = _Unzipped(f, file_name, part, limits.unzipped_bytes, "工作表 / worksheet")
+            chunks = _Unzipped(f, file_name, part, limits.unzipped_bytes, ("工作表", "worksheet"))
             _walk(_Pieces(chunks, state), state)
     return chunks.size
 
