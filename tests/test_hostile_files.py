@@ -185,7 +185,7 @@ def test_a_10_mb_line_without_a_line_break_is_a_clear_refusal(tmp_path):
     with pytest.raises(FileProblem, match=r"row 1 \(the header\) is longer than 64 KB"):
         reading.read_any(hostile.csv_one_long_line(tmp_path / "one-line.csv", megabytes=10))
     header = ",".join(template.HEADERS).encode() + b"\n"
-    for megabytes, rule in ((10, "row 2: 1 列"), (20, "row 2 is longer than 16 MB")):
+    for megabytes, rule in ((10, "row 2: 1 列"), (20, "row 2: 超过 16 MB / longer than 16 MB")):
         path = tmp_path / f"long-{megabytes}.csv"
         path.write_bytes(header + b"x" * (megabytes << 20))
         with pytest.raises(FileProblem, match=rule):
@@ -467,7 +467,7 @@ def test_a_web_import_killed_mid_write_leaves_the_database_before_or_after(commi
 
     def writing():
         p = uploads.read_progress(token)
-        return p if p.get("stage") == "write" and p.get("done", 0) >= 0.4 and p.get("pid") else None
+        return p if p.get("stage") == "write" and p.get("done", 0) >= 0.6 and p.get("pid") else None  # in the transaction
 
     progress = wait_for(writing, 300, every=0.01)
     os.kill(int(progress["pid"]), signal.SIGKILL)

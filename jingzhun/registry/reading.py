@@ -375,10 +375,15 @@ def _describe_bad_rows(source: Path, expected: int, encoding: str = "utf-8-sig")
 
     found = []
     csv.field_size_limit(BLOCK)  # a long cell is refused later, with its place
+    row_number = 1
     with source.open(encoding=encoding, newline="") as f:
-        for row_number, cells in enumerate(csv.reader(f), start=1):
-            if row_number > 1 and cells and len(cells) != expected:
-                found.append(f"第{row_number}行 / row {row_number}: {len(cells)} 列，应为 {expected} 列 / columns")
+        try:
+            for row_number, cells in enumerate(csv.reader(f), start=1):
+                if row_number > 1 and cells and len(cells) != expected:
+                    found.append(f"第{row_number}行 / row {row_number}: {len(cells)} 列，应为 {expected} 列 / columns")
+        except csv.Error:  # a cell past the field limit: no line break for megabytes
+            row_number += 1
+            found.append(f"第{row_number}行 / row {row_number}: 超过 {BLOCK >> 20} MB / longer than {BLOCK >> 20} MB")
     shown = "；".join(found[:20]) + ("……" if len(found) > 20 else "")
     return f"{len(found)} 行 / rows — {shown}"
 
