@@ -113,6 +113,11 @@ UPLOAD_HEARTBEAT_SECONDS = int(os.environ.get("JINGZHUN_UPLOAD_HEARTBEAT_SECONDS
 # upload limit in the view (Django's DATA_UPLOAD_MAX_MEMORY_SIZE excludes file parts).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "jingzhun.web.uploads.SizeLimit",  # first: stops reading a body beyond UPLOAD_MAX_BYTES
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 

@@ -38,6 +38,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db import close_old_connections, connection
 
 from jingzhun import access
@@ -111,6 +112,32 @@ def too_large_message(size: int) -> str:
     return (f"文件 {size / 2**20:.1f} MB，超过上传上限 {limit / 2**20:.0f} MB；请按县或乡镇拆分，或由管理员用命令行导入 / "
             f"the file is {size / 2**20:.1f} MB, beyond the upload limit of {limit / 2**20:.0f} MB; split it by county "
             "or township, or ask an administrator to import it from the command line")
+
+
+class SizeLimit(FileUploadHandler):
+    """First of the upload handlers: a file in a body declared larger than the upload limit, or found larger
+    as it arrives, is not read further — the CSRF check parses the form before any view runs, and would
+    otherwise write all of it to a temporary file. The form's small fields (the CSRF token) before the file
+    are still read; the view then answers with the limit (`views.imports`)."""
+
+    too_large = False
+
+    def handle_raw_input(self, input_data: Any, META: Any, content_length: int, boundary: Any,
+                         encoding: str | None = None) -> None:
+        self.too_large = content_length > settings.UPLOAD_MAX_BYTES + FORM_MARGIN
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        if self.too_large or start + len(raw_data) > settings.UPLOAD_MAX_BYTES:
+            if self.request is not None:  # for the view's message: the file is missing for this reason
+                self.request.upload_too_large = start + len(raw_data)  # type: ignore[attr-defined]
+            raise StopUpload(connection_reset=True)  # the rest of the body is not read
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+FORM_MARGIN = 64 * 1024  # the form around the file: its token, boundaries and headers
 
 
 # --- store and check -----------------------------------------------------------------------------------
@@ -279,10 +306,14 @@ def _child_env() -> dict[str, str]:
     if connection.vendor == "sqlite":
         env["JINGZHUN_DATABASE_URL"] = f"sqlite:///{s['NAME']}"
     elif connection.vendor == "postgresql":
-        from urllib.parse import quote
+        from urllib.parse import quote, urlencode
 
         auth = quote(s["USER"] or "", safe="") + (f":{quote(s['PASSWORD'], safe='')}" if s["PASSWORD"] else "")
-        env["JINGZHUN_DATABASE_URL"] = f"postgresql://{auth}@{s['HOST'] or ''}:{s['PORT'] or 5432}/{s['NAME']}"
+        host = s["HOST"] or ""
+        query = {**s.get("OPTIONS", {}), **({"host": host} if host.startswith("/") else {})}  # a socket folder
+        where = "" if host.startswith("/") else f"{host}:{s['PORT'] or 5432}"
+        env["JINGZHUN_DATABASE_URL"] = (f"postgresql://{auth}@{where}/{quote(s['NAME'])}"
+                                        + (f"?{urlencode(query)}" if query else ""))
     return env
 
 

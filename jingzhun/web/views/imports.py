@@ -30,7 +30,7 @@ def _declared_too_large(request: HttpRequest) -> bool:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return False
-    return declared > settings.UPLOAD_MAX_BYTES + 64 * 1024
+    return declared > settings.UPLOAD_MAX_BYTES + uploads.FORM_MARGIN
 
 
 @requires("import")
@@ -42,7 +42,10 @@ def upload_form(request: HttpRequest) -> HttpResponse:
         return response
     if request.method == "POST":
         file = request.FILES.get("file")
-        if file is None:
+        stopped: int | None = getattr(request, "upload_too_large", None)  # set by uploads.SizeLimit
+        if file is None and stopped:
+            messages.error(request, uploads.too_large_message(stopped))
+        elif file is None:
             messages.error(request, _("Choose a CSV or XLSX file to upload."))
         else:
             try:
