@@ -482,3 +482,26 @@ def test_a_web_import_killed_mid_write_leaves_the_database_before_or_after(commi
         assert after["registry_importbatch"] == before["registry_importbatch"] + 1
     assert not Path(upload.stored_as).exists()
     print(f"killed at {progress['stage']} {progress['done']}: {upload.state}")
+
+
+@pytest.mark.django_db
+def test_server_start_sweeps_dead_uploads_and_scratch(web, uploads_here, tmp_path, monkeypatch):
+    """`jingzhun serve` first records uploads whose process is gone and deletes what killed processes left."""
+    import tempfile
+
+    from jingzhun.web.management.commands.serve import sweep_at_start
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    owner = subprocess.Popen([sys.executable, "-c", OWNER, str(ROOT), str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    left = Path(owner.stdout.readline().strip())  # type: ignore[union-attr]
+    owner.kill()
+    owner.wait()
+    client = web.client("officer_a")
+    token = token_of(post(client, "a.xlsx", two_households_one_bad(tmp_path, "a.xlsx").read_bytes()))
+    Upload.objects.filter(token=token).update(state="running")
+    uploads._write_progress(token, state="running", stage="validate", done=0.5, pid=owner.pid,
+                            host=socket.gethostname(), created=0.0, started=time.time())
+    sweep_at_start()
+    assert not left.exists()
+    upload = Upload.objects.get(token=token)
+    assert upload.state == "failed" and not Path(upload.stored_as).exists()

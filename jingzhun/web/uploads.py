@@ -247,7 +247,8 @@ def run_import(pk: int, mode: str) -> None:
     """The import itself (in the child process, or in this one in tests), with its heartbeat."""
     upload = Upload.objects.select_related("user").get(pk=pk)
     token, beats = upload.token, threading.Event()
-    stage = {"stage": "start", "done": 0.0}
+    stage: dict[str, Any] = {"stage": "start", "done": 0.0,
+                             "started": read_progress(token).get("started") or time.time()}
 
     def beat() -> None:
         me = _me()
