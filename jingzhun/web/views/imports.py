@@ -24,8 +24,8 @@ def _own(request: HttpRequest, token: str) -> Upload:
 
 
 def _declared_too_large(request: HttpRequest) -> bool:
-    """A body declared larger than the upload limit (and a little room for the form around the file) is
-    refused before Django reads any of it into a temporary file."""
+    """A body declared larger than the upload limit (and a little room for the form around the file): its
+    file is never read (`uploads.SizeLimit` stops the parser, the CSRF check's included)."""
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -37,9 +37,8 @@ def _declared_too_large(request: HttpRequest) -> bool:
 def upload_form(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and _declared_too_large(request):
         messages.error(request, uploads.too_large_message(int(request.META["CONTENT_LENGTH"])))
-        response = render(request, "web/imports.html", {"recent": _recent(request), "title": _("Import")}, status=413)
-        response["Connection"] = "close"  # the unread body is not waited for
-        return response
+        # 413 Content Too Large; the file part of the body was not read (uploads.SizeLimit).
+        return render(request, "web/imports.html", {"recent": _recent(request), "title": _("Import")}, status=413)
     if request.method == "POST":
         file = request.FILES.get("file")
         stopped: int | None = getattr(request, "upload_too_large", None)  # set by uploads.SizeLimit
