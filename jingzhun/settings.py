@@ -98,11 +98,36 @@ USE_TZ = True
 # Audit rows younger than this are never pruned (`jingzhun prune_audit`); the floor is 180 days.
 AUDIT_RETENTION_DAYS = max(180, int(os.environ.get("JINGZHUN_AUDIT_RETENTION_DAYS", "365")))
 
-# Web uploads of register files wait here between the check and the confirmed import.
+# What an import file may hold before it is refused while reading (docs/security.md, "Hostile files").
+# The command line's limits read a million-household register (3.5 M rows of CSV); an XLSX is also held
+# to Excel's own 1,048,576 rows. Columns: the template has 47, an officer's sheet may add a few.
+IMPORT_MAX_ROWS = int(os.environ.get("JINGZHUN_IMPORT_MAX_ROWS", "5000000"))
+IMPORT_MAX_COLUMNS = int(os.environ.get("JINGZHUN_IMPORT_MAX_COLUMNS", "64"))
+IMPORT_MAX_UNZIPPED_MB = int(os.environ.get("JINGZHUN_IMPORT_MAX_UNZIPPED_MB", "4096"))
+IMPORT_MAX_SHARED_STRINGS_MB = int(os.environ.get("JINGZHUN_IMPORT_MAX_SHARED_STRINGS_MB", "1024"))
+
+# Web uploads of register files wait here (files 0600, folders 0700) between the check and the confirmed
+# import; the file is deleted when the import ends, and an upload never confirmed (and its error report)
+# after UPLOAD_KEEP_HOURS. Uploads are checked and imported in a child process with the web limits below.
 UPLOAD_DIR = os.environ.get("JINGZHUN_UPLOAD_DIR", str(Path.cwd() / ".jingzhun" / "uploads"))
 UPLOADS_SYNCHRONOUS = os.environ.get("JINGZHUN_UPLOADS_SYNCHRONOUS") == "1"
+UPLOAD_MAX_BYTES = int(os.environ.get("JINGZHUN_UPLOAD_MAX_BYTES", str(200 * 1024 * 1024)))
+UPLOAD_MAX_ROWS = int(os.environ.get("JINGZHUN_UPLOAD_MAX_ROWS", "300000"))
+UPLOAD_MAX_UNZIPPED_MB = int(os.environ.get("JINGZHUN_UPLOAD_MAX_UNZIPPED_MB", "1024"))
+UPLOAD_KEEP_HOURS = float(os.environ.get("JINGZHUN_UPLOAD_KEEP_HOURS", "24"))
+# A running upload whose process has not been heard of for this long has died (it beats every few seconds).
+UPLOAD_HEARTBEAT_SECONDS = int(os.environ.get("JINGZHUN_UPLOAD_HEARTBEAT_SECONDS", "60"))
+# Request bodies: an upload streams to a temporary file past 10 MB; the body as a whole is bounded by the
+# upload limit in the view (Django's DATA_UPLOAD_MAX_MEMORY_SIZE excludes file parts).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "jingzhun.web.uploads.SizeLimit",  # first: stops reading a body beyond UPLOAD_MAX_BYTES
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 STATIC_URL = "static/"
 STATIC_ROOT = os.environ.get("JINGZHUN_STATIC_ROOT", str(Path.cwd() / "static"))

@@ -16,7 +16,6 @@ import io
 import os
 import shutil
 import sqlite3
-import tempfile
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, contextmanager
@@ -111,7 +110,7 @@ class Loader:
         self.staged = connection.vendor == "sqlite" and anything and not connection.in_atomic_block
         if self.staged:
             scratch.sweep()
-            self.tmp = tempfile.mkdtemp(prefix=STAGING_PREFIX)
+            self.tmp = scratch.mkdtemp(STAGING_PREFIX)  # 0700, with an owner lock: swept as soon as a kill ends us
             # Each table (each half of a large one) goes to its own staging file, written by its own
             # DuckDB connection: DuckDB writes a SQLite table on one thread, so two files at once
             # keep both cores busy.

@@ -8,11 +8,11 @@ Columns are renamed from the Chinese headers (or English aliases) to the templat
 from __future__ import annotations
 
 import codecs
+import contextvars
 import datetime as dt
 import logging
 import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from jingzhun import scratch
-from jingzhun.registry import template
+from jingzhun.registry import preflight, template
 
 
 class FileProblem(ValueError):
@@ -37,6 +37,51 @@ class RawTable:
     table: pa.Table  # columns: _row, then template keys present in the file (all strings)
     encoding: str
     file_name: str
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a file may hold before it is refused while reading (docs/security.md, "Hostile files")."""
+
+    rows: int  # rows of the file, the header included (an XLSX also at most Excel's 1,048,576)
+    columns: int  # XLSX: cells beyond this column are refused (the template has 47)
+    unzipped_bytes: int  # XLSX: the parts a reader opens, unzipped
+    shared_strings_bytes: int  # XLSX: the shared-strings part (also bounded by the sheet's size)
+
+    def for_xlsx(self) -> preflight.Limits:
+        return preflight.Limits(rows=min(self.rows, preflight.EXCEL_MAX_ROWS),
+                                columns=min(self.columns, preflight.EXCEL_MAX_COLUMNS),
+                                unzipped_bytes=self.unzipped_bytes, shared_strings_bytes=self.shared_strings_bytes)
+
+
+_limits: contextvars.ContextVar[Limits | None] = contextvars.ContextVar("import_limits", default=None)
+_shown_name: contextvars.ContextVar[str | None] = contextvars.ContextVar("import_file_name", default=None)
+
+
+def default_limits() -> Limits:
+    """The command line's limits (settings `IMPORT_MAX_*`): a million-household register still reads."""
+    from django.conf import settings
+
+    return Limits(rows=settings.IMPORT_MAX_ROWS, columns=settings.IMPORT_MAX_COLUMNS,
+                  unzipped_bytes=settings.IMPORT_MAX_UNZIPPED_MB << 20,
+                  shared_strings_bytes=settings.IMPORT_MAX_SHARED_STRINGS_MB << 20)
+
+
+def current_limits() -> Limits:
+    return _limits.get() or default_limits()
+
+
+@contextmanager
+def limited(limits: Limits, *, file_name: str | None = None) -> Iterator[None]:
+    """Read with these limits inside the block (a web upload's are lower than the command line's) and,
+    given `file_name`, name the file so in every message and record (a web upload is stored under a
+    generated name; the officer knows it by their own)."""
+    tokens = _limits.set(limits), _shown_name.set(file_name)
+    try:
+        yield
+    finally:
+        _limits.reset(tokens[0])
+        _shown_name.reset(tokens[1])
 
 
 def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
@@ -65,22 +110,31 @@ def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
 def utf8_copy(path: Path, encoding: str) -> Iterator[Path]:
     """A UTF-8 file with the same content (the file itself when it already is UTF-8).
 
-    The temporary copy holds the same personal data as the file the officer already has; it lives in
-    a private directory and is removed as soon as reading ends.
+    The register import no longer uses it (Arrow transcodes GB18030 as it reads, nothing on disk); other
+    imports still may. The copy holds the same personal data as the file the officer already has: it
+    is written 0600 in a private folder owned by this process (swept at once if the process is killed)
+    and removed as soon as reading ends.
     """
     if encoding == "utf-8":
         yield path
         return
     scratch.sweep()
-    with tempfile.TemporaryDirectory(prefix="jingzhun-import-") as tmp:
+    tmp = scratch.mkdtemp("jingzhun-import-")
+    try:
         out = Path(tmp) / "utf8.csv"
         try:
-            with path.open("r", encoding=encoding, newline="") as src, out.open("w", encoding="utf-8", newline="") as dst:
+            with path.open("r", encoding=encoding, newline="") as src, \
+                    open(os.open(out, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "w", encoding="utf-8",
+                         newline="") as dst:
                 while chunk := src.read(1 << 22):
                     dst.write(chunk)
         except UnicodeDecodeError as exc:
             raise FileProblem(f"{path.name}: 既不是 UTF-8 也不是 GBK/GB18030 编码 / not UTF-8 or GBK/GB18030 ({exc.reason})") from None
         yield out
+    finally:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def map_headers(names: list[str], file_name: str) -> list[str | None]:
@@ -104,18 +158,62 @@ class _NotUtf8(Exception):
     """Arrow met bytes that are not UTF-8 while parsing."""
 
 
-def read_csv(path: Path) -> RawTable:
+MAX_HEADER_BYTES = 1 << 16  # the template's header is about 1 KB
+BLOCK = 1 << 24  # Arrow's block: a line longer than this cannot be parsed (and no row of the template is)
+
+
+def read_csv(path: Path, limits: Limits | None = None) -> RawTable:
     """The file parsed as UTF-8 when its start is UTF-8 — Arrow checks every cell as it parses, so
     the rest of the file costs no second pass — else (or when Arrow finds otherwise further on) as
-    GB18030 through a UTF-8 copy."""
+    GB18030, which Arrow transcodes block by block as it reads: no plain copy is ever written.
+
+    Before Arrow sees the file, one pass at memchr speed counts its lines against the row limit (a
+    file of blank lines would otherwise become 47 empty cells a line) and looks for NUL bytes, which
+    no register cell holds and PostgreSQL cannot store."""
+    limits = limits or current_limits()
+    _scan_csv(path, limits)
     encoding = _likely_encoding(path)
     if encoding != "gb18030":
         try:
-            return _read_utf8(path, path, encoding)
+            return _read_text(path, encoding)
         except _NotUtf8:
             encoding = "gb18030"  # a GBK file whose first megabyte happens to be valid UTF-8
-    with utf8_copy(path, encoding) as source:
-        return _read_utf8(path, source, encoding)
+    return _read_text(path, encoding)
+
+
+def _scan_csv(path: Path, limits: Limits) -> None:
+    lines, nul_at = 0, -1
+    with path.open("rb") as f:
+        offset = 0
+        while chunk := f.read(1 << 24):
+            lines += chunk.count(b"\n")
+            if nul_at < 0 and (found := chunk.find(b"\x00")) >= 0:
+                nul_at = offset + found
+            offset += len(chunk)
+            if lines >= limits.rows:
+                raise FileProblem(f"{path.name}: 超过 {limits.rows:,} 行（行数上限）/ more than {limits.rows:,} rows "
+                                  "(the row limit)")
+    if nul_at >= 0:
+        row, column = _place_of(path, nul_at)
+        raise FileProblem(f"{path.name}: 第{row}行第{column}列含有空字符（NUL）/ row {row}, column {column}: a NUL "
+                          "character, which no cell of the template holds (is the file UTF-16?)")
+
+
+def _place_of(path: Path, offset: int) -> tuple[int, int]:
+    """The row (the header is row 1) and column (counted by commas, as a plain reading sees them) of a
+    byte of the file, reading at most one 16 MB block at a time."""
+    row, column = 1, 1
+    with path.open("rb") as f:
+        done = 0
+        while done < offset and (chunk := f.read(min(1 << 24, offset - done))):
+            newline = chunk.rfind(b"\n")
+            if newline >= 0:
+                row += chunk.count(b"\n")
+                column = 1 + chunk.count(b",", newline)
+            else:
+                column += chunk.count(b",")
+            done += len(chunk)
+    return row, column
 
 
 def _likely_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
@@ -130,29 +228,65 @@ def _likely_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
     return "utf-8"
 
 
-def _read_utf8(path: Path, source: Path, encoding: str) -> RawTable:
-    try:
-        with source.open("r", encoding="utf-8-sig", newline="") as f:
-            header_line = f.readline()
-    except UnicodeDecodeError:
-        raise _NotUtf8() from None
+def _header(path: Path, encoding: str) -> list[str]:
+    """The header row's cells, read within MAX_HEADER_BYTES (a file that is one long line is refused,
+    not read whole into memory)."""
     import csv
 
-    names = next(csv.reader([header_line])) if header_line else []
+    with path.open("rb") as f:
+        line = f.readline(MAX_HEADER_BYTES + 1)
+    if len(line) > MAX_HEADER_BYTES:
+        raise FileProblem(f"{path.name}: 第1行（表头）超过 {MAX_HEADER_BYTES >> 10} KB，没有换行？/ row 1 (the header) "
+                          f"is longer than {MAX_HEADER_BYTES >> 10} KB: no line breaks?")
+    try:
+        text = line.decode("utf-8-sig" if encoding != "gb18030" else encoding)
+    except UnicodeDecodeError:
+        if encoding == "gb18030":
+            raise FileProblem(f"{path.name}: 既不是 UTF-8 也不是 GBK/GB18030 编码 / not UTF-8 or GBK/GB18030") from None
+        raise _NotUtf8() from None
+    return next(csv.reader([text])) if text.strip("\r\n") else []
+
+
+def _read_text(path: Path, encoding: str) -> RawTable:
+    names = _header(path, encoding)
     if not names:
         raise FileProblem(f"{path.name}: 文件为空 / the file is empty")
     keys = map_headers(names, path.name)
     # Unknown columns are read too (so the CSV stays rectangular) and dropped afterwards.
     column_names = [k if k is not None else f"_ignored{i}" for i, k in enumerate(keys)]
-    table = _parse_csv(source, column_names, path.name, newlines_in_values=False)
+    arrow_encoding = "gb18030" if encoding == "gb18030" else "utf8"
+    table = _parse_csv(path, column_names, path.name, newlines_in_values=False, encoding=arrow_encoding)
     if table is None:
         # A quoted cell with a line break splits the row in the fast parallel parse; only then
         # pay for the serial parser that understands it.
-        table = _parse_csv(source, column_names, path.name, newlines_in_values=True)
+        table = _parse_csv(path, column_names, path.name, newlines_in_values=True, encoding=arrow_encoding)
     assert table is not None
     table = table.select([n for n in column_names if not n.startswith("_ignored")])
     rows = pa.array(np.arange(2, table.num_rows + 2, dtype=np.int64))  # not a Python int per row
-    return RawTable(_drop_empty_rows(table.add_column(0, "_row", rows)), encoding, path.name)
+    table = table.add_column(0, "_row", rows)
+    _refuse_long_cells(table, path.name)
+    return RawTable(_drop_empty_rows(table), encoding, path.name)
+
+
+def _refuse_long_cells(table: pa.Table, file_name: str) -> None:
+    """A cell longer than Excel's 32,767 characters is no register value: refused, naming its place
+    (the check reads each column's offsets only, unless a long cell is there)."""
+    import pyarrow.compute as pc
+
+    limit = preflight.EXCEL_MAX_CELL_CHARS
+    for name in table.column_names[1:]:
+        column = table.column(name)
+        longest = pc.max(pc.binary_length(column)).as_py()
+        if longest is None or longest <= limit:
+            continue
+        lengths = pc.utf8_length(column)
+        if pc.max(lengths).as_py() <= limit:
+            continue
+        at = pc.index(pc.greater(lengths, limit), True).as_py()
+        row = table.column("_row")[at].as_py()
+        header = template.BY_KEY[name].header if name in template.BY_KEY else name
+        raise FileProblem(f"{file_name}: 第{row}行“{header}”超过 {limit:,} 个字符 / row {row}, column {header}: "
+                          f"longer than {limit:,} characters (Excel's limit for a cell)")
 
 
 def _drop_empty_rows(table: pa.Table) -> pa.Table:
@@ -169,9 +303,10 @@ def _drop_empty_rows(table: pa.Table) -> pa.Table:
     return table if filled is None or pc.all(filled).as_py() else table.filter(filled)
 
 
-def _parse_csv(source: Path, column_names: list[str], file_name: str, *, newlines_in_values: bool) -> pa.Table | None:
+def _parse_csv(source: Path, column_names: list[str], file_name: str, *, newlines_in_values: bool,
+               encoding: str = "utf8") -> pa.Table | None:
     """Arrow's CSV parser; None from the fast mode (no line breaks inside quotes) when the file
-    needs the careful one."""
+    needs the careful one. A `encoding` other than UTF-8 is transcoded by Arrow as it reads, in memory."""
     bad = False
 
     def on_invalid_row(row: pacsv.InvalidRow) -> str:
@@ -182,7 +317,7 @@ def _parse_csv(source: Path, column_names: list[str], file_name: str, *, newline
     try:
         table = pacsv.read_csv(
             source,
-            read_options=pacsv.ReadOptions(column_names=column_names, skip_rows=1, encoding="utf8", block_size=1 << 24),
+            read_options=pacsv.ReadOptions(column_names=column_names, skip_rows=1, encoding=encoding, block_size=BLOCK),
             # Blank lines are kept (as rows of empty cells) so row numbers stay the spreadsheet's.
             parse_options=pacsv.ParseOptions(newlines_in_values=newlines_in_values, ignore_empty_lines=False,
                                              invalid_row_handler=on_invalid_row),
@@ -192,9 +327,15 @@ def _parse_csv(source: Path, column_names: list[str], file_name: str, *, newline
                 quoted_strings_can_be_null=False,
             ),
         )
+    except UnicodeDecodeError as exc:  # from the transcoding of a file that is not GB18030 either
+        raise FileProblem(f"{file_name}: 既不是 UTF-8 也不是 GBK/GB18030 编码 / not UTF-8 or GBK/GB18030 ({exc.reason})") from None
     except pa.ArrowInvalid as exc:
         if "invalid UTF8" in str(exc):
             raise _NotUtf8() from None
+        if "straddling" in str(exc) or "block size" in str(exc):
+            row = _long_line(source)
+            raise FileProblem(f"{file_name}: 第{row}行超过 {BLOCK >> 20} MB，没有换行？/ row {row} is longer than "
+                              f"{BLOCK >> 20} MB: no line breaks?") from None
         if not newlines_in_values:
             return None
         raise FileProblem(f"{file_name}: CSV 格式错误（引号不配对？）/ malformed CSV (unbalanced quotes?)") from None
@@ -204,11 +345,27 @@ def _parse_csv(source: Path, column_names: list[str], file_name: str, *, newline
         # A row with the wrong number of cells cannot be placed in its household safely, so the
         # whole file is refused, even in valid-households-only mode.
         raise FileProblem(f"{file_name}: 行列数不对 / rows with a wrong number of cells: "
-                          + _describe_bad_rows(source, len(column_names)))
+                          + _describe_bad_rows(source, len(column_names), "utf-8-sig" if encoding == "utf8" else encoding))
     return table
 
 
-def _describe_bad_rows(source: Path, expected: int) -> str:
+def _long_line(source: Path) -> int:
+    """The number of the first line longer than an Arrow block, reading a block at a time (error path)."""
+    row, length = 1, 0
+    with source.open("rb") as f:
+        while chunk := f.read(BLOCK):
+            start = 0
+            while (newline := chunk.find(b"\n", start)) >= 0:
+                if length + newline - start > BLOCK:
+                    return row
+                row, length, start = row + 1, 0, newline + 1
+            length += len(chunk) - start
+            if length > BLOCK:
+                return row
+    return row
+
+
+def _describe_bad_rows(source: Path, expected: int, encoding: str = "utf-8-sig") -> str:
     """Which rows have the wrong number of cells, as the officer numbers them (the header is row 1).
 
     Arrow does not number rows when quoted cells may contain line breaks, so on this error path
@@ -217,10 +374,16 @@ def _describe_bad_rows(source: Path, expected: int) -> str:
     import csv
 
     found = []
-    with source.open(encoding="utf-8-sig", newline="") as f:
-        for row_number, cells in enumerate(csv.reader(f), start=1):
-            if row_number > 1 and cells and len(cells) != expected:
-                found.append(f"第{row_number}行 / row {row_number}: {len(cells)} 列，应为 {expected} 列 / columns")
+    csv.field_size_limit(BLOCK)  # a long cell is refused later, with its place
+    row_number = 1
+    with source.open(encoding=encoding, newline="") as f:
+        try:
+            for row_number, cells in enumerate(csv.reader(f), start=1):
+                if row_number > 1 and cells and len(cells) != expected:
+                    found.append(f"第{row_number}行 / row {row_number}: {len(cells)} 列，应为 {expected} 列 / columns")
+        except csv.Error:  # a cell past the field limit: no line break for megabytes
+            row_number += 1
+            found.append(f"第{row_number}行 / row {row_number}: 超过 {BLOCK >> 20} MB / longer than {BLOCK >> 20} MB")
     shown = "；".join(found[:20]) + ("……" if len(found) > 20 else "")
     return f"{len(found)} 行 / rows — {shown}"
 
@@ -244,13 +407,37 @@ def _cell_text(value: object, key: str | None, row: int, problems: list[tuple[in
     return str(value)
 
 
-def read_xlsx(path: Path) -> tuple[RawTable, list[tuple[int, str, str]]]:
+def read_xlsx(path: Path, limits: Limits | None = None) -> tuple[RawTable, list[tuple[int, str, str]]]:
     """The first sheet: the fast reader when every cell is text (as in the template and in exports),
-    else cell by cell, so numbers, dates and booleans typed into cells are shown as before."""
+    else cell by cell, so numbers, dates and booleans typed into cells are shown as before.
+
+    Neither reader sees the file before `preflight.check_xlsx` has: a workbook whose cells reach past
+    the template's columns or the row limit, or that unzips to more than the limits, would make them
+    size memory from its claims and abort the process (docs/security.md)."""
+    try:
+        preflight.check_xlsx(path, (limits or current_limits()).for_xlsx())
+    except preflight.Refused as exc:
+        raise FileProblem(str(exc)) from None
     raw = None if _typed_cells_ahead(path) else _read_xlsx_text(path)
-    if raw is not None:
-        return raw, []  # text cells raise no cell problems: only numbers can have lost digits
-    return _read_xlsx_cells(path)
+    problems: list[tuple[int, str, str]] = []
+    if raw is None:
+        raw, problems = _read_xlsx_cells(path)
+    _refuse_nul(raw.table, path.name)
+    _refuse_long_cells(raw.table, path.name)
+    return raw, problems  # text cells raise no cell problems: only numbers can have lost digits
+
+
+def _refuse_nul(table: pa.Table, file_name: str) -> None:
+    """NUL is no character of a register value, and PostgreSQL cannot store it: refused with its place."""
+    import pyarrow.compute as pc
+
+    for name in table.column_names[1:]:
+        has = pc.match_substring(table.column(name), "\x00")
+        if pc.any(has).as_py():
+            row = table.column("_row")[pc.index(has, True).as_py()].as_py()
+            header = template.BY_KEY[name].header if name in template.BY_KEY else name
+            raise FileProblem(f"{file_name}: 第{row}行“{header}”含有空字符（NUL）/ row {row}, column {header}: a NUL "
+                              "character, which no cell of the template holds")
 
 
 _TEXT_CELL_TYPES = {b"s", b"str", b"inlineStr"}  # shared string, formula's text result, inline string
@@ -375,7 +562,22 @@ def _read_xlsx_cells(path: Path) -> tuple[RawTable, list[tuple[int, str, str]]]:
 
 
 def read_any(path: str | os.PathLike[str]) -> tuple[RawTable, list[tuple[int, str, str]]]:
+    """Read the file within the current limits (`limited`). Every import starts here, so this is where
+    the scratch folders of killed imports are swept (`jingzhun.scratch`)."""
+    scratch.sweep()
     p = Path(path)
+    shown = _shown_name.get()
+    if shown is None:
+        return _read_any(p)
+    try:
+        raw, problems = _read_any(p)
+    except FileProblem as exc:
+        raise FileProblem(str(exc).replace(str(p), shown).replace(p.name, shown)) from None
+    raw.file_name = shown
+    return raw, problems
+
+
+def _read_any(p: Path) -> tuple[RawTable, list[tuple[int, str, str]]]:
     if not p.is_file():
         raise FileProblem(f"{p}: 文件不存在 / no such file")
     suffix = p.suffix.lower()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -22,11 +23,28 @@ def _own(request: HttpRequest, token: str) -> Upload:
     return upload
 
 
+def _declared_too_large(request: HttpRequest) -> bool:
+    """A body declared larger than the upload limit (and a little room for the form around the file): its
+    file is never read (`uploads.SizeLimit` stops the parser, the CSRF check's included)."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    return declared > settings.UPLOAD_MAX_BYTES + uploads.FORM_MARGIN
+
+
 @requires("import")
 def upload_form(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and _declared_too_large(request):
+        messages.error(request, uploads.too_large_message(int(request.META["CONTENT_LENGTH"])))
+        # 413 Content Too Large; the file part of the body was not read (uploads.SizeLimit).
+        return render(request, "web/imports.html", {"recent": _recent(request), "title": _("Import")}, status=413)
     if request.method == "POST":
         file = request.FILES.get("file")
-        if file is None:
+        stopped: int | None = getattr(request, "upload_too_large", None)  # set by uploads.SizeLimit
+        if file is None and stopped:
+            messages.error(request, uploads.too_large_message(stopped))
+        elif file is None:
             messages.error(request, _("Choose a CSV or XLSX file to upload."))
         else:
             try:
@@ -35,13 +53,16 @@ def upload_form(request: HttpRequest) -> HttpResponse:
                 messages.error(request, str(exc))
             else:
                 return redirect("web:upload", token=upload.token)
-    recent = Upload.objects.filter(user_id=int(request.user.pk or 0))[:20]
-    return render(request, "web/imports.html", {"recent": recent, "title": _("Import")})
+    return render(request, "web/imports.html", {"recent": _recent(request), "title": _("Import")})
+
+
+def _recent(request: HttpRequest) -> list[Upload]:
+    return [uploads.refresh(u) for u in Upload.objects.filter(user_id=int(request.user.pk or 0))[:20]]
 
 
 @requires("import")
 def upload_detail(request: HttpRequest, token: str) -> HttpResponse:
-    upload = _own(request, token)
+    upload = uploads.refresh(_own(request, token))
     return render(request, "web/upload.html", {
         "upload": upload, "progress": uploads.read_progress(token), "more_errors": upload.error_count > len(upload.errors),
         "title": _("Import %(file)s") % {"file": upload.file_name},
@@ -65,7 +86,7 @@ def upload_confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 @requires("import")
 def upload_progress(request: HttpRequest, token: str) -> JsonResponse:
-    upload = _own(request, token)
+    upload = uploads.refresh(_own(request, token))
     return JsonResponse({"state": upload.state, **uploads.read_progress(token)})
 
 

@@ -48,6 +48,17 @@ def production_problems(environ: dict[str, str] | os._Environ[str] | None = None
     return problems
 
 
+def sweep_at_start() -> None:
+    """What a killed process left behind goes before the server takes requests: scratch folders whose
+    process has ended (staging files with names and incomes in clear), uploads past their time, and
+    uploads still marked running whose import process is gone (docs/security.md, "Files on disk")."""
+    from jingzhun import scratch
+    from jingzhun.web import uploads
+
+    scratch.sweep()
+    uploads.sweep()
+
+
 class Command(BaseCommand):
     help = "以生产配置启动网页服务（gunicorn）/ Serve the web application under gunicorn with production settings"
 
@@ -79,6 +90,7 @@ class Command(BaseCommand):
             from django.contrib.staticfiles.handlers import StaticFilesHandler
 
             application = StaticFilesHandler(application)
+        sweep_at_start()
         # The app is loaded once here and the workers are forked from this process: a database
         # connection opened by the checks must not be shared with them (SQLite's would be corrupted).
         connections.close_all()
