@@ -39,6 +39,9 @@ ACTIONS = {
     "supervision.export": gettext_lazy("supervision alerts exported"),
     "visits.import": gettext_lazy("visits imported"), "attendance.import": gettext_lazy("attendance imported"),
     "teams.roster.import": gettext_lazy("roster imported"),
+    # Check runs of the teams' imports (they name households and cadres, so they are audited), as "中文 / English".
+    "teams.roster.check": "检查花名册 / roster checked", "visits.check": "检查走访记录 / visits checked",
+    "attendance.check": "检查考勤 / attendance checked",
     # User administration (jingzhun.web.admin), as "中文 / English": the page shows the active language's side.
     "user.create": "新建用户 / user created", "user.change": "修改用户 / user changed",
     "user.password": "重设密码 / password set", "user.delete": "删除用户 / user deleted",
