@@ -1,9 +1,10 @@
-"""Audit: search the append-only log, limited to the user's areas."""
+"""Audit: search the append-only log, limited to the rows of the user's areas and the user's own."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -12,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from jingzhun import access
 from jingzhun.appraisal.workflow import TRANSITIONS
-from jingzhun.audit.models import AuditEntry
+from jingzhun.audit.models import AuditArea, AuditEntry
 from jingzhun.web.pages import requires
 
 PAGE_SIZE = 100
@@ -46,10 +47,38 @@ OBJECTS = {"member": gettext_lazy("member"), "register": gettext_lazy("register"
            "notice": gettext_lazy("notice")}
 
 
+def visible(user: object) -> Q | None:
+    """The rows `user` may read, as a predicate: a row any of whose areas lies in one of the subtrees of the
+    user's roles carrying the audit ability (`code BETWEEN low AND high` on the area rows' index), or a row
+    of the user's own doing. None = every row (a superuser). Rows without an area (system work) are for
+    unrestricted users only, unless they are the user's own."""
+    spans = access.ranges(user, ability="audit")
+    if spans is None:
+        return None
+    mine = Q(actor=getattr(user, "get_username", lambda: "")())
+    if not spans:
+        return mine
+    inside = AuditArea.objects.filter(entry=OuterRef("pk")).filter(access.area_q(user, "code", ability="audit"))
+    return mine | Q(Exists(inside))
+
+
+def _areas_shown(user: object, ids: list[int]) -> dict[int, str]:
+    """Each row's areas for the page, limited to the ones the user may see: one or two codes in full,
+    more as "lowest … highest (count)" (an import may carry thousands of villages)."""
+    qs = access.scope(AuditArea.objects.filter(entry_id__in=ids), user, "code", ability="audit")
+    shown = {}
+    for row in qs.values("entry_id").annotate(n=Count("id"), low=Min("code"), high=Max("code")):
+        n, low, high = row["n"], row["low"], row["high"]
+        shown[row["entry_id"]] = low if n == 1 else f"{low}, {high}" if n == 2 else f"{low} … {high} ({n})"
+    return shown
+
+
 @requires("audit")
 def audit_log(request: HttpRequest) -> HttpResponse:
-    # Rows carry the area they concern; a row with no area (system work) is for unrestricted users only.
-    qs = access.scope(AuditEntry.objects.all(), request.user, "area", ability="audit")
+    qs = AuditEntry.objects.all()
+    limit = visible(request.user)
+    if limit is not None:
+        qs = qs.filter(limit)
     problem = ""
     actor = request.GET.get("actor", "").strip()
     if actor:
@@ -74,11 +103,14 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     rows = list(qs.order_by("-pk")[: PAGE_SIZE + 1])
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
+    areas = _areas_shown(request.user, [e.pk for e in rows])
     query = request.GET.copy()
     if more:
         query["before"] = str(rows[-1].pk)
     return render(request, "web/audit.html", {
-        "rows": [(e, ACTIONS.get(e.action, e.action), OBJECTS.get(e.object_type, e.object_type)) for e in rows], "more": more, "next_query": query.urlencode() if more else "", "problem": problem,
+        "rows": [(e, ACTIONS.get(e.action, e.action), OBJECTS.get(e.object_type, e.object_type), areas.get(e.pk, ""))
+                 for e in rows],
+        "more": more, "next_query": query.urlencode() if more else "", "problem": problem,
         "form": {k: request.GET.get(k, "") for k in ("actor", "action", "since", "until")},
         "title": _("Audit log"),
     })
