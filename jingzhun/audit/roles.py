@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 TABLES = ("audit_auditentry", "audit_auditarea", "audit_chainhead")
-FUNCTIONS = ("audit_refuse()", "audit_delete_old()", "audit_delete_prefix()")
+FUNCTIONS = ("audit_refuse()", "audit_delete_old()", "audit_area_delete_old()", "audit_delete_prefix()")
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 

@@ -61,15 +61,18 @@ POSTGRES = [
         BEGIN
           RAISE EXCEPTION '{REFUSED}: % on % refused', TG_OP, TG_TABLE_NAME;
         END $$""",
-    # A row may be deleted only when older than the floor (its own, or its entry's for an area row).
+    # A row may be deleted only when older than the floor (an area row: when its entry is).
     f"""CREATE FUNCTION audit_delete_old() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-          IF TG_TABLE_NAME = 'audit_auditentry' AND OLD.at < now() - interval '{FLOOR_DAYS} days' THEN
+          IF OLD.at < now() - interval '{FLOOR_DAYS} days' THEN
             RETURN OLD;
           END IF;
-          IF TG_TABLE_NAME = 'audit_auditarea' AND EXISTS (
-              SELECT 1 FROM audit_auditentry e WHERE e.id = OLD.entry_id
-              AND e.at < now() - interval '{FLOOR_DAYS} days') THEN
+          RAISE EXCEPTION '{REFUSED}: only rows older than {FLOOR_DAYS} days may be pruned';
+        END $$""",
+    f"""CREATE FUNCTION audit_area_delete_old() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF EXISTS (SELECT 1 FROM audit_auditentry e WHERE e.id = OLD.entry_id
+                     AND e.at < now() - interval '{FLOOR_DAYS} days') THEN
             RETURN OLD;
           END IF;
           RAISE EXCEPTION '{REFUSED}: only rows older than {FLOOR_DAYS} days may be pruned';
@@ -95,7 +98,7 @@ POSTGRES = [
     """CREATE TRIGGER audit_area_no_truncate BEFORE TRUNCATE ON audit_auditarea
        FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse()""",
     """CREATE TRIGGER audit_area_delete_old BEFORE DELETE ON audit_auditarea
-       FOR EACH ROW EXECUTE FUNCTION audit_delete_old()""",
+       FOR EACH ROW EXECUTE FUNCTION audit_area_delete_old()""",
     """CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_chainhead
        FOR EACH ROW EXECUTE FUNCTION audit_refuse()""",
     """CREATE TRIGGER audit_head_no_truncate BEFORE TRUNCATE ON audit_chainhead
@@ -108,7 +111,8 @@ POSTGRES_DROP = [
         ("audit_area_no_update", "audit_auditarea"), ("audit_area_no_truncate", "audit_auditarea"),
         ("audit_area_delete_old", "audit_auditarea"), ("audit_head_no_delete", "audit_chainhead"),
         ("audit_head_no_truncate", "audit_chainhead")]),
-    "DROP FUNCTION audit_refuse()", "DROP FUNCTION audit_delete_old()", "DROP FUNCTION audit_delete_prefix()",
+    "DROP FUNCTION audit_refuse()", "DROP FUNCTION audit_delete_old()", "DROP FUNCTION audit_area_delete_old()",
+    "DROP FUNCTION audit_delete_prefix()",
 ]
 
 
