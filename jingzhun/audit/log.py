@@ -17,15 +17,17 @@ from jingzhun.audit.models import AuditEntry
 RETENTION_FLOOR_DAYS = 180
 
 
-def _lock_head(cur: Any) -> chain.Head:
+def _lock_head(cur: Any) -> tuple[chain.Head, int | None]:
     """Lock the chain head for this transaction and return it, so two writers cannot fork the chain.
     PostgreSQL: the row lock (a second writer waits, then reads the new head). SQLite: the write lock, held
     since the transaction began IMMEDIATE (dburl's setting), so a plain read suffices; without that
     setting a no-op UPDATE takes it. A database without a head row (new, or a test database after a
-    flush) gets the genesis head."""
+    flush) gets the genesis head. PostgreSQL also draws the next row's id here (one round trip less):
+    the head's seal covers it, and the row, its areas and the head are then written in one statement."""
     columns = "last_id, last_hash, anchor_id, anchor_hash, seal"
     if connection.vendor == "postgresql":
-        sql = f"SELECT {columns} FROM audit_chainhead WHERE id = 1 FOR UPDATE"
+        sql = (f"SELECT {columns}, nextval(pg_get_serial_sequence('audit_auditentry', 'id')) FROM audit_chainhead "
+               "WHERE id = 1 FOR UPDATE")
     elif connection.settings_dict.get("OPTIONS", {}).get("transaction_mode") == "IMMEDIATE":
         sql = f"SELECT {columns} FROM audit_chainhead WHERE id = 1"
     else:
@@ -39,7 +41,8 @@ def _lock_head(cur: Any) -> chain.Head:
                     [chain.GENESIS, chain.GENESIS, chain.seal_head(k, 0, chain.GENESIS, 0, chain.GENESIS)])
         cur.execute(sql)
         found = cur.fetchone()
-    return chain.Head(int(found[0]), found[1], int(found[2]), found[3], found[4])
+    head = chain.Head(int(found[0]), found[1], int(found[2]), found[3], found[4])
+    return head, (int(found[5]) if len(found) > 5 else None)
 
 
 def _store_head(cur: Any, k: bytes, last_id: int, last_hash: str, anchor_id: int, anchor_hash: str) -> None:
@@ -82,20 +85,40 @@ def record(
     codes = sorted({c for c in (area, *areas) if c})
     entry = AuditEntry(actor=actor, role=role, area=area, action=action, object_type=object_type,
                        object_id=str(object_id), detail=detail, address=address)
-    with transaction.atomic(), connection.cursor() as cur:
-        head = _lock_head(cur)
+    # No savepoint of its own: an audit row that cannot be written must undo the work it records.
+    with transaction.atomic(savepoint=False), connection.cursor() as cur:
+        head, next_id = _lock_head(cur)
         entry.at = timezone.now()  # taken under the lock, so times follow the chain's order
         entry.prev_hash = head.last_hash
         entry.hash = chain.seal(k, prev_hash=entry.prev_hash, at=entry.at, actor=entry.actor, role=entry.role,
                                 area=entry.area, areas=codes, action=entry.action, object_type=entry.object_type,
                                 object_id=entry.object_id, address=entry.address, detail=entry.detail)
-        entry.pk = _insert(cur, entry)
-        for start in range(0, len(codes), AREA_BATCH):
-            batch = codes[start : start + AREA_BATCH]
-            cur.execute("INSERT INTO audit_auditarea (entry_id, code) VALUES " + ", ".join(["(%s, %s)"] * len(batch)),
-                        [v for code in batch for v in (entry.pk, code)])
-        _store_head(cur, k, entry.pk, entry.hash, head.anchor_id, head.anchor_hash)
+        if next_id is not None and len(codes) <= AREA_BATCH:
+            entry.pk = next_id
+            _append_postgres(cur, k, entry, codes, head)
+        else:
+            entry.pk = _insert(cur, entry)
+            for start in range(0, len(codes), AREA_BATCH):
+                batch = codes[start : start + AREA_BATCH]
+                cur.execute("INSERT INTO audit_auditarea (entry_id, code) VALUES "
+                            + ", ".join(["(%s, %s)"] * len(batch)), [v for code in batch for v in (entry.pk, code)])
+            _store_head(cur, k, entry.pk, entry.hash, head.anchor_id, head.anchor_hash)
     return entry
+
+
+def _append_postgres(cur: Any, k: bytes, entry: AuditEntry, codes: list[str], head: chain.Head) -> None:
+    """The row (its id drawn under the chain lock), its areas and the new head in one statement: a round
+    trip saved per part, `record` being called on requests."""
+    fields = {f.name: f for f in AuditEntry._meta.concrete_fields}
+    values = [fields[name].get_db_prep_save(getattr(entry, name), connection) for name in COLUMNS]
+    cur.execute(
+        f"WITH e AS (INSERT INTO audit_auditentry (id, {', '.join(COLUMNS)}) "
+        f"VALUES (%s, {', '.join(['%s'] * len(COLUMNS))}) RETURNING id), "
+        "a AS (INSERT INTO audit_auditarea (entry_id, code) SELECT e.id, c FROM e, unnest(%s::varchar[]) AS c) "
+        "UPDATE audit_chainhead SET last_id = (SELECT id FROM e), last_hash = %s, seal = %s WHERE id = 1",
+        [entry.pk, *values, codes, entry.hash,
+         chain.seal_head(k, entry.pk, entry.hash, head.anchor_id, head.anchor_hash)])
+    entry._state.adding, entry._state.db = False, connection.alias
 
 
 def prune(retention_days: int | None = None, *, actor: str = "system") -> int:
@@ -110,7 +133,7 @@ def prune(retention_days: int | None = None, *, actor: str = "system") -> int:
     cutoff = timezone.now() - dt.timedelta(days=days)
     k = chain.key()
     with transaction.atomic(), connection.cursor() as cur:
-        head = _lock_head(cur)
+        head, _ = _lock_head(cur)
         # The prefix: every row before the first one young enough to keep (a row out of time order after
         # it stays, so what remains is still one unbroken chain).
         cur.execute("SELECT min(id) FROM audit_auditentry WHERE at >= %s", [cutoff])
