@@ -491,3 +491,19 @@ def test_an_export_carries_its_area_and_the_clients_address(web):
     assert set(AuditArea.objects.filter(entry=entry).values_list("code", flat=True)) == {COUNTY}
     assert "10.1.2.3" in audit_page(web, "township_a", action="export")
     assert "10.1.2.3" not in audit_page(web, "officer_b", action="export")
+
+
+@pytest.mark.django_db
+def test_the_admin_list_follows_the_same_rule(web):
+    from django.contrib.auth.models import Permission
+
+    log.record("cli", "import", object_id="in-a", area=VILLAGE)
+    log.record("cli", "import", object_id="in-b", area=OTHER_VILLAGE)
+    log.record("system", "import", object_id="no-area")
+    officer = web.users["officer_b"]
+    officer.is_staff = True
+    officer.save()
+    officer.user_permissions.add(Permission.objects.get(codename="view_auditentry"))
+    response = web.client("officer_b").get(reverse("admin:audit_auditentry_changelist"))
+    assert response.status_code == 200
+    assert [e.object_id for e in response.context["cl"].result_list] == ["in-b"]

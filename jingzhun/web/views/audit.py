@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q
+from django.db.models import Count, Max, Min
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from jingzhun import access
 from jingzhun.appraisal.workflow import TRANSITIONS
 from jingzhun.audit.models import AuditArea, AuditEntry
+from jingzhun.audit.scope import visible
 from jingzhun.web.pages import requires
 
 PAGE_SIZE = 100
@@ -45,21 +46,6 @@ OBJECTS = {"member": gettext_lazy("member"), "register": gettext_lazy("register"
            "import_batch": gettext_lazy("import batch"), "help_plan": gettext_lazy("help plan"),
            "plan_measure": gettext_lazy("measure"), "application": gettext_lazy("application"),
            "notice": gettext_lazy("notice")}
-
-
-def visible(user: object) -> Q | None:
-    """The rows `user` may read, as a predicate: a row any of whose areas lies in one of the subtrees of the
-    user's roles carrying the audit ability (`code BETWEEN low AND high` on the area rows' index), or a row
-    of the user's own doing. None = every row (a superuser). Rows without an area (system work) are for
-    unrestricted users only, unless they are the user's own."""
-    spans = access.ranges(user, ability="audit")
-    if spans is None:
-        return None
-    mine = Q(actor=getattr(user, "get_username", lambda: "")())
-    if not spans:
-        return mine
-    inside = AuditArea.objects.filter(entry=OuterRef("pk")).filter(access.area_q(user, "code", ability="audit"))
-    return mine | Q(Exists(inside))
 
 
 def _areas_shown(user: object, ids: list[int]) -> dict[int, str]:
