@@ -6,7 +6,7 @@ from django.http import HttpRequest
 
 from jingzhun.admin_base import ReadOnlyAdmin
 from jingzhun.audit.models import AuditEntry
-from jingzhun.audit.scope import visible
+from jingzhun.audit.scope import restrict
 
 
 @admin.register(AuditEntry)
@@ -18,6 +18,4 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEntry]:
         # The audit page's rule: rows of the user's areas and the user's own, in SQL.
-        qs = super().get_queryset(request)
-        limit = visible(request.user)
-        return qs if limit is None else qs.filter(limit)
+        return restrict(super().get_queryset(request), request.user)
