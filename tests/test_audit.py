@@ -440,15 +440,17 @@ def test_officers_see_the_rows_of_their_areas_and_their_own_actions(web):
     log.record("system", "import", object_id="no-area")
     log.record("officer_b", "import", object_id="b-own")
     log.record("x", "import", object_id="township-a", area=TOWNSHIP)
-    seen = {user: {tag for tag in ("both-counties", "no-area", "b-own", "township-a")
+    log.record("township_a", "import", object_id="t-own")
+    seen = {user: {tag for tag in ("both-counties", "no-area", "b-own", "township-a", "t-own")
                    if tag in audit_page(web, user, action="import")}
             for user in ("officer_a", "officer_b", "auditor_a", "township_a", "root")}
+    # (A county officer's page and a township officer's take different plans: both are checked here.)
     assert seen == {
         "officer_a": {"both-counties", "township-a"},
         "auditor_a": {"both-counties", "township-a"},
-        "township_a": {"both-counties", "township-a"},
+        "township_a": {"both-counties", "township-a", "t-own"},
         "officer_b": {"both-counties", "b-own"},
-        "root": {"both-counties", "no-area", "b-own", "township-a"},
+        "root": {"both-counties", "no-area", "b-own", "township-a", "t-own"},
     }
     # The areas shown to an officer are their own: officer_b sees the row by 司城村, not 白岩村's code.
     html = audit_page(web, "officer_b", action="import")
