@@ -511,3 +511,27 @@ def test_the_admin_list_follows_the_same_rule(web):
     shown = [(e.action, e.object_id) for e in response.context["cl"].result_list]
     assert [object_id for action, object_id in shown if action == "import"] == ["in-b"]
     assert ("login", "") in shown  # officer_b's own login (force_login above), by the actor rule
+
+
+@pytest.mark.django_db
+def test_a_row_with_thousands_of_areas_is_chained_like_any_other():
+    """An import of a province touches thousands of villages: written in batches, sealed over all of them."""
+    codes = [f"433130{t:03d}{v:03d}" for t in range(101, 113) for v in range(201, 301)]  # 1,200 villages
+    entry = log.record("cli", "import", object_id="big", areas=codes)
+    log.record("cli", "login")
+    assert AuditArea.objects.filter(entry=entry).count() == 1200
+    report = verify()
+    assert report.ok and report.rows == 2, report.problem
+
+
+@pytest.mark.django_db
+def test_the_grants_command_prints_the_roles_sql():
+    out: list[str] = []
+    if connection.vendor != "postgresql":
+        with pytest.raises(CommandError, match="PostgreSQL"):
+            call_command("audit", "grants", "--app-role", "jingzhun")
+        return
+    call_command("audit", "grants", "--app-role", "jingzhun", stdout=Writer(out))
+    text = "".join(out)
+    assert "ALTER TABLE audit_auditentry OWNER TO jingzhun_audit;" in text
+    assert "GRANT SELECT, INSERT ON audit_auditentry, audit_auditarea TO jingzhun;" in text
