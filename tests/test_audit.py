@@ -149,12 +149,16 @@ def test_the_database_lets_only_an_old_prefix_go():
     refused("DELETE FROM audit_auditentry WHERE id = %s", [recent.pk])
     refused("DELETE FROM audit_auditarea WHERE entry_id = %s", [recent.pk])
     refused("DELETE FROM audit_chainhead")
-    # The oldest row, directly: the database allows it (it is past the floor and first)…
+    # Even the oldest row, past the floor and first, goes only through the command: not beyond the anchor.
+    refused("DELETE FROM audit_auditentry WHERE id = %s", [oldest.pk])
+    refused("DELETE FROM audit_auditarea")
+    # Moving the anchor by hand lets the database delete it — and breaks the head's seal, which needs the key.
     with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("UPDATE audit_chainhead SET anchor_id = %s, anchor_hash = %s", [oldest.pk, oldest.hash])
         cur.execute("DELETE FROM audit_auditentry WHERE id = %s", [oldest.pk])
-    # …but only the command leaves the anchor `verify` needs: a deletion behind its back shows.
     report = verify()
-    assert not report.ok and report.broken_id == recent.pk
+    assert not report.ok and "seal" in report.problem
+    assert AuditEntry.objects.count() == 2
 
 
 # --------------------------------------------------------------------------- retention pruning

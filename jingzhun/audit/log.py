@@ -125,7 +125,8 @@ def prune(retention_days: int | None = None, *, actor: str = "system") -> int:
     """Delete the oldest audit rows — the prefix of the chain older than the retention period — and
     return how many went. The chain head keeps the last pruned row's hash as its anchor, so `verify`
     still holds; the pruning itself is audited (with that anchor) in the same transaction. The database
-    refuses to delete any row younger than the floor, or any row while an older one remains."""
+    refuses to delete any row younger than the floor, any row while an older one remains, and any row
+    beyond the anchor: a bare DELETE goes nowhere, and moving the anchor needs the key to seal the head."""
     days = settings.AUDIT_RETENTION_DAYS if retention_days is None else retention_days
     if days < RETENTION_FLOOR_DAYS:
         raise ValueError(f"retention_days: 至少 {RETENTION_FLOOR_DAYS} 天 / must be at least "
@@ -144,10 +145,11 @@ def prune(retention_days: int | None = None, *, actor: str = "system") -> int:
         deleted, anchor_id, anchor_hash = 0, head.anchor_id, head.anchor_hash
         if last_gone is not None:
             anchor_id, anchor_hash = int(last_gone[0]), last_gone[1]
+            # The anchor first: the database deletes nothing beyond it.
+            _store_head(cur, k, head.last_id, head.last_hash, anchor_id, anchor_hash)
             cur.execute("DELETE FROM audit_auditarea WHERE entry_id <= %s", [anchor_id])
             cur.execute("DELETE FROM audit_auditentry WHERE id <= %s", [anchor_id])
             deleted = cur.rowcount
-            _store_head(cur, k, head.last_id, head.last_hash, anchor_id, anchor_hash)
         record(actor, "audit.prune", retention_days=days, cutoff=cutoff.isoformat(), deleted=deleted,
                anchor_id=anchor_id, anchor_hash=anchor_hash)
     return deleted

@@ -8,7 +8,8 @@
   jingzhun.audit_prune = 'on'`) and which let SQLite's `INSERT OR REPLACE` overwrite a row (REPLACE
   deletes the old row without firing delete triggers). Now, on both databases: no UPDATE; no INSERT over an
   existing id; DELETE only of rows older than the retention floor (180 days), oldest first, so that only a
-  prefix of the chain can go; the head cannot be deleted. PostgreSQL also refuses TRUNCATE of the three
+  prefix of the chain can go, and only up to the chain head's anchor, which pruning moves (sealed with the
+  key) before it deletes; the head cannot be deleted. PostgreSQL also refuses TRUNCATE of the three
   tables. No setting lifts any of this: retention pruning (`jingzhun audit prune`) works within it.
 """
 
@@ -30,6 +31,9 @@ POSTGRES_DROP_0002 = ["DROP TRIGGER IF EXISTS audit_append_only ON audit_auditen
 
 # SQLite stores times as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC, which compares as text with strftime's.
 _SQLITE_OLD = f"strftime('%Y-%m-%d %H:%M:%f', 'now', '-{FLOOR_DAYS} days')"
+# A row may go only up to the chain head's anchor, which pruning moves (sealed, with the key) before it
+# deletes: a bare DELETE is refused, and moving the anchor without the key breaks the head's seal.
+_SQLITE_ANCHOR = "(SELECT anchor_id FROM audit_chainhead WHERE id = 1)"
 SQLITE = [
     # REPLACE would delete the row in the way without firing the delete trigger (recursive_triggers is off).
     f"""CREATE TRIGGER audit_no_replace BEFORE INSERT ON audit_auditentry
@@ -40,7 +44,8 @@ SQLITE = [
     # SQLite deletes with triggers in rowid order, so a prefix passes row by row; anything else fails.
     f"""CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_auditentry
         WHEN OLD.at >= {_SQLITE_OLD} OR EXISTS (SELECT 1 FROM audit_auditentry WHERE id < OLD.id)
-        BEGIN SELECT RAISE(ABORT, '{REFUSED}: only rows older than {FLOOR_DAYS} days, oldest first, may be pruned'); END""",
+             OR OLD.id > coalesce({_SQLITE_ANCHOR}, 0)
+        BEGIN SELECT RAISE(ABORT, '{REFUSED}: only rows older than {FLOOR_DAYS} days, oldest first, up to the chain''s anchor, may be pruned (jingzhun audit prune)'); END""",
     f"""CREATE TRIGGER audit_area_no_replace BEFORE INSERT ON audit_auditarea
         WHEN EXISTS (SELECT 1 FROM audit_auditarea WHERE id = NEW.id OR (entry_id = NEW.entry_id AND code = NEW.code))
         BEGIN SELECT RAISE(ABORT, '{REFUSED}: a row cannot be replaced'); END""",
@@ -48,6 +53,7 @@ SQLITE = [
         BEGIN SELECT RAISE(ABORT, '{REFUSED}'); END""",
     f"""CREATE TRIGGER audit_area_no_delete BEFORE DELETE ON audit_auditarea
         WHEN NOT EXISTS (SELECT 1 FROM audit_auditentry WHERE id = OLD.entry_id AND at < {_SQLITE_OLD})
+             OR OLD.entry_id > coalesce({_SQLITE_ANCHOR}, 0)
         BEGIN SELECT RAISE(ABORT, '{REFUSED}: only rows older than {FLOOR_DAYS} days may be pruned'); END""",
     f"""CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_chainhead
         BEGIN SELECT RAISE(ABORT, '{REFUSED}: the chain head cannot be deleted'); END""",
@@ -64,15 +70,18 @@ POSTGRES = [
     # A row may be deleted only when older than the floor (an area row: when its entry is).
     f"""CREATE FUNCTION audit_delete_old() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-          IF OLD.at < now() - interval '{FLOOR_DAYS} days' THEN
+          IF OLD.at < now() - interval '{FLOOR_DAYS} days'
+             AND OLD.id <= coalesce((SELECT anchor_id FROM audit_chainhead WHERE id = 1), 0) THEN
             RETURN OLD;
           END IF;
-          RAISE EXCEPTION '{REFUSED}: only rows older than {FLOOR_DAYS} days may be pruned';
+          RAISE EXCEPTION '{REFUSED}: only rows older than {FLOOR_DAYS} days, up to the chain''s anchor, may be '
+                          'pruned (jingzhun audit prune)';
         END $$""",
     f"""CREATE FUNCTION audit_area_delete_old() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
           IF EXISTS (SELECT 1 FROM audit_auditentry e WHERE e.id = OLD.entry_id
-                     AND e.at < now() - interval '{FLOOR_DAYS} days') THEN
+                     AND e.at < now() - interval '{FLOOR_DAYS} days')
+             AND OLD.entry_id <= coalesce((SELECT anchor_id FROM audit_chainhead WHERE id = 1), 0) THEN
             RETURN OLD;
           END IF;
           RAISE EXCEPTION '{REFUSED}: only rows older than {FLOOR_DAYS} days may be pruned';
