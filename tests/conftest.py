@@ -1,5 +1,4 @@
 import base64
-import importlib
 import os
 
 import pytest
@@ -8,20 +7,48 @@ import pytest
 os.environ.setdefault("JINGZHUN_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
 
 
-@pytest.fixture
-def committed_db(transactional_db):
-    """A committed (transactional) database. A transactional test leaves audit rows that the flush
-    after it cannot delete on SQLite (the append-only triggers refuse): lift the guard for the
-    clean-up only, and put it back exactly as the migration defines it."""
-    yield
+AUDIT_TABLES = ("audit_auditentry", "audit_auditarea", "audit_chainhead")
+
+
+def _flush_past_the_audit_guards(original):
+    """Django's flush after a transactional test empties every table, but the audit tables refuse it
+    (PostgreSQL: TRUNCATE; SQLite: DELETE). Lift their guards inside the flush's own transaction only, and
+    put them back exactly as they were (SQLite: the triggers' SQL as stored; PostgreSQL: DISABLE/ENABLE), so
+    no other connection ever sees the tables unguarded. Tests only: nothing in the application can do this."""
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        sql = original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        guarded = [t for t in AUDIT_TABLES if t in tables]
+        if not sql or not guarded:
+            return sql
+        if self.connection.vendor == "postgresql":
+            return [*(f"ALTER TABLE {t} DISABLE TRIGGER USER" for t in guarded), *sql,
+                    *(f"ALTER TABLE {t} ENABLE TRIGGER USER" for t in guarded)]
+        with self.connection.cursor() as cur:
+            marks = ", ".join(["%s"] * len(guarded))
+            cur.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({marks})",
+                        guarded)
+            triggers = cur.fetchall()
+        return [*(f"DROP TRIGGER {name}" for name, _ in triggers), *sql, *(text for _, text in triggers)]
+
+    return sql_flush
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _audit_tables_flushable():
     from django.db import connection
 
-    if connection.vendor == "sqlite":
-        guard = importlib.import_module("jingzhun.audit.migrations.0002_append_only")
-        with connection.cursor() as cur:
-            cur.execute("DROP TRIGGER IF EXISTS audit_no_delete")
-            cur.execute("DELETE FROM audit_auditentry")
-            cur.execute(guard.SQLITE[1])
+    operations = type(connection.ops)  # this run's vendor (JINGZHUN_DATABASE_URL decides)
+    original = operations.sql_flush
+    operations.sql_flush = _flush_past_the_audit_guards(original)
+    yield
+    operations.sql_flush = original
+
+
+@pytest.fixture
+def committed_db(transactional_db):
+    """A committed (transactional) database; the flush after it empties the audit tables too (above)."""
+    yield
 
 
 @pytest.fixture

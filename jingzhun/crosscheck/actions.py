@@ -32,7 +32,7 @@ from jingzhun.crosscheck.models import HIT_STATUS, RULE, CrossCheckHit, CrossChe
 from jingzhun.identity import RULES as ID_RULES
 from jingzhun.identity import mask, mask_id_like, validate_many
 from jingzhun.registry import bulk
-from jingzhun.registry.models import Member
+from jingzhun.registry.models import Household, Member
 
 REQUIRED = "必填项为空 / required value is empty"
 BAD_DATE = "不是有效日期（如 2020-05-01）/ not a valid date (e.g. 2020-05-01)"
@@ -216,6 +216,8 @@ def import_list(path: str | Path, rule: str, *, actor: str, department: str = ""
                                        for (household, position), rows in sorted(grouped.items())])
         households = len({h for h, _ in grouped})
         audit.record(actor, "crosscheck.import", object_type="crosscheck_list", object_id=str(record.pk),
+                     areas=CrossCheckHit.objects.filter(source_list_id=record.pk).values_list(
+                         "household__village_id", flat=True).distinct(),
                      rule=rule, file=data.file_name, sha256=digest, rows=len(data.rows), hits=len(grouped),
                      households=households, outside=outside, scope=record.scope)
     return ImportResult(record, False, len(data.rows), len(grouped), households, outside)
@@ -265,9 +267,18 @@ def rematch(household_ids: list[int] | None = None, *, actor: str = "system") ->
             total += len(members)
         if total:
             audit.record(actor, "crosscheck.rematch", object_type="crosscheck_list",
+                         areas=_villages({h for m in by_list.values() for h, _ in m}),
                          object_id=",".join(str(k[0]) for k in by_list), hits=total,
                          households=len({h for m in by_list.values() for h, _ in m}))
     return total
+
+
+def _villages(household_ids: set[int]) -> set[str]:
+    """The villages of these households (for the audit row), a bounded number of ids per query."""
+    ids, out = sorted(household_ids), set()
+    for start in range(0, len(ids), 10000):
+        out |= set(Household.objects.filter(pk__in=ids[start : start + 10000]).values_list("village_id", flat=True))
+    return out
 
 
 def _evidence(data: lists.ListFile, rule: str, rows: list[int]) -> dict[str, Any]:

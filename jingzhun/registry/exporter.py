@@ -184,7 +184,7 @@ def write_blank_template(path: str | Path) -> Path:
 
 def export_register(
     path: str | Path, *, actor: str = "cli", scope: Scope = None, year: int | None = None,
-    encoding: str = "utf-8", masked: bool = False, area: str = "",
+    encoding: str = "utf-8", masked: bool = False, area: str = "", address: str = "",
 ) -> int:
     path = Path(path)
     writer: Callable[[Path, Iterator[list[str]]], int]
@@ -194,9 +194,13 @@ def export_register(
         def writer(p: Path, d: Iterator[list[str]]) -> int:
             return write_csv(p, d, encoding)
     # Audited before the first clear ID is written: a crash part-way still leaves the trace.
+    # The rows carry every exported area (a span starts at its area's code) and where the export went.
     spans = _spans(scope)
-    audit.record(actor, "export", object_type="register", object_id=path.name, area=area,
-                 scope=[list(s) for s in spans] if spans is not None else None, year=year, masked=masked)
+    areas = [low for low, _ in spans or ()]
+    audit.record(actor, "export", object_type="register", object_id=path.name, area=area, areas=areas,
+                 address=address, scope=[list(s) for s in spans] if spans is not None else None, year=year,
+                 masked=masked)
     n = writer(path, rows(scope=scope, year=year, masked=masked))
-    audit.record(actor, "export.finished", object_type="register", object_id=path.name, rows=n, area=area)
+    audit.record(actor, "export.finished", object_type="register", object_id=path.name, rows=n, area=area,
+                 areas=areas, address=address)
     return n

@@ -34,7 +34,9 @@ def masked_resident_id(member: Member) -> str:
 
 
 def reveal(user: object, member: Member, *, address: str = "", area: str = "") -> dict[str, str]:
-    """The member's resident ID, health status and disability grade in clear, for a permitted user."""
+    """The member's resident ID, health status and disability grade in clear, for a permitted user. The
+    audit row carries the member's village (`area`, by default), so the village's officers see it."""
+    area = area or member.household.village_id
     if not may_reveal(user):
         audit.record(str(user), "reveal_denied", object_type="member", object_id=str(member.pk), address=address,
                      area=area)

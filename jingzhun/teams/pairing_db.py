@@ -359,6 +359,7 @@ def preview(
                       for p, h, reason in inst.to_end]
         PairingProposal.objects.bulk_create(proposals, batch_size=BATCH)
         log.record(actor, "pairing.preview", object_type="pairing_run", object_id=str(run.pk),
+                   areas=[c.ljust(12, "0") for c in inst.counties],
                    households=n_h, new=run.new, moved=run.moved, kept=run.kept, ended=run.ended,
                    unpaired=run.unpaired, cost_before=run.cost_before, cost_after=run.cost_after)
     return run
@@ -399,7 +400,7 @@ def pair(household: Household, cadre: Cadre, *, actor: str, start: dt.date | Non
             raise PairingRefused(f"帮扶人 {cadre.pk} 不在岗 / helper {cadre.pk} is not serving")
         created = HelperPair.objects.create(household=household, cadre=cadre, start_date=start or timezone.localdate())
         check_capacity([cadre.pk], capacity_by_rank)
-        log.record(actor, "pairing.pair", object_type="helper_pair", object_id=str(created.pk),
+        log.record(actor, "pairing.pair", object_type="helper_pair", object_id=str(created.pk), area=household.village_id,
                    household=household.pk, cadre=cadre.pk)
         register_changed.send(sender=HelperPair, villages={household.village_id})
     return created
@@ -486,10 +487,10 @@ def approve(run: PairingRun, actor: str | object, *, today: dt.date | None = Non
                        locked.parameters.get("capacity_by_rank"))
         locked.status, locked.approved_by, locked.approved_at = "approved", actor, timezone.now()
         locked.save(update_fields=["status", "approved_by", "approved_at"])
-        log.record(actor, "pairing.approve", object_type="pairing_run", object_id=str(run.pk),
+        changed = set(proposals.exclude(kind="kept").values_list("household__village_id", flat=True).distinct())
+        log.record(actor, "pairing.approve", object_type="pairing_run", object_id=str(run.pk), areas=changed,
                    created=len(creating), ended=ended)
         # Figures that count pairs (the dashboard's helper coverage) follow in the same transaction.
-        changed = proposals.exclude(kind="kept").values_list("household__village_id", flat=True).distinct()
-        register_changed.send(sender=HelperPair, villages=set(changed))
+        register_changed.send(sender=HelperPair, villages=changed)
     run.refresh_from_db()
     return run

@@ -36,6 +36,7 @@ def export_xlsx(request: HttpRequest) -> Any:  # a FileResponse
     name = f"建档立卡-{area.code if area else 'all'}.xlsx"
     path = folder / name
     export_register(path, actor=request.user.get_username(), scope=spans, masked=masked,
+                    address=request.META.get("REMOTE_ADDR", ""),
                     area=area.code if area else (access.home_area(request.user, "export") or ""))
     handle = open(path, "rb")  # noqa: SIM115 -- FileResponse closes it after sending
     path.unlink()  # the open handle keeps the data until the response is sent; nothing stays on disk

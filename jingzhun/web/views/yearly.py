@@ -140,7 +140,11 @@ def difference_xlsx(request: HttpRequest) -> Any:  # a FileResponse
     name = f"动态调整-{year}-{code or 'all'}.xlsx"
     actor = user.get_username()
     spans = access.ranges(user, ability=EXPORT_ABILITY)
+    address = request.META.get("REMOTE_ADDR", "")
+    # Every area exported (each of the user's spans, when no one area was chosen) and the client's address.
+    areas = [low for low, _ in spans or ()] if not code else []
     audit.record(actor, "export", object_type="yearly_difference", object_id=name, area=code, year=year,
+                 areas=areas, address=address,
                  masked=True, scope=None if spans is None else [list(s) for s in spans])
     folder = Path(tempfile.mkdtemp(prefix="jingzhun-yearly-"))
     path = folder / name
@@ -156,7 +160,8 @@ def difference_xlsx(request: HttpRequest) -> Any:  # a FileResponse
                                       HOUSEHOLD_STATUS.zh(now) if now else ""])
     sheet.set_column(0, len(HEADERS) - 1, 16)
     book.close()
-    audit.record(actor, "export.finished", object_type="yearly_difference", object_id=name, rows=n, area=code)
+    audit.record(actor, "export.finished", object_type="yearly_difference", object_id=name, rows=n, area=code,
+                 areas=areas, address=address)
     handle = open(path, "rb")  # noqa: SIM115 -- FileResponse closes it after sending
     path.unlink()  # the open handle keeps the data until the response is sent; nothing stays on disk
     folder.rmdir()

@@ -1,19 +1,16 @@
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from jingzhun.audit import log
+from jingzhun.audit.management.commands.audit import Command as AuditCommand
 
 
 class Command(BaseCommand):
-    help = "删除超过保留期的审计日志 / delete audit rows older than the retention period (≥ 180 days)"
+    help = "旧名，同 `jingzhun audit prune` / the old name of `jingzhun audit prune`"
 
     def add_arguments(self, parser):
-        parser.add_argument("--days", type=int, default=settings.AUDIT_RETENTION_DAYS,
-                            help="保留天数 / retention in days (default JINGZHUN_AUDIT_RETENTION_DAYS or 365)")
+        parser.add_argument("--days", type=int, default=None, help="保留天数 / retention in days")
 
-    def handle(self, *args, days: int, **options):
-        try:
-            deleted = log.prune(days, actor="prune_audit")
-        except ValueError as exc:
-            raise CommandError(str(exc)) from None
-        self.stdout.write(f"已删除 {deleted} 条审计日志 / deleted {deleted} audit rows older than {days} days")
+    def handle(self, *args, days, **options):
+        from django.conf import settings
+
+        AuditCommand(stdout=self.stdout, stderr=self.stderr).handle(
+            what="prune", days=settings.AUDIT_RETENTION_DAYS if days is None else days, actor="prune_audit")
