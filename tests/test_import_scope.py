@@ -80,6 +80,9 @@ def test_a_move_between_two_villages_of_the_officers_areas_is_recorded(areas, tm
     assert Household.objects.get(number="L2").village_id == VILLAGE2
     move = Change.objects.get(field="village")
     assert (move.old_value, move.new_value) == (VILLAGE, VILLAGE2)
+    # Item 9: the import's audit row carries both villages, so the officers of each see it.
+    row = AuditEntry.objects.filter(action="import").order_by("-pk").first()
+    assert sorted(row.areas.values_list("code", flat=True)) == [VILLAGE, VILLAGE2]
 
 
 def test_a_person_registered_outside_the_officers_areas_is_not_named(other_county_household, tmp_path):

@@ -402,6 +402,7 @@ class Plan:
     # every planned household's id, new ones included, as one array (index → id, -1 if none), filled
     # when the new ids are handed out
     id_array: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    village_before: dict[int, str] = field(default_factory=dict)  # household index → its stored village
 
     def ids(self, households: np.ndarray) -> pa.Array:
         """The database ids of these household indexes (every one planned), without a Python
@@ -422,8 +423,10 @@ def _plan(checked: validation.Checked, good: np.ndarray) -> Plan:
                 for row in cur.fetchall():
                     existing[row[1]] = row
     matched = np.array([checked.households[i] in existing for i in good_idx], dtype=bool)
+    village_at = hcols.index("village_id")
     plan = Plan(new_households=good_idx[~matched],
-                household_id={int(i): existing[checked.households[i]][0] for i in good_idx[matched]})
+                household_id={int(i): existing[checked.households[i]][0] for i in good_idx[matched]},
+                village_before={int(i): existing[checked.households[i]][village_at] for i in good_idx[matched]})
     if not existing:
         return plan
     _compare(checked, good_idx[matched], existing, plan)
@@ -547,6 +550,7 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
     result.inserted = len(plan.new_households)
     result.updated = len(updated)
     result.unchanged = len(plan.household_id) - len(updated)
+    written_villages = _written_villages(checked, plan, updated)
 
     # Ids are handed out before the transaction (the tables are staged with them) and checked
     # again inside it, with other writers locked out.
@@ -627,7 +631,7 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
             signals.register_changed.send(sender=ImportBatch, villages=changed)
         audit.record(actor, "import", object_type="import_batch", object_id=str(batch_id), file=file_name,
                      sha256=digest, inserted=result.inserted, updated=result.updated, unchanged=result.unchanged,
-                     rejected_households=result.rejected_households)
+                     rejected_households=result.rejected_households, areas=written_villages)
         keys.check()
     progress("write", 1.0)
     result.imported = True
@@ -639,6 +643,15 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
 LATE_TABLES = ("registry_household", "registry_incomerecord", "registry_statusevent", "registry_change")
 BULK_CACHE_KIB = 512 * 1024
 TOUCHED_LISTED = 5000  # more changed households than this: listeners are told "everything changed"
+
+
+def _written_villages(checked: validation.Checked, plan: Plan, updated: set[int]) -> list[str]:
+    """Every village the import writes in — of its new and changed households, and where a moved household
+    was before — for the audit row, so each village's officers see the import that touched it."""
+    written = np.concatenate([plan.new_households, np.asarray(sorted(updated), dtype=np.int64)])
+    villages = set(pc.unique(checked.values["village"].take(pa.array(checked.head_row[written]))).to_pylist())
+    villages.update(plan.village_before.get(i, "") for i in updated)
+    return sorted(v for v in villages if v)
 
 
 class ScopeChanged(RuntimeError):

@@ -617,7 +617,11 @@ def _import(path: str | Path, *, actor: str, scope: Scope, today: dt.date, check
         CadreStatusEvent.objects.bulk_create(events, batch_size=BATCH)
         out.status_events = len(events)
         detail: dict[str, Any] = {"file": name, "sha256": _sha256(path), **out.counts(), "moves": moves}
-        log.record(actor, "teams.roster.import", object_type="roster", object_id=name, **detail)
+        # Every team village and home area the file names, and where moved cadres were: the officers of each
+        # see the import in their audit log.
+        written = {code for key in ("home_area", "village") for code in cells[key] if code}
+        written.update(old for _pn, old, _new in moves if old)
+        log.record(actor, "teams.roster.import", object_type="roster", object_id=name, areas=sorted(written), **detail)
     return out
 
 

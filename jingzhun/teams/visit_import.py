@@ -480,7 +480,7 @@ def _visits(path: str | Path, *, actor: str, scope: Scope, now: dt.datetime, che
         bulk.sync_sequence("teams_visit")
         bulk.sync_sequence("teams_visitphoto")
         log.record(actor, "visits.import", object_type="visit", object_id=f"{first_visit}-{first_visit + n - 1}",
-                   file=name, sha256=_sha256(path), rows=n, photos=len(photo_rows))
+                   file=name, sha256=_sha256(path), rows=n, photos=len(photo_rows), areas=sorted({v for v in village if v}))
     out.inserted = n
     return out
 
@@ -592,7 +592,7 @@ def _attendance(path: str | Path, *, actor: str, scope: Scope, now: dt.datetime,
             loader.load("teams_attendance")
         bulk.sync_sequence("teams_attendance")
         log.record(actor, "attendance.import", object_type="attendance", object_id=f"{first}-{first + n - 1}",
-                   file=name, sha256=_sha256(path), rows=n)
+                   file=name, sha256=_sha256(path), rows=n, areas=sorted({v for v in village if v}))
     out.inserted = n
     return out
 
