@@ -354,11 +354,12 @@ def test_an_upload_beyond_the_size_limit_is_refused(web, uploads_here, settings,
     kept = set(uploads_here.iterdir())
     # Declared larger than the limit: refused before the body is read.
     shown = post(client, "big.csv", small.read_bytes() + b"\n" * (2 << 20))
-    assert shown.status_code == 413 and "beyond the upload limit of 1 MB" in shown.content.decode()
+    # The page speaks the user's language (Chinese here): the message's Chinese half.
+    assert shown.status_code == 413 and "超过上传上限 1 MB" in shown.content.decode()
     # Within the declared margin, the file itself over the limit: refused by its size.
     settings.UPLOAD_MAX_BYTES = small.stat().st_size - 1
     shown = post(client, "big.csv", small.read_bytes())
-    assert "beyond the upload limit" in shown.content.decode()
+    assert "超过上传上限" in shown.content.decode()
     assert not Upload.objects.exists() and set(uploads_here.iterdir()) == kept
 
 
@@ -398,7 +399,7 @@ def test_a_reader_that_aborts_takes_only_its_own_process(web, uploads_here, sett
     settings.UPLOADS_SYNCHRONOUS = False
     monkeypatch.setattr(uploads, "_job_command", lambda *a, **k: [sys.executable, "-c", "import os; os.abort()"])
     shown = post(web.client("officer_a"), "a.csv", b"x").content.decode()
-    assert "ended abnormally (SIGABRT)" in shown
+    assert "读取进程异常终止（SIGABRT）" in shown
     assert not Upload.objects.exists() and list(uploads_here.iterdir()) == []
 
 
