@@ -89,7 +89,9 @@ def test_a_shared_strings_bomb_is_refused_before_it_is_read(tmp_path):
     assert path.stat().st_size < 2_000_000
     out = read_in_child(path)
     assert "sharedStrings.xml" in str(out.get("problem")) and "shared strings" in str(out["problem"]), out
-    assert float(out["peak_mb"]) < 400, out  # 256 MB unzipped is never held
+    # 256 MB unzipped is never held (the review saw 3.4 GB); the interpreter with Django and Arrow loaded is
+    # about 300 MB of it, and a loaded machine reads ahead a little more.
+    assert float(out["peak_mb"]) < 600, out
 
 
 @pytest.mark.slow
@@ -101,7 +103,7 @@ def test_two_million_rows_are_refused_while_reading_with_memory_bounded(tmp_path
     started = time.perf_counter()
     out = read_in_child(path)
     assert "1,048,577" in str(out.get("problem")) and "1,048,576" in str(out["problem"]), out
-    assert float(out["peak_mb"]) < 400, out
+    assert float(out["peak_mb"]) < 600, out  # the review saw 8 GB
     assert time.perf_counter() - started < 60
 
 

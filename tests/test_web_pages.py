@@ -140,7 +140,8 @@ def test_export_needs_the_export_ability(web):
 # --------------------------------------------------------------------------- both languages
 
 # Words allowed in the Chinese UI: the product's name in Latin letters, file formats, units, codes.
-LATIN_ALLOWED = {"Jingzhun", "English", "CSV", "XLSX", "TOML", "YYYY", "MM", "DD", "ID", "login", "reveal", "import", "probe"}
+LATIN_ALLOWED = {"Jingzhun", "English", "CSV", "XLSX", "TOML", "YYYY", "MM", "DD", "ID", "login", "reveal", "import", "probe",
+                 "cli"}  # the actor of command-line imports, shown on the audit page (a user name: data)
 
 
 def visible_text(html: str) -> str:
