@@ -221,3 +221,32 @@ def test_the_role_table_keeps_the_rules(web, county_admin):
     officer_role = AreaRole.objects.get(user=web.users["officer_a"])
     assert client.post(reverse("admin:areas_arearole_delete", args=[officer_role.pk]), {"post": "yes"}).status_code == 403
     assert AreaRole.objects.filter(pk=officer_role.pk).exists()
+
+
+@pytest.mark.parametrize("weak", ["a", "12345678901234", "password1234", "helper_a2026"])
+def test_a_weak_password_is_refused_and_nothing_changes(web, weak):
+    """ASVS V6.2.1/V6.2.4/V6.2.11: too short, only digits, common, or the user's own name."""
+    root = web.users["root"]
+    target = web.users["helper_a"]
+    before = User.objects.get(pk=target.pk).password
+    client = Client()
+    client.force_login(root)
+    response = client.post(reverse("admin:auth_user_password_change", args=[target.pk]), password_form(weak))
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    assert User.objects.get(pk=target.pk).password == before
+    assert not AuditEntry.objects.filter(action="user.password").exists()
+
+
+def test_a_helper_in_the_admin_sees_only_their_paired_households(web):
+    """As on every page (access.households): a helper role counts only the helper's own pairs, not the whole
+    village — A101-3 is in the same village as their A101-1."""
+    helper = web.users["helper_a"]
+    helper.is_staff = True
+    helper.save()
+    helper.user_permissions.add(*Permission.objects.filter(codename__in=["view_household", "view_member"]))
+    client = Client()
+    client.force_login(helper)
+    households = client.get(reverse("admin:registry_household_changelist"))
+    assert {h.number for h in households.context["cl"].result_list} == {"A101-1"}
+    members = client.get(reverse("admin:registry_member_changelist"))
+    assert {m.household.number for m in members.context["cl"].result_list} == {"A101-1"}

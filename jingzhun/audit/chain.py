@@ -4,7 +4,7 @@ row's hash, so a row changed, removed, inserted or reordered anywhere breaks eve
 The seal is HMAC-SHA256 with a key derived (HKDF, its own `info`) from JINGZHUN_MASTER_KEY, not a plain
 SHA-256: someone who can write the database but does not hold the key (a stolen database password, a
 copied SQLite file, a database administrator) could otherwise rewrite a row and recompute every hash
-after it. The master key already lives only in the environment, is backed up with the data and is
+after it. The master key already lives only in the environment (backed up apart from the data) and is
 needed to read resident IDs, so the audit key adds no new secret to keep. The price: `verify` needs the
 key, and a new master key starts a new chain (rotation is done by a prune past the old rows, or by
 keeping the old key to verify the old backups).

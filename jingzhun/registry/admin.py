@@ -78,7 +78,7 @@ class HouseholdAdmin(admin.ModelAdmin):
     show_full_result_count = False  # a COUNT(*) over a million rows on every page is not worth it
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return access.scope(super().get_queryset(request), request.user, "village_id")
+        return access.households(super().get_queryset(request), request.user)
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "village":  # only into a village the user may see
@@ -97,7 +97,7 @@ class MemberAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return access.scope(super().get_queryset(request), request.user, "household__village_id")
+        return access.households(super().get_queryset(request), request.user, "household__")
 
     def get_list_display(self, request: HttpRequest) -> Any:
         return _birth_for(request, self.list_display)
@@ -110,7 +110,7 @@ class MemberAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "household":  # only into a household the user may see
-            kwargs["queryset"] = access.scope(Household.objects.all(), request.user, "village_id")
+            kwargs["queryset"] = access.households(Household.objects.all(), request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="证件号码")
@@ -176,7 +176,7 @@ class ChangeAdmin(admin.ModelAdmin):
     search_fields = ["household_number"]
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return access.scope(super().get_queryset(request), request.user, "household__village_id")
+        return access.households(super().get_queryset(request), request.user, "household__")
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -188,5 +188,5 @@ class StatusEventAdmin(admin.ModelAdmin):
     list_filter = ["status", "year"]
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return access.scope(super().get_queryset(request).select_related("household"), request.user,
-                            "household__village_id")
+        return access.households(super().get_queryset(request).select_related("household"), request.user,
+                                 "household__")

@@ -252,7 +252,7 @@ class AuditedAreaRoleAdmin(AreaRoleAdmin):
         _record(request, "role.revoke", obj.user, area=obj.area_id, role_revoked=obj.role)
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
-        # The bulk action: only the rows this user may manage go (the others are left, not silently kept).
+        # The bulk action: all or nothing — one row this user may not manage refuses the whole deletion.
         rows = list(queryset.select_related("user"))
         if not all(self._may_manage(request, r) for r in rows):
             raise PermissionDenied("role.revoke")

@@ -17,6 +17,7 @@ from jingzhun import access
 from jingzhun.areas.models import Area
 from jingzhun.registry import sensitive
 from jingzhun.registry.exporter import export_register
+from jingzhun.web.lockout import client_address
 from jingzhun.web.pages import requires
 
 
@@ -36,7 +37,7 @@ def export_xlsx(request: HttpRequest) -> Any:  # a FileResponse
     name = f"建档立卡-{area.code if area else 'all'}.xlsx"
     path = folder / name
     export_register(path, actor=request.user.get_username(), scope=spans, masked=masked,
-                    address=request.META.get("REMOTE_ADDR", ""),
+                    address=client_address(request),
                     area=area.code if area else (access.home_area(request.user, "export") or ""))
     handle = open(path, "rb")  # noqa: SIM115 -- FileResponse closes it after sending
     path.unlink()  # the open handle keeps the data until the response is sent; nothing stays on disk

@@ -27,6 +27,7 @@ from jingzhun.identification.models import IdentificationRun
 from jingzhun.policy import DATA_DIR, PolicyError, available, load_policy, loads_policy
 from jingzhun.registry.models import StatusEvent
 from jingzhun.web.dashboard import levels_above
+from jingzhun.web.lockout import client_address
 from jingzhun.web.pages import requires
 from jingzhun.web.templatetags.jingzhun import lang
 
@@ -140,7 +141,7 @@ def difference_xlsx(request: HttpRequest) -> Any:  # a FileResponse
     name = f"动态调整-{year}-{code or 'all'}.xlsx"
     actor = user.get_username()
     spans = access.ranges(user, ability=EXPORT_ABILITY)
-    address = request.META.get("REMOTE_ADDR", "")
+    address = client_address(request)
     # Every area exported (each of the user's spans, when no one area was chosen) and the client's address.
     areas = [low for low, _ in spans or ()] if not code else []
     audit.record(actor, "export", object_type="yearly_difference", object_id=name, area=code, year=year,
