@@ -281,6 +281,9 @@ def test_officer_may_move_a_household_only_within_their_area(register):
     moved = client.post(url, {**data, "village": VILLAGE_A3})  # within 龙山县: allowed
     assert moved.status_code == 302
     assert Household.objects.get(number="A101-1").village_id == VILLAGE_A3
+    # … and audited with both villages, so the officers of each see it (issue 13, item 9)
+    row = AuditEntry.objects.get(action="household.admin_change")
+    assert row.object_id == "A101-1" and sorted(row.areas.values_list("code", flat=True)) == [VILLAGE, VILLAGE_A3]
 
 
 def test_officer_may_move_a_member_only_into_a_household_they_see(register):

@@ -44,6 +44,8 @@ ACTIONS = {
     # Check runs of the teams' imports (they name households and cadres, so they are audited), as "中文 / English".
     "teams.roster.check": "检查花名册 / roster checked", "visits.check": "检查走访记录 / visits checked",
     "attendance.check": "检查考勤 / attendance checked",
+    "household.admin_change": "后台修改农户 / household changed in the admin",
+    "member.admin_change": "后台修改成员 / member changed in the admin",
     # User administration (jingzhun.web.admin), as "中文 / English": the page shows the active language's side.
     "user.create": "新建用户 / user created", "user.change": "修改用户 / user changed",
     "user.password": "重设密码 / password set", "user.delete": "删除用户 / user deleted",
