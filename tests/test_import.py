@@ -23,6 +23,7 @@ from jingzhun.registry import reading, template
 from jingzhun.registry.importer import ImportResult, import_register
 from jingzhun.registry.models import Change, Household, ImportBatch, IncomeRecord, Member, StatusEvent
 from jingzhun.registry.reading import FileProblem
+from jingzhun.tabular import read as tabular_read
 from tests.factories import (
     COUNTY,
     OTHER_VILLAGE,
@@ -748,9 +749,9 @@ def test_empty_row_in_xlsx_does_not_shift_row_numbers(areas, tmp_path):
 
 
 def both_readers(path: Path) -> pa.Table:
-    fast = reading._read_xlsx_text(path)
+    fast = tabular_read._read_xlsx_text(path, template.SPEC)
     assert fast is not None, "an all-text sheet should take the fast reader"
-    cells, problems = reading._read_xlsx_cells(path)
+    cells, problems = tabular_read._read_xlsx_cells(path, template.SPEC)
     assert problems == []
     assert fast.table.schema == cells.table.schema
     assert fast.table.equals(cells.table), (fast.table.to_pydict(), cells.table.to_pydict())
@@ -821,7 +822,7 @@ def test_xlsx_column_mixing_text_and_numbers_is_read_cell_by_cell(tmp_path):
     sheet.write_datetime(3, birth, dt.datetime(1970, 9, 2), book.add_format({"num_format": "yyyy-mm-dd"}))
     book.close()
 
-    assert reading._read_xlsx_text(path) is None  # not text made by fastexcel ("2.5", "false", ...)
+    assert tabular_read._read_xlsx_text(path, template.SPEC) is None  # not text made by fastexcel ("2.5", "false", ...)
     raw, problems = reading.read_any(path)
     assert problems == []
     assert raw.table.column("arable_land_mu").to_pylist() == ["3", "2.5", "4"]
@@ -832,12 +833,12 @@ def test_xlsx_column_mixing_text_and_numbers_is_read_cell_by_cell(tmp_path):
 def test_xlsx_with_numbers_in_its_first_rows_skips_the_fast_reader(tmp_path, monkeypatch):
     typed = write_xlsx(tmp_path / "typed.xlsx", two_households())
     text = write_xlsx(tmp_path / "text.xlsx", two_households(), as_text=True)
-    assert reading._typed_cells_ahead(typed) and not reading._typed_cells_ahead(text)
+    assert tabular_read._typed_cells_ahead(typed) and not tabular_read._typed_cells_ahead(text)
 
-    def no_fast_reader(path: Path) -> None:
+    def no_fast_reader(path: Path, spec: object) -> None:
         raise AssertionError("the whole sheet parsed only to learn it holds numbers")
 
-    monkeypatch.setattr(reading, "_read_xlsx_text", no_fast_reader)
+    monkeypatch.setattr(tabular_read, "_read_xlsx_text", no_fast_reader)
     raw, _ = reading.read_any(typed)
     assert raw.table.column("identified_year").to_pylist()[0] == "2014"
 
@@ -853,7 +854,7 @@ def test_xlsx_number_far_down_a_text_sheet_is_still_read_cell_by_cell(tmp_path):
     sheet.write_number(last, rid, 433130196803140010)  # an ID typed as a number: digits lost
     book.close()
 
-    assert not reading._typed_cells_ahead(path)
+    assert not tabular_read._typed_cells_ahead(path)
     raw, problems = reading.read_any(path)
     assert raw.table.num_rows == last and raw.table.column("_row").to_pylist()[-1] == last + 1
     assert raw.table.column("arable_land_mu").to_pylist()[-2:] == ["", "2.5"]
@@ -1070,8 +1071,8 @@ def test_gbk_file_that_starts_like_utf8_is_read_as_gbk(areas, tmp_path, monkeypa
 
     rows = two_households()
     path = write_csv(tmp_path / "gbk.csv", rows, encoding="gbk")
-    monkeypatch.setattr(reading, "_likely_encoding", lambda p: "utf-8")
-    raw = reading.read_csv(path)
+    monkeypatch.setattr(tabular_read, "_likely_encoding", lambda p: "utf-8")
+    raw = tabular_read.read_csv(path, template.SPEC)
     assert raw.encoding == "gb18030"
     result = import_register(path)
     assert result.ok and result.inserted == 2, result.errors

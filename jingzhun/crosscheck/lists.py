@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jingzhun.registry.reading import FileProblem, detect_encoding
+from jingzhun.tabular.read import FileProblem, detect_encoding
 
 ID_HEADERS = ("证件号码", "身份证号", "身份证号码", "公民身份号码", "居民身份证号码", "resident_id", "id_number")
 

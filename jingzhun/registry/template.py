@@ -12,26 +12,10 @@ generated from it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from jingzhun import choices as c
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str  # the model field (or a derived name for the two sensitive ones)
-    header: str  # Chinese header, as written in the template
-    alias: str  # English header also accepted on import
-    level: str  # "household", "income" or "member"
-    kind: str  # text, int, decimal, date, enum, multi, bool, resident_id, village
-    required: bool = True
-    enum: c.Enum | None = None
-    low: Decimal | int | None = None
-    high: Decimal | int | None = None
-    max_length: int | None = None
-    note: str = ""
-    default: str | None = None  # SQL literal stored when an optional cell is empty
+from jingzhun.tabular.spec import Column, Spec, normalise_header
 
 
 def _money(key: str, header: str, alias: str, note: str = "") -> Column:
@@ -39,7 +23,7 @@ def _money(key: str, header: str, alias: str, note: str = "") -> Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("household_number", "户编号", "household_number", "household", "text", max_length=32,
+    Column("household_number", "户编号", "household_number", "household", "text", max_length=32, text_only=True,
            note="每户唯一；同一户的各行相同；仅字母、数字、“-”和“_” / unique per household, the same on each of its rows; letters, digits, '-' and '_' only"),
     Column("village", "所在村代码", "village_code", "household", "village",
            note="12位统计用区划代码，须为已登记的村 / a 12-digit code of a registered village"),
@@ -82,7 +66,7 @@ COLUMNS: tuple[Column, ...] = (
     _money("transfer_income", "转移性收入（元）", "transfer_income"),
     _money("medical_expenses", "医疗自付支出（元）", "medical_expenses"),
     Column("name", "姓名", "name", "member", "text", max_length=40),
-    Column("resident_id", "证件号码", "resident_id", "member", "resident_id",
+    Column("resident_id", "证件号码", "resident_id", "member", "resident_id", text_only=True,
            note="18位居民身份证号码（旧15位自动升位）；Excel 中请设为文本格式 / 18 characters; format as text in Excel"),
     Column("relation", "与户主关系", "relation", "member", "enum", enum=c.RELATION),
     Column("sex", "性别", "sex", "member", "enum", enum=c.SEX, note="须与证件号码一致 / must agree with the ID"),
@@ -108,14 +92,13 @@ MEMBER_KEYS = [col.key for col in COLUMNS if col.level == "member"]
 MULTI_SEPARATORS = "、,，;；"
 
 
+SPEC = Spec("register", COLUMNS)
+
+
 def header_lookup() -> dict[str, str]:
     """Accepted header spellings (Chinese, English alias, any case/whitespace) → column key."""
-    table = {}
-    for col in COLUMNS:
-        for name in (col.header, col.alias, col.key):
-            table[normalise_header(name)] = col.key
-    return table
+    return dict(SPEC.lookup)
 
 
-def normalise_header(text: str) -> str:
-    return "".join(text.split()).replace("(", "（").replace(")", "）").lower()
+__all__ = ["BY_KEY", "COLUMNS", "Column", "HEADERS", "HOUSEHOLD_KEYS", "MEMBER_KEYS", "SPEC", "header_lookup",
+           "normalise_header"]

@@ -26,9 +26,10 @@ from django.utils import timezone
 from jingzhun.areas.models import Area
 from jingzhun.audit import log
 from jingzhun.identity import mask_id_like
-from jingzhun.registry import bulk, reading
+from jingzhun.registry import bulk
 from jingzhun.registry.importer import ErrorRow
 from jingzhun.registry.models import Household
+from jingzhun.tabular import read as reading  # the port to tabular.steps replaces these private uses
 from jingzhun.teams.models import ATTENDANCE_METHOD, MEASURE, Attendance, Cadre, Visit
 from jingzhun.teams.scope import (
     VISIT_ROLES,
@@ -178,7 +179,7 @@ def _read_xlsx(path: Path, columns: Sequence[Col]) -> tuple[pa.Table, list[tuple
         values = (list(values) + [""] * len(keys))[: len(keys)]
         for key, v in zip(keys, values, strict=True):
             if key is not None:
-                cells[key].append(reading._cell_text(v, key, i, problems))
+                cells[key].append(reading._cell_text(v, key, i, problems, frozenset({"household_number", "resident_id"})))
     arrays = {"_row": pa.array(numbers, type=pa.int64())}
     arrays.update({k: pa.array(v, type=pa.string()) for k, v in cells.items()})
     return pa.table(arrays), problems
