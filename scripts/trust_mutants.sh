@@ -8,7 +8,7 @@ run() { JINGZHUN_DATABASE_URL=sqlite:///$(mktemp -u /tmp/jingzhun-mutant-XXXX).s
 echo "== M1 (takeover allowed)"; cp jingzhun/registry/importer.py "$BAK"
 python3 - <<'PY'
 p='jingzhun/registry/importer.py'; s=open(p).read()
-s=s.replace('    if spans is None:\n        return set()\n    outside: set[str] = set()','    if True:\n        return set()\n    outside: set[str] = set()')
+s=s.replace('    if area_rule.unrestricted:\n        return set()\n    outside: set[str] = set()','    if True:\n        return set()\n    outside: set[str] = set()')
 s=s.replace('    if spans is None or not plan.household_id:\n        return\n    outside = " OR "','    if True:\n        return\n    outside = " OR "')
 open(p,'w').write(s)
 PY

@@ -1067,8 +1067,6 @@ def test_spaces_on_some_rows_only_make_no_difference(areas, tmp_path):
 def test_gbk_file_that_starts_like_utf8_is_read_as_gbk(areas, tmp_path, monkeypatch):
     """The first megabyte decides the likely encoding; Arrow's own check of every cell catches a
     GBK file whose start happened to be plain ASCII, and the file is read again as GB18030."""
-    from jingzhun.registry import reading
-
     rows = two_households()
     path = write_csv(tmp_path / "gbk.csv", rows, encoding="gbk")
     monkeypatch.setattr(tabular_read, "_likely_encoding", lambda p: "utf-8")

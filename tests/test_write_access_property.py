@@ -32,9 +32,9 @@ from jingzhun.appraisal import workflow
 from jingzhun.appraisal.models import Application
 from jingzhun.areas.models import AreaRole
 from jingzhun.plans.models import HelpPlan
-from jingzhun.registry import report
 from jingzhun.registry.importer import import_register
 from jingzhun.registry.models import Household, IncomeRecord, Member
+from jingzhun.tabular import report
 from tests.factories import (
     COUNTY,
     OTHER_COUNTY,

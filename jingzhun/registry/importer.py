@@ -35,6 +35,9 @@ from jingzhun.identity import mask, mask_id_like
 from jingzhun.registry import bulk, signals, template, validation
 from jingzhun.registry.models import ImportBatch
 from jingzhun.registry.reading import RawTable, read_any
+from jingzhun.tabular import rules
+from jingzhun.tabular.problems import Problem
+from jingzhun.tabular.rules import Scope
 
 Progress = Callable[[str, float], None]  # (stage, fraction done)
 
@@ -50,13 +53,8 @@ CENT = Decimal("0.01")
 STEP = 2000  # parameters per IN (...) query
 
 
-@dataclass(frozen=True)
-class ErrorRow:
-    file: str
-    row: int
-    column: str
-    value: str
-    rule: str
+ErrorRow = Problem  # the one row-problem type (jingzhun.tabular.problems)
+UNRESTRICTED = Scope(None)
 
 
 @dataclass
@@ -100,7 +98,8 @@ def import_register(
     result = ImportResult(file_name=file_name, rows=raw.table.num_rows)
     row_no = raw.table.column("_row").to_numpy()
     cells = _cell_columns(raw)
-    masked_problems = [(int(row_no[i]), key, rule) for i, key, rule in _unmask(cells, spans_of(scope))]
+    area_rule = Scope.of_ranges(spans_of(scope))  # the one area rule (jingzhun.tabular.rules)
+    masked_problems = [(int(row_no[i]), key, rule) for i, key, rule in _unmask(cells, area_rule)]
     # The digest (hashlib lets go of the GIL on large buffers) is taken while the rows are checked.
     hashing = ThreadPoolExecutor(1)
     digest_of = hashing.submit(_digest, Path(path))
@@ -127,8 +126,8 @@ def import_register(
     cell_problems += masked_problems
     try:
         checked = validation.check(cells, row_no, set(villages.values_list("code", flat=True)), index_of,
-                                   lambda indexes: _registered_people(indexes, spans),
-                                   lambda numbers: _stored_outside(numbers, spans))
+                                   lambda indexes: _registered_people(indexes, area_rule),
+                                   lambda numbers: _stored_outside(numbers, area_rule))
         return _after_check(checked, cells, cell_problems, row_no, result, digest_of, ids[0] if speculate else None,
                             actor, mode, progress, spans)
     finally:
@@ -168,17 +167,17 @@ def spans_of(scope: tuple[str, str] | Sequence[tuple[str, str]] | None) -> list[
     return [scope] if isinstance(scope, tuple) and isinstance(scope[0], str) else list(scope)  # type: ignore[list-item, arg-type]
 
 
-MASKED_ID = r"^\d{6}\*{8}[0-9X]{4}$"
+MASKED_ID = rules.MASKED_ID.pattern  # "a masked ID means unchanged" (jingzhun.tabular.rules)
 MASKED_UNKNOWN = ("脱敏的证件号码须与本户已登记的同名成员相符 / a masked ID must match a member of this name registered in "
                   "this household")
 
 
-def _unmask(cells: dict[str, pa.Array], spans: list[tuple[str, str]] | None) -> list[tuple[int, str, str]]:
+def _unmask(cells: dict[str, pa.Array], area_rule: Scope) -> list[tuple[int, str, str]]:
     """A masked export imported back: a masked ID that matches the row's stored person (same household, same
     name, same mask) stands for that person, and the cells the masked export left out — the birth date given
     as its year, health and disability grade left empty — mean "unchanged". The stored values are put into
     the cells, so every rule runs as usual and the comparison finds nothing changed. Returns (row index,
-    column, rule) for masked IDs that match no one; only households in `spans` are looked at."""
+    column, rule) for masked IDs that match no one; only households in the importer's areas are looked at."""
     ids = pc.utf8_trim_whitespace(pc.cast(cells.get("resident_id", pa.array([], pa.string())), pa.string()))
     at = np.flatnonzero(pc.fill_null(pc.match_substring_regex(ids, MASKED_ID), False).to_numpy(zero_copy_only=False))
     if not len(at):
@@ -195,7 +194,7 @@ def _unmask(cells: dict[str, pa.Array], spans: list[tuple[str, str]] | None) -> 
                         "FROM registry_member m JOIN registry_household h ON h.id = m.household_id "
                         f"WHERE h.number IN ({_marks(chunk)})", list(chunk))
             for number, village, name, id_blob, born, health_blob in cur.fetchall():
-                if _within(village, spans):
+                if area_rule.area(village):
                     rid = ids_cipher.decrypt(bytes(id_blob))
                     stored[(number, name, mask(rid))] = (rid, born, health_cipher.decrypt(bytes(health_blob)))
     problems, updates = [], {key: list(pc.cast(cells[key], pa.string()).to_pylist()) if key in cells else None
@@ -284,11 +283,7 @@ def _has_members() -> bool:
         return bool(_first(cur))
 
 
-def _within(code: str, spans: list[tuple[str, str]] | None) -> bool:
-    return spans is None or any(low <= code <= high for low, high in spans)
-
-
-def _registered_people(indexes: pa.Array, spans: list[tuple[str, str]] | None = None) -> dict[bytes, tuple[str, bool]]:
+def _registered_people(indexes: pa.Array, area_rule: Scope = UNRESTRICTED) -> dict[bytes, tuple[str, bool]]:
     """Which of these people are already in a household in the database: index → (household number,
     whether its village is within `spans`, the importer's areas; None = everywhere)."""
     found: dict[bytes, tuple[str, bool]] = {}
@@ -301,14 +296,14 @@ def _registered_people(indexes: pa.Array, spans: list[tuple[str, str]] | None = 
                 "JOIN registry_household h ON h.id = m.household_id "
                 f"WHERE m.resident_id_index IN ({_marks(chunk)})", chunk)
             for index, number, village in cur.fetchall():
-                found[bytes(index)] = (number, _within(village, spans))
+                found[bytes(index)] = (number, area_rule.area(village))
     return found
 
 
-def _stored_outside(numbers: list[str], spans: list[tuple[str, str]] | None) -> set[str]:
+def _stored_outside(numbers: list[str], area_rule: Scope) -> set[str]:
     """The household numbers among `numbers` registered now in a village outside `spans` (the
     importer's areas); nothing to look up for an unrestricted importer."""
-    if spans is None:
+    if area_rule.unrestricted:
         return set()
     outside: set[str] = set()
     with connection.cursor() as cur:
@@ -317,7 +312,7 @@ def _stored_outside(numbers: list[str], spans: list[tuple[str, str]] | None) -> 
             return outside
         for chunk in _chunks(numbers):
             cur.execute(f"SELECT number, village_id FROM registry_household WHERE number IN ({_marks(chunk)})", chunk)
-            outside.update(number for number, village in cur.fetchall() if not _within(village, spans))
+            outside.update(number for number, village in cur.fetchall() if not area_rule.area(village))
     return outside
 
 

@@ -14,7 +14,6 @@ The result is the parsed table (typed, codes instead of labels) and every broken
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from jingzhun.identity import RULES as ID_RULES
 from jingzhun.identity import mask, validate_array
 from jingzhun.registry import template
 from jingzhun.registry.template import Column
+from jingzhun.tabular import parse
 
 REQUIRED = "必填 / required"
 # Text read again by the rules between rows, after the columns are checked.
@@ -41,8 +41,7 @@ INT_PATTERN = r"^-?[0-9]{1,9}$"
 AMOUNT = pa.decimal128(14, 2)
 
 
-class Invalid(ValueError):
-    """A cell's text breaks a rule; the message is the rule."""
+Invalid = parse.Invalid  # a cell's text breaks a rule; the message is the rule (one type for every importer)
 
 
 @dataclass
@@ -107,25 +106,16 @@ def multi_parser(enum: c.Enum) -> Callable[[str], str]:
 
 
 def int_parser(col: Column) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        if not text.lstrip("-").isdigit() or not text.isascii() or len(text) > 10:
-            raise Invalid("应为整数 / must be a whole number")
-        value = int(text)
-        if col.low is not None and col.high is not None and not col.low <= value <= col.high:
-            raise Invalid(f"应在 {col.low}–{col.high} 之间 / must be between {col.low} and {col.high}")
-        return value
+    low = None if col.low is None else int(col.low)
+    high = None if col.high is None else int(col.high)
 
-    return parse
+    def parse_one(text: str) -> int:
+        return parse.parse_int(text, low, high)
+
+    return parse_one
 
 
-def parse_date(text: str) -> dt.date:
-    parts = text.replace("/", "-").split("-")
-    if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts) or len(parts[0]) != 4:
-        raise Invalid("应为日期 YYYY-MM-DD / must be a date as YYYY-MM-DD")
-    try:
-        return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
-    except ValueError:
-        raise Invalid("不是有效日期 / not a real calendar date") from None
+parse_date = parse.parse_date
 
 
 def village_parser(villages: set[str]) -> Callable[[str], str]:

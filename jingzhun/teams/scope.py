@@ -21,71 +21,17 @@ Error values go through `jingzhun.identity.mask_id_like`, the one masking of ID-
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
-from jingzhun import access
+# The area rule itself is the shared one (jingzhun.tabular.rules); what follows is what it means for cadres,
+# households and teams.
+from jingzhun.tabular.rules import OUTSIDE, Ranges, Scope, resolve
 
-Ranges = Sequence[tuple[str, str]] | None
+__all__ = ["OUTSIDE", "ROSTER_ROLES", "VISIT_ROLES", "Ranges", "Scope", "cadres_working_here", "own_cadre",
+           "paired_households", "resolve"]
 
 # Roles whose areas count for each import. Read-only roles (evaluator, auditor, user administrator) write none.
 ROSTER_ROLES = frozenset({"officer"})
 VISIT_ROLES = frozenset({"officer", "work_team"})  # plus "helper", narrowed to their own pairs and self
-
-OUTSIDE = "已登记在您的管辖区划以外 / registered outside your areas"
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Where an import may write. `wide`: code ranges of the roles that count (None = unrestricted, the
-    console operator); `helper`: a helper's ranges, where only `own_cadre` and their paired households count."""
-
-    wide: tuple[tuple[str, str], ...] | None
-    helper: tuple[tuple[str, str], ...] = ()
-    user_pk: int = 0
-
-    @classmethod
-    def of_ranges(cls, ranges: Ranges) -> Scope:
-        return cls(None if ranges is None else tuple(ranges))
-
-    @classmethod
-    def of_user(cls, user: object, roles: frozenset[str], *, helpers: bool = False) -> Scope:
-        found = access.grants(user)
-        if found is None:
-            return cls(None)
-        wide = tuple((g.low, g.high) for g in found if g.role in roles)
-        helper = tuple((g.low, g.high) for g in found if helpers and g.role == "helper")
-        return cls(wide, helper, int(getattr(user, "pk", 0) or 0))
-
-    @property
-    def unrestricted(self) -> bool:
-        return self.wide is None
-
-    @property
-    def ranges(self) -> Ranges:
-        return self.wide
-
-    def area(self, code: str | None) -> bool:
-        """The code lies in one of the wide ranges."""
-        return self.wide is None or (code is not None and any(lo <= code <= hi for lo, hi in self.wide))
-
-    def helper_area(self, code: str | None) -> bool:
-        return code is not None and any(lo <= code <= hi for lo, hi in self.helper)
-
-    def works_here(self, home: str, open_villages: Iterable[str]) -> bool:
-        return self.area(home) or any(self.area(v) for v in open_villages)
-
-    def wholly_here(self, home: str, open_villages: Iterable[str]) -> bool:
-        return self.area(home) and all(self.area(v) for v in open_villages)
-
-
-def resolve(user: object | None, ranges: Ranges, roles: frozenset[str], *, helpers: bool = False) -> Scope:
-    """The scope of an import called with a user (the web, `--user`) or with bare ranges (older callers);
-    both absent = the console operator, unrestricted."""
-    if user is not None:
-        if ranges is not None:
-            raise ValueError("give the user or the ranges, not both")
-        return Scope.of_user(user, roles, helpers=helpers)
-    return Scope.of_ranges(ranges)
 
 
 def _parts(ids: Sequence[int]) -> Iterable[Sequence[int]]:

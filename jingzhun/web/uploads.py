@@ -44,7 +44,7 @@ from django.db import close_old_connections, connection
 from jingzhun import access
 from jingzhun.registry import reading
 from jingzhun.registry.importer import ImportResult, import_register
-from jingzhun.registry.report import write_xlsx
+from jingzhun.tabular.report import write_xlsx
 from jingzhun.web.models import Upload
 
 SHOWN_ERRORS = 200

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from jingzhun.registry.importer import import_register
 from jingzhun.registry.reading import FileProblem
-from jingzhun.registry.report import print_table, write_xlsx
+from jingzhun.tabular.report import print_table, write_xlsx
 
 
 class Command(BaseCommand):

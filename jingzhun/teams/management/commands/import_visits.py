@@ -5,8 +5,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from jingzhun.crosscheck.operator import acting_user
-from jingzhun.registry import report
 from jingzhun.registry.reading import FileProblem
+from jingzhun.tabular import report
 from jingzhun.teams.visit_import import import_attendance, import_visits
 
 

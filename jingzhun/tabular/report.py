@@ -1,4 +1,4 @@
-"""The validation report: (file, row, column, value, rule) as a console table and as an XLSX file."""
+"""The problem report of every importer: (file, row, column, value, rule) as a console table and an XLSX file."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from typing import NoReturn
 
 import xlsxwriter
 
-from jingzhun.registry.importer import ErrorRow
+from jingzhun.tabular.problems import Problem
 
 HEADERS = ["文件 File", "行 Row", "列 Column", "值 Value", "规则 Rule"]
 
 
-def write_xlsx(errors: Sequence[ErrorRow], path: str | Path) -> Path:
+def write_xlsx(errors: Sequence[Problem], path: str | Path) -> Path:
     path = Path(path)
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False})
     sheet = book.add_worksheet("错误报告")
@@ -34,7 +34,7 @@ def write_xlsx(errors: Sequence[ErrorRow], path: str | Path) -> Path:
     return path
 
 
-def print_table(errors: Sequence[ErrorRow], limit: int = 200) -> None:
+def print_table(errors: Sequence[Problem], limit: int = 200) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -47,7 +47,7 @@ def print_table(errors: Sequence[ErrorRow], limit: int = 200) -> None:
         console.print(f"… 另有 {len(errors) - limit} 处，见报告文件 / {len(errors) - limit} more in the report file")
 
 
-def refuse(errors: Sequence[ErrorRow], report_path: str | Path | None) -> NoReturn:
+def refuse(errors: Sequence[Problem], report_path: str | Path | None) -> NoReturn:
     """A command's answer to a file with bad rows: the table, the XLSX report when asked, and an error
     that says nothing was written."""
     from django.core.management import CommandError

@@ -1,0 +1,136 @@
+"""Every importer in four named steps, and the import as their composition.
+
+    check(table, context) -> Checked      every rule over the rows; Checked.problems, the units' rows
+    plan(checked, context) -> Plan         a pure diff against what is stored: inserted, updated, moved,
+                                           unchanged (reads the database, writes nothing)
+    apply(plan, context) -> None           the writes and the refreshes, inside the transaction `run` opens
+                                           for them and their audit row
+    run(importer, path, ...) -> Outcome    read → check → (check mode: audited, stop) → plan → apply
+
+`run` holds what is the same for every importer: the reader with the importer's spec, the modes (all or
+nothing, valid only, check — `rules.kept_units`), the audit of check runs with the areas they looked at,
+the outcome's counts and problems. An importer holds only what is its own: its spec, its rules, its diff and
+its writes. A new importer is one module with these three methods (docs/architecture.md, "Importing").
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar
+
+from django.db import transaction
+
+from jingzhun.audit import log as audit
+from jingzhun.tabular import rules
+from jingzhun.tabular.problems import Problem, Problems
+from jingzhun.tabular.read import RawTable, read_any
+from jingzhun.tabular.spec import Spec
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who imports, where they may write, how, and the file."""
+
+    actor: str
+    scope: rules.Scope
+    mode: str = "all"
+    file_name: str = ""
+    sha256: str = ""
+    user: object | None = None
+
+
+class Checked(Protocol):
+    problems: Problems
+
+    @property
+    def rows_of(self) -> dict[Any, list[int]]:
+        """Each unit (a household, a cadre, a row) → its row numbers: what valid-only keeps or drops."""
+        ...
+
+
+class Plan(Protocol):
+    def counts(self) -> dict[str, int]:
+        """inserted / updated / moved / unchanged (and any other figure the importer reports)."""
+        ...
+
+    def areas(self) -> Iterable[str]:
+        """Every area code the plan writes in (before and after a move): the audit row's areas."""
+        ...
+
+
+C = TypeVar("C", bound=Checked)
+P = TypeVar("P", bound=Plan)
+
+
+class Importer(Protocol[C, P]):
+    spec: Spec
+    action: str  # the audit action of an import ("visits.import"); a check is "<kind>.check"
+
+    def check(self, table: RawTable, cell_problems: list[tuple[int, str, str]], context: Context) -> C: ...
+
+    def plan(self, checked: C, keep: list[Any], context: Context) -> P: ...
+
+    def apply(self, plan: P, context: Context) -> None: ...
+
+
+@dataclass
+class Outcome(Generic[P]):
+    file_name: str
+    rows: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    plan: P | None = None
+    imported: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def counts(self) -> dict[str, int]:
+        return self.plan.counts() if self.plan is not None else {}
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 22):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def run(importer: Importer[C, P], path: str | Path, *, actor: str, scope: rules.Scope, mode: str = "all",
+        user: object | None = None) -> Outcome[P]:
+    """Read, check, and — unless the mode says otherwise — plan and apply. Nothing is written when a
+    row is bad in "all" mode, or ever in "check" mode; "valid" writes the units with no bad row."""
+    rules.check_mode(mode)
+    path = Path(path)
+    raw, cell_problems = read_any(path, importer.spec)
+    context = Context(actor, scope, mode, raw.file_name, sha256_of(path), user)
+    checked = importer.check(raw, cell_problems, context)
+    order = {col.header: i for i, col in enumerate(importer.spec.columns)}
+    outcome: Outcome[P] = Outcome(raw.file_name, raw.table.num_rows, checked.problems.sorted(order))
+    keep = rules.kept_units(checked.rows_of, checked.problems.rows, mode)
+    if mode == "check":
+        # A check names what the register holds (and what it does not): it is an access, and audited. Its
+        # plan (what an import would do with the valid units) is what the upload page shows before confirming.
+        plan = importer.plan(checked, rules.kept_units(checked.rows_of, checked.problems.rows, "valid"), context)
+        outcome.plan = plan
+        kind = importer.action.rsplit(".", 1)[0]
+        audit.record(actor, f"{kind}.check", object_type=kind, object_id=context.file_name[:64],
+                     file=context.file_name, sha256=context.sha256, rows=outcome.rows,
+                     errors=len(outcome.problems), areas=sorted(set(plan.areas())))
+        return outcome
+    if not keep:
+        return outcome
+    plan = importer.plan(checked, keep, context)
+    # One transaction: the writes and their audit row land together or not at all.
+    with transaction.atomic():
+        importer.apply(plan, context)
+        audit.record(actor, importer.action, object_type=importer.action.rsplit(".", 1)[0],
+                     object_id=context.file_name[:64], file=context.file_name, sha256=context.sha256,
+                     rows=outcome.rows, rejected_rows=len(checked.problems.rows), areas=sorted(set(plan.areas())),
+                     counts=plan.counts())
+    outcome.plan, outcome.imported = plan, True
+    return outcome
