@@ -149,3 +149,17 @@ def test_an_id_typed_into_the_wrong_column_is_masked_in_the_errors(areas, tmp_pa
     assert shown["民族"] == other[:6] + "*" * 8 + other[-4:]
     assert other[:15] not in shown["务工时间（月）"] and other[:6] in shown["务工时间（月）"]
     assert all(other not in e.value and other[:15] not in e.value for e in result.errors)
+
+
+def test_a_check_shows_the_plan_it_would_carry_out_and_writes_nothing(areas, tmp_path):
+    """Issue 14: the upload page shows the plan before confirming — counts, moves, a sample of changes."""
+    assert imported(tmp_path, household_rows("L2", VILLAGE, size=2, seed=4), "a.csv", scope=TOWNSHIP_SCOPE).imported
+    rows = household_rows("L2", VILLAGE2, size=2, seed=4) + household_rows("L3", VILLAGE, size=2, seed=5)
+    rows[0]["wage_income"] = "6500"
+    before = snapshot()
+    result = imported(tmp_path, rows, "b.csv", scope=TOWNSHIP_SCOPE, mode="check")
+    assert not result.imported and snapshot() == before
+    assert (result.inserted, result.updated, result.unchanged, result.moved) == (1, 1, 0, 1)
+    assert ("L2", None, "village", VILLAGE, VILLAGE2) in result.preview
+    assert ("L2", None, "wage_income", "6000.00", "6500.00") in result.preview
+    assert result.villages == [VILLAGE, VILLAGE2]

@@ -69,6 +69,10 @@ class ImportResult:
     unchanged: int = 0
     imported: bool = False
     batch_id: int | None = None
+    moved: int = 0  # households whose village changes
+    # A check's plan: a sample of the changes an import would make (household, member position, field, old, new)
+    preview: list[tuple[str, int | None, str, str, str]] = field(default_factory=list)
+    villages: list[str] = field(default_factory=list)  # every village the import writes (or would write) in
 
     @property
     def ok(self) -> bool:
@@ -149,14 +153,16 @@ def _after_check(checked: validation.Checked, cells: dict[str, pa.Array], cell_p
     result.households = int(named.sum())
     result.rejected_households = int((bad_households & named).sum())
     progress("validate", 1.0)
+    good = named & ~bad_households & (checked.head_row >= 0)
     if mode == "check":
-        # A check names households and people of the register: it is an access to it, and audited.
+        # The plan an import would carry out (a pure diff: nothing is written), for the page that asks to
+        # confirm; and the check is audited, as it names households and people of the register.
+        _preview(checked, _plan(checked, good), result)
         audit.record(actor, "import.check", object_type="file", object_id=file_name[:64], file=file_name,
                      sha256=digest_of.result(), rows=result.rows, households=result.households,
-                     errors=len(result.errors))
+                     errors=len(result.errors), areas=result.villages)
     if (result.errors and mode == "all") or mode == "check":
         return result
-    good = named & ~bad_households & (checked.head_row >= 0)
     _write(checked, good, file_name, digest_of.result(), result, actor, mode, progress, id_ciphers, spans)
     return result
 
@@ -527,6 +533,27 @@ def _compare(checked: validation.Checked, matched: np.ndarray, existing: dict[st
     plan.rewrite_members = sorted(rewrite)
 
 
+PREVIEW_CHANGES = 20
+
+
+def _counts(plan: Plan, result: ImportResult) -> set[int]:
+    """The plan's figures into the result; the household indexes it updates."""
+    updated = set(plan.update_households) | set(plan.rewrite_members) | set(plan.replace_income)
+    result.inserted = len(plan.new_households)
+    result.updated = len(updated)
+    result.unchanged = len(plan.household_id) - len(updated)
+    result.moved = sum(1 for c in plan.changes if c[3] == "village")
+    return updated
+
+
+def _preview(checked: validation.Checked, plan: Plan, result: ImportResult) -> None:
+    """What confirming would do: the counts, every village it would write in, and the first changes."""
+    updated = _counts(plan, result)
+    result.villages = _written_villages(checked, plan, updated)
+    result.preview = [(number, position, key, old, new) for _hid, number, position, key, old, new
+                      in plan.changes[:PREVIEW_CHANGES]]
+
+
 def _text(value: Any) -> str:
     return "" if value is None else str(value)[:200]
 
@@ -541,11 +568,8 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
     now = timezone.now()
     stamp = connection.ops.adapt_datetimefield_value(now)
     stamp = stamp if isinstance(stamp, str) else now.isoformat()
-    updated = set(plan.update_households) | set(plan.rewrite_members) | set(plan.replace_income)
-    result.inserted = len(plan.new_households)
-    result.updated = len(updated)
-    result.unchanged = len(plan.household_id) - len(updated)
-    written_villages = _written_villages(checked, plan, updated)
+    updated = _counts(plan, result)
+    written_villages = result.villages = _written_villages(checked, plan, updated)
 
     # Ids are handed out before the transaction (the tables are staged with them) and checked
     # again inside it, with other writers locked out.
