@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from jingzhun.crosscheck.operator import acting_user
 from jingzhun.registry.reading import FileProblem
 from jingzhun.tabular import report
-from jingzhun.teams.visit_import import import_attendance, import_visits
+from jingzhun.teams.visits_import import import_attendance, import_visits
 
 
 class Command(BaseCommand):
