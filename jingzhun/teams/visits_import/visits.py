@@ -10,6 +10,7 @@ answered exactly as one that does not exist.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -34,6 +35,7 @@ from jingzhun.teams.visits_import.shared import Rows
 # Mainland China with its islands: a coordinate outside is a typo or swapped latitude and longitude.
 LAT_RANGE, LON_RANGE = (Decimal(3), Decimal(54)), (Decimal(73), Decimal(136))
 MAX_NOTES = 2000
+SHA256 = re.compile(r"[0-9a-f]{64}")
 NO_HOUSEHOLD = ("没有这个户编号，或该户不在您的管辖区划内 / no household with this number, or registered outside your "
                 "areas")
 
@@ -217,7 +219,7 @@ def _photos(text: str) -> list[tuple[str, str]]:
     for item in (x.strip() for x in text.replace("；", ";").split(";") if x.strip()):
         file, _, digest = item.rpartition("|")
         file, digest = file.strip(), digest.strip().lower()
-        if not file or len(digest) != 64 or any(ch not in "0123456789abcdef" for ch in digest):
+        if not file or not SHA256.fullmatch(digest):
             raise parse.Invalid(f"“{item}”应为“文件名|SHA-256（64位十六进制）”，多张以;分隔 / file|sha256 (64 hex digits), "
                                 "separated by ;")
         if len(file) > 255:
