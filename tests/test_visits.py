@@ -322,3 +322,19 @@ def test_a_workbook_time_with_fractions_of_a_second(people, tmp_path):
     out = import_visits(path, actor="a", now=NOW)
     assert out.errors == [] and out.inserted == 1
     assert Visit.objects.get().visited_at == dt.datetime(2020, 6, 3, 8, 5, 7, 250_000, tzinfo=BJ)
+
+
+def test_the_command_imports_the_valid_rows_only_when_asked(people, tmp_path):
+    from io import StringIO
+
+    k = str(people["k"].pk)
+    f = write(tmp_path / "att.csv", ["干部编号", "村代码", "日期", "记录方式"], [
+        [k, VILLAGE, "2020-06-01", "register"], [k, VILLAGE, "2020-06-02", "托人代签"]])
+    with pytest.raises(CommandError, match="nothing was written"):
+        call_command("import_visits", str(f), "--kind", "attendance", stdout=StringIO(), stderr=StringIO())
+    assert Attendance.objects.count() == 0
+    out = StringIO()
+    call_command("import_visits", str(f), "--kind", "attendance", "--valid-only", "--report", str(tmp_path / "r.xlsx"),
+                 stdout=out, stderr=StringIO())
+    assert list(Attendance.objects.values_list("date", flat=True)) == [dt.date(2020, 6, 1)]
+    assert "imported 1" in out.getvalue() and (tmp_path / "r.xlsx").exists()
