@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from django.conf import settings
 from django.db import connection
 
@@ -58,7 +59,8 @@ class Rows:
         for row, key, rule in cell_problems:
             problems.add(row, spec.header_of(key), "", rule)
         n = table.table.num_rows
-        cells = {col.key: [(v or "").strip() for v in table.table.column(col.key).to_pylist()]
+        # Trimmed by Arrow, column at a time (Unicode whitespace, the full-width space too): no Python per cell.
+        cells = {col.key: pc.utf8_trim_whitespace(pc.fill_null(table.table.column(col.key), "")).to_pylist()
                  if col.key in table.table.column_names else [""] * n for col in spec.columns}
         return cls(spec, [int(r) for r in table.table.column("_row").to_pylist()], cells, problems)
 
