@@ -10,7 +10,7 @@ and helpers would do with it, each through the project's own path:
 | identification | `jingzhun identify --policy national-2020 --year 2020` |
 | appraisal | `jingzhun.appraisal.workflow`, as the printed officers and the work team, applications left at every step |
 | pairing | `jingzhun.teams.pairing_db.preview` and `approve`, county by county, as the pairing page does |
-| visits | `jingzhun.teams.visit_import.import_visits`, weekly files as townships enter them, and one late batch |
+| visits | `jingzhun.teams.visits_import.import_visits`, weekly files as townships enter them, and one late batch |
 | attendance | `jingzhun import_visits --kind attendance` |
 | help plans | `jingzhun.plans.services.save_plan` as the helper (and the county officer), half approved |
 
@@ -60,7 +60,7 @@ from jingzhun.teams.models import (
     Visit,
     WorkTeam,
 )
-from jingzhun.teams.visit_import import import_visits
+from jingzhun.teams.visits_import import import_visits
 
 ACTOR = "demo"
 PAIRED_DAYS_AGO = 120  # the pairs were approved a third of a year before the demo's day

@@ -17,7 +17,7 @@ realistic enough that every page of a demo has something on it:
   are not in the register, so the cross-department check has hits.
 
 Pure: no Django, no database. Inputs are plain rows the caller read from the database; outputs are rows in
-the layouts the import paths accept (`jingzhun.teams.visit_import`, `jingzhun.crosscheck.lists`), written
+the layouts the import paths accept (`jingzhun.teams.visits_import`, `jingzhun.crosscheck.lists`), written
 with `write_csv`. Deterministic: everything is drawn from `random.Random` seeded by the seed and a name,
 iterating inputs in a fixed order, so the same inputs, seed and day give the same files.
 """

@@ -21,7 +21,7 @@ from jingzhun.audit.models import AuditEntry
 from jingzhun.identity import mask_id_like
 from jingzhun.teams.models import Attendance, Cadre, HelperPair, TeamMembership, Visit
 from jingzhun.teams.roster_import import HEADERS, import_roster
-from jingzhun.teams.visit_import import import_attendance, import_visits
+from jingzhun.teams.visits_import import import_attendance, import_visits
 from tests.factories import (
     CITY,
     OTHER_COUNTY,

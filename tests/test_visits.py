@@ -19,8 +19,8 @@ from jingzhun.areas.models import code_range
 from jingzhun.audit.models import AuditEntry
 from jingzhun.registry.reading import FileProblem
 from jingzhun.teams.models import Attendance, Visit, VisitPhoto
-from jingzhun.teams.visit_import import import_attendance, import_visits
 from jingzhun.teams.visits import normalise_notes, notes_key
+from jingzhun.teams.visits_import import import_attendance, import_visits
 from tests.factories import OTHER_COUNTY, OTHER_VILLAGE, TOWNSHIP, VILLAGE, VILLAGE2, make_areas
 from tests.test_teams import cadre, household
 
@@ -262,7 +262,79 @@ def test_cadres_named_by_personnel_number(people, tmp_path):
     assert [(e.row, e.column, e.value) for e in out.errors] == [
         (3, "人员编号", "ZZB-0042"), (4, "人员编号", "ZZB-9999"), (5, "帮扶人编号 / 人员编号", "")]
     assert Visit.objects.count() == 1  # nothing of the bad file landed
-    with pytest.raises(FileProblem, match="帮扶人编号 或 人员编号"):
+    with pytest.raises(FileProblem, match="帮扶人编号 ?或 ?人员编号"):
         import_visits(write(tmp_path / "none.csv", ["户编号", "走访时间"], [["H1", "2020-06-01 09:30"]]), actor="a")
     att = write(tmp_path / "att.csv", ["人员编号", "村代码", "日期", "记录方式"], [["ZZB-0042", VILLAGE, "2020-06-01", "register"]])
     assert import_attendance(att, actor="a", now=NOW).inserted == 1 and Attendance.objects.get().cadre_id == k.pk
+
+
+def test_valid_only_writes_the_good_rows_and_a_check_shows_the_plan(people, tmp_path):
+    """The shared modes (jingzhun.tabular.rules): "check" writes nothing but its audit row, with what an import
+    would do; "valid" writes the good rows, audited with their villages and counts."""
+    k = str(people["k"].pk)
+    f = write(tmp_path / "mixed.csv", VISIT_HEADERS, [
+        [k, "H1", "2020-06-01 09:30", "", "", "", "", f"a.jpg|{SHA}"],
+        [k, "H2", "2020-06-01 10:30", "", "", "", "", ""],
+        [k, "H1", "2030-01-01 09:30", "", "", "", "", ""],  # row 4: in the future
+    ])
+    checked = import_visits(f, actor="a", now=NOW, check=True)
+    assert [(e.row, e.column) for e in checked.errors] == [(4, "走访时间")] and not checked.imported
+    assert checked.counts == {"inserted": 2, "photos": 1} and Visit.objects.count() == 0
+    audit = AuditEntry.objects.get(action="visits.check")
+    assert sorted(audit.areas.values_list("code", flat=True)) == [VILLAGE, VILLAGE2]
+    assert import_visits(f, actor="a", now=NOW).inserted == 0 and Visit.objects.count() == 0  # all or nothing
+    out = import_visits(f, actor="a", now=NOW, mode="valid")
+    assert out.imported and out.inserted == 2 and len(out.errors) == 1
+    assert sorted(Visit.objects.values_list("household__number", flat=True)) == ["H1", "H2"]
+    assert VisitPhoto.objects.get().visit.household.number == "H1"
+    row = AuditEntry.objects.get(action="visits.import")
+    assert row.detail["counts"] == {"inserted": 2, "photos": 1} and row.detail["rejected_rows"] == 1
+    assert sorted(row.areas.values_list("code", flat=True)) == [VILLAGE, VILLAGE2]
+
+
+def test_an_attendance_village_outside_the_areas_is_one_answer_whether_it_exists_or_not(people, tmp_path):
+    from jingzhun.tabular.rules import OUTSIDE
+
+    k = str(people["k"].pk)
+    f = write(tmp_path / "att.csv", ["干部编号", "村代码", "日期", "记录方式"], [
+        [k, OTHER_VILLAGE, "2020-06-01", "register"], [k, OTHER_COUNTY[:6] + "102299", "2020-06-02", "register"]])
+    out = import_attendance(f, actor="a", ranges=[code_range(TOWNSHIP, "township")], now=NOW)
+    assert [(e.row, e.column, e.rule) for e in out.errors] == [(2, "村代码", OUTSIDE), (3, "村代码", OUTSIDE)]
+
+
+def test_a_cadre_number_too_long_for_the_database_is_a_row_problem(people, tmp_path):
+    f = write(tmp_path / "long.csv", ["干部编号", "村代码", "日期", "记录方式"],
+              [["9" * 20, VILLAGE, "2020-06-01", "register"]])
+    out = import_attendance(f, actor="a", now=NOW)
+    assert [(e.row, e.column) for e in out.errors] == [(2, "干部编号")] and "integer" in out.errors[0].rule
+
+
+def test_a_workbook_time_with_fractions_of_a_second(people, tmp_path):
+    path = tmp_path / "frac.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["帮扶人编号", "户编号", "走访时间"])
+    sheet.write_number(1, 0, people["k"].pk)
+    sheet.write_string(1, 1, "H1")
+    sheet.write_datetime(1, 2, dt.datetime(2020, 6, 3, 8, 5, 7, 250_000),
+                         book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss.000"}))
+    book.close()
+    out = import_visits(path, actor="a", now=NOW)
+    assert out.errors == [] and out.inserted == 1
+    assert Visit.objects.get().visited_at == dt.datetime(2020, 6, 3, 8, 5, 7, 250_000, tzinfo=BJ)
+
+
+def test_the_command_imports_the_valid_rows_only_when_asked(people, tmp_path):
+    from io import StringIO
+
+    k = str(people["k"].pk)
+    f = write(tmp_path / "att.csv", ["干部编号", "村代码", "日期", "记录方式"], [
+        [k, VILLAGE, "2020-06-01", "register"], [k, VILLAGE, "2020-06-02", "托人代签"]])
+    with pytest.raises(CommandError, match="nothing was written"):
+        call_command("import_visits", str(f), "--kind", "attendance", stdout=StringIO(), stderr=StringIO())
+    assert Attendance.objects.count() == 0
+    out = StringIO()
+    call_command("import_visits", str(f), "--kind", "attendance", "--valid-only", "--report", str(tmp_path / "r.xlsx"),
+                 stdout=out, stderr=StringIO())
+    assert list(Attendance.objects.values_list("date", flat=True)) == [dt.date(2020, 6, 1)]
+    assert "imported 1" in out.getvalue() and (tmp_path / "r.xlsx").exists()
