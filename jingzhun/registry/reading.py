@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from jingzhun import scratch
+from jingzhun.db import scratch
 from jingzhun.registry import preflight, template
 
 
@@ -563,7 +563,7 @@ def _read_xlsx_cells(path: Path) -> tuple[RawTable, list[tuple[int, str, str]]]:
 
 def read_any(path: str | os.PathLike[str]) -> tuple[RawTable, list[tuple[int, str, str]]]:
     """Read the file within the current limits (`limited`). Every import starts here, so this is where
-    the scratch folders of killed imports are swept (`jingzhun.scratch`)."""
+    the scratch folders of killed imports are swept (`jingzhun.db.scratch`)."""
     scratch.sweep()
     p = Path(path)
     shown = _shown_name.get()

@@ -4,7 +4,7 @@ Like the register import: every bad row is reported with its row, column, value 
 is written if any row is bad. Files are read with the register's reader pieces (encoding detection,
 Arrow CSV parsing with spreadsheet row numbers, calamine for XLSX); references (cadres, households,
 villages, rows already in the database) are looked up with a few set queries; rows land in one
-transaction through `jingzhun.registry.bulk.Loader` with ids handed out beforehand — no ORM per row.
+transaction through `jingzhun.db.load` with ids handed out beforehand — no ORM per row.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from jingzhun import db
 from jingzhun.areas.models import Area
 from jingzhun.audit import log
 from jingzhun.identity import mask_id_like
-from jingzhun.registry import bulk, reading
+from jingzhun.registry import reading
 from jingzhun.registry.importer import ErrorRow
 from jingzhun.registry.models import Household
 from jingzhun.teams.models import ATTENDANCE_METHOD, MEASURE, Attendance, Cadre, Visit
@@ -446,7 +447,7 @@ def _visits(path: str | Path, *, actor: str, scope: Scope, now: dt.datetime, che
         return out
 
     stamp = _db_datetime(now)
-    first_visit, first_photo = bulk.next_id("teams_visit"), bulk.next_id("teams_visitphoto")
+    first_visit, first_photo = db.next_id("teams_visit"), db.next_id("teams_visitphoto")
     visit_ids = list(range(first_visit, first_visit + n))
     photo_rows = [(visit_ids[i], f, d) for i in range(n) for f, d in photos[i]]
     tables = {
@@ -471,14 +472,14 @@ def _visits(path: str | Path, *, actor: str, scope: Scope, now: dt.datetime, che
             "sha256": pa.array([r[2] for r in photo_rows], pa.string()),
         }),
     }
-    with bulk.Loader(tables) as loader, transaction.atomic():
-        bulk.check_next_id("teams_visit", first_visit)
-        bulk.check_next_id("teams_visitphoto", first_photo)
-        with bulk.indexes_deferred("teams_visit", n):
+    with db.load(tables) as loader, transaction.atomic():
+        db.check_next_id("teams_visit", first_visit)
+        db.check_next_id("teams_visitphoto", first_photo)
+        with db.indexes_deferred("teams_visit", n):
             loader.load("teams_visit")
         loader.load("teams_visitphoto")
-        bulk.sync_sequence("teams_visit")
-        bulk.sync_sequence("teams_visitphoto")
+        db.sync_sequence("teams_visit")
+        db.sync_sequence("teams_visitphoto")
         log.record(actor, "visits.import", object_type="visit", object_id=f"{first_visit}-{first_visit + n - 1}",
                    file=name, sha256=_sha256(path), rows=n, photos=len(photo_rows), areas=sorted({v for v in village if v}))
     out.inserted = n
@@ -576,7 +577,7 @@ def _attendance(path: str | Path, *, actor: str, scope: Scope, now: dt.datetime,
         return out
 
     stamp = _db_datetime(now)
-    first = bulk.next_id("teams_attendance")
+    first = db.next_id("teams_attendance")
     table = pa.table({
         "id": pa.array(range(first, first + n), pa.int64()),
         "cadre_id": pa.array(cadre, pa.int64()),
@@ -586,11 +587,11 @@ def _attendance(path: str | Path, *, actor: str, scope: Scope, now: dt.datetime,
         "recorded_at": pa.array([stamp] * n, pa.string()),
         "entered_by": pa.array([actor] * n, pa.string()),
     })
-    with bulk.Loader({"teams_attendance": table}) as loader, transaction.atomic():
-        bulk.check_next_id("teams_attendance", first)
-        with bulk.indexes_deferred("teams_attendance", n):
+    with db.load({"teams_attendance": table}) as loader, transaction.atomic():
+        db.check_next_id("teams_attendance", first)
+        with db.indexes_deferred("teams_attendance", n):
             loader.load("teams_attendance")
-        bulk.sync_sequence("teams_attendance")
+        db.sync_sequence("teams_attendance")
         log.record(actor, "attendance.import", object_type="attendance", object_id=f"{first}-{first + n - 1}",
                    file=name, sha256=_sha256(path), rows=n, areas=sorted({v for v in village if v}))
     out.inserted = n
