@@ -29,31 +29,49 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def prepare(work: Path, households: int) -> tuple[Path, Path, Path]:
-    """(areas.csv, the 2-household CSV, the register database without them), made once."""
-    data = work / f"synth-{households}"
-    small, base = work / "two-households.csv", work / f"register-{households}.sqlite3"
+def prepare(work: Path, households: int, held: int) -> tuple[Path, Path, Path]:
+    """(areas.csv, the rows of the `held` households kept out of the register, the register database
+    without them), made once for each size of register and number held out."""
+    data = work / f"synth-{households}-{held}"
+    rest, base = data / "held.csv", data / "register.sqlite3"
     if not (data / "areas.csv").exists():
         from jingzhun.synth import generate
 
-        generate(data, households=households + 2, seed=11, years=[2020], progress=None)
-    if not small.exists():
-        split(sorted(data.glob("register-*.csv"))[-1], work / "most.csv", small)
-    return data / "areas.csv", small, base
+        generate(data, households=households + held, seed=11, years=[2020], progress=None)
+    if not rest.exists():
+        split(sorted(data.glob("register-*.csv"))[-1], data / "most.csv", rest, held)
+    return data / "areas.csv", rest, base
 
 
-def split(register: Path, most: Path, small: Path) -> None:
-    """The register's rows but its last two households → `most`; those two → `small`."""
+def split(register: Path, most: Path, rest: Path, held: int) -> None:
+    """The register's rows but its last `held` households → `most`; those → `rest`."""
     with register.open(encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
     header, body = rows[0], rows[1:]
     number = header.index("户编号")
-    last_two = list(dict.fromkeys(r[number] for r in body))[-2:]
-    for path, keep in ((most, lambda r: r[number] not in last_two), (small, lambda r: r[number] in last_two)):
-        with path.open("w", encoding="utf-8", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(header)
-            writer.writerows(r for r in body if keep(r))
+    kept_out = set(list(dict.fromkeys(r[number] for r in body))[-held:])
+    for path, keep in ((most, lambda r: r[number] not in kept_out), (rest, lambda r: r[number] in kept_out)):
+        write_rows(path, header, [r for r in body if keep(r)])
+
+
+def write_rows(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def first_households(rest: Path, k: int, out: Path) -> int:
+    """The first `k` households of `rest` as a file of their own; returns the rows all tables get
+    (a household, its members, an income record and a status event each)."""
+    with rest.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    header, body = rows[0], rows[1:]
+    number = header.index("户编号")
+    chosen = set(list(dict.fromkeys(r[number] for r in body))[:k])
+    members = [r for r in body if r[number] in chosen]
+    write_rows(out, header, members)
+    return len(members) + 3 * k
 
 
 def build(areas: Path, most: Path, base: Path, live: Path) -> None:
@@ -84,7 +102,7 @@ def fresh(base: Path, live: Path) -> None:
     shutil.copyfile(base, live)
 
 
-def one_run(small: Path, base: Path, live: Path, threshold: int) -> float:
+def one_run(small: Path, base: Path, live: Path, threshold: int, households: int = 2) -> float:
     from jingzhun.db import loader as db
     from jingzhun.registry.importer import import_register
 
@@ -97,8 +115,23 @@ def one_run(small: Path, base: Path, live: Path, threshold: int) -> float:
         seconds = time.perf_counter() - start
     finally:
         db.PLAIN_BELOW = shipped
-    assert result.imported and result.inserted == 2 and not result.errors, (result.inserted, result.errors[:3])
+    assert result.imported and result.inserted == households and not result.errors, (result.inserted, result.errors[:3])
     return seconds
+
+
+def crossover(rest: Path, base: Path, live: Path, sizes: list[int], runs: int) -> None:
+    """Plain (threshold above the load) against staged (threshold 0) for loads of `sizes` households."""
+    print("\n| households | rows (all tables) | plain | staged | load average |\n|---|---|---|---|---|")
+    for k in sizes:
+        path = live.parent / f"{k}-households.csv"
+        rows = first_households(rest, k, path)
+        plain, staged = [], []
+        load = os.getloadavg()[0]
+        for _ in range(runs):
+            plain.append(one_run(path, base, live, rows + 1, k))
+            staged.append(one_run(path, base, live, 0, k))
+        print(f"| {k:,} | {rows:,} | {statistics.median(plain) * 1000:.0f} ms | {statistics.median(staged) * 1000:.0f} ms"
+              f" | {load:.1f} → {os.getloadavg()[0]:.1f} |", flush=True)
 
 
 def profile(small: Path, base: Path, live: Path) -> None:
@@ -124,21 +157,25 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=21)
     parser.add_argument("--work", default="/tmp/jingzhun-small-bench")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--crossover", default="", help="sizes in households, e.g. 100,300,1000: plain against staged")
     args = parser.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    live = work / "live.sqlite3"
-    os.environ["JINGZHUN_DATABASE_URL"] = f"sqlite:///{live}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingzhun.settings")
     key_file = work / "master.key"
     if not key_file.exists():
         key_file.write_text(base64.b64encode(os.urandom(32)).decode())
     os.environ["JINGZHUN_MASTER_KEY"] = key_file.read_text().strip()  # the register's key, for every run
+    sizes = [int(k) for k in args.crossover.split(",")] if args.crossover else []
+    areas, rest, base = prepare(work, args.households, max([2, *sizes]))
+    live = base.parent / "live.sqlite3"
+    os.environ["JINGZHUN_DATABASE_URL"] = f"sqlite:///{live}"
     import django
 
     django.setup()
-    areas, small, base = prepare(work, args.households)
-    build(areas, work / "most.csv", base, live)
+    build(areas, base.parent / "most.csv", base, live)
+    small = base.parent / "2-households.csv"
+    first_households(rest, 2, small)
     if args.profile:
         profile(small, base, live)
         return
@@ -147,6 +184,9 @@ def main() -> None:
     shipped = db.PLAIN_BELOW
     for threshold in (shipped, 0):  # warm: imports, the first DuckDB connection
         one_run(small, base, live, threshold)
+    if sizes:
+        crossover(rest, base, live, sizes, args.runs)
+        return
     plain: list[float] = []
     staged: list[float] = []
     loads = [os.getloadavg()[0]]

@@ -38,11 +38,13 @@ STAGING_PREFIX = "jingzhun-stage-"  # one of `jingzhun.db.scratch.PREFIXES`
 SPLIT_ROWS = 500_000  # a staged table this large is written as two halves, on both cores
 
 
-# Below this many rows (all tables together) a load is written plainly: staging costs a scratch folder,
-# a DuckDB connection and a file per table, their ATTACH and two thread pools — about XXX ms whatever
-# the size — while executemany costs about YYY µs a row. Measured (bench/bench_small_import.py and
-# docs/benchmarks.md): the two paths cross at about ZZZ rows.
-PLAIN_BELOW = 2_000
+# Below this many rows (all tables together) a load is written plainly. Staging costs about 0.4 s whatever
+# the size — a scratch folder, a DuckDB connection and a file per table, their ATTACH, two thread pools —
+# and then about 9 µs a row, against about 23 µs a row for executemany (register rows: households, members,
+# incomes, status events). Measured with bench/bench_small_import.py on 2 cores at load average 6–10
+# (docs/benchmarks.md): the two cross between 20,000 and 40,000 rows (3,000–6,000 households); set at the
+# lower end, since on a quiet machine staging has both cores to itself. A 2-household import: 0.44 s → 0.03 s.
+PLAIN_BELOW = 20_000
 
 Tables = dict[str, "pa.Table | Callable[[], pa.Table]"]
 
