@@ -205,7 +205,7 @@ def bench_duckdb_parquet(data: Path, runs: int) -> None:
 
 
 def bench_duckdb(data: Path, runs: int, db: Path | str) -> None:
-    """DuckDB on the Parquet register; results written into the Django database (bulk Loader: a staged SQLite
+    """DuckDB on the Parquet register; results written into the Django database (`jingzhun.db.load`: a staged SQLite
     file copied in, or COPY on PostgreSQL)."""
     django_on(db)
     from jingzhun.identification.engines import ParquetFiles

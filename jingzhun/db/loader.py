@@ -40,8 +40,8 @@ SPLIT_ROWS = 500_000  # a staged table this large is written as two halves, on b
 
 # Below this many rows (all tables together) a load is written plainly. Staging costs about 0.4 s whatever
 # the size — a scratch folder, a DuckDB connection and a file per table, their ATTACH, two thread pools —
-# and then about 9 µs a row, against about 23 µs a row for executemany (register rows: households, members,
-# incomes, status events). Measured with bench/bench_small_import.py on 2 cores at load average 6–10
+# while each row costs the whole register import about 9 µs staged and 23 µs written with executemany
+# (households, members, incomes, status events). Measured with bench/bench_small_import.py on 2 cores at load average 6–10
 # (docs/benchmarks.md): the two cross between 20,000 and 40,000 rows (3,000–6,000 households); set at the
 # lower end, since on a quiet machine staging has both cores to itself. A 2-household import: 0.44 s → 0.03 s.
 PLAIN_BELOW = 20_000
