@@ -181,3 +181,30 @@ def test_plain_and_staged_imports_leave_the_same_register(areas, tmp_path, monke
                 cur.execute(f'DELETE FROM "{table}"')
     assert tables[10**9] == tables[0]
     assert [len(tables[0][t]) for t in REGISTER_TABLES[:3]] == [4, 12, 4]
+
+
+def test_few_new_rows_are_looked_up_without_counting_their_parents(areas, tmp_path):
+    """ForeignKeysAtEnd over a small load: the new rows' parents are probed by value — a missing one is
+    still refused — and no parent table is counted (a million households would be); tables without a
+    new row are not looked at."""
+    from django.db import IntegrityError
+    from django.test.utils import CaptureQueriesContext
+
+    from jingzhun.registry.models import IncomeRecord
+
+    assert import_register(write_csv(tmp_path / "two.csv", two_households())).imported
+    household = Household.objects.get(number="H1")
+    with CaptureQueriesContext(connection) as seen, db.ForeignKeysAtEnd(inserts_only=True) as keys, \
+            transaction.atomic():
+        keys.mark()
+        IncomeRecord.objects.create(household=household, year=2031)
+        keys.check()
+    assert IncomeRecord.objects.filter(year=2031).count() == 1
+    if connection.vendor == "sqlite":
+        checks = [q["sql"] for q in seen.captured_queries if "COUNT(" in q["sql"].upper() or "PRAGMA foreign_key_list" in q["sql"]]
+        assert checks == ['PRAGMA foreign_key_list("registry_incomerecord")']
+    with pytest.raises(IntegrityError), db.ForeignKeysAtEnd(inserts_only=True) as keys, transaction.atomic():
+        keys.mark()
+        IncomeRecord.objects.create(household_id=household.id + 1000, year=2032)
+        keys.check()
+    assert not IncomeRecord.objects.filter(year=2032).exists()
