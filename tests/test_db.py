@@ -75,7 +75,8 @@ def test_a_load_at_the_threshold_is_staged_on_sqlite_and_copied_on_postgresql(ro
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     with db.load({TABLE: numbered(5)}) as rows, transaction.atomic():
         assert rows.staged == (connection.vendor == "sqlite")
-        assert [p.name.startswith(loader.STAGING_PREFIX) for p in tmp_path.iterdir()] == [rows.staged]
+        folders = [p for p in tmp_path.iterdir() if p.name.startswith(loader.STAGING_PREFIX)]
+        assert len(folders) == (1 if rows.staged else 0)
         assert rows.load(TABLE) == 5
     assert stored() == expected(5)
     assert list(tmp_path.iterdir()) == []  # the staging folder went with the load
