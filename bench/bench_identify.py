@@ -205,7 +205,7 @@ def bench_duckdb_parquet(data: Path, runs: int) -> None:
 
 
 def bench_duckdb(data: Path, runs: int, db: Path | str) -> None:
-    """DuckDB on the Parquet register; results written into the Django database (bulk Loader: a staged SQLite
+    """DuckDB on the Parquet register; results written into the Django database (`jingzhun.db.load`: a staged SQLite
     file copied in, or COPY on PostgreSQL)."""
     django_on(db)
     from jingzhun.identification.engines import ParquetFiles
@@ -247,11 +247,11 @@ def build_sqlite(data: Path, db: Path) -> None:
     from django.db import connection
 
     connection.close()
-    from jingzhun.registry.bulk import _duckdb_sqlite_extension
+    from jingzhun.db import duckdb_sqlite_extension
 
     t = time.perf_counter()
     con = duckdb.connect(config={"threads": 2})
-    con.execute(f"LOAD '{_duckdb_sqlite_extension()}'")
+    con.execute(f"LOAD '{duckdb_sqlite_extension()}'")
     con.execute(f"ATTACH '{db}' AS reg (TYPE sqlite)")
     villages = con.execute(f"SELECT DISTINCT village_id FROM read_parquet('{data}/household.parquet')").fetchall()
     con.execute("BEGIN")

@@ -6,7 +6,7 @@ On a database the import benchmark filled (any register database works), drops a
 member table's two secondary indexes inside a transaction that is rolled back, under each setting:
 the page cache size (which SQLite's sorter takes as its memory) and `PRAGMA threads`. The database
 is left as it was. Prints a markdown table of median seconds for docs/benchmarks.md; the import
-uses the last column's setting (`jingzhun.registry.bulk.SORT_MEMORY_KIB`, threads = cores).
+uses the last column's setting (`jingzhun.db.sqlite.SORT_MEMORY_KIB`, threads = cores).
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ EPOCH_2020 = 1577808000  # 2020-01-01 00:00 Beijing time, as a Unix time
 def fill(households: int, visits: int, helpers: int) -> None:
     from django.db import connection
 
-    from jingzhun.registry.bulk import next_id
+    from jingzhun.db import next_id
 
     if next_id("registry_household") > 1:
         print(f"reusing the existing register ({next_id('registry_household') - 1} households)", file=sys.stderr)
@@ -122,7 +122,7 @@ def fill_pg(households: int, visits: int, helpers: int) -> None:
     """The same register as `fill`, written with PostgreSQL's generate_series."""
     from django.db import connection
 
-    from jingzhun.registry.bulk import next_id
+    from jingzhun.db import next_id
 
     if next_id("registry_household") > 1:
         print(f"reusing the existing register ({next_id('registry_household') - 1} households)", file=sys.stderr)

@@ -26,7 +26,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from jingzhun import scratch
+from jingzhun.db import scratch
 from jingzhun.registry import reading, template
 from jingzhun.registry.models import Household, ImportBatch, Member
 from jingzhun.registry.reading import FileProblem, Limits
@@ -245,7 +245,7 @@ def test_a_gbk_file_that_is_not_gbk_either_is_a_file_problem(tmp_path):
 OWNER = """
 import os, sys, time
 sys.path.insert(0, sys.argv[1])
-from jingzhun import scratch
+from jingzhun.db import scratch
 import tempfile
 tempfile.tempdir = sys.argv[2]
 path = scratch.mkdtemp("jingzhun-stage-")

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
+from jingzhun import db
 from jingzhun.identification import store
 from jingzhun.identification.models import HouseholdResult, IdentificationRun
 from jingzhun.identification.run import evaluate, run
-from jingzhun.registry import bulk
 from jingzhun.registry.models import Household
 from tests import test_identification_data as data
 
@@ -77,11 +77,11 @@ def test_a_failed_write_leaves_no_results_no_run_and_no_table(register, monkeypa
     kept = run(data.policy(), actor="a").run
     before = rows(kept)
     calls = []
-    real = bulk.Loader.load
+    real = db.Loader.load
 
     def copy_then_fail(name, table, raw=None):
         calls.append(table.num_rows)
-        bulk.copy_csv(name, table.slice(0, 3), raw)  # some rows really land first
+        db.copy_csv(name, table.slice(0, 3), raw)  # some rows really land first
         if len(calls) == 2 or streams == "one":
             raise OSError("disk full")
 
@@ -90,7 +90,7 @@ def test_a_failed_write_leaves_no_results_no_run_and_no_table(register, monkeypa
         raise OSError("disk full")
 
     monkeypatch.setattr(store, "copy_csv", copy_then_fail)
-    monkeypatch.setattr(bulk.Loader, "load", load_then_fail)
+    monkeypatch.setattr(db.Loader, "load", load_then_fail)
     with pytest.raises(OSError, match="disk full"):
         run(data.policy(), actor="b")
     failed = kept.id + 1

@@ -1089,9 +1089,10 @@ def test_import_batch_records_the_files_sha256(areas, tmp_path):
 def test_tables_staged_in_halves_land_whole_and_in_order(areas, tmp_path, monkeypatch):
     """A large staged table is written as two halves by two threads and loaded half after half:
     every row lands once, members keep their positions and their ids follow the file's order."""
-    from jingzhun.registry import bulk
+    from jingzhun.db import loader
 
-    monkeypatch.setattr(bulk, "SPLIT_ROWS", 2)
+    monkeypatch.setattr(loader, "PLAIN_BELOW", 0)  # staged, as a large load is
+    monkeypatch.setattr(loader, "SPLIT_ROWS", 2)
     rows = two_households()
     result = run(tmp_path, rows)
     assert result.ok and result.inserted == 2, result.errors
@@ -1140,7 +1141,7 @@ def test_foreign_keys_checked_at_end_refuse_a_row_without_its_parent(areas, tmp_
     (On PostgreSQL the same row fails at commit, its keys being checked there.)"""
     from django.db import IntegrityError
 
-    from jingzhun.registry.bulk import ForeignKeysAtEnd
+    from jingzhun.db import ForeignKeysAtEnd
 
     assert run(tmp_path, two_households()).ok
     household = Household.objects.get(number="H1")
@@ -1159,12 +1160,14 @@ def test_foreign_keys_checked_at_end_refuse_a_row_without_its_parent(areas, tmp_
         IncomeRecord.objects.create(household_id=household.id + 1000, year=2032)
 
 
-def test_foreign_keys_checked_at_end_find_a_parent_missing_inside_the_id_range(areas, tmp_path):
+def test_foreign_keys_checked_at_end_find_a_parent_missing_inside_the_id_range(areas, tmp_path, monkeypatch):
     """The check proves most rows by ranges (the parent's ids have no gaps, the new values lie between
     its ends); a missing id between the ends is a gap, so those values are looked up one by one."""
     from django.db import IntegrityError
 
-    from jingzhun.registry.bulk import ForeignKeysAtEnd
+    from jingzhun.db import ForeignKeysAtEnd, foreign_keys
+
+    monkeypatch.setattr(foreign_keys, "LOOK_UP_BELOW", 0)  # ranges first, as for a large load
 
     assert run(tmp_path, two_households()).ok
     third = Household.objects.get(number="H2")
@@ -1197,7 +1200,7 @@ def test_indexes_rebuilt_after_a_large_batch_are_whole_and_the_cache_is_given_ba
     works with a large cache)."""
     from django.db import IntegrityError
 
-    from jingzhun.registry import bulk
+    from jingzhun import db
 
     def cache_size() -> int:
         with connection.cursor() as cur:
@@ -1219,7 +1222,7 @@ def test_indexes_rebuilt_after_a_large_batch_are_whole_and_the_cache_is_given_ba
 
     before = indexes()
     assert "person_in_one_household" in before
-    with transaction.atomic(), bulk.indexes_deferred("registry_member", 1_000_000):
+    with transaction.atomic(), db.indexes_deferred("registry_member", 1_000_000):
         assert "person_in_one_household" not in indexes()
     assert indexes() == before
     if connection.vendor == "sqlite":
@@ -1237,12 +1240,13 @@ def test_a_late_table_that_fails_to_stage_rolls_the_whole_import_back(areas, tmp
     is gone. (PostgreSQL copies every table inside the transaction: nothing is staged.)"""
     import tempfile
 
-    from jingzhun.registry import bulk
+    from jingzhun.db import loader
 
     def disk_full(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(bulk.Loader, "_fill", disk_full)
+    monkeypatch.setattr(loader, "PLAIN_BELOW", 0)  # staged, as a large load is
+    monkeypatch.setattr(loader.Loader, "_fill", disk_full)
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
@@ -1258,15 +1262,15 @@ def test_a_late_table_that_fails_to_stage_rolls_the_whole_import_back(areas, tmp
 
 
 def test_the_import_transaction_locks_the_database_at_once_but_not_attached_files(areas, tmp_path):
-    """`bulk.atomic_writing` holds the main database's write lock from its first statement, as BEGIN
+    """`db.atomic_writing` holds the main database's write lock from its first statement, as BEGIN
     IMMEDIATE does, so another writer waits; a file attached beforehand (a late table's staging
     file) stays writable by another connection meanwhile."""
     import sqlite3
 
-    from jingzhun.registry import bulk
+    from jingzhun import db
 
     if connection.vendor != "sqlite":  # PostgreSQL: an ordinary atomic block
-        with bulk.atomic_writing("registry_importbatch"):
+        with db.atomic_writing("registry_importbatch"):
             assert connection.in_atomic_block
         return
     attached = tmp_path / "late.sqlite3"
@@ -1276,7 +1280,7 @@ def test_the_import_transaction_locks_the_database_at_once_but_not_attached_file
     with connection.cursor() as cur:
         cur.execute("ATTACH DATABASE %s AS late", [str(attached)])
     try:
-        with bulk.atomic_writing("registry_importbatch"):
+        with db.atomic_writing("registry_importbatch"):
             other = sqlite3.connect(connection.settings_dict["NAME"], timeout=0, isolation_level=None)
             with pytest.raises(sqlite3.OperationalError, match="locked"):
                 other.execute("BEGIN IMMEDIATE")

@@ -356,8 +356,9 @@ def test_staging_left_by_a_killed_load_is_swept_by_the_next_one(tmp_path, monkey
 
     import pyarrow as pa
 
-    from jingzhun.registry import bulk
+    from jingzhun.db import loader as bulk
 
+    monkeypatch.setattr(bulk, "PLAIN_BELOW", 0)  # two rows, staged as a large load is
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     old, fresh = tmp_path / (bulk.STAGING_PREFIX + "killed"), tmp_path / (bulk.STAGING_PREFIX + "running")
     for folder in (old, fresh):
@@ -369,7 +370,7 @@ def test_staging_left_by_a_killed_load_is_swept_by_the_next_one(tmp_path, monkey
         with bulk.Loader({"t": pa.table({"a": [1, 2]})}) as loader:
             assert loader.staged  # the staging path ran, and swept first
     else:  # PostgreSQL loads by COPY and stages no files; the sweep is the same function
-        from jingzhun import scratch
+        from jingzhun.db import scratch
 
         assert scratch.sweep() == [str(old)]
     assert not old.exists() and fresh.exists()
@@ -409,7 +410,7 @@ def after(owner, name, where, when=lambda *a, **k: True):
 
 
 from jingzhun.identification import run, store
-from jingzhun.registry import bulk
+from jingzhun.db import loader as bulk
 from jingzhun.teams import pairing_db
 from jingzhun.audit import log
 

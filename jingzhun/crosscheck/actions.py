@@ -25,13 +25,12 @@ from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from jingzhun import access, crypto
+from jingzhun import access, crypto, db
 from jingzhun.audit import log as audit
 from jingzhun.crosscheck import lists
 from jingzhun.crosscheck.models import HIT_STATUS, RULE, CrossCheckHit, CrossCheckList
 from jingzhun.identity import RULES as ID_RULES
 from jingzhun.identity import mask, mask_id_like, validate_many
-from jingzhun.registry import bulk
 from jingzhun.registry.models import Household, Member
 
 REQUIRED = "必填项为空 / required value is empty"
@@ -198,19 +197,19 @@ def import_list(path: str | Path, rule: str, *, actor: str, department: str = ""
 
     # The rows' blind indexes go in set-based (staged, or COPY on PostgreSQL) with the list's id handed
     # out beforehand, as the register import does: the staging happens outside the transaction.
-    list_id = bulk.next_id("crosscheck_crosschecklist")
+    list_id = db.next_id("crosscheck_crosschecklist")
     entries = pa.table({"source_list_id": pa.array([list_id] * len(data.rows), pa.int64()),
                         "row": pa.array(data.rows, pa.int64()), "id_index": pa.array(indexes, pa.binary())})
     del numbers, indexes  # the clear IDs go no further than this function
 
-    with bulk.Loader({"crosscheck_crosscheckentry": entries}) as loader, transaction.atomic():
-        bulk.check_next_id("crosscheck_crosschecklist", list_id)
+    with db.load({"crosscheck_crosscheckentry": entries}) as loader, transaction.atomic():
+        db.check_next_id("crosscheck_crosschecklist", list_id)
         record = CrossCheckList.objects.create(
             pk=list_id, rule=rule, department=department or department_of(rule), file_name=data.file_name,
             file_sha256=digest, imported_by=actor, imported_at=timezone.now(), row_count=len(data.rows),
             hit_count=len(grouped), scope=None if spans is None else [list(s) for s in spans],
             scope_key=_scope_key(spans), outside_count=outside)
-        bulk.sync_sequence("crosscheck_crosschecklist")
+        db.sync_sequence("crosscheck_crosschecklist")
         loader.load("crosscheck_crosscheckentry")
         _insert_hits(record.pk, rule, [(household, position, data.rows[rows[0]], _evidence(data, rule, rows))
                                        for (household, position), rows in sorted(grouped.items())])

@@ -156,9 +156,9 @@ def duckdb_register(con: Any, source: Source, need: dict[str, set[str]]) -> None
             con.execute(f'CREATE VIEW "{key}" AS SELECT {_select_sql(key, cols, f"read_parquet({str(path)!r})")}')
         return
     if source.vendor == "sqlite":
-        from jingzhun.registry.bulk import _duckdb_sqlite_extension
+        from jingzhun.db import duckdb_sqlite_extension
 
-        con.execute(f"LOAD '{_duckdb_sqlite_extension()}'")
+        con.execute(f"LOAD '{duckdb_sqlite_extension()}'")
         con.execute(f"ATTACH {source.path!r} AS reg (TYPE sqlite, READ_ONLY)")
         for key, cols in need.items():
             con.execute(f'CREATE VIEW "{key}" AS SELECT {_select_sql(key, cols, f"reg.{TABLE_NAMES[key]}")}')

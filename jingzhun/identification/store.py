@@ -33,8 +33,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import connection, transaction
 
+from jingzhun.db import copy_csv, for_database, load
 from jingzhun.identification.models import HouseholdResult, IdentificationRun
-from jingzhun.registry.bulk import Loader, copy_csv, for_database
 
 TABLE = HouseholdResult._meta.db_table
 # Below this many rows one stream is as fast as two (a connection costs milliseconds).
@@ -71,7 +71,7 @@ def write(run_id: int, table: pa.Table, finished: Callable[[], None], timings: d
     table = table.append_column("run_id", pa.array(np.full(table.num_rows, run_id, dtype=np.int64)))
     if connection.vendor != "postgresql":
         # The table's only index is its key, kept as rows arrive in key order (the results are sorted).
-        with Loader({TABLE: table}) as loader, transaction.atomic():
+        with load({TABLE: table}) as loader, transaction.atomic():
             loader.load(TABLE)
             finished()
         return

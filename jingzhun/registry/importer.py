@@ -28,11 +28,11 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from jingzhun import crypto
+from jingzhun import crypto, db
 from jingzhun.areas.models import Area
 from jingzhun.audit import log as audit
 from jingzhun.identity import mask, mask_id_like
-from jingzhun.registry import bulk, signals, template, validation
+from jingzhun.registry import signals, template, validation
 from jingzhun.registry.models import ImportBatch
 from jingzhun.registry.reading import RawTable, read_any
 from jingzhun.tabular import rules
@@ -573,7 +573,7 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
 
     # Ids are handed out before the transaction (the tables are staged with them) and checked
     # again inside it, with other writers locked out.
-    first = {t: bulk.next_id(t) for t in ("registry_household", "registry_member", "registry_importbatch")}
+    first = {t: db.next_id(t) for t in ("registry_household", "registry_member", "registry_importbatch")}
     plan.id_array = np.full(len(checked.households), -1, dtype=np.int64)
     plan.id_array[plan.new_households] = first["registry_household"] + np.arange(len(plan.new_households))
     if plan.household_id:  # households already in the database keep theirs
@@ -603,8 +603,8 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
     # Nothing but inserts (a first load): foreign keys are checked once, as sets, at the end.
     inserts_only = not (plan.update_households or plan.rewrite_members or plan.replace_income)
     # A large page cache keeps the blind-index B-tree in memory while the members go in.
-    with (members, bulk.Loader(tables, late=LATE_TABLES) as loader, bulk.ForeignKeysAtEnd(inserts_only) as keys,
-          bulk.atomic_writing("registry_importbatch"), bulk.page_cache(BULK_CACHE_KIB)):
+    with (members, db.load(tables, late=LATE_TABLES) as loader, db.ForeignKeysAtEnd(inserts_only) as keys,
+          db.atomic_writing("registry_importbatch"), db.page_cache(BULK_CACHE_KIB)):
         del tables
         keys.mark()
         if not plan.update_households and loader.staged:
@@ -613,7 +613,7 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
             checked.values.clear()
             members.release()
         for table, expected in first.items():
-            bulk.check_next_id(table, expected)
+            db.check_next_id(table, expected)
         _still_within(plan, spans)
         ImportBatch.objects.create(
             pk=batch_id, file_name=file_name, file_sha256=digest, mode=mode, actor=actor, started_at=now,
@@ -634,15 +634,15 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
         loads = [("registry_member", len(member_rows), ("member_position_unique", "one_head_per_household")),
                  ("registry_household", len(plan.new_households), ())]
         for (table, adding, keep), done in zip(loads if loader.staged else loads[::-1], (0.6, 0.9)):
-            with bulk.indexes_deferred(table, adding, keep=keep):
+            with db.indexes_deferred(table, adding, keep=keep):
                 loader.load(table)
             progress("write", done)
         for table in ("registry_incomerecord", "registry_statusevent", "registry_change"):
-            with bulk.indexes_deferred(table, loader.rows(table)):
+            with db.indexes_deferred(table, loader.rows(table)):
                 loader.load(table)
         for table in ("registry_household", "registry_member", "registry_incomerecord", "registry_statusevent",
                       "registry_change", "registry_importbatch"):
-            bulk.sync_sequence(table)
+            db.sync_sequence(table)
         ImportBatch.objects.filter(pk=batch_id).update(finished_at=timezone.now())
         if touched:
             villages_after = _villages_of(touched_ids)
@@ -657,7 +657,7 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
     result.batch_id = batch_id
 
 
-# On SQLite, staged by a thread while the transaction loads the members (see `bulk.Loader`): the
+# On SQLite, staged by a thread while the transaction loads the members (see `db.load`): the
 # transaction runs on one core, and everything before it keeps both busy.
 LATE_TABLES = ("registry_household", "registry_incomerecord", "registry_statusevent", "registry_change")
 BULK_CACHE_KIB = 512 * 1024
@@ -719,11 +719,11 @@ def _update_households(checked: validation.Checked, plan: Plan, stamp: Any) -> N
     if not plan.update_households:
         return
     rows = checked.head_row[plan.update_households]
-    table = bulk.for_database(pa.table({k: _db_column(checked, k, rows) for k in HOUSEHOLD_FIELDS}))
+    table = db.for_database(pa.table({k: _db_column(checked, k, rows) for k in HOUSEHOLD_FIELDS}))
     ids = [plan.household_id[i] for i in plan.update_households]
     sets = ", ".join(f'"{DB_COLUMN.get(k, k)}" = %s' for k in HOUSEHOLD_FIELDS)
     columns = [table.column(k).to_pylist() for k in HOUSEHOLD_FIELDS]
-    bulk.execute_many(f"UPDATE registry_household SET {sets}, updated_at = %s WHERE id = %s",
+    db.execute_many(f"UPDATE registry_household SET {sets}, updated_at = %s WHERE id = %s",
                       [(*values, stamp, hid) for *values, hid in zip(*columns, ids)])
 
 
@@ -732,7 +732,7 @@ def _delete_rewritten(plan: Plan) -> None:
         for chunk in _chunks([plan.household_id[i] for i in plan.rewrite_members]):
             cur.execute(f"DELETE FROM registry_member WHERE household_id IN ({_marks(chunk)})", chunk)
     # Only the file's year is replaced; other years' incomes stay.
-    bulk.execute_many("DELETE FROM registry_incomerecord WHERE household_id = %s AND year = %s",
+    db.execute_many("DELETE FROM registry_incomerecord WHERE household_id = %s AND year = %s",
                       [(plan.household_id[i], plan.income_year[i]) for i in plan.replace_income])
 
 

@@ -97,7 +97,7 @@ class Member(models.Model):
             # Also unique, created by migration 0002 as plain named indexes: a person (blind index)
             # in at most one household, and one member per position in a household. Not declared
             # here because Django would make them inline UNIQUE clauses on SQLite, which cannot be
-            # dropped, and a large import drops and rebuilds indexes (bulk.indexes_deferred).
+            # dropped, and a large import drops and rebuilds indexes (db.indexes_deferred).
             models.CheckConstraint(condition=models.Q(migrant_months__lte=12), name="migrant_months_at_most_12"),
         ]
 

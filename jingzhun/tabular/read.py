@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from jingzhun import scratch
+from jingzhun.db import scratch
 from jingzhun.tabular import preflight
 from jingzhun.tabular.spec import FileProblem, Spec
 
@@ -549,7 +549,7 @@ def _read_xlsx_cells(path: Path, spec: Spec) -> tuple[RawTable, list[tuple[int, 
 
 def read_any(path: str | os.PathLike[str], spec: Spec) -> tuple[RawTable, list[tuple[int, str, str]]]:
     """Read the file within the current limits (`limited`). Every import starts here, so this is where
-    the scratch folders of killed imports are swept (`jingzhun.scratch`)."""
+    the scratch folders of killed imports are swept (`jingzhun.db.scratch`)."""
     scratch.sweep()
     p = Path(path)
     shown = _shown_name.get()

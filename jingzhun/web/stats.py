@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 
 from jingzhun.areas.models import LEVEL_DIGITS
-from jingzhun.registry.bulk import sorting_on_all_cores
+from jingzhun.db import sorting_on_all_cores
 
 # (level, its digits, the level below it), township first: each level is summed from the one below it, so a
 # province adds up its cities' rows, never its villages'.

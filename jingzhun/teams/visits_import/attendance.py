@@ -17,8 +17,8 @@ from typing import Any
 import pyarrow as pa
 from django.utils import timezone
 
+from jingzhun import db
 from jingzhun.areas.models import Area
-from jingzhun.registry import bulk
 from jingzhun.tabular import parse, rules, steps
 from jingzhun.tabular.problems import Problems
 from jingzhun.tabular.read import RawTable
@@ -109,7 +109,7 @@ class Days:
         }))
 
     def apply(self, plan: Plan, context: steps.Context) -> None:
-        first = bulk.next_id("teams_attendance")
+        first = db.next_id("teams_attendance")
         days = plan.days.add_column(0, "id", pa.array(range(first, first + plan.days.num_rows), pa.int64()))
         shared.insert({"teams_attendance": days}, {"teams_attendance": first}, deferred="teams_attendance")
 

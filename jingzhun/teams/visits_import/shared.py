@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from django.conf import settings
 from django.db import connection
 
-from jingzhun.registry import bulk
+from jingzhun import db
 from jingzhun.tabular import parse, rules, steps
 from jingzhun.tabular.problems import Problem, Problems
 from jingzhun.tabular.read import RawTable
@@ -200,14 +200,14 @@ def cadre_ids(rows: Rows, scope: rules.Scope) -> list[int | None]:
 def insert(tables: dict[str, pa.Table], firsts: dict[str, int], *, deferred: str) -> None:
     """Insert whole tables (their ids handed out from `firsts`, each table's next free id) inside the
     transaction `steps.run` opened: one statement per batch, no ORM per row. `deferred`: the table whose
-    indexes are rebuilt after a batch as large as itself (`bulk.indexes_deferred`)."""
-    with bulk.Loader(tables) as loader:
+    indexes are rebuilt after a batch as large as itself (`db.indexes_deferred`)."""
+    with db.load(tables) as loader:
         for name, first in firsts.items():
-            bulk.check_next_id(name, first)  # still free, now that writers are locked out
+            db.check_next_id(name, first)  # still free, now that writers are locked out
         for name, table in tables.items():
-            with bulk.indexes_deferred(name, table.num_rows) if name == deferred else nullcontext():
+            with db.indexes_deferred(name, table.num_rows) if name == deferred else nullcontext():
                 loader.load(name)
-            bulk.sync_sequence(name)
+            db.sync_sequence(name)
 
 
 # The outcome its callers read --------------------------------------------------------------------------------

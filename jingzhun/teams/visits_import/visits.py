@@ -20,7 +20,7 @@ from typing import Any
 import pyarrow as pa
 from django.utils import timezone
 
-from jingzhun.registry import bulk
+from jingzhun import db
 from jingzhun.registry.models import Household
 from jingzhun.tabular import parse, rules, steps
 from jingzhun.tabular.problems import Problems
@@ -141,7 +141,7 @@ class Visits:
         }))
 
     def apply(self, plan: Plan, context: steps.Context) -> None:
-        first = {"teams_visit": bulk.next_id("teams_visit"), "teams_visitphoto": bulk.next_id("teams_visitphoto")}
+        first = {"teams_visit": db.next_id("teams_visit"), "teams_visitphoto": db.next_id("teams_visitphoto")}
         visits = plan.visits.add_column(0, "id", _ids(first["teams_visit"], plan.visits.num_rows))
         photo_visits = pa.array([first["teams_visit"] + k for k in plan.photos.column("visit").to_pylist()], pa.int64())
         photos = plan.photos.drop_columns(["visit"]).add_column(0, "visit_id", photo_visits)

@@ -52,7 +52,7 @@ def sweep_at_start() -> None:
     """What a killed process left behind goes before the server takes requests: scratch folders whose
     process has ended (staging files with names and incomes in clear), uploads past their time, and
     uploads still marked running whose import process is gone (docs/security.md, "Files on disk")."""
-    from jingzhun import scratch
+    from jingzhun.db import scratch
     from jingzhun.web import uploads
 
     scratch.sweep()
