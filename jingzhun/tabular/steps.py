@@ -92,6 +92,14 @@ class Outcome(Generic[P]):
         return self.plan.counts() if self.plan is not None else {}
 
 
+def _own_fields(plan: Any) -> dict[str, Any]:
+    """An importer's own fields for its import's audit row, when its plan has them (`audited()`, optional):
+    the object the import made (object_type, object_id) and the figures its readers look for, beside
+    `run`'s own (which they may replace)."""
+    own = getattr(plan, "audited", None)
+    return dict(own()) if callable(own) else {}
+
+
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -128,9 +136,10 @@ def run(importer: Importer[C, P], path: str | Path, *, actor: str, scope: rules.
     # One transaction: the writes and their audit row land together or not at all.
     with transaction.atomic():
         importer.apply(plan, context)
-        audit.record(actor, importer.action, object_type=importer.action.rsplit(".", 1)[0],
-                     object_id=context.file_name[:64], file=context.file_name, sha256=context.sha256,
-                     rows=outcome.rows, rejected_rows=len(checked.problems.rows), areas=sorted(set(plan.areas())),
-                     counts=plan.counts())
+        fields: dict[str, Any] = dict(
+            object_type=importer.action.rsplit(".", 1)[0], object_id=context.file_name[:64], file=context.file_name,
+            sha256=context.sha256, rows=outcome.rows, rejected_rows=len(checked.problems.rows),
+            areas=sorted(set(plan.areas())), counts=plan.counts())
+        audit.record(actor, importer.action, **{**fields, **_own_fields(plan)})
     outcome.plan, outcome.imported = plan, True
     return outcome
