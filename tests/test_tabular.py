@@ -49,6 +49,18 @@ def test_parse_date_refuses_the_rest(text):
         parse.parse_date(text)
 
 
+@pytest.mark.parametrize("text,expected", [("2020.5.1", dt.date(2020, 5, 1)), ("20200501", dt.date(2020, 5, 1)),
+                                           ("2020/05/01", dt.date(2020, 5, 1)), ("2020-5-1", dt.date(2020, 5, 1))])
+def test_parse_date_lenient_also_takes_other_departments_forms(text, expected):
+    assert parse.parse_date(text, lenient=True) == expected
+
+
+@pytest.mark.parametrize("text", ["2020.02.30", "20200230", "2020501", "202005011", "20.5.1", "２０２００５０１"])
+def test_parse_date_lenient_still_refuses_what_is_no_date(text):
+    with pytest.raises(parse.Invalid):
+        parse.parse_date(text, lenient=True)
+
+
 def test_parse_decimal_int_and_choice():
     assert parse.parse_decimal("12.5", Decimal(0), Decimal(100), 1) == Decimal("12.5")
     for bad in ("12.55", "1e3", "NaN", "-1", "１"):
@@ -178,3 +190,52 @@ def test_all_or_nothing_and_a_doubled_row(areas, tmp_path):
     assert not out.imported and not VillageRecord.objects.exists()
     assert [(p.row, p.column) for p in out.problems] == [(3, "年度"), (4, "通自来水")]
     assert "duplicates row 2" in out.problems[0].rule
+
+
+class _Tally:
+    """The smallest importer: one row per unit, nothing written; its plan names its own audit fields."""
+
+    spec = Spec("tally", (Column("village", "村代码", "village"),))
+    action = "tally.import"
+
+    class Checked:
+        def __init__(self, problems, rows):
+            self.problems, self.rows_of = problems, {row: [row] for row in rows}
+
+    class Plan:
+        def __init__(self, keep):
+            self.keep = keep
+
+        def counts(self):
+            return {"inserted": len(self.keep)}
+
+        def areas(self):
+            return [VILLAGE]
+
+        def audited(self):
+            return {"object_type": "tally_list", "object_id": "7", "rows_seen": len(self.keep)}
+
+    def check(self, table, cell_problems, context):
+        from jingzhun.tabular.problems import Problems
+
+        return self.Checked(Problems(table.file_name), table.table.column("_row").to_pylist())
+
+    def plan(self, checked, keep, context):
+        return self.Plan(keep)
+
+    def apply(self, plan, context):
+        pass
+
+
+@pytestmark_db
+def test_an_importers_plan_may_name_its_own_audit_fields(areas, tmp_path):
+    from jingzhun.tabular import steps
+
+    path = tmp_path / "t.csv"
+    path.write_text(f"村代码\n{VILLAGE}\n{VILLAGE2}\n", encoding="utf-8")
+    out = steps.run(_Tally(), path, actor="o", scope=rules.Scope.of_ranges(None))
+    assert out.imported and out.counts() == {"inserted": 2}
+    row = AuditEntry.objects.get(action="tally.import")
+    assert (row.object_type, row.object_id) == ("tally_list", "7")
+    assert row.detail["rows_seen"] == 2 and row.detail["rows"] == 2 and row.detail["file"] == "t.csv"
+    assert list(row.areas.values_list("code", flat=True)) == [VILLAGE]
