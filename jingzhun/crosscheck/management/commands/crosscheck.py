@@ -10,8 +10,6 @@ from django.core.management.base import BaseCommand, CommandError
 from jingzhun.crosscheck import actions
 from jingzhun.crosscheck.models import HIT_STATUS, RULE, CrossCheckList
 from jingzhun.crosscheck.operator import acting_user
-from jingzhun.tabular.problems import Problem
-from jingzhun.tabular.report import write_xlsx
 from jingzhun.tabular.spec import FileProblem
 
 SHOWN_PROBLEMS = 200
@@ -57,21 +55,22 @@ class Command(BaseCommand):
     def do_import(self, user: object, opts: dict[str, Any]) -> None:
         actor = str(getattr(user, "username", user))
         if opts["check"]:
-            return self._check(user, actor, opts)
+            self._check(user, actor, opts)
+            return
         try:
             result = actions.import_list(opts["file"], opts["rule"], actor=actor, department=opts["department"],
                                          user=user, mode="valid" if opts["valid_only"] else "all")
         except (FileProblem, PermissionDenied) as exc:
             raise CommandError(str(exc)) from None
         except actions.ListRejected as exc:
-            self._problems(exc.file_name, exc.problems, opts["report"])
+            self._problems(exc.problems, opts["report"])
             raise CommandError(str(exc)) from None
         if result.already_imported:
             self.stdout.write(f"该名单已于 {result.list.imported_at:%Y-%m-%d %H:%M} 导入（名单 {result.list.pk}），未重复导入 / "
                               f"already imported as list {result.list.pk}; nothing changed")
-            return None
+            return
         if result.problems:
-            self._problems(result.list.file_name, result.problems, opts["report"])
+            self._problems(result.problems, opts["report"])
             self.stdout.write(f"{len(result.problems)} 处错误，所在行未导入 / {len(result.problems)} problems: "
                               "their rows were left out")
         self.stdout.write(f"已导入名单 {result.list.pk}（{RULE.zh(opts['rule'])}）：{result.rows} 行，命中 {result.hits} 人、"
@@ -80,7 +79,6 @@ class Command(BaseCommand):
         if result.outside:
             self.stdout.write(f"另有 {result.outside} 行命中您管辖区划以外的户，未记录 / {result.outside} rows matched "
                               "households outside your areas: not recorded")
-        return None
 
     def _check(self, user: object, actor: str, opts: dict[str, Any]) -> None:
         try:
@@ -88,7 +86,7 @@ class Command(BaseCommand):
         except (FileProblem, PermissionDenied) as exc:
             raise CommandError(str(exc)) from None
         problems = [(p.row, p.column, p.value, p.rule) for p in outcome.problems]
-        self._problems(outcome.file_name, problems, opts["report"])
+        self._problems(problems, opts["report"])
         counts = outcome.counts()
         self.stdout.write(f"校验 {outcome.rows} 行，{len(problems)} 处错误；无误的行将命中 {counts.get('hits', 0)} 人、"
                           f"{counts.get('households', 0)} 户，另有 {counts.get('outside', 0)} 行在管辖区划以外；未写入 / "
@@ -96,13 +94,13 @@ class Command(BaseCommand):
                           f"{counts.get('hits', 0)} people in {counts.get('households', 0)} households "
                           f"({counts.get('outside', 0)} rows outside your areas); nothing written")
 
-    def _problems(self, file_name: str, problems: list[tuple[int, str, str, str]], report: str | None) -> None:
+    def _problems(self, problems: list[tuple[int, str, str, str]], report: str | None) -> None:
         for row, column, value, rule in problems[:SHOWN_PROBLEMS]:
             self.stderr.write(f"第{row}行 / row {row}  {column}  {value!r}  {rule}")
         if len(problems) > SHOWN_PROBLEMS:
             self.stderr.write(f"…… 另有 {len(problems) - SHOWN_PROBLEMS} 处 / and {len(problems) - SHOWN_PROBLEMS} more")
         if report and problems:
-            _write_report(problems, report, file_name)
+            _write_report(problems, report)
             self.stderr.write(f"错误报告 / report: {report}")
 
     def do_list(self, user: object, opts: dict[str, Any]) -> None:
@@ -140,7 +138,19 @@ class Command(BaseCommand):
         self.stdout.write(f"命中 {hit.pk}：{HIT_STATUS.zh(hit.status)} / hit {hit.pk}: {hit.status}")
 
 
-def _write_report(problems: list[tuple[int, str, str, str]], path: str, file_name: str = "") -> None:
-    """Every problem as a row (IDs already masked by the checks), for the department to fix: the one
-    problem report of every import (`jingzhun.tabular.report`), text cells only, never formulas."""
-    write_xlsx([Problem(file_name, row, column, value, rule) for row, column, value, rule in problems], path)
+def _write_report(problems: list[tuple[int, str, str, str]], path: str) -> None:
+    """Every problem as a row (IDs already masked by the checks), for the department to fix. Its four columns
+    (row, column, value, rule) are what departments have been sent: kept, rather than the file-first layout of
+    `jingzhun.tabular.report`."""
+    import xlsxwriter
+
+    from jingzhun import cells
+
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("错误 errors")
+    cells.write_row(sheet, 0, 0, ["行号 / row", "列 / column", "值 / value", "规则 / rule"])
+    for i, problem in enumerate(problems, start=1):
+        cells.write_row(sheet, i, 0, problem)  # a department's cells: text, never formulas
+    sheet.set_column(0, 2, 16)
+    sheet.set_column(3, 3, 60)
+    book.close()
