@@ -46,7 +46,6 @@ MASKED_ID = "证件号码已部分隐藏，无法比对；请提供完整号码 
 NUMBER_CELL = "（数字格式）"  # the value shown for an ID refused because it was typed into a number cell
 LIST_TABLE, ENTRY_TABLE = "crosscheck_crosschecklist", "crosscheck_crosscheckentry"
 
-Spans = list[tuple[str, str]] | None  # area code ranges; None = every area
 
 
 def scope_key(spans: Iterable[Iterable[str]] | None) -> str:
