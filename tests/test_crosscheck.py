@@ -462,3 +462,30 @@ def test_the_command_checks_and_imports_the_valid_rows(register, tmp_path):
                  stdout=out, stderr=err)
     assert "1 problems: their rows were left out" in out.getvalue() and report.is_file()
     assert CrossCheckList.objects.get().row_count == 1 and CrossCheckHit.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_list_in_a_committed_database_stages_its_entries_before_the_transaction(register, tmp_path, monkeypatch):
+    """On SQLite the entries are written to a staging file before the transaction (ATTACH is impossible inside
+    one) and copied in it; nothing stays attached, and the entries are the rows'."""
+    from jingzhun.crosscheck.models import CrossCheckEntry
+    from jingzhun.registry import bulk
+
+    staged = []
+    enter = bulk.Loader.__enter__
+
+    def spy(self):
+        out = enter(self)
+        staged.append(self.staged)
+        return out
+
+    monkeypatch.setattr(bulk.Loader, "__enter__", spy)
+    result = import_list(vehicles(tmp_path, [["甲", A1, "湘U1", "", ""], ["乙", STRANGER, "京A1", "", ""]]), "vehicle",
+                         actor="t", today=TODAY)
+    assert staged == [connection.vendor == "sqlite"]
+    assert sorted(CrossCheckEntry.objects.values_list("source_list_id", "row")) == [(result.list.pk, 2), (result.list.pk, 3)]
+    assert result.hits == 1 and CrossCheckHit.objects.get().source_row == 2
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA database_list")
+            assert not [row[1] for row in cur.fetchall() if row[1].startswith("stage")]

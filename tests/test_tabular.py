@@ -239,3 +239,41 @@ def test_an_importers_plan_may_name_its_own_audit_fields(areas, tmp_path):
     assert (row.object_type, row.object_id) == ("tally_list", "7")
     assert row.detail["rows_seen"] == 2 and row.detail["rows"] == 2 and row.detail["file"] == "t.csv"
     assert list(row.areas.values_list("code", flat=True)) == [VILLAGE]
+
+
+class _Staged(_Tally):
+    """Records where `prepare` and `apply` run: around the transaction, and inside it."""
+
+    def __init__(self):
+        self.seen = []
+
+    def prepare(self, plan, context):
+        from contextlib import contextmanager
+
+        from django.db import connection
+
+        @contextmanager
+        def staging():
+            self.seen.append(("prepare", connection.in_atomic_block))
+            yield
+            self.seen.append(("prepared", connection.in_atomic_block))
+
+        return staging()
+
+    def apply(self, plan, context):
+        from django.db import connection
+
+        self.seen.append(("apply", connection.in_atomic_block))
+
+
+@pytestmark_db
+def test_an_importer_may_prepare_outside_the_transaction_what_apply_loads_in_it(areas, tmp_path):
+    from jingzhun.tabular import steps
+
+    path = tmp_path / "t.csv"
+    path.write_text(f"村代码\n{VILLAGE}\n", encoding="utf-8")
+    importer = _Staged()
+    assert steps.run(importer, path, actor="o", scope=rules.Scope.of_ranges(None)).imported
+    assert importer.seen == [("prepare", False), ("apply", True), ("prepared", False)]
+    steps.run(importer, path, actor="o", scope=rules.Scope.of_ranges(None), mode="check")
+    assert len(importer.seen) == 3  # a check prepares and applies nothing

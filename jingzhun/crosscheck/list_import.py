@@ -19,7 +19,8 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +82,11 @@ class Plan:
     def households(self) -> int:
         return len({household for household, *_ in self.hits})
 
+    def entries(self) -> pa.Table:
+        """One entry per kept row: the list, the row number, the blind index (for `actions.rematch`)."""
+        return pa.table({"source_list_id": pa.array([self.list_id] * len(self.rows), pa.int64()),
+                         "row": pa.array(self.rows, pa.int64()), "id_index": pa.array(self.indexes, pa.binary())})
+
     def counts(self) -> dict[str, int]:
         return {"rows": len(self.rows), "hits": len(self.hits), "households": self.households,
                 "outside": self.outside}
@@ -102,6 +108,7 @@ class ListImport:
     def __init__(self, rule: str, department: str, today: dt.date):
         self.rule, self.department, self.today = rule, department, today
         self.spec = lists.SPECS[rule]
+        self.loader: bulk.Loader | None = None  # the staged entries, while `prepare` holds them
 
     # --- check ---------------------------------------------------------------------------------------
 
@@ -193,6 +200,16 @@ class ListImport:
 
     # --- apply ---------------------------------------------------------------------------------------
 
+    @contextmanager
+    def prepare(self, plan: Plan, context: steps.Context) -> Iterator[None]:
+        """The entries staged before the transaction `steps.run` opens (SQLite: a staging file, attached
+        beforehand; PostgreSQL: nothing to do, COPY runs in `apply`)."""
+        try:
+            with bulk.Loader({ENTRY_TABLE: plan.entries()}) as self.loader:
+                yield
+        finally:
+            self.loader = None
+
     def apply(self, plan: Plan, context: steps.Context) -> None:
         bulk.check_next_id(LIST_TABLE, plan.list_id)  # the id handed out while planning is still free
         CrossCheckList.objects.create(
@@ -201,8 +218,9 @@ class ListImport:
             row_count=len(plan.rows), hit_count=len(plan.hits), scope=plan.scope, scope_key=scope_key(plan.scope),
             outside_count=plan.outside)
         bulk.sync_sequence(LIST_TABLE)
-        entries = pa.table({"source_list_id": pa.array([plan.list_id] * len(plan.rows), pa.int64()),
-                            "row": pa.array(plan.rows, pa.int64()), "id_index": pa.array(plan.indexes, pa.binary())})
-        with bulk.Loader({ENTRY_TABLE: entries}) as loader:  # inside the transaction: executemany, or COPY
-            loader.load(ENTRY_TABLE)
+        if self.loader is not None:
+            self.loader.load(ENTRY_TABLE)
+        else:  # applied without `prepare`: loaded inside the transaction (executemany, or COPY)
+            with bulk.Loader({ENTRY_TABLE: plan.entries()}) as loader:
+                loader.load(ENTRY_TABLE)
         matching.insert_hits(plan.list_id, self.rule, plan.hits)

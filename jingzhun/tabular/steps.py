@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
@@ -92,6 +93,14 @@ class Outcome(Generic[P]):
         return self.plan.counts() if self.plan is not None else {}
 
 
+def _prepared(importer: Any, plan: Any, context: Context) -> AbstractContextManager[Any]:
+    """What an importer readies before the transaction, when it has `prepare(plan, context)` (optional, a
+    context manager around the transaction): the staging of its bulk tables, which SQLite cannot attach
+    inside a transaction (`jingzhun.registry.bulk.Loader`); its `apply` then loads them."""
+    prepare = getattr(importer, "prepare", None)
+    return prepare(plan, context) if callable(prepare) else nullcontext()
+
+
 def _own_fields(plan: Any) -> dict[str, Any]:
     """An importer's own fields for its import's audit row, when its plan has them (`audited()`, optional):
     the object the import made (object_type, object_id) and the figures its readers look for, beside
@@ -134,7 +143,7 @@ def run(importer: Importer[C, P], path: str | Path, *, actor: str, scope: rules.
         return outcome
     plan = importer.plan(checked, keep, context)
     # One transaction: the writes and their audit row land together or not at all.
-    with transaction.atomic():
+    with _prepared(importer, plan, context), transaction.atomic():
         importer.apply(plan, context)
         fields: dict[str, Any] = dict(
             object_type=importer.action.rsplit(".", 1)[0], object_id=context.file_name[:64], file=context.file_name,
