@@ -17,6 +17,7 @@ import base64
 import csv
 import datetime as dt
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -70,6 +71,7 @@ def main() -> None:
         times.append(time.perf_counter() - start)
         print(f"run {run + 1}: {times[-1]:.3f} s, {result.rows} rows, {result.hits} hits, load {load:.2f}",
               flush=True)
+    shutil.rmtree(tmp, ignore_errors=True)
     print(f"median {statistics.median(times):.3f} s over {args.runs} runs of {args.rows:,} rows; "
           f"load average now {os.getloadavg()[0]:.2f}")
 
