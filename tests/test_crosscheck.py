@@ -404,7 +404,7 @@ def test_the_import_audit_row_names_the_list_and_the_villages_hit(register, tmp_
     result = import_list(vehicles(tmp_path, [["甲", A1, "湘U1", "", ""], ["丙", C1, "湘U2", "", ""]]), "vehicle",
                          actor="t", today=TODAY)
     entry = AuditEntry.objects.get(action="crosscheck.import")
-    assert (entry.object_type, entry.object_id) == ("crosscheck_list", str(result.list.pk))
+    assert entry.detail["list"] == result.list.pk
     assert sorted(entry.areas.values_list("code", flat=True)) == sorted([VILLAGE, OTHER_VILLAGE])
     assert (entry.detail["rule"], entry.detail["households"], entry.detail["scope"]) == ("vehicle", 2, None)
 
@@ -433,6 +433,7 @@ def test_a_check_writes_nothing_says_what_an_import_would_do_and_is_audited(regi
     assert not CrossCheckList.objects.exists() and not CrossCheckHit.objects.exists()
     entry = AuditEntry.objects.get(action="crosscheck.check")
     assert list(entry.areas.values_list("code", flat=True)) == [VILLAGE] and entry.detail["errors"] == 2
+    assert (entry.detail["hits"], entry.detail["outside"]) == (1, 1) and "list" not in entry.detail
     assert "湘U7777" not in str(entry.detail) and C1 not in str(entry.detail)
 
 

@@ -192,28 +192,26 @@ def test_all_or_nothing_and_a_doubled_row(areas, tmp_path):
     assert "duplicates row 2" in out.problems[0].rule
 
 
-class _Tally:
-    """The smallest importer: one row per unit, nothing written; its plan names its own audit fields."""
+class _Staged:
+    """The smallest importer, one row per unit and nothing written, that records where `prepare` and `apply`
+    run: around the transaction, and inside it."""
 
-    spec = Spec("tally", (Column("village", "村代码", "village"),))
-    action = "tally.import"
+    spec = Spec("staged", (Column("village", "村代码", "village"),))
+    action = "staged.import"
 
     class Checked:
         def __init__(self, problems, rows):
             self.problems, self.rows_of = problems, {row: [row] for row in rows}
 
     class Plan:
-        def __init__(self, keep):
-            self.keep = keep
-
         def counts(self):
-            return {"inserted": len(self.keep)}
+            return {}
 
         def areas(self):
-            return [VILLAGE]
+            return []
 
-        def audited(self):
-            return {"object_type": "tally_list", "object_id": "7", "rows_seen": len(self.keep)}
+    def __init__(self):
+        self.seen = []
 
     def check(self, table, cell_problems, context):
         from jingzhun.tabular.problems import Problems
@@ -221,31 +219,7 @@ class _Tally:
         return self.Checked(Problems(table.file_name), table.table.column("_row").to_pylist())
 
     def plan(self, checked, keep, context):
-        return self.Plan(keep)
-
-    def apply(self, plan, context):
-        pass
-
-
-@pytestmark_db
-def test_an_importers_plan_may_name_its_own_audit_fields(areas, tmp_path):
-    from jingzhun.tabular import steps
-
-    path = tmp_path / "t.csv"
-    path.write_text(f"村代码\n{VILLAGE}\n{VILLAGE2}\n", encoding="utf-8")
-    out = steps.run(_Tally(), path, actor="o", scope=rules.Scope.of_ranges(None))
-    assert out.imported and out.counts() == {"inserted": 2}
-    row = AuditEntry.objects.get(action="tally.import")
-    assert (row.object_type, row.object_id) == ("tally_list", "7")
-    assert row.detail["rows_seen"] == 2 and row.detail["rows"] == 2 and row.detail["file"] == "t.csv"
-    assert list(row.areas.values_list("code", flat=True)) == [VILLAGE]
-
-
-class _Staged(_Tally):
-    """Records where `prepare` and `apply` run: around the transaction, and inside it."""
-
-    def __init__(self):
-        self.seen = []
+        return self.Plan()
 
     def prepare(self, plan, context):
         from contextlib import contextmanager

@@ -69,7 +69,7 @@ class Checked:
 
 @dataclass
 class Plan:
-    list_id: int
+    list_id: int  # the list this import makes (0 in a check: none)
     rule: str
     rows: list[int]  # the kept rows' numbers: one entry each
     indexes: list[bytes]  # their blind indexes, in the same order
@@ -94,10 +94,12 @@ class Plan:
     def areas(self) -> Iterable[str]:
         return self.villages
 
-    def audited(self) -> dict[str, Any]:
-        """The audit row names the list, and its figures (`steps.run` adds the file, rows and areas)."""
-        return {"object_type": "crosscheck_list", "object_id": str(self.list_id), "rule": self.rule,
-                "hits": len(self.hits), "households": self.households, "outside": self.outside, "scope": self.scope}
+    def detail(self) -> dict[str, Any]:
+        """The audit rows' own part (`steps.run` adds the file, rows, counts and areas): the list made (none
+        for a check), the rule, the figures and the scope."""
+        made = {"list": self.list_id} if self.list_id else {}
+        return {**made, "rule": self.rule, "hits": len(self.hits), "households": self.households,
+                "outside": self.outside, "scope": self.scope}
 
 
 class ListImport:
@@ -171,7 +173,8 @@ class ListImport:
         kept = sorted(keep)
         indexes = crypto.many("resident_id", "index", [checked.numbers[i] for i in kept]) if kept else []
         wide = context.scope.wide
-        plan = Plan(bulk.next_id(LIST_TABLE), self.rule, [checked.rows[i] for i in kept], indexes,
+        # The list's id handed out now, outside the transaction, as the register import does (0: a check).
+        plan = Plan(0 if context.mode == "check" else bulk.next_id(LIST_TABLE), self.rule, [checked.rows[i] for i in kept], indexes,
                     scope=None if wide is None else [list(s) for s in wide])
         found = matching.match(indexes, context.scope)
         by_member: dict[matching.Member, list[int]] = defaultdict(list)  # member → positions in `kept`

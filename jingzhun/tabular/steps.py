@@ -61,6 +61,10 @@ class Plan(Protocol):
         """Every area code the plan writes in (before and after a move): the audit row's areas."""
         ...
 
+    # Optional, read with `getattr` by `run`:
+    #   detail() -> dict — more of the audit rows' detail (check and import), beside what `run` records (its
+    #     keys: none of run's own — file, sha256, rows, errors, rejected_rows, counts, areas).
+
 
 C = TypeVar("C", bound=Checked)
 P = TypeVar("P", bound=Plan)
@@ -101,14 +105,6 @@ def _prepared(importer: Any, plan: Any, context: Context) -> AbstractContextMana
     return prepare(plan, context) if callable(prepare) else nullcontext()
 
 
-def _own_fields(plan: Any) -> dict[str, Any]:
-    """An importer's own fields for its import's audit row, when its plan has them (`audited()`, optional):
-    the object the import made (object_type, object_id) and the figures its readers look for, beside
-    `run`'s own (which they may replace)."""
-    own = getattr(plan, "audited", None)
-    return dict(own()) if callable(own) else {}
-
-
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -137,7 +133,7 @@ def run(importer: Importer[C, P], path: str | Path, *, actor: str, scope: rules.
         kind = importer.action.rsplit(".", 1)[0]
         audit.record(actor, f"{kind}.check", object_type=kind, object_id=context.file_name[:64],
                      file=context.file_name, sha256=context.sha256, rows=outcome.rows,
-                     errors=len(outcome.problems), areas=sorted(set(plan.areas())))
+                     errors=len(outcome.problems), areas=sorted(set(plan.areas())), **_detail(plan))
         return outcome
     if not keep:
         return outcome
@@ -145,10 +141,15 @@ def run(importer: Importer[C, P], path: str | Path, *, actor: str, scope: rules.
     # One transaction: the writes and their audit row land together or not at all.
     with _prepared(importer, plan, context), transaction.atomic():
         importer.apply(plan, context)
-        fields: dict[str, Any] = dict(
-            object_type=importer.action.rsplit(".", 1)[0], object_id=context.file_name[:64], file=context.file_name,
-            sha256=context.sha256, rows=outcome.rows, rejected_rows=len(checked.problems.rows),
-            areas=sorted(set(plan.areas())), counts=plan.counts())
-        audit.record(actor, importer.action, **{**fields, **_own_fields(plan)})
+        audit.record(actor, importer.action, object_type=importer.action.rsplit(".", 1)[0],
+                     object_id=context.file_name[:64], file=context.file_name, sha256=context.sha256,
+                     rows=outcome.rows, rejected_rows=len(checked.problems.rows), areas=sorted(set(plan.areas())),
+                     counts=plan.counts(), **_detail(plan))
     outcome.plan, outcome.imported = plan, True
     return outcome
+
+
+def _detail(plan: Plan) -> dict[str, Any]:
+    """The importer's own part of its audit rows' detail (`Plan.detail`, optional)."""
+    detail = getattr(plan, "detail", None)
+    return dict(detail()) if callable(detail) else {}
