@@ -49,6 +49,18 @@ def test_parse_date_refuses_the_rest(text):
         parse.parse_date(text)
 
 
+@pytest.mark.parametrize("text,expected", [("2020.5.1", dt.date(2020, 5, 1)), ("20200501", dt.date(2020, 5, 1)),
+                                           ("2020/05/01", dt.date(2020, 5, 1)), ("2020-5-1", dt.date(2020, 5, 1))])
+def test_parse_date_lenient_also_takes_other_departments_forms(text, expected):
+    assert parse.parse_date(text, lenient=True) == expected
+
+
+@pytest.mark.parametrize("text", ["2020.02.30", "20200230", "2020501", "202005011", "20.5.1", "２０２００５０１"])
+def test_parse_date_lenient_still_refuses_what_is_no_date(text):
+    with pytest.raises(parse.Invalid):
+        parse.parse_date(text, lenient=True)
+
+
 def test_parse_decimal_int_and_choice():
     assert parse.parse_decimal("12.5", Decimal(0), Decimal(100), 1) == Decimal("12.5")
     for bad in ("12.55", "1e3", "NaN", "-1", "１"):
@@ -194,3 +206,64 @@ def test_all_or_nothing_and_a_doubled_row(areas, tmp_path):
     assert not out.imported and not VillageRecord.objects.exists()
     assert [(p.row, p.column) for p in out.problems] == [(3, "年度"), (4, "通自来水")]
     assert "duplicates row 2" in out.problems[0].rule
+
+
+class _Staged:
+    """The smallest importer, one row per unit and nothing written, that records where `prepare` and `apply`
+    run: around the transaction, and inside it."""
+
+    spec = Spec("staged", (Column("village", "村代码", "village"),))
+    action = "staged.import"
+
+    class Checked:
+        def __init__(self, problems, rows):
+            self.problems, self.rows_of = problems, {row: [row] for row in rows}
+
+    class Plan:
+        def counts(self):
+            return {}
+
+        def areas(self):
+            return []
+
+    def __init__(self):
+        self.seen = []
+
+    def check(self, table, cell_problems, context):
+        from jingzhun.tabular.problems import Problems
+
+        return self.Checked(Problems(table.file_name), table.table.column("_row").to_pylist())
+
+    def plan(self, checked, keep, context):
+        return self.Plan()
+
+    def prepare(self, plan, context):
+        from contextlib import contextmanager
+
+        from django.db import connection
+
+        @contextmanager
+        def staging():
+            self.seen.append(("prepare", connection.in_atomic_block))
+            yield
+            self.seen.append(("prepared", connection.in_atomic_block))
+
+        return staging()
+
+    def apply(self, plan, context):
+        from django.db import connection
+
+        self.seen.append(("apply", connection.in_atomic_block))
+
+
+@pytestmark_db
+def test_an_importer_may_prepare_outside_the_transaction_what_apply_loads_in_it(areas, tmp_path):
+    from jingzhun.tabular import steps
+
+    path = tmp_path / "t.csv"
+    path.write_text(f"村代码\n{VILLAGE}\n", encoding="utf-8")
+    importer = _Staged()
+    assert steps.run(importer, path, actor="o", scope=rules.Scope.of_ranges(None)).imported
+    assert importer.seen == [("prepare", False), ("apply", True), ("prepared", False)]
+    steps.run(importer, path, actor="o", scope=rules.Scope.of_ranges(None), mode="check")
+    assert len(importer.seen) == 3  # a check prepares and applies nothing

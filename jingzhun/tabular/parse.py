@@ -15,8 +15,12 @@ class Invalid(ValueError):
     """The cell breaks its column's rule; the message is the rule, as the report shows it."""
 
 
-def parse_date(text: str) -> dt.date:
-    """YYYY-MM-DD (or YYYY/MM/DD), a real calendar date."""
+def parse_date(text: str, *, lenient: bool = False) -> dt.date:
+    """YYYY-MM-DD (or YYYY/MM/DD), a real calendar date. `lenient`: also YYYY.MM.DD and YYYYMMDD, as other
+    departments' systems write dates in the files they send (files not made from our templates)."""
+    if lenient:
+        text = f"{text[:4]}-{text[4:6]}-{text[6:]}" if len(text) == 8 and text.isascii() and text.isdigit() else \
+            text.replace(".", "-")
     parts = text.replace("/", "-").split("-")
     if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts) or len(parts[0]) != 4:
         raise Invalid("应为日期 YYYY-MM-DD / must be a date as YYYY-MM-DD")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
@@ -60,6 +61,10 @@ class Plan(Protocol):
         """Every area code the plan writes in (before and after a move): the audit row's areas."""
         ...
 
+    # Optional, read with `getattr` by `run`:
+    #   detail() -> dict — more of the audit rows' detail (check and import), beside what `run` records (its
+    #     keys: none of run's own — file, sha256, rows, errors, rejected_rows, counts, areas).
+
 
 C = TypeVar("C", bound=Checked)
 P = TypeVar("P", bound=Plan)
@@ -92,6 +97,14 @@ class Outcome(Generic[P]):
         return self.plan.counts() if self.plan is not None else {}
 
 
+def _prepared(importer: Any, plan: Any, context: Context) -> AbstractContextManager[Any]:
+    """What an importer readies before the transaction, when it has `prepare(plan, context)` (optional, a
+    context manager around the transaction): the staging of its bulk tables, which SQLite cannot attach
+    inside a transaction (`jingzhun.db.load`); its `apply` then loads them."""
+    prepare = getattr(importer, "prepare", None)
+    return prepare(plan, context) if callable(prepare) else nullcontext()
+
+
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -120,17 +133,23 @@ def run(importer: Importer[C, P], path: str | Path, *, actor: str, scope: rules.
         kind = importer.action.rsplit(".", 1)[0]
         audit.record(actor, f"{kind}.check", object_type=kind, object_id=context.file_name[:64],
                      file=context.file_name, sha256=context.sha256, rows=outcome.rows,
-                     errors=len(outcome.problems), areas=sorted(set(plan.areas())))
+                     errors=len(outcome.problems), areas=sorted(set(plan.areas())), **_detail(plan))
         return outcome
     if not keep:
         return outcome
     plan = importer.plan(checked, keep, context)
     # One transaction: the writes and their audit row land together or not at all.
-    with transaction.atomic():
+    with _prepared(importer, plan, context), transaction.atomic():
         importer.apply(plan, context)
         audit.record(actor, importer.action, object_type=importer.action.rsplit(".", 1)[0],
                      object_id=context.file_name[:64], file=context.file_name, sha256=context.sha256,
                      rows=outcome.rows, rejected_rows=len(checked.problems.rows), areas=sorted(set(plan.areas())),
-                     counts=plan.counts())
+                     counts=plan.counts(), **_detail(plan))
     outcome.plan, outcome.imported = plan, True
     return outcome
+
+
+def _detail(plan: Plan) -> dict[str, Any]:
+    """The importer's own part of its audit rows' detail (`Plan.detail`, optional)."""
+    detail = getattr(plan, "detail", None)
+    return dict(detail()) if callable(detail) else {}

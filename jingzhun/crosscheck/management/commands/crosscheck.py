@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from jingzhun.crosscheck import actions
 from jingzhun.crosscheck.models import HIT_STATUS, RULE, CrossCheckList
 from jingzhun.crosscheck.operator import acting_user
-from jingzhun.registry.reading import FileProblem
+from jingzhun.tabular.spec import FileProblem
 
 SHOWN_PROBLEMS = 200
 
@@ -27,6 +27,11 @@ class Command(BaseCommand):
         imp.add_argument("--rule", required=True, choices=RULE.codes, help="比对规则 / the policy's exclusion key")
         imp.add_argument("--department", default="", help="来源部门（默认取政策中的部门）/ source department")
         imp.add_argument("--report", help="错误报告 XLSX 路径 / write the problems to this XLSX file")
+        how = imp.add_mutually_exclusive_group()
+        how.add_argument("--check", action="store_true",
+                         help="只校验并预览命中，不写入 / validate and preview the hits, write nothing")
+        how.add_argument("--valid-only", action="store_true",
+                         help="只导入无误的行 / import the valid rows, report the others")
         sub.add_parser("list", help="已导入的名单及命中统计 / imported lists and hit counts")
         sub.add_parser("rematch", help="补充比对：名单导入后登记的成员 / match members registered after the lists were imported")
         hits = sub.add_parser("hits", help="列出命中 / list hits")
@@ -49,30 +54,54 @@ class Command(BaseCommand):
 
     def do_import(self, user: object, opts: dict[str, Any]) -> None:
         actor = str(getattr(user, "username", user))
+        if opts["check"]:
+            self._check(user, actor, opts)
+            return
         try:
             result = actions.import_list(opts["file"], opts["rule"], actor=actor, department=opts["department"],
-                                         user=user)
+                                         user=user, mode="valid" if opts["valid_only"] else "all")
         except (FileProblem, PermissionDenied) as exc:
             raise CommandError(str(exc)) from None
         except actions.ListRejected as exc:
-            for row, column, value, rule in exc.problems[:SHOWN_PROBLEMS]:
-                self.stderr.write(f"第{row}行 / row {row}  {column}  {value!r}  {rule}")
-            if len(exc.problems) > SHOWN_PROBLEMS:
-                self.stderr.write(f"…… 另有 {len(exc.problems) - SHOWN_PROBLEMS} 处 / and {len(exc.problems) - SHOWN_PROBLEMS} more")
-            if opts["report"]:
-                _write_report(exc.problems, opts["report"])
-                self.stderr.write(f"错误报告 / report: {opts['report']}")
+            self._problems(exc.problems, opts["report"])
             raise CommandError(str(exc)) from None
         if result.already_imported:
             self.stdout.write(f"该名单已于 {result.list.imported_at:%Y-%m-%d %H:%M} 导入（名单 {result.list.pk}），未重复导入 / "
                               f"already imported as list {result.list.pk}; nothing changed")
             return
+        if result.problems:
+            self._problems(result.problems, opts["report"])
+            self.stdout.write(f"{len(result.problems)} 处错误，所在行未导入 / {len(result.problems)} problems: "
+                              "their rows were left out")
         self.stdout.write(f"已导入名单 {result.list.pk}（{RULE.zh(opts['rule'])}）：{result.rows} 行，命中 {result.hits} 人、"
                           f"{result.households} 户 / imported list {result.list.pk}: {result.rows} rows, "
                           f"{result.hits} people in {result.households} households hit")
         if result.outside:
             self.stdout.write(f"另有 {result.outside} 行命中您管辖区划以外的户，未记录 / {result.outside} rows matched "
                               "households outside your areas: not recorded")
+
+    def _check(self, user: object, actor: str, opts: dict[str, Any]) -> None:
+        try:
+            outcome = actions.check_list(opts["file"], opts["rule"], actor=actor, user=user)
+        except (FileProblem, PermissionDenied) as exc:
+            raise CommandError(str(exc)) from None
+        problems = [(p.row, p.column, p.value, p.rule) for p in outcome.problems]
+        self._problems(problems, opts["report"])
+        counts = outcome.counts()
+        self.stdout.write(f"校验 {outcome.rows} 行，{len(problems)} 处错误；无误的行将命中 {counts.get('hits', 0)} 人、"
+                          f"{counts.get('households', 0)} 户，另有 {counts.get('outside', 0)} 行在管辖区划以外；未写入 / "
+                          f"checked {outcome.rows} rows, {len(problems)} problems; the valid rows would hit "
+                          f"{counts.get('hits', 0)} people in {counts.get('households', 0)} households "
+                          f"({counts.get('outside', 0)} rows outside your areas); nothing written")
+
+    def _problems(self, problems: list[tuple[int, str, str, str]], report: str | None) -> None:
+        for row, column, value, rule in problems[:SHOWN_PROBLEMS]:
+            self.stderr.write(f"第{row}行 / row {row}  {column}  {value!r}  {rule}")
+        if len(problems) > SHOWN_PROBLEMS:
+            self.stderr.write(f"…… 另有 {len(problems) - SHOWN_PROBLEMS} 处 / and {len(problems) - SHOWN_PROBLEMS} more")
+        if report and problems:
+            _write_report(problems, report)
+            self.stderr.write(f"错误报告 / report: {report}")
 
     def do_list(self, user: object, opts: dict[str, Any]) -> None:
         for lst in CrossCheckList.objects.all():
@@ -110,7 +139,9 @@ class Command(BaseCommand):
 
 
 def _write_report(problems: list[tuple[int, str, str, str]], path: str) -> None:
-    """Every problem as a row (IDs already masked by the validation), for the department to fix."""
+    """Every problem as a row (IDs already masked by the checks), for the department to fix. Its four columns
+    (row, column, value, rule) are what departments have been sent: kept, rather than the file-first layout of
+    `jingzhun.tabular.report`."""
     import xlsxwriter
 
     from jingzhun import cells
