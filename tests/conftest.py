@@ -61,3 +61,4 @@ def areas(committed_db):
 
 # The web tests' cast of users and households (a fixture shared by several test modules).
 from tests.web_cast import committed_web, web  # noqa: E402, F401
+from tests.job_support import worker  # noqa: E402, F401
