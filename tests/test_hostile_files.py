@@ -247,7 +247,6 @@ OWNER = """
 import os, sys, time
 sys.path.insert(0, sys.argv[1])
 from jingzhun import scratch
-from jingzhun.jobs import runner
 import tempfile
 tempfile.tempdir = sys.argv[2]
 path = scratch.mkdtemp("jingzhun-stage-")

@@ -333,7 +333,9 @@ def refresh(upload: Upload) -> Upload:
     if upload.state not in (UploadState.CHECKING, UploadState.RUNNING):
         return upload
     job = Job.objects.filter(pk=upload.job_id).first() if upload.job_id else None
-    if job is None:  # running under a release before the job queue, on a server since restarted
+    if job is None or job.state == JobState.DONE:
+        # A job ends "done" only after its upload was told; an upload still running with no job of its own
+        # (imported under a release before the queue, or its job row lost) has no process left to end it.
         _dead(upload, "进程已不在 / its process is gone")
     elif job.state == JobState.RUNNING:
         queue.reap(ids=[job.pk])
