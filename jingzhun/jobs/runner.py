@@ -45,14 +45,15 @@ def child_command(job: Job, worker: str) -> list[str]:
 def child_env(job: Job) -> dict[str, str]:
     """This process's environment, with the database this process really uses (a test database too) and
     the settings the job's kind says its child must share."""
-    return {**os.environ, "DJANGO_SETTINGS_MODULE": "jingzhun.settings", "JINGZHUN_UPLOADS_SYNCHRONOUS": "0",
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "jingzhun.settings",
             "JINGZHUN_DATABASE_URL": dburl.url_of(connection.settings_dict, connection.vendor),
             **queue.kind(job.kind).env()}
 
 
 def die_with_parent(parent: int, signal_number: int = signal.SIGKILL) -> None:
     """Be sent `signal_number` when the process that started this one ends (Linux), and end now if it
-    already has."""
+    already has. Strictly, the kernel watches the parent's *thread* that started the child: a worker and
+    `jingzhun serve` start theirs from the main thread, and a web request's thread waits for its child."""
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, int(signal_number), 0, 0, 0)

@@ -320,8 +320,9 @@ def _me() -> dict[str, Any]:
 
 
 def child_env() -> dict[str, str]:
-    """What an upload job's child must share with this process: the upload folder, as this process sees it."""
-    return {"JINGZHUN_UPLOAD_DIR": str(Path(settings.UPLOAD_DIR).resolve())}
+    """What an upload job's child must share with this process: the upload folder, as this process sees it;
+    and it runs its job itself (it is the child)."""
+    return {"JINGZHUN_UPLOAD_DIR": str(Path(settings.UPLOAD_DIR).resolve()), "JINGZHUN_UPLOADS_SYNCHRONOUS": "0"}
 
 
 # --- what became of it ---------------------------------------------------------------------------------
