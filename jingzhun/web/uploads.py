@@ -266,9 +266,13 @@ def import_job(job: Job) -> None:
 def import_failed(job: Job, how: str) -> None:
     """The import's process ended on its own, or its last attempt's worker is gone: failed — or done, if its
     import batch did commit before the process ended."""
-    upload = Upload.objects.filter(token=job.args["token"], state=UploadState.RUNNING).first()
-    if upload is not None:
+    upload = Upload.objects.filter(token=job.args["token"]).first()
+    if upload is None:
+        return
+    if upload.state == UploadState.RUNNING:
         _dead(upload, how)
+    else:  # recorded already: only its file may be left
+        Path(upload.stored_as).unlink(missing_ok=True)
 
 
 def run_import(pk: int, mode: str) -> None:
@@ -308,9 +312,11 @@ def run_import(pk: int, mode: str) -> None:
 
 
 def _finish(upload: Upload, state: str, outcome: dict[str, Any]) -> None:
-    Upload.objects.filter(pk=upload.pk, state=UploadState.RUNNING).update(state=state, result=outcome)
+    # The import has ended: the file goes first, so a process killed between the two never leaves an ended
+    # upload with its file (a running one without it is recorded from its batch, `_dead`).
+    Path(upload.stored_as).unlink(missing_ok=True)
     _write_progress(upload.token, stage="finished", done=1.0, state=state, **outcome)
-    Path(upload.stored_as).unlink(missing_ok=True)  # the import has ended: the file is not kept
+    Upload.objects.filter(pk=upload.pk, state=UploadState.RUNNING).update(state=state, result=outcome)
 
 
 def _me() -> dict[str, Any]:
