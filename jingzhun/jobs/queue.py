@@ -106,6 +106,8 @@ def enqueue(name: str, args: dict[str, object], *, max_attempts: int | None = No
 
 def claim(worker: str, *, only: int | None = None) -> Job | None:
     """Take the oldest queued job (or job `only`, if it is still queued) for `worker`, in one statement."""
+    if not Job.objects.filter(state=JobState.QUEUED).exists():
+        return None  # an idle worker only reads: on SQLite a claim would take the write lock every poll
     now = timezone.now()
     table, ops = Job._meta.db_table, connection.ops
     pick = f"SELECT id FROM {table} WHERE state = %s" + (" AND id = %s" if only is not None else "")
