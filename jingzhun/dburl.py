@@ -46,3 +46,18 @@ def parse(url: str) -> dict[str, Any]:
         }
         return entry
     raise ValueError(f"JINGZHUN_DATABASE_URL: unsupported scheme {parts.scheme!r} (use sqlite:/// or postgresql://)")
+
+
+def url_of(entry: dict[str, Any], vendor: str) -> str:
+    """The URL `parse` would turn into this DATABASES entry (a child process's JINGZHUN_DATABASE_URL)."""
+    if vendor == "sqlite":
+        return f"sqlite:///{entry['NAME']}"
+    if vendor != "postgresql":
+        raise ValueError(f"no database URL for {vendor}")
+    from urllib.parse import quote, urlencode
+
+    auth = quote(entry["USER"] or "", safe="") + (f":{quote(entry['PASSWORD'], safe='')}" if entry["PASSWORD"] else "")
+    host = entry["HOST"] or ""
+    query = {**entry.get("OPTIONS", {}), **({"host": host} if host.startswith("/") else {})}  # a socket folder
+    where = "" if host.startswith("/") else f"{host}:{entry['PORT'] or 5432}"
+    return f"postgresql://{auth}@{where}/{quote(entry['NAME'])}" + (f"?{urlencode(query)}" if query else "")

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "jingzhun.crosscheck",
     "jingzhun.appraisal",
     "jingzhun.plans",
+    "jingzhun.jobs",
     "jingzhun.web",
 ]
 MIDDLEWARE = [
@@ -118,15 +119,20 @@ IMPORT_MAX_SHARED_STRINGS_MB = int(os.environ.get("JINGZHUN_IMPORT_MAX_SHARED_ST
 
 # Web uploads of register files wait here (files 0600, folders 0700) between the check and the confirmed
 # import; the file is deleted when the import ends, and an upload never confirmed (and its error report)
-# after UPLOAD_KEEP_HOURS. Uploads are checked and imported in a child process with the web limits below.
+# after UPLOAD_KEEP_HOURS. Uploads are checked and imported in a child process with the web limits below:
+# the check by the request that received the file, the import by a worker (`jingzhun worker`, jobs below).
 UPLOAD_DIR = os.environ.get("JINGZHUN_UPLOAD_DIR", str(Path.cwd() / ".jingzhun" / "uploads"))
 UPLOADS_SYNCHRONOUS = os.environ.get("JINGZHUN_UPLOADS_SYNCHRONOUS") == "1"
 UPLOAD_MAX_BYTES = int(os.environ.get("JINGZHUN_UPLOAD_MAX_BYTES", str(200 * 1024 * 1024)))
 UPLOAD_MAX_ROWS = int(os.environ.get("JINGZHUN_UPLOAD_MAX_ROWS", "300000"))
 UPLOAD_MAX_UNZIPPED_MB = int(os.environ.get("JINGZHUN_UPLOAD_MAX_UNZIPPED_MB", "1024"))
 UPLOAD_KEEP_HOURS = float(os.environ.get("JINGZHUN_UPLOAD_KEEP_HOURS", "24"))
-# A running upload whose process has not been heard of for this long has died (it beats every few seconds).
-UPLOAD_HEARTBEAT_SECONDS = int(os.environ.get("JINGZHUN_UPLOAD_HEARTBEAT_SECONDS", "60"))
+# The job queue (jingzhun.jobs): a worker renews a running job's lease every third of JOBS_LEASE_SECONDS; a job
+# whose worker has gone (this host: at once; another host: when the lease runs out) is retried up to
+# JOBS_MAX_ATTEMPTS times in all. An idle worker looks at the queue every JOBS_POLL_SECONDS.
+JOBS_LEASE_SECONDS = int(os.environ.get("JINGZHUN_JOBS_LEASE_SECONDS", "60"))
+JOBS_MAX_ATTEMPTS = int(os.environ.get("JINGZHUN_JOBS_MAX_ATTEMPTS", "3"))
+JOBS_POLL_SECONDS = float(os.environ.get("JINGZHUN_JOBS_POLL_SECONDS", "2"))
 # Request bodies: an upload streams to a temporary file past 10 MB; the body as a whole is bounded by the
 # upload limit in the view (Django's DATA_UPLOAD_MAX_MEMORY_SIZE excludes file parts).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

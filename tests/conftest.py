@@ -59,5 +59,7 @@ def areas(committed_db):
     make_areas()
 
 
-# The web tests' cast of users and households (a fixture shared by several test modules).
+# A real `jingzhun worker` for tests whose uploads are queued; the web tests' cast of users and households
+# (fixtures shared by several test modules).
+from tests.job_support import worker  # noqa: E402, F401
 from tests.web_cast import committed_web, web  # noqa: E402, F401

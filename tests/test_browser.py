@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.hashers import make_password
@@ -392,10 +393,11 @@ def test_upload_with_errors_report_and_import_valid(world: World, open_as: Opene
 
 
 def test_import_in_background_followed_to_the_end(world: World, open_as: Opener, settings: Settings,
-                                                  tmp_path: Path) -> None:
-    """As in production: the import runs in a thread after the confirmation, and the page follows it
-    (progress.js polls and reloads) until it has finished."""
+                                                  tmp_path: Path, worker: Callable[..., Any]) -> None:
+    """As in production: the import is queued after the confirmation and run by a worker (`jingzhun worker`),
+    and the page follows it (progress.js polls and reloads) until it has finished."""
     settings.UPLOADS_SYNCHRONOUS = False
+    worker()
     world.user("officer_ls", "officer", COUNTY)
     added = {"NEW-1": 2, "NEW-2": 3}
     path = write_csv(tmp_path / "新增户.csv", household_rows("NEW-1", VILLAGE2, size=2, seed=21)

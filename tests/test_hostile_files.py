@@ -27,6 +27,7 @@ from django.test import Client
 from django.urls import reverse
 
 from jingzhun.db import scratch
+from jingzhun.jobs import runner
 from jingzhun.registry import reading, template
 from jingzhun.registry.models import Household, ImportBatch, Member
 from jingzhun.registry.reading import FileProblem, Limits
@@ -399,7 +400,7 @@ def test_an_upload_whose_process_died_is_failed_when_its_page_is_read(web, uploa
 def test_a_reader_that_aborts_takes_only_its_own_process(web, uploads_here, settings, tmp_path, monkeypatch):
     """The check runs in a child: a native abort there is a refusal here, and this process goes on."""
     settings.UPLOADS_SYNCHRONOUS = False
-    monkeypatch.setattr(uploads, "_job_command", lambda *a, **k: [sys.executable, "-c", "import os; os.abort()"])
+    monkeypatch.setattr(runner, "child_command", lambda *a, **k: [sys.executable, "-c", "import os; os.abort()"])
     shown = post(web.client("officer_a"), "a.csv", b"x").content.decode()
     assert "读取进程异常终止（SIGABRT）" in shown
     assert not Upload.objects.exists() and list(uploads_here.iterdir()) == []
@@ -418,9 +419,10 @@ def wait_for(predicate, seconds: float, every: float = 0.05):
 
 
 @pytest.mark.slow
-def test_check_and_import_run_in_a_child_process(committed_web, settings, tmp_path):
+def test_check_and_import_run_in_a_child_process(committed_web, settings, tmp_path, worker):
     settings.UPLOAD_DIR = str(tmp_path / "uploads")
     settings.UPLOADS_SYNCHRONOUS = False
+    worker()  # the import is queued for it
     client = committed_web.client("officer_a")
     path = write_csv(tmp_path / "c.csv", household_rows("C1", VILLAGE, size=3, seed=9))
     token = token_of(post(client, "c.csv", path.read_bytes()))
@@ -455,11 +457,12 @@ def register_counts() -> dict[str, int]:
 
 
 @pytest.mark.slow
-def test_a_web_import_killed_mid_write_leaves_the_database_before_or_after(committed_web, settings, tmp_path):
+def test_a_web_import_killed_mid_write_leaves_the_database_before_or_after(committed_web, settings, tmp_path, worker):
     """SIGKILL to the process that runs a web upload's import, once it is writing: the register is exactly
     as before or exactly as after, and the upload does not stay "running"."""
     settings.UPLOAD_DIR = str(tmp_path / "uploads")
     settings.UPLOADS_SYNCHRONOUS = False
+    worker()  # the import is queued for it; it runs it in a child process, the one killed here
     households = 8000
     client = committed_web.client("officer_a")
     path = write_csv(tmp_path / "big.csv", big_register(households))

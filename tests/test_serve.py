@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import http.client
 import os
+import re
 import secrets
 import signal
 import socket
@@ -115,3 +116,8 @@ def test_serves_with_production_settings_and_stops_on_sigterm(tmp_path: Path) ->
         output, _ = server.communicate(timeout=30)
     assert server.returncode == 0, output
     assert "2 workers" in output and "Shutting down" in output
+    # The upload worker beside it (`jingzhun worker`) started with it and stopped with it.
+    found = re.search(r"upload worker (\d+)", output)
+    assert found, output
+    worker = int(found.group(1))
+    assert not os.path.exists(f"/proc/{worker}") or "zombie" in Path(f"/proc/{worker}/status").read_text(), output

@@ -6,4 +6,11 @@ class WebConfig(AppConfig):
     verbose_name = "网页 / Web"
 
     def ready(self) -> None:
+        from jingzhun.jobs import queue
         from jingzhun.web import receivers  # noqa: F401  (connects the signal receivers)
+
+        # A web upload's check and import (`jingzhun.web.uploads`), run by workers in child processes.
+        for kind, name in (("upload.check", "check"), ("upload.import", "import")):
+            queue.register(kind, queue.Kind(run_path=f"jingzhun.web.uploads.{name}_job",
+                                            failed_path=f"jingzhun.web.uploads.{name}_failed",
+                                            env_path="jingzhun.web.uploads.child_env"))

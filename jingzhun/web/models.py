@@ -42,15 +42,26 @@ class AreaYearStat(models.Model):
         constraints = [models.UniqueConstraint(fields=["area_code", "year"], name="one_area_year_stat")]
 
 
+class UploadState(models.TextChoices):
+    CHECKING = "checking", "校验中 / checking"
+    CHECKED = "checked", "已校验，未导入 / checked, not imported"
+    RUNNING = "running", "导入中 / importing"  # queued for a worker, or running: the job says which
+    DONE = "done", "已导入 / imported"
+    FAILED = "failed", "失败 / failed"
+
+
 class Upload(models.Model):
-    """A register file uploaded through the web: checked first, imported only when the user confirms."""
+    """A register file uploaded through the web: checked first, imported only when the user confirms. Its
+    check and its import are jobs (`jingzhun.jobs`); `job` is the latest."""
 
     token = models.CharField("标识", max_length=32, unique=True)
     user = models.ForeignKey("auth.User", verbose_name="用户", on_delete=models.PROTECT, related_name="uploads")
     file_name = models.CharField("文件名", max_length=255)
     stored_as = models.CharField("存储路径", max_length=500)
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
-    state = models.CharField("状态", max_length=12, default="checked")  # checked, running, done, failed
+    state = models.CharField("状态", max_length=12, choices=UploadState.choices, default=UploadState.CHECKING)
+    job = models.ForeignKey("jobs.Job", verbose_name="任务", null=True, blank=True, on_delete=models.SET_NULL,
+                            related_name="+")
     rows = models.PositiveIntegerField("行数", default=0)
     households = models.PositiveIntegerField("户数", default=0)
     error_count = models.PositiveIntegerField("错误数", default=0)

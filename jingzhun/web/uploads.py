@@ -1,9 +1,15 @@
-"""Register uploads through the web: store, check (validate only), then import — each in a child process.
+"""Register uploads through the web: store, check (validate only), then import — each a job in a child process.
 
 A register file is hostile until read: a parser can abort in native code (SIGABRT, no Python exception)
-on a crafted workbook, so the check and the import run in a child process (`jingzhun upload_job`) with
-the web's own, lower reading limits (`reading.limited`); the web worker only waits for it (the check) or
-follows it (the import), and records what became of it however it ended.
+on a crafted workbook, so the check and the import run in a child process (`jingzhun run_job`) with the
+web's own, lower reading limits (`reading.limited`), and the process that started it records what became
+of it however it ended.
+
+Both are rows in the job queue (`jingzhun.jobs`). The check is run by the request that received the file,
+at once, while its user waits for the verdict (a worker takes it over if that server dies first); the
+confirmed import is only queued by the request and run by a worker (`jingzhun worker`, started by `jingzhun
+serve`), so it survives a server restart: a worker that dies leaves a job whose lease runs out, and the next
+worker retries it from the database exactly as it was (the import is all-or-nothing), or fails it.
 
 On disk (docs/security.md, "Files on disk"): one folder per upload under `UPLOAD_DIR` (0700), the file
 under a generated name (`upload.csv` / `upload.xlsx`, 0600) — never the user's own name, which the error
@@ -14,9 +20,8 @@ upload).
 
 Progress goes to a small JSON file beside the upload, not to the database: on SQLite the import's own
 transaction holds the write lock, and a progress row written inside it would be invisible until commit.
-The running child rewrites the file every few seconds with its process id and start time (a heartbeat),
-so a page that finds an upload "running" whose process is gone — killed, aborted, the machine restarted —
-marks it failed, or done if its import batch did commit (`refresh`).
+The running child rewrites the file every few seconds with its process id (a heartbeat for people reading
+the page); whether the import is alive is the job's lease (`jobs.queue`).
 """
 
 from __future__ import annotations
@@ -27,10 +32,7 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -39,13 +41,15 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
-from django.db import close_old_connections, connection
+from django.db import transaction
 
 from jingzhun import access
+from jingzhun.jobs import queue, runner
+from jingzhun.jobs.models import Job, JobState
 from jingzhun.registry import reading
 from jingzhun.registry.importer import ImportResult, import_register
 from jingzhun.tabular.report import write_xlsx
-from jingzhun.web.models import Upload
+from jingzhun.web.models import Upload, UploadState
 
 SHOWN_ERRORS = 200
 SUFFIXES = (".csv", ".xlsx")
@@ -72,10 +76,6 @@ def report_path(token: str) -> Path:
 
 def progress_path(token: str) -> Path:
     return job_folder(token) / "progress.json"
-
-
-def check_path(token: str) -> Path:
-    return job_folder(token) / "check.json"
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -142,6 +142,9 @@ FORM_MARGIN = 64 * 1024  # the form around the file: its token, boundaries and h
 
 # --- store and check -----------------------------------------------------------------------------------
 
+CHECK, IMPORT = "upload.check", "upload.import"  # job kinds, registered by `WebConfig.ready`
+
+
 def store(user: Any, upload: UploadedFile) -> Upload:
     """Save the file and check it against the user's area; nothing is imported yet. A file refused by the
     check (unreadable, beyond the limits, or taking its reading process down) leaves nothing behind."""
@@ -155,21 +158,35 @@ def store(user: Any, upload: UploadedFile) -> Upload:
     token = secrets.token_hex(16)
     job_folder(token).mkdir(mode=0o700)
     stored = job_folder(token) / f"upload{suffix}"  # generated: the report or a second upload cannot clash
+    row = None
     try:
         fd = os.open(stored, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         with os.fdopen(fd, "wb") as out:
             for chunk in upload.chunks():
                 out.write(chunk)
-        outcome = _run_check(token, stored, name, user)
-        if "problem" in outcome:
-            raise ValueError(outcome["problem"])
-        return Upload.objects.create(
-            token=token, user=user, file_name=name, stored_as=str(stored), rows=outcome["rows"],
-            households=outcome["households"], error_count=outcome["error_count"],
-            rejected_households=outcome["rejected_households"], errors=outcome["errors"])
+        with transaction.atomic():
+            job = queue.enqueue(CHECK, {"token": token})
+            row = Upload.objects.create(token=token, user=user, file_name=name, stored_as=str(stored), job=job,
+                                        state=UploadState.CHECKING)
+        _run(job)
+        row.refresh_from_db()
+        if row.state == UploadState.FAILED:
+            raise ValueError(row.result.get("error") or f"{name}: 无法读取 / cannot be read")
+        return row
     except BaseException:
+        if row is not None:
+            Upload.objects.filter(pk=row.pk).delete()
+            Job.objects.filter(pk=row.job_id or 0).delete()
         shutil.rmtree(job_folder(token), ignore_errors=True)
         raise
+
+
+def _run(job: Job) -> None:
+    """The check, as the user waits for it: in this process in tests, else in a child process."""
+    if settings.UPLOADS_SYNCHRONOUS:
+        runner.run_inline(job)
+    else:
+        runner.run_now(job)
 
 
 def check(token: str, path: Path, file_name: str, user: Any) -> dict[str, Any]:
@@ -190,65 +207,79 @@ def check(token: str, path: Path, file_name: str, user: Any) -> dict[str, Any]:
             "errors": [[e.row, e.column, e.value, e.rule] for e in errors[:SHOWN_ERRORS]]}
 
 
-def _run_check(token: str, path: Path, file_name: str, user: Any) -> dict[str, Any]:
-    if settings.UPLOADS_SYNCHRONOUS:
-        return check(token, path, file_name, user)
-    done = subprocess.run(_job_command("check", token, user, file_name=file_name), env=_child_env(),
-                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        return dict(json.loads(check_path(token).read_text()))
-    except (FileNotFoundError, ValueError):
-        return {"problem": f"{file_name}: 无法读取，读取进程异常终止（{_ending(done.returncode)}）/ cannot be read: the "
-                           f"process reading it ended abnormally ({_ending(done.returncode)})"}
+def check_job(job: Job) -> None:
+    """The check job: the upload's figures, or its refusal (the file and its folder then go)."""
+    upload = Upload.objects.select_related("user").filter(token=job.args["token"]).first()
+    if upload is None or upload.state != UploadState.CHECKING:
+        return  # done already (a retried job), or the upload was withdrawn
+    outcome = check(upload.token, Path(upload.stored_as), upload.file_name, upload.user)
+    if "problem" in outcome:
+        shutil.rmtree(job_folder(upload.token), ignore_errors=True)
+        Upload.objects.filter(pk=upload.pk, state=UploadState.CHECKING).update(
+            state=UploadState.FAILED, result={"error": outcome["problem"]})
+        return
+    Upload.objects.filter(pk=upload.pk, state=UploadState.CHECKING).update(state=UploadState.CHECKED, **outcome)
 
 
-def _ending(returncode: int | None) -> str:
-    if returncode is not None and returncode < 0:
-        try:
-            return signal.Signals(-returncode).name
-        except ValueError:
-            return f"signal {-returncode}"
-    return f"exit status {returncode}"
+def check_failed(job: Job, how: str) -> None:
+    upload = Upload.objects.filter(token=job.args["token"], state=UploadState.CHECKING).first()
+    if upload is None:
+        return
+    shutil.rmtree(job_folder(upload.token), ignore_errors=True)
+    Upload.objects.filter(pk=upload.pk, state=UploadState.CHECKING).update(state=UploadState.FAILED, result={
+        "error": f"{upload.file_name}: 无法读取，读取进程异常终止（{how}）/ cannot be read: the process reading it "
+                 f"ended abnormally ({how})"})
 
 
 # --- import --------------------------------------------------------------------------------------------
 
 def start(upload: Upload, user: Any, mode: str) -> None:
-    """Import the checked file in a child process (mode "all" or "valid"); progress in the file."""
+    """Queue the import of the checked file (mode "all" or "valid") for a worker; progress in the file."""
     if mode not in ("all", "valid"):
         raise ValueError("mode must be 'all' or 'valid'")
     if not Path(upload.stored_as).is_file():
         raise ValueError("上传的文件已过期删除，请重新上传 / the uploaded file has expired and was deleted; upload it again")
-    # Claim the upload first so a double click cannot import twice.
-    if not Upload.objects.filter(pk=upload.pk, state="checked").update(state="running"):
-        raise ValueError("这个文件已经在导入或已导入 / this upload is already importing or imported")
-    _write_progress(upload.token, stage="start", done=0.0, state="running", started=time.time())
+    # Claim the upload and queue its job together, so a double click cannot import twice.
+    with transaction.atomic():
+        if not Upload.objects.filter(pk=upload.pk, state=UploadState.CHECKED).update(state=UploadState.RUNNING):
+            raise ValueError("这个文件已经在导入或已导入 / this upload is already importing or imported")
+        job = queue.enqueue(IMPORT, {"token": upload.token, "mode": mode})
+        Upload.objects.filter(pk=upload.pk).update(job=job)
+    _write_progress(upload.token, stage="queued", done=0.0, state="running", queued=time.time())
     if settings.UPLOADS_SYNCHRONOUS:  # tests: finish before the response, on the request's own connection
-        run_import(upload.pk, mode)
+        runner.run_inline(job)
+
+
+def import_job(job: Job) -> None:
+    """The import job. A retry (its worker died) first looks for the batch of an attempt that committed
+    just before: then the import is done, and running it again would only add an empty batch."""
+    upload = Upload.objects.filter(token=job.args["token"]).first()
+    if upload is None or upload.state != UploadState.RUNNING:
+        return  # recorded already
+    batch = _committed_batch(upload) if job.attempts > 1 else None
+    if batch is not None:
+        _finish(upload, UploadState.DONE, _batch_outcome(batch))
         return
-    child = subprocess.Popen(_job_command(mode, upload.token, user), env=_child_env(), stdin=subprocess.DEVNULL,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    # A thread of this worker waits for the child (no zombie) and records an abnormal end at once; if this
-    # worker goes first, the heartbeat tells the next page (`refresh`).
-    threading.Thread(target=_follow, args=(child, upload.pk), daemon=True, name=f"import-{upload.token}").start()
+    run_import(upload.pk, job.args["mode"])
 
 
-def _follow(child: subprocess.Popen[bytes], pk: int) -> None:
-    _, stderr = child.communicate()
-    if child.returncode != 0:
-        try:
-            _fail_if_running(pk, child.returncode, stderr.decode("utf-8", "replace")[-2000:])
-        finally:
-            close_old_connections()
-            connection.close()
+def import_failed(job: Job, how: str) -> None:
+    """The import's process ended on its own, or its last attempt's worker is gone: failed — or done, if its
+    import batch did commit before the process ended."""
+    upload = Upload.objects.filter(token=job.args["token"]).first()
+    if upload is None:
+        return
+    if upload.state == UploadState.RUNNING:
+        _dead(upload, how)
+    else:  # recorded already: only its file may be left
+        Path(upload.stored_as).unlink(missing_ok=True)
 
 
 def run_import(pk: int, mode: str) -> None:
     """The import itself (in the child process, or in this one in tests), with its heartbeat."""
     upload = Upload.objects.select_related("user").get(pk=pk)
     token, beats = upload.token, threading.Event()
-    stage: dict[str, Any] = {"stage": "start", "done": 0.0,
-                             "started": read_progress(token).get("started") or time.time()}
+    stage: dict[str, Any] = {"stage": "start", "done": 0.0, "started": time.time()}
 
     def beat() -> None:
         me = _me()
@@ -270,10 +301,10 @@ def run_import(pk: int, mode: str) -> None:
         outcome: dict[str, Any] = {"imported": result.imported, "inserted": result.inserted, "updated": result.updated,
                                    "unchanged": result.unchanged, "rejected_households": result.rejected_households,
                                    "errors": len(result.errors), "batch": result.batch_id}
-        state = "done" if result.imported else "failed"
+        state = UploadState.DONE if result.imported else UploadState.FAILED
     except Exception as exc:  # reported to the user; the import's transaction has rolled back
         message = str(exc).replace(Path(upload.stored_as).name, upload.file_name)
-        outcome, state = {"error": f"{type(exc).__name__}: {message}"}, "failed"
+        outcome, state = {"error": f"{type(exc).__name__}: {message}"}, UploadState.FAILED
     finally:
         beats.set()
         beater.join()
@@ -281,9 +312,11 @@ def run_import(pk: int, mode: str) -> None:
 
 
 def _finish(upload: Upload, state: str, outcome: dict[str, Any]) -> None:
-    Upload.objects.filter(pk=upload.pk, state="running").update(state=state, result=outcome)
+    # The import has ended: the file goes first, so a process killed between the two never leaves an ended
+    # upload with its file (a running one without it is recorded from its batch, `_dead`).
+    Path(upload.stored_as).unlink(missing_ok=True)
     _write_progress(upload.token, stage="finished", done=1.0, state=state, **outcome)
-    Path(upload.stored_as).unlink(missing_ok=True)  # the import has ended: the file is not kept
+    Upload.objects.filter(pk=upload.pk, state=UploadState.RUNNING).update(state=state, result=outcome)
 
 
 def _me() -> dict[str, Any]:
@@ -292,93 +325,76 @@ def _me() -> dict[str, Any]:
     return {"pid": os.getpid(), "host": socket.gethostname(), "created": psutil.Process().create_time()}
 
 
-# --- the child process ---------------------------------------------------------------------------------
-
-def _job_command(mode: str, token: str, user: Any, *, file_name: str = "") -> list[str]:
-    command = [sys.executable, "-m", "jingzhun.cli", "upload_job", mode, token, "--user", str(user.pk)]
-    return command + (["--file-name", file_name] if file_name else [])
-
-
-def _child_env() -> dict[str, str]:
-    """This process's environment, with the database this process really uses (a test database too)."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "jingzhun.settings", "JINGZHUN_UPLOADS_SYNCHRONOUS": "0",
-           "JINGZHUN_UPLOAD_DIR": str(Path(settings.UPLOAD_DIR).resolve())}
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        env["JINGZHUN_DATABASE_URL"] = f"sqlite:///{s['NAME']}"
-    elif connection.vendor == "postgresql":
-        from urllib.parse import quote, urlencode
-
-        auth = quote(s["USER"] or "", safe="") + (f":{quote(s['PASSWORD'], safe='')}" if s["PASSWORD"] else "")
-        host = s["HOST"] or ""
-        query = {**s.get("OPTIONS", {}), **({"host": host} if host.startswith("/") else {})}  # a socket folder
-        where = "" if host.startswith("/") else f"{host}:{s['PORT'] or 5432}"
-        env["JINGZHUN_DATABASE_URL"] = (f"postgresql://{auth}@{where}/{quote(s['NAME'])}"
-                                        + (f"?{urlencode(query)}" if query else ""))
-    return env
+def child_env() -> dict[str, str]:
+    """What an upload job's child must share with this process: the upload folder, as this process sees it;
+    and it runs its job itself (it is the child)."""
+    return {"JINGZHUN_UPLOAD_DIR": str(Path(settings.UPLOAD_DIR).resolve()), "JINGZHUN_UPLOADS_SYNCHRONOUS": "0"}
 
 
 # --- what became of it ---------------------------------------------------------------------------------
 
 def refresh(upload: Upload) -> Upload:
-    """An upload shown as running whose process is gone becomes failed (or done, when its import had
-    committed before the process died). Called when its page or progress is read, and at server start."""
-    if upload.state != "running":
+    """An upload whose job's worker is gone is queued again or failed (`jobs.queue.reap`); one whose job
+    failed without its upload hearing of it is told now. Called when its page or progress is read, and at
+    server start. Reads only, unless something is to be recorded."""
+    if upload.state not in (UploadState.CHECKING, UploadState.RUNNING):
         return upload
-    progress = read_progress(upload.token)
-    if _alive(progress, progress_path(upload.token)):
-        return upload
-    _fail_if_running(upload.pk, None, "")
+    job = Job.objects.filter(pk=upload.job_id).first() if upload.job_id else None
+    if job is None or job.state == JobState.DONE:
+        # A job ends "done" only after its upload was told; an upload still running with no job of its own
+        # (imported under a release before the queue, or its job row lost) has no process left to end it.
+        _dead(upload, "进程已不在 / its process is gone")
+    elif job.state == JobState.RUNNING:
+        queue.reap(ids=[job.pk])
+    elif job.state == JobState.FAILED:
+        queue.kind(job.kind).failed(job, job.error)
     upload.refresh_from_db()
     return upload
 
 
-def _alive(progress: dict[str, Any], path: Path) -> bool:
-    try:
-        beat_age = time.time() - path.stat().st_mtime
-    except OSError:
-        return False
-    if progress.get("host") == socket.gethostname() and progress.get("pid"):
-        import psutil
-
-        try:
-            return bool(abs(psutil.Process(int(progress["pid"])).create_time() - float(progress["created"])) < 1)
-        except (psutil.Error, ValueError, KeyError, TypeError):
-            return False
-    # Another server's process (a shared upload folder), or one that has not beaten yet.
-    return beat_age < settings.UPLOAD_HEARTBEAT_SECONDS
+def progress(upload: Upload) -> dict[str, Any]:
+    """The progress page's JSON: the upload's state, the progress file, and the job's place in the queue."""
+    shown: dict[str, Any] = {"state": upload.state, **read_progress(upload.token)}
+    job = Job.objects.filter(pk=upload.job_id).first() if upload.job_id else None
+    if job is not None and upload.state == UploadState.RUNNING:
+        shown.update(job=job.state, attempt=job.attempts)
+        if job.state == JobState.QUEUED:  # waiting for a worker (again, after one died)
+            shown.update(stage="queued", done=0.0)
+    return shown
 
 
-def _fail_if_running(pk: int, returncode: int | None, detail: str) -> None:
+def _committed_batch(upload: Upload) -> Any:
     from jingzhun.registry.models import ImportBatch
 
-    upload = Upload.objects.filter(pk=pk, state="running").select_related("user").first()
-    if upload is None:
-        return  # it finished after all (or was recorded by another process)
-    started = read_progress(upload.token).get("started") or upload.uploaded_at.timestamp()
     batches = ImportBatch.objects.filter(file_name=upload.file_name, actor=upload.user.get_username(),
-                                         started_at__gte=dt.datetime.fromtimestamp(started - 1, tz=dt.UTC),
+                                         started_at__gte=upload.uploaded_at - dt.timedelta(seconds=1),
                                          finished_at__isnull=False)
     stored = Path(upload.stored_as)
     if stored.is_file():
         with stored.open("rb") as f:
             batches = batches.filter(file_sha256=hashlib.file_digest(f, "sha256").hexdigest())
-    batch = batches.order_by("-id").first()
-    how = _ending(returncode) if returncode is not None else "进程已不在 / its process is gone"
+    return batches.order_by("-id").first()
+
+
+def _batch_outcome(batch: Any) -> dict[str, Any]:
+    return {"imported": True, "inserted": batch.households_inserted, "updated": batch.households_updated,
+            "unchanged": batch.households_unchanged, "batch": batch.pk}
+
+
+def _dead(upload: Upload, how: str) -> None:
+    batch = _committed_batch(upload)
     if batch is not None:  # the import committed; only the record of it was lost with the process
-        outcome: dict[str, Any] = {"imported": True, "inserted": batch.households_inserted,
-                                   "updated": batch.households_updated, "unchanged": batch.households_unchanged,
-                                   "batch": batch.pk}
-        _finish(upload, "done", outcome)
+        _finish(upload, UploadState.DONE, _batch_outcome(batch))
         return
-    outcome = {"error": f"导入进程意外终止（{how}），本次导入未写入任何数据，可重新上传 / the import process ended "
-                        f"unexpectedly ({how}); nothing of this import was written; upload the file again"}
-    _finish(upload, "failed", outcome)
+    _finish(upload, UploadState.FAILED, {
+        "error": f"导入进程意外终止（{how}），本次导入未写入任何数据，可重新上传 / the import process ended "
+                 f"unexpectedly ({how}); nothing of this import was written; upload the file again"})
 
 
 def sweep(now: float | None = None) -> list[str]:
     """Delete what has outlived its use: uploads never confirmed and error reports after UPLOAD_KEEP_HOURS,
-    the file of an import that has ended, folders no upload row refers to; mark dead imports failed."""
+    the file of an import that has ended, folders no upload row refers to; reap imports whose worker is gone.
+    An import still queued keeps its file however long it waits for a worker."""
     now = time.time() if now is None else now
     keep = settings.UPLOAD_KEEP_HOURS * 3600
     root = folder()
@@ -393,18 +409,21 @@ def sweep(now: float | None = None) -> list[str]:
                     shutil.rmtree(path, ignore_errors=True)
                     gone.append(str(path))
                 continue
-            if refresh(upload).state == "running":
+            if refresh(upload).state in (UploadState.CHECKING, UploadState.RUNNING):
                 continue
             if now - upload.uploaded_at.timestamp() > keep:
                 shutil.rmtree(path, ignore_errors=True)
                 gone.append(str(path))
-                if upload.state == "checked":
-                    Upload.objects.filter(pk=upload.pk, state="checked").update(state="failed", result={
-                        "error": f"上传后 {settings.UPLOAD_KEEP_HOURS:g} 小时内未确认，文件已删除，请重新上传 / not "
-                                 f"confirmed within {settings.UPLOAD_KEEP_HOURS:g} hours of the upload; the file was "
-                                 "deleted; upload it again"})
-            elif upload.state in ("done", "failed"):
+                if upload.state == UploadState.CHECKED:
+                    Upload.objects.filter(pk=upload.pk, state=UploadState.CHECKED).update(
+                        state=UploadState.FAILED, result={
+                            "error": f"上传后 {settings.UPLOAD_KEEP_HOURS:g} 小时内未确认，文件已删除，请重新上传 / not "
+                                     f"confirmed within {settings.UPLOAD_KEEP_HOURS:g} hours of the upload; the file "
+                                     "was deleted; upload it again"})
+            elif upload.state in (UploadState.DONE, UploadState.FAILED):
                 Path(upload.stored_as).unlink(missing_ok=True)
         except OSError:  # removed meanwhile by another server process
             continue
     return gone
+
+

@@ -64,7 +64,7 @@ def _recent(request: HttpRequest) -> list[Upload]:
 def upload_detail(request: HttpRequest, token: str) -> HttpResponse:
     upload = uploads.refresh(_own(request, token))
     return render(request, "web/upload.html", {
-        "upload": upload, "progress": uploads.read_progress(token), "more_errors": upload.error_count > len(upload.errors),
+        "upload": upload, "progress": uploads.progress(upload), "more_errors": upload.error_count > len(upload.errors),
         "title": _("Import %(file)s") % {"file": upload.file_name},
     })
 
@@ -87,7 +87,7 @@ def upload_confirm(request: HttpRequest, token: str) -> HttpResponse:
 @requires("import")
 def upload_progress(request: HttpRequest, token: str) -> JsonResponse:
     upload = uploads.refresh(_own(request, token))
-    return JsonResponse({"state": upload.state, **uploads.read_progress(token)})
+    return JsonResponse(uploads.progress(upload))
 
 
 @requires("import")

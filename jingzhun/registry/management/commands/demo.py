@@ -55,7 +55,13 @@ class Command(BaseCommand):
             password, where = logins[name]
             self.stdout.write(f"  {name:<10} {password:<18} {where}")
         if not opts["no_serve"]:
-            call_command("runserver", f"127.0.0.1:{opts['port']}", use_reloader=False, insecure_serving=True)
+            from jingzhun.web.management.commands.serve import start_worker, stop_worker
+
+            worker = start_worker()  # runs the imports uploaded through the demo's pages
+            try:
+                call_command("runserver", f"127.0.0.1:{opts['port']}", use_reloader=False, insecure_serving=True)
+            finally:
+                stop_worker(worker)
 
     def _load(self, opts: dict[str, Any]) -> None:
         from jingzhun.synth import generate

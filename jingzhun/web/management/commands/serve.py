@@ -12,6 +12,8 @@ application itself, for a county laptop with a handful of users and no proxy.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -59,6 +61,24 @@ def sweep_at_start() -> None:
     uploads.sweep()
 
 
+def start_worker() -> subprocess.Popen[bytes]:
+    """One `jingzhun worker` beside the server: it runs the imports the web queues. It ends with this
+    process (`--parent`: sent SIGTERM if this one is killed), and is stopped when the server stops."""
+    return subprocess.Popen([sys.executable, "-m", "jingzhun.cli", "worker", "--parent", str(os.getpid())],
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    """SIGTERM: the worker gives a job in progress back to the queue (rolled back) and exits."""
+    if worker.poll() is None:
+        worker.terminate()
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
 class Command(BaseCommand):
     help = "以生产配置启动网页服务（gunicorn）/ Serve the web application under gunicorn with production settings"
 
@@ -73,6 +93,8 @@ class Command(BaseCommand):
         parser.add_argument("--static", action="store_true",
                             help="serve /static/ from the application (no reverse proxy; a few users only)")
         parser.add_argument("--access-log", default=None, help="access log file, '-' for standard output (default: none)")
+        parser.add_argument("--no-worker", action="store_true",
+                            help="start no `jingzhun worker` beside the server (workers run as services of their own)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         problems = production_problems()
@@ -101,6 +123,8 @@ class Command(BaseCommand):
             "preload_app": True, "forwarded_allow_ips": "127.0.0.1",
         }
 
+        worker = None if opts["no_worker"] else start_worker()
+
         class Server(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
             def load_config(self) -> None:
                 for key, value in config.items():
@@ -114,5 +138,10 @@ class Command(BaseCommand):
                 return application
 
         self.stdout.write(f"精准 Jingzhun: http://{opts['bind']}/ — {opts['workers']} workers × {opts['threads']} threads, "
-                          f"database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}")
-        Server().run()
+                          f"database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}"
+                          + ("" if worker is None else f", upload worker {worker.pid}"))
+        try:
+            Server().run()  # gunicorn ends the process with SystemExit when it stops
+        finally:
+            if worker is not None:
+                stop_worker(worker)
