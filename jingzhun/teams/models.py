@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 
@@ -274,6 +274,12 @@ class HelperPair(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household_id} ↔ {self.cadre_id}"
+
+
+def paired_household_ids(user_pk: int) -> QuerySet:
+    """The ids of the households actively paired with the user (through their cadre record) as helper, as a
+    queryset to use as a subquery: what `jingzhun.access` lets a helper role see."""
+    return HelperPair.objects.filter(cadre__user_id=user_pk, end_date__isnull=True).values("household_id")
 
 
 class PairingProposal(models.Model):
