@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "jingzhun.core",
     "jingzhun.areas",
     "jingzhun.registry",
     "jingzhun.audit",
@@ -33,6 +34,7 @@ INSTALLED_APPS = [
     "jingzhun.appraisal",
     "jingzhun.plans",
     "jingzhun.web",
+    "jingzhun.demo",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

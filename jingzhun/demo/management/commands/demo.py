@@ -1,5 +1,5 @@
 """jingzhun demo: a synthetic province, imported through the real import path, put to work (cadres, teams,
-pairing, visits, identification, cross-department checks, appraisal, help plans: `jingzhun.demo_work`) and
+pairing, visits, identification, cross-department checks, appraisal, help plans: `jingzhun.demo.work`) and
 served on localhost with a login for each kind of user."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="prepare only (used by the tests)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        from jingzhun import demo_work
+        from jingzhun.demo import work as demo_work
 
         call_command("migrate", verbosity=0)
         # The marker is written only after the last import: a demo stopped part-way is completed by
@@ -58,7 +58,7 @@ class Command(BaseCommand):
             call_command("runserver", f"127.0.0.1:{opts['port']}", use_reloader=False, insecure_serving=True)
 
     def _load(self, opts: dict[str, Any]) -> None:
-        from jingzhun.synth import generate
+        from jingzhun.demo.synth import generate
 
         data = DEMO_DIR / "demo-data"
         if not (data / "generated").exists():  # written once the generator has finished every file

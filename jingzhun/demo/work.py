@@ -18,7 +18,7 @@ Each stage is skipped when its data is already there and is all-or-nothing (one 
 or files imported one by one and recognised afterwards), so a demo stopped half-way completes on the next
 run and a second run changes nothing. Generated files are written once under the demo's data directory
 and kept: a later run imports the same bytes. The synthetic people and records come from
-`jingzhun.synth_work`.
+`jingzhun.demo.synth_work`.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from jingzhun import synth_work
+from jingzhun.demo import synth_work
 from jingzhun.appraisal import workflow
 from jingzhun.appraisal.models import Application
 from jingzhun.areas.models import Area, AreaRole
