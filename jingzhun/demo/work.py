@@ -40,12 +40,12 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from jingzhun.demo import synth_work
 from jingzhun.appraisal import workflow
 from jingzhun.appraisal.models import Application
 from jingzhun.areas.models import Area, AreaRole
 from jingzhun.crosscheck import actions as crosscheck
 from jingzhun.crosscheck.models import CrossCheckHit
+from jingzhun.demo import synth_work
 from jingzhun.identification.models import IdentificationRun
 from jingzhun.plans.models import CAUSE_MEASURES, MEASURE_CATEGORY, HelpPlan
 from jingzhun.plans.services import MeasureInput, approve_plan, household_causes, save_plan
