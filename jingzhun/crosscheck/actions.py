@@ -329,10 +329,6 @@ def decide(hit_id: int, status: str, reason: str, *, user: object, actor: str | 
     return hit
 
 
-def pending_for(household_id: int) -> QuerySet[CrossCheckHit]:
-    return CrossCheckHit.objects.filter(household_id=household_id, status="pending")
-
-
 def size_corrections(user: object) -> list[dict[str, Any]]:
     """Households with confirmed deaths: the register's size and the size once the dead are removed."""
     qs = (visible_hits(user).filter(rule="deceased", status="confirmed")

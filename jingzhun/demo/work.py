@@ -32,7 +32,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.management import call_command
@@ -398,12 +397,3 @@ def populate(ctx: Context, before_pairing: Callable[[], None], after_pairing: Ca
     visits(ctx)
     attendance(ctx)
     plans(ctx)
-
-
-def stages_done() -> dict[str, Any]:
-    """What each stage left, for the tests and the summary."""
-    return {"cadres": Cadre.objects.count(), "teams": WorkTeam.objects.count(),
-            "pairs": HelperPair.objects.filter(end_date__isnull=True).count(), "visits": Visit.objects.count(),
-            "attendance": Attendance.objects.count(), "applications": Application.objects.count(),
-            "hits": CrossCheckHit.objects.count(), "plans": HelpPlan.objects.count(),
-            "runs": IdentificationRun.objects.count()}

@@ -207,10 +207,6 @@ def writable_households(user: object) -> Any:
     return access.households(Household.objects.all(), user, ability="plan")
 
 
-def may_write(user: object, household: Household) -> bool:
-    return writable_households(user).filter(pk=household.pk).exists()
-
-
 def may_write_known(user: object, household: Household, helper_user_id: int | None) -> bool:
     """Whether the household page offers the plan editor: the same rule as `services.writable_households`,
     worked out from the user's roles (already read for the request) and the household's active helper

@@ -110,11 +110,6 @@ def locked(username: str, address: str) -> bool:
     return address_throttled(address) and not _exists(username)
 
 
-def address_of(request: Any) -> str:
-    """Kept for callers of the old name: `client_address`."""
-    return client_address(request)
-
-
 def failed(username: str, address: str) -> None:
     LoginFailure.objects.create(username=username[:150], address=address[:64])
     # Old rows are of no use to the lockout; the audit log keeps the history.
