@@ -10,7 +10,8 @@
 Today's offenders are listed below with their size when the check was written. The lists may only shrink:
 a listed entry that grows, or that no longer offends (rewritten, renamed, removed), fails the test until it
 is taken off the list, so a rewrite cannot leave a stale exemption behind for the next offender to hide in.
-Nothing may be added to them; write the function smaller instead.
+Nothing may be added to them; write the function smaller instead. Last, who imports whom: the register, the
+area tree, the audit log and the core import no app built on them, and nothing imports the demo.
 """
 
 from __future__ import annotations
@@ -227,3 +228,43 @@ def test_the_private_import_list_only_shrinks() -> None:
     stale = {path: sorted(names - found.get(path, frozenset())) for path, names in PRIVATE_IMPORTS.items()}
     stale = {path: names for path, names in stale.items() if names}
     assert not stale, f"no longer imported: take them off PRIVATE_IMPORTS: {stale}"
+
+
+# --- who imports whom ---------------------------------------------------------------------------------------
+
+# The apps built on the register; the register, the area tree, the audit log and the core import none of
+# them (the access layer's own rule is in tests/test_access_pairs.py). The demo is the top: nothing imports it.
+ABOVE_THE_REGISTER = ("teams", "identification", "crosscheck", "appraisal", "plans", "web", "demo")
+BELOW = {"registry": ABOVE_THE_REGISTER, "areas": ("registry", *ABOVE_THE_REGISTER),
+         "audit": ("registry", *ABOVE_THE_REGISTER), "core": ("areas", "registry", "audit", *ABOVE_THE_REGISTER)}
+
+
+def imported_packages(path: Path) -> set[str]:
+    """The second part of every jingzhun module `path` imports (function-level imports included)."""
+    me = module_name(path)
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            base = absolute(node, me, path.name == "__init__.py")
+            names = [f"{base}.{a.name}" for a in node.names] if base == "jingzhun" else [base]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        found.update(n.split(".")[1] for n in names if n.startswith("jingzhun.") and n.count(".") >= 1)
+    return found
+
+
+def test_lower_apps_import_no_app_above_them() -> None:
+    wrong = {}
+    for package, above in BELOW.items():
+        for path in sources(PACKAGE / package):
+            reached = imported_packages(path) & set(above)
+            if reached:
+                wrong[rel(path)] = sorted(reached)
+    assert not wrong, f"下层模块导入了上层应用 / a lower module imports an app above it: {wrong}"
+
+
+def test_nothing_imports_the_demo() -> None:
+    wrong = [rel(p) for p in sources(PACKAGE) if "demo" in imported_packages(p) and "demo" not in p.parts]
+    assert not wrong, f"演示应用只能在最上层 / the demo app is the top, imported by nothing: {wrong}"
