@@ -8,7 +8,7 @@
 
 The register is generated directly as Parquet with numpy (not through the CSV importer, which is
 benchmarked by bench/bench_import.py): household sizes, incomes around the line, housing, water,
-schooling and insurance at roughly the synthetic province's rates (jingzhun/synth.py), 0.5 % of
+schooling and insurance at roughly the synthetic province's rates (jingzhun/demo/synth.py), 0.5 % of
 households with a cross-department hit. IDs are consecutive, so the files can be loaded into a
 Django SQLite database as they are (`sqlitedb`). The policy is the shipped national 2020 one.
 Every timing is the median of --runs runs; the machine and its load are printed.

@@ -214,7 +214,7 @@ def main() -> None:
     work = Path(args.work or tempfile.mkdtemp(prefix="jingzhun-bench-"))
     data = work / f"synth-{args.households}"
     if not (data / "areas.csv").exists():
-        from jingzhun.synth import generate
+        from jingzhun.demo.synth import generate
 
         start = time.perf_counter()
         generate(data, households=args.households, seed=args.seed, years=[2020], progress=None)

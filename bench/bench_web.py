@@ -125,7 +125,7 @@ def build_database(args: argparse.Namespace, work: Path) -> tuple[Path, dict[str
     keys_file.chmod(0o600)
     data = work / f"synth-{args.households}"
     if not (data / "generated").exists():
-        from jingzhun.synth import generate
+        from jingzhun.demo.synth import generate
 
         start = time.perf_counter()
         generate(data, households=args.households, seed=args.seed, years=[2020], workers=2)

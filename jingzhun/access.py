@@ -10,6 +10,7 @@ What each role may do is the table `ABILITIES`; pages and views ask `may(user, a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -30,6 +31,21 @@ ABILITIES: dict[str, frozenset[str]] = {
     "administrator": frozenset({"register", "dashboard", "audit", "administer"}),
 }
 ALL_ABILITIES = frozenset().union(*ABILITIES.values())
+
+# Who is paired with whom lives in the teams app, which builds on this module: it hands over, at start-up
+# (`TeamsConfig.ready`), a function from a user's pk to the ids of the households they are actively paired
+# with as helper (a queryset of `household_id` values, used as a subquery). This module never imports an
+# app above it; without a source a helper role sees no household at all (nothing is the safe default).
+PairSource = Callable[[int], QuerySet]
+_pair_source: PairSource | None = None
+
+
+def register_pair_source(source: PairSource | None) -> PairSource | None:
+    """Make `source(user_pk)` the helper's households; returns the one it replaces (tests put it back).
+    None unregisters it, and helpers see nothing."""
+    global _pair_source
+    previous, _pair_source = _pair_source, source
+    return previous
 
 
 @dataclass(frozen=True)
@@ -135,12 +151,9 @@ def household_q(user: object, prefix: str = "", ability: str | None = None) -> Q
     wide = [(g.low, g.high) for g in found if g.role != "helper"]
     q = _range_q(wide, f"{prefix}village_id") if wide else NOTHING
     helper = [(g.low, g.high) for g in found if g.role == "helper"]
-    if helper:
-        from jingzhun.teams.models import HelperPair  # the teams app builds on this module
-
+    if helper and _pair_source is not None:
         # A subquery, not a join: a join through every past pair would repeat households.
-        paired = HelperPair.objects.filter(cadre__user_id=getattr(user, "pk", 0), end_date__isnull=True)
-        own = Q(**{f"{prefix}pk__in": paired.values("household_id")})
+        own = Q(**{f"{prefix}pk__in": _pair_source(getattr(user, "pk", 0))})
         q |= own & _range_q(helper, f"{prefix}village_id")
     return q
 

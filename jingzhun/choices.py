@@ -73,14 +73,21 @@ HOUSEHOLD_CATEGORY = Enum("household_category", (
     ("dibao", "低保贫困户", "minimum-living-guarantee"),
     ("tekun", "特困供养贫困户", "extreme-poverty support"),
 ))
+# The household statuses, named once: code that compares a status names its constant, so a misspelt status is
+# an error where it is written, not a comparison that is silently never true.
+APPLICANT, POOR, EXITED, MONITORED, RETURNED, REMOVED = "applicant", "poor", "exited", "monitored", "returned", "removed"
 HOUSEHOLD_STATUS = Enum("household_status", (
-    ("applicant", "申请", "applicant"),
-    ("poor", "贫困户", "poor"),
-    ("exited", "已脱贫", "exited"),
-    ("monitored", "监测对象", "monitored"),
-    ("returned", "返贫", "returned"),
-    ("removed", "已清退", "removed"),
+    (APPLICANT, "申请", "applicant"),
+    (POOR, "贫困户", "poor"),
+    (EXITED, "已脱贫", "exited"),
+    (MONITORED, "监测对象", "monitored"),
+    (RETURNED, "返贫", "returned"),
+    (REMOVED, "已清退", "removed"),
 ))
+# In poverty now (贫困户, 返贫): the dashboards' poor households, and what counts against the yearly quota.
+POOR_NOW = (POOR, RETURNED)
+# Needing a helper (结对帮扶): poor, poor again, and monitored for return to poverty.
+NEEDS_HELPER = (POOR, RETURNED, MONITORED)
 CAUSE = Enum("cause", (
     ("illness", "因病", "illness"),
     ("disability", "因残", "disability"),

@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "jingzhun.core",
     "jingzhun.areas",
     "jingzhun.registry",
     "jingzhun.audit",
@@ -34,6 +35,7 @@ INSTALLED_APPS = [
     "jingzhun.plans",
     "jingzhun.jobs",
     "jingzhun.web",
+    "jingzhun.demo",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -73,7 +75,7 @@ LOCKOUT_FAILURES = int(os.environ.get("JINGZHUN_LOCKOUT_FAILURES", "5"))
 LOCKOUT_ADDRESS_FAILURES = int(os.environ.get("JINGZHUN_LOCKOUT_ADDRESS_FAILURES", "50"))
 LOCKOUT_MINUTES = int(os.environ.get("JINGZHUN_LOCKOUT_MINUTES", "15"))
 # The reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs, comma-separated, e.g.
-# "127.0.0.1,10.0.0.0/8"); without them every client is the address that connected (`web.lockout.client_address`).
+# "127.0.0.1,10.0.0.0/8"); without them every client is the address that connected (`core.addresses.client_address`).
 TRUSTED_PROXIES = [p.strip() for p in os.environ.get("JINGZHUN_TRUSTED_PROXIES", "").split(",") if p.strip()]
 # The roles an area administrator may grant (and the only roles a user they manage may hold): day-to-day
 # village staff. Officers (import, pairing, approval), evaluators (bulk export), auditors (the audit log)

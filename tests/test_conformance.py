@@ -118,7 +118,7 @@ def test_area_scope_gives_the_same_rows_as_the_whole_run(engine, register, resul
     from jingzhun.registry.models import Household
 
     scope = code_range(data.VILLAGE2, "village")
-    scoped = evaluate(register[0], engine=engine, area=scope)
+    scoped = evaluate(register[0], engine=engine, span=scope)
     ids = set(Household.objects.filter(village_id=data.VILLAGE2).values_list("id", flat=True))
     assert set(scoped.column("household_id").to_pylist()) == ids
     whole = results[engine].filter(pa.compute.is_in(results[engine].column("household_id"), pa.array(sorted(ids))))

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from jingzhun import choices as c
-from jingzhun import synth
+from jingzhun.demo import synth
 from jingzhun.identity import parse_resident_id
 from jingzhun.registry import template
 
@@ -196,7 +196,7 @@ def test_areas_are_a_valid_tree(areas: list[dict[str, str]], registers: dict[int
 
 
 def test_hunan_counties_are_real(areas: list[dict[str, str]]) -> None:
-    with (Path(synth.__file__).parent / "data" / "hunan-counties.csv").open(encoding="utf-8") as f:
+    with (Path(synth.__file__).parents[1] / "data" / "hunan-counties.csv").open(encoding="utf-8") as f:
         real = {r["code"]: r for r in csv.DictReader(f)}
     counties = [a for a in areas if a["level"] == "county"]
     assert [a["code"][:6] for a in counties] == ["430225", "430626", "433124"]  # the demo's three by default
@@ -435,7 +435,7 @@ def test_ids_stay_unique_when_a_slice_is_full() -> None:
 @pytest.mark.slow
 def test_peak_memory_is_flat(tmp_path: Path) -> None:
     """Measures peak RSS at two sizes (reported in docs/synth.md); asserts only that both runs work."""
-    code = ("import resource, sys, jingzhun.synth as s; s.generate(sys.argv[1], int(sys.argv[2]), 1, workers=1); "
+    code = ("import resource, sys, jingzhun.demo.synth as s; s.generate(sys.argv[1], int(sys.argv[2]), 1, workers=1); "
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
     for n in (20_000, 200_000):
         done = subprocess.run([sys.executable, "-c", code, str(tmp_path / str(n)), str(n)], capture_output=True,

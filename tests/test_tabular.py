@@ -111,7 +111,7 @@ def test_modes_keep_the_right_units():
 
 def test_the_area_rule_and_a_move_needing_both_ends():
     scope = rules.Scope.of_ranges(COUNTY_RANGES)
-    assert scope.area(VILLAGE) and not scope.area(OTHER_VILLAGE) and not scope.area(None)
+    assert scope.covers(VILLAGE) and not scope.covers(OTHER_VILLAGE) and not scope.covers(None)
     assert scope.may_move(None, VILLAGE) and scope.may_move(VILLAGE, VILLAGE2)
     assert not scope.may_move(OTHER_VILLAGE, VILLAGE) and not scope.may_move(VILLAGE, OTHER_VILLAGE)
     assert rules.Scope.of_ranges(None).may_move(OTHER_VILLAGE, VILLAGE)

@@ -20,7 +20,6 @@ from django.db.models import Max, Q
 
 from jingzhun import access
 from jingzhun.appraisal.models import STATE, Application
-from jingzhun.areas.models import LEVEL_DIGITS
 
 DEFAULT_LIMITS: dict[str, int] = {
     "applied": 30,  # 民主评议
@@ -81,15 +80,6 @@ def overdue(user: object, *, today: dt.date, area: str | None = None,
             "pk", "household__number", "village_id", "state", "state_since"):
         out.append(Overdue(pk, number, village, state, since, lim[state], (today - since).days - lim[state]))
     return sorted(out, key=lambda o: (-o.days_over, o.village, o.household_number))
-
-
-def by_county(items: list[Overdue]) -> dict[str, int]:
-    """Counts of overdue applications by county code (12 digits), for a summary line."""
-    counts: dict[str, int] = {}
-    for item in items:
-        county = item.village[: LEVEL_DIGITS["county"]].ljust(12, "0")
-        counts[county] = counts.get(county, 0) + 1
-    return counts
 
 
 def due(state: str, since: dt.date, notice_ends_on: dt.date | None = None,

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from jingzhun import access
+from jingzhun import access, choices
 from jingzhun.appraisal.models import STATE, Application, Notice, Objection, Step, VillageAppraisal
 from jingzhun.audit import log as audit
 from jingzhun.crosscheck.actions import rematch
@@ -337,10 +337,10 @@ def announce(app_id: int, *, on: dt.date, user: object) -> Application:
         _check(app, "announce", user)
         hh = Household.objects.select_for_update().get(pk=app.household_id)
         # A household that had exited and is identified again has returned to poverty (返贫).
-        status = "returned" if hh.status in ("exited", "monitored") else "poor"
+        status = choices.RETURNED if hh.status in (choices.EXITED, choices.MONITORED) else choices.POOR
         before = hh.status
         fields: dict[str, Any] = {"status": status, "status_reason": "评议公示后公告纳入"}
-        if status == "poor":
+        if status == choices.POOR:
             fields["identified_year"] = app.year  # a returned household keeps its first identification year
         Household.objects.filter(pk=hh.pk).update(**fields)
         StatusEvent.objects.create(household=hh, status=status, year=app.year, reason="评议公示后公告纳入",

@@ -29,6 +29,7 @@ from django.db.models import Case, CharField, Count, OuterRef, Q, QuerySet, Subq
 from django.db.models.functions import Coalesce
 
 from jingzhun import access
+from jingzhun import choices as c
 from jingzhun.appraisal.models import Application
 from jingzhun.areas.models import LEVEL_DIGITS, Area, code_range
 from jingzhun.registry.models import Household, StatusEvent
@@ -39,19 +40,20 @@ CHANGES = (
     ("returned", "返贫", "returned"),
     ("removed", "清退", "removed"),
 )
-IDENTIFIED = ("poor", "returned")  # counted against the quota
-_NOT_YET = (None, "", "applicant")
+IDENTIFIED = c.POOR_NOW  # counted against the quota
+_NOT_YET = (None, "", c.APPLICANT)
 
 
 def classify(before: str | None, now: str | None) -> str | None:
     """The group of a household whose status was `before` last year and is `now` this year."""
-    if now == "poor" and before in _NOT_YET:
+    # The groups are named as CHANGES names them (three share their status's code).
+    if now == c.POOR and before in _NOT_YET:
         return "new"
-    if now == "exited" and before in IDENTIFIED:
+    if now == c.EXITED and before in IDENTIFIED:
         return "exited"
-    if now == "returned" and before != "returned":
+    if now == c.RETURNED and before != c.RETURNED:
         return "returned"
-    if now == "removed" and before != "removed":
+    if now == c.REMOVED and before != c.REMOVED:
         return "removed"
     return None
 
@@ -61,20 +63,20 @@ def status_at(year: int) -> Coalesce:
     latest = StatusEvent.objects.filter(household=OuterRef("pk"), year__lte=year).order_by(
         "-year", "-recorded_at", "-id").values("status")[:1]
     from_fields = Case(
-        When(exit_year__lte=year, then=Value("exited")),
-        When(identified_year__lte=year, then=Value("poor")),
+        When(exit_year__lte=year, then=Value(c.EXITED)),
+        When(identified_year__lte=year, then=Value(c.POOR)),
         default=Value(None), output_field=CharField())
     return Coalesce(Subquery(latest, output_field=CharField()), from_fields, output_field=CharField())
 
 
 def _change() -> Case:
     # The SQL twin of `classify`; tests hold the two to the same answers.
-    not_yet = Q(was__isnull=True) | Q(was__in=["", "applicant"])
+    not_yet = Q(was__isnull=True) | Q(was__in=["", c.APPLICANT])
     return Case(
-        When(Q(is_now="poor") & not_yet, then=Value("new")),
-        When(is_now="exited", was__in=IDENTIFIED, then=Value("exited")),
-        When(Q(is_now="returned") & (Q(was__isnull=True) | ~Q(was="returned")), then=Value("returned")),
-        When(Q(is_now="removed") & (Q(was__isnull=True) | ~Q(was="removed")), then=Value("removed")),
+        When(Q(is_now=c.POOR) & not_yet, then=Value("new")),
+        When(is_now=c.EXITED, was__in=IDENTIFIED, then=Value("exited")),
+        When(Q(is_now=c.RETURNED) & (Q(was__isnull=True) | ~Q(was=c.RETURNED)), then=Value("returned")),
+        When(Q(is_now=c.REMOVED) & (Q(was__isnull=True) | ~Q(was=c.REMOVED)), then=Value("removed")),
         default=Value(None), output_field=CharField())
 
 def _households(user: object, area: str | None, ability: str | None = None) -> QuerySet[Any]:

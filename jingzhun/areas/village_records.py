@@ -121,7 +121,7 @@ class VillageRecords:
              problems: Problems) -> tuple[str, int] | None:
         village, year = cells["village"], cells["year"]
         # Outside the areas is one answer, whether the village exists there or not: no oracle.
-        if not scope.area(village):
+        if not scope.covers(village):
             problems.add(row, SPEC.header_of("village"), village, rules.OUTSIDE)
             return None
         if village not in villages:

@@ -191,7 +191,7 @@ def _unmatched(household_ids: list[int] | None) -> dict[tuple[int, str], dict[tu
                       "pk", "scope")}
     by_list: dict[tuple[int, str], dict[tuple[int, int], list[int]]] = defaultdict(lambda: defaultdict(list))
     for list_id, rule, household, position, row, village, key in found:
-        if not key or scopes[list_id].area(village):
+        if not key or scopes[list_id].covers(village):
             by_list[(list_id, rule)][(household, position)].append(row)
     return by_list
 
@@ -238,10 +238,6 @@ def decide(hit_id: int, status: str, reason: str, *, user: object, actor: str | 
                      object_type="crosscheck_hit", object_id=str(hit.pk), area=hit.household.village_id,
                      household=hit.household_id, rule=hit.rule, before=before, after=status, reason=reason)
     return hit
-
-
-def pending_for(household_id: int) -> QuerySet[CrossCheckHit]:
-    return CrossCheckHit.objects.filter(household_id=household_id, status="pending")
 
 
 def size_corrections(user: object) -> list[dict[str, Any]]:

@@ -45,7 +45,7 @@ def match(indexes: Sequence[bytes], scope: rules.Scope) -> Matches:
                         "JOIN registry_household h ON h.id = m.household_id "
                         f"WHERE m.resident_id_index IN ({', '.join(['%s'] * len(chunk))})", list(chunk))
             for index, household, position, village in cur.fetchall():
-                if scope.area(village):
+                if scope.covers(village):
                     out.found[bytes(index)] = Member(household, position, village)
                 else:
                     out.elsewhere.add(bytes(index))

@@ -117,11 +117,12 @@ class Session:
         return expr.to_pyarrow()
 
 
-def _scoped(tables: dict[str, ir.Table], area: tuple[str, str] | None) -> Tables:
+def _scoped(tables: dict[str, ir.Table], span: tuple[str, str] | None) -> Tables:
+    """The tables limited to the households whose village lies in `span`, a (low, high) area-code range."""
     hh = tables["household"]
-    if area is None:
+    if span is None:
         return Tables(hh, tables["member"], tables["income"], tables.get("hit"))
-    hh = hh.filter(hh["village_id"].between(*area))
+    hh = hh.filter(hh["village_id"].between(*span))
     ids = hh.select(sid=hh["id"])
 
     def within(t: ir.Table) -> ir.Table:
@@ -206,7 +207,7 @@ def spark_session() -> Any:
 
 @contextmanager
 def open_session(engine: str, need: dict[str, set[str]], *, source: Source | None = None,
-                 area: tuple[str, str] | None = None, threads: int | None = None) -> Iterator[Session]:
+                 span: tuple[str, str] | None = None, threads: int | None = None) -> Iterator[Session]:
     """The register's needed columns as Ibis tables on `engine`."""
     if engine not in ENGINES:
         raise ValueError(f"engine: 须为 {', '.join(ENGINES)} 之一 / must be one of {', '.join(ENGINES)}, not {engine!r}")
@@ -216,7 +217,7 @@ def open_session(engine: str, need: dict[str, set[str]], *, source: Source | Non
         try:
             duckdb_register(con, source, need)
             backend = ibis.duckdb.from_connection(con)
-            yield Session(engine, _scoped({k: backend.table(k) for k in need}, area), backend)
+            yield Session(engine, _scoped({k: backend.table(k) for k in need}, span), backend)
         finally:
             con.close()
         return
@@ -228,7 +229,7 @@ def open_session(engine: str, need: dict[str, set[str]], *, source: Source | Non
                    else ibis.postgres.connect(**dict(source.params)))
         try:
             tables = {k: backend.table(TABLE_NAMES[k]).select(*sorted(cols)) for k, cols in need.items()}
-            yield Session(engine, _scoped(tables, area), backend)
+            yield Session(engine, _scoped(tables, span), backend)
         finally:
             backend.disconnect()
         return
@@ -245,6 +246,6 @@ def open_session(engine: str, need: dict[str, set[str]], *, source: Source | Non
         con.close()
         backend = ibis.pyspark.connect(spark)
         tables = {key: backend.read_parquet(path, table_name=f"jz_{key}_{os.getpid()}") for key, path in paths.items()}
-        yield Session(engine, _scoped(tables, area), backend)
+        yield Session(engine, _scoped(tables, span), backend)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

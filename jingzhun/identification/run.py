@@ -51,13 +51,13 @@ def area_range(code: str | None) -> tuple[str, str] | None:
     return area.code_range
 
 
-def data_fingerprint(year: int, area: tuple[str, str] | None) -> tuple[str, dict[str, Any]]:
+def data_fingerprint(year: int, span: tuple[str, str] | None) -> tuple[str, dict[str, Any]]:
     """Counts, high-water marks (ids, the households' last update, the last hit decision) and the income
     sums of what the run reads: cheap at ten million rows, unlike a digest of every value. A re-import,
     an edited household (its `updated_at`), a new or changed income record or a decided hit changes it;
     a raw SQL edit that bypasses `updated_at` may not."""
-    params: list[str | int] = list(area) if area else []
-    where = "WHERE h.village_id BETWEEN %s AND %s" if area else ""
+    params: list[str | int] = list(span) if span else []
+    where = "WHERE h.village_id BETWEEN %s AND %s" if span else ""
     queries: dict[str, tuple[str, list[str | int]]] = {
         "households": (f"SELECT COUNT(*), MAX(h.id), MAX(h.updated_at) FROM registry_household h {where}", params),
         "members": (f"SELECT COUNT(*), MAX(m.id) FROM registry_member m JOIN registry_household h ON h.id = m.household_id {where}", params),
@@ -96,15 +96,15 @@ def finish(result: pa.Table, r: Rules) -> pa.Table:
     return pa.table(cols)
 
 
-def evaluate(policy: Policy, *, year: int | None = None, engine: str = "duckdb", area: tuple[str, str] | None = None,
+def evaluate(policy: Policy, *, year: int | None = None, engine: str = "duckdb", span: tuple[str, str] | None = None,
              source: Source | None = None, threads: int | None = None, ordered: bool = True) -> pa.Table:
     """The per-household results as an Arrow table (sorted by household unless `ordered` is false),
-    without writing anything."""
+    without writing anything; of the households in `span` (an area-code range) when given."""
     r = rules(policy, year)
     need = needed_columns(r)
     if not r.exclusions:
         need.pop("hit")
-    with open_session(engine, need, source=source, area=area, threads=threads) as session:
+    with open_session(engine, need, source=source, span=span, threads=threads) as session:
         result = session.to_arrow(identify(r, session.tables))
     result = result.select(list(RESULT_COLUMNS)).cast(pa.schema([(c, pa.int64()) for c in RESULT_COLUMNS]))
     return finish(result.sort_by("household_id") if ordered else result, r)
@@ -130,15 +130,15 @@ def run(policy: Policy, *, year: int | None = None, engine: str = "duckdb", area
     The register is the Django database's unless `source` says otherwise (the benchmark's Parquet
     files); the results always go to the Django database."""
     r = rules(policy, year)
-    scope = area_range(area)
+    span = area_range(area)
     started = timezone.now()
     t0 = time.perf_counter()
     source = Database.current() if source is None else source
     fingerprint, counts = (files_fingerprint(source) if isinstance(source, ParquetFiles)
-                           else data_fingerprint(r.year, scope))
+                           else data_fingerprint(r.year, span))
     # PostgreSQL sorts while it builds the run's key anyway; SQLite's key is kept up to date as rows
     # arrive, which is cheapest in key order. (Sorting 10 M results costs 1–2 s.)
-    results = evaluate(policy, year=r.year, engine=engine, area=scope, source=source, threads=threads,
+    results = evaluate(policy, year=r.year, engine=engine, span=span, source=source, threads=threads,
                        ordered=connection.vendor != "postgresql")
     t1 = time.perf_counter()
     by_status = {codes.STATUS_KEYS[s]: 0 for s in codes.STATUS_KEYS}

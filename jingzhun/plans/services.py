@@ -207,10 +207,6 @@ def writable_households(user: object) -> Any:
     return access.households(Household.objects.all(), user, ability="plan")
 
 
-def may_write(user: object, household: Household) -> bool:
-    return writable_households(user).filter(pk=household.pk).exists()
-
-
 def may_write_known(user: object, household: Household, helper_user_id: int | None) -> bool:
     """Whether the household page offers the plan editor: the same rule as `services.writable_households`,
     worked out from the user's roles (already read for the request) and the household's active helper
@@ -244,7 +240,7 @@ def save_plan(user: object, household_id: int, year: object, goal: str, measures
         problems.append(_problem("goal", "必填", "is required"))
     elif len(goal) > GOAL_MAX:
         problems.append(_problem("goal", f"最多 {GOAL_MAX} 字", f"at most {GOAL_MAX} characters"))
-    if household.status == "removed":
+    if household.status == choices.REMOVED:
         problems.append(_problem("household", "已清退的户不能制定计划", "a removed household gets no plan"))
     given = list(measures)
     if len(given) > MAX_MEASURES:

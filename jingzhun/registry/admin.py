@@ -19,9 +19,9 @@ from django.utils.html import format_html
 from jingzhun import access
 from jingzhun.areas.models import Area
 from jingzhun.choices import HEALTH
+from jingzhun.core.addresses import client_address
 from jingzhun.registry import sensitive
 from jingzhun.registry.models import Change, Household, ImportBatch, IncomeRecord, Member, StatusEvent
-from jingzhun.web.lockout import client_address
 
 SENSITIVE = ["resident_id_cipher", "resident_id_index", "health_cipher"]
 

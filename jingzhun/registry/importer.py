@@ -200,7 +200,7 @@ def _unmask(cells: dict[str, pa.Array], area_rule: Scope) -> list[tuple[int, str
                         "FROM registry_member m JOIN registry_household h ON h.id = m.household_id "
                         f"WHERE h.number IN ({_marks(chunk)})", list(chunk))
             for number, village, name, id_blob, born, health_blob in cur.fetchall():
-                if area_rule.area(village):
+                if area_rule.covers(village):
                     rid = ids_cipher.decrypt(bytes(id_blob))
                     stored[(number, name, mask(rid))] = (rid, born, health_cipher.decrypt(bytes(health_blob)))
     problems, updates = [], {key: list(pc.cast(cells[key], pa.string()).to_pylist()) if key in cells else None
@@ -302,7 +302,7 @@ def _registered_people(indexes: pa.Array, area_rule: Scope = UNRESTRICTED) -> di
                 "JOIN registry_household h ON h.id = m.household_id "
                 f"WHERE m.resident_id_index IN ({_marks(chunk)})", chunk)
             for index, number, village in cur.fetchall():
-                found[bytes(index)] = (number, area_rule.area(village))
+                found[bytes(index)] = (number, area_rule.covers(village))
     return found
 
 
@@ -318,7 +318,7 @@ def _stored_outside(numbers: list[str], area_rule: Scope) -> set[str]:
             return outside
         for chunk in _chunks(numbers):
             cur.execute(f"SELECT number, village_id FROM registry_household WHERE number IN ({_marks(chunk)})", chunk)
-            outside.update(number for number, village in cur.fetchall() if not area_rule.area(village))
+            outside.update(number for number, village in cur.fetchall() if not area_rule.covers(village))
     return outside
 
 

@@ -54,7 +54,7 @@ class Household(models.Model):
         indexes = [models.Index(fields=["village", "status"], name="household_village_status")]
         constraints = [
             models.CheckConstraint(
-                condition=~models.Q(status="exited") | models.Q(exit_year__isnull=False),
+                condition=~models.Q(status=c.EXITED) | models.Q(exit_year__isnull=False),
                 name="exited_household_has_exit_year",
             )
         ]

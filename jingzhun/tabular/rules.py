@@ -66,22 +66,22 @@ class Scope:
     def ranges(self) -> Ranges:
         return self.wide
 
-    def area(self, code: str | None) -> bool:
+    def covers(self, code: str | None) -> bool:
         """The code lies in one of the wide ranges."""
         return self.wide is None or (code is not None and any(lo <= code <= hi for lo, hi in self.wide))
 
-    def helper_area(self, code: str | None) -> bool:
+    def helper_covers(self, code: str | None) -> bool:
         return code is not None and any(lo <= code <= hi for lo, hi in self.helper)
 
     def may_move(self, before: str | None, after: str | None) -> bool:
         """An object now at `before` may be written at `after` (an insert when `before` is None)."""
-        return (before is None or self.area(before)) and self.area(after)
+        return (before is None or self.covers(before)) and self.covers(after)
 
     def works_here(self, home: str, open_villages: Iterable[str]) -> bool:
-        return self.area(home) or any(self.area(v) for v in open_villages)
+        return self.covers(home) or any(self.covers(v) for v in open_villages)
 
     def wholly_here(self, home: str, open_villages: Iterable[str]) -> bool:
-        return self.area(home) and all(self.area(v) for v in open_villages)
+        return self.covers(home) and all(self.covers(v) for v in open_villages)
 
 
 def resolve(user: object | None, ranges: Ranges, roles: frozenset[str], *, helpers: bool = False) -> Scope:

@@ -20,10 +20,11 @@ from typing import Any
 
 from django.utils import timezone
 
+from jingzhun import choices
 from jingzhun.areas.models import LEVEL_DEPTH, LEVEL_DIGITS, Area
 from jingzhun.teams import rules, sql
 from jingzhun.teams.config import SupervisionConfig
-from jingzhun.teams.pairing_db import DEFAULT_CAPACITY, NEEDS_HELPER
+from jingzhun.teams.pairing_db import DEFAULT_CAPACITY
 
 
 @dataclass
@@ -96,7 +97,7 @@ def coverage(area_code: str, level: str, ranges: sql.Ranges = None, *, as_of: dt
     add("villages_without_team", list(incomplete.items()))
 
     where, params = sql.area_where("h.village_id", root, ranges)
-    statuses = ", ".join(["%s"] * len(NEEDS_HELPER))
+    statuses = ", ".join(["%s"] * len(choices.NEEDS_HELPER))
     rows = sql.fetch(
         f"""
         SELECT {key('h.village_id')}, COUNT(*),
@@ -105,7 +106,7 @@ def coverage(area_code: str, level: str, ranges: sql.Ranges = None, *, as_of: dt
         FROM registry_household h
         WHERE h.status IN ({statuses}) AND {where}
         GROUP BY {key('h.village_id')}
-        """, [*NEEDS_HELPER, *params])
+        """, [*choices.NEEDS_HELPER, *params])
     add("needy_households", [(r[0], r[1]) for r in rows])
     add("households_without_helper", [(r[0], r[2]) for r in rows])
 

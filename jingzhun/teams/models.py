@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 
@@ -47,9 +47,11 @@ SKILL = Enum("skill", (
     ("trade", "商贸与就业", "trade and employment"),
     ("social", "民政与社会保障", "social security"),
 ))
+# A cadre's status and a membership's end, where code compares them (see choices.APPLICANT and the rest).
+SERVING, RECALLED = "serving", "recalled"
 CADRE_STATUS = Enum("cadre_status", (
-    ("serving", "在岗", "serving"),
-    ("recalled", "召回", "recalled"),
+    (SERVING, "在岗", "serving"),
+    (RECALLED, "召回", "recalled"),
     ("ended", "期满离岗", "term ended"),
 ))
 TEAM_ROLE = Enum("team_role", (
@@ -63,7 +65,7 @@ RUN_STATUS = Enum("run_status", (
 ))
 END_KIND = Enum("end_kind", (
     ("term_end", "任期届满", "term ended"),
-    ("recalled", "召回", "recalled"),
+    (RECALLED, "召回", "recalled"),
     ("other", "其他调整", "other change"),
 ))
 MEASURE = Enum("measure", (
@@ -120,7 +122,7 @@ class Cadre(models.Model):
     # Where the cadre is stationed while helping (village, township or county), not the sending unit's seat:
     # pairing candidates and distances are computed from it.
     home_area = models.ForeignKey(Area, verbose_name="帮扶所在区划", on_delete=models.PROTECT, related_name="cadres")
-    status = models.CharField("状态", max_length=10, choices=CADRE_STATUS.choices, default="serving")
+    status = models.CharField("状态", max_length=10, choices=CADRE_STATUS.choices, default=SERVING)
     phone = models.CharField("联系电话", max_length=20, blank=True)
     # The cadre's login, when they use the web application: a helper sees exactly their paired households.
     user = models.OneToOneField("auth.User", verbose_name="登录账号", null=True, blank=True,
@@ -274,6 +276,12 @@ class HelperPair(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household_id} ↔ {self.cadre_id}"
+
+
+def paired_household_ids(user_pk: int) -> QuerySet:
+    """The ids of the households actively paired with the user (through their cadre record) as helper, as a
+    queryset to use as a subquery: what `jingzhun.access` lets a helper role see."""
+    return HelperPair.objects.filter(cadre__user_id=user_pk, end_date__isnull=True).values("household_id")
 
 
 class PairingProposal(models.Model):

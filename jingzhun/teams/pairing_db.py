@@ -20,20 +20,18 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from jingzhun import access
+from jingzhun import access, choices
 from jingzhun.areas.models import LEVEL_DIGITS, Area
 from jingzhun.audit import log
 from jingzhun.pairing import solve_arrays
 from jingzhun.registry.models import Household
 from jingzhun.registry.signals import register_changed
-from jingzhun.teams.models import SKILL, Cadre, HelperPair, PairingProposal, PairingRun
+from jingzhun.teams.models import SERVING, SKILL, Cadre, HelperPair, PairingProposal, PairingRun
 
 IntArray = npt.NDArray[np.int64]
 
 DEFAULT_CAPACITY = 5
-# Household statuses (choices.HOUSEHOLD_STATUS) that need a helper: poor, poor again (返贫), and monitored.
-NEEDS_HELPER = ("poor", "returned", "monitored")
-NEEDY_SET = frozenset(NEEDS_HELPER)
+NEEDY_SET = frozenset(choices.NEEDS_HELPER)
 SCOPES = ("county", "township")
 BATCH = 2000
 
@@ -165,7 +163,7 @@ def build_instance(
     area_of = {r[0]: r[1] for r in rows}
 
     all_cadres = list(cadres_qs.values_list("id", "home_area_id", "rank", "skills", "status").order_by("id"))
-    cadres = [r for r in all_cadres if r[4] == "serving"]
+    cadres = [r for r in all_cadres if r[4] == SERVING]
     k_ids = np.fromiter((r[0] for r in cadres), dtype=np.int64, count=len(cadres))
     k_area = _codes(r[1] for r in cadres)
     k_skills = _skill_masks(r[3] for r in cadres)
@@ -396,7 +394,7 @@ def pair(household: Household, cadre: Cadre, *, actor: str, start: dt.date | Non
     """Pair one household by hand, refusing a cadre who is not serving or already at capacity."""
     with transaction.atomic():
         cadre = Cadre.objects.select_for_update().get(pk=cadre.pk)
-        if cadre.status != "serving":
+        if cadre.status != SERVING:
             raise PairingRefused(f"帮扶人 {cadre.pk} 不在岗 / helper {cadre.pk} is not serving")
         created = HelperPair.objects.create(household=household, cadre=cadre, start_date=start or timezone.localdate())
         check_capacity([cadre.pk], capacity_by_rank)
@@ -465,7 +463,7 @@ def approve(run: PairingRun, actor: str | object, *, today: dt.date | None = Non
             raise PairingRefused(f"结对批次 {run.pk} 计算后现有结对已变化，请重新计算 / the active pairs changed "
                                  f"since run {run.pk} was previewed: preview again")
         proposals = PairingProposal.objects.filter(run=locked)
-        gone = proposals.filter(kind__in=["moved", "new"]).exclude(cadre__status="serving").values_list("cadre_id")
+        gone = proposals.filter(kind__in=["moved", "new"]).exclude(cadre__status=SERVING).values_list("cadre_id")
         if gone.exists():
             raise PairingRefused(f"结对批次 {run.pk} 中有帮扶人已不在岗，请重新计算 / a helper of run {run.pk} is no "
                                  f"longer serving: preview again")

@@ -56,12 +56,12 @@ def cadres_working_here(scope: Scope, cadre_ids: Iterable[int]) -> set[int]:
         return found
     for part in _parts(ids):
         found.update(k for k, home in Cadre.objects.filter(pk__in=part).values_list("pk", "home_area_id")
-                     if scope.area(home))
+                     if scope.covers(home))
         found.update(k for k, village in TeamMembership.objects.filter(
-            cadre_id__in=part, end_date__isnull=True).values_list("cadre_id", "team__village_id") if scope.area(village))
+            cadre_id__in=part, end_date__isnull=True).values_list("cadre_id", "team__village_id") if scope.covers(village))
         found.update(k for k, village in HelperPair.objects.filter(
             cadre_id__in=part, end_date__isnull=True).values_list("cadre_id", "household__village_id")
-            if scope.area(village))
+            if scope.covers(village))
     return found
 
 
@@ -73,7 +73,7 @@ def paired_households(scope: Scope) -> set[int]:
 
     rows = HelperPair.objects.filter(cadre__user_id=scope.user_pk, end_date__isnull=True).values_list(
         "household_id", "household__village_id")
-    return {pk for pk, village in rows if scope.helper_area(village)}
+    return {pk for pk, village in rows if scope.helper_covers(village)}
 
 
 def own_cadre(scope: Scope) -> int | None:

@@ -27,9 +27,10 @@ from typing import Any
 
 from django.utils import timezone
 
+from jingzhun import choices
 from jingzhun.teams import rules, sql
 from jingzhun.teams.config import SupervisionConfig
-from jingzhun.teams.pairing_db import DEFAULT_CAPACITY, NEEDS_HELPER
+from jingzhun.teams.pairing_db import DEFAULT_CAPACITY
 
 KINDS = {
     "unvisited": "超期未走访 / not visited",
@@ -108,7 +109,7 @@ def _second_pass(first_sql: str, first_params: list[Any], second_sql: str, key: 
 def unvisited(w: Window, config: SupervisionConfig) -> list[Alert]:
     cutoff = w.as_of - dt.timedelta(days=config.visit_days)
     where, params = sql.area_where("h.village_id", w.root, w.ranges)
-    statuses = ", ".join(["%s"] * len(NEEDS_HELPER))
+    statuses = ", ".join(["%s"] * len(choices.NEEDS_HELPER))
     # NOT EXISTS is one index probe per household; the last visit is looked up only for the households listed.
     rows = sql.fetch(
         f"""
@@ -122,7 +123,7 @@ def unvisited(w: Window, config: SupervisionConfig) -> list[Alert]:
                                                         AND v.visited_at >= %s AND v.visited_at <= %s)
         ORDER BY h.village_id, h.number
         """,
-        [sql.adapt_dt(w.as_of), *NEEDS_HELPER, *params, sql.adapt_date(timezone.localtime(cutoff).date()),
+        [sql.adapt_dt(w.as_of), *choices.NEEDS_HELPER, *params, sql.adapt_date(timezone.localtime(cutoff).date()),
          sql.adapt_dt(cutoff), sql.adapt_dt(w.as_of)],
     )
     out = []

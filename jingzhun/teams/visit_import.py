@@ -66,7 +66,7 @@ def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
 
 
 def _in_ranges(code: str, ranges: Ranges) -> bool:
-    return rules.Scope.of_ranges(ranges).area(code)
+    return rules.Scope.of_ranges(ranges).covers(code)
 
 
 def _sha256(path: str | os.PathLike[str]) -> str:

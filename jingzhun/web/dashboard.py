@@ -3,7 +3,7 @@
 Definitions (the same words as docs/measures.md):
 - poor now: households with status poor or returned (返贫); their members are the poor population;
 - incidence (贫困发生率): poor population / rural population of the latest year with a village record (村情);
-- helper coverage: share of the households needing a helper (`teams.pairing_db.NEEDS_HELPER`: poor, returned,
+- helper coverage: share of the households needing a helper (`choices.NEEDS_HELPER`: poor, returned,
   monitored) with an active helper (结对);
 - team coverage: share of poor villages with an active work team of at least the teams rule's minimum
   (`teams.config.SupervisionConfig.min_team_members`, 3 unless configured).
@@ -18,11 +18,10 @@ from typing import Any
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from jingzhun import choices
 from jingzhun.areas.models import LEVEL_DEPTH, LEVEL_DIGITS, Area
-from jingzhun.teams.pairing_db import NEEDS_HELPER
 from jingzhun.web.models import AreaStat, AreaYearStat
 
-POOR_NOW = ("poor", "returned")
 CHILD_LEVEL = {level: nxt for level, nxt in zip(LEVEL_DIGITS, list(LEVEL_DIGITS)[1:], strict=False)}
 
 
@@ -51,10 +50,10 @@ class Figures:
         self.by_status[status] = (h + households, p + people)
         self.households += households
         self.people += people
-        if status in POOR_NOW:
+        if status in choices.POOR_NOW:
             self.poor_households += households
             self.poor_people += people
-        if status in NEEDS_HELPER:
+        if status in choices.NEEDS_HELPER:
             self.need_helper += households
             self.with_helper += with_helper
 
@@ -81,7 +80,7 @@ def build(area: Area, today: dt.date | None = None) -> Dashboard:
     for status, cause, households, people, helped in AreaStat.objects.filter(area_code=area.code).values_list(
             "status", "cause", "households", "people", "with_helper"):
         figures.add(status, households, people, helped)
-        if status in POOR_NOW:
+        if status in choices.POOR_NOW:
             causes[cause] = causes.get(cause, 0) + households
     years: list[dict[str, Any]] = [dict(y) for y in AreaYearStat.objects.filter(area_code=area.code).order_by("year").values(
         "year", "population", "identified", "exited")]

@@ -1,4 +1,4 @@
-"""Login throttling and lockout, and the one place that says which address a request came from.
+"""Login throttling and lockout.
 
 An account is locked after `LOCKOUT_FAILURES` failed logins within `LOCKOUT_MINUTES`, until that window has
 passed since the last failure; a locked account is refused even with the right password, so a guesser
@@ -11,77 +11,23 @@ accounts is bounded by each account's own lock whatever the address, so an attac
 (or, behind a proxy, anywhere) can flood invented usernames without locking everyone else out. The refusal
 costs the same time as a password check, so it does not tell which usernames exist.
 
-`client_address`: the connecting address, or — when that is one of `settings.TRUSTED_PROXIES` — the
-right-most address of X-Forwarded-For that is not a trusted proxy (everything left of it was written by the
-client and could be anything).
+Which address a request came from is `client_address` (`jingzhun.core.addresses`, below every app, so the
+register's admin may audit it too); it is re-exported here for the web's callers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import ipaddress
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from jingzhun.core.addresses import client_address
 from jingzhun.web.models import LoginFailure
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-@functools.cache
-def _trusted(proxies: tuple[str, ...]) -> tuple[Network, ...]:
-    out = []
-    for text in proxies:
-        try:
-            out.append(ipaddress.ip_network(text, strict=False))
-        except ValueError:
-            raise ImproperlyConfigured(
-                f"JINGZHUN_TRUSTED_PROXIES：{text!r} 不是地址或网段 / is not an address or CIDR network") from None
-    return tuple(out)
-
-
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    text = text.strip()
-    if text.startswith("[") and "]" in text:  # [v6]:port
-        text = text[1:text.index("]")]
-    elif text.count(":") == 1:  # v4:port
-        text = text.partition(":")[0]
-    try:
-        return ipaddress.ip_address(text)
-    except ValueError:
-        return None
-
-
-def _is_trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address, networks: tuple[Network, ...]) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return any(address.version == n.version and address in n for n in networks)
-
-
-def client_address(request: Any) -> str:
-    """The client's address for the lockout and the audit log ("" without a request)."""
-    if request is None:
-        return ""
-    remote = request.META.get("REMOTE_ADDR", "") or ""
-    networks = _trusted(tuple(settings.TRUSTED_PROXIES))
-    peer = _address(remote)
-    if peer is None or not networks or not _is_trusted(peer, networks):
-        return remote
-    hops = [h for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
-    for hop in reversed(hops):
-        found = _address(hop)
-        if found is None:  # written by the client (a trusted proxy writes addresses): stop at the last good hop
-            break
-        if not _is_trusted(found, networks):
-            return str(found)
-        peer = found
-    return str(peer)  # every hop a trusted proxy: the left-most one we could read
 
 
 def _since() -> dt.datetime:
@@ -108,11 +54,6 @@ def locked(username: str, address: str) -> bool:
     if account_locked(username):
         return True
     return address_throttled(address) and not _exists(username)
-
-
-def address_of(request: Any) -> str:
-    """Kept for callers of the old name: `client_address`."""
-    return client_address(request)
 
 
 def failed(username: str, address: str) -> None:

@@ -126,7 +126,7 @@ def _villages(rows: Rows, cadre: list[int | None], scope: rules.Scope) -> list[s
     for i, code in enumerate(codes):
         if not code:
             rows.refuse(i, "village", code, shared.REQUIRED)
-        elif not (scope.area(code) or (scope.helper_area(code) and own is not None and cadre[i] == own)):
+        elif not (scope.covers(code) or (scope.helper_covers(code) and own is not None and cadre[i] == own)):
             rows.refuse(i, "village", code, rules.OUTSIDE)
         elif code not in levels:
             rows.refuse(i, "village", code, "没有这个区划代码 / no area with this code")

@@ -162,7 +162,7 @@ def _households(rows: Rows, scope: rules.Scope) -> tuple[list[int | None], list[
         found.update((num, (pk, village)) for num, pk, village in
                      Household.objects.filter(number__in=part).values_list("number", "pk", "village_id"))
     paired = paired_households(scope)
-    found = {num: (pk, v) for num, (pk, v) in found.items() if scope.area(v) or pk in paired}
+    found = {num: (pk, v) for num, (pk, v) in found.items() if scope.covers(v) or pk in paired}
     household: list[int | None] = [None] * len(rows)
     village: list[str | None] = [None] * len(rows)
     for i, num in enumerate(numbers):

@@ -12,11 +12,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from jingzhun import access
+from jingzhun import access, choices
 from jingzhun.areas.models import Area
 from jingzhun.registry.models import Household
 from jingzhun.teams import pairing_db
-from jingzhun.teams.models import PROPOSAL_KIND, RUN_STATUS, Cadre, PairingProposal, PairingRun
+from jingzhun.teams.models import PROPOSAL_KIND, RUN_STATUS, SERVING, Cadre, PairingProposal, PairingRun
 from jingzhun.web.pages import requires
 
 SHOWN = 200
@@ -49,8 +49,8 @@ def pairing_home(request: HttpRequest) -> HttpResponse:
             raise Http404(_("No such area in your scope"))
         low, high = county.code_range
         households = Household.objects.filter(village_id__gte=low, village_id__lte=high,
-                                              status__in=pairing_db.NEEDS_HELPER)
-        cadres = Cadre.objects.filter(home_area_id__gte=low, home_area_id__lte=high, status="serving")
+                                              status__in=choices.NEEDS_HELPER)
+        cadres = Cadre.objects.filter(home_area_id__gte=low, home_area_id__lte=high, status=SERVING)
         try:
             run = pairing_db.preview(households, cadres, actor=request.user.get_username())
         except pairing_db.PairingRefused as exc:

@@ -19,7 +19,7 @@ from jingzhun.areas.models import code_range
 from jingzhun.plans import services
 from jingzhun.plans.models import MEASURE_CATEGORY, MEASURE_STATUS, HelpPlan, PlanMeasure
 from jingzhun.registry.models import Household
-from jingzhun.teams.models import Cadre
+from jingzhun.teams.models import SERVING, Cadre
 from jingzhun.web.pages import requires
 
 NEW_ROWS = 3  # blank rows for new measures under the existing ones
@@ -75,7 +75,7 @@ def _cadres(user: object, household: Household, assigned: set[int]) -> list[Cadr
     """Serving cadres stationed in the household's township (and those already responsible for a measure),
     within what the user may see."""
     low, high = code_range(household.village_id, "township")
-    nearby = Cadre.objects.filter(home_area_id__gte=low, home_area_id__lte=high, status="serving")
+    nearby = Cadre.objects.filter(home_area_id__gte=low, home_area_id__lte=high, status=SERVING)
     qs = access.scope(Cadre.objects.filter(pk__in=nearby.values("pk")) | Cadre.objects.filter(pk__in=assigned),
                       user, "home_area_id", ability="plan")
     return list(qs.order_by("name", "pk")[:500])

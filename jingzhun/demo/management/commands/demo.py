@@ -1,5 +1,5 @@
 """jingzhun demo: a synthetic province, imported through the real import path, put to work (cadres, teams,
-pairing, visits, identification, cross-department checks, appraisal, help plans: `jingzhun.demo_work`) and
+pairing, visits, identification, cross-department checks, appraisal, help plans: `jingzhun.demo.work`) and
 served on localhost with a login for each kind of user."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="prepare only (used by the tests)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        from jingzhun import demo_work
+        from jingzhun.demo import work
 
         call_command("migrate", verbosity=0)
         # The marker is written only after the last import: a demo stopped part-way is completed by
@@ -48,8 +48,8 @@ class Command(BaseCommand):
         logins = self._logins()
         self._officers(logins)
         county = _demo_county()
-        ctx = demo_work.Context(DEMO_DIR / "demo-data", opts["seed"], timezone.localdate(), county, self.stdout.write)
-        demo_work.populate(ctx, lambda: self._team(logins, county), lambda: self._helper(logins, county))
+        ctx = work.Context(DEMO_DIR / "demo-data", opts["seed"], timezone.localdate(), county, self.stdout.write)
+        work.populate(ctx, lambda: self._team(logins, county), lambda: self._helper(logins, county))
         self.stdout.write(f"\n精准 Jingzhun 演示 / demo — http://127.0.0.1:{opts['port']}/  (管理后台 / admin: /admin/)")
         for name in (n for n in LOGINS if n in logins):  # no team login in a province without a poor village
             password, where = logins[name]
@@ -64,7 +64,7 @@ class Command(BaseCommand):
                 stop_worker(worker)
 
     def _load(self, opts: dict[str, Any]) -> None:
-        from jingzhun.synth import generate
+        from jingzhun.demo.synth import generate
 
         data = DEMO_DIR / "demo-data"
         if not (data / "generated").exists():  # written once the generator has finished every file

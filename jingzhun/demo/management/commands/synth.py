@@ -23,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true", help="不显示进度 / no progress bar")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        from jingzhun import synth
+        from jingzhun.demo import synth
 
         try:
             years = synth.parse_years(opts["years"])

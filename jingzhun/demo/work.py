@@ -18,7 +18,7 @@ Each stage is skipped when its data is already there and is all-or-nothing (one 
 or files imported one by one and recognised afterwards), so a demo stopped half-way completes on the next
 run and a second run changes nothing. Generated files are written once under the demo's data directory
 and kept: a later run imports the same bytes. The synthetic people and records come from
-`jingzhun.synth_work`.
+`jingzhun.demo.synth_work`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.management import call_command
@@ -40,18 +39,20 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from jingzhun import synth_work
+from jingzhun import choices
 from jingzhun.appraisal import workflow
 from jingzhun.appraisal.models import Application
 from jingzhun.areas.models import Area, AreaRole
 from jingzhun.crosscheck import actions as crosscheck
 from jingzhun.crosscheck.models import CrossCheckHit
+from jingzhun.demo import synth_work
 from jingzhun.identification.models import IdentificationRun
 from jingzhun.plans.models import CAUSE_MEASURES, MEASURE_CATEGORY, HelpPlan
 from jingzhun.plans.services import MeasureInput, approve_plan, household_causes, save_plan
 from jingzhun.registry.models import Household
 from jingzhun.teams import pairing_db, roster_import
 from jingzhun.teams.models import (
+    SERVING,
     Attendance,
     Cadre,
     HelperPair,
@@ -103,7 +104,7 @@ def roster(ctx: Context) -> None:
 
 def _write_roster(ctx: Context, path: Path) -> None:
     plans = []
-    needing = (Household.objects.filter(status__in=pairing_db.NEEDS_HELPER).values("village_id")
+    needing = (Household.objects.filter(status__in=choices.NEEDS_HELPER).values("village_id")
                .annotate(n=Count("id")).values_list("village_id", "n"))
     per_county: dict[str, int] = {}
     for village, n in needing:
@@ -204,7 +205,7 @@ def appraisal(ctx: Context) -> None:
     town = AreaRole.objects.get(user=township).area_id[:9]
     low, high = ctx.county.code_range
     rng = random.Random(f"{ctx.seed}:appraisal")
-    pool = list(Household.objects.filter(village_id__gte=low, village_id__lte=high, status="exited")
+    pool = list(Household.objects.filter(village_id__gte=low, village_id__lte=high, status=choices.EXITED)
                 .order_by("number").values_list("pk", "village_id"))
     hit = set(CrossCheckHit.objects.filter(household__village_id__gte=low, household__village_id__lte=high)
               .values_list("household_id", flat=True))
@@ -272,15 +273,15 @@ def _step(app_id: int, step: str, on: dt.date, village: str, who: Callable[[str,
 def pairing(ctx: Context) -> None:
     """Each county's pairing computed and approved as its officer would on the pairing page."""
     approved = {tuple(r.parameters.get("counties", [])) for r in PairingRun.objects.filter(status="approved")}
-    counties = sorted({code[:6] for code in Household.objects.filter(status__in=pairing_db.NEEDS_HELPER)
+    counties = sorted({code[:6] for code in Household.objects.filter(status__in=choices.NEEDS_HELPER)
                        .values_list("village_id", flat=True).distinct()})
     for prefix in counties:
         if (prefix,) in approved:
             continue
         low, high = prefix.ljust(12, "0"), prefix.ljust(12, "9")
         households = Household.objects.filter(village_id__gte=low, village_id__lte=high,
-                                              status__in=pairing_db.NEEDS_HELPER)
-        cadres = Cadre.objects.filter(home_area_id__gte=low, home_area_id__lte=high, status="serving")
+                                              status__in=choices.NEEDS_HELPER)
+        cadres = Cadre.objects.filter(home_area_id__gte=low, home_area_id__lte=high, status=SERVING)
         run = pairing_db.preview(households, cadres, actor="county")
         run = pairing_db.approve(run, "county", today=ctx.today - dt.timedelta(days=PAIRED_DAYS_AGO))
         ctx.say(f"  结对 / pairing {prefix}: {run.new} 新增 new, {run.unpaired} 无帮扶人 unpaired")
@@ -321,7 +322,7 @@ def attendance(ctx: Context) -> None:
         return
     path = ctx.data / "attendance.csv"
     if not path.exists():
-        members = list(TeamMembership.objects.filter(end_date__isnull=True, cadre__status="serving")
+        members = list(TeamMembership.objects.filter(end_date__isnull=True, cadre__status=SERVING)
                        .values_list("cadre_id", "team__village_id", "start_date"))
         synth_work.write_csv(path, synth_work.ATTENDANCE_HEADER,
                              synth_work.attendance(members, seed=ctx.seed, today=ctx.today))
@@ -398,12 +399,3 @@ def populate(ctx: Context, before_pairing: Callable[[], None], after_pairing: Ca
     visits(ctx)
     attendance(ctx)
     plans(ctx)
-
-
-def stages_done() -> dict[str, Any]:
-    """What each stage left, for the tests and the summary."""
-    return {"cadres": Cadre.objects.count(), "teams": WorkTeam.objects.count(),
-            "pairs": HelperPair.objects.filter(end_date__isnull=True).count(), "visits": Visit.objects.count(),
-            "attendance": Attendance.objects.count(), "applications": Application.objects.count(),
-            "hits": CrossCheckHit.objects.count(), "plans": HelpPlan.objects.count(),
-            "runs": IdentificationRun.objects.count()}

@@ -327,7 +327,7 @@ _MEMBER_ORDER = (
     "disability_grade", "labour", "migrant_months", "medical_insurance", "pension_insurance", "assistance",
 )
 if tuple(template.HOUSEHOLD_KEYS) != _HOUSEHOLD_ORDER or tuple(template.MEMBER_KEYS) != _MEMBER_ORDER:
-    raise ImportError("jingzhun.synth is out of date with jingzhun.registry.template: update the row layout")
+    raise ImportError("jingzhun.demo.synth is out of date with jingzhun.registry.template: update the row layout")
 # Other members' rows: the household number, then every other household and income column empty.
 _NON_HEAD_GAP = "," * (len(_HOUSEHOLD_ORDER) - 2)
 
@@ -477,7 +477,7 @@ def _kind(name: str) -> str:
 
 def hunan_counties() -> list[County]:
     """Hunan's 123 county-level divisions from the packaged copy of hunan-counties.csv."""
-    path = Path(__file__).resolve().parent / "data" / "hunan-counties.csv"
+    path = Path(__file__).resolve().parents[1] / "data" / "hunan-counties.csv"
     out = []
     with path.open(encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):

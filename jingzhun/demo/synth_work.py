@@ -1,6 +1,6 @@
 """Synthetic dispatch work (因村派人) for the demo: cadres, work teams, visits, attendance, department lists.
 
-`jingzhun.synth` makes the register; this makes the people sent to help and what they record, small and
+`jingzhun.demo.synth` makes the register; this makes the people sent to help and what they record, small and
 realistic enough that every page of a demo has something on it:
 
 - `roster` (written as a roster file by `roster_rows`): cadres with their sending units (province, city and county departments, a central unit, an

@@ -1,0 +1,47 @@
+"""`jingzhun template`: one command, each app's own blank file (`jingzhun.core.blanks`, registered from the
+registry's and the teams' `AppConfig.ready`). The files' contents are tested with their importers
+(tests/test_export.py, tests/test_roster.py); here, the registration and the command around it."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from python_calamine import CalamineWorkbook
+
+from jingzhun.core import blanks
+
+
+def test_each_app_registers_its_template() -> None:
+    found = blanks.kinds()
+    assert {k: (b.default_name, b.writer) for k, b in found.items()} == {
+        "register": ("建档立卡导入模板.xlsx", "jingzhun.registry.exporter.write_blank_template"),
+        "roster": ("帮扶干部名册导入模板.xlsx", "jingzhun.teams.roster_import.write_blank_template"),
+    }
+
+
+def test_the_roster_kind_writes_its_default_file(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    call_command("template", "--kind", "roster", stdout=out)
+    assert out.getvalue().strip() == "帮扶干部名册导入模板.xlsx"
+    assert CalamineWorkbook.from_path(str(tmp_path / "帮扶干部名册导入模板.xlsx")).sheet_names == ["干部名册", "填写说明"]
+
+
+def test_an_unknown_kind_is_refused_naming_the_kinds(tmp_path) -> None:
+    with pytest.raises(KeyError, match="register, roster"):
+        blanks.write("budget", tmp_path / "x.xlsx")
+    with pytest.raises(CommandError, match="invalid choice"):
+        call_command("template", "--kind", "budget")
+
+
+def test_a_new_kind_needs_no_change_to_the_command(tmp_path) -> None:
+    blanks.register(blanks.Blank("probe", "probe.xlsx", "jingzhun.registry.exporter.write_blank_template", "探针 / probe"))
+    try:
+        out = io.StringIO()
+        call_command("template", str(tmp_path / "p.xlsx"), "--kind", "probe", stdout=out)
+        assert (tmp_path / "p.xlsx").exists()
+    finally:
+        blanks._KINDS.pop("probe")
