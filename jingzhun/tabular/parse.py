@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 from jingzhun import choices as c
@@ -69,3 +70,16 @@ def parse_choice(text: str, enum: c.Enum) -> str:
         raise Invalid(f"应为：{'、'.join(zh for _, zh, _ in enum.values)} / must be one of: "
                       f"{', '.join(code for code, _, _ in enum.values)}")
     return code
+
+
+def parse_choices(text: str, enum: c.Enum, separators: Iterable[str] = ("、", ",", "，")) -> list[str]:
+    """Several coded values in one cell, separated by any of `separators` (labels or codes) → their codes,
+    each once, in the enum's order; an empty cell → none."""
+    given = [part.strip() for part in re.split("|".join(map(re.escape, separators)), text) if part.strip()]
+    lookup = enum.lookup()
+    unknown = [part for part in given if part not in lookup]
+    if unknown:
+        raise Invalid(f"未知取值：{'、'.join(unknown)}；可选：{'、'.join(zh for _, zh, _ in enum.values)} / unknown: "
+                      f"{', '.join(unknown)}; one of: {', '.join(code for code, _, _ in enum.values)}")
+    codes = {lookup[part] for part in given}
+    return [code for code in enum.codes if code in codes]

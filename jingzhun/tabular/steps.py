@@ -60,6 +60,12 @@ class Plan(Protocol):
         """Every area code the plan writes in (before and after a move): the audit row's areas."""
         ...
 
+    # Optional, read with `getattr` by `run`:
+    #   changed: bool — False when the plan writes nothing: then neither the writes nor their audit row
+    #     happen (an importer whose re-import must leave no trace says so);
+    #   detail() -> dict — more of the audit rows' detail (check and import), beside what `run` records (its
+    #     keys: none of run's own — file, sha256, rows, errors, rejected_rows, counts, areas).
+
 
 C = TypeVar("C", bound=Checked)
 P = TypeVar("P", bound=Plan)
@@ -120,17 +126,26 @@ def run(importer: Importer[C, P], path: str | Path, *, actor: str, scope: rules.
         kind = importer.action.rsplit(".", 1)[0]
         audit.record(actor, f"{kind}.check", object_type=kind, object_id=context.file_name[:64],
                      file=context.file_name, sha256=context.sha256, rows=outcome.rows,
-                     errors=len(outcome.problems), areas=sorted(set(plan.areas())))
+                     errors=len(outcome.problems), areas=sorted(set(plan.areas())), **_detail(plan))
         return outcome
     if not keep:
         return outcome
     plan = importer.plan(checked, keep, context)
+    if not getattr(plan, "changed", True):
+        outcome.plan, outcome.imported = plan, True  # the register holds the file already: nothing to write
+        return outcome
     # One transaction: the writes and their audit row land together or not at all.
     with transaction.atomic():
         importer.apply(plan, context)
         audit.record(actor, importer.action, object_type=importer.action.rsplit(".", 1)[0],
                      object_id=context.file_name[:64], file=context.file_name, sha256=context.sha256,
                      rows=outcome.rows, rejected_rows=len(checked.problems.rows), areas=sorted(set(plan.areas())),
-                     counts=plan.counts())
+                     counts=plan.counts(), **_detail(plan))
     outcome.plan, outcome.imported = plan, True
     return outcome
+
+
+def _detail(plan: Plan) -> dict[str, Any]:
+    """The importer's own part of its audit rows' detail (`Plan.detail`, optional)."""
+    detail = getattr(plan, "detail", None)
+    return dict(detail()) if callable(detail) else {}
