@@ -62,6 +62,15 @@ def test_parse_decimal_int_and_choice():
         parse.parse_choice("对", c.YES_NO)
 
 
+def test_parse_choices_takes_several_labels_or_codes_in_the_enums_order():
+    assert parse.parse_choices("否、是", c.YES_NO) == ["1", "0"]
+    assert parse.parse_choices(" 1 ,是", c.YES_NO) == ["1"]  # each once
+    assert parse.parse_choices("", c.YES_NO) == []
+    assert parse.parse_choices("是/否", c.YES_NO, separators=("/",)) == ["1", "0"]
+    with pytest.raises(parse.Invalid, match="unknown: 对"):
+        parse.parse_choices("是、对", c.YES_NO)
+
+
 def test_empty_means_unchanged_and_the_marker_clears():
     assert rules.merged(5, "", int) == 5
     assert rules.merged(5, " （清空） ", int) is None and rules.merged(5, "(clear)", int) is None

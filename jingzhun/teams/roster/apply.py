@@ -19,7 +19,7 @@ def apply(plan: Plan) -> None:
     _post_teams(plan)
     _update_memberships(plan.changed_members)
     inserted = TeamMembership.objects.bulk_create(
-        [TeamMembership(cadre_id=cadre_pk[p.cadre], team_id=p.team_id, role=p.role, start_date=p.start,
+        [TeamMembership(cadre_id=cadre_pk[p.cadre], team_id=_known(p.team_id), role=p.role, start_date=p.start,
                         end_date=p.end, end_kind=p.end_kind, recall_reason=p.reason) for p in plan.new_members],
         batch_size=BATCH)
     for p, row in zip(plan.new_members, inserted, strict=True):
@@ -31,6 +31,11 @@ def apply(plan: Plan) -> None:
     CadreStatusEvent.objects.bulk_create(
         [CadreStatusEvent(cadre_id=cadre_pk[pn], status=status, date=day, reason=reason)
          for pn, status, day, reason in plan.events], batch_size=BATCH)
+
+
+def _known(pk: int | None) -> int:
+    assert pk is not None  # every new membership's team is known once the teams are posted
+    return pk
 
 
 def _post_teams(plan: Plan) -> None:

@@ -10,7 +10,7 @@ from jingzhun.tabular import parse, rules
 from jingzhun.teams.models import END_KIND, SKILL
 from jingzhun.teams.roster.lines import Line, Report
 from jingzhun.teams.roster.spec import CLEARABLE, EARLIEST, HOME_LEVELS, ROSTER_COLUMNS, TEAM_KEYS
-from jingzhun.teams.roster.stored import Stored
+from jingzhun.teams.roster.stored import Stored, StoredMembership
 
 CODED = tuple(c for c in ROSTER_COLUMNS if c.enum is not None and c.kind == "enum")
 NOT_YOURS = (f"{rules.OUTSIDE}：该人员编号的干部不能由您导入或更新 / the cadre with this personnel number is not "
@@ -54,7 +54,6 @@ def refuse_cadres_outside(lines: list[Line], stored: Stored, report: Report) -> 
 def fill_stored(lines: list[Line], stored: Stored) -> None:
     """Empty means unchanged: an empty cell of a stored cadre or membership takes the stored value, before
     any rule reads the row (the rules then judge the state the import would leave)."""
-    recalled = END_KIND.lookup()
     for line in lines:
         if line.bad or line.pn not in stored.wholly:
             continue
@@ -63,17 +62,21 @@ def fill_stored(lines: list[Line], stored: Stored) -> None:
             line.cells[key] = rules.merged(str(kept[key]), line.raw[key], str) or ""
         began = date_or_none(line.cells["start"])
         was = stored.open_membership(line.pn, line.village, began) if began else None
-        if was is None:
-            continue
-        if "end" in line.cleared:  # reopened: an open membership has no end kind, reason or successor
-            line.cleared.update(key for key in ("end_kind", "recall_reason", "replaced_by") if not line.cells[key])
-            continue
-        line.cells["end"] = rules.merged(was.end.isoformat() if was.end else "", line.raw["end"], str) or ""
-        if not line.cells["end_kind"] and "end_kind" not in line.cleared and was.end_kind and line.cells["end"]:
-            line.cells["end_kind"] = was.end_kind
-        if (not line.cells["recall_reason"] and "recall_reason" not in line.cleared and was.reason
-                and recalled.get(line.cells["end_kind"]) == "recalled"):
-            line.cells["recall_reason"] = was.reason
+        if was is not None:
+            _fill_membership(line, was)
+
+
+def _fill_membership(line: Line, was: StoredMembership) -> None:
+    if "end" in line.cleared:  # reopened: an open membership has no end kind, reason or successor
+        line.cleared.update(key for key in ("end_kind", "recall_reason", "replaced_by") if not line.cells[key])
+        return
+    line.cells["end"] = rules.merged(was.end.isoformat() if was.end else "", line.raw["end"], str) or ""
+    # How it ended is kept while it still ended, the reason while it is still a recall.
+    if not line.cells["end_kind"] and "end_kind" not in line.cleared and was.end_kind and line.cells["end"]:
+        line.cells["end_kind"] = was.end_kind
+    if (not line.cells["recall_reason"] and "recall_reason" not in line.cleared and was.reason
+            and END_KIND.lookup().get(line.cells["end_kind"]) == "recalled"):
+        line.cells["recall_reason"] = was.reason
 
 
 def check_cells(line: Line, report: Report, stored: Stored, scope: rules.Scope, today: dt.date) -> None:

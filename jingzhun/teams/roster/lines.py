@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from jingzhun.tabular.problems import Problems
 from jingzhun.tabular.read import RawTable
-from jingzhun.teams.roster.spec import H, KEY_COLUMNS, ROSTER_COLUMNS
+from jingzhun.teams.roster.spec import KEY_COLUMNS, ROSTER_COLUMNS, H
 
 
 @dataclass

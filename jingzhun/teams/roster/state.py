@@ -76,10 +76,10 @@ def lay_over(lines: list[Line], stored: Stored, report: Report) -> State:
                                                            f"posted ({team[1]})")
             continue
         key = (line.pn, line.village, line.start)
-        p = state.postings.get(key)
-        if p is None:
-            p = state.postings[key] = Posting(line.pn, line.village, line.start, "", None, "", "",
-                                              team_id=team[0] if team else None)
+        if key not in state.postings:
+            state.postings[key] = Posting(line.pn, line.village, line.start, "", None, "", "",
+                                          team_id=team[0] if team else None)
+        p = state.postings[key]
         p.role, p.end, p.end_kind, p.reason, p.line = (line.codes["role"], line.end, line.codes["end_kind"],
                                                        line.cells["recall_reason"], line)
         state.names.setdefault(line.pn, line.cells["name"])
@@ -115,9 +115,9 @@ def not_serving(lines: list[Line], first_row: dict[str, Line], state: State, rep
     for line in lines:
         if line.bad or not line.pn or line.codes["status"] == "serving" or first_row.get(line.pn) is not line:
             continue
-        p = still.get(line.pn)
-        if p is not None:
-            report.err(line, "status", line.cells["status"], f"该干部仍有未结束的驻村任职（{p.village}，{p.start}）/ "
+        left = still.get(line.pn)
+        if left is not None:
+            report.err(line, "status", line.cells["status"], f"该干部仍有未结束的驻村任职（{left.village}，{left.start}）/ "
                                                              "the cadre still has an open membership")
 
 
