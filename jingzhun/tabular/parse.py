@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from jingzhun import choices as c
 
@@ -65,7 +66,7 @@ def parse_decimal(text: str, low: Decimal | None = None, high: Decimal | None = 
 
 def parse_choice(text: str, enum: c.Enum) -> str:
     """A coded value: its Chinese label, English label or code → the code."""
-    code = enum.lookup().get(text)
+    code = _lookup(enum).get(text)
     if code is None:
         raise Invalid(f"应为：{'、'.join(zh for _, zh, _ in enum.values)} / must be one of: "
                       f"{', '.join(code for code, _, _ in enum.values)}")
@@ -75,11 +76,30 @@ def parse_choice(text: str, enum: c.Enum) -> str:
 def parse_choices(text: str, enum: c.Enum, separators: Iterable[str] = ("、", ",", "，")) -> list[str]:
     """Several coded values in one cell, separated by any of `separators` (labels or codes) → their codes,
     each once, in the enum's order; an empty cell → none."""
-    given = [part.strip() for part in re.split("|".join(map(re.escape, separators)), text) if part.strip()]
-    lookup = enum.lookup()
+    if not text:
+        return []
+    given = [part.strip() for part in _splitter(tuple(separators)).split(text) if part.strip()]
+    lookup = _lookup(enum)
     unknown = [part for part in given if part not in lookup]
     if unknown:
         raise Invalid(f"未知取值：{'、'.join(unknown)}；可选：{'、'.join(zh for _, zh, _ in enum.values)} / unknown: "
                       f"{', '.join(unknown)}; one of: {', '.join(code for code, _, _ in enum.values)}")
     codes = {lookup[part] for part in given}
     return [code for code in enum.codes if code in codes]
+
+
+_LOOKUPS: dict[int, tuple[c.Enum, dict[str, str]]] = {}
+
+
+def _lookup(enum: c.Enum) -> dict[str, str]:
+    """An enum's accepted spellings, built once (a file's every coded cell asks; keyed by identity, as
+    hashing the enum costs more than the lookup)."""
+    found = _LOOKUPS.get(id(enum))
+    if found is None or found[0] is not enum:
+        found = _LOOKUPS[id(enum)] = (enum, enum.lookup())
+    return found[1]
+
+
+@lru_cache(maxsize=16)
+def _splitter(separators: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(map(re.escape, separators)))

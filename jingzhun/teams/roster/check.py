@@ -34,7 +34,7 @@ def clear_markers(lines: list[Line], report: Report) -> None:
     """（清空） empties a clearable column (the stored value goes); any other column refuses it."""
     for line in lines:
         for key, text in line.raw.items():
-            if not text or not rules.is_clear(text):
+            if not text or text[0] not in "（(" or not rules.is_clear(text):  # the first test: speed only
                 continue
             if key in CLEARABLE:
                 line.cleared.add(key)
