@@ -5,6 +5,7 @@ rows (one cadre's rows agree, memberships laid over the stored teams) are in `ro
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from jingzhun.tabular import parse, rules
 from jingzhun.teams.models import END_KIND, SKILL
@@ -18,9 +19,12 @@ NOT_YOURS = (f"{rules.OUTSIDE}：该人员编号的干部不能由您导入或�
 SKILL_SEPARATORS = ("，", "、", ";", "；", "/", ",")
 
 
+PERSONNEL_NUMBER = re.compile(r"[A-Za-z0-9-]*")
+
+
 def pn_ok(text: str) -> bool:
     """A personnel number: letters, digits and '-'."""
-    return all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in text)
+    return PERSONNEL_NUMBER.fullmatch(text) is not None
 
 
 def date_or_none(text: str) -> dt.date | None:

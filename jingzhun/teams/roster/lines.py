@@ -25,13 +25,9 @@ class Line:
     start: dt.date | None = None
     end: dt.date | None = None
 
-    @property
-    def pn(self) -> str:
-        return self.cells["personnel_number"]
-
-    @property
-    def village(self) -> str:
-        return self.cells["village"]
+    # Neither can be cleared nor filled in: what the row says, as read.
+    pn: str = ""  # 人员编号
+    village: str = ""  # 驻村村
 
     @property
     def successor(self) -> str:
@@ -52,7 +48,7 @@ def lines_of(table: RawTable) -> list[Line]:
     lines = []
     for i, (row, *values) in enumerate(zip(rows, *columns, strict=True)):
         raw = dict(zip(keys, values, strict=True))
-        lines.append(Line(i, row, raw, raw.copy()))
+        lines.append(Line(i, row, raw, raw.copy(), pn=raw["personnel_number"], village=raw["village"]))
     return lines
 
 

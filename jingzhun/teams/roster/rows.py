@@ -56,11 +56,19 @@ def units(lines: list[Line]) -> dict[int, list[int]]:
             i = parent[i]
         return i
 
-    first: dict[tuple[str, str], int] = {}
+    def join(i: int, j: int) -> None:
+        parent[root(i)] = root(j)
+
+    by_pn: dict[str, int] = {}
+    by_village: dict[str, int] = {}
     for line in lines:
-        for tag in (("pn", line.pn), ("village", line.village), ("pn", line.successor)):
-            if tag[1]:
-                parent[root(line.index)] = root(first.setdefault(tag, line.index))
+        i = line.index
+        if line.pn:
+            join(i, by_pn.setdefault(line.pn, i))
+        if line.village:
+            join(i, by_village.setdefault(line.village, i))
+        if line.successor:
+            join(i, by_pn.setdefault(line.successor, i))
     grouped: dict[int, list[int]] = {}
     for line in lines:
         grouped.setdefault(root(line.index), []).append(line.row)
