@@ -62,13 +62,20 @@ def test_parse_decimal_int_and_choice():
         parse.parse_choice("对", c.YES_NO)
 
 
-def test_parse_choices_takes_several_labels_or_codes_in_the_enums_order():
-    assert parse.parse_choices("否、是", c.YES_NO) == ["1", "0"]
-    assert parse.parse_choices(" 1 ,是", c.YES_NO) == ["1"]  # each once
-    assert parse.parse_choices("", c.YES_NO) == []
-    assert parse.parse_choices("是/否", c.YES_NO, separators=("/",)) == ["1", "0"]
-    with pytest.raises(parse.Invalid, match="unknown: 对"):
-        parse.parse_choices("是、对", c.YES_NO)
+def test_parse_datetime_takes_minutes_seconds_and_a_workbooks_fractions():
+    assert parse.parse_datetime("2020/6/2 15:00") == dt.datetime(2020, 6, 2, 15, 0)
+    assert parse.parse_datetime("2020-06-02T15:00:20") == dt.datetime(2020, 6, 2, 15, 0, 20)
+    assert parse.parse_datetime("2020-06-02 15:00:20.5") == dt.datetime(2020, 6, 2, 15, 0, 20, 500_000)
+    for bad in ("2020-13-01 09:30", "2020-06-02", "2020-06-02 15:00:20.1234567", "2020-06-02 9h30"):
+        with pytest.raises(parse.Invalid):
+            parse.parse_datetime(bad)
+
+
+def test_parse_multi_takes_labels_and_codes_in_the_enums_order_and_names_the_unknown():
+    assert parse.parse_multi("否、yes， 是", c.YES_NO) == ["1", "0"]
+    assert parse.parse_multi("0;1；", c.YES_NO) == ["1", "0"] and parse.parse_multi(" ", c.YES_NO) == []
+    with pytest.raises(parse.Invalid, match="unknown: 对, 错"):
+        parse.parse_multi("是、对,错", c.YES_NO)
 
 
 def test_empty_means_unchanged_and_the_marker_clears():

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 
 from jingzhun import choices as c
 
@@ -28,17 +26,19 @@ def parse_date(text: str) -> dt.date:
         raise Invalid("不是有效日期 / not a real calendar date") from None
 
 
-DATETIME = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
+# Fractions of a second: a workbook's date-time cell can carry them (Excel stores times as fractions of a day).
+DATETIME = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?$")
 
 
 def parse_datetime(text: str) -> dt.datetime:
-    """YYYY-MM-DD HH:MM[:SS] (naive: the importer decides the time zone)."""
+    """YYYY-MM-DD HH:MM[:SS[.ffffff]] (naive: the importer decides the time zone)."""
     found = DATETIME.match(text)
     if not found:
         raise Invalid("应为日期时间 YYYY-MM-DD HH:MM / must be a date and time as YYYY-MM-DD HH:MM")
-    year, month, day, hour, minute, second = (int(g or 0) for g in found.groups())
+    *fields, fraction = found.groups()
+    year, month, day, hour, minute, second = (int(g or 0) for g in fields)
     try:
-        return dt.datetime(year, month, day, hour, minute, second)
+        return dt.datetime(year, month, day, hour, minute, second, int((fraction or "0").ljust(6, "0")))
     except ValueError:
         raise Invalid("不是有效的日期时间 / not a real date and time") from None
 
@@ -66,40 +66,24 @@ def parse_decimal(text: str, low: Decimal | None = None, high: Decimal | None = 
 
 def parse_choice(text: str, enum: c.Enum) -> str:
     """A coded value: its Chinese label, English label or code → the code."""
-    code = _lookup(enum).get(text)
+    code = enum.lookup().get(text)
     if code is None:
         raise Invalid(f"应为：{'、'.join(zh for _, zh, _ in enum.values)} / must be one of: "
                       f"{', '.join(code for code, _, _ in enum.values)}")
     return code
 
 
-def parse_choices(text: str, enum: c.Enum, separators: Iterable[str] = ("、", ",", "，")) -> list[str]:
-    """Several coded values in one cell, separated by any of `separators` (labels or codes) → their codes,
-    each once, in the enum's order; an empty cell → none."""
-    if not text:
-        return []
-    given = [part.strip() for part in _splitter(tuple(separators)).split(text) if part.strip()]
-    lookup = _lookup(enum)
+MULTI_SEPARATORS = re.compile(r"[,，、;；]")
+
+
+def parse_multi(text: str, enum: c.Enum) -> list[str]:
+    """Several coded values in one cell, separated by 、 , ， ; or ；: the codes, in the enum's order, each
+    once. Unknown values are named in the rule."""
+    lookup = enum.lookup()
+    given = [part.strip() for part in MULTI_SEPARATORS.split(text) if part.strip()]
     unknown = [part for part in given if part not in lookup]
     if unknown:
-        raise Invalid(f"未知取值：{'、'.join(unknown)}；可选：{'、'.join(zh for _, zh, _ in enum.values)} / unknown: "
-                      f"{', '.join(unknown)}; one of: {', '.join(code for code, _, _ in enum.values)}")
+        raise Invalid(f"未知取值：{'、'.join(unknown)}；应为：{'、'.join(zh for _, zh, _ in enum.values)} / unknown: "
+                      f"{', '.join(unknown)}; must be among: {', '.join(code for code, _, _ in enum.values)}")
     codes = {lookup[part] for part in given}
     return [code for code in enum.codes if code in codes]
-
-
-_LOOKUPS: dict[int, tuple[c.Enum, dict[str, str]]] = {}
-
-
-def _lookup(enum: c.Enum) -> dict[str, str]:
-    """An enum's accepted spellings, built once (a file's every coded cell asks; keyed by identity, as
-    hashing the enum costs more than the lookup)."""
-    found = _LOOKUPS.get(id(enum))
-    if found is None or found[0] is not enum:
-        found = _LOOKUPS[id(enum)] = (enum, enum.lookup())
-    return found[1]
-
-
-@lru_cache(maxsize=16)
-def _splitter(separators: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(map(re.escape, separators)))

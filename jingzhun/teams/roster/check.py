@@ -16,7 +16,6 @@ from jingzhun.teams.roster.stored import Stored, StoredMembership
 CODED = tuple(c for c in ROSTER_COLUMNS if c.enum is not None and c.kind == "enum")
 NOT_YOURS = (f"{rules.OUTSIDE}：该人员编号的干部不能由您导入或更新 / the cadre with this personnel number is not "
              "yours to import or update")
-SKILL_SEPARATORS = ("，", "、", ";", "；", "/", ",")
 
 
 PERSONNEL_NUMBER = re.compile(r"[A-Za-z0-9-]*")
@@ -120,7 +119,7 @@ def _coded(line: Line, report: Report) -> None:
     if not line.cells["status"]:
         line.codes["status"] = "serving"  # a new cadre (a stored one's status was filled in)
     try:
-        line.skills = ",".join(parse.parse_choices(line.cells["skills"], SKILL, SKILL_SEPARATORS))
+        line.skills = ",".join(parse.parse_multi(line.cells["skills"], SKILL))
     except parse.Invalid as exc:
         report.err(line, "skills", line.cells["skills"], str(exc))
 
