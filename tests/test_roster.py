@@ -286,8 +286,9 @@ def test_check_writes_nothing_and_reads_with_a_fixed_number_of_queries(areas, tm
         out = import_roster(path, actor="a", today=TODAY, check=True)
     assert out.errors == [] and (out.cadres_inserted, out.cadres_updated, out.cadres_unchanged) == (60, 1, 6)
     # areas, cadres, open teams, memberships: one each, whatever the row count; and the check's audit row,
-    # chained (SQLite: the head read, the row, the head written; PostgreSQL: row and head in 2 statements)
-    assert len(queries) == 4 + (3 if connection.vendor == "sqlite" else 2)
+    # chained, with the areas the check looked at (SQLite: the head read, the row, its areas, the head
+    # written; PostgreSQL: row, areas and head in 2 statements)
+    assert len(queries) == 4 + (4 if connection.vendor == "sqlite" else 2)
     assert snapshot() == before and AuditEntry.objects.count() == audits + 1
     check = AuditEntry.objects.get(action="teams.roster.check")
     assert check.detail["cadres_inserted"] == 60 and check.detail["errors"] == 0 and check.object_id == "big.csv"
@@ -323,3 +324,47 @@ def test_rows_outside_the_importers_areas_are_errors(areas, tmp_path):
     out = import_roster(write(tmp_path / "r.csv", rows), actor="a", today=TODAY, ranges=[code_range(VILLAGE, "county")])
     assert {(e.row, e.column) for e in out.errors} == {(3, "帮扶所在区划"), (3, "驻村村")}
     assert Cadre.objects.count() == 0
+
+
+def test_valid_only_imports_the_units_without_a_bad_row(areas, tmp_path):
+    """A unit is the rows joined by a cadre, a team or a successor. 白岩村's team has a bad row (a second
+    serving first secretary, P009): its three rows stay out; 洗车村's team, joined to nothing bad, lands, and
+    so does the bare cadre P005."""
+    rows = [list(r) for r in ROWS] + [
+        ["P009", "陈九", "湖南省交通运输厅", "省直部门", "乡科级", "", VILLAGE2, "在岗", "", VILLAGE2, "第一书记",
+         "2019-06-01", "", "", "", ""]]
+    path = write(tmp_path / "valid.csv", rows)
+    checked = import_roster(path, actor="a", today=TODAY, check=True)
+    assert [(e.row, e.column) for e in checked.errors] == [(9, "队内职务")]
+    # What confirming valid-only would do: rows 2–6 (five cadres, four memberships of one new team).
+    assert (checked.cadres_inserted, checked.teams_inserted, checked.memberships_inserted) == (5, 1, 4)
+    assert Cadre.objects.count() == 0
+    out = import_roster(path, actor="a", today=TODAY, mode="valid")
+    assert [(e.row, e.column) for e in out.errors] == [(9, "队内职务")]
+    assert (out.cadres_inserted, out.teams_inserted, out.memberships_inserted) == (5, 1, 4)
+    state = snapshot()
+    assert [c[0] for c in state["cadres"]] == ["P001", "P002", "P003", "P004", "P005"]
+    assert state["teams"] == [(VILLAGE, dt.date(2019, 3, 1), None)]
+    assert state["memberships"] == EXPECTED_MEMBERSHIPS[:4]
+    audit = AuditEntry.objects.get(action="teams.roster.import")
+    assert audit.detail["rejected_rows"] == 1 and sorted(audit.areas.values_list("code", flat=True)) == [
+        TOWNSHIP, VILLAGE]
+    # The command: the table of the rest, and what was imported.
+    text = io.StringIO()
+    call_command("import_roster", str(path), "--valid-only", stdout=text, stderr=io.StringIO())
+    assert "nothing changed" in text.getvalue() and snapshot() == state
+
+
+def test_an_area_code_outside_the_areas_gets_one_answer_whether_it_exists_or_not(areas, tmp_path):
+    """Outside the importer's areas, a registered village and a code nobody registered are refused alike
+    (a message must not be an oracle); inside, a code nobody registered is "no area with this code"."""
+    from jingzhun.areas.models import code_range
+
+    ranges = [code_range(VILLAGE, "county")]
+    nowhere_outside, nowhere_inside = OTHER_VILLAGE[:6] + "102299", VILLAGE[:6] + "102299"
+    rows = [["P021", "甲", "永顺县教育局", "县直部门", "乡科级", "", code, "在岗", "", "", "", "", "", "", "", ""]
+            for code in (OTHER_VILLAGE, nowhere_outside, nowhere_inside)]
+    out = import_roster(write(tmp_path / "o.csv", rows), actor="a", today=TODAY, ranges=ranges)
+    rules = {e.row: e.rule for e in out.errors}
+    assert rules[2] == rules[3] and "outside your areas" in rules[2]
+    assert "no area with this code" in rules[4]

@@ -267,3 +267,67 @@ def test_an_importer_may_prepare_outside_the_transaction_what_apply_loads_in_it(
     assert importer.seen == [("prepare", False), ("apply", True), ("prepared", False)]
     steps.run(importer, path, actor="o", scope=rules.Scope.of_ranges(None), mode="check")
     assert len(importer.seen) == 3  # a check prepares and applies nothing
+
+
+# --- steps.run: a plan's optional `changed` and `detail` ----------------------------------------------
+
+
+class _Plan:
+    def __init__(self, changed: bool) -> None:
+        self.changed = changed
+
+    def counts(self) -> dict[str, int]:
+        return {"inserted": int(self.changed)}
+
+    def areas(self) -> list[str]:
+        return [VILLAGE]
+
+    def detail(self) -> dict[str, object]:
+        return {"inserted": int(self.changed), "moves": []}
+
+
+class _Checked:
+    def __init__(self, file_name: str) -> None:
+        from jingzhun.tabular.problems import Problems
+
+        self.problems = Problems(file_name)
+
+    @property
+    def rows_of(self) -> dict[str, list[int]]:
+        return {"only": [2]}
+
+
+class _Importer:
+    """The smallest importer: one row, a plan that changes something or nothing."""
+
+    spec = SPEC
+    action = "stub.import"
+
+    def __init__(self, changed: bool) -> None:
+        self.changed, self.applied = changed, 0
+
+    def check(self, table, cell_problems, context):
+        return _Checked(table.file_name)
+
+    def plan(self, checked, keep, context):
+        return _Plan(self.changed)
+
+    def apply(self, plan, context):
+        self.applied += 1
+
+
+@pytestmark_db
+def test_a_plan_that_changes_nothing_writes_no_audit_row_and_its_detail_joins_the_audit(areas, tmp_path):
+    from jingzhun.tabular import steps
+
+    path = write(tmp_path / "s.csv", [record()])
+    nothing = _Importer(changed=False)
+    out = steps.run(nothing, path, actor="o", scope=rules.Scope(None))
+    assert out.imported and nothing.applied == 0 and not AuditEntry.objects.filter(action="stub.import").exists()
+    something = _Importer(changed=True)
+    steps.run(something, path, actor="o", scope=rules.Scope(None))
+    steps.run(something, path, actor="o", scope=rules.Scope(None), mode="check")
+    row = AuditEntry.objects.get(action="stub.import")
+    assert something.applied == 1 and row.detail["inserted"] == 1 and row.detail["moves"] == []
+    assert row.detail["counts"] == {"inserted": 1} and row.detail["rows"] == 1
+    assert AuditEntry.objects.get(action="stub.check").detail["moves"] == []

@@ -62,6 +62,8 @@ class Plan(Protocol):
         ...
 
     # Optional, read with `getattr` by `run`:
+    #   changed: bool — False when the plan writes nothing: then neither the writes nor their audit row
+    #     happen (an importer whose re-import must leave no trace says so);
     #   detail() -> dict — more of the audit rows' detail (check and import), beside what `run` records (its
     #     keys: none of run's own — file, sha256, rows, errors, rejected_rows, counts, areas).
 
@@ -138,6 +140,9 @@ def run(importer: Importer[C, P], path: str | Path, *, actor: str, scope: rules.
     if not keep:
         return outcome
     plan = importer.plan(checked, keep, context)
+    if not getattr(plan, "changed", True):
+        outcome.plan, outcome.imported = plan, True  # the register holds the file already: nothing to write
+        return outcome
     # One transaction: the writes and their audit row land together or not at all.
     with _prepared(importer, plan, context), transaction.atomic():
         importer.apply(plan, context)

@@ -5,8 +5,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from jingzhun.crosscheck.operator import acting_user
-from jingzhun.registry.reading import FileProblem
 from jingzhun.tabular import report
+from jingzhun.tabular.spec import FileProblem
 from jingzhun.teams.roster_import import import_roster
 
 
@@ -17,6 +17,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("file")
         parser.add_argument("--check", action="store_true", help="只校验不写入 / validate only, write nothing")
+        parser.add_argument("--valid-only", action="store_true",
+                            help="导入无错误的干部和工作队，报告其余 / import the cadres and teams without errors, "
+                                 "report the rest")
         parser.add_argument("--report", help="错误报告 .xlsx / write the error report here")
         parser.add_argument("--user", help="以该用户身份导入，仅限其管辖区划 / import as this user, within their areas")
         parser.add_argument("--actor", default="cli", help="审计记录中的操作人（未给 --user 时）/ the name audited "
@@ -29,11 +32,15 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         try:
             outcome = import_roster(opts["file"], actor=str(getattr(user, "username", user)), user=user,
-                                    check=opts["check"])
+                                    check=opts["check"], mode="valid" if opts["valid_only"] else "all")
         except FileProblem as e:
             raise CommandError(str(e)) from None
-        if outcome.errors:
+        if outcome.errors and not opts["valid_only"]:
             report.refuse(outcome.errors, opts["report"])
+        if outcome.errors:  # valid-only: the rest is imported, the bad units are reported
+            report.print_table(outcome.errors)
+            if opts["report"]:
+                report.write_xlsx(outcome.errors, opts["report"])
         if outcome.rows == 0:
             raise CommandError(f"{outcome.file_name}: 没有数据行 / the file has no rows")
         if outcome.checked_only:
