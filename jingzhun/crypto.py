@@ -65,7 +65,8 @@ def _keys(master_b64: str) -> tuple[AESGCM, bytes]:
     return AESGCM(derive(b"jingzhun field encryption v1")), derive(b"jingzhun blind index v1")
 
 
-def _master() -> str:
+def master_key() -> str:
+    """The deployment's master key (base64), from the environment; every key the product uses is derived from it."""
     value = os.environ.get(KEY_ENV, "")
     if not value:
         raise MissingKey(
@@ -80,7 +81,7 @@ class FieldCipher:
 
     def __init__(self, column: str, master_b64: str | None = None):
         self.aad = column.encode("utf-8")
-        self.aes, index_key = _keys(master_b64 or _master())
+        self.aes, index_key = _keys(master_b64 or master_key())
         block = index_key.ljust(64, b"\0")
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
@@ -322,7 +323,7 @@ class Batch:
 
 def _worker_env() -> dict[str, str]:
     package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return {**os.environ, KEY_ENV: _master(),
+    return {**os.environ, KEY_ENV: master_key(),
             "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
 
 

@@ -58,7 +58,7 @@ def _key(master_b64: str) -> bytes:
 
 def key() -> bytes:
     """The chain's HMAC key, from JINGZHUN_MASTER_KEY (MissingKey when it is not set)."""
-    return _key(crypto._master())
+    return _key(crypto.master_key())
 
 
 def _numbers(value: Any) -> Any:
