@@ -155,6 +155,8 @@ ZH = {
     "importing": "正在导入",
     "imported": "已导入",
     "failed": "导入失败",
+    "waiting for a worker": "排队等待处理",
+    "checking": "检查中",
     "Administration": "系统管理",
     "%(field)s: a date is written YYYY-MM-DD": "%(field)s：日期格式应为 YYYY-MM-DD",
     "No such area in your scope": "您的管辖范围内没有该区域",
