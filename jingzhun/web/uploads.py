@@ -44,9 +44,10 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db import transaction
 
 from jingzhun import access
+from jingzhun.identity import mask_id_like
 from jingzhun.jobs import queue, runner
 from jingzhun.jobs.models import Job, JobState
-from jingzhun.registry import reading
+from jingzhun.registry import reading, template
 from jingzhun.registry.importer import ImportResult, import_register
 from jingzhun.tabular.report import write_xlsx
 from jingzhun.web.models import Upload, UploadState
@@ -204,7 +205,24 @@ def check(token: str, path: Path, file_name: str, user: Any) -> dict[str, Any]:
         report_path(token).chmod(0o600)
     return {"rows": result.rows, "households": result.households, "error_count": len(errors),
             "rejected_households": result.rejected_households,
-            "errors": [[e.row, e.column, e.value, e.rule] for e in errors[:SHOWN_ERRORS]]}
+            "errors": [[e.row, e.column, e.value, e.rule] for e in errors[:SHOWN_ERRORS]],
+            "result": {"plan": plan_shown(result)}}
+
+
+CHANGE_NAMES = {"member_added": "新增成员 / member added", "member_removed": "减少成员 / member removed",
+                "position": "成员序号 / member order", "health": "健康状况 / health"}
+
+
+def plan_shown(result: ImportResult) -> dict[str, Any]:
+    """What confirming would do, for the page that asks to confirm: the counts and the first changes, each
+    field by its column's name (ID-shaped values masked, though a change never carries an ID)."""
+    def name(field: str) -> str:
+        return CHANGE_NAMES.get(field) or template.SPEC.header_of(field)
+
+    return {"inserted": result.inserted, "updated": result.updated, "moved": result.moved,
+            "unchanged": result.unchanged,
+            "changes": [[number, position or "", name(field), mask_id_like(old), mask_id_like(new)]
+                        for number, position, field, old, new in result.preview]}
 
 
 def check_job(job: Job) -> None:
