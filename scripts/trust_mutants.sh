@@ -20,7 +20,7 @@ git show dd953d7:jingzhun/web/admin.py > jingzhun/web/admin.py; run; cp "$BAK" j
 echo "== M5 (message names the other county's household)"; cp jingzhun/registry/validation.py "$BAK"
 python3 - <<'PY'
 p='jingzhun/registry/validation.py'; s=open(p).read()
-s=s.replace('                rules.append(OUTSIDE_PERSON)','                rules.append(f"此人已在户 {elsewhere} 登记 / already registered in household {elsewhere}")')
+s=s.replace('            rules.append(OUTSIDE_PERSON)','            rules.append(f"此人已在户 {elsewhere} 登记 / already registered in household {elsewhere}")')
 open(p,'w').write(s)
 PY
 run; cp "$BAK" jingzhun/registry/validation.py

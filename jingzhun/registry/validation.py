@@ -322,9 +322,36 @@ def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str],
     a household that is now in the importer's areas)."""
     n = len(row_no)
     problems = Problems()
-
     # Resident IDs first (the vectorised GB 11643 check), so that their blind indexes are computed
     # in other processes while this one checks the other columns.
+    numbers, valid_id, id_fixed = _resident_ids(raw, problems)
+    valid_rows = np.flatnonzero(valid_id)
+    pending_index = index_of(id_fixed[valid_rows])
+    values = check_columns(raw, n, villages, problems)
+    _agree_with_ids(values, id_fixed, valid_id, problems)
+    group = _households(raw, values, n, stored_outside, problems)
+    # Member columns are parsed and checked (text columns are their own values): only the household
+    # columns and the ones the rules below look at are read again.
+    _release(raw, [c.key for c in template.COLUMNS if c.level == "member" and c.kind != "text"
+                   and c.key not in LATER], problems)
+    income_given = _household_cells_on_other_rows(raw, group, n, problems)
+    _cross_rules(raw, values, group.is_head, problems)
+    # An empty income year leaves the stored income as it is (an export holds households without an income
+    # record of its year that way); amounts without a year would be silently dropped, so they are refused.
+    problems.add(np.flatnonzero(group.is_head & income_given
+                                & ~values["income_year"].is_valid().to_numpy(zero_copy_only=False)
+                                & ~problems_at(problems, "income_year", n)),
+                 "income_year", "填写收入时必填 / required when any income amount is given")
+    idx = pending_index()  # in valid_rows' order
+    id_index = _spread(idx, valid_id)
+    moves = _people(idx, valid_rows, numbers, group, row_no, registered, problems)
+    _release(raw, list(raw), problems)
+    return Checked(n, values, problems, group.hh, group.households, group.head_row, group.position, numbers,
+                   id_index, id_fixed, moves)
+
+
+def _resident_ids(raw: dict[str, pa.Array], problems: Problems) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """The IDs' own rules: (normalised numbers, which rows hold a valid one, the valid ones as bytes)."""
     raw["resident_id"] = trimmed(raw["resident_id"])
     numbers, id_errors, id_fixed = validate_array(raw["resident_id"])
     empty_id = empty_cells(raw["resident_id"])
@@ -332,14 +359,12 @@ def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str],
     for k, rule in enumerate(ID_RULES, start=1):
         rows = np.flatnonzero((id_errors == k) & ~empty_id)
         problems.add(rows, "resident_id", rule, _masked(numbers, rows))
-    valid_id = id_errors == 0
-    valid_rows = np.flatnonzero(valid_id)
-    pending_index = index_of(id_fixed[valid_rows])
+    return numbers, id_errors == 0, id_fixed
 
-    values = check_columns(raw, n, villages, problems)
 
-    # Sex and birth date must agree with the ID (17th digit; digits 7–14), compared on the IDs'
-    # bytes (an odd 17th digit is male).
+def _agree_with_ids(values: dict[str, Any], id_fixed: np.ndarray, valid_id: np.ndarray, problems: Problems) -> None:
+    """Sex and birth date must agree with the ID (17th digit; digits 7–14), compared on the IDs' bytes (an
+    odd 17th digit is male)."""
     id_male = id_fixed[:, 16] % 2 == 1
     wrong_sex = (is_code(values["sex"], "male") & ~id_male) | (is_code(values["sex"], "female") & id_male)
     problems.add(np.flatnonzero(valid_id & wrong_sex), "sex", "与证件号码第17位不符 / does not agree with the 17th digit of the ID")
@@ -348,9 +373,24 @@ def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str],
         pc.fill_null(born.cast(pa.int32()), 0).to_numpy(zero_copy_only=False) != _id_birth_days(id_fixed))
     problems.add(np.flatnonzero(valid_id & wrong_birth), "birth_date",
                  "与证件号码中的出生日期不符 / does not agree with the birth date in the ID")
-    del id_male, wrong_sex, wrong_birth
 
-    # Households: group rows by number; exactly one head; the head's row holds the household.
+
+@dataclass
+class Households:
+    """The rows grouped by household number."""
+
+    households: list[str]  # distinct numbers
+    hh: np.ndarray  # per row: index into `households` (-1 when the number is empty)
+    has_number: np.ndarray
+    is_head: np.ndarray
+    head_row: np.ndarray  # per household: its head's row (-1 when none)
+    position: np.ndarray  # per row: 1-based order within the household
+
+
+def _households(raw: dict[str, pa.Array], values: dict[str, Any], n: int,
+                stored_outside: Callable[[list[str]], set[str]], problems: Problems) -> Households:
+    """Group rows by number; exactly one head; the head's row holds the household. The number's format and
+    the area rule (a household registered now outside the importer's areas is refused) are checked here."""
     encoded = pc.dictionary_encode(raw["household_number"])
     households: list[str] = encoded.dictionary.to_pylist()
     hh = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
@@ -378,14 +418,16 @@ def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str],
     problems.add(wrong_heads, "relation",
                  [f"每户须有且仅有一名户主（本户 {heads[hh[i]]} 名）/ a household needs exactly one head (found {heads[hh[i]]})"
                   for i in wrong_heads])
-    # Member columns are parsed and checked (text columns are their own values): only the household
-    # columns and the ones the rules below look at are read again.
-    _release(raw, [c.key for c in template.COLUMNS if c.level == "member" and c.kind != "text"
-                   and c.key not in LATER], problems)
-    # Household cells on other rows: empty, or exactly the head's.
-    has_head = has_number & (head_row[np.maximum(hh, 0)] >= 0)
+    return Households(households, hh, has_number, is_head, head_row, position)
+
+
+def _household_cells_on_other_rows(raw: dict[str, pa.Array], group: Households, n: int,
+                                   problems: Problems) -> np.ndarray:
+    """Household cells on other rows: empty, or exactly the head's. Returns which rows fill an income amount."""
+    hh, head_row, is_head = group.hh, group.head_row, group.is_head
+    has_head = group.has_number & (head_row[np.maximum(hh, 0)] >= 0)
     head_of = np.where(has_head, head_row[np.maximum(hh, 0)], np.arange(n))
-    income_given = np.zeros(n, dtype=bool)  # any income amount filled on the row
+    income_given = np.zeros(n, dtype=bool)
     for key in template.HOUSEHOLD_KEYS:
         if key == "household_number":
             continue
@@ -404,51 +446,47 @@ def check(raw: dict[str, pa.Array], row_no: np.ndarray, villages: set[str],
         problems.add(rows[differs], key, HEAD_MISMATCH)
         if key not in LATER:
             _release(raw, [key], problems)
+    return income_given
 
-    _cross_rules(raw, values, is_head, problems)
-    # An empty income year leaves the stored income as it is (an export holds households without an income
-    # record of its year that way); amounts without a year would be silently dropped, so they are refused.
-    problems.add(np.flatnonzero(is_head & income_given & ~values["income_year"].is_valid().to_numpy(zero_copy_only=False)
-                                & ~problems_at(problems, "income_year", n)),
-                 "income_year", "填写收入时必填 / required when any income amount is given")
 
-    # The same person twice in the file, or already in another household of the database.
-    idx = pending_index()  # in valid_rows' order
-    id_index = _spread(idx, valid_id)
-    moves = {}
-    if len(valid_rows):
-        enc = pc.dictionary_encode(idx)
-        group = enc.indices.to_numpy(zero_copy_only=False)
-        _, first = np.unique(group, return_index=True)
-        first_row = valid_rows[first][group]
-        dup = valid_rows[first_row != valid_rows]
-        problems.add(dup, "resident_id",
-                     [f"证件号码与第 {row_no[first_row[k]]} 行重复 / the same ID is already on row {row_no[first_row[k]]}"
-                      for k in np.flatnonzero(first_row != valid_rows)], _masked(numbers, dup))
-        found = registered(idx)
-        # Only rows whose person is already registered somewhere need a closer look.
-        hit = pc.is_in(idx, pa.array(list(found), idx.type)).to_numpy(zero_copy_only=False)
-        known = valid_rows[hit]
-        in_file = set(households)
-        clash, rules = [], []
-        for i, index in zip(known.tolist(), idx.filter(pa.array(hit)).to_pylist()):
-            elsewhere, visible = found[index]
-            if elsewhere == households[hh[i]]:
-                continue
-            if not visible:
-                # Never name a household the importer may not see: the message would be an oracle.
-                clash.append(i)
-                rules.append(OUTSIDE_PERSON)
-                continue
-            moves[i] = elsewhere
-            if elsewhere not in in_file:
-                clash.append(i)
-                rules.append(f"此人已在户 {elsewhere} 登记 / already registered in household {elsewhere}")
-        clash_rows = np.asarray(clash, dtype=np.int64)
-        problems.add(clash_rows, "resident_id", rules, _masked(numbers, clash_rows))
-
-    _release(raw, list(raw), problems)
-    return Checked(n, values, problems, hh, households, head_row, position, numbers, id_index, id_fixed, moves)
+def _people(idx: pa.Array, valid_rows: np.ndarray, numbers: pa.Array, group: Households, row_no: np.ndarray,
+            registered: Callable[[pa.Array], dict[bytes, tuple[str, bool]]], problems: Problems) -> dict[int, str]:
+    """The same person twice in the file, or already in another household of the database. Returns the
+    moves: row → the household (in this file) the person is registered in now."""
+    moves: dict[int, str] = {}
+    if not len(valid_rows):
+        return moves
+    enc = pc.dictionary_encode(idx)
+    codes = enc.indices.to_numpy(zero_copy_only=False)
+    _, first = np.unique(codes, return_index=True)
+    first_row = valid_rows[first][codes]
+    dup = valid_rows[first_row != valid_rows]
+    problems.add(dup, "resident_id",
+                 [f"证件号码与第 {row_no[first_row[k]]} 行重复 / the same ID is already on row {row_no[first_row[k]]}"
+                  for k in np.flatnonzero(first_row != valid_rows)], _masked(numbers, dup))
+    found = registered(idx)
+    # Only rows whose person is already registered somewhere need a closer look.
+    hit = pc.is_in(idx, pa.array(list(found), idx.type)).to_numpy(zero_copy_only=False)
+    known = valid_rows[hit]
+    households, hh = group.households, group.hh
+    in_file = set(households)
+    clash, rules = [], []
+    for i, index in zip(known.tolist(), idx.filter(pa.array(hit)).to_pylist()):
+        elsewhere, visible = found[index]
+        if elsewhere == households[hh[i]]:
+            continue
+        if not visible:
+            # Never name a household the importer may not see: the message would be an oracle.
+            clash.append(i)
+            rules.append(OUTSIDE_PERSON)
+            continue
+        moves[i] = elsewhere
+        if elsewhere not in in_file:
+            clash.append(i)
+            rules.append(f"此人已在户 {elsewhere} 登记 / already registered in household {elsewhere}")
+    clash_rows = np.asarray(clash, dtype=np.int64)
+    problems.add(clash_rows, "resident_id", rules, _masked(numbers, clash_rows))
+    return moves
 
 
 def _release(raw: dict[str, pa.Array], keys: Any, problems: Problems) -> None:
