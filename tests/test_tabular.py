@@ -331,3 +331,30 @@ def test_a_plan_that_changes_nothing_writes_no_audit_row_and_its_detail_joins_th
     assert something.applied == 1 and row.detail["inserted"] == 1 and row.detail["moves"] == []
     assert row.detail["counts"] == {"inserted": 1} and row.detail["rows"] == 1
     assert AuditEntry.objects.get(action="stub.check").detail["moves"] == []
+
+
+@pytestmark_db
+def test_the_command_and_the_blank_template_of_village_records(areas, tmp_path):
+    import io
+
+    from django.contrib.auth.models import User
+    from django.core.management import CommandError, call_command
+    from python_calamine import CalamineWorkbook
+
+    from jingzhun.areas.models import AreaRole
+
+    blank = tmp_path / "村情.xlsx"
+    call_command("template", str(blank), "--kind", "village_records")
+    book = CalamineWorkbook.from_path(str(blank))
+    assert book.get_sheet_by_index(0).to_python()[0] == SPEC.headers
+    assert book.get_sheet_by_name("填写说明").to_python()[3][:3] == ["总户数", "households", "否"]
+    officer = User.objects.create_user("county_b")
+    AreaRole.objects.create(user=officer, area_id=OTHER_COUNTY, role="officer")
+    path = write(tmp_path / "a.csv", [record()])  # a 龙山县 village: outside 永顺县's officer's areas
+    with pytest.raises(CommandError, match="nothing was written"):
+        call_command("import_village_records", str(path), "--user", "county_b", stdout=io.StringIO(),
+                     stderr=io.StringIO())
+    assert not VillageRecord.objects.exists()
+    out = io.StringIO()
+    call_command("import_village_records", str(path), stdout=out)  # the console operator: every area
+    assert "inserted 1" in out.getvalue() and VillageRecord.objects.count() == 1

@@ -174,3 +174,10 @@ def import_village_records(path: str | Path, *, actor: str, user: object | None 
     """Import a 村情 file for the user's villages (officers' areas; none given: the console, everywhere)."""
     return steps.run(VillageRecords(), path, actor=actor, scope=rules.resolve(user, ranges, ROLES), mode=mode,
                      user=user)
+
+
+def write_blank_template(path: str | Path) -> Path:
+    """The blank 村情 template (`jingzhun template --kind village_records`)."""
+    from jingzhun.tabular.template import write_blank
+
+    return write_blank(SPEC, path, "村情")

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from jingzhun.appraisal import deadlines, notices, yearly
 from jingzhun.appraisal.models import STATE, Application, Notice
-from jingzhun.crosscheck.operator import acting_user
+from jingzhun.core.operator import acting_user
 
 
 def _day(text: str | None) -> dt.date:

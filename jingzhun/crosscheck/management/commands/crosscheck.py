@@ -7,9 +7,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
+from jingzhun.core.operator import acting_user
 from jingzhun.crosscheck import actions
 from jingzhun.crosscheck.models import HIT_STATUS, RULE, CrossCheckList
-from jingzhun.crosscheck.operator import acting_user
 from jingzhun.tabular.spec import FileProblem
 
 SHOWN_PROBLEMS = 200

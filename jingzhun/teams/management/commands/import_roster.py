@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jingzhun.crosscheck.operator import acting_user
+from jingzhun.core.operator import acting_user
 from jingzhun.tabular import report
 from jingzhun.tabular.spec import FileProblem
 from jingzhun.teams.roster_import import import_roster
