@@ -98,83 +98,68 @@ class FieldCipher:
         return self.aes.decrypt(nonce, body, self.aad).decode("utf-8")
 
     def index(self, value: str) -> bytes:
-        inner = self._inner.copy()
-        inner.update(value.encode("utf-8"))
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.digest()[:INDEX_BYTES]
+        return _indexes(self, [value.encode("utf-8")])[0]
 
     def encrypt_many(self, values: Iterable[str]) -> list[bytes]:
-        values = list(values)
-        nonces = os.urandom(NONCE_BYTES * len(values))
-        enc, aad = self.aes.encrypt, self.aad
-        out = []
-        for i, v in enumerate(values):
-            nonce = nonces[i * NONCE_BYTES : (i + 1) * NONCE_BYTES]
-            out.append(VERSION + nonce + enc(nonce, v.encode("utf-8"), aad))
-        return out
+        return _ciphertexts(self, [v.encode("utf-8") for v in values])
 
     def index_many(self, values: Iterable[str]) -> list[bytes]:
-        inner0, outer0 = self._inner, self._outer
-        out = []
-        for v in values:
-            inner = inner0.copy()
-            inner.update(v.encode("utf-8"))
-            outer = outer0.copy()
-            outer.update(inner.digest())
-            out.append(outer.digest()[:INDEX_BYTES])
-        return out
+        return _indexes(self, [v.encode("utf-8") for v in values])
+
+
+# The one HMAC loop and the one AES-GCM loop: every blind index and every ciphertext of the product is made
+# by these two, in this process or in a `Batch`'s workers.
+
+
+def _indexes(cipher: FieldCipher, values: Sequence[bytes]) -> list[bytes]:
+    """HMAC-SHA-256 from the precomputed pads (`hmac.digest` would redo them for every value)."""
+    inner0, outer0 = cipher._inner, cipher._outer
+    out = []
+    for v in values:
+        inner = inner0.copy()
+        inner.update(v)
+        outer = outer0.copy()
+        outer.update(inner.digest())
+        out.append(outer.digest()[:INDEX_BYTES])
+    return out
+
+
+def _ciphertexts(cipher: FieldCipher, values: Sequence[bytes]) -> list[bytes]:
+    """AES-GCM with a fresh random nonce for every value (the nonces drawn in one call)."""
+    nonces = os.urandom(NONCE_BYTES * len(values))
+    enc, aad = cipher.aes.encrypt, cipher.aad
+    out = []
+    for k, v in enumerate(values):
+        nonce = nonces[k * NONCE_BYTES : (k + 1) * NONCE_BYTES]
+        out.append(VERSION + nonce + enc(nonce, v, aad))
+    return out
 
 
 PARALLEL_FROM = 200_000  # below this, starting a worker process costs more than it saves
 
 
-def many(column: str, operation: str, values: list[str], workers: int | None = None) -> list[bytes]:
-    """`encrypt_many` or `index_many` over a large column, split across processes.
-
-    AES-GCM and HMAC cost ~1–2 µs per value through Python's bindings; at millions of values that is
-    the largest single cost of an import, and it parallelises perfectly. This process does one share
-    and `python -m jingzhun.crypto` workers do the rest, fed by pipes. Workers are fresh interpreters
-    running only this module: a forked child would inherit Arrow's and DuckDB's thread pools
-    mid-flight, and multiprocessing's spawn would re-run the caller's main script in each worker.
-    """
-    workers = workers or os.cpu_count() or 1
-    if workers < 2 or len(values) < PARALLEL_FROM:
-        return _run(FieldCipher(column), operation, values)
-    step = -(-len(values) // workers)
-    shares = [values[i : i + step] for i in range(0, len(values), step)]
-    env = _worker_env()
-    procs = [subprocess.Popen([sys.executable, "-m", "jingzhun.crypto", column, operation],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env) for _ in shares[1:]]
-    with ThreadPoolExecutor(len(procs)) as pool:
-        # Threads move the bytes (the pipes would fill and block otherwise) while this thread works.
-        replies = [pool.submit(proc.communicate, pickle.dumps(share, pickle.HIGHEST_PROTOCOL))
-                   for proc, share in zip(procs, shares[1:])]
-        out = _run(FieldCipher(column), operation, shares[0])
-        for proc, reply in zip(procs, replies):
-            stdout, _ = reply.result()
-            if proc.returncode:
-                raise RuntimeError(f"encryption worker failed (exit {proc.returncode})")
-            out.extend(pickle.loads(stdout))
-    return out
-
-
-def _run(cipher: FieldCipher, operation: str, values: list[str]) -> list[bytes]:
-    if operation == "encrypt":
-        return cipher.encrypt_many(values)
-    if operation == "index":
-        return cipher.index_many(values)
-    raise ValueError(f"operation must be 'encrypt' or 'index', not {operation!r}")
-
-
 def _worker() -> None:
+    """`python -m jingzhun.crypto COLUMN batch`: one share of a `Batch`, bytes in, bytes out."""
     column, operation = sys.argv[1:3]
-    if operation == "batch":
-        header = pickle.load(sys.stdin.buffer)
-        sys.stdout.buffer.write(_batch_share(FieldCipher(column), header, sys.stdin.buffer.read()))
-        return
-    values = pickle.load(sys.stdin.buffer)
-    pickle.dump(_run(FieldCipher(column), operation, values), sys.stdout.buffer, pickle.HIGHEST_PROTOCOL)
+    if operation != "batch":
+        raise SystemExit(f"unknown operation {operation!r}")
+    header = pickle.load(sys.stdin.buffer)
+    sys.stdout.buffer.write(_batch_share(FieldCipher(column), header, sys.stdin.buffer.read()))
+
+
+def index_many_fixed(column: str, values: Sequence[str], width: int) -> list[bytes]:
+    """The blind indexes of many values of one width (resident IDs: 18), computed by a `Batch` — across
+    worker processes when there are many."""
+    if not values:
+        return []
+    data = b"".join(v.encode("ascii") for v in values)
+    if len(data) != width * len(values):
+        raise ValueError(f"every value must be {width} ASCII characters")
+    batch = Batch(column, np.frombuffer(data, dtype=np.uint8).reshape(len(values), width), index=True)
+    try:
+        return batch.index().to_pylist()
+    finally:
+        batch.close()
 
 
 # --- batches in the background, as raw bytes ----------------------------------------------------
@@ -186,7 +171,6 @@ OVERHEAD = len(VERSION) + NONCE_BYTES + TAG_BYTES  # ciphertext length = plainte
 def _batch_share(cipher: FieldCipher, header: dict[str, Any], data: bytes) -> bytes:
     """One share of a `Batch`: blind indexes (16 bytes each) then ciphertexts, concatenated."""
     out = []
-    enc, aad = cipher.aes.encrypt, cipher.aad
     if header["codes"] is not None:
         plain = [t.encode("utf-8") for t in header["codes"]]
         values: Any = [plain[c] for c in np.frombuffer(data, dtype=np.int32).tolist()]
@@ -194,22 +178,9 @@ def _batch_share(cipher: FieldCipher, header: dict[str, Any], data: bytes) -> by
         width = header["width"]
         values = [data[i : i + width] for i in range(0, len(data), width)]
     if header["index"]:
-        inner0, outer0 = cipher._inner, cipher._outer
-        digests = []
-        for v in values:
-            inner = inner0.copy()
-            inner.update(v)
-            outer = outer0.copy()
-            outer.update(inner.digest())
-            digests.append(outer.digest()[:INDEX_BYTES])
-        out.append(b"".join(digests))
+        out.append(b"".join(_indexes(cipher, values)))
     if header["encrypt"]:
-        nonces = os.urandom(NONCE_BYTES * len(values))
-        blobs = []
-        for k, v in enumerate(values):
-            nonce = nonces[k * NONCE_BYTES : (k + 1) * NONCE_BYTES]
-            blobs.append(VERSION + nonce + enc(nonce, v, aad))
-        out.append(b"".join(blobs))
+        out.append(b"".join(_ciphertexts(cipher, values)))
     return b"".join(out)
 
 
@@ -223,7 +194,8 @@ class Batch:
     every value still gets its own random nonce). Results are Arrow arrays: indexes as 16-byte
     fixed-size binary, ciphertexts as binary, in the order of the values. Small batches are computed
     here and now; large ones are split among `workers` processes (fresh interpreters running this
-    module, for the reasons given at `many`).
+    module: a forked child would inherit Arrow's and DuckDB's thread pools mid-flight, and
+    multiprocessing's spawn would re-run the caller's main script in each worker).
     """
 
     def __init__(self, column: str, values: np.ndarray | None = None, *, codes: np.ndarray | None = None,

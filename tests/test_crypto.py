@@ -195,23 +195,17 @@ def test_new_master_key_is_32_random_bytes():
     FieldCipher("x", a).index("ok")  # accepted as a key
 
 
-def test_many_in_worker_processes_agrees_with_one_process(monkeypatch):
+def test_index_many_fixed_in_worker_processes_agrees_with_one_process(monkeypatch):
+    """The department lists' blind indexes go through a `Batch` (the one worker mechanism)."""
     from jingzhun import crypto
 
     monkeypatch.setattr(crypto, "PARALLEL_FROM", 10)
     values = [f"4301021990010{i:05d}" for i in range(1001)]
     cipher = crypto.FieldCipher("resident_id")
-    assert crypto.many("resident_id", "index", values, workers=3) == cipher.index_many(values)
-    blobs = crypto.many("resident_id", "encrypt", values, workers=3)
-    assert [cipher.decrypt(b) for b in blobs] == values
-    assert len(set(blobs)) == len(values)  # fresh nonces in every worker
-
-
-def test_many_refuses_an_unknown_operation():
-    from jingzhun import crypto
-
-    with pytest.raises(ValueError, match="operation"):
-        crypto.many("resident_id", "sign", ["x"])
+    assert crypto.index_many_fixed("resident_id", values, 18) == cipher.index_many(values)
+    assert [cipher.index(v) for v in values[:3]] == cipher.index_many(values[:3])
+    with pytest.raises(ValueError, match="18 ASCII"):
+        crypto.index_many_fixed("resident_id", ["short"], 18)
 
 
 @pytest.mark.parametrize("workers", [1, 3])

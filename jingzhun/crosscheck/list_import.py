@@ -170,7 +170,7 @@ class ListImport:
 
     def plan(self, checked: Checked, keep: list[Any], context: steps.Context) -> Plan:
         kept = sorted(keep)
-        indexes = crypto.many("resident_id", "index", [checked.numbers[i] for i in kept]) if kept else []
+        indexes = crypto.index_many_fixed("resident_id", [checked.numbers[i] for i in kept], 18) if kept else []
         wide = context.scope.wide
         # The list's id handed out now, outside the transaction, as the register import does (0: a check).
         plan = Plan(0 if context.mode == "check" else db.next_id(LIST_TABLE), self.rule, [checked.rows[i] for i in kept], indexes,
