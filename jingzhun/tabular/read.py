@@ -30,7 +30,7 @@ from jingzhun.db import scratch
 from jingzhun.tabular import preflight
 from jingzhun.tabular.spec import FileProblem, Spec
 
-__all__ = ["FileProblem", "Limits", "RawTable", "current_limits", "default_limits", "detect_encoding", "limited",
+__all__ = ["FileProblem", "Limits", "RawTable", "current_limits", "default_limits", "limited",
            "read_any", "read_csv", "read_xlsx"]
 
 
@@ -84,59 +84,6 @@ def limited(limits: Limits, *, file_name: str | None = None) -> Iterator[None]:
     finally:
         _limits.reset(tokens[0])
         _shown_name.reset(tokens[1])
-
-
-def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
-    """UTF-8 (with or without BOM) if the whole file decodes as UTF-8, else GB18030.
-
-    Excel in China saves "CSV" in the ANSI code page, GBK, which GB18030 extends. The check reads
-    the whole file incrementally because a GBK file's first megabyte may happen to be valid UTF-8
-    (all-ASCII header and codes) and only fail at the first Chinese name.
-    """
-    with path.open("rb") as f:
-        head = f.read(3)
-        if head == codecs.BOM_UTF8:
-            return "utf-8-sig"
-        f.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            while chunk := f.read(sample_bytes):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "gb18030"
-    return "utf-8"
-
-
-@contextmanager
-def utf8_copy(path: Path, encoding: str) -> Iterator[Path]:
-    """A UTF-8 file with the same content (the file itself when it already is UTF-8).
-
-    The register import no longer uses it (Arrow transcodes GB18030 as it reads, nothing on disk); other
-    imports still may. The copy holds the same personal data as the file the officer already has: it
-    is written 0600 in a private folder owned by this process (swept at once if the process is killed)
-    and removed as soon as reading ends.
-    """
-    if encoding == "utf-8":
-        yield path
-        return
-    scratch.sweep()
-    tmp = scratch.mkdtemp("jingzhun-import-")
-    try:
-        out = Path(tmp) / "utf8.csv"
-        try:
-            with path.open("r", encoding=encoding, newline="") as src, \
-                    open(os.open(out, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "w", encoding="utf-8",
-                         newline="") as dst:
-                while chunk := src.read(1 << 22):
-                    dst.write(chunk)
-        except UnicodeDecodeError as exc:
-            raise FileProblem(f"{path.name}: 既不是 UTF-8 也不是 GBK/GB18030 编码 / not UTF-8 or GBK/GB18030 ({exc.reason})") from None
-        yield out
-    finally:
-        import shutil
-
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class _NotUtf8(Exception):
