@@ -4,8 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jingzhun.core.operator import acting_user
-from jingzhun.tabular import report
+from jingzhun.tabular import command
 from jingzhun.tabular.spec import FileProblem
 from jingzhun.teams.roster_import import import_roster
 
@@ -15,32 +14,16 @@ class Command(BaseCommand):
             "roster and work teams (all rows or none; re-importing the same file changes nothing)")
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("file")
-        parser.add_argument("--check", action="store_true", help="只校验不写入 / validate only, write nothing")
-        parser.add_argument("--valid-only", action="store_true",
-                            help="导入无错误的干部和工作队，报告其余 / import the cadres and teams without errors, "
-                                 "report the rest")
-        parser.add_argument("--report", help="错误报告 .xlsx / write the error report here")
-        parser.add_argument("--user", help="以该用户身份导入，仅限其管辖区划 / import as this user, within their areas")
-        parser.add_argument("--actor", default="cli", help="审计记录中的操作人（未给 --user 时）/ the name audited "
-                                                           "when no --user is given")
+        command.add_arguments(parser, units="干部和工作队 / cadres and teams")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        try:
-            user = acting_user(opts["user"], opts["actor"])
-        except LookupError as exc:
-            raise CommandError(str(exc)) from None
+        user = command.user_of(opts)
         try:
             outcome = import_roster(opts["file"], actor=str(getattr(user, "username", user)), user=user,
                                     check=opts["check"], mode="valid" if opts["valid_only"] else "all")
         except FileProblem as e:
             raise CommandError(str(e)) from None
-        if outcome.errors and not opts["valid_only"]:
-            report.refuse(outcome.errors, opts["report"])
-        if outcome.errors:  # valid-only: the rest is imported, the bad units are reported
-            report.print_table(outcome.errors)
-            if opts["report"]:
-                report.write_xlsx(outcome.errors, opts["report"])
+        command.answer_problems(outcome.errors, opts, written=opts["valid_only"])
         if outcome.rows == 0:
             raise CommandError(f"{outcome.file_name}: 没有数据行 / the file has no rows")
         if outcome.checked_only:
