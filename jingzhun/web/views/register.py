@@ -141,7 +141,9 @@ def _pager(source: QueryDict, by_id: bool, number: int, pages: int) -> dict[str,
 
     around = range(max(1, number - 3), min(pages, number + 3) + 1)
     return {
+        # The first page's link is the bare list ("?"): flags, not the links' texts, say whether there is one.
         "number": number, "pages": pages, "first": link(1), "last": link(pages),
+        "has_previous": number > 1, "has_next": number < pages,
         "previous": link(number - 1) if number > 1 else "", "next": link(number + 1) if number < pages else "",
         "around": [(n, link(n)) for n in around],
     }
