@@ -22,7 +22,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from jingzhun.registry.importer import import_register
-from tests.factories import COUNTY, OTHER_COUNTY, OTHER_VILLAGE, TOWNSHIP, VILLAGE, VILLAGE2, household_rows, resident_id, write_csv
+from tests.factories import (
+    COUNTY,
+    OTHER_COUNTY,
+    OTHER_VILLAGE,
+    TOWNSHIP,
+    VILLAGE,
+    VILLAGE2,
+    household_rows,
+    resident_id,
+    write_csv,
+)
 from tests.web_cast import TOWNSHIP_A2, VILLAGE_A3, page, web  # noqa: F401 (the fixture)
 
 URL = reverse("web:households")
@@ -245,7 +255,7 @@ def test_a_page_of_fifty_takes_a_fixed_few_queries_and_one_count(web, tmp_path, 
 
 def test_income_table_with_net_and_per_person_and_separators(web):  # noqa: F811
     client = web.client("officer_a")
-    for number, size, per_person in (("A101-1", 4, "2,350.13"), ("A101-2", 3, "3,133.50"), ("A101-3", 1, "9,400.50"),
+    for number, _size, per_person in (("A101-1", 4, "2,350.13"), ("A101-2", 3, "3,133.50"), ("A101-3", 1, "9,400.50"),
                                      ("A102-1", 2, "4,700.25")):
         html = page(client, reverse("web:household", args=[number]))
         row = re.search(r'<tr data-year="2019">(.*?)</tr>', html, re.S)

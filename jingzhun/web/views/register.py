@@ -83,7 +83,8 @@ def _with_names(qs: QuerySet[Household], name_prefix: str) -> QuerySet[Household
     # The head first; a household without a head (a half-imported one) shows its first member.
     head = members.order_by(Case(When(relation="head", then=0), default=1), "position").values("name")[:1]
     size = members.order_by().values("household").annotate(n=Count("pk")).values("n")
-    qs = qs.select_related("village__parent").annotate(
+    qs = qs.select_related("village__parent").only(
+        "number", "status", "category", "village__name", "village__parent__name").annotate(
         head_name=Subquery(head), size=Coalesce(Subquery(size), 0))
     if name_prefix:
         matched = members.filter(name__gte=name_prefix, name__lt=name_prefix + "\U0010ffff").order_by("position")
@@ -98,10 +99,10 @@ def _area_tree(user: object, chosen: str) -> list[dict[str, Any]]:
     queries whatever the size of the tree, and only the levels on the way are read, not a province's villages."""
     spans = access.ranges(user)
     if spans is None:
-        roots = list(Area.objects.filter(parent__isnull=True).order_by("code"))
+        roots = list(Area.objects.filter(parent__isnull=True).only("code", "name", "level").order_by("code"))
     else:
         granted = {g.area_code for g in access.grants(user) or []}
-        found = Area.objects.filter(code__in=granted).order_by("code")
+        found = list(Area.objects.filter(code__in=granted).only("code", "name", "level").order_by("code"))
         # A grant inside another grant's subtree is reached through the wider one.
         roots = [a for a in found if not any(
             o.code != a.code and o.code_range[0] <= a.code <= o.code_range[1] for o in found)]
@@ -112,9 +113,9 @@ def _area_tree(user: object, chosen: str) -> list[dict[str, Any]]:
     # Nothing chosen (or an area outside the user's): the user's own areas open one level.
     way = way or [a.code for a in roots]
     below: dict[str, list[Area]] = {}
-    if way:
-        for area in access.scope(Area.objects.filter(parent_id__in=way), user, "code").order_by("code"):
-            below.setdefault(area.parent_id or "", []).append(area)
+    children = access.scope(Area.objects.filter(parent_id__in=way), user, "code") if way else Area.objects.none()
+    for area in children.only("code", "name", "parent_id").order_by("code"):
+        below.setdefault(area.parent_id or "", []).append(area)
 
     def node(area: Area) -> dict[str, Any]:
         return {"code": area.code, "name": area.name, "chosen": area.code == chosen,
