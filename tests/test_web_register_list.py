@@ -144,6 +144,11 @@ def test_choosing_areas_in_the_tree_narrows_the_list_and_its_count(web):  # noqa
     assert rows(html) == expected(["A102-1"]) and total(html) == 1
     # The tree's links keep the other filters (and choose no page).
     assert f'href="?status=monitored&amp;area={VILLAGE_A3}"' in html
+    # The words searched stay in the search box only: a number of another county typed there is not echoed.
+    html = page(client, f"{URL}?q=B102-2&status=poor")
+    typed = re.sub(r'name="next" type="hidden" value="[^"]*"|name="q" value="[^"]*"', "", html)  # the user's own
+    assert rows(html) == [] and total(html) == 0 and "B102-2" not in typed
+    assert f'href="?status=poor&amp;area={TOWNSHIP}"' in html
     # Another county's area: nothing listed, counted or named.
     html = page(client, f"{URL}?area={OTHER_VILLAGE}")
     assert rows(html) == [] and total(html) == 0

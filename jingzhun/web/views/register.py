@@ -195,7 +195,9 @@ def household_list(request: HttpRequest) -> HttpResponse:
         "total": total, "pager": pager, "by_name": bool(by_name),
         # The next page as before ("more", "next_query"): scripts and tests that walk the pages keep working.
         "more": bool(pager["next"]) and not by_id, "next_query": pager["next"] if not by_id else "",
-        "tree": _area_tree(request.user, area), "tree_query": _filter_query(source, by_id, area="", page=""),
+        # The tree's links keep the status and cause, not the search words: choosing an area starts a look at
+        # the area (the search form then searches within it), and words typed are not copied into links.
+        "tree": _area_tree(request.user, area), "tree_query": _filter_query(source, by_id, q="", area="", page=""),
         "problem": problem, "statuses": choices.HOUSEHOLD_STATUS.labels().items(),
         "causes": choices.CAUSE.labels().items(), "form": form,
         "can_export": access.may(request.user, "export"), "title": _("Register"),
