@@ -114,6 +114,17 @@ ZH = {
     "Village": "村",
     "No households found.": "没有找到贫困户。",
     "Next page": "下一页",
+    "Previous page": "上一页",
+    "First page": "首页",
+    "Last page": "末页",
+    "Pages": "分页",
+    "page %(number)s of %(pages)s": "第 %(number)s 页，共 %(pages)s 页",
+    "Head of household": "户主姓名",
+    "Size": "家庭人口",
+    "Township": "乡镇",
+    "matched": "匹配成员",
+    "All my areas": "我的全部区域",
+    "Net income per person": "人均纯收入",
     "Import register file": "导入建档立卡数据",
     "CSV or XLSX file in the register template": "按模板填写的 CSV 或 XLSX 文件",
     "Upload and check": "上传并校验",
@@ -442,6 +453,7 @@ ZH = {
 }
 # Chinese has one plural form.
 PLURALS = {
+    "%(shown)s household in all": ["共 %(shown)s 户"],
     "%(days)s day": ["%(days)s 天"],
     "%(gaps)s gap to close.": ["尚有 %(gaps)s 处缺口需要补齐。"],
 }
