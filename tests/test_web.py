@@ -295,7 +295,7 @@ def test_an_invalid_resident_id_is_reported_not_searched(web):
     assert "证件号码无效" in html and numbers_in(html) == set()
 
 
-def test_list_pages_without_counting(web, monkeypatch):
+def test_following_the_pages_reaches_every_household(web, monkeypatch):
     monkeypatch.setattr("jingzhun.web.views.register.PAGE_SIZE", 2)
     client = web.client("root")
     first = client.get(reverse("web:households"))
