@@ -1,6 +1,7 @@
 #!/bin/bash
 # Each mutant undoes one fix; the property test must fail on each.
-# ./scripts/trust_mutants.sh — the mutants of issue 13 (fixes 1, 2, 4, 5); each line after "==" must say "failed".
+# ./scripts/trust_mutants.sh — the mutants of issue 13 (fixes 1, 2, 4, 5) and the shared import layer's area
+# rule (M6); each line after "==" must say "failed".
 set -u
 BAK=$(mktemp)
 cd "$(dirname "$0")/.."
@@ -24,4 +25,6 @@ s=s.replace('            rules.append(OUTSIDE_PERSON)','            rules.append
 open(p,'w').write(s)
 PY
 run; cp "$BAK" jingzhun/registry/validation.py
+echo "== M6 (a village record written outside the importer's areas)"; cp jingzhun/areas/village_records.py "$BAK"
+sed -i 's/        if not scope.covers(village):/        if False:  # MUTANT/' jingzhun/areas/village_records.py; run; cp "$BAK" jingzhun/areas/village_records.py
 git status --short

@@ -30,7 +30,8 @@ from python_calamine import CalamineWorkbook
 from jingzhun import access
 from jingzhun.appraisal import workflow
 from jingzhun.appraisal.models import Application
-from jingzhun.areas.models import AreaRole
+from jingzhun.areas.models import AreaRole, VillageRecord
+from jingzhun.areas.village_records import import_village_records
 from jingzhun.plans.models import HelpPlan
 from jingzhun.registry.importer import import_register
 from jingzhun.registry.models import Household, IncomeRecord, Member
@@ -65,6 +66,8 @@ writes = st.lists(st.one_of(
     st.tuples(st.just("step"), st.sampled_from(list(HOUSEHOLDS)), st.sampled_from(["appraise", "object", "county"])),
     st.tuples(st.just("grant_self"), st.sampled_from(AREAS)),
     st.tuples(st.just("read"), st.sampled_from(list(HOUSEHOLDS))),  # what the writes left, as the user sees it
+    # A village record (村情) through the one import subsystem, for any village, in any mode.
+    st.tuples(st.just("village_record"), st.sampled_from(VILLAGES), st.sampled_from(["check", "all", "valid"])),
     st.tuples(st.just("password"), st.sampled_from(["officer_a", "officer_b", "township_a"])),
 ), min_size=1, max_size=5)
 users = st.tuples(
@@ -100,6 +103,11 @@ def snapshot(numbers: set[str]) -> dict[str, tuple]:
         states = tuple(Application.objects.filter(household=h).order_by("pk").values_list("pk", "state"))
         out[h.number] = ((h.village_id, h.status, h.category, h.updated_at), members, incomes, plans, states)
     return out
+
+
+def village_records(villages: set[str]) -> list[tuple]:
+    return list(VillageRecord.objects.filter(village_id__in=villages).order_by("village_id", "year").values_list(
+        "village_id", "year", "households", "tap_water"))
 
 
 def users_state() -> dict[str, tuple]:
@@ -170,11 +178,16 @@ def shown_to_user(texts: list[str], outside: set[str], outside_ids: set[str], ma
 @example(who=([("administrator", COUNTY)], False, True),
          actions=[("grant_self", COUNTY), ("password", "officer_a"), ("password", "township_a")])
 @example(who=([("evaluator", COUNTY)], False, False), actions=[("read", "A101-2")])
+@example(who=([("officer", TOWNSHIP)], False, False),
+         actions=[("village_record", OTHER_VILLAGE, "all"), ("village_record", VILLAGE_A3, "valid"),
+                  ("village_record", VILLAGE2, "all")])
 def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_path, who, actions):
     roles, reveal, staff = who
     user = make_user(roles, reveal, staff)
     visible = oracle(roles, set())
     outside = set(HOUSEHOLDS) - visible
+    # The villages none of the user's officer roles covers: what their village-record imports may not touch.
+    outside_villages = {v for v in VILLAGES if not any(k == "officer" and inside(v, a) for k, a in roles)}
     outside_ids = {r["resident_id"] for n in outside for r in web.rows[n]}
     every_id = {r["resident_id"] for rows in web.rows.values() for r in rows}
     root = User.objects.get(username="root")
@@ -186,6 +199,7 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
     client.force_login(user)
     for action in actions:
         before, people_before = snapshot(outside), users_state()
+        records_before = village_records(outside_villages)
         shown: list[str] = []
         typed: set[str] = set()
         kind = action[0]
@@ -211,6 +225,12 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
                 "held_on": "2020-02-01", "attendees": "9", "votes_for": "5", "votes_against": "4",
                 "votes_abstain": "0", "minutes": "记录", "on": "2020-02-01", "reason": "异议", "decision": "approve"})
             shown.append(response.content.decode())
+        elif kind == "village_record":
+            _, village, mode = action
+            path = tmp_path / f"v{next(COUNTER)}.csv"
+            path.write_text("村代码,年度,总户数,通自来水\n" + f"{village},2024,{next(COUNTER) % 500},是\n", encoding="utf-8")
+            outcome = import_village_records(path, actor=user.username, user=user, mode=mode)
+            shown += [f"{p.row} {p.column} {p.value} {p.rule}" for p in outcome.problems]
         elif kind == "read":
             shown.append(client.get(reverse("web:household", args=[action[1]])).content.decode())
             response = client.get(reverse("web:export"))
@@ -240,6 +260,7 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
                 assert users_state()[target.username][0] == people_before[target.username][0], \
                     "an administrator reset the password of a user they may not manage"
         assert snapshot(outside) == before, (action, "a write changed a household outside the user's areas")
+        assert village_records(outside_villages) == records_before, (action, "a village record outside changed")
         shown_to_user(shown, outside, outside_ids, reveal, every_id, typed)
 
 
