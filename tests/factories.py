@@ -119,3 +119,16 @@ def write_xlsx(path: Path, rows: list[dict[str, str]], *, numeric_id_row: int | 
                 sheet.write_string(i, j, value)
     book.close()
     return path
+
+
+def numbered_register(n: int, prefix: str = "Q", village: str = VILLAGE) -> list[dict[str, str]]:
+    """n households of 3 with distinct numbers (prefix + 5 digits) and resident IDs (household k's people get
+    region 4kkkkk): a register of any size for the kill, queue and limit tests."""
+    rows = []
+    for k in range(n):
+        household = household_rows(f"{prefix}{k:05d}", village, size=3, seed=0)
+        for i, row in enumerate(household):
+            birth = dt.date.fromisoformat(row["birth_date"])
+            row["resident_id"] = resident_id(f"4{k:05d}", birth, i, row["sex"] == "男")
+        rows += household
+    return rows

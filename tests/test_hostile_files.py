@@ -34,7 +34,7 @@ from jingzhun.registry.reading import FileProblem, Limits
 from jingzhun.web import uploads
 from jingzhun.web.models import Upload
 from tests import hostile_files as hostile
-from tests.factories import VILLAGE, VILLAGE2, household_rows, resident_id, write_csv, write_xlsx
+from tests.factories import VILLAGE, VILLAGE2, household_rows, numbered_register, write_csv, write_xlsx
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "hostile"
@@ -435,16 +435,7 @@ def test_check_and_import_run_in_a_child_process(committed_web, settings, tmp_pa
 
 
 def big_register(n: int) -> list[dict[str, str]]:
-    rows = []
-    for k in range(n):
-        household = household_rows(f"K{k:05d}", VILLAGE, size=3, seed=0)
-        for i, row in enumerate(household):
-            import datetime as dt
-
-            birth = dt.date.fromisoformat(row["birth_date"])
-            row["resident_id"] = resident_id(f"4{k:05d}", birth, i, row["sex"] == "男")
-        rows += household
-    return rows
+    return numbered_register(n, "K")
 
 
 def register_counts() -> dict[str, int]:

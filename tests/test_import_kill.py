@@ -35,6 +35,7 @@ import pytest
 from django.db import connection
 
 from tests.factories import household_rows, resident_id, write_csv
+from tests.locks import holds_sqlite_write_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 HOUSEHOLDS = 20_000
@@ -451,17 +452,7 @@ def holds_write_lock(db: Database, pid: int) -> bool:
     protocol', and from a fresh connection even took the lock). PostgreSQL: a session with a transaction id."""
     if db.vendor != "sqlite":
         return db.in_write_transaction()
-    shm = Path(f"{db.path}-shm")
-    if not shm.exists():
-        return False
-    inode = shm.stat().st_ino
-    for line in Path("/proc/locks").read_text().splitlines():
-        fields = line.split()
-        # "1: POSIX  ADVISORY  WRITE 21920 fe:00:2150853 120 120"
-        if len(fields) >= 8 and fields[3] == "WRITE" and fields[4] == str(pid) \
-                and fields[5].rsplit(":", 1)[-1] == str(inode) and fields[6] == "120":
-            return True
-    return False
+    return holds_sqlite_write_lock(db.path, pid)
 
 
 def kill_at(db: Database, point: str, *job: str, in_transaction: bool) -> None:

@@ -30,8 +30,9 @@ from jingzhun.jobs import queue
 from jingzhun.jobs.models import Job, JobState
 from jingzhun.web import uploads
 from jingzhun.web.models import Upload, UploadState
-from tests.factories import VILLAGE, household_rows, resident_id, write_csv
+from tests.factories import numbered_register, write_csv
 from tests.job_support import ROOT, start_worker, stop, worker_env
+from tests.locks import holds_sqlite_write_lock
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,15 +63,7 @@ def _file(name: str, content: bytes):
 
 
 def register(n: int, prefix: str = "Q") -> list[dict[str, str]]:
-    """n households of 3 with distinct numbers and resident IDs (household k's people get region 4kkkkk)."""
-    rows = []
-    for k in range(n):
-        household = household_rows(f"{prefix}{k:05d}", VILLAGE, size=3, seed=0)
-        for i, row in enumerate(household):
-            birth = dt.date.fromisoformat(row["birth_date"])
-            row["resident_id"] = resident_id(f"4{k:05d}", birth, i, row["sex"] == "男")
-        rows += household
-    return rows
+    return numbered_register(n, prefix)
 
 
 def snapshot() -> dict[str, object]:
@@ -229,16 +222,7 @@ def in_write_transaction(pid: int) -> bool:
             cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
                         "backend_xid IS NOT NULL AND pid <> pg_backend_pid() AND query NOT ILIKE 'commit%%'")
             return bool(cur.fetchone()[0])
-    shm = Path(f"{connection.settings_dict['NAME']}-shm")
-    if not shm.exists():
-        return False
-    inode = shm.stat().st_ino
-    for line in Path("/proc/locks").read_text().splitlines():
-        fields = line.split()
-        if len(fields) >= 8 and fields[3] == "WRITE" and fields[4] == str(pid) \
-                and fields[5].rsplit(":", 1)[-1] == str(inode) and fields[6] == "120":
-            return True
-    return False
+    return holds_sqlite_write_lock(connection.settings_dict["NAME"], pid)
 
 
 def kill_worker_while_writing(token: str, worker: subprocess.Popen[str]) -> str:

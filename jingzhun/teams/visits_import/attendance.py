@@ -20,13 +20,12 @@ from django.utils import timezone
 from jingzhun import db
 from jingzhun.areas.models import Area
 from jingzhun.tabular import parse, rules, steps
-from jingzhun.tabular.problems import Problems
 from jingzhun.tabular.read import RawTable
 from jingzhun.tabular.spec import Column, Spec
 from jingzhun.teams.models import ATTENDANCE_METHOD, Attendance
 from jingzhun.teams.scope import own_cadre
 from jingzhun.teams.visits_import import shared
-from jingzhun.teams.visits_import.shared import Rows
+from jingzhun.teams.visits_import.shared import FromRows, Rows
 
 SPEC = Spec("attendance", (
     *shared.cadre_columns("干部编号"),
@@ -38,21 +37,12 @@ SPEC = Spec("attendance", (
 
 
 @dataclass
-class Checked:
+class Checked(FromRows):
     rows: Rows
     cadre: list[int | None]
     village: list[str | None]
     date: list[dt.date | None]
     method: list[str | None]
-
-    @property
-    def problems(self) -> Problems:
-        return self.rows.problems
-
-    @property
-    def rows_of(self) -> dict[Any, list[int]]:
-        return self.rows.rows_of
-
 
 @dataclass
 class Plan:

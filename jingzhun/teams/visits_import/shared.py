@@ -104,6 +104,20 @@ class Rows:
         return {i: [row] for i, row in enumerate(self.numbers)}
 
 
+class FromRows:
+    """What a check of visits or attendance hands `steps.run`: its rows' problems and units."""
+
+    rows: Rows
+
+    @property
+    def problems(self) -> Problems:
+        return self.rows.problems
+
+    @property
+    def rows_of(self) -> dict[Any, list[int]]:
+        return self.rows.rows_of
+
+
 def aware(naive: dt.datetime) -> dt.datetime:
     """A time in a file is local time (settings.TIME_ZONE, Beijing)."""
     return naive.replace(tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))

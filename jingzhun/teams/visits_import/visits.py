@@ -23,14 +23,13 @@ from django.utils import timezone
 from jingzhun import db
 from jingzhun.registry.models import Household
 from jingzhun.tabular import parse, rules, steps
-from jingzhun.tabular.problems import Problems
 from jingzhun.tabular.read import RawTable
 from jingzhun.tabular.spec import Column, Spec
 from jingzhun.teams.models import MEASURE, Visit
 from jingzhun.teams.scope import paired_households
 from jingzhun.teams.visits import notes_key
 from jingzhun.teams.visits_import import shared
-from jingzhun.teams.visits_import.shared import Rows
+from jingzhun.teams.visits_import.shared import FromRows, Rows
 
 # Mainland China with its islands: a coordinate outside is a typo or swapped latitude and longitude.
 LAT_RANGE, LON_RANGE = (Decimal(3), Decimal(54)), (Decimal(73), Decimal(136))
@@ -55,7 +54,7 @@ SPEC = Spec("visits", (
 
 
 @dataclass
-class Checked:
+class Checked(FromRows):
     rows: Rows
     cadre: list[int | None]
     household: list[int | None] = field(default_factory=list)
@@ -65,15 +64,6 @@ class Checked:
     lon: list[str | None] = field(default_factory=list)
     measures: list[str] = field(default_factory=list)
     photos: list[list[tuple[str, str]]] = field(default_factory=list)
-
-    @property
-    def problems(self) -> Problems:
-        return self.rows.problems
-
-    @property
-    def rows_of(self) -> dict[Any, list[int]]:
-        return self.rows.rows_of
-
 
 @dataclass
 class Plan:
