@@ -17,6 +17,7 @@ ZH = {
     "Audit log": "审计日志",
     "User": "用户",
     "Action": "操作",
+    "All actions": "全部操作",
     "From": "起始日期",
     "To": "截止日期",
     "Search": "查询",

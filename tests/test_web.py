@@ -436,6 +436,27 @@ def test_every_action_the_application_audits_has_a_chinese_name_on_the_audit_pag
     assert "导入干部花名册" in html and "确认比对命中" in html
 
 
+def test_audit_details_read_as_sentences_with_names_not_codes(web):
+    """The audit page writes a row's details as a sentence of named fields in the page's language (coded values by
+    their names), and its action filter lists actions by name."""
+    from jingzhun.audit import log
+
+    log.record("x", "import", area=VILLAGE, file="register-2014.csv", inserted=2619, updated=0,
+               counts={"rows": 45, "hits": 5})
+    log.record("x", "appraisal.announce", area=VILLAGE, object_type="application", object_id="7",
+               before="approved", after="announced", household_status=["exited", "returned"])
+    html = page(web.client("root"), reverse("web:audit"))
+    assert "文件：<code>register-2014.csv</code>；新增：2,619；更新：0；结果：（读取行数：45，命中：5）。" in html
+    assert "原状态：待公告；新状态：已公告；户状态：已脱贫、返贫。" in html
+    assert "{&#x27;" not in html and "{'" not in html  # no Python dict on the page
+    assert '<option value="import">导入</option>' in html
+    client = web.client("root")
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    english = page(client, reverse("web:audit"))
+    assert "file: <code>register-2014.csv</code>; inserted: 2,619; updated: 0; result: (rows read: 45, hits: 5)." in english
+    assert "before: awaiting announcement; after: announced; household status: exited, returned." in english
+
+
 def test_village_year_rollups_match_a_count_of_the_households(web):
     """Every household counts once in its village's identified year and once in its exit year."""
     from collections import Counter

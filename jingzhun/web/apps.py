@@ -8,6 +8,7 @@ class WebConfig(AppConfig):
     def ready(self) -> None:
         from jingzhun.jobs import queue
         from jingzhun.web import receivers  # noqa: F401  (connects the signal receivers)
+        from jingzhun.web.views import audit  # noqa: F401  (names the older apps' audit actions in jingzhun.audit.names)
 
         # A web upload's check and import (`jingzhun.web.uploads`), run by workers in child processes.
         for kind, name in (("upload.check", "check"), ("upload.import", "import")):

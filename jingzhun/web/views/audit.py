@@ -7,14 +7,19 @@ import datetime as dt
 from django.db.models import Count, Max, Min
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from jingzhun import access
+from jingzhun import access, choices
+from jingzhun.appraisal.models import STATE
 from jingzhun.appraisal.workflow import TRANSITIONS
+from jingzhun.areas.models import ROLES
+from jingzhun.audit import names
 from jingzhun.audit.models import AuditArea, AuditEntry
 from jingzhun.audit.scope import restrict
+from jingzhun.crosscheck.models import HIT_STATUS, RULE
+from jingzhun.plans.models import MEASURE_CATEGORY, MEASURE_STATUS
 from jingzhun.plans.services import AUDIT_ACTIONS as PLAN_REVISION_ACTIONS
 from jingzhun.web.pages import requires
 
@@ -54,6 +59,20 @@ ACTIONS = {
     # The appraisal steps: their names are the workflow's (中文 / English), shown in the page's language.
     **{f"appraisal.{action}": t.label for action, t in TRANSITIONS.items()},
 }
+# The register's, the web's and the older apps' names go into the one table of jingzhun.audit.names; newer apps
+# register their own there. `ACTIONS` is that table (the page and its tests read it).
+names.register_actions(ACTIONS)
+ACTIONS = names.ACTIONS
+names.register_enum("before", STATE, prefix="appraisal.")
+names.register_enum("after", STATE, prefix="appraisal.")
+names.register_enum("before", HIT_STATUS, prefix="crosscheck.")
+names.register_enum("after", HIT_STATUS, prefix="crosscheck.")
+names.register_enum("rule", RULE, prefix="crosscheck.")
+names.register_enum("household_status", choices.HOUSEHOLD_STATUS)
+names.register_enum("category", MEASURE_CATEGORY, prefix="plan.")
+names.register_enum("status", MEASURE_STATUS, prefix="plan.")
+ROLE_NAMES = dict(ROLES)
+
 OBJECTS = {"member": gettext_lazy("member"), "register": gettext_lazy("register"),
            "import_batch": gettext_lazy("import batch"), "help_plan": gettext_lazy("help plan"),
            "plan_measure": gettext_lazy("measure"), "application": gettext_lazy("application"),
@@ -122,10 +141,18 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     if more:
         query["before"] = str(rows[-1].pk)
+    english = (translation.get_language() or "").startswith("en")
     return render(request, "web/audit.html", {
-        "rows": [(e, ACTIONS.get(e.action, e.action), OBJECTS.get(e.object_type, e.object_type), areas.get(e.pk, ""))
-                 for e in rows],
+        "rows": [_shown(e, areas.get(e.pk, ""), english) for e in rows],
         "more": more, "next_query": query.urlencode() if more else "", "problem": problem,
         "form": {k: request.GET.get(k, "") for k in ("actor", "action", "since", "until")},
+        "actions": names.action_choices(english),
         "title": _("Audit log"),
     })
+
+
+def _shown(e: AuditEntry, areas: str, english: bool) -> dict[str, object]:
+    """One row as the page shows it: names for codes, the details as a sentence in the page's language."""
+    role = e.role if english else ROLE_NAMES.get(e.role, e.role)
+    return {"entry": e, "action": names.action_name(e.action, english), "object": OBJECTS.get(e.object_type, e.object_type),
+            "areas": areas or e.area, "role": role, "detail": names.parts(e.action, e.detail, english)}
