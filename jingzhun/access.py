@@ -23,8 +23,8 @@ NOTHING = Q(pk__in=[])
 # "area" is further narrowed to their own households (see `household_q`).
 ABILITIES: dict[str, frozenset[str]] = {
     "officer": frozenset({"register", "dashboard", "import", "export", "audit", "pair", "crosscheck", "plan",
-                          "approve_plan"}),
-    "work_team": frozenset({"register", "dashboard", "plan"}),
+                          "approve_plan", "supervise"}),
+    "work_team": frozenset({"register", "dashboard", "plan", "supervise"}),
     "helper": frozenset({"register", "plan"}),
     "evaluator": frozenset({"register", "dashboard", "export"}),
     "auditor": frozenset({"register", "dashboard", "audit"}),

@@ -8,7 +8,6 @@ Times are Beijing time (settings.TIME_ZONE). Areas are those of tests/factories.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import zoneinfo
 from decimal import Decimal
 
@@ -201,7 +200,11 @@ def test_alerts_all_kinds_cli_and_xlsx(tree, tmp_path, capsys):
     rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_index(0).to_python()
     assert rows[0] == ["序号", "预警类型", "区划代码", "对象", "情况说明", "证据"]
     assert len(rows) == len(every) + 1
-    assert json.loads(rows[1][5]) == json.loads(json.dumps(every[0].evidence, ensure_ascii=False, default=str))
+    # The evidence in words, each field named: "户ID：…；户编号：…".
+    first = every[0].evidence
+    assert rows[1][5] == "；".join(f"{k}：{'、'.join(map(str, v)) if isinstance(v, list) else ('—' if v in (None, '') else v)}"
+                                  for k, v in first.items())
+    assert rows[1][5].startswith(f"{next(iter(first))}：")
     assert AuditEntry.objects.filter(action="supervision.export", actor="督查员").count() == 1
 
     call_command("supervise", "--area", PROVINCE, "--as-of", "2020-06-30", "--month", "2020-06",

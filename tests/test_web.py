@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from io import BytesIO
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -210,9 +211,79 @@ def test_alerts_page_lists_unvisited_households_of_the_area_only(web):
     # of three holds; nobody has attendance records, so each of its three members misses the residence rule.
     kinds = sorted((f.rule, f.village) for f, _label in response.context["findings"])
     assert kinds == sorted([("team_size", VILLAGE2), ("team_size", VILLAGE_A3)] + [("residence", VILLAGE)] * 3)
-    unvisited = {a.subject for a in response.context["alerts"] if a.kind == "unvisited"}
+    unvisited = {a.subject for a in response.context["alerts"] if a.alert.kind == "unvisited"}
     assert unvisited == {"户 A101-1", "户 A101-2", "户 A102-1"}  # nobody has visited anyone
     assert numbers_in(response.content.decode()) <= SEES["officer_a"]
+    # Each names its village and links its household.
+    html = response.content.decode()
+    assert f'href="{reverse("web:household", args=["A101-1"])}"' in html and "洗车村" in html
+
+
+def test_alerts_filter_by_kind_and_export_what_is_shown(web):
+    from python_calamine import CalamineWorkbook
+
+    from jingzhun.audit.models import AuditEntry
+
+    client = web.client("officer_a")
+    only = client.get(reverse("web:alerts") + "?kind=over_capacity")
+    assert [s.alert.kind for s in only.context["alerts"]] == []
+    listed = client.get(reverse("web:alerts") + "?kind=unvisited").context["alerts"]
+    assert {s.alert.kind for s in listed} == {"unvisited"} and len(listed) == 3
+    response = client.get(reverse("web:alerts") + "?kind=unvisited&format=xlsx")
+    assert response.status_code == 200
+    rows = CalamineWorkbook.from_filelike(BytesIO(b"".join(response.streaming_content))).get_sheet_by_name(
+        "督查预警").to_python()[1:]
+    assert sorted(r[3] for r in rows) == ["户 A101-1", "户 A101-2", "户 A102-1"]
+    assert all("户编号：" in r[5] and "{" not in r[5] for r in rows)  # evidence in words, not JSON
+    assert AuditEntry.objects.filter(action="supervision.export", actor="officer_a").count() == 1
+    # An auditor sees the alerts but may not take them away or handle them.
+    assert web.client("auditor_a").get(reverse("web:alerts") + "?format=xlsx").status_code == 403
+
+
+def test_an_alert_is_handled_with_a_note_once_and_only_inside_the_officers_areas(web):
+    from jingzhun.audit.models import AuditEntry
+    from jingzhun.teams.models import AlertNote
+
+    client = web.client("officer_a")
+    listed = client.get(reverse("web:alerts") + "?kind=unvisited").context["alerts"]
+    target = next(s for s in listed if s.subject == "户 A101-1")
+    url = reverse("web:alerts") + "?kind=unvisited"
+    # No note, no handling; a made-up key is refused; both write nothing.
+    assert "须填写处理情况" in client.post(url, {"key": target.key, "note": " "}).content.decode()
+    assert "没有找到该预警" in client.post(url, {"key": "f" * 40, "note": "查了"}).content.decode()
+    # Another county's officer cannot handle it: the alert is not among theirs.
+    other = web.client("officer_b").post(reverse("web:alerts") + f"?area={COUNTY}&kind=unvisited",
+                                         {"key": target.key, "note": "越权处理"})
+    assert other.status_code == 404 and not AlertNote.objects.exists()
+    own = web.client("officer_b").post(reverse("web:alerts") + f"?area={OTHER_COUNTY}", {"key": target.key, "note": "越权"})
+    assert "没有找到该预警" in own.content.decode() and not AlertNote.objects.exists()
+    assert web.client("auditor_a").post(url, {"key": target.key, "note": "审计"}).status_code == 403
+    assert client.post(url, {"key": target.key, "note": "已电话联系帮扶人，本周内入户"}).status_code == 302
+    note = AlertNote.objects.get()
+    assert (note.kind, note.area, note.handled_by) == ("unvisited", VILLAGE, "officer_a")
+    entry = AuditEntry.objects.get(action="supervision.handle")
+    assert entry.area == VILLAGE and entry.detail["note"] == "已电话联系帮扶人，本周内入户"
+    # Handled shows, and filters.
+    done = client.get(url + "&handled=done").context["alerts"]
+    assert [s.subject for s in done] == ["户 A101-1"] and done[0].note == note
+    assert "户 A101-1" not in {s.subject for s in client.get(url + "&handled=open").context["alerts"]}
+    assert "该预警已处理" in client.post(url, {"key": target.key, "note": "再次"}).content.decode()
+
+
+def test_an_alert_names_its_helper_and_keeps_its_key_while_the_situation_lasts(web):
+    from jingzhun.teams import alert_view
+    from jingzhun.teams.models import Cadre
+    from jingzhun.teams.supervision import Alert
+
+    cadre = Cadre.objects.get(name="周帮扶")
+    alert = Alert("same_minute", VILLAGE, f"帮扶人编号 {cadre.pk}", "…", {"帮扶人编号": cadre.pk, "户ID": []})
+    shown = alert_view.shown([alert], web.users["officer_a"])[0]
+    assert shown.subject.startswith(f"帮扶人 周帮扶（编号 {cadre.pk}）") and shown.area_name == "洗车村"
+    # An unvisited household a day later: more days since the last visit, the same alert (still handled).
+    today = Alert("unvisited", VILLAGE, "户 A101-1", "…", {"户ID": 1, "最近走访": "", "距今天数": 30})
+    tomorrow = Alert("unvisited", VILLAGE, "户 A101-1", "…", {"户ID": 1, "最近走访": "", "距今天数": 31})
+    visited = Alert("unvisited", VILLAGE, "户 A101-1", "…", {"户ID": 1, "最近走访": "2026-12-01", "距今天数": 1})
+    assert alert_view.key_of(today) == alert_view.key_of(tomorrow) != alert_view.key_of(visited)
 
 
 def test_pairing_preview_then_approve_pairs_every_needy_household_of_the_county(web):
@@ -446,14 +517,14 @@ def test_audit_details_read_as_sentences_with_names_not_codes(web):
     log.record("x", "appraisal.announce", area=VILLAGE, object_type="application", object_id="7",
                before="approved", after="announced", household_status=["exited", "returned"])
     html = page(web.client("root"), reverse("web:audit"))
-    assert "文件：<code>register-2014.csv</code>；新增：2,619；更新：0；结果：（读取行数：45，命中：5）。" in html
+    assert "文件：<code>register-2014.csv</code>；结果：（读取行数：45，命中：5）；新增：2,619；更新：0。" in html
     assert "原状态：待公告；新状态：已公告；户状态：已脱贫、返贫。" in html
     assert "{&#x27;" not in html and "{'" not in html  # no Python dict on the page
     assert '<option value="import">导入</option>' in html
     client = web.client("root")
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     english = page(client, reverse("web:audit"))
-    assert "file: <code>register-2014.csv</code>; inserted: 2,619; updated: 0; result: (rows read: 45, hits: 5)." in english
+    assert "file: <code>register-2014.csv</code>; result: (rows read: 45, hits: 5); inserted: 2,619; updated: 0." in english
     assert "before: awaiting announcement; after: announced; household status: exited, returned." in english
 
 

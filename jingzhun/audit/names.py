@@ -50,6 +50,7 @@ KEYS: dict[str, str] = {
     "photos": "照片 / photos", "village": "村 / village", "villages": "村 / villages", "kind": "类别 / kind",
     "mode": "方式 / mode", "areas": "区域 / areas", "changed": "修改 / changed", "batch": "批次 / batch",
 }
+_ORDER = {key: i for i, key in enumerate(KEYS)}
 _SHORT = {"sha256", "policy_sha256", "data_fingerprint"}  # digests: the first 12 characters identify them to a reader
 _LIST_SHOWN = 5
 BILINGUAL = re.compile(r"\s*/\s+(?=[A-Za-z0-9])")
@@ -130,7 +131,9 @@ def parts(action: str, detail: Mapping[str, Any] | None, english: bool, *, inner
     """The details as (name with its colon, value, literal?, punctuation after) in the language asked for: a page
     sets literal values (file names, digests) apart; joined they read as one sentence."""
     out: list[tuple[str, str, bool]] = []
-    for key, value in (detail or {}).items():
+    # In the order of KEYS, not as stored: PostgreSQL's jsonb keeps keys in its own order, and a sentence should
+    # read the same on both databases.
+    for key, value in sorted((detail or {}).items(), key=lambda kv: (_ORDER.get(kv[0], len(_ORDER)), kv[0])):
         if value is None or value == "":
             continue
         name = text(KEYS[key], english) if key in KEYS else key

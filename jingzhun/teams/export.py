@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,6 +9,15 @@ import xlsxwriter
 
 from jingzhun.audit import log
 from jingzhun.teams.supervision import KINDS, Alert
+
+
+def evidence_text(evidence: dict) -> str:
+    """The evidence as one line a reader follows: "户编号：4302…；最近走访：2026-10-01 09:30；…"."""
+    def shown(value: object) -> str:
+        if isinstance(value, (list, tuple)):
+            return "、".join(str(v) for v in value)
+        return "—" if value is None or value == "" else str(value)
+    return "；".join(f"{k}：{shown(v)}" for k, v in evidence.items())
 
 HEADERS = ["序号", "预警类型", "区划代码", "对象", "情况说明", "证据"]
 
@@ -31,7 +39,7 @@ def write_alerts_xlsx(alerts: Sequence[Alert], path: str | Path, *, actor: str, 
         sheet.write_string(i, 2, a.area, text)
         sheet.write_string(i, 3, a.subject)
         sheet.write_string(i, 4, a.summary)
-        sheet.write_string(i, 5, json.dumps(a.evidence, ensure_ascii=False, default=str))
+        sheet.write_string(i, 5, evidence_text(a.evidence))
     sheet.set_column(0, 0, 6)
     sheet.set_column(1, 1, 16)
     sheet.set_column(2, 2, 14)

@@ -399,3 +399,22 @@ class Attendance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cadre_id} {self.village_id} {self.date}"
+
+
+class AlertNote(models.Model):
+    """An officer's handling of a supervision alert (已处理): what was found and done, by whom and when.
+
+    Alerts are computed, not stored (jingzhun.teams.supervision), so a note refers to its alert by a key made from
+    the alert's kind, area and identifying evidence (jingzhun.teams.alert_view.key_of): the same situation found
+    again tomorrow is the same alert, and shows as handled."""
+
+    key = models.CharField("预警标识", max_length=40, unique=True)
+    kind = models.CharField("预警类型", max_length=20)
+    area = models.CharField("区划代码", max_length=12, db_index=True)
+    subject = models.CharField("对象", max_length=200)
+    note = models.TextField("处理情况")
+    handled_by = models.CharField("处理人", max_length=150)
+    handled_at = models.DateTimeField("处理时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "预警处理"

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from collections import Counter
+from pathlib import Path
+from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jingzhun import access
 from jingzhun.areas.models import Area
-from jingzhun.teams import coverage, rules, supervision
+from jingzhun.teams import alert_view, coverage, rules, supervision
+from jingzhun.teams.export import write_alerts_xlsx
 from jingzhun.web.dashboard import CHILD_LEVEL
 from jingzhun.web.pages import requires
 
@@ -27,6 +32,19 @@ def _days(text: str) -> int:
     if not (text.isascii() and text.isdigit()):
         return DEFAULT_DAYS
     return max(1, min(MAX_DAYS, int(text[:8])))
+
+
+def _alerts_xlsx(request: HttpRequest, found: list[supervision.Alert], area: Area) -> Any:  # a FileResponse
+    """The filtered alerts as a workbook (audited by the writer: who took which alerts of which area)."""
+    if not access.may(request.user, "export"):
+        raise PermissionDenied("export")
+    folder = Path(tempfile.mkdtemp(prefix="jingzhun-alerts-"))
+    path = write_alerts_xlsx(found, folder / f"督查预警-{area.code}.xlsx", actor=request.user.get_username(),
+                             scope=area.code)
+    handle = open(path, "rb")  # noqa: SIM115 -- FileResponse closes it after sending
+    path.unlink()  # the open handle keeps the data until the response is sent; nothing stays on disk
+    folder.rmdir()
+    return FileResponse(handle, as_attachment=True, filename=path.name)
 
 
 def _area(request: HttpRequest) -> Area:
@@ -48,19 +66,44 @@ def coverage_report(request: HttpRequest) -> HttpResponse:
     return render(request, "web/coverage.html", {"area": area, "report": report, "title": _("Helper and team coverage")})
 
 
+HANDLED = {"": "all", "open": "open", "done": "done"}
+
+
 @requires("dashboard")
-def alerts(request: HttpRequest) -> HttpResponse:
+def alerts(request: HttpRequest) -> Any:  # a page, or a FileResponse for ?format=xlsx
+    """The alerts of an area: filtered by kind and by handled or not, exported, handled with a note (a POST)."""
     area = _area(request)
     days = _days(request.GET.get("days", ""))
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in supervision.KINDS else ""
     window = supervision.window_for(area.code, request.user, since=timezone.now() - dt.timedelta(days=days))
-    found = supervision.alerts(window)
+    found = supervision.alerts(window, kinds=[kind] if kind else None)
+    problem = ""
+    if request.method == "POST":
+        if not access.may(request.user, "supervise"):
+            raise PermissionDenied("supervise")
+        try:
+            alert_view.handle(found, request.POST.get("key", ""), request.POST.get("note", ""),
+                              actor=request.user.get_username())
+            return redirect(f"{request.path}?{request.GET.urlencode()}")
+        except alert_view.NotHandled as e:
+            problem = str(e)
+    if request.GET.get("format") == "xlsx":
+        return _alerts_xlsx(request, found, area)
     counts = Counter(a.kind for a in found)
+    state = request.GET.get("handled", "")
+    listed = alert_view.shown(found, request.user)
+    if state in ("open", "done"):
+        listed = [a for a in listed if (a.note is None) == (state == "open")]
     # The work-team rules, checked now: size and recalls today, terms, residence in the last full month.
     today = timezone.localdate()
     last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     findings = rules.all_findings(today, last_month, last_month, area.code_range, access.ranges(request.user))
     return render(request, "web/alerts.html", {
-        "area": area, "days": days, "alerts": found[:SHOWN_ALERTS], "total": len(found),
+        "area": area, "days": days, "alerts": listed[:SHOWN_ALERTS], "total": len(listed), "kind": kind,
+        "kinds": list(supervision.KINDS.items()), "handled": state, "problem": problem,
+        "may_handle": access.may(request.user, "supervise"), "may_export": access.may(request.user, "export"),
+        "query": request.GET.urlencode(),
         "findings": [(f, rules.RULES.get(f.rule, f.rule)) for f in findings[:SHOWN_ALERTS]], "findings_total": len(findings), "month": last_month,
         "counts": [(supervision.KINDS[k], counts.get(k, 0)) for k in supervision.KINDS],
         "title": _("Supervision alerts"),
