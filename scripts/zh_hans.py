@@ -19,6 +19,8 @@ ZH = {
     "Action": "操作",
     "All actions": "全部操作",
     "All kinds": "全部类型",
+    "Department's record": "部门记录",
+    "Member's name": "成员姓名",
     "Handled": "已处理",
     "Not handled": "未处理",
     "Export to Excel": "导出电子表格",

@@ -35,6 +35,10 @@ def test_an_officer_sees_the_hits_of_their_county_and_decides_with_a_reason(web,
     client = web.client("officer_a")
     html = page(client, reverse("web:hits"))
     assert numbers_in(html) == {"A101-2"}
+    # The evidence beside the register: the department's row (its plate, its row) and the member's registered name.
+    from jingzhun.registry.models import Member
+    assert "姓名：甲；号牌号码：湘U12345（名单第 2 行）" in html and "湘U54321" not in html
+    assert f"<td>{Member.objects.get(household__number='A101-2', position=2).name}</td>" in html
     hit = CrossCheckHit.objects.get(household__number="A101-2")
     client.post(reverse("web:decide", args=[hit.pk]), {"status": "dismissed", "reason": ""})
     hit.refresh_from_db()
