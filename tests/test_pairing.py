@@ -441,3 +441,21 @@ def test_union_find_on_a_long_scrambled_path_is_quick() -> None:
     nodes = np.random.default_rng(0).permutation(n)
     roots = _component_roots(n, nodes[:-1].astype(np.int64), nodes[1:].astype(np.int64))
     assert np.all(roots == 0)
+
+
+def test_a_pairs_cost_is_explained_in_the_parts_the_solver_adds_up():
+    """Hand-worked: distance 100 per step of the area tree, skill penalty 200 (half for a secondary cause only)."""
+    from jingzhun.teams.pairing_db import CostWeights, explain
+
+    village, township_peer, other_county = "433130101201", "433130101202", "433126101201"
+    # 因病 (illness) is met by medicine; 缺技术 (skills) by agriculture or trade.
+    same = explain(village, "illness", "skills", village, "medicine")
+    assert (same.tier, same.distance, same.fit, same.skill, same.total) == (0, 0, "primary", 0, 0)
+    near = explain(village, "illness", "skills", township_peer, "trade")
+    assert (near.tier, near.distance, near.fit, near.skill, near.total) == (1, 100, "secondary", 100, 200)
+    far = explain(village, "illness", "", other_county, "finance")
+    assert (far.tier, far.distance, far.fit, far.skill, far.total) == (3, 300, "none", 200, 500)
+    assert explain(village, "marriage", "", village, "").fit == "no_cause"
+    heavy = explain(village, "illness", "", other_county, "", CostWeights(distance=10, skill=7, switch=1))
+    assert (heavy.distance, heavy.skill) == (30, 7)
+    assert near.text.startswith("距离：同乡镇 100；专长对口其他致贫原因 100；合计 200 / distance: same township 100")

@@ -308,6 +308,42 @@ def test_pairing_preview_then_approve_pairs_every_needy_household_of_the_county(
     assert HelperPair.objects.count() == 3
 
 
+def test_a_pairing_run_names_its_county_and_explains_each_pairs_cost(web):
+    client = web.client("officer_a")
+    client.post(reverse("web:pairing"), {"county": COUNTY})
+    from jingzhun.teams.models import PairingRun
+    html = page(client, reverse("web:pairing_run", args=[PairingRun.objects.get().pk]))
+    assert "龙山县" in html and 'id="cost-explained"' in html
+    # The cast's cadres live in 洗车村 and have no skills; A102-1 lives in another township of the county and has
+    # causes of poverty: two steps of distance (200) and the full skills penalty (200).
+    assert "距离：同县 200；专长不对口 200；合计 400" in html
+
+
+def test_an_officer_changes_a_helper_by_hand_with_a_reason_inside_their_areas_only(web):
+    from jingzhun.audit.models import AuditEntry
+    from jingzhun.teams.models import Cadre, HelperPair
+
+    client = web.client("officer_a")
+    url = reverse("web:pairing_adjust")
+    shown = client.get(url + "?household=A101-1")
+    assert [k.name for k, _why, _total in shown.context["candidates"]] == ["周帮扶", "队员0", "队员1", "队员2"]
+    new = Cadre.objects.get(name="队员1")
+    # No reason: refused, nothing changed.
+    client.post(url, {"household": "A101-1", "cadre": new.pk, "reason": " "})
+    assert HelperPair.objects.get(end_date__isnull=True, household__number="A101-1").cadre.name == "周帮扶"
+    # Another county's household, and another county's officer: not found.
+    assert client.get(url + "?household=B102-1").status_code == 404
+    assert web.client("officer_b").post(url, {"household": "A101-1", "cadre": new.pk, "reason": "越权"}).status_code == 404
+    assert web.client("auditor_a").get(url + "?household=A101-1").status_code == 403
+    # With a reason: the old pair ends with it, the new one starts, one audit row in the village.
+    assert client.post(url, {"household": "A101-1", "cadre": new.pk, "reason": "原帮扶人调岗"}).status_code == 302
+    pairs = HelperPair.objects.filter(household__number="A101-1").order_by("pk")
+    assert [(p.cadre.name, p.end_date is None) for p in pairs] == [("周帮扶", False), ("队员1", True)]
+    assert pairs[0].end_reason == "人工调整：原帮扶人调岗"
+    entry = AuditEntry.objects.get(action="pairing.adjust")
+    assert entry.area == VILLAGE and entry.detail["reason"] == "原帮扶人调岗"
+
+
 # --------------------------------------------------------------------------- search
 
 

@@ -15,7 +15,8 @@ class TeamsConfig(AppConfig):
         from jingzhun.teams.models import paired_household_ids
 
         access.register_pair_source(paired_household_ids)
-        names.register_actions({"supervision.handle": "处理督查预警 / supervision alert handled"})
+        names.register_actions({"supervision.handle": "处理督查预警 / supervision alert handled",
+                                "pairing.adjust": "人工调整结对 / helper changed by hand"})
         names.register_values("kind", supervision.KINDS, prefix="supervision.")
         blanks.register(blanks.Blank("roster", "帮扶干部名册导入模板.xlsx", "jingzhun.teams.roster_import.write_blank_template",
                                      "帮扶干部名册 / the cadre roster"))

@@ -492,3 +492,90 @@ def approve(run: PairingRun, actor: str | object, *, today: dt.date | None = Non
         register_changed.send(sender=HelperPair, villages=changed)
     run.refresh_from_db()
     return run
+
+
+# --------------------------------------------------------------------------- explaining and adjusting by hand
+
+TIERS = ("同村 / same village", "同乡镇 / same township", "同县 / same county", "跨县 / another county")
+
+
+@dataclass(frozen=True)
+class CostParts:
+    """One pair's cost as the solver counted it (docs/pairing.md): distance tier × weight + skill penalty."""
+
+    tier: int
+    distance: int
+    fit: str  # "primary", "secondary", "none", "no_cause"
+    skill: int
+
+    @property
+    def total(self) -> int:
+        return self.distance + self.skill
+
+    @property
+    def text(self) -> str:
+        fits = {"primary": "专长对口主要致贫原因 / skills fit the main cause",
+                "secondary": "专长对口其他致贫原因 / skills fit a secondary cause",
+                "none": "专长不对口 / no skill fits", "no_cause": "致贫原因无对口专长 / no skill applies"}
+        zh, en = TIERS[self.tier].split(" / ")
+        fzh, fen = fits[self.fit].split(" / ")
+        return (f"距离：{zh} {self.distance}；{fzh} {self.skill}；合计 {self.total} / "
+                f"distance: {en} {self.distance}; {fen} {self.skill}; total {self.total}")
+
+
+def explain(village: str, primary: str, secondary: str, cadre_area: str, cadre_skills: str,
+            weights: CostWeights | None = None) -> CostParts:
+    """The cost of pairing a household (its village, primary cause, secondary causes) with a helper (home area,
+    skills), in the parts `base_cost` adds up — computed by `base_cost` itself, so the two cannot disagree."""
+    weights = weights or CostWeights()
+    h_area, k_area = _codes([village]), _codes([cadre_area])
+    h_p = np.array([_cause_mask([primary])], dtype=np.int64)
+    h_s = np.array([_cause_mask(c for c in secondary.split(",") if c)], dtype=np.int64)
+    k_s = _skill_masks([cadre_skills])
+    distance_only = int(base_cost(h_area, h_p * 0, h_s * 0, k_area, k_s, weights)[0])
+    total = int(base_cost(h_area, h_p, h_s, k_area, k_s, weights)[0])
+    tier = distance_only // weights.distance if weights.distance else 0
+    skill = total - distance_only
+    if (h_p[0] | h_s[0]) == 0:
+        fit = "no_cause"
+    else:
+        fit = "primary" if h_p[0] & k_s[0] else "secondary" if h_s[0] & k_s[0] else "none"
+    return CostParts(tier, distance_only, fit, skill)
+
+
+def adjust(household: Household, cadre: Cadre, *, reason: str, user: object, today: dt.date | None = None,
+           capacity_by_rank: Mapping[str, int] | None = None) -> HelperPair:
+    """Change a household's helper by hand (人工调整): the active pair ends with the reason, the new one starts.
+
+    The officer's pairing areas must hold the household's village and the helper's home area now; the helper must
+    be serving and within capacity; a reason is required. One transaction, audited as `pairing.adjust`."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise PairingRefused("须填写调整理由 / the reason for the change is required")
+    today = today or timezone.localdate()
+    spans = access.ranges(user, ability="pair")
+
+    def held(code: str) -> bool:
+        return spans is None or any(low <= code <= high for low, high in spans)
+
+    with transaction.atomic():
+        hh = Household.objects.select_for_update().filter(pk=household.pk).first()
+        k = Cadre.objects.select_for_update().filter(pk=cadre.pk).first()
+        if hh is None or k is None or not held(hh.village_id) or not held(k.home_area_id):
+            raise PairingRefused("该户或帮扶人不在您的结对管辖范围内 / the household or helper is outside your areas")
+        if k.status != SERVING:
+            raise PairingRefused(f"帮扶人 {k.name} 不在岗 / helper {k.name} is not serving")
+        current = HelperPair.objects.select_for_update().filter(household=hh, end_date__isnull=True).first()
+        if current is not None and current.cadre_id == k.pk:
+            raise PairingRefused(f"该户的帮扶人已是 {k.name} / {k.name} is already the household's helper")
+        if current is not None:
+            current.end_date, current.end_reason = today, f"人工调整：{reason}"[:200]
+            current.save(update_fields=["end_date", "end_reason"])
+        created = HelperPair.objects.create(household=hh, cadre=k, start_date=today)
+        check_capacity([k.pk], capacity_by_rank)
+        actor = str(getattr(user, "username", "") or user)
+        log.record(actor, "pairing.adjust", object_type="helper_pair", object_id=str(created.pk), area=hh.village_id,
+                   areas=[k.home_area_id], household=hh.pk, cadre=k.pk, ended=current.pk if current else None,
+                   reason=reason)
+        register_changed.send(sender=HelperPair, villages={hh.village_id})
+    return created

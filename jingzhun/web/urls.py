@@ -63,6 +63,7 @@ urlpatterns = [
     path("alerts/", teams.alerts, name="alerts"),
     path("pairing/", pairing.pairing_home, name="pairing"),
     path("pairing/<int:pk>/", pairing.pairing_run, name="pairing_run"),
+    path("pairing/adjust/", pairing.pairing_adjust, name="pairing_adjust"),
     path("pairing/<int:pk>/approve/", pairing.pairing_approve, name="pairing_approve"),
     path("checks/", checks.hits, name="hits"),
     path("checks/<int:pk>/decide/", checks.decide, name="decide"),

@@ -68,11 +68,57 @@ def pairing_run(request: HttpRequest, pk: int) -> HttpResponse:
     run = _visible_run(request.user, pk)
     changes = (PairingProposal.objects.filter(run=run).exclude(kind="kept")
                .select_related("household", "cadre", "previous_pair__cadre").order_by("kind", "household__number")[:SHOWN])
+    weights = pairing_db.CostWeights(**run.parameters.get("weights", {}))
+    counties = Area.objects.filter(code__in=[c.ljust(12, "0") for c in run.parameters.get("counties", [])])
     return render(request, "web/pairing_run.html", {
-        "run": run, "changes": [(p, PROPOSAL_KIND.label(p.kind)) for p in changes],
-        "status": RUN_STATUS.label(run.status),
+        "run": run, "changes": [(p, PROPOSAL_KIND.label(p.kind), _why(p, weights)) for p in changes],
+        "status": RUN_STATUS.label(run.status), "counties": counties.order_by("code"), "weights": weights,
         "title": _("Pairing run %(id)s") % {"id": run.pk},
     })
+
+
+def _why(p: PairingProposal, weights: pairing_db.CostWeights) -> str:
+    """The proposed pair's cost in its parts (distance tier, skills), "" for a household left without a helper."""
+    if p.cadre is None:
+        return ""
+    hh = p.household
+    return pairing_db.explain(hh.village_id, hh.primary_cause, hh.secondary_causes, p.cadre.home_area_id,
+                              p.cadre.skills, weights).text
+
+
+@requires("pair")
+def pairing_adjust(request: HttpRequest) -> HttpResponse:
+    """Change one household's helper by hand, with a reason: the candidates are the serving helpers of its county,
+    each with the cost the solver would give the pair."""
+    number = (request.POST.get("household") or request.GET.get("household") or "").strip()
+    household = access.households(Household.objects.filter(number=number), request.user, ability="pair").first() \
+        if number else None
+    if number and household is None:
+        raise Http404(_("No such household in your scope"))
+    candidates: list[tuple[Cadre, pairing_db.CostParts]] = []
+    current = None
+    if household is not None:
+        current = household.helper_pairs.filter(end_date__isnull=True).select_related("cadre").first()
+        low, high = Area.objects.get(code=household.village_id[:6].ljust(12, "0")).code_range
+        cadres = access.scope(Cadre.objects.filter(home_area_id__gte=low, home_area_id__lte=high, status=SERVING),
+                              request.user, "home_area_id", "pair").order_by("name")[:SHOWN]
+        candidates = [(k, pairing_db.explain(household.village_id, household.primary_cause, household.secondary_causes,
+                                             k.home_area_id, k.skills)) for k in cadres]
+        candidates.sort(key=lambda kc: (kc[1].total, kc[0].name))
+    if request.method == "POST" and household is not None:
+        cadre = next((k for k, _ in candidates if str(k.pk) == request.POST.get("cadre", "")), None)
+        try:
+            if cadre is None:
+                raise pairing_db.PairingRefused(_("Choose a helper from the list."))
+            pairing_db.adjust(household, cadre, reason=request.POST.get("reason", ""), user=request.user)
+        except (pairing_db.PairingRefused, pairing_db.CapacityExceeded) as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("The helper was changed."))
+            return redirect(f"{request.path}?household={household.number}")
+    return render(request, "web/pairing_adjust.html", {
+        "household": household, "number": number, "current": current,
+        "candidates": [(k, parts.text, parts.total) for k, parts in candidates], "title": _("Adjust a pair by hand")})
 
 
 @requires("pair")
