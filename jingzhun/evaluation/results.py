@@ -64,6 +64,10 @@ class CountyRates:
     satisfied: Rate
 
     @property
+    def three(self) -> tuple[Rate, Rate, Rate]:
+        return self.wrongly_exited, self.missed_poor, self.satisfied
+
+    @property
     def has_data(self) -> bool:
         return self.status != "no_data"
 
