@@ -16,8 +16,17 @@ from jingzhun.evaluation import design, draw, findings, results
 from jingzhun.evaluation.estimate import Proportion
 from jingzhun.evaluation.models import FrameHousehold, SampledHousehold
 from jingzhun.registry.importer import import_register
-from tests.factories import COUNTY, OTHER_COUNTY, OTHER_VILLAGE, PROVINCE, VILLAGE, VILLAGE2, household_rows, \
-    make_areas, write_csv
+from tests.factories import (
+    COUNTY,
+    OTHER_COUNTY,
+    OTHER_VILLAGE,
+    PROVINCE,
+    VILLAGE,
+    VILLAGE2,
+    household_rows,
+    make_areas,
+    write_csv,
+)
 
 pytestmark = pytest.mark.django_db
 SIZES = design.Sizes(households_per_county=20, households_per_village=10, exited_share=0.6)

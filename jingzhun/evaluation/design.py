@@ -107,14 +107,14 @@ def systematic_pps(size: np.ndarray, n: int, rng: np.random.Generator) -> tuple[
             break
         certain |= big
         left -= int(big.sum())
-    chosen = np.flatnonzero(certain)
+    chosen: np.ndarray = np.flatnonzero(certain)
     probability = np.ones(len(chosen))
-    rest = np.flatnonzero(live & ~certain)
-    if left > 0 and len(rest):
-        total = size[rest].sum()
+    others = np.flatnonzero(live & ~certain)
+    if left > 0 and len(others):
+        total = size[others].sum()
         interval = total / left
         points = rng.uniform(0.0, interval) + interval * np.arange(left)
-        hits = rest[np.searchsorted(np.cumsum(size[rest]), points, side="right")]
+        hits = others[np.searchsorted(np.cumsum(size[others]), points, side="right")]
         chosen = np.concatenate([chosen, hits])
         probability = np.concatenate([probability, left * size[hits] / total])
     order = np.argsort(chosen, kind="stable")
@@ -160,8 +160,8 @@ def _households(frame: Frame, sizes: Sizes, seed: int, villages: np.ndarray, vil
     if not parts:
         empty = np.zeros(0, np.int64)
         return Sample(villages, village_probability, certainty, empty, empty, empty, np.zeros(0), np.zeros(0))
-    village, group, position, probability = (np.concatenate(col) for col in zip(*parts, strict=True))
-    return Sample(villages, village_probability, certainty, village.astype(np.int64), group.astype(np.int64),
+    at, kind, position, probability = (np.concatenate(list(col)) for col in zip(*parts, strict=True))
+    return Sample(villages, village_probability, certainty, at.astype(np.int64), kind.astype(np.int64),
                   position.astype(np.int64), probability, 1.0 / probability)
 
 

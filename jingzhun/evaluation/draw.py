@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
+from django.db.models import Q, QuerySet
 
 from jingzhun import access
 from jingzhun import choices as c
@@ -113,7 +114,7 @@ def draw(*, name: str, year: int, area_code: str, seed: int, sizes: design.Sizes
     return evaluation
 
 
-def visible(user: object) -> object:
+def visible(user: object) -> QuerySet[Evaluation]:
     """The evaluations a user may open: those whose area lies in, or holds, one of the user's areas (of the roles
     carrying "evaluate"); what they then see of it is scoped by village (`households_of`)."""
     spans = access.ranges(user, ability="evaluate")
@@ -122,14 +123,12 @@ def visible(user: object) -> object:
         return qs
     if not spans:
         return qs.none()
-    from django.db.models import Q
-
     q = Q(pk__in=[])
     for low, high in spans:
         q |= Q(villages__village_id__gte=low, villages__village_id__lte=high)
     return qs.filter(q).distinct()
 
 
-def households_of(evaluation: Evaluation, user: object) -> object:
+def households_of(evaluation: Evaluation, user: object) -> QuerySet[SampledHousehold]:
     """The evaluation's sampled households in the user's areas (roles carrying "evaluate"), in SQL."""
     return access.scope(SampledHousehold.objects.filter(evaluation=evaluation), user, "village_id", ability="evaluate")

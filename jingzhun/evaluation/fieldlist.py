@@ -40,9 +40,9 @@ def rows(households: QuerySet[SampledHousehold]) -> list[Row]:
     cipher = crypto.resident_id_cipher() if heads else None
     out = []
     for i, h in enumerate(found, start=1):
-        head = heads.get(h.household_id)
+        head = heads.get(h.household_id or 0)
         masked = mask(cipher.decrypt(bytes(head.resident_id_cipher))) if head is not None and cipher else ""
-        name = head.name if head is not None else frame.get(h.frame_household_id, "")
+        name = head.name if head is not None else frame.get(h.frame_household_id or 0, "")
         out.append(Row(i, h.village_id, h.number, GROUP.zh(h.group), name, masked, h.probability, h.weight))
     return out
 

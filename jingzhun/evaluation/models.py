@@ -10,7 +10,6 @@ so access.py scopes it as it scopes the register.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 
 from jingzhun.areas.models import Area
