@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -50,7 +51,7 @@ def main() -> None:
         start = time.perf_counter()
         n = fn()
         seconds = time.perf_counter() - start
-        load = open("/proc/loadavg").read().split()[:3]
+        load = Path("/proc/loadavg").read_text().split()[:3]
         print(f"{name:12s} {int(f.size.sum()):>9,} households in frame, {n:>6,} drawn: {seconds:.3f} s  load {' '.join(load)}")
 
 
