@@ -23,10 +23,11 @@ NOTHING = Q(pk__in=[])
 # "area" is further narrowed to their own households (see `household_q`).
 ABILITIES: dict[str, frozenset[str]] = {
     "officer": frozenset({"register", "dashboard", "import", "export", "audit", "pair", "crosscheck", "plan",
-                          "approve_plan", "supervise"}),
+                          "approve_plan", "supervise", "evaluate"}),
     "work_team": frozenset({"register", "dashboard", "plan", "supervise"}),
     "helper": frozenset({"register", "plan"}),
-    "evaluator": frozenset({"register", "dashboard", "export"}),
+    # evaluate: open third-party evaluations of one's areas and record findings for their sampled households.
+    "evaluator": frozenset({"register", "dashboard", "export", "evaluate"}),
     "auditor": frozenset({"register", "dashboard", "audit"}),
     "administrator": frozenset({"register", "dashboard", "audit", "administer"}),
 }
