@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "jingzhun.crosscheck",
     "jingzhun.appraisal",
     "jingzhun.plans",
+    "jingzhun.assessment",
     "jingzhun.jobs",
     "jingzhun.web",
     "jingzhun.demo",
