@@ -207,9 +207,11 @@ def _measure_cadres(session: engines.Session, t: dict[str, ir.Table], h: ir.Tabl
         mine = _in_span(cd, "home_area_id", span).select(c_id=cd["id"])
         pairs = pairs.semi_join(mine, pairs["cadre"] == mine["c_id"])
     if h is None:
+        # The cadres' households by id (fetched: Ibis cannot join the pair table into an expression that is
+        # itself filtered by the pair table).
+        ids_ = _arrow(session, pairs.select("household").distinct()).column("household").to_pylist()
         hh = t["household"]
-        hh = hh.semi_join(pairs, hh["id"] == pairs["household"])
-        h = exprs.household_facts(t, hh, p)
+        h = exprs.household_facts(t, hh.filter(hh["id"].isin(ids_ or [-1])), p)
     ids = pairs.select(x_cadre=pairs["cadre"]).distinct()
     homes = cd.join(ids, cd["id"] == ids["x_cadre"]).select(cadre=cd["id"], home=cd["home_area_id"])
     found = _arrow(session, homes).sort_by("cadre")

@@ -97,19 +97,22 @@ def net_income(income: ir.Table, year: int) -> ir.Table:
     return inc.select(n_hid=inc["household_id"], net=net)
 
 
-def status_at(event: ir.Table, hh: ir.Table, year: int, name: str) -> ir.Table:
-    """(household id, status at the end of `year`) for the households of `hh`: the latest event of a year ≤
-    `year` (by year, then time recorded, then id), else from the household's fields."""
+def latest_status(event: ir.Table, year: int, name: str) -> ir.Table:
+    """(household id, status of its latest event of a year ≤ `year`: by year, then time recorded, then id)."""
     e = event.filter(event["year"].notnull() & (event["year"] <= year))
     w = ibis.window(group_by=e["household_id"], order_by=[ibis.desc(e["year"]), ibis.desc(e["recorded_at"]),
                                                           ibis.desc(e["id"])])
-    e = e.select(e_hid=e["household_id"], e_status=e["status"], rn=ibis.row_number().over(w))
-    latest = e.filter(e["rn"] == 0).select("e_hid", "e_status")
-    j = hh.left_join(latest, hh["id"] == latest["e_hid"])
-    fallback = (ibis.cases((j["exit_year"].notnull() & (j["exit_year"] <= year), c.EXITED),
-                           (j["identified_year"].notnull() & (j["identified_year"] <= year), c.POOR),
-                           else_=ibis.null("string")))
-    return j.select(**{f"{name}_hid": j["id"], name: ibis.coalesce(j["e_status"], fallback)})
+    e = e.select(**{f"{name}_hid": e["household_id"], f"{name}_ev": e["status"]}, rn=ibis.row_number().over(w))
+    return e.filter(e["rn"] == 0).drop("rn")
+
+
+def status_at(j: ir.Table, year: int, name: str) -> ir.Value:
+    """The status at the end of `year`: the latest event's (joined as `name`_ev), else from the household's
+    fields (exit year ≤ year: exited; identified year ≤ year: poor) — as `appraisal.yearly.status_at`."""
+    fallback = ibis.cases((j["exit_year"].notnull() & (j["exit_year"] <= year), c.EXITED),
+                          (j["identified_year"].notnull() & (j["identified_year"] <= year), c.POOR),
+                          else_=ibis.null("string"))
+    return ibis.coalesce(j[f"{name}_ev"], fallback)
 
 
 def per_capita(net: ir.IntegerValue, size: ir.IntegerValue) -> ir.IntegerValue:
@@ -126,7 +129,7 @@ def household_facts(t: dict[str, ir.Table], hh: ir.Table, p: Period) -> ir.Table
     size = m.group_by(s_hid=m["household_id"]).aggregate(size=m.count())
     inc, prev = net_income(t["income"], y), net_income(t["income"], y - 1)
     prev = prev.select(p_hid=prev["n_hid"], net_prev=prev["net"])
-    end, start = status_at(t["event"], hh, y, "s_end"), status_at(t["event"], hh, y - 1, "s_start")
+    end, start = latest_status(t["event"], y, "s_end"), latest_status(t["event"], y - 1, "s_start")
     pr = t["pair"]
     active = pr.filter((pr["start_date"] <= p.last) & (pr["end_date"].isnull() | (pr["end_date"] > p.last)))
     at_end = active.group_by(a_hid=active["household_id"]).aggregate(end_cadre=active["cadre_id"].min(),
@@ -144,6 +147,7 @@ def household_facts(t: dict[str, ir.Table], hh: ir.Table, p: Period) -> ir.Table
          .left_join(start, hh["id"] == start["s_start_hid"]).left_join(at_end, hh["id"] == at_end["a_hid"])
          .left_join(paired, hh["id"] == paired["y_hid"]).left_join(recent, hh["id"] == recent["r_hid"])
          .left_join(plans, hh["id"] == plans["l_hid"]))
+    j = j.mutate(s_end=status_at(j, y, "s_end"), s_start=status_at(j, y - 1, "s_start"))
     n = ibis.coalesce(j["size"], 0)
     poor = poor_statuses(y)
     return j.select(
