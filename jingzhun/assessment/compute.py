@@ -284,6 +284,7 @@ def values_table(measured: Measured) -> pa.Table:
         for ind in catalogue.for_unit(unit_type):
             num: Any
             den: Any
+            val: Any
             if ind.formula is None:
                 num = den = val = [None] * n
             elif ind.kind == "median":

@@ -65,11 +65,11 @@ class Period:
 
         def utc(d: dt.date) -> dt.datetime:
             local = dt.datetime(d.year, d.month, d.day, tzinfo=zone)
-            return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            return local.astimezone(dt.UTC).replace(tzinfo=None)
 
         end = utc(dt.date(year + 1, 1, 1))
         cutoff = end - dt.timedelta(days=visit_days)
-        cutoff_local = cutoff.replace(tzinfo=dt.timezone.utc).astimezone(zone).date()
+        cutoff_local = cutoff.replace(tzinfo=dt.UTC).astimezone(zone).date()
         if today.year > year:
             months = 12
         elif today.year < year:

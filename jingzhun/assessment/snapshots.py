@@ -22,7 +22,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from jingzhun import access, db
-from jingzhun.areas.models import LEVEL_DIGITS, Area
+from jingzhun.areas.models import Area
 from jingzhun.assessment import compute as cm
 from jingzhun.assessment import exprs
 from jingzhun.assessment.catalogue import AREA_LEVELS, PARTS, UNIT_TYPES
