@@ -114,13 +114,13 @@ def _measure_areas(session: engines.Session, t: dict[str, ir.Table], hh: ir.Tabl
     sm = _in_span(exprs.same_minute(visits), "village", span)
     _add(v, _arrow(session, sm.group_by("village").aggregate(n=sm.count())), "village", {"n": "alerts"})
     mm = _in_span(exprs.member_months(t, p), "village", span)
-    by_village = mm.group_by("village").aggregate(mm=mm.count(), met=mm["met"].cast("int64").sum())
+    by_village = mm.group_by("village").aggregate(mm=mm.count(), met=exprs.flag(mm["met"]).sum())
     _add(v, _arrow(session, by_village), "village", {"mm": "mm", "met": "mm_met"})
     full = _arrow(session, _in_span(exprs.full_teams(t, p), "village", span))
     _add(v, full.append_column("one", pa.array([1] * full.num_rows, pa.int64())), "village", {"one": "team_ok"})
     v.parts["team_ok"] *= v.parts["poor_villages"]  # coverage is of poor villages
     md = exprs.measures_due(t, hh, p)
-    md = md.group_by("village").aggregate(due=md.count(), on_time=md["on_time"].cast("int64").sum())
+    md = md.group_by("village").aggregate(due=md.count(), on_time=exprs.flag(md["on_time"]).sum())
     _add(v, _arrow(session, md), "village", {"due": "measures_due", "on_time": "measures_on_time"})
     v.parts["alerts"] += v.parts["mm"] - v.parts["mm_met"]  # residence alerts: the member-months below the rule
     v.parts["hh_base"] = v.parts["poor_end"].copy()
@@ -191,7 +191,7 @@ def _measure_teams(session: engines.Session, t: dict[str, ir.Table], p: exprs.Pe
             u.parts[part] = np.where(at >= 0, v.parts[part][np.maximum(at, 0)], 0)
     u.parts["mm"][:] = 0
     u.parts["mm_met"][:] = 0
-    own = mm.group_by("team").aggregate(mm=mm.count(), met=mm["met"].cast("int64").sum())
+    own = mm.group_by("team").aggregate(mm=mm.count(), met=exprs.flag(mm["met"]).sum())
     _add(u, _arrow(session, own), "team", {"mm": "mm", "met": "mm_met"})
     out.units["work_team"] = u
 
@@ -222,10 +222,10 @@ def _measure_cadres(session: engines.Session, t: dict[str, ir.Table], h: ir.Tabl
     j = pairs.join(h, pairs["household"] == h["hid"])
     inc_ok, prev_ok = j["pc"].notnull(), j["pc_prev"].notnull()
     g = j.group_by("cadre").aggregate(
-        paired=j.count(), plans_ok=j["plan_ok"].cast("int64").sum(),
-        inc_sum=(inc_ok.ifelse(j["pc"], 0)).sum(), inc_n=inc_ok.cast("int64").sum(),
-        inc_prev_sum=(prev_ok.ifelse(j["pc_prev"], 0)).sum(), inc_prev_n=prev_ok.cast("int64").sum(),
-        unvisited=(j["unvisited"] & (j["end_cadre"] == j["cadre"])).fill_null(False).cast("int64").sum())
+        paired=j.count(), plans_ok=exprs.flag(j["plan_ok"]).sum(),
+        inc_sum=(inc_ok.ifelse(j["pc"], 0)).sum(), inc_n=exprs.flag(inc_ok).sum(),
+        inc_prev_sum=(prev_ok.ifelse(j["pc_prev"], 0)).sum(), inc_prev_n=exprs.flag(prev_ok).sum(),
+        unvisited=exprs.flag((j["unvisited"] & (j["end_cadre"] == j["cadre"])).fill_null(False)).sum())
     _add(u, _arrow(session, g), "cadre", {c: c for c in ("paired", "plans_ok", "inc_sum", "inc_n", "inc_prev_sum",
                                                          "inc_prev_n")})
     _add(u, _arrow(session, g), "cadre", {"paired": "hh_base", "unvisited": "alerts"})
@@ -240,7 +240,7 @@ def _measure_cadres(session: engines.Session, t: dict[str, ir.Table], h: ir.Tabl
     _add(u, _arrow(session, below.group_by("cadre").aggregate(n=below.count())), "cadre", {"n": "alerts"})
     md = exprs.measures_due(t, t["household"], p)
     mj = md.join(pairs, md["household"] == pairs["household"])
-    mg = mj.group_by("cadre").aggregate(due=mj.count(), on_time=mj["on_time"].cast("int64").sum())
+    mg = mj.group_by("cadre").aggregate(due=mj.count(), on_time=exprs.flag(mj["on_time"]).sum())
     _add(u, _arrow(session, mg), "cadre", {"due": "measures_due", "on_time": "measures_on_time"})
     out.units["cadre"] = u
 

@@ -168,7 +168,7 @@ def household_facts(t: dict[str, ir.Table], hh: ir.Table, p: Period) -> ir.Table
     )
 
 
-def _flag(value: ir.BooleanValue) -> ir.IntegerValue:
+def flag(value: ir.BooleanValue) -> ir.IntegerValue:
     return ibis.ifelse(value, 1, 0)
 
 
@@ -186,15 +186,15 @@ def village_household_parts(h: ir.Table) -> ir.Table:
     prev_ok = h["needs_start"] & h["pc_prev"].notnull()
     pe = h["poor_end"]
     return h.group_by(village=h["village"]).aggregate(
-        poor_start=_flag(h["poor_start"]).sum(), poor_end=_flag(pe).sum(),
+        poor_start=flag(h["poor_start"]).sum(), poor_end=flag(pe).sum(),
         poor_pop_end=ibis.ifelse(pe, h["size"], 0).sum(), members=h["size"].sum(),
-        exited=_flag(_exited(h)).sum(), returned=_flag(_returned(h).fill_null(False)).sum(),
-        inc_sum=ibis.ifelse(inc_ok, h["pc"], 0).sum(), inc_n=_flag(inc_ok).sum(),
-        inc_prev_sum=ibis.ifelse(prev_ok, h["pc_prev"], 0).sum(), inc_prev_n=_flag(prev_ok).sum(),
-        housing_ok=_flag(pe & h["housing"]).sum(), water_ok=_flag(pe & h["water"]).sum(),
-        road_ok=_flag(pe & h["road_ok"]).sum(), helper_ok=_flag(pe & h["helper"]).sum(),
-        paired=_flag(h["paired"]).sum(), unvisited=_flag(h["unvisited"]).sum(),
-        plans_ok=_flag(pe & h["plan_ok"]).sum())
+        exited=flag(_exited(h)).sum(), returned=flag(_returned(h).fill_null(False)).sum(),
+        inc_sum=ibis.ifelse(inc_ok, h["pc"], 0).sum(), inc_n=flag(inc_ok).sum(),
+        inc_prev_sum=ibis.ifelse(prev_ok, h["pc_prev"], 0).sum(), inc_prev_n=flag(prev_ok).sum(),
+        housing_ok=flag(pe & h["housing"]).sum(), water_ok=flag(pe & h["water"]).sum(),
+        road_ok=flag(pe & h["road_ok"]).sum(), helper_ok=flag(pe & h["helper"]).sum(),
+        paired=flag(h["paired"]).sum(), unvisited=flag(h["unvisited"]).sum(),
+        plans_ok=flag(pe & h["plan_ok"]).sum())
 
 
 def income_values(h: ir.Table) -> ir.Table:
