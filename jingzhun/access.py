@@ -23,7 +23,7 @@ NOTHING = Q(pk__in=[])
 # "area" is further narrowed to their own households (see `household_q`).
 ABILITIES: dict[str, frozenset[str]] = {
     "officer": frozenset({"register", "dashboard", "import", "export", "audit", "pair", "crosscheck", "plan",
-                          "approve_plan", "supervise", "evaluate"}),
+                          "approve_plan", "supervise", "evaluate", "assess"}),
     "work_team": frozenset({"register", "dashboard", "plan", "supervise"}),
     "helper": frozenset({"register", "plan"}),
     # evaluate: open third-party evaluations of one's areas and record findings for their sampled households.
@@ -100,6 +100,9 @@ STEP_ROLES: dict[str, frozenset[str]] = {
     "village": frozenset({"officer", "work_team"}),
     "township": frozenset({"officer"}),
     "county": frozenset({"officer"}),
+    # The assessment's sign-off of figures goes on up (jingzhun.assessment.signoff).
+    "city": frozenset({"officer"}),
+    "province": frozenset({"officer"}),
 }
 
 

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "jingzhun.appraisal",
     "jingzhun.plans",
     "jingzhun.evaluation",
+    "jingzhun.assessment",
     "jingzhun.jobs",
     "jingzhun.web",
     "jingzhun.demo",

@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,19 @@ TABLE_NAMES = {"household": "registry_household", "member": "registry_member",
 #: The cross-department hit table's columns the engine reads (the contract with jingzhun.crosscheck).
 HIT_TYPES = {"household_id": "BIGINT", "rule": "VARCHAR", "status": "VARCHAR"}
 
+#: Further tables an app above this one reads through the same engines (key → Django model), registered by
+#: that app (`register_table`): this module never imports an app above it (the assessment reads work teams,
+#: visits, plans and village records this way).
+EXTRA_MODELS: dict[str, Any] = {}
+
+
+def register_table(key: str, model: Any) -> None:
+    """Make `model`'s table readable on every engine as table key `key` (its columns typed from the model)."""
+    if key in ("household", "member", "income", "hit"):
+        raise ValueError(f"table key {key!r} is the register's own")
+    EXTRA_MODELS[key] = model
+    TABLE_NAMES[key] = model._meta.db_table
+
 
 class EngineUnavailable(RuntimeError):
     """The engine cannot run here (wrong database for an in-place engine, Java missing for Spark)."""
@@ -47,7 +60,8 @@ def canonical_types() -> dict[str, dict[str, str]]:
     from jingzhun.registry.models import Household, IncomeRecord, Member
 
     out: dict[str, dict[str, str]] = {}
-    for key, model in (("household", Household), ("member", Member), ("income", IncomeRecord)):
+    models = (("household", Household), ("member", Member), ("income", IncomeRecord), *EXTRA_MODELS.items())
+    for key, model in models:
         cols: dict[str, str] = {}
         for f in model._meta.concrete_fields:
             target: Any = f.target_field if f.is_relation else f  # type: ignore[attr-defined]
@@ -110,15 +124,18 @@ class Session:
     """Ibis tables of the register on one engine, and how to fetch a result."""
 
     engine: str
-    tables: Tables
+    tables: Tables | None  # the register's tables limited to the span (None without members and incomes)
     backend: Any
+    raw: dict[str, ir.Table] = field(default_factory=dict)  # every needed table, as read (not limited)
 
     def to_arrow(self, expr: ir.Table) -> pa.Table:
         return expr.to_pyarrow()
 
 
-def _scoped(tables: dict[str, ir.Table], span: tuple[str, str] | None) -> Tables:
+def _scoped(tables: dict[str, ir.Table], span: tuple[str, str] | None) -> Tables | None:
     """The tables limited to the households whose village lies in `span`, a (low, high) area-code range."""
+    if not {"household", "member", "income"} <= set(tables):
+        return None
     hh = tables["household"]
     if span is None:
         return Tables(hh, tables["member"], tables["income"], tables.get("hit"))
@@ -146,7 +163,11 @@ def _duckdb(threads: int | None = None) -> Any:
     config: dict[str, Any] = {}
     if threads:
         config["threads"] = threads
-    return duckdb.connect(config=config)
+    con = duckdb.connect(config=config)
+    # PostgreSQL's timestamps arrive with their zone; cast to plain TIMESTAMP they must stay in UTC, as SQLite
+    # stores them, whatever the machine's zone.
+    con.execute("SET TimeZone = 'UTC'")
+    return con
 
 
 def duckdb_register(con: Any, source: Source, need: dict[str, set[str]]) -> None:
@@ -217,7 +238,8 @@ def open_session(engine: str, need: dict[str, set[str]], *, source: Source | Non
         try:
             duckdb_register(con, source, need)
             backend = ibis.duckdb.from_connection(con)
-            yield Session(engine, _scoped({k: backend.table(k) for k in need}, span), backend)
+            raw = {k: backend.table(k) for k in need}
+            yield Session(engine, _scoped(raw, span), backend, raw)
         finally:
             con.close()
         return
@@ -229,7 +251,7 @@ def open_session(engine: str, need: dict[str, set[str]], *, source: Source | Non
                    else ibis.postgres.connect(**dict(source.params)))
         try:
             tables = {k: backend.table(TABLE_NAMES[k]).select(*sorted(cols)) for k, cols in need.items()}
-            yield Session(engine, _scoped(tables, span), backend)
+            yield Session(engine, _scoped(tables, span), backend, tables)
         finally:
             backend.disconnect()
         return
@@ -246,6 +268,6 @@ def open_session(engine: str, need: dict[str, set[str]], *, source: Source | Non
         con.close()
         backend = ibis.pyspark.connect(spark)
         tables = {key: backend.read_parquet(path, table_name=f"jz_{key}_{os.getpid()}") for key, path in paths.items()}
-        yield Session(engine, _scoped(tables, span), backend)
+        yield Session(engine, _scoped(tables, span), backend, tables)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -105,6 +105,7 @@ def evaluate(policy: Policy, *, year: int | None = None, engine: str = "duckdb",
     if not r.exclusions:
         need.pop("hit")
     with open_session(engine, need, source=source, span=span, threads=threads) as session:
+        assert session.tables is not None  # the register's tables are always needed
         result = session.to_arrow(identify(r, session.tables))
     result = result.select(list(RESULT_COLUMNS)).cast(pa.schema([(c, pa.int64()) for c in RESULT_COLUMNS]))
     return finish(result.sort_by("household_id") if ordered else result, r)

@@ -1,0 +1,280 @@
+"""The indicators' counts as Ibis expressions over the register's tables: one expression set for every engine.
+
+`household_facts` is one row per household (its status at the start and end of the year, size, incomes of
+the year and the year before, guarantees, its helper at the year's end, whether it was paired in the year,
+visited in the year's last days, its approved plan); the other functions group it, the visits, the
+work-team memberships and attendance, the village records and the plan measures into the additive parts of
+`jingzhun.assessment.catalogue.PARTS`, by village, work team and cadre. Nothing here knows which backend
+runs it (jingzhun.identification.engines supplies the tables).
+
+Exactness, so that every engine gives the same answer: money in integer fen, per-capita income rounded
+down with integer arithmetic on non-negative operands only (engines disagree on dividing negatives), times
+compared as UTC timestamps (how Django stores them) and minutes as whole epoch minutes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+from django.conf import settings
+
+from jingzhun import choices as c
+
+INCOME_ADD = ("wage_income", "production_income", "property_income", "transfer_income")
+INCOME_SUBTRACT = ("production_costs",)
+NEEDS: dict[str, set[str]] = {
+    "household": {"id", "village_id", "identified_year", "exit_year", "housing_secured", "water_secured", "road"},
+    "member": {"household_id"},
+    "income": {"household_id", "year", *INCOME_ADD, *INCOME_SUBTRACT},
+    "event": {"id", "household_id", "status", "year", "recorded_at"},
+    "pair": {"household_id", "cadre_id", "start_date", "end_date"},
+    "visit": {"id", "cadre_id", "household_id", "village_id", "visited_at"},
+    "attendance": {"cadre_id", "village_id", "date"},
+    "membership": {"id", "cadre_id", "team_id", "start_date", "end_date"},
+    "team": {"id", "village_id", "start_date", "end_date"},
+    "cadre": {"id", "status", "home_area_id"},
+    "plan": {"id", "household_id", "year", "approved_at"},
+    "measure": {"plan_id", "status", "due_on", "done_on"},
+    "village_record": {"village_id", "year", "population", "hardened_road", "tap_water", "clinic"},
+    "area": {"code", "level", "poor_village"},
+}
+
+
+@dataclass(frozen=True)
+class Period:
+    """The year's bounds: dates, and the instants (Beijing time) as naive UTC, as Django stores them."""
+
+    year: int
+    first: dt.date
+    last: dt.date
+    start: dt.datetime
+    end: dt.datetime  # exclusive: the next year's first instant
+    cutoff: dt.datetime  # the unvisited alert's window opens here (`visit_days` before the end)
+    cutoff_date: dt.date  # a pair starting after this day is not yet due for a visit
+    judged_months: int  # months of the year already over (the residence rule judges whole months only)
+    min_team: int
+    min_days: int
+
+    @classmethod
+    def of(cls, year: int, today: dt.date, *, visit_days: int = 30, min_team: int = 3, min_days: int = 20) -> Period:
+        zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+        def utc(d: dt.date) -> dt.datetime:
+            local = dt.datetime(d.year, d.month, d.day, tzinfo=zone)
+            return local.astimezone(dt.UTC).replace(tzinfo=None)
+
+        end = utc(dt.date(year + 1, 1, 1))
+        cutoff = end - dt.timedelta(days=visit_days)
+        cutoff_local = cutoff.replace(tzinfo=dt.UTC).astimezone(zone).date()
+        if today.year > year:
+            months = 12
+        elif today.year < year:
+            months = 0
+        else:
+            months = today.month - 1
+        return cls(year, dt.date(year, 1, 1), dt.date(year, 12, 31), utc(dt.date(year, 1, 1)), end, cutoff,
+                   cutoff_local, months, min_team, min_days)
+
+
+def poor_statuses(year: int) -> tuple[str, ...]:
+    """Registered poor: poor and returned, and monitored from 2021 (the transition's 监测对象)."""
+    return (*c.POOR_NOW, c.MONITORED) if year >= 2021 else c.POOR_NOW
+
+
+def _fen(column: ir.Value) -> ir.IntegerValue:
+    return (column.cast("float64") * 100).round().cast("int64")
+
+
+def net_income(income: ir.Table, year: int) -> ir.Table:
+    inc = income.filter(income["year"] == year)
+    net = sum((_fen(inc[f]) for f in INCOME_ADD), ibis.literal(0, "int64"))
+    for f in INCOME_SUBTRACT:
+        net = net - _fen(inc[f])
+    return inc.select(n_hid=inc["household_id"], net=net)
+
+
+def latest_status(event: ir.Table, year: int, name: str) -> ir.Table:
+    """(household id, status of its latest event of a year ≤ `year`: by year, then time recorded, then id)."""
+    e = event.filter(event["year"].notnull() & (event["year"] <= year))
+    w = ibis.window(group_by=e["household_id"], order_by=[ibis.desc(e["year"]), ibis.desc(e["recorded_at"]),
+                                                          ibis.desc(e["id"])])
+    e = e.select(**{f"{name}_hid": e["household_id"], f"{name}_ev": e["status"]}, rn=ibis.row_number().over(w))
+    return e.filter(e["rn"] == 0).drop("rn")
+
+
+def status_at(j: ir.Table, year: int, name: str) -> ir.Value:
+    """The status at the end of `year`: the latest event's (joined as `name`_ev), else from the household's
+    fields (exit year ≤ year: exited; identified year ≤ year: poor) — as `appraisal.yearly.status_at`."""
+    fallback = ibis.cases((j["exit_year"].notnull() & (j["exit_year"] <= year), c.EXITED),
+                          (j["identified_year"].notnull() & (j["identified_year"] <= year), c.POOR),
+                          else_=ibis.null("string"))
+    return ibis.coalesce(j[f"{name}_ev"], fallback)
+
+
+def per_capita(net: ir.IntegerValue, size: ir.IntegerValue) -> ir.IntegerValue:
+    """⌊net ÷ size⌋ in fen, dividing non-negative integers only (SQLite truncates, others floor negatives)."""
+    positive = net // size
+    negative = -((-net + size - 1) // size)
+    return ibis.ifelse(net >= 0, positive, negative)
+
+
+def household_facts(t: dict[str, ir.Table], hh: ir.Table, p: Period) -> ir.Table:
+    """One row per household of `hh` with what every indicator reads of it."""
+    y = p.year
+    m = t["member"].semi_join(hh, t["member"]["household_id"] == hh["id"])
+    size = m.group_by(s_hid=m["household_id"]).aggregate(size=m.count())
+    inc, prev = net_income(t["income"], y), net_income(t["income"], y - 1)
+    prev = prev.select(p_hid=prev["n_hid"], net_prev=prev["net"])
+    end, start = latest_status(t["event"], y, "s_end"), latest_status(t["event"], y - 1, "s_start")
+    pr = t["pair"]
+    active = pr.filter((pr["start_date"] <= p.last) & (pr["end_date"].isnull() | (pr["end_date"] > p.last)))
+    at_end = active.group_by(a_hid=active["household_id"]).aggregate(end_cadre=active["cadre_id"].min(),
+                                                                     end_start=active["start_date"].min())
+    in_year = pr.filter((pr["start_date"] <= p.last) & (pr["end_date"].isnull() | (pr["end_date"] >= p.first)))
+    paired = in_year.group_by(y_hid=in_year["household_id"]).aggregate(paired=in_year.count())
+    v = t["visit"]
+    recent = v.filter((v["visited_at"] >= p.cutoff) & (v["visited_at"] < p.end))
+    recent = recent.group_by(r_hid=recent["household_id"]).aggregate(recent=recent.count())
+    pl = t["plan"]
+    plans = pl.filter((pl["year"] == y) & pl["approved_at"].notnull())
+    plans = plans.group_by(l_hid=plans["household_id"]).aggregate(plan=plans.count())
+    j = (hh.left_join(size, hh["id"] == size["s_hid"]).left_join(inc, hh["id"] == inc["n_hid"])
+         .left_join(prev, hh["id"] == prev["p_hid"]).left_join(end, hh["id"] == end["s_end_hid"])
+         .left_join(start, hh["id"] == start["s_start_hid"]).left_join(at_end, hh["id"] == at_end["a_hid"])
+         .left_join(paired, hh["id"] == paired["y_hid"]).left_join(recent, hh["id"] == recent["r_hid"])
+         .left_join(plans, hh["id"] == plans["l_hid"]))
+    j = j.mutate(s_end=status_at(j, y, "s_end"), s_start=status_at(j, y - 1, "s_start"))
+    n = ibis.coalesce(j["size"], 0)
+    poor = poor_statuses(y)
+    return j.select(
+        hid=j["id"], village=j["village_id"], size=n, s_end=j["s_end"], s_start=j["s_start"],
+        poor_end=j["s_end"].isin(poor).fill_null(False), poor_start=j["s_start"].isin(poor).fill_null(False),
+        needs_end=j["s_end"].isin(c.NEEDS_HELPER).fill_null(False),
+        needs_start=j["s_start"].isin(c.NEEDS_HELPER).fill_null(False),
+        pc=ibis.ifelse(j["net"].notnull() & (n > 0), per_capita(j["net"], n), ibis.null("int64")),
+        pc_prev=ibis.ifelse(j["net_prev"].notnull() & (n > 0), per_capita(j["net_prev"], n), ibis.null("int64")),
+        housing=j["housing_secured"].cast("boolean"), water=j["water_secured"].cast("boolean"),
+        road_ok=j["road"] == "hardened", end_cadre=j["end_cadre"],
+        helper=j["end_cadre"].notnull(), paired=j["paired"].notnull(),
+        # Supervision's unvisited rule at the year's end: needs a helper, not paired within the window, and no
+        # visit in the window.
+        unvisited=(j["s_end"].isin(c.NEEDS_HELPER).fill_null(False)
+                   & (j["end_start"].isnull() | (j["end_start"] <= p.cutoff_date)) & j["recent"].isnull()),
+        plan_ok=j["plan"].notnull(),
+    )
+
+
+def flag(value: ir.BooleanValue) -> ir.IntegerValue:
+    return ibis.ifelse(value, 1, 0)
+
+
+def _exited(h: ir.Table) -> ir.BooleanValue:
+    # As the yearly difference classifies: now exited, poor or returned before; now returned, not before.
+    return (h["s_end"] == c.EXITED) & h["s_start"].isin(c.POOR_NOW).fill_null(False)
+
+
+def _returned(h: ir.Table) -> ir.BooleanValue:
+    return (h["s_end"] == c.RETURNED) & (h["s_start"].isnull() | (h["s_start"] != c.RETURNED))
+
+
+def village_household_parts(h: ir.Table) -> ir.Table:
+    inc_ok = h["needs_end"] & h["pc"].notnull()
+    prev_ok = h["needs_start"] & h["pc_prev"].notnull()
+    pe = h["poor_end"]
+    return h.group_by(village=h["village"]).aggregate(
+        poor_start=flag(h["poor_start"]).sum(), poor_end=flag(pe).sum(),
+        poor_pop_end=ibis.ifelse(pe, h["size"], 0).sum(), members=h["size"].sum(),
+        exited=flag(_exited(h)).sum(), returned=flag(_returned(h).fill_null(False)).sum(),
+        inc_sum=ibis.ifelse(inc_ok, h["pc"], 0).sum(), inc_n=flag(inc_ok).sum(),
+        inc_prev_sum=ibis.ifelse(prev_ok, h["pc_prev"], 0).sum(), inc_prev_n=flag(prev_ok).sum(),
+        housing_ok=flag(pe & h["housing"]).sum(), water_ok=flag(pe & h["water"]).sum(),
+        road_ok=flag(pe & h["road_ok"]).sum(), helper_ok=flag(pe & h["helper"]).sum(),
+        paired=flag(h["paired"]).sum(), unvisited=flag(h["unvisited"]).sum(),
+        plans_ok=flag(pe & h["plan_ok"]).sum())
+
+
+def income_values(h: ir.Table) -> ir.Table:
+    """(village, per-capita fen) of the households the income indicators read: the medians' input."""
+    f = h.filter(h["needs_end"] & h["pc"].notnull())
+    return f.select(village=f["village"], pc=f["pc"])
+
+
+def visits_in_year(t: dict[str, ir.Table], p: Period) -> ir.Table:
+    v = t["visit"]
+    return v.filter((v["visited_at"] >= p.start) & (v["visited_at"] < p.end))
+
+
+def same_minute(visits: ir.Table) -> ir.Table:
+    """One row per (helper, clock minute) with visits at two or more households, at its lowest village code
+    (as the supervision alert reports it)."""
+    v = visits.select(cadre=visits["cadre_id"], household=visits["household_id"], village=visits["village_id"],
+                      minute=visits["visited_at"].epoch_seconds() // 60)
+    g = v.group_by(["cadre", "minute"]).aggregate(households=v["household"].nunique(), village=v["village"].min())
+    return g.filter(g["households"] > 1)
+
+
+def member_months(t: dict[str, ir.Table], p: Period) -> ir.Table:
+    """One row per work-team membership and whole judged month of the year it covers: its team, village,
+    cadre and whether the member had `min_days` attendance days in the team's village that month."""
+    rows = []
+    for month in range(1, p.judged_months + 1):
+        first = dt.date(p.year, month, 1)
+        last = (dt.date(p.year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1))
+        rows.append((month, first, last))
+    if not rows:
+        rows = [(0, dt.date(p.year, 1, 1), dt.date(p.year - 1, 12, 31))]  # no month judged yet: matches nothing
+    months = ibis.memtable({"month": [r[0] for r in rows], "m_first": [r[1] for r in rows],
+                            "m_last": [r[2] for r in rows]})
+    ms, tm = t["membership"], t["team"]
+    mt = ms.join(tm, ms["team_id"] == tm["id"]).select(
+        mid=ms["id"], cadre=ms["cadre_id"], team=ms["team_id"], village=tm["village_id"],
+        start=ms["start_date"], stop=ms["end_date"])
+    mm = mt.join(months, (mt["start"] <= months["m_first"]) & (mt["stop"].isnull() | (mt["stop"] >= months["m_last"])))
+    a = t["attendance"]
+    a = a.filter((a["date"] >= p.first) & (a["date"] <= p.last))
+    days = a.group_by(d_cadre=a["cadre_id"], d_village=a["village_id"], d_month=a["date"].month()).aggregate(
+        days=a.count())
+    j = mm.left_join(days, (mm["cadre"] == days["d_cadre"]) & (mm["village"] == days["d_village"])
+                     & (mm["month"] == days["d_month"]))
+    return j.select(mid=j["mid"], cadre=j["cadre"], team=j["team"], village=j["village"], month=j["month"],
+                    met=ibis.coalesce(j["days"], 0) >= p.min_days)
+
+
+def full_teams(t: dict[str, ir.Table], p: Period) -> ir.Table:
+    """Villages with at least `min_team` serving members of an open team on the year's last day."""
+    ms, tm, cd = t["membership"], t["team"], t["cadre"]
+    day = p.last
+    open_t = tm.filter((tm["start_date"] <= day) & (tm["end_date"].isnull() | (tm["end_date"] >= day)))
+    open_t = open_t.select(t_id=open_t["id"], village=open_t["village_id"])
+    open_m = ms.filter((ms["start_date"] <= day) & (ms["end_date"].isnull() | (ms["end_date"] >= day)))
+    open_m = open_m.select(m_team=open_m["team_id"], m_cadre=open_m["cadre_id"])
+    serving = cd.filter(cd["status"] == "serving").select(s_id=cd["id"])
+    j = open_m.join(open_t, open_m["m_team"] == open_t["t_id"]).join(serving, open_m["m_cadre"] == serving["s_id"])
+    g = j.group_by("village").aggregate(members=j["m_cadre"].nunique())
+    return g.filter(g["members"] >= p.min_team).select("village")
+
+
+def measures_due(t: dict[str, ir.Table], hh: ir.Table, p: Period) -> ir.Table:
+    """The plan measures due in the year (not cancelled), with their household and village and whether on time."""
+    me, pl = t["measure"], t["plan"]
+    due = me.filter((me["due_on"] >= p.first) & (me["due_on"] <= p.last) & (me["status"] != "cancelled"))
+    j = due.join(pl, due["plan_id"] == pl["id"]).join(hh, pl["household_id"] == hh["id"])
+    return j.select(household=pl["household_id"], village=hh["village_id"],
+                    on_time=(j["status"] == "done") & (j["done_on"] <= j["due_on"]))
+
+
+def village_records(t: dict[str, ir.Table], p: Period) -> ir.Table:
+    r = t["village_record"]
+    r = r.filter(r["year"] == p.year)
+    return r.select(village=r["village_id"], population=r["population"],
+                    ok=r["hardened_road"].cast("boolean") & r["tap_water"].cast("boolean") & r["clinic"].cast("boolean"))
+
+
+def pairs_in_year(t: dict[str, ir.Table], p: Period) -> ir.Table:
+    pr = t["pair"]
+    f = pr.filter((pr["start_date"] <= p.last) & (pr["end_date"].isnull() | (pr["end_date"] >= p.first)))
+    return f.select(cadre=f["cadre_id"], household=f["household_id"]).distinct()
