@@ -35,7 +35,7 @@ def visible_households(user: object) -> QuerySet[Household]:
     return access.households(Household.objects.all(), user)
 
 
-def _search(qs: QuerySet[Household], text: str) -> tuple[QuerySet[Household], str, str]:
+def search(qs: QuerySet[Household], text: str) -> tuple[QuerySet[Household], str, str]:
     """Narrow by a resident ID (exact, through the blind index), a household number, or a name prefix; also
     returns the name prefix when the text was searched as one ("" otherwise), for the rows to show who matched."""
     text = text.strip()
@@ -75,7 +75,7 @@ def _page_number(raw: str, pages: int) -> int:
     return min(max(number, 1), pages)
 
 
-def _with_names(qs: QuerySet[Household], name_prefix: str) -> QuerySet[Household]:
+def with_names(qs: QuerySet[Household], name_prefix: str) -> QuerySet[Household]:
     """The page's rows with what a row shows beside the number, in the same query: the township (the village's
     parent, a join), and as subqueries the head's name, the household's size and, for a name search, the first
     member whose name matched (so an officer sees why a household came up when the head is someone else)."""
@@ -166,7 +166,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
         return _list_redirect(request.GET, without=("q", "page"))
     if request.method == "POST" and not by_id:
         return _list_redirect(request.POST)
-    qs, problem, by_name = _search(visible_households(request.user), text)
+    qs, problem, by_name = search(visible_households(request.user), text)
     area = source.get("area", "").strip()
     if area:
         try:
@@ -185,7 +185,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
     pages = max(1, -(-total // PAGE_SIZE))
     number = _page_number(source.get("page", ""), pages)
     start = (number - 1) * PAGE_SIZE
-    rows = list(_with_names(qs, by_name).order_by("number")[start: start + PAGE_SIZE]) if total else []
+    rows = list(with_names(qs, by_name).order_by("number")[start: start + PAGE_SIZE]) if total else []
     form = {k: source.get(k, "") for k in FILTERS}
     form["q"] = text
     pager = _pager(source, by_id, number, pages)
