@@ -21,7 +21,10 @@ def encode(value: Any) -> str:
 
 def decode(cursor: str) -> str:
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
+        value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
+        if encode(value) != cursor:  # the decoder skips characters outside its alphabet: only our own cursors
+            raise ValueError(cursor)
+        return value
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise ApiProblem(400, "cursor", "分页游标无效 / invalid cursor", [
             field_error("cursor", "cursor", "分页游标无效，请使用上一页返回的 next_cursor",
