@@ -13,7 +13,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from jingzhun.api import problems
 from jingzhun.api.auth import TokenAuth
-from jingzhun.api.routes import register
+from jingzhun.api.routes import areas, plans, register, work
 
 PROBLEM_STATUSES = (400, 401, 403, 404, 409, 422, 429)
 
@@ -71,7 +71,7 @@ def build() -> NinjaAPI:
         "令牌：Authorization: Bearer jz_…（在 /api/tokens/ 创建）/ tokens: made at /api/tokens/. docs/api.md."),
         auth=TokenAuth(), urls_namespace="api", openapi_url="/openapi.json", docs_url="/docs")
     _problem_handlers(api)
-    for router in (register.router,):
+    for router in (register.router, work.router, plans.router, areas.router):
         api.add_router("/v1/", router)
     return api
 

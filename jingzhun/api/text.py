@@ -3,8 +3,9 @@ and SQLite refuse them with an error of the database, which must be a 422 here, 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
+from ninja import Path
 from pydantic import AfterValidator, Field
 
 
@@ -20,3 +21,11 @@ def _clean(value: str) -> str:
 
 Text = Annotated[str, AfterValidator(_clean)]
 Short = Annotated[str, Field(max_length=200), AfterValidator(_clean)]
+
+# An object's id in a path or body: a database integer (a larger number would overflow SQLite's, a 500).
+MAX_ID = 2**62
+
+
+def path_id() -> Any:
+    """A path parameter that is an object's id."""
+    return Path(..., ge=1, le=MAX_ID)

@@ -15,7 +15,7 @@ from jingzhun import access, choices
 from jingzhun.api import paging
 from jingzhun.api.auth import user_of
 from jingzhun.api.problems import ApiProblem, field_error, not_found
-from jingzhun.api.text import Short
+from jingzhun.api.text import Short, path_id
 from jingzhun.audit import log as audit
 from jingzhun.registry import sensitive
 from jingzhun.registry.models import Household, IncomeRecord, Member
@@ -210,7 +210,7 @@ def _income(i: IncomeRecord) -> Income:
 
 
 @router.get("/households/{int:household_id}", response=HouseholdOut, summary="一户 / one household")
-def household(request: HttpRequest, household_id: int) -> HouseholdOut:
+def household(request: HttpRequest, household_id: int = path_id()) -> HouseholdOut:
     """The household with its members (IDs masked), incomes and current helper. Every read is audited
     (`api.household.read`): an API reads in bulk, and the county must be able to see who read what."""
     user = user_of(request, "read")
@@ -240,7 +240,7 @@ class Revealed(Schema):
 
 
 @router.post("/members/{int:member_id}/reveal", response=Revealed, summary="查看敏感信息（留痕）/ reveal (audited)")
-def reveal(request: HttpRequest, member_id: int) -> Revealed:
+def reveal(request: HttpRequest, member_id: int = path_id()) -> Revealed:
     """The member's ID, health and disability grade in clear: only with a token carrying the "reveal" scope
     AND a user holding the reveal permission; every reveal and every refused one is audited
     (`jingzhun.registry.sensitive.reveal`, the web's own)."""

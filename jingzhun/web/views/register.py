@@ -218,7 +218,7 @@ def _member_rows(household: Household, user: object) -> list[dict[str, Any]]:
     return out
 
 
-def _identification(household: Household) -> dict[str, Any] | None:
+def household_verdict(household: Household) -> dict[str, Any] | None:
     """The latest finished identification run's verdict on the household, with its reasons."""
     from jingzhun.identification import codes, store
 
@@ -268,7 +268,7 @@ def household_detail(request: HttpRequest, number: str) -> HttpResponse:
     pair = household.helper_pairs.filter(end_date__isnull=True).select_related("cadre").first()
     visits = list(household.visits.order_by("-visited_at")[:20])
     secondary = [choices.CAUSE.label(c) for c in household.secondary_causes.split(",") if c]
-    identified = _identification(household)
+    identified = household_verdict(household)
     # The help plan: every year's plan and its measures in one query (the page's only addition).
     plans = plan_services.household_plans(household)
     plan_year = timezone.localdate().year
