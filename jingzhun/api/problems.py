@@ -98,9 +98,10 @@ def validation_errors(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
     out = []
     for e in errors:
         loc = [str(p) for p in e.get("loc", ())]
-        field = ".".join(loc[1:] if loc and loc[0] in ("body", "query", "path", "header", "payload") else loc)
-        if field.startswith("payload."):
-            field = field.removeprefix("payload.")
+        if loc and loc[0] in ("body", "query", "path", "header"):
+            # A body's errors also carry the operation's parameter name ("body", "body", "notes").
+            loc = loc[2:] if loc[0] == "body" and len(loc) > 2 else loc[1:]
+        field = ".".join(loc)
         kind = str(e.get("type", "invalid"))
         en = str(e.get("msg", kind))
         out.append(field_error(field, kind, RULES_ZH.get(kind, "取值无效") + f"：{field}", en))

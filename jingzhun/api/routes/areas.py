@@ -9,7 +9,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from jingzhun.api.auth import user_of
@@ -249,10 +249,10 @@ def verdict(request: HttpRequest, household_id: int = path_id()) -> Any:
     user = user_of(request, "read")
     found = web_register.household_verdict(visible(user, household_id))
     if found is None:
-        return 204, None
+        return Status(204, None)
     run = found["run"]
-    return 200, Verdict(run_id=run.pk, policy_name=run.policy_name, year=run.year, status=str(found["status"]),
-                        reasons=[str(r) for r in found["reasons"]])
+    return Status(200, Verdict(run_id=run.pk, policy_name=run.policy_name, year=run.year, status=str(found["status"]),
+                        reasons=[str(r) for r in found["reasons"]]))
 
 
 class PairingRunOut(Schema):

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from jingzhun import access
@@ -112,7 +112,7 @@ VISIT_FIELDS = {"cadre": "cadre_id", "personnel": "personnel_number"}
 
 
 @router.post("/visits", response={201: VisitOut}, summary="录入走访 / record a visit")
-def record_visit(request: HttpRequest, body: VisitIn) -> tuple[int, Any]:
+def record_visit(request: HttpRequest, body: VisitIn) -> Status[Any]:
     """Recorded through the visits import (`import_visits`): the household must be in your areas now (a
     helper: one of your own pairs), the visitor a cadre working there; the same visit twice is refused.
     Send an `Idempotency-Key` header (an id made on the device) and a record sent twice lands once."""
@@ -128,7 +128,7 @@ def record_visit(request: HttpRequest, body: VisitIn) -> tuple[int, Any]:
             raise RuntimeError("visit imported but not found")
         return 201, _visit(found).model_dump(mode="json")
 
-    return idempotency.once(request, "visit", body.model_dump(mode="json"), write)
+    return Status(*idempotency.once(request, "visit", body.model_dump(mode="json"), write))
 
 
 class AttendanceIn(Schema):
@@ -181,7 +181,7 @@ ATTENDANCE_FIELDS = {"cadre": "cadre_id", "personnel": "personnel_number"}
 
 
 @router.post("/attendance", response={201: AttendanceOut}, summary="驻村签到 / record a day of attendance")
-def record_attendance(request: HttpRequest, body: AttendanceIn) -> tuple[int, Any]:
+def record_attendance(request: HttpRequest, body: AttendanceIn) -> Status[Any]:
     """Recorded through the attendance import (`import_attendance`): the village in your areas, the cadre
     working there (a team member: themselves); one day per cadre."""
     user = user_of(request, "write")
@@ -199,4 +199,4 @@ def record_attendance(request: HttpRequest, body: AttendanceIn) -> tuple[int, An
             raise RuntimeError("attendance imported but not found")
         return 201, _attendance(found).model_dump(mode="json")
 
-    return idempotency.once(request, "attendance", body.model_dump(mode="json"), write)
+    return Status(*idempotency.once(request, "attendance", body.model_dump(mode="json"), write))
