@@ -16,6 +16,24 @@ from jingzhun.api.auth import TokenAuth
 from jingzhun.api.routes import areas, plans, register, work
 
 PROBLEM_STATUSES = (400, 401, 403, 404, 409, 422, 429)
+V = "/api/v1"
+# OpenAPI links: where an answer's ids lead (clients and the stateful schema test follow them).
+# (from path, method, status) → [(link name, to path, method, {parameter: runtime expression})]
+LINKS: dict[tuple[str, str, str], list[tuple[str, str, str, dict[str, str]]]] = {
+    (f"{V}/households", "get", "200"): [
+        (f"{what}", f"{V}/households/{{household_id}}{tail}", "get", {"household_id": "$response.body#/items/0/id"})
+        for what, tail in (("household", ""), ("visits", "/visits"), ("plans", "/plans"),
+                           ("identification", "/identification"))],
+    (f"{V}/households/{{household_id}}", "get", "200"): [
+        ("reveal", f"{V}/members/{{member_id}}/reveal", "post", {"member_id": "$response.body#/members/0/id"}),
+        ("plans", f"{V}/households/{{household_id}}/plans", "get", {"household_id": "$response.body#/id"})],
+    (f"{V}/visits", "post", "201"): [
+        ("visits", f"{V}/households/{{household_id}}/visits", "get", {"household_id": "$response.body#/household_id"})],
+    (f"{V}/identification/runs", "get", "200"): [
+        ("areas", f"{V}/identification/runs/{{run_id}}/areas", "get", {"run_id": "$response.body#/0/id"})],
+    (f"{V}/pairing/runs", "get", "200"): [
+        ("run", f"{V}/pairing/runs/{{run_id}}", "get", {"run_id": "$response.body#/0/id"})],
+}
 
 
 class Api(NinjaAPI):
@@ -30,11 +48,22 @@ class Api(NinjaAPI):
         schema["components"]["schemas"].update(nested)
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
-                answers = operation.setdefault("responses", {})
+                answers = operation["responses"] = {str(k): v for k, v in operation.get("responses", {}).items()}
                 for status in PROBLEM_STATUSES:
                     answers[str(status)] = {"description": problems.TITLES[status],
                                             "content": {problems.MEDIA_TYPE: {"schema": ref}}}
+        _link(schema)
         return schema
+
+
+def _link(schema: dict[str, Any]) -> None:
+    paths = schema.get("paths", {})
+    for (path, method, status), links in LINKS.items():
+        answer = paths.get(path, {}).get(method, {}).get("responses", {}).get(status)
+        if answer is None:
+            continue
+        answer["links"] = {name: {"operationId": paths[to][verb]["operationId"], "parameters": parameters}
+                           for name, to, verb, parameters in links if to in paths and verb in paths[to]}
 
 
 def _problem_handlers(api: NinjaAPI) -> None:

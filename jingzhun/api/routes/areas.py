@@ -220,7 +220,7 @@ class LevelQuery(Schema):
     level: Short = Field("county", description="province | city | county | township | village")
 
 
-@router.get("/identification/runs/{int:run_id}/areas", response=list[RunArea], summary="识别结果按区划 / a run by area")
+@router.get("/identification/runs/{run_id}/areas", response=list[RunArea], summary="识别结果按区划 / a run by area")
 def identification_areas(request: HttpRequest, q: Query[LevelQuery], run_id: int = path_id()) -> list[RunArea]:
     user = user_of(request, "read", "dashboard")
     run = IdentificationRun.objects.filter(pk=run_id, finished_at__isnull=False).first()
@@ -241,7 +241,7 @@ class Verdict(Schema):
     reasons: list[str]
 
 
-@router.get("/households/{int:household_id}/identification", response={200: Verdict, 204: None},
+@router.get("/households/{household_id}/identification", response={200: Verdict, 204: None},
             summary="一户的识别结论 / a household's verdict")
 def verdict(request: HttpRequest, household_id: int = path_id()) -> Any:
     """The latest finished run's verdict on the household, with its reasons ("中文 / English"); 204 when no run
@@ -309,7 +309,7 @@ def pairing_runs(request: HttpRequest) -> list[PairingRunOut]:
     return shown
 
 
-@router.get("/pairing/runs/{int:run_id}", response=PairingRunDetail, summary="一个结对方案 / one pairing run")
+@router.get("/pairing/runs/{run_id}", response=PairingRunDetail, summary="一个结对方案 / one pairing run")
 def pairing_run(request: HttpRequest, run_id: int = path_id()) -> PairingRunDetail:
     user = user_of(request, "read", "pair")
     run = web_pairing.visible_run(user, run_id)  # Http404 outside the user's counties

@@ -58,7 +58,7 @@ def _plan(p: dict[str, Any]) -> PlanOut:
         uncovered=[str(u) for u in p["uncovered"]], pending_change=p["pending"] is not None)
 
 
-@router.get("/households/{int:household_id}/plans", response=list[PlanOut], summary="帮扶计划 / help plans")
+@router.get("/households/{household_id}/plans", response=list[PlanOut], summary="帮扶计划 / help plans")
 def plans(request: HttpRequest, household_id: int = path_id()) -> list[PlanOut]:
     user = user_of(request, "read")
     return [_plan(p) for p in services.household_plans(visible(user, household_id))]
@@ -81,7 +81,7 @@ class PlanIn(Schema):
     measures: list[MeasureIn] = Field([], max_length=100)
 
 
-@router.put("/households/{int:household_id}/plans/{int:year}", response=PlanOut, summary="保存帮扶计划 / save a plan")
+@router.put("/households/{household_id}/plans/{year}", response=PlanOut, summary="保存帮扶计划 / save a plan")
 def save_plan(request: HttpRequest, body: PlanIn, household_id: int = path_id(), year: int = Path(ge=2000, le=2100)) -> PlanOut:
     """Saved by `jingzhun.plans.services.save_plan`, the web editor's own: only where you may write plans; a
     change of an approved plan waits for approval."""

@@ -209,7 +209,7 @@ def _income(i: IncomeRecord) -> Income:
                   transfer_income=_money(i.transfer_income), medical_expenses=_money(i.medical_expenses))
 
 
-@router.get("/households/{int:household_id}", response=HouseholdOut, summary="一户 / one household")
+@router.get("/households/{household_id}", response=HouseholdOut, summary="一户 / one household")
 def household(request: HttpRequest, household_id: int = path_id()) -> HouseholdOut:
     """The household with its members (IDs masked), incomes and current helper. Every read is audited
     (`api.household.read`): an API reads in bulk, and the county must be able to see who read what."""
@@ -239,7 +239,7 @@ class Revealed(Schema):
     disability_grade: str
 
 
-@router.post("/members/{int:member_id}/reveal", response=Revealed, summary="查看敏感信息（留痕）/ reveal (audited)")
+@router.post("/members/{member_id}/reveal", response=Revealed, summary="查看敏感信息（留痕）/ reveal (audited)")
 def reveal(request: HttpRequest, member_id: int = path_id()) -> Revealed:
     """The member's ID, health and disability grade in clear: only with a token carrying the "reveal" scope
     AND a user holding the reveal permission; every reveal and every refused one is audited

@@ -75,7 +75,7 @@ class Paging(Schema):
     limit: int = Field(paging.DEFAULT_LIMIT, ge=1, le=paging.MAX_LIMIT)
 
 
-@router.get("/households/{int:household_id}/visits", response=VisitPage, summary="一户的走访 / a household's visits")
+@router.get("/households/{household_id}/visits", response=VisitPage, summary="一户的走访 / a household's visits")
 def household_visits(request: HttpRequest, page: Query[Paging], household_id: int = path_id()) -> VisitPage:
     user = user_of(request, "read")
     h = visible(user, household_id)
