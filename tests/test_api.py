@@ -17,7 +17,7 @@ from jingzhun.audit.models import AuditEntry
 from jingzhun.identity import mask
 from jingzhun.registry.models import Household, Member
 from tests.api_support import Api, api_for, token_for
-from tests.web_cast import HOUSEHOLDS, SEES, web  # noqa: F401  (the fixture)
+from tests.web_cast import SEES
 
 pytestmark = pytest.mark.django_db
 

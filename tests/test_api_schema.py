@@ -19,7 +19,6 @@ from schemathesis import checks
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from tests.api_support import token_for
-from tests.web_cast import web  # noqa: F401  (the fixture)
 
 APP = get_wsgi_application()
 SCHEMA = schemathesis.openapi.from_wsgi("/api/openapi.json", APP)

@@ -10,7 +10,6 @@ from jingzhun.registry.models import Household
 from jingzhun.teams.models import Attendance, Cadre, Visit
 from tests.api_support import api_for
 from tests.factories import OTHER_VILLAGE, VILLAGE
-from tests.web_cast import web  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db
 

@@ -37,7 +37,7 @@ def once(request: HttpRequest, operation: str, payload: Any, write: Callable[[],
     if not key:
         return write()
     digest = hashlib.sha256(json.dumps([operation, payload], sort_keys=True, default=str).encode()).hexdigest()
-    user_pk = getattr(request.user, "pk", None)
+    user_pk: int = getattr(request.user, "pk", 0) or 0
     try:
         with transaction.atomic():
             claim = IdempotentWrite.objects.create(user_id=user_pk, key=key, operation=operation,
@@ -55,7 +55,7 @@ def once(request: HttpRequest, operation: str, payload: Any, write: Callable[[],
     return status, body
 
 
-def _stored(user_pk: int | None, key: str, digest: str) -> tuple[int, Any]:
+def _stored(user_pk: int, key: str, digest: str) -> tuple[int, Any]:
     found = IdempotentWrite.objects.filter(user_id=user_pk, key=key).first()
     if found is None or found.status is None:
         raise ApiProblem(409, "idempotency-in-progress", "同一幂等键的请求正在处理 / a request with this "

@@ -56,7 +56,7 @@ def create(user: object, name: str, scopes: Iterable[str], days: int = DEFAULT_D
     scope_text = _scopes(scopes)
     raw = PREFIX + secrets.token_urlsafe(32)
     now = timezone.now()
-    token = ApiToken.objects.create(user=user, name=name, prefix=raw[:10], digest=digest(raw), scopes=scope_text,
+    token = ApiToken.objects.create(user_id=getattr(user, "pk", 0), name=name, prefix=raw[:10], digest=digest(raw), scopes=scope_text,
                                     created_at=now, expires_at=now + dt.timedelta(days=days))
     audit.record(str(user), "api_token.create", object_type="api_token", object_id=str(token.pk), address=address,
                  area=access.home_area(user) or "", name=name, scopes=scope_text,
@@ -66,7 +66,7 @@ def create(user: object, name: str, scopes: Iterable[str], days: int = DEFAULT_D
 
 def revoke(user: object, pk: int, *, address: str = "") -> bool:
     """Revoke one of `user`'s own tokens; False when they have no such live token (nothing happens)."""
-    token = ApiToken.objects.filter(pk=pk, user_id=getattr(user, "pk", None), revoked_at__isnull=True).first()
+    token = ApiToken.objects.filter(pk=pk, user_id=getattr(user, "pk", 0) or 0, revoked_at__isnull=True).first()
     if token is None:
         return False
     token.revoked_at = timezone.now()

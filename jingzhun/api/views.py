@@ -31,7 +31,7 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
             context["problem"], status = str(exc), 400
         else:
             context["new_token"] = raw
-    context["tokens"] = ApiToken.objects.filter(user_id=request.user.pk).order_by("-created_at")
+    context["tokens"] = ApiToken.objects.filter(user_id=request.user.pk or 0).order_by("-created_at")
     response = render(request, "api/tokens.html", context, status=status)
     return response
 

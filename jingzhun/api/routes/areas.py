@@ -229,7 +229,7 @@ def identification_areas(request: HttpRequest, q: Query[LevelQuery], run_id: int
     if q.level not in LEVEL_DIGITS:
         raise ApiProblem(422, "level", f"level: {q.level}", [field_error(
             "level", "choice", "应为 " + "、".join(LEVEL_DIGITS), "one of " + ", ".join(LEVEL_DIGITS))])
-    return [RunArea(**{k: (_number(v) if isinstance(v, float) else v) for k, v in vars(r).items()})
+    return [RunArea.model_validate({k: (_number(v) if isinstance(v, float) else v) for k, v in vars(r).items()})
             for r in aggregate.by_area_for(user, run, q.level)]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
@@ -72,7 +73,7 @@ def _row(h: Household) -> HouseholdRow:
         matched_name=getattr(h, "matched_name", None))
 
 
-def _filtered(user: object, f: ListFilters) -> tuple[object, str]:
+def _filtered(user: object, f: ListFilters) -> tuple[QuerySet[Household], str]:
     if web_register.ID_LIKE.match(f.q.strip()):
         raise ApiProblem(400, "id-in-url", "身份证号码不放在链接里，请用 POST /api/v1/households/search / a resident ID "
                                            "is never put in a URL: use POST /api/v1/households/search",

@@ -84,7 +84,7 @@ def household_visits(request: HttpRequest, page: Query[Paging], household_id: in
 
 
 def _own_cadre(user: object) -> str:
-    found = Cadre.objects.filter(user_id=getattr(user, "pk", None)).order_by("pk").values_list("pk", flat=True).first()
+    found = Cadre.objects.filter(user_id=getattr(user, "pk", 0) or 0).order_by("pk").values_list("pk", flat=True).first()
     return str(found) if found else ""
 
 
