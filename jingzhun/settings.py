@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "jingzhun.jobs",
     "jingzhun.web",
     "jingzhun.demo",
+    "jingzhun.api",
+    "ninja",  # the API reference page's template and static files (Swagger UI, served from 'self')
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

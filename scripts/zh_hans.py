@@ -509,6 +509,22 @@ ZH = {
     "Pending applications": "在办申请",
     "Proposed": "拟识别",
     "Over by": "超出",
+    # The API's token page (jingzhun/api/templates/api/tokens.html)
+    "API tokens": "接口令牌",
+    "A personal access token lets a program use the API as you, within your areas. It is shown once: keep it like a password.": "个人访问令牌让程序以您的身份、在您的管辖范围内使用接口。令牌只显示一次，请像密码一样保管。",
+    "API reference": "接口文档",
+    "Your new token (shown only now):": "您的新令牌（仅此一次显示）：",
+    "Valid for (days)": "有效期（天）",
+    "Scopes": "权限范围",
+    "The reveal scope works only for users who hold the reveal permission.": "“查看敏感信息”范围仅对有该权限的用户有效。",
+    "Create token": "创建令牌",
+    "Token": "令牌",
+    "Created": "创建时间",
+    "Expires": "到期时间",
+    "Revoked": "已撤销",
+    "Revoke": "撤销",
+    "No tokens yet.": "尚无令牌。",
+    "No such token": "没有这个令牌",
 }
 # Chinese has one plural form.
 PLURALS = {

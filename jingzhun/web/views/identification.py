@@ -29,7 +29,7 @@ def _home_level(user: object) -> str:
     return levels[min(LEVEL_DEPTH[level] + 1, len(levels) - 1)]
 
 
-def _whole_run_visible(spans: list[tuple[str, str]] | None, area: Area | None, area_code: str) -> bool:
+def whole_run_visible(spans: list[tuple[str, str]] | None, area: Area | None, area_code: str) -> bool:
     """True when the run's whole area lies inside one of the user's dashboard ranges: only then are its
     totals (households, poor, monitored) figures the user may see. A run of the whole register ("") is an
     unrestricted user's."""
@@ -48,7 +48,7 @@ def runs(request: HttpRequest) -> HttpResponse:
     recent = list(IdentificationRun.objects.filter(finished_at__isnull=False).order_by("-started_at")[:30])
     spans = access.ranges(request.user, ability="dashboard")
     areas = Area.objects.in_bulk([r.area_code for r in recent if r.area_code], field_name="code")
-    rows = [(r, _whole_run_visible(spans, areas.get(r.area_code), r.area_code)) for r in recent]
+    rows = [(r, whole_run_visible(spans, areas.get(r.area_code), r.area_code)) for r in recent]
     return render(request, "web/identification.html", {"runs": rows, "title": _("Identification")})
 
 

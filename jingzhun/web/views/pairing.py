@@ -31,7 +31,7 @@ def _counties(user: object) -> list[Area]:
     return [c for c in counties if any(low <= c.code_range[0] and c.code_range[1] <= high for low, high in spans)]
 
 
-def _visible_run(user: object, pk: int) -> PairingRun:
+def visible_run(user: object, pk: int) -> PairingRun:
     run = PairingRun.objects.filter(pk=pk).first()
     counties = run.parameters.get("counties", []) if run else []
     if run is None or not counties or not all(access.can_see_area(user, c.ljust(12, "0"), "pair") for c in counties):
@@ -65,7 +65,7 @@ def pairing_home(request: HttpRequest) -> HttpResponse:
 
 @requires("pair")
 def pairing_run(request: HttpRequest, pk: int) -> HttpResponse:
-    run = _visible_run(request.user, pk)
+    run = visible_run(request.user, pk)
     changes = (PairingProposal.objects.filter(run=run).exclude(kind="kept")
                .select_related("household", "cadre", "previous_pair__cadre").order_by("kind", "household__number")[:SHOWN])
     weights = pairing_db.CostWeights(**run.parameters.get("weights", {}))
@@ -124,7 +124,7 @@ def pairing_adjust(request: HttpRequest) -> HttpResponse:
 @requires("pair")
 @require_POST
 def pairing_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    run = _visible_run(request.user, pk)
+    run = visible_run(request.user, pk)
     try:
         pairing_db.approve(run, request.user)  # the user, not a name: the approval re-checks their areas
     except (pairing_db.PairingRefused, pairing_db.CapacityExceeded) as exc:

@@ -35,7 +35,7 @@ def visible_households(user: object) -> QuerySet[Household]:
     return access.households(Household.objects.all(), user)
 
 
-def _search(qs: QuerySet[Household], text: str) -> tuple[QuerySet[Household], str, str]:
+def search(qs: QuerySet[Household], text: str) -> tuple[QuerySet[Household], str, str]:
     """Narrow by a resident ID (exact, through the blind index), a household number, or a name prefix; also
     returns the name prefix when the text was searched as one ("" otherwise), for the rows to show who matched."""
     text = text.strip()
@@ -75,7 +75,7 @@ def _page_number(raw: str, pages: int) -> int:
     return min(max(number, 1), pages)
 
 
-def _with_names(qs: QuerySet[Household], name_prefix: str) -> QuerySet[Household]:
+def with_names(qs: QuerySet[Household], name_prefix: str) -> QuerySet[Household]:
     """The page's rows with what a row shows beside the number, in the same query: the township (the village's
     parent, a join), and as subqueries the head's name, the household's size and, for a name search, the first
     member whose name matched (so an officer sees why a household came up when the head is someone else)."""
@@ -166,7 +166,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
         return _list_redirect(request.GET, without=("q", "page"))
     if request.method == "POST" and not by_id:
         return _list_redirect(request.POST)
-    qs, problem, by_name = _search(visible_households(request.user), text)
+    qs, problem, by_name = search(visible_households(request.user), text)
     area = source.get("area", "").strip()
     if area:
         try:
@@ -185,7 +185,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
     pages = max(1, -(-total // PAGE_SIZE))
     number = _page_number(source.get("page", ""), pages)
     start = (number - 1) * PAGE_SIZE
-    rows = list(_with_names(qs, by_name).order_by("number")[start: start + PAGE_SIZE]) if total else []
+    rows = list(with_names(qs, by_name).order_by("number")[start: start + PAGE_SIZE]) if total else []
     form = {k: source.get(k, "") for k in FILTERS}
     form["q"] = text
     pager = _pager(source, by_id, number, pages)
@@ -218,7 +218,7 @@ def _member_rows(household: Household, user: object) -> list[dict[str, Any]]:
     return out
 
 
-def _identification(household: Household) -> dict[str, Any] | None:
+def household_verdict(household: Household) -> dict[str, Any] | None:
     """The latest finished identification run's verdict on the household, with its reasons."""
     from jingzhun.identification import codes, store
 
@@ -268,7 +268,7 @@ def household_detail(request: HttpRequest, number: str) -> HttpResponse:
     pair = household.helper_pairs.filter(end_date__isnull=True).select_related("cadre").first()
     visits = list(household.visits.order_by("-visited_at")[:20])
     secondary = [choices.CAUSE.label(c) for c in household.secondary_causes.split(",") if c]
-    identified = _identification(household)
+    identified = household_verdict(household)
     # The help plan: every year's plan and its measures in one query (the page's only addition).
     plans = plan_services.household_plans(household)
     plan_year = timezone.localdate().year

@@ -48,14 +48,24 @@ def _alerts_xlsx(request: HttpRequest, found: list[supervision.Alert], area: Are
 
 
 def _area(request: HttpRequest) -> Area:
-    code = request.GET.get("area", "").strip() or access.home_area(request.user, "dashboard")
+    return scoped_area(request.user, request.GET.get("area", ""))
+
+
+def scoped_area(user: object, code: str) -> Area:
+    """The area `code` (by default the user's widest) when the user may see its dashboard; 404 otherwise."""
+    code = code.strip() or access.home_area(user, "dashboard")  # type: ignore[assignment]
     if code is None:  # unrestricted user, no area chosen: the first province
         found = Area.objects.filter(level="province").order_by("code").first()
     else:
         found = Area.objects.filter(code=code).first() if code else None
-    if found is None or not access.can_see_area(request.user, found.code, "dashboard"):
+    if found is None or not access.can_see_area(user, found.code, "dashboard"):
         raise Http404(_("No such area in your scope"))
     return found
+
+
+def days_of(text: str) -> int:
+    """The alerts' window in days, as the page reads it (public for the API)."""
+    return _days(text)
 
 
 @requires("dashboard")
