@@ -582,3 +582,25 @@ def test_village_year_rollups_match_a_count_of_the_households(web):
         got[(village, year, "identified")] += identified
         got[(village, year, "exited")] += exited
     assert +got == expected and any(kind == "exited" for _, _, kind in expected)
+
+
+def test_every_blank_template_downloads_from_the_web_with_its_headers(web, tmp_path):
+    """Every kind an app registers (jingzhun.core.blanks) is offered, and what downloads is that kind's workbook:
+    the same first row as the command line's `jingzhun template --kind KIND` writes."""
+    from python_calamine import CalamineWorkbook
+
+    from jingzhun.core import blanks
+
+    client = web.client("helper_a")  # a blank holds no data: any signed-in role may take one
+    html = page(client, reverse("web:templates"))
+    kinds = blanks.kinds()
+    assert {"register", "roster", "village_records"} <= set(kinds)
+    for kind, blank in kinds.items():
+        assert reverse("web:template_download", args=[kind]) in html
+        response = client.get(reverse("web:template_download", args=[kind]))
+        assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
+        got = CalamineWorkbook.from_filelike(BytesIO(b"".join(response.streaming_content))).get_sheet_by_index(0)
+        expected = CalamineWorkbook.from_path(str(blanks.write(kind, tmp_path / f"{kind}.xlsx"))).get_sheet_by_index(0)
+        assert got.to_python()[0] == expected.to_python()[0] and any(got.to_python()[0])
+    assert client.get(reverse("web:template_download", args=["nonsense"])).status_code == 404
+    assert Client().get(reverse("web:templates")).status_code == 302

@@ -156,7 +156,7 @@ def walk(client: Client) -> dict[str, str]:
     app = application_in_first_notice()
     urls = [reverse("web:dashboard_area", args=[COUNTY]), reverse("web:dashboard_area", args=[VILLAGE]),
             reverse("web:households"), reverse("web:households") + "?q=X", reverse("web:household", args=["A101-1"]),
-            reverse("web:reveal", args=[member.pk]), reverse("web:imports"), reverse("web:audit"),
+            reverse("web:reveal", args=[member.pk]), reverse("web:imports"), reverse("web:audit"), reverse("web:templates"),
             reverse("web:coverage"), reverse("web:coverage") + f"?area={VILLAGE}", reverse("web:alerts"),
             reverse("web:pairing"), reverse("web:hits"), reverse("web:applications"), reverse("web:identification"),
             reverse("web:accuracy"), reverse("web:plan", args=["A101-1", timezone.localdate().year]),

@@ -8,6 +8,7 @@ from jingzhun.web import pages
 from jingzhun.web.views import (
     appraisal,
     audit,
+    blank_templates,
     checks,
     dashboard,
     export,
@@ -79,6 +80,8 @@ urlpatterns = [
     path("appraisal/yearly/export.xlsx", yearly.difference_xlsx, name="yearly_export"),
     path("appraisal/yearly/quotas/", yearly.quotas, name="yearly_quotas"),
     path("audit/", audit.audit_log, name="audit"),
+    path("templates/", blank_templates.template_list, name="templates"),
+    path("templates/<slug:kind>/", blank_templates.template_download, name="template_download"),
 ]
 
 for page in (
@@ -93,6 +96,7 @@ for page in (
     pages.Page("web:yearly", _("Yearly adjustment"), "dashboard", 26),
     pages.Page("web:hits", _("Cross-checks"), "crosscheck", 27),
     pages.Page("web:audit", _("Audit log"), "audit", 80),
+    pages.Page("web:templates", _("Templates"), "register", 85),
     pages.Page("admin:index", _("Administration"), "administer", 90),
 ):
     pages.register(page)
