@@ -595,7 +595,7 @@ def test_every_blank_template_downloads_from_the_web_with_its_headers(web, tmp_p
     html = page(client, reverse("web:templates"))
     kinds = blanks.kinds()
     assert {"register", "roster", "village_records"} <= set(kinds)
-    for kind, blank in kinds.items():
+    for kind in kinds:
         assert reverse("web:template_download", args=[kind]) in html
         response = client.get(reverse("web:template_download", args=[kind]))
         assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
