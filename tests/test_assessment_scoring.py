@@ -557,6 +557,7 @@ def test_a_scheme_scores_through_the_one_function():
     # lower), income growth 15 (rank). h1: 12 visits → 30, plans 1 → 20, measures 0.9 → 20, alerts 2 → 15,
     # growth best → 15 = 100, minus one fabricated visit (5) = 95. h2: 6 visits → 15, plans 0.5 → 10, measures
     # 0.45 → 10, alerts 10 → 15 × 5/10 = 7.5, growth worst → 0 = 42.5. h3: no growth value → missing, 0.
+    # The worked example of docs/assessment-scores.md.
     scheme = load_scheme(next(p for p in shipped() if p.name == "helper.toml"))
     values = {
         "h1": {"visits_per_household": 12, "plans_approved_share": 1, "measures_on_time": 0.9,
@@ -569,6 +570,9 @@ def test_a_scheme_scores_through_the_one_function():
     result = scheme.score(values, counts={"h1": {"fabricated_visits": 1}}, directions=AREA_CODES)
     assert [result[h].total for h in ("h1", "h2", "h3")] == [95.0, 42.5, 85.0]
     assert result["h3"].missing == ("income_growth",)
+    assert [result[h].rank for h in ("h1", "h2", "h3")] == [1, 3, 2]
+    assert result["h2"].points == {"visits_per_household": 15.0, "plans_approved_share": 10.0,
+                                   "measures_on_time": 10.0, "alerts_per_100": 7.5, "income_growth": 0.0}
     # 3 helpers, share 0.15 → ⌊0.45⌋ = 0: nobody may be 优秀; h1 (95) is 称职, h3 (85) 称职, h2 不称职.
     assert [result[h].grade for h in ("h1", "h2", "h3")] == ["称职", "不称职", "称职"]
     assert scheme.grade("称职").name_en == "competent"
