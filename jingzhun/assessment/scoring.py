@@ -246,7 +246,7 @@ def _dict_rows(rows: list[Any], codes: list[str]) -> np.ndarray | None:
     if len(codes) < 2 or set(map(type, rows)) != {dict}:  # not on a defaultdict: a lookup would add keys
         return None
     getter = operator.itemgetter(*codes)
-    cells = []
+    cells: list[tuple[Any, ...]] = []
     append = cells.append
     for row in rows:
         try:
@@ -325,7 +325,7 @@ def _whole(count: Any) -> bool:
     """A count of occurrences: a whole number ≥ 0, not a boolean (plain ints first: the common case, fast)."""
     if type(count) is int:
         return count >= 0
-    return isinstance(count, numbers.Integral) and not isinstance(count, bool) and count >= 0
+    return isinstance(count, numbers.Integral) and not isinstance(count, bool) and int(count) >= 0
 
 
 def _deducted(units: list[Hashable], counts: Mapping[Hashable, Any] | None,
