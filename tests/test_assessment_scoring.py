@@ -286,6 +286,22 @@ def test_numbers_of_other_types_are_read_as_numbers():
     assert points_of(result, "x") == {"a": 5.0, "b": 2.5, "c": 7.5}
 
 
+def test_the_garbage_collector_is_left_as_it_was():
+    import gc
+    assert gc.isenabled()
+    score({"a": {"x": 1}}, [ind("x", 10, "rank")])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        score({"a": {"x": 1}}, [ind("x", 10, "rank")])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError):
+        score({"a": {"x": "1"}}, [ind("x", 10, "rank")])
+    assert gc.isenabled()
+
+
 # --------------------------------------------------------------------------- bad input
 
 
@@ -475,6 +491,8 @@ def cases(draw):
                                    min_size=int(draw(st.integers(0, 5)) > 0), max_size=4)), reverse=True)
     grades = [(f"g{m}", m) for m in minimums]
     share = draw(st.sampled_from([None, 0, 0.1, 0.25, 0.3, 0.5, 1]))
+    if draw(st.booleans()):  # read-only mappings rather than dicts: the per-column way of reading values
+        values = {u: MappingProxyType(row) for u, row in values.items()}
     return values, indicators, deductions, counts, grades, share
 
 
