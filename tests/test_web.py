@@ -86,7 +86,8 @@ def test_anonymous_users_are_sent_to_the_login_page_everywhere(web):
 def test_pages_a_role_does_not_grant_are_refused(web):
     helper = web.client("helper_a")
     page(helper, reverse("web:dashboard"), 403)
-    page(helper, reverse("web:imports"), 403)
+    # A helper uploads their visits and attendance, nothing else (tests/test_web_upload_kinds.py).
+    assert [k for k, _label, _t in helper.get(reverse("web:imports")).context["kinds"]] == ["visits", "attendance"]
     page(helper, reverse("web:audit"), 403)
     assert page(helper, reverse("web:home"), 302) == ""
     auditor = web.client("auditor_a")

@@ -51,12 +51,15 @@ class UploadState(models.TextChoices):
 
 
 class Upload(models.Model):
-    """A register file uploaded through the web: checked first, imported only when the user confirms. Its
+    """A file uploaded through the web (the register, or another kind): checked first, imported only when the user
+    confirms. Its
     check and its import are jobs (`jingzhun.jobs`); `job` is the latest."""
 
     token = models.CharField("标识", max_length=32, unique=True)
     user = models.ForeignKey("auth.User", verbose_name="用户", on_delete=models.PROTECT, related_name="uploads")
     file_name = models.CharField("文件名", max_length=255)
+    # What the file is (jingzhun.web.upload_kinds): the register, a roster, visits, a department list, ...
+    kind = models.CharField("文件类别", max_length=40, default="register")
     stored_as = models.CharField("存储路径", max_length=500)
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
     state = models.CharField("状态", max_length=12, choices=UploadState.choices, default=UploadState.CHECKING)

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db import transaction
@@ -50,6 +51,7 @@ from jingzhun.jobs.models import Job, JobState
 from jingzhun.registry import reading, template
 from jingzhun.registry.importer import ImportResult, import_register
 from jingzhun.tabular.report import write_xlsx
+from jingzhun.web import upload_kinds
 from jingzhun.web.models import Upload, UploadState
 
 SHOWN_ERRORS = 200
@@ -146,9 +148,12 @@ FORM_MARGIN = 64 * 1024  # the form around the file: its token, boundaries and h
 CHECK, IMPORT = "upload.check", "upload.import"  # job kinds, registered by `WebConfig.ready`
 
 
-def store(user: Any, upload: UploadedFile) -> Upload:
+def store(user: Any, upload: UploadedFile, kind: str = "register") -> Upload:
     """Save the file and check it against the user's area; nothing is imported yet. A file refused by the
-    check (unreadable, beyond the limits, or taking its reading process down) leaves nothing behind."""
+    check (unreadable, beyond the limits, or taking its reading process down) leaves nothing behind. `kind`
+    must be one the user may upload (`upload_kinds.offered`)."""
+    if kind not in {k.kind for k in upload_kinds.offered(user)}:
+        raise ValueError(f"{kind}: 您不能上传这类文件 / you may not upload files of this kind")
     sweep()
     name = Path(upload.name or "upload").name
     suffix = Path(name).suffix.lower()
@@ -168,7 +173,7 @@ def store(user: Any, upload: UploadedFile) -> Upload:
         with transaction.atomic():
             job = queue.enqueue(CHECK, {"token": token})
             row = Upload.objects.create(token=token, user=user, file_name=name, stored_as=str(stored), job=job,
-                                        state=UploadState.CHECKING)
+                                        state=UploadState.CHECKING, kind=kind)
         _run(job)
         row.refresh_from_db()
         if row.state == UploadState.FAILED:
@@ -190,9 +195,11 @@ def _run(job: Job) -> None:
         runner.run_now(job)
 
 
-def check(token: str, path: Path, file_name: str, user: Any) -> dict[str, Any]:
+def check(token: str, path: Path, file_name: str, user: Any, kind: str = "register") -> dict[str, Any]:
     """The check itself (in the child process, or in this one in tests): the figures for the upload row,
     the error report beside the file, or the problem that makes the file unreadable."""
+    if kind != "register":
+        return _check_kind(token, path, file_name, user, upload_kinds.kinds()[kind])
     try:
         with reading.limited(web_limits(), file_name=file_name):
             result = import_register(path, actor=user.get_username(), mode="check",
@@ -207,6 +214,23 @@ def check(token: str, path: Path, file_name: str, user: Any) -> dict[str, Any]:
             "rejected_households": result.rejected_households,
             "errors": [[e.row, e.column, e.value, e.rule] for e in errors[:SHOWN_ERRORS]],
             "result": {"plan": plan_shown(result)}}
+
+
+def _check_kind(token: str, path: Path, file_name: str, user: Any, kind: upload_kinds.UploadKind) -> dict[str, Any]:
+    """Another kind's check, through its app's own import function in check mode; the report as the register's."""
+    try:
+        with reading.limited(web_limits(), file_name=file_name):
+            figures = kind.check(path, user)
+    except reading.FileProblem as exc:
+        return {"problem": str(exc)}
+    except PermissionDenied as exc:  # a department list for a user without the cross-check ability anywhere
+        return {"problem": str(exc)}
+    if figures["error_count"]:
+        from jingzhun.tabular.problems import Problem
+
+        write_xlsx([Problem(file_name, r, c, v, rule) for r, c, v, rule in figures["errors"]], report_path(token))
+        report_path(token).chmod(0o600)
+    return figures
 
 
 CHANGE_NAMES = {"member_added": "新增成员 / member added", "member_removed": "减少成员 / member removed",
@@ -230,7 +254,7 @@ def check_job(job: Job) -> None:
     upload = Upload.objects.select_related("user").filter(token=job.args["token"]).first()
     if upload is None or upload.state != UploadState.CHECKING:
         return  # done already (a retried job), or the upload was withdrawn
-    outcome = check(upload.token, Path(upload.stored_as), upload.file_name, upload.user)
+    outcome = check(upload.token, Path(upload.stored_as), upload.file_name, upload.user, upload.kind)
     if "problem" in outcome:
         shutil.rmtree(job_folder(upload.token), ignore_errors=True)
         Upload.objects.filter(pk=upload.pk, state=UploadState.CHECKING).update(
@@ -313,13 +337,8 @@ def run_import(pk: int, mode: str) -> None:
     beater.start()
     try:
         with reading.limited(web_limits(), file_name=upload.file_name):
-            result: ImportResult = import_register(upload.stored_as, actor=upload.user.get_username(), mode=mode,
-                                                   scope=access.ranges(upload.user, ability="import"),
-                                                   progress=progress)
-        outcome: dict[str, Any] = {"imported": result.imported, "inserted": result.inserted, "updated": result.updated,
-                                   "unchanged": result.unchanged, "rejected_households": result.rejected_households,
-                                   "errors": len(result.errors), "batch": result.batch_id}
-        state = UploadState.DONE if result.imported else UploadState.FAILED
+            outcome, imported = _import(upload, mode, progress)
+        state = UploadState.DONE if imported else UploadState.FAILED
     except Exception as exc:  # reported to the user; the import's transaction has rolled back
         message = str(exc).replace(Path(upload.stored_as).name, upload.file_name)
         outcome, state = {"error": f"{type(exc).__name__}: {message}"}, UploadState.FAILED
@@ -327,6 +346,18 @@ def run_import(pk: int, mode: str) -> None:
         beats.set()
         beater.join()
     _finish(upload, state, outcome)
+
+
+def _import(upload: Upload, mode: str, progress: Any) -> tuple[dict[str, Any], bool]:
+    """The import of the upload's kind: the register with its progress stages, another kind in one step."""
+    if upload.kind != "register":
+        imported, outcome = upload_kinds.kinds()[upload.kind].run(Path(upload.stored_as), upload.user, mode)
+        return outcome, imported
+    result: ImportResult = import_register(upload.stored_as, actor=upload.user.get_username(), mode=mode,
+                                           scope=access.ranges(upload.user, ability="import"), progress=progress)
+    return {"imported": result.imported, "inserted": result.inserted, "updated": result.updated,
+            "unchanged": result.unchanged, "rejected_households": result.rejected_households,
+            "errors": len(result.errors), "batch": result.batch_id}, result.imported
 
 
 def _finish(upload: Upload, state: str, outcome: dict[str, Any]) -> None:
@@ -382,6 +413,8 @@ def progress(upload: Upload) -> dict[str, Any]:
 
 
 def _committed_batch(upload: Upload) -> Any:
+    if upload.kind != "register":
+        return _committed_audit(upload)
     from jingzhun.registry.models import ImportBatch
 
     batches = ImportBatch.objects.filter(file_name=upload.file_name, actor=upload.user.get_username(),
@@ -394,7 +427,28 @@ def _committed_batch(upload: Upload) -> Any:
     return batches.order_by("-id").first()
 
 
+def _committed_audit(upload: Upload) -> dict[str, Any] | None:
+    """Another kind's committed import: its audit row (written in the import's own transaction) for this file, by
+    this user, since the upload — the outcome the page shows, or None."""
+    from jingzhun.audit.models import AuditEntry
+
+    stored = Path(upload.stored_as)
+    if not stored.is_file():
+        return None
+    with stored.open("rb") as f:
+        digest = hashlib.file_digest(f, "sha256").hexdigest()
+    action = upload_kinds.kinds()[upload.kind].action
+    entry = (AuditEntry.objects.filter(action=action, actor=upload.user.get_username(), at__gte=upload.uploaded_at)
+             .order_by("-pk").first())
+    if entry is None or entry.detail.get("sha256") != digest:
+        return None
+    return {"imported": True, **{k: v for k, v in (entry.detail.get("counts") or {}).items()
+                                 if isinstance(v, int)}}
+
+
 def _batch_outcome(batch: Any) -> dict[str, Any]:
+    if isinstance(batch, dict):  # another kind's, from its audit row
+        return batch
     return {"imported": True, "inserted": batch.households_inserted, "updated": batch.households_updated,
             "unchanged": batch.households_unchanged, "batch": batch.pk}
 

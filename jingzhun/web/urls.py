@@ -87,7 +87,7 @@ urlpatterns = [
 for page in (
     pages.Page("web:dashboard", _("Dashboard"), "dashboard", 10),
     pages.Page("web:households", _("Register"), "register", 20),
-    pages.Page("web:imports", _("Import"), "import", 30),
+    pages.Page("web:imports", _("Import"), "plan", 30),  # officers, work teams, helpers (upload_kinds.offered)
     pages.Page("web:coverage", _("Coverage"), "dashboard", 40),
     pages.Page("web:alerts", _("Supervision"), "dashboard", 50),
     pages.Page("web:pairing", _("Pairing"), "pair", 60),

@@ -1,0 +1,136 @@
+"""What the checked-upload page can import: the register, and every file an app imports through jingzhun.tabular.
+
+One upload page, one job machinery (`jingzhun.web.uploads`): a kind says only how to check its file and how to
+import it, each through the app's own import function — the same one the command line calls, with the user's
+areas as the area rule — and which audit action marks its import as committed (a worker that dies after the
+commit is then recorded as done, not imported twice). The page offers a user the kinds their roles allow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jingzhun import access
+from jingzhun.tabular.problems import Problem
+
+SHOWN_ERRORS = 200
+
+
+@dataclass(frozen=True)
+class UploadKind:
+    kind: str
+    label: str  # "中文 / English"
+    ability: str  # what the user's roles must carry (access.ABILITIES)
+    template: str  # the blank template's kind (jingzhun.core.blanks), "" when there is none
+    # check(path, user) -> the figures the upload row keeps (rows, households, error_count, errors, result)
+    check: Callable[[Path, Any], dict[str, Any]]
+    # run(path, user, mode) -> (imported?, outcome shown on the page)
+    run: Callable[[Path, Any, str], tuple[bool, dict[str, Any]]]
+    action: str  # the audit action its import writes (a committed import is found by it)
+
+
+def figures(rows: int, units: int, problems: list[Problem], plan: dict[str, Any]) -> dict[str, Any]:
+    """A check's figures, the same for every kind: what the page shows before the user confirms."""
+    return {"rows": rows, "households": units, "error_count": len(problems),
+            "rejected_households": len({p.row for p in problems}),
+            "errors": [[p.row, p.column, p.value, p.rule] for p in problems[:SHOWN_ERRORS]],
+            "result": {"plan": plan}}
+
+
+def _tabular_check(check: Callable[[Path, Any], Any]) -> Callable[[Path, Any], dict[str, Any]]:
+    def run(path: Path, user: Any) -> dict[str, Any]:
+        outcome = check(path, user)
+        return figures(outcome.rows, outcome.rows, list(outcome.problems), {"counts": outcome.counts()})
+    return run
+
+
+def _roster() -> UploadKind:
+    from jingzhun.teams.roster_import import import_roster
+
+    def check(path: Path, user: Any) -> dict[str, Any]:
+        out = import_roster(path, actor=user.get_username(), user=user, check=True)
+        counts = {k: getattr(out, k) for k in ("cadres_inserted", "cadres_updated", "cadres_unchanged",
+                                               "teams_inserted", "memberships_inserted", "memberships_updated")}
+        return figures(out.rows, out.rows, out.errors, {"counts": counts})
+
+    def run(path: Path, user: Any, mode: str) -> tuple[bool, dict[str, Any]]:
+        out = import_roster(path, actor=user.get_username(), user=user, mode=mode)
+        done = not out.checked_only and (mode == "valid" or not out.errors)
+        return done, {"imported": done, "inserted": out.cadres_inserted, "updated": out.cadres_updated,
+                      "unchanged": out.cadres_unchanged, "errors": len(out.errors)}
+
+    return UploadKind("roster", "帮扶干部名册 / cadre roster", "import", "roster", check, run, "teams.roster.import")
+
+
+def _visits(kind: str) -> UploadKind:
+    from jingzhun.teams.visits_import.attendance import import_attendance
+    from jingzhun.teams.visits_import.visits import import_visits
+
+    importer = import_visits if kind == "visits" else import_attendance
+
+    def check(path: Path, user: Any) -> dict[str, Any]:
+        out = importer(path, actor=user.get_username(), user=user, check=True)
+        return figures(out.rows, out.rows, out.errors, {"counts": out.counts})
+
+    def run(path: Path, user: Any, mode: str) -> tuple[bool, dict[str, Any]]:
+        out = importer(path, actor=user.get_username(), user=user, mode=mode)
+        return out.written, {"imported": out.written, "inserted": out.inserted, "errors": len(out.errors)}
+
+    label = "走访记录 / visits" if kind == "visits" else "驻村考勤 / attendance"
+    return UploadKind(kind, label, "plan", "", check, run, f"{kind}.import")
+
+
+def _village_records() -> UploadKind:
+    from jingzhun.areas.village_records import import_village_records
+
+    def run(path: Path, user: Any, mode: str) -> tuple[bool, dict[str, Any]]:
+        out = import_village_records(path, actor=user.get_username(), user=user, mode=mode)
+        return out.imported, {"imported": out.imported, **out.counts(), "errors": len(out.problems)}
+
+    check = _tabular_check(lambda path, user: import_village_records(path, actor=user.get_username(), user=user,
+                                                                     mode="check"))
+    return UploadKind("village_records", "村情 / village records", "import", "village_records", check, run,
+                      "village_records.import")
+
+
+def _department_list(rule: str, label: str) -> UploadKind:
+    from jingzhun.crosscheck import actions
+
+    def check(path: Path, user: Any) -> dict[str, Any]:
+        out = actions.check_list(path, rule, actor=user.get_username(), user=user)
+        return figures(out.rows, out.rows, list(out.problems), {"counts": out.counts()})
+
+    def run(path: Path, user: Any, mode: str) -> tuple[bool, dict[str, Any]]:
+        try:
+            out = actions.import_list(path, rule, actor=user.get_username(), user=user, mode=mode)
+        except actions.ListRejected as exc:
+            return False, {"imported": False, "errors": len(exc.problems), "error": str(exc)}
+        return True, {"imported": True, "already": out.already_imported, "rows": out.rows, "hits": out.hits,
+                      "households": out.households, "outside": out.outside}
+
+    return UploadKind(f"crosscheck.{rule}", f"部门比对名单：{label}", "crosscheck", "", check, run,
+                      "crosscheck.import")
+
+
+def _register() -> UploadKind:
+    # The register keeps its own check and import in jingzhun.web.uploads (its plan, progress and batches).
+    def unused(*args: Any) -> Any:
+        raise AssertionError("the register's upload runs through jingzhun.web.uploads")
+    return UploadKind("register", "建档立卡 / poverty register", "import", "register", unused, unused, "import")
+
+
+def kinds() -> dict[str, UploadKind]:
+    """Every kind, the register first. Built on use: the importers pull in their apps' models."""
+    from jingzhun.crosscheck.models import RULE
+
+    found = [_register(), _roster(), _visits("visits"), _visits("attendance"), _village_records()]
+    found += [_department_list(code, f"{zh} / department list: {en}") for code, zh, en in RULE.values]
+    return {k.kind: k for k in found}
+
+
+def offered(user: Any) -> list[UploadKind]:
+    """The kinds `user` may upload: those whose ability their roles carry."""
+    return [k for k in kinds().values() if access.may(user, k.ability)]
