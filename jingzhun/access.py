@@ -23,11 +23,11 @@ NOTHING = Q(pk__in=[])
 # "area" is further narrowed to their own households (see `household_q`).
 ABILITIES: dict[str, frozenset[str]] = {
     "officer": frozenset({"register", "dashboard", "import", "export", "audit", "pair", "crosscheck", "plan",
-                          "approve_plan"}),
-    "work_team": frozenset({"register", "dashboard", "plan"}),
+                          "approve_plan", "people", "manage_people"}),
+    "work_team": frozenset({"register", "dashboard", "plan", "people"}),
     "helper": frozenset({"register", "plan"}),
-    "evaluator": frozenset({"register", "dashboard", "export"}),
-    "auditor": frozenset({"register", "dashboard", "audit"}),
+    "evaluator": frozenset({"register", "dashboard", "export", "people"}),
+    "auditor": frozenset({"register", "dashboard", "audit", "people"}),
     "administrator": frozenset({"register", "dashboard", "audit", "administer"}),
 }
 ALL_ABILITIES = frozenset().union(*ABILITIES.values())

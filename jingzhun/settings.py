@@ -34,6 +34,9 @@ INSTALLED_APPS = [
     "jingzhun.appraisal",
     "jingzhun.plans",
     "jingzhun.jobs",
+    "jingzhun.training",
+    "jingzhun.talent",
+    "jingzhun.branches",
     "jingzhun.web",
     "jingzhun.demo",
 ]
