@@ -45,10 +45,12 @@ class Checked:
     values: dict[Key, dict[str, Any]] = field(default_factory=dict)
     stored: dict[Key, dict[str, Any]] = field(default_factory=dict)
     areas: dict[Key, str] = field(default_factory=dict)
+    # Later rows of the same course and cadre: reported, and they make the unit bad (which row is right?).
+    repeats: dict[Key, list[int]] = field(default_factory=dict)
 
     @property
     def rows_of(self) -> dict[Any, list[int]]:
-        return {key: [row] for key, row in self.rows.items()}
+        return {key: [row, *self.repeats.get(key, [])] for key, row in self.rows.items()}
 
 
 @dataclass
@@ -100,7 +102,8 @@ class CourseRoster:
             key = (course.pk, cadre.pk)
             if key in checked.rows:
                 checked.problems.add(row, SPEC.header_of("personnel_number"), cells["personnel_number"],
-                                     f"与第{checked.rows[key]}行重复（同班同人）/ duplicates row {checked.rows[key]}")
+                                     f"与第{checked.rows[key]}行重复（同班同人） / duplicates row {checked.rows[key]}")
+                checked.repeats.setdefault(key, []).append(row)
                 continue
             checked.rows[key], checked.areas[key] = row, cadre.home_area_id
             checked.values[key] = {"course": course, "cadre": cadre, "cells": cells}
