@@ -10,5 +10,8 @@ urlpatterns = [
     path("", include("jingzhun.web.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("appraisal/", include("jingzhun.appraisal.urls")),
+    path("training/", include("jingzhun.training.urls")),
+    path("talent/", include("jingzhun.talent.urls")),
+    path("branches/", include("jingzhun.branches.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -70,6 +70,14 @@ class Course(models.Model):
     def hours(self) -> float:
         return self.hours_tenths / 10
 
+    @property
+    def topic_label(self) -> str:
+        return TOPIC.label(self.topic)
+
+    @property
+    def kind_label(self) -> str:
+        return COURSE_KIND.label(self.kind)
+
 
 class Enrolment(models.Model):
     """A cadre on a course's roster: attended hours (tenths) and the outcome."""

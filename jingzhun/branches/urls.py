@@ -1,0 +1,11 @@
+"""Include under any prefix: ``path("branches/", include("jingzhun.branches.urls"))``."""
+
+from django.urls import path
+
+from jingzhun.branches import views
+
+app_name = "branches"
+urlpatterns = [
+    path("", views.branch_list, name="list"),
+    path("<slug:action>/", views.write, name="write"),
+]
