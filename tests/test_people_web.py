@@ -12,7 +12,7 @@ from jingzhun.audit.models import AuditEntry
 from jingzhun.branches.models import Rating
 from jingzhun.talent.models import Payment, Talent
 from jingzhun.training.models import Course, Enrolment
-from tests.factories import COUNTY, OTHER_COUNTY, OTHER_VILLAGE, VILLAGE
+from tests.factories import COUNTY, OTHER_COUNTY, OTHER_VILLAGE
 from tests.people_web import NAMES, YEAR, add_people, names_outside
 from tests.web_cast import page
 

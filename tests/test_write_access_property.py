@@ -52,11 +52,11 @@ from tests.factories import (
     household_rows,
     write_csv,
 )
-from tests.test_mask_rebuild import rebuilt
-from tests.test_web_access_property import AREAS, inside, oracle
 from tests.people_web import NAMES as PEOPLE_NAMES
 from tests.people_web import VILLAGE_OF as PEOPLE_VILLAGE
 from tests.people_web import add_people
+from tests.test_mask_rebuild import rebuilt
+from tests.test_web_access_property import AREAS, inside, oracle
 from tests.web_cast import HOUSEHOLDS, VILLAGE_A3, numbers_in
 
 pytestmark = pytest.mark.django_db

@@ -16,8 +16,8 @@ from django.db.models import Q, Sum
 
 from jingzhun import access
 from jingzhun.audit import log as audit
-from jingzhun.talent.models import ENTRY_KIND, REVERSAL, Allocation, Payment, Scheme, Talent
 from jingzhun.tabular.rules import OUTSIDE
+from jingzhun.talent.models import ENTRY_KIND, REVERSAL, Allocation, Payment, Scheme, Talent
 
 ABILITY = "manage_people"
 MAX_FEN = 10**13  # 千亿元: no single entry is larger; keeps sums far from 64-bit overflow

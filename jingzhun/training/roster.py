@@ -88,8 +88,8 @@ class CourseRoster:
 
     def check(self, table: RawTable, cell_problems: list[tuple[int, str, str]], context: steps.Context) -> Checked:
         checked = Checked(Problems(table.file_name))
-        for row, key, rule in cell_problems:
-            checked.problems.add(row, SPEC.header_of(key), "", rule)
+        for row, column, rule in cell_problems:
+            checked.problems.add(row, SPEC.header_of(column), "", rule)
         data = table.table.to_pydict()
         numbers = data.pop("_row")
         courses, cadres = _lookups(data, context.scope)
@@ -108,8 +108,8 @@ class CourseRoster:
             checked.rows[key], checked.areas[key] = row, cadre.home_area_id
             checked.values[key] = {"course": course, "cadre": cadre, "cells": cells}
         self._stored(checked)
-        for key, held in list(checked.values.items()):
-            values = self._values(checked.rows[key], held, checked.stored.get(key), checked.problems)
+        for unit, held in list(checked.values.items()):
+            values = self._values(checked.rows[unit], held, checked.stored.get(unit), checked.problems)
             if values is not None:
                 held.update(values)
         return checked

@@ -88,10 +88,10 @@ def upload_roster(request: HttpRequest) -> HttpResponse:
     user's own areas; the row report is shown on the courses page."""
     upload = request.FILES.get("file")
     mode = request.POST.get("mode", "check")
-    if upload is None or upload.size > MAX_UPLOAD or mode not in ("check", "all", "valid"):
+    if upload is None or (upload.size or 0) > MAX_UPLOAD or mode not in ("check", "all", "valid"):
         messages.error(request, _("Choose a CSV or XLSX file of at most 5 MB."))
         return redirect("training:courses")
-    suffix = Path(upload.name).suffix.lower()
+    suffix = Path(upload.name or "").suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         messages.error(request, _("Choose a CSV or XLSX file of at most 5 MB."))
         return redirect("training:courses")
@@ -103,7 +103,7 @@ def upload_roster(request: HttpRequest) -> HttpResponse:
         try:
             outcome = import_course_roster(path, actor=request.user.get_username(), user=request.user, mode=mode)
         except FileProblem as exc:
-            messages.error(request, str(exc).replace(path.name, upload.name[:100]))
+            messages.error(request, str(exc))
             return redirect("training:courses")
     request.session["course_roster_report"] = {
         "mode": mode, "imported": outcome.imported, "counts": outcome.counts(),

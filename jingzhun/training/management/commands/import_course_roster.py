@@ -4,9 +4,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jingzhun.training.roster import import_course_roster
 from jingzhun.tabular import command
 from jingzhun.tabular.spec import FileProblem
+from jingzhun.training.roster import import_course_roster
 
 
 class Command(BaseCommand):
