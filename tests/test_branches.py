@@ -94,3 +94,37 @@ def test_rating_a_branch_outside_the_users_areas_is_refused(branches):
     with pytest.raises(LookupError):  # a work team may read, not rate
         weak(officer("w", COUNTY, "work_team"), branches[VILLAGE])
     assert not Rating.objects.exists()
+
+
+# --- the branch roster import -----------------------------------------------------------------------------
+
+
+def roster_file(tmp_path, rows, name="党组织.csv"):
+    path = tmp_path / name
+    path.write_text("村代码,党组织名称,书记,党员人数\n" + "".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_a_branch_roster_imports_within_the_users_villages_all_or_nothing(db, tmp_path):
+    from jingzhun.branches.roster import import_branch_roster
+
+    make_areas()
+    user = officer("a", COUNTY)
+    path = roster_file(tmp_path, [[VILLAGE, "洗车村党支部", "张三", "31"], [VILLAGE2, "白岩村党支部", "", ""]])
+    outcome = import_branch_roster(path, actor="a", user=user)
+    assert outcome.ok and outcome.counts() == {"inserted": 2, "updated": 0, "unchanged": 0}
+    assert dict(Branch.objects.values_list("village_id", "members")) == {VILLAGE: 31, VILLAGE2: 0}
+    assert import_branch_roster(path, actor="a", user=user).counts()["unchanged"] == 2
+    # An empty cell keeps, the clear marker clears; another county's village and a duplicate refuse the file.
+    path = roster_file(tmp_path, [[VILLAGE, "洗车村党支部", "（清空）", ""], [OTHER_VILLAGE, "司城村党支部", "李", "9"],
+                                  [VILLAGE2, "白岩村党支部", "", "12"], [VILLAGE2, "白岩村党支部", "", "13"],
+                                  ["433130101299", "无此村", "", ""]])
+    refused = import_branch_roster(path, actor="a", user=user)
+    assert not refused.imported
+    assert {(p.row, p.rule.split(" / ")[1]) for p in refused.problems} == {
+        (3, "registered outside your areas"), (5, "duplicates row 4"), (6, "not a registered village code")}
+    assert not Branch.objects.filter(village_id=OTHER_VILLAGE).exists()
+    valid = import_branch_roster(path, actor="a", user=user, mode="valid")
+    assert valid.counts() == {"inserted": 0, "updated": 1, "unchanged": 0}
+    assert Branch.objects.filter(village_id=VILLAGE).values_list("secretary", "members")[0] == ("", 31)
+    assert AuditEntry.objects.filter(action="branch_roster.import").count() == 2
