@@ -484,6 +484,7 @@ ZH = {
     "Hours per cadre": "干部学时",
     "How recruited": "引进方式",
     "Import a course roster": "导入培训班学员名册",
+    "Import a party-branch roster": "导入村党组织名册",
     "Import all or nothing": "全部正确才导入",
     "Import the valid rows": "导入无错误的行",
     "Imported.": "已导入。",

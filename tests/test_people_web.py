@@ -9,10 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from jingzhun.audit.models import AuditEntry
-from jingzhun.branches.models import Rating
+from jingzhun.branches.models import Branch, Rating
 from jingzhun.talent.models import Payment, Talent
 from jingzhun.training.models import Course, Enrolment
-from tests.factories import COUNTY, OTHER_COUNTY, OTHER_VILLAGE
+from tests.factories import COUNTY, OTHER_COUNTY, OTHER_VILLAGE, VILLAGE
 from tests.people_web import NAMES, YEAR, add_people, names_outside
 from tests.web_cast import page
 
@@ -130,3 +130,18 @@ def test_the_dashboard_functions_are_scoped(web, people):
     assert [r["weak"] for r in weak_branches(officer, COUNTY, YEAR)] == [1]
     assert training_coverage(officer, OTHER_COUNTY, YEAR) == {"cadres": 0, "covered": 0, "share": None, "gaps": 0}
     assert weak_branches(officer, OTHER_COUNTY, YEAR) == []
+
+
+def test_a_branch_roster_upload_writes_only_the_users_villages(web, people):
+    client = web.client("officer_a")
+    text = f"村代码,党组织名称,书记,党员人数\n{VILLAGE},洗车村党支部,新书记,41\n{OTHER_VILLAGE},司城村党支部,冒名,1\n"
+    client.post(reverse("branches:upload_roster"), {"file": SimpleUploadedFile("b.csv", text.encode()), "mode": "all"})
+    html = page(client, reverse("branches:list") + f"?year={YEAR}")
+    assert 'id="roster-report"' in html and "已登记在您的管辖区划以外" in html
+    assert not Branch.objects.filter(secretary__in=["新书记", "冒名"]).exists()  # all or nothing
+    client.post(reverse("branches:upload_roster"), {"file": SimpleUploadedFile("b.csv", text.encode()), "mode": "valid"})
+    assert Branch.objects.get(village_id=VILLAGE).secretary == "新书记"
+    assert Branch.objects.get(village_id=OTHER_VILLAGE).secretary == "书记"
+    refused = client.post(reverse("branches:upload_roster"), {"file": SimpleUploadedFile("b.txt", b"x"), "mode": "all"},
+                          follow=True)
+    assert "CSV" in refused.content.decode()

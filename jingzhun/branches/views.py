@@ -18,10 +18,13 @@ from django.views.decorators.http import require_POST
 from jingzhun import access
 from jingzhun.branches import service
 from jingzhun.branches.models import RATING, RERATING, WEAK_REASON, Rating
+from jingzhun.branches.roster import import_branch_roster
+from jingzhun.web import roster_upload
 from jingzhun.web.area_param import chosen_area, chosen_year
 from jingzhun.web.pages import requires
 
 SHOWN = 300
+REPORT = "branch_roster_report"
 
 
 @requires("people")
@@ -37,7 +40,8 @@ def branch_list(request: HttpRequest) -> HttpResponse:
         "overdue": service.overdue(request.user, timezone.localdate(), area.code)[:SHOWN],
         "ratings": RATING.labels(), "reasons": WEAK_REASON.labels(),
         "reratings": {k: v for k, v in RERATING.labels().items() if k},
-        "may_write": access.may(request.user, "manage_people"), "title": _("Party branches"),
+        "may_write": access.may(request.user, "manage_people"), "report": roster_upload.report(request, REPORT),
+        "title": _("Party branches"),
     })
 
 
@@ -55,6 +59,14 @@ def _rate(request: HttpRequest, p: Any, actor: str) -> str:
 def _rerate(request: HttpRequest, p: Any, actor: str) -> str:
     service.rerate(request.user, int(p["rating"]), p["result"], on=dt.date.fromisoformat(p["on"]), actor=actor)
     return _("Re-rating recorded.")
+
+
+@require_POST
+@requires("manage_people")
+def upload_roster(request: HttpRequest) -> HttpResponse:
+    """A branch roster, checked or imported through `import_branch_roster` with the user's own areas."""
+    roster_upload.handle(request, import_branch_roster, REPORT)
+    return redirect("branches:list")
 
 
 @require_POST

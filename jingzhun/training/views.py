@@ -4,10 +4,9 @@ and year; an officer adds a course and imports a course roster (through the one 
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-from pathlib import Path
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,15 +15,15 @@ from django.views.decorators.http import require_POST
 
 from jingzhun import access
 from jingzhun.audit import log as audit
-from jingzhun.tabular.spec import FileProblem
 from jingzhun.training import reports
 from jingzhun.training.models import COURSE_KIND, TOPIC, Course
 from jingzhun.training.roster import import_course_roster
+from jingzhun.web import roster_upload
 from jingzhun.web.area_param import chosen_area, chosen_year
 from jingzhun.web.pages import requires
 
 SHOWN = 200
-MAX_UPLOAD = 5 * 1024 * 1024
+REPORT = "course_roster_report"
 
 
 @requires("people")
@@ -37,16 +36,8 @@ def courses(request: HttpRequest) -> HttpResponse:
         "area": area, "year": year, "courses": listed[:SHOWN], "coverage": reports.coverage(request.user, area.code, year),
         "gaps": gaps[:SHOWN], "gap_total": gaps.count(), "hours": reports.hours(request.user, area.code, year)[:SHOWN],
         "topics": TOPIC.labels(), "kinds": COURSE_KIND.labels(), "may_write": access.may(request.user, "manage_people"),
-        "report": _report(request.session.pop("course_roster_report", None)), "title": _("Training"),
+        "report": roster_upload.report(request, REPORT), "title": _("Training"),
     })
-
-
-def _report(found: dict | None) -> dict | None:
-    """The last roster upload's outcome, its counts named in the page's language."""
-    if found is None:
-        return None
-    names = {"inserted": _("Inserted"), "updated": _("Updated"), "unchanged": _("Unchanged")}
-    return {**found, "counts": [(names.get(k, k), v) for k, v in found["counts"].items()]}
 
 
 def _course_fields(post: dict[str, str]) -> dict[str, object]:
@@ -74,9 +65,10 @@ def add_course(request: HttpRequest) -> HttpResponse:
     if not fields["code"] or not fields["title"] or Course.objects.filter(code=fields["code"]).exists():
         messages.error(request, _("A course needs a title and a code not used before."))
         return redirect("training:courses")
-    course = Course.objects.create(**fields)
-    audit.record(request.user.get_username(), "course.add", object_type="course", object_id=str(course.pk),
-                 area=course.area_id, code=course.code)
+    with transaction.atomic():
+        course = Course.objects.create(**fields)
+        audit.record(request.user.get_username(), "course.add", object_type="course", object_id=str(course.pk),
+                     area=course.area_id, code=course.code)
     messages.success(request, _("Course added."))
     return redirect(f"{reverse('training:courses')}?area={course.area_id}&year={course.start_date.year}")
 
@@ -84,29 +76,6 @@ def add_course(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requires("manage_people")
 def upload_roster(request: HttpRequest) -> HttpResponse:
-    """A roster file, checked or imported at once (rosters are small) through `import_course_roster` with the
-    user's own areas; the row report is shown on the courses page."""
-    upload = request.FILES.get("file")
-    mode = request.POST.get("mode", "check")
-    if upload is None or (upload.size or 0) > MAX_UPLOAD or mode not in ("check", "all", "valid"):
-        messages.error(request, _("Choose a CSV or XLSX file of at most 5 MB."))
-        return redirect("training:courses")
-    suffix = Path(upload.name or "").suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        messages.error(request, _("Choose a CSV or XLSX file of at most 5 MB."))
-        return redirect("training:courses")
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"roster{suffix}"
-        with path.open("wb") as f:
-            for chunk in upload.chunks():
-                f.write(chunk)
-        try:
-            outcome = import_course_roster(path, actor=request.user.get_username(), user=request.user, mode=mode)
-        except FileProblem as exc:
-            messages.error(request, str(exc))
-            return redirect("training:courses")
-    request.session["course_roster_report"] = {
-        "mode": mode, "imported": outcome.imported, "counts": outcome.counts(),
-        "problems": [[p.row, p.column, p.value, p.rule] for p in outcome.problems[:SHOWN]],
-        "total": len(outcome.problems)}
+    """A course roster, checked or imported through `import_course_roster` with the user's own areas."""
+    roster_upload.handle(request, import_course_roster, REPORT)
     return redirect("training:courses")

@@ -32,13 +32,13 @@ POSTGRES_REVERSE = ["DROP TRIGGER talent_payment_no_truncate ON talent_payment",
 def forwards(apps, schema_editor):
     statements = POSTGRES if schema_editor.connection.vendor == "postgresql" else SQLITE
     for sql in statements:
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)  # no placeholders: PL/pgSQL uses % itself
 
 
 def backwards(apps, schema_editor):
     statements = POSTGRES_REVERSE if schema_editor.connection.vendor == "postgresql" else SQLITE_REVERSE
     for sql in statements:
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)  # no placeholders: PL/pgSQL uses % itself
 
 
 class Migration(migrations.Migration):
