@@ -484,6 +484,8 @@ ZH = {
     "Hours per cadre": "干部学时",
     "How recruited": "引进方式",
     "Import a course roster": "导入培训班学员名册",
+    "Export the course rosters (XLSX)": "导出培训班学员名册（XLSX）",
+    "Export the branch roster (XLSX)": "导出村党组织名册（XLSX）",
     "Import a party-branch roster": "导入村党组织名册",
     "Import all or nothing": "全部正确才导入",
     "Import the valid rows": "导入无错误的行",

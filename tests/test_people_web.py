@@ -145,3 +145,30 @@ def test_a_branch_roster_upload_writes_only_the_users_villages(web, people):
     refused = client.post(reverse("branches:upload_roster"), {"file": SimpleUploadedFile("b.txt", b"x"), "mode": "all"},
                           follow=True)
     assert "CSV" in refused.content.decode()
+
+
+def test_roster_exports_round_trip_into_their_imports_and_hold_only_the_users_areas(web, people, tmp_path):
+    import io
+
+    from python_calamine import CalamineWorkbook
+
+    from jingzhun.branches.roster import import_branch_roster
+    from jingzhun.training.roster import import_course_roster
+
+    client = web.client("officer_a")
+    for name, importer, query in (("training:export_roster", import_course_roster, f"?year={YEAR}"),
+                                  ("branches:export_roster", import_branch_roster, "")):
+        response = client.get(reverse(name) + query)
+        assert response.status_code == 200, name
+        data = b"".join(response.streaming_content)
+        rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
+        text = " ".join(str(c) for r in rows for c in r)
+        assert not any(n in text for n in names_outside({COUNTY})), name
+        assert len(rows) == 2, (name, rows)  # the header and the one record of 龙山县
+        path = tmp_path / f"{name.split(':')[0]}.xlsx"
+        path.write_bytes(data)
+        again = importer(path, actor="officer_a", user=web.users["officer_a"])
+        assert again.ok and again.counts()["unchanged"] == 1, (name, again.problems)
+    assert AuditEntry.objects.filter(action="export", object_type__in=["course_roster", "branch_roster"]).count() == 2
+    assert web.client("auditor_a").get(reverse("branches:export_roster")).status_code == 403
+    assert client.get(reverse("branches:export_roster") + f"?area={OTHER_COUNTY}").status_code == 404

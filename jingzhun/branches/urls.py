@@ -8,5 +8,6 @@ app_name = "branches"
 urlpatterns = [
     path("", views.branch_list, name="list"),
     path("roster/", views.upload_roster, name="upload_roster"),
+    path("roster.xlsx", views.export_roster, name="export_roster"),
     path("<slug:action>/", views.write, name="write"),
 ]

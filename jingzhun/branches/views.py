@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST
 
 from jingzhun import access
 from jingzhun.branches import service
-from jingzhun.branches.models import RATING, RERATING, WEAK_REASON, Rating
-from jingzhun.branches.roster import import_branch_roster
-from jingzhun.web import roster_upload
+from jingzhun.branches.models import RATING, RERATING, WEAK_REASON, Branch, Rating
+from jingzhun.branches.roster import SPEC, import_branch_roster
+from jingzhun.web import roster_export, roster_upload
 from jingzhun.web.area_param import chosen_area, chosen_year
 from jingzhun.web.pages import requires
 
@@ -40,7 +40,8 @@ def branch_list(request: HttpRequest) -> HttpResponse:
         "overdue": service.overdue(request.user, timezone.localdate(), area.code)[:SHOWN],
         "ratings": RATING.labels(), "reasons": WEAK_REASON.labels(),
         "reratings": {k: v for k, v in RERATING.labels().items() if k},
-        "may_write": access.may(request.user, "manage_people"), "report": roster_upload.report(request, REPORT),
+        "may_write": access.may(request.user, "manage_people"),
+        "may_export": access.may(request.user, "export"), "report": roster_upload.report(request, REPORT),
         "title": _("Party branches"),
     })
 
@@ -59,6 +60,17 @@ def _rate(request: HttpRequest, p: Any, actor: str) -> str:
 def _rerate(request: HttpRequest, p: Any, actor: str) -> str:
     service.rerate(request.user, int(p["rating"]), p["result"], on=dt.date.fromisoformat(p["on"]), actor=actor)
     return _("Re-rating recorded.")
+
+
+@requires("export")
+def export_roster(request: HttpRequest) -> Any:  # a FileResponse
+    """The area's branches in the roster template's columns, scoped to the user's areas of the export ability."""
+    area = chosen_area(request, "export")
+    found = access.within_area(access.scope(Branch.objects.all(), request.user, "village_id", "export"),
+                               "village_id", area.code).order_by("village_id")
+    return roster_export.xlsx(request, kind="branch_roster", name=f"村党组织名册-{area.code}.xlsx",
+                              sheet_name="村党组织名册", headers=SPEC.headers, area=area.code,
+                              rows=found.values_list("village_id", "name", "secretary", "members"))
 
 
 @require_POST

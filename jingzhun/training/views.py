@@ -4,6 +4,7 @@ and year; an officer adds a course and imports a course roster (through the one 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
@@ -16,9 +17,9 @@ from django.views.decorators.http import require_POST
 from jingzhun import access
 from jingzhun.audit import log as audit
 from jingzhun.training import reports
-from jingzhun.training.models import COURSE_KIND, TOPIC, Course
-from jingzhun.training.roster import import_course_roster
-from jingzhun.web import roster_upload
+from jingzhun.training.models import COURSE_KIND, ENROLMENT_STATUS, TOPIC, Course, Enrolment
+from jingzhun.training.roster import SPEC, import_course_roster
+from jingzhun.web import roster_export, roster_upload
 from jingzhun.web.area_param import chosen_area, chosen_year
 from jingzhun.web.pages import requires
 
@@ -36,6 +37,7 @@ def courses(request: HttpRequest) -> HttpResponse:
         "area": area, "year": year, "courses": listed[:SHOWN], "coverage": reports.coverage(request.user, area.code, year),
         "gaps": gaps[:SHOWN], "gap_total": gaps.count(), "hours": reports.hours(request.user, area.code, year)[:SHOWN],
         "topics": TOPIC.labels(), "kinds": COURSE_KIND.labels(), "may_write": access.may(request.user, "manage_people"),
+        "may_export": access.may(request.user, "export"),
         "report": roster_upload.report(request, REPORT), "title": _("Training"),
     })
 
@@ -71,6 +73,21 @@ def add_course(request: HttpRequest) -> HttpResponse:
                      area=course.area_id, code=course.code)
     messages.success(request, _("Course added."))
     return redirect(f"{reverse('training:courses')}?area={course.area_id}&year={course.start_date.year}")
+
+
+@requires("export")
+def export_roster(request: HttpRequest) -> Any:  # a FileResponse
+    """The area's enrolments in the year's courses, in the roster template's columns (status as its label,
+    hours as typed), scoped to the user's areas of the export ability."""
+    area, year = chosen_area(request, "export"), chosen_year(request)
+    rows = access.within_area(access.scope(Enrolment.objects.filter(course__start_date__year=year), request.user,
+                                           "cadre__home_area_id", "export"), "cadre__home_area_id", area.code)
+    found = rows.order_by("course__code", "cadre__personnel_number").values_list(
+        "course__code", "cadre__personnel_number", "cadre__name", "status", "attended_tenths")
+    return roster_export.xlsx(
+        request, kind="course_roster", name=f"培训班学员名册-{year}-{area.code}.xlsx", sheet_name="培训班学员名册",
+        headers=SPEC.headers, area=area.code,
+        rows=([c, p, n, ENROLMENT_STATUS.zh(s), f"{t / 10:g}"] for c, p, n, s, t in found))
 
 
 @require_POST
