@@ -6,6 +6,8 @@ Definitions (docs/people.md): a cadre "in a poor county" is a serving cadre whos
 (`Cadre.home_area`) lies in a county marked national or provincial poor county; a course counts for the
 year it starts in; a cadre is "covered" by a topic when they *completed* a course of that topic that year;
 hours are the attended hours of every enrolment (completed or not) of courses starting that year.
+At a province's scale (200,000 cadres) these are live aggregates of a few hundred milliseconds
+(docs/benchmarks.md, "People pages"); the lists shown are bounded.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from django.db.models.functions import Substr
 from jingzhun import access
 from jingzhun.areas.models import Area
 from jingzhun.teams.models import SERVING, Cadre
-from jingzhun.training.models import COMPLETED, POVERTY_WORK, TOPIC, Enrolment
+from jingzhun.training.models import COMPLETED, POVERTY_WORK, TOPIC, Course, Enrolment
 
 ABILITY = "people"
 
@@ -58,13 +60,17 @@ class TopicCoverage:
 
 
 def coverage(user: object, area_code: str | None, year: int) -> list[TopicCoverage]:
-    """Per topic: serving cadres in poor counties, and how many of them completed a course of it that year."""
+    """Per topic: serving cadres in poor counties, and how many of them completed a course of it that year —
+    counted from the year's completed enrolments (a few per cadre), each joined to its cadre by key."""
     cadres = cadres_in_poor_counties(user, area_code)
     total = cadres.count()
-    covered = dict(
-        cadres.filter(enrolments__status=COMPLETED, enrolments__course__start_date__year=year)
-        .values("enrolments__course__topic").annotate(n=Count("id", distinct=True))
-        .values_list("enrolments__course__topic", "n").order_by())
+    done = Enrolment.objects.filter(status=COMPLETED, course__start_date__year=year, cadre__status=SERVING)
+    done = access.scope(done, user, "cadre__home_area_id", ABILITY)
+    if area_code:
+        done = access.within_area(done, "cadre__home_area_id", area_code)
+    covered = dict(done.annotate(county=Substr("cadre__home_area_id", 1, 6)).filter(county__in=poor_county_prefixes())
+                   .values("course__topic").annotate(n=Count("cadre_id", distinct=True))
+                   .values_list("course__topic", "n").order_by())
     return [TopicCoverage(topic, total, covered.get(topic, 0)) for topic in TOPIC.codes]
 
 
@@ -74,14 +80,21 @@ def gaps(user: object, area_code: str | None, year: int) -> QuerySet:
     return cadres_in_poor_counties(user, area_code).filter(~Exists(done)).order_by("home_area_id", "name", "pk")
 
 
-def hours(user: object, area_code: str | None, year: int) -> QuerySet:
-    """Per cadre in the user's areas: attended hours (tenths) in courses starting in `year`, most first."""
-    qs = access.scope(Enrolment.objects.filter(course__start_date__year=year), user, "cadre__home_area_id", ABILITY)
+def hours(user: object, area_code: str | None, year: int, limit: int = 200) -> list[dict[str, object]]:
+    """The first `limit` cadres in the user's areas (by area code) who trained in `year`, with their attended
+    hours (tenths) and courses in courses starting that year. Cadres are taken in index order first and their
+    enrolments summed after, so a province's page does not rank 200,000 cadres to show 200."""
+    courses = list(Course.objects.filter(start_date__year=year).values_list("pk", flat=True))
+    qs = access.scope(Cadre.objects.all(), user, "home_area_id", ABILITY)
     if area_code:
-        qs = access.within_area(qs, "cadre__home_area_id", area_code)
-    return (qs.values("cadre_id", "cadre__name", "cadre__home_area_id")
-            .annotate(tenths=Sum("attended_tenths"), courses=Count("course_id", distinct=True))
-            .order_by("-tenths", "cadre__name", "cadre_id"))
+        qs = access.within_area(qs, "home_area_id", area_code)
+    shown = list(qs.filter(Exists(Enrolment.objects.filter(cadre_id=OuterRef("pk"), course_id__in=courses)))
+                 .order_by("home_area_id", "pk").values("pk", "name", "home_area_id")[:limit])
+    sums = {r["cadre_id"]: r for r in Enrolment.objects.filter(
+        cadre_id__in=[c["pk"] for c in shown], course_id__in=courses).values("cadre_id").annotate(
+        tenths=Sum("attended_tenths"), courses=Count("course_id", distinct=True)).order_by()}
+    return [{"cadre_id": c["pk"], "cadre__name": c["name"], "cadre__home_area_id": c["home_area_id"],
+             "tenths": sums[c["pk"]]["tenths"], "courses": sums[c["pk"]]["courses"]} for c in shown]
 
 
 def training_coverage(user: object, area_code: str | None, year: int) -> dict[str, object]:

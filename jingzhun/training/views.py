@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from jingzhun import access
 from jingzhun.audit import log as audit
 from jingzhun.training import reports
-from jingzhun.training.models import COURSE_KIND, ENROLMENT_STATUS, TOPIC, Course, Enrolment
+from jingzhun.training.models import COURSE_KIND, ENROLMENT_STATUS, POVERTY_WORK, TOPIC, Course, Enrolment
 from jingzhun.training.roster import SPEC, import_course_roster
 from jingzhun.web import roster_export, roster_upload
 from jingzhun.web.area_param import chosen_area, chosen_year
@@ -32,10 +32,13 @@ def courses(request: HttpRequest) -> HttpResponse:
     area, year = chosen_area(request, "people"), chosen_year(request)
     listed = access.within_area(access.scope(Course.objects.all(), request.user, "area_id", "people"), "area_id",
                                 area.code).filter(start_date__year=year).order_by("start_date", "code")
-    gaps = reports.gaps(request.user, area.code, year)
+    coverage = reports.coverage(request.user, area.code, year)
+    # The gaps' total is the poverty-work line of the coverage (cadres − covered): no second count.
+    poverty = next(c for c in coverage if c.topic == POVERTY_WORK)
     return render(request, "training/courses.html", {
-        "area": area, "year": year, "courses": listed[:SHOWN], "coverage": reports.coverage(request.user, area.code, year),
-        "gaps": gaps[:SHOWN], "gap_total": gaps.count(), "hours": reports.hours(request.user, area.code, year)[:SHOWN],
+        "area": area, "year": year, "courses": listed[:SHOWN], "coverage": coverage,
+        "gaps": reports.gaps(request.user, area.code, year)[:SHOWN], "gap_total": poverty.cadres - poverty.covered,
+        "hours": reports.hours(request.user, area.code, year, SHOWN),
         "topics": TOPIC.labels(), "kinds": COURSE_KIND.labels(), "may_write": access.may(request.user, "manage_people"),
         "may_export": access.may(request.user, "export"),
         "report": roster_upload.report(request, REPORT), "title": _("Training"),
