@@ -159,8 +159,9 @@ def main() -> None:
         t0 = time.perf_counter()
         build(args.cadres, year)
         print(f"built {args.cadres} cadres in {time.perf_counter() - t0:.0f} s")
+    before = Path("/proc/loadavg").read_text().split()[:3]
     rows = measure(args.requests, year)
-    print(f"load average before/after: {open('/proc/loadavg').read().split()[:3]}")
+    print(f"load average before: {before}, after: {Path('/proc/loadavg').read_text().split()[:3]}")
     print("| user | page | p50 ms | p95 ms | max ms |\n|---|---|---:|---:|---:|")
     for who, page, p50, p95, worst in rows:
         flag = "" if p95 <= TARGET_P95_MS else " ⚠"

@@ -128,3 +128,19 @@ def test_a_branch_roster_imports_within_the_users_villages_all_or_nothing(db, tm
     assert valid.counts() == {"inserted": 0, "updated": 1, "unchanged": 0}
     assert Branch.objects.filter(village_id=VILLAGE).values_list("secretary", "members")[0] == ("", 31)
     assert AuditEntry.objects.filter(action="branch_roster.import").count() == 2
+
+
+def test_an_election_records_the_secretary_and_is_refused_outside(branches):
+    from jingzhun.branches.models import Election
+
+    user = officer("a", COUNTY)
+    service.elect(user, branches[VILLAGE].pk, held_on=dt.date(2024, 4, 1), kind="regular", secretary="赵新", votes=28,
+                  actor="t")
+    assert Branch.objects.get(village_id=VILLAGE).secretary == "赵新" and Election.objects.count() == 1
+    with pytest.raises(LookupError):
+        service.elect(user, branches[OTHER_VILLAGE].pk, held_on=dt.date(2024, 4, 1), kind="regular", secretary="x",
+                      actor="t")
+    with pytest.raises(ValueError):
+        service.elect(user, branches[VILLAGE].pk, held_on=dt.date(2024, 4, 1), kind="coup", secretary="x", actor="t")
+    assert Branch.objects.get(village_id=OTHER_VILLAGE).secretary == "书记"
+    assert AuditEntry.objects.filter(action="branch.elect").count() == 1

@@ -63,7 +63,7 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ["officer", "work_team", "helper", "evaluator", "auditor", "administrator"]
 VILLAGES = [VILLAGE, VILLAGE2, VILLAGE_A3, OTHER_VILLAGE]
-PEOPLE_WRITES = ["pay", "reverse", "allocate", "depart", "join", "rate", "rerate", "add_course", "roster"]
+PEOPLE_WRITES = ["pay", "reverse", "allocate", "depart", "join", "rate", "rerate", "elect", "add_course", "roster"]
 COUNTER = itertools.count()
 FIRST_NAMES = {number: name for number, (*_r, name) in HOUSEHOLDS.items()}
 
@@ -134,6 +134,7 @@ def people_state(villages: set[str], counties: set[str]) -> tuple:
         if counties else [],
         sorted(Course.objects.filter(prefixes).values_list("pk", "code")) if counties else [],
         sorted(Rating.objects.filter(branch__village_id__in=villages).values_list("pk", "year", "rerating")),
+        sorted(Branch.objects.filter(village_id__in=villages).values_list("pk", "secretary", "members")),
         sorted(Enrolment.objects.filter(cadre__home_area_id__in=villages).values_list("pk", "status",
                                                                                        "attended_tenths")),
     )
@@ -156,6 +157,8 @@ def people_write(client: Client, user: User, tmp_path: Path, ids: dict[str, dict
         "rate": ("branches:write", ["rate"], {"branch": mine["branch"], "year": str(2025 + next(COUNTER) % 50),
                                               "rating": "good"}),
         "rerate": ("branches:write", ["rerate"], {"rating": mine["rating"], "result": "rectified", **on}),
+        "elect": ("branches:write", ["elect"], {"branch": mine["branch"], "held_on": "2024-05-01", "kind": "by_election",
+                                                "secretary": "补选者"}),
         "add_course": ("training:add_course", [], {"code": f"N{next(COUNTER)}", "title": "新班", "topic": "other",
                                                    "kind": "thematic", "start_date": "2024-06-01",
                                                    "end_date": "2024-06-02", "hours": "4", "area": county}),
@@ -243,7 +246,7 @@ def shown_to_user(texts: list[str], outside: set[str], outside_ids: set[str], ma
                   ("people", "add_course", COUNTY), ("people", "join", OTHER_COUNTY)])
 @example(who=([("officer", OTHER_COUNTY), ("auditor", COUNTY)], False, False),
          actions=[("people", "reverse", COUNTY), ("people", "depart", COUNTY), ("people", "allocate", COUNTY),
-                  ("people", "rate", COUNTY), ("people", "roster", OTHER_COUNTY)])
+                  ("people", "rate", COUNTY), ("people", "elect", COUNTY), ("people", "roster", OTHER_COUNTY)])
 @example(who=([("officer", TOWNSHIP)], False, False),
          actions=[("village_record", OTHER_VILLAGE, "all"), ("village_record", VILLAGE_A3, "valid"),
                   ("village_record", VILLAGE2, "all")])

@@ -12,7 +12,7 @@ from django.db.models.functions import Substr
 from jingzhun import access
 from jingzhun.areas.models import LEVEL_DIGITS, Area
 from jingzhun.audit import log as audit
-from jingzhun.branches.models import RATING, RERATING, WEAK, WEAK_REASON, Branch, Rating
+from jingzhun.branches.models import ELECTION_KIND, RATING, RERATING, WEAK, WEAK_REASON, Branch, Election, Rating
 from jingzhun.tabular.rules import OUTSIDE
 from jingzhun.teams.models import TeamMembership
 
@@ -47,6 +47,21 @@ def rate(user: object, branch_id: int, year: int, rating: str, *, actor: str, re
             responsible=responsible.strip()[:40] if weak else "", entered_by=actor)
         audit.record(actor, "branch.rate", object_type="branch", object_id=str(branch.pk), area=branch.village_id,
                      year=year, rating=rating)
+    return row
+
+
+def elect(user: object, branch_id: int, *, held_on: dt.date, kind: str, secretary: str, actor: str,
+          votes: int = 0) -> Election:
+    """Record an election (换届 or 补选); the elected secretary becomes the branch's secretary."""
+    if kind not in ELECTION_KIND.codes or not secretary.strip() or not 0 <= votes <= 100_000:
+        raise ValueError("选举须填写类型和当选书记 / an election needs its kind and the secretary elected")
+    with transaction.atomic():
+        branch = _branch(user, branch_id)
+        row = Election.objects.create(branch=branch, held_on=held_on, kind=kind, secretary=secretary.strip()[:40],
+                                      votes=votes)
+        Branch.objects.filter(pk=branch.pk).update(secretary=row.secretary)
+        audit.record(actor, "branch.elect", object_type="branch", object_id=str(branch.pk), area=branch.village_id,
+                     held_on=held_on.isoformat(), kind=kind)
     return row
 
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from jingzhun import access
 from jingzhun.branches import service
-from jingzhun.branches.models import RATING, RERATING, WEAK_REASON, Branch, Rating
+from jingzhun.branches.models import ELECTION_KIND, RATING, RERATING, WEAK_REASON, Branch, Rating
 from jingzhun.branches.roster import SPEC, import_branch_roster
 from jingzhun.web import roster_export, roster_upload
 from jingzhun.web.area_param import chosen_area, chosen_year
@@ -39,7 +39,7 @@ def branch_list(request: HttpRequest) -> HttpResponse:
         "area": area, "year": year, "rows": rows, "by_area": service.weak_branches(request.user, area.code, year),
         "overdue": service.overdue(request.user, timezone.localdate(), area.code)[:SHOWN],
         "ratings": RATING.labels(), "reasons": WEAK_REASON.labels(),
-        "reratings": {k: v for k, v in RERATING.labels().items() if k},
+        "reratings": {k: v for k, v in RERATING.labels().items() if k}, "election_kinds": ELECTION_KIND.labels(),
         "may_write": access.may(request.user, "manage_people"),
         "may_export": access.may(request.user, "export"), "report": roster_upload.report(request, REPORT),
         "title": _("Party branches"),
@@ -55,6 +55,12 @@ def _rate(request: HttpRequest, p: Any, actor: str) -> str:
                  detail=p.get("detail", ""), plan=p.get("plan", ""), deadline=_date(p.get("deadline", "")),
                  responsible=p.get("responsible", ""))
     return _("Rating recorded.")
+
+
+def _elect(request: HttpRequest, p: Any, actor: str) -> str:
+    service.elect(request.user, int(p["branch"]), held_on=dt.date.fromisoformat(p["held_on"]), kind=p["kind"],
+                  secretary=p.get("secretary", ""), votes=int(p.get("votes") or 0), actor=actor)
+    return _("Election recorded.")
 
 
 def _rerate(request: HttpRequest, p: Any, actor: str) -> str:
@@ -84,7 +90,7 @@ def upload_roster(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requires("manage_people")
 def write(request: HttpRequest, action: str) -> HttpResponse:
-    handler = {"rate": _rate, "rerate": _rerate}.get(action)
+    handler = {"rate": _rate, "rerate": _rerate, "elect": _elect}.get(action)
     if handler is None:
         raise Http404
     try:
