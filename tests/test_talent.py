@@ -54,6 +54,12 @@ def test_joining_or_leaving_outside_the_users_areas_is_refused_alike(county):
         pool.depart(county, 10**9, on=dt.date(2024, 6, 1), reason="career", actor="a")
     assert str(refused.value) == str(again.value) == str(missing.value)
     assert Talent.objects.get(pk=theirs.pk).end_date is None
+    # One's own village, another county's scheme: refused alike (it would count in their retention and quotas).
+    other = Scheme.objects.create(code="B", name="永顺计划", recruited="returnee", area_id=OTHER_COUNTY, start_year=2024)
+    with pytest.raises(LookupError) as scheme:
+        pool.join(county, name="借名", area_id=VILLAGE, speciality="health", recruited="returnee", scheme_id=other.pk,
+                  start_date=dt.date(2024, 1, 1), actor="a")
+    assert str(scheme.value) == str(refused.value) and not other.talent.exists()
 
 
 def test_retention_by_scheme_equals_the_hand_count(county):

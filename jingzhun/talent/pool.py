@@ -26,6 +26,11 @@ def join(user: object, *, name: str, area_id: str, speciality: str, recruited: s
     stored only as ciphertext, blind index and mask; a person already in the pool is refused by the index."""
     if not access.can_see_area(user, area_id, ABILITY):
         raise LookupError(OUTSIDE)
+    # The scheme too must be the user's: joining another area's scheme would change its retention and quotas.
+    if scheme_id is not None:
+        scheme_area = Scheme.objects.filter(pk=scheme_id).values_list("area_id", flat=True).first()
+        if scheme_area is None or not access.can_see_area(user, scheme_area, ABILITY):
+            raise LookupError(OUTSIDE)
     talent = Talent(name=name.strip()[:40], area_id=area_id, speciality=speciality, recruited=recruited,
                     scheme_id=scheme_id, start_date=start_date, qualifications=qualifications[:200])
     if resident_id.strip():
