@@ -12,5 +12,8 @@ urlpatterns = [
     path("appraisal/", include("jingzhun.appraisal.urls")),
     path("evaluation/", include("jingzhun.evaluation.urls")),
     path("api/", include("jingzhun.api.urls")),
+    path("training/", include("jingzhun.training.urls")),
+    path("talent/", include("jingzhun.talent.urls")),
+    path("branches/", include("jingzhun.branches.urls")),
     path("admin/", admin.site.urls),
 ]

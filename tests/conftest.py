@@ -7,7 +7,8 @@ import pytest
 os.environ.setdefault("JINGZHUN_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
 
 
-AUDIT_TABLES = ("audit_auditentry", "audit_auditarea", "audit_chainhead")
+# And the special-fund ledger, append-only the same way (jingzhun/talent/migrations/0002).
+AUDIT_TABLES = ("audit_auditentry", "audit_auditarea", "audit_chainhead", "talent_payment")
 
 
 def _flush_past_the_audit_guards(original):

@@ -17,7 +17,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
@@ -28,7 +28,9 @@ from jingzhun.plans.models import HelpPlan
 from jingzhun.registry import template
 from jingzhun.registry.models import Household, Member
 from jingzhun.teams.models import Cadre, HelperPair
+from jingzhun.training.models import Course
 from tests.factories import COUNTY, OTHER_COUNTY, OTHER_TOWNSHIP, OTHER_VILLAGE, PROVINCE, TOWNSHIP, VILLAGE, VILLAGE2
+from tests.people_web import add_people, names_outside
 from tests.web_cast import HOUSEHOLDS, TOWNSHIP_A2, VILLAGE_A3, numbers_in
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +76,9 @@ requests = st.lists(st.one_of(
     # The cast's 2019 events: A101-3 exited and B102-2 returned that year, one change in each county.
     st.tuples(st.just("yearly"), st.sampled_from(["", *AREAS])),
     st.tuples(st.just("yearly_export"), st.sampled_from(["", *AREAS])),
+    # The people pages (issue 17): their records carry names of their county (tests/people_web.py).
+    st.tuples(st.just("people"), st.sampled_from(["training:courses", "talent:pool", "branches:list"]),
+              st.sampled_from(["", *AREAS])),
 ), min_size=1, max_size=6)
 users = st.tuples(
     st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), max_size=3, unique=True),
@@ -108,6 +113,15 @@ def applications() -> dict[str, int]:
     return dict(Application.objects.values_list("household__number", "pk"))
 
 
+PEOPLE_ROLES = {"officer", "work_team", "evaluator", "auditor"}  # the roles that read the people pages
+
+
+def people_reach(roles: list[tuple[str, str]]) -> set[str]:
+    """The counties whose people records a user may be shown: a reading role inside the county or above it."""
+    return {county for county in (COUNTY, OTHER_COUNTY) for kind, area in roles
+            if kind in PEOPLE_ROLES and (inside(area, county) or inside(county, area))}
+
+
 def poor_people(area: str, visible: set[str]) -> int:
     return sum(size for n, (village, size, status, *_r) in HOUSEHOLDS.items()
                if n in visible and inside(village, area) and status in POOR_NOW)
@@ -116,6 +130,13 @@ def poor_people(area: str, visible: set[str]) -> int:
 # Derandomized: the same 60 examples on every run, so CI is repeatable; raise max_examples locally to search wider.
 @settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(who=users, asks=requests)
+# Always tried: a county officer and a township work team ask the people pages for the other county.
+@example(who=([("officer", COUNTY)], set(), False),
+         asks=[("people", "talent:pool", OTHER_VILLAGE), ("people", "training:courses", OTHER_COUNTY),
+               ("people", "branches:list", OTHER_TOWNSHIP), ("people", "talent:pool", PROVINCE)])
+@example(who=([("work_team", TOWNSHIP), ("helper", OTHER_VILLAGE)], set(), False),
+         asks=[("people", "branches:list", ""), ("people", "training:courses", PROVINCE),
+               ("people", "talent:pool", OTHER_COUNTY)])
 def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
     roles, paired, reveal = who
     user = make_user(roles, paired, reveal)
@@ -123,6 +144,9 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
     outside = set(HOUSEHOLDS) - allowed
     outside_ids = {r["resident_id"] for n in outside for r in web.rows[n]}
     apps = applications()
+    if not Course.objects.exists():
+        add_people()
+    hidden_names = names_outside(people_reach(roles))
     client = Client()
     client.force_login(user)
     for ask in asks:
@@ -197,6 +221,9 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
                 got = {str(r[1]) for r in book.get_sheet_by_index(0).to_python()[1:]}
                 assert got <= allowed, (ask, got - allowed)
                 continue
+        elif kind == "people":
+            response = client.get(reverse(ask[1]), {"year": "2024", **({"area": ask[2]} if ask[2] else {})})
+            assert not any(name in response.content.decode() for name in hidden_names), ask
         else:  # reveal
             member = Member.objects.get(household__number=ask[1], position=1)
             response = client.post(reverse("web:reveal", args=[member.pk]))
@@ -224,3 +251,5 @@ def test_the_oracle_agrees_with_the_cast_table():
     assert oracle([("helper", COUNTY)], {"A101-2", "B102-1"}) == {"A101-2"}
     assert oracle([("auditor", PROVINCE)], set()) == set(HOUSEHOLDS)
     assert poor_people(COUNTY, set(HOUSEHOLDS)) == 7
+    assert people_reach([("officer", TOWNSHIP)]) == {COUNTY} and people_reach([("helper", PROVINCE)]) == set()
+    assert people_reach([("auditor", PROVINCE)]) == {COUNTY, OTHER_COUNTY}

@@ -20,8 +20,10 @@ from jingzhun.appraisal.models import Application
 from jingzhun.audit.models import AuditEntry
 from jingzhun.registry import template
 from jingzhun.registry.models import Household, Member
+from jingzhun.training.models import Course
 from jingzhun.web.models import Upload
 from tests.factories import COUNTY, OTHER_VILLAGE, VILLAGE, VILLAGE2, household_rows, write_csv
+from tests.people_web import add_people
 from tests.web_cast import HOUSEHOLDS, SEES, numbers_in, page
 
 pytestmark = pytest.mark.django_db
@@ -166,7 +168,12 @@ def walk(client: Client) -> dict[str, str]:
             reverse("web:application", args=[app.pk]), reverse("web:overdue"),
             reverse("web:yearly"), reverse("web:yearly") + f"?year=2019&area={VILLAGE}",
             reverse("web:yearly_quotas"), reverse("web:yearly_quotas") + "?policy=file:example-hunan-2020.toml",
-            reverse("web:household", args=["B102-1"])]  # a 404 page
+            reverse("web:household", args=["B102-1"]),  # a 404 page
+            # The people pages (issue 17), with a record of each kind (tests/people_web.py).
+            reverse("training:courses") + "?year=2024", reverse("talent:pool") + "?year=2024",
+            reverse("branches:list") + "?year=2024", reverse("branches:list") + f"?year=2024&area={VILLAGE}"]
+    if not Course.objects.exists():
+        add_people()
     return {url: client.get(url).content.decode() for url in urls}
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.db.models import Q
 from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, example, given, settings
@@ -32,10 +33,14 @@ from jingzhun.appraisal import workflow
 from jingzhun.appraisal.models import Application
 from jingzhun.areas.models import AreaRole, VillageRecord
 from jingzhun.areas.village_records import import_village_records
+from jingzhun.branches.models import Branch, Rating
 from jingzhun.plans.models import HelpPlan
 from jingzhun.registry.importer import import_register
 from jingzhun.registry.models import Household, IncomeRecord, Member
 from jingzhun.tabular import report
+from jingzhun.talent.models import Allocation, Payment, Scheme, Talent
+from jingzhun.training.models import Course, Enrolment
+from jingzhun.training.roster import import_course_roster
 from tests.factories import (
     COUNTY,
     OTHER_COUNTY,
@@ -47,6 +52,9 @@ from tests.factories import (
     household_rows,
     write_csv,
 )
+from tests.people_web import NAMES as PEOPLE_NAMES
+from tests.people_web import VILLAGE_OF as PEOPLE_VILLAGE
+from tests.people_web import add_people
 from tests.test_mask_rebuild import rebuilt
 from tests.test_web_access_property import AREAS, inside, oracle
 from tests.web_cast import HOUSEHOLDS, VILLAGE_A3, numbers_in
@@ -55,6 +63,7 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ["officer", "work_team", "helper", "evaluator", "auditor", "administrator"]
 VILLAGES = [VILLAGE, VILLAGE2, VILLAGE_A3, OTHER_VILLAGE]
+PEOPLE_WRITES = ["pay", "reverse", "allocate", "depart", "join", "rate", "rerate", "elect", "add_course", "roster"]
 COUNTER = itertools.count()
 FIRST_NAMES = {number: name for number, (*_r, name) in HOUSEHOLDS.items()}
 
@@ -69,6 +78,8 @@ writes = st.lists(st.one_of(
     # A village record (村情) through the one import subsystem, for any village, in any mode.
     st.tuples(st.just("village_record"), st.sampled_from(VILLAGES), st.sampled_from(["check", "all", "valid"])),
     st.tuples(st.just("password"), st.sampled_from(["officer_a", "officer_b", "township_a"])),
+    # The people writes (issue 17) against either county's records (tests/people_web.py).
+    st.tuples(st.just("people"), st.sampled_from(PEOPLE_WRITES), st.sampled_from([COUNTY, OTHER_COUNTY])),
 ), min_size=1, max_size=5)
 users = st.tuples(
     st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), min_size=1, max_size=3, unique=True),
@@ -108,6 +119,58 @@ def snapshot(numbers: set[str]) -> dict[str, tuple]:
 def village_records(villages: set[str]) -> list[tuple]:
     return list(VillageRecord.objects.filter(village_id__in=villages).order_by("village_id", "year").values_list(
         "village_id", "year", "households", "tap_water"))
+
+
+def people_state(villages: set[str], counties: set[str]) -> tuple:
+    """Every people record a write could change in these villages (and, for county-level records — courses,
+    schemes and their funds — these counties)."""
+    prefixes = Q()
+    for county in counties:
+        prefixes |= Q(area__code__startswith=county[:6])
+    return (
+        sorted(Talent.objects.filter(area_id__in=villages).values_list("pk", "end_date", "departure")),
+        sorted(Payment.objects.filter(talent__area_id__in=villages).values_list("pk", "amount_fen")),
+        sorted(Allocation.objects.filter(scheme__in=Scheme.objects.filter(prefixes)).values_list("pk", "amount_fen"))
+        if counties else [],
+        sorted(Course.objects.filter(prefixes).values_list("pk", "code")) if counties else [],
+        sorted(Rating.objects.filter(branch__village_id__in=villages).values_list("pk", "year", "rerating")),
+        sorted(Branch.objects.filter(village_id__in=villages).values_list("pk", "secretary", "members")),
+        sorted(Enrolment.objects.filter(cadre__home_area_id__in=villages).values_list("pk", "status",
+                                                                                       "attended_tenths")),
+    )
+
+
+def people_write(client: Client, user: User, tmp_path: Path, ids: dict[str, dict[str, int]], action: str,
+                 county: str) -> list[str]:
+    """One people write aimed at `county`'s records, as the pages (or the roster import) make it; what the
+    user was shown."""
+    mine, village = ids[county], PEOPLE_VILLAGE[county]
+    on = {"on": "2024-05-01", "year": "2024"}
+    forms = {
+        "pay": ("talent:write", ["pay"], {"scheme": mine["scheme"], "talent": mine["talent"], "amount": "1",
+                                          "kind": "award", **on}),
+        "reverse": ("talent:write", ["reverse"], {"payment": mine["payment"], "reason": "错发", **on}),
+        "allocate": ("talent:write", ["allocate"], {"scheme": mine["scheme"], "amount": "5", **on}),
+        "depart": ("talent:write", ["depart"], {"talent": mine["talent"], "reason": "career", **on}),
+        "join": ("talent:write", ["join"], {"name": "新人", "serving_area": village, "speciality": "health",
+                                            "recruited": "returnee", "start_date": "2024-05-01"}),
+        "rate": ("branches:write", ["rate"], {"branch": mine["branch"], "year": str(2025 + next(COUNTER) % 50),
+                                              "rating": "good"}),
+        "rerate": ("branches:write", ["rerate"], {"rating": mine["rating"], "result": "rectified", **on}),
+        "elect": ("branches:write", ["elect"], {"branch": mine["branch"], "held_on": "2024-05-01", "kind": "by_election",
+                                                "secretary": "补选者"}),
+        "add_course": ("training:add_course", [], {"code": f"N{next(COUNTER)}", "title": "新班", "topic": "other",
+                                                   "kind": "thematic", "start_date": "2024-06-01",
+                                                   "end_date": "2024-06-02", "hours": "4", "area": county}),
+    }
+    if action == "roster":
+        path = tmp_path / f"p{next(COUNTER)}.csv"
+        path.write_text(f"班次编号,人员编号,姓名,状态,出勤学时\nC-{county[:6]},P-{county[:6]},"
+                        f"{PEOPLE_NAMES[county]['cadre']},已结业,8\n", encoding="utf-8")
+        outcome = import_course_roster(path, actor=user.username, user=user, mode="all")
+        return [f"{p.row} {p.column} {p.value} {p.rule}" for p in outcome.problems]
+    name, args, data = forms[action]
+    return [client.post(reverse(name, args=args), data, follow=True).content.decode()]
 
 
 def users_state() -> dict[str, tuple]:
@@ -179,6 +242,12 @@ def shown_to_user(texts: list[str], outside: set[str], outside_ids: set[str], ma
          actions=[("grant_self", COUNTY), ("password", "officer_a"), ("password", "township_a")])
 @example(who=([("evaluator", COUNTY)], False, False), actions=[("read", "A101-2")])
 @example(who=([("officer", TOWNSHIP)], False, False),
+         actions=[("people", "pay", OTHER_COUNTY), ("people", "rerate", OTHER_COUNTY), ("people", "roster", OTHER_COUNTY),
+                  ("people", "add_course", COUNTY), ("people", "join", OTHER_COUNTY)])
+@example(who=([("officer", OTHER_COUNTY), ("auditor", COUNTY)], False, False),
+         actions=[("people", "reverse", COUNTY), ("people", "depart", COUNTY), ("people", "allocate", COUNTY),
+                  ("people", "rate", COUNTY), ("people", "elect", COUNTY), ("people", "roster", OTHER_COUNTY)])
+@example(who=([("officer", TOWNSHIP)], False, False),
          actions=[("village_record", OTHER_VILLAGE, "all"), ("village_record", VILLAGE_A3, "valid"),
                   ("village_record", VILLAGE2, "all")])
 def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_path, who, actions):
@@ -197,9 +266,13 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
                            user=root)
     client = Client()
     client.force_login(user)
+    people_ids = people_records()
+    # County-level people records (courses, schemes) change only for an officer at the county or above.
+    outside_counties = {c for c in (COUNTY, OTHER_COUNTY) if not any(k == "officer" and inside(c, a) for k, a in roles)}
     for action in actions:
         before, people_before = snapshot(outside), users_state()
         records_before = village_records(outside_villages)
+        staff_before = people_state(outside_villages, outside_counties)
         shown: list[str] = []
         typed: set[str] = set()
         kind = action[0]
@@ -231,6 +304,8 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
             path.write_text("村代码,年度,总户数,通自来水\n" + f"{village},2024,{next(COUNTER) % 500},是\n", encoding="utf-8")
             outcome = import_village_records(path, actor=user.username, user=user, mode=mode)
             shown += [f"{p.row} {p.column} {p.value} {p.rule}" for p in outcome.problems]
+        elif kind == "people":
+            shown += people_write(client, user, tmp_path, people_ids, action[1], action[2])
         elif kind == "read":
             shown.append(client.get(reverse("web:household", args=[action[1]])).content.decode())
             response = client.get(reverse("web:export"))
@@ -261,7 +336,20 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
                     "an administrator reset the password of a user they may not manage"
         assert snapshot(outside) == before, (action, "a write changed a household outside the user's areas")
         assert village_records(outside_villages) == records_before, (action, "a village record outside changed")
+        assert people_state(outside_villages, outside_counties) == staff_before, (action, "a people record outside")
         shown_to_user(shown, outside, outside_ids, reveal, every_id, typed)
+
+
+def people_records() -> dict[str, dict[str, int]]:
+    """The people records of tests/people_web.py, made once per database; county → their ids."""
+    if not Course.objects.exists():
+        add_people()
+    return {county: {"scheme": Scheme.objects.get(code=f"S-{county[:6]}").pk,
+                     "talent": Talent.objects.filter(name=PEOPLE_NAMES[county]["talent"]).first().pk,  # type: ignore[union-attr]
+                     "payment": Payment.objects.filter(scheme__code=f"S-{county[:6]}").order_by("pk").first().pk,  # type: ignore[union-attr]
+                     "branch": Branch.objects.get(name=PEOPLE_NAMES[county]["branch"]).pk,
+                     "rating": Rating.objects.filter(branch__name=PEOPLE_NAMES[county]["branch"]).order_by("pk").first().pk}  # type: ignore[union-attr]
+            for county in (COUNTY, OTHER_COUNTY)}
 
 
 def test_the_write_oracle_counts_an_out_of_area_household_as_outside():

@@ -1,0 +1,13 @@
+"""Include under any prefix: ``path("branches/", include("jingzhun.branches.urls"))``."""
+
+from django.urls import path
+
+from jingzhun.branches import views
+
+app_name = "branches"
+urlpatterns = [
+    path("", views.branch_list, name="list"),
+    path("roster/", views.upload_roster, name="upload_roster"),
+    path("roster.xlsx", views.export_roster, name="export_roster"),
+    path("<slug:action>/", views.write, name="write"),
+]

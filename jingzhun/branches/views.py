@@ -1,0 +1,105 @@
+"""Party-branch pages: the branches of an area with their first secretary (from the work team) and rating,
+weak branches by area, overdue rectifications; officers rate and re-rate here (`service` writes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from jingzhun import access
+from jingzhun.branches import service
+from jingzhun.branches.models import ELECTION_KIND, RATING, RERATING, WEAK_REASON, Branch, Rating
+from jingzhun.branches.roster import SPEC, import_branch_roster
+from jingzhun.web import roster_export, roster_upload
+from jingzhun.web.area_param import chosen_area, chosen_year
+from jingzhun.web.pages import requires
+
+SHOWN = 300
+REPORT = "branch_roster_report"
+
+
+@requires("people")
+def branch_list(request: HttpRequest) -> HttpResponse:
+    area, year = chosen_area(request, "people"), chosen_year(request)
+    this_year = Prefetch("ratings", queryset=Rating.objects.filter(year=year), to_attr="rated")
+    branches = list(service.visible(request.user, area.code).order_by("village_id").prefetch_related(this_year)[:SHOWN])
+    secretaries = service.first_secretaries([b.village_id for b in branches])
+    rows = [{"branch": b, "first_secretary": secretaries.get(b.village_id, ""),
+             "rating": b.rated[0] if b.rated else None} for b in branches]  # type: ignore[attr-defined]
+    return render(request, "branches/list.html", {
+        "area": area, "year": year, "rows": rows, "by_area": service.weak_branches(request.user, area.code, year),
+        "overdue": service.overdue(request.user, timezone.localdate(), area.code)[:SHOWN],
+        "ratings": RATING.labels(), "reasons": WEAK_REASON.labels(),
+        "reratings": {k: v for k, v in RERATING.labels().items() if k}, "election_kinds": ELECTION_KIND.labels(),
+        "may_write": access.may(request.user, "manage_people"),
+        "may_export": access.may(request.user, "export"), "report": roster_upload.report(request, REPORT),
+        "title": _("Party branches"),
+    })
+
+
+def _date(text: str) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text.strip() else None
+
+
+def _rate(request: HttpRequest, p: Any, actor: str) -> str:
+    service.rate(request.user, int(p["branch"]), int(p["year"]), p["rating"], actor=actor, reason=p.get("reason", ""),
+                 detail=p.get("detail", ""), plan=p.get("plan", ""), deadline=_date(p.get("deadline", "")),
+                 responsible=p.get("responsible", ""))
+    return _("Rating recorded.")
+
+
+def _elect(request: HttpRequest, p: Any, actor: str) -> str:
+    service.elect(request.user, int(p["branch"]), held_on=dt.date.fromisoformat(p["held_on"]), kind=p["kind"],
+                  secretary=p.get("secretary", ""), votes=int(p.get("votes") or 0), actor=actor)
+    return _("Election recorded.")
+
+
+def _rerate(request: HttpRequest, p: Any, actor: str) -> str:
+    service.rerate(request.user, int(p["rating"]), p["result"], on=dt.date.fromisoformat(p["on"]), actor=actor)
+    return _("Re-rating recorded.")
+
+
+@requires("export")
+def export_roster(request: HttpRequest) -> Any:  # a FileResponse
+    """The area's branches in the roster template's columns, scoped to the user's areas of the export ability."""
+    area = chosen_area(request, "export")
+    found = access.within_area(access.scope(Branch.objects.all(), request.user, "village_id", "export"),
+                               "village_id", area.code).order_by("village_id")
+    return roster_export.xlsx(request, kind="branch_roster", name=f"村党组织名册-{area.code}.xlsx",
+                              sheet_name="村党组织名册", headers=SPEC.headers, area=area.code,
+                              rows=found.values_list("village_id", "name", "secretary", "members"))
+
+
+@require_POST
+@requires("manage_people")
+def upload_roster(request: HttpRequest) -> HttpResponse:
+    """A branch roster, checked or imported through `import_branch_roster` with the user's own areas."""
+    roster_upload.handle(request, import_branch_roster, REPORT)
+    return redirect("branches:list")
+
+
+@require_POST
+@requires("manage_people")
+def write(request: HttpRequest, action: str) -> HttpResponse:
+    handler = {"rate": _rate, "rerate": _rerate, "elect": _elect}.get(action)
+    if handler is None:
+        raise Http404
+    try:
+        messages.success(request, handler(request, request.POST, request.user.get_username()))
+    except LookupError:
+        raise Http404(_("No such area in your scope")) from None
+    except (KeyError, ValueError) as exc:
+        text = str(exc) if isinstance(exc, ValueError) and " / " in str(exc) else ""
+        messages.error(request, text or _("The form is incomplete or invalid."))
+    area = request.POST.get("area", "").strip()
+    suffix = f"?area={area}" if len(area) == 12 and area.isascii() and area.isdigit() else ""
+    return redirect(reverse("branches:list") + suffix)

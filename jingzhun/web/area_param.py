@@ -1,0 +1,31 @@
+"""The area and year a page is about, read from its query string and held to the user's areas: an area the
+user may not see is "not found", whether it exists or not."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jingzhun import access
+from jingzhun.areas.models import Area
+
+
+def chosen_area(request: HttpRequest, ability: str) -> Area:
+    """`?area=` or the user's widest area of the roles carrying `ability` (a superuser: the first province)."""
+    code = request.GET.get("area", "").strip()[:12] or access.home_area(request.user, ability)
+    if code is None:
+        found = Area.objects.filter(level="province").order_by("code").first()
+    else:
+        found = Area.objects.filter(code=code).first() if code else None
+    if found is None or not access.can_see_area(request.user, found.code, ability):
+        raise Http404(_("No such area in your scope"))
+    return found
+
+
+def chosen_year(request: HttpRequest) -> int:
+    """`?year=` between 2013 and 2100, else this year."""
+    text = request.GET.get("year", "").strip()
+    if text.isascii() and text.isdigit() and 2013 <= int(text) <= 2100:
+        return int(text)
+    return timezone.localdate().year
