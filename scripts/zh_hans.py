@@ -19,6 +19,8 @@ ZH = {
     "Action": "操作",
     "All actions": "全部操作",
     "All kinds": "全部类型",
+    "Upload a course roster on the import page: it is checked first, and imported when you confirm.": "在导入页面上传培训班学员名册：先检查，确认后导入。",
+    "Upload a party-branch roster on the import page: it is checked first, and imported when you confirm.": "在导入页面上传村党组织名册：先检查，确认后导入。",
     "Import a file": "导入文件",
     "What the file holds": "文件类别",
     "CSV or XLSX file in its template": "按模板填写的 CSV 或 XLSX 文件",

@@ -14,6 +14,7 @@ from jingzhun.talent.models import Payment, Talent
 from jingzhun.training.models import Course, Enrolment
 from tests.factories import COUNTY, OTHER_COUNTY, OTHER_VILLAGE, VILLAGE
 from tests.people_web import NAMES, YEAR, add_people, names_outside
+from tests.test_hostile_files import uploads_here  # noqa: F401 -- the fixture
 from tests.web_cast import page
 
 pytestmark = pytest.mark.django_db
@@ -102,19 +103,32 @@ def test_an_officers_writes_land_and_are_audited(web, people):
     assert {"talent.pay", "branch.rerate"} <= set(AuditEntry.objects.values_list("action", flat=True))
 
 
-def test_a_roster_upload_checks_then_imports_within_the_users_areas(web, people):
+def roster_upload(client, kind: str, name: str, text: str, mode: str | None):
+    """Upload through the one checked-upload page; confirm in `mode` ("all", "valid") unless None (check only)."""
+    from jingzhun.web.models import Upload
+    from tests.test_hostile_files import token_of
+
+    response = client.post(reverse("web:imports"), {"kind": kind, "file": SimpleUploadedFile(name, text.encode())},
+                           follow=True)
+    if mode is not None:
+        client.post(reverse("web:upload_confirm", args=[token_of(response)]), {"mode": mode})
+    return Upload.objects.order_by("-pk").first(), response
+
+
+def test_a_roster_upload_checks_then_imports_within_the_users_areas(web, people, uploads_here):  # noqa: F811
     client = web.client("officer_a")
+    assert 'href="/imports/?kind=course_roster"' in page(client, reverse("training:courses") + f"?year={YEAR}")
     text = "班次编号,人员编号,姓名,状态,出勤学时\n" + f"C-{COUNTY[:6]},P-{COUNTY[:6]},龙学员,已结业,8\n"
-    for mode in ("check", "all"):
-        upload = SimpleUploadedFile("名册.csv", text.encode())
-        client.post(reverse("training:upload_roster"), {"file": upload, "mode": mode})
-        html = page(client, reverse("training:courses") + f"?year={YEAR}")
-        assert 'id="roster-report"' in html
-    assert Enrolment.objects.get(cadre__name="龙学员").status == "completed"
+    checked, _ = roster_upload(client, "course_roster", "名册.csv", text, None)
+    assert checked.state == "checked" and Enrolment.objects.get(cadre__name="龙学员").status != "completed"
+    done, _ = roster_upload(client, "course_roster", "名册.csv", text, "all")
+    done.refresh_from_db()
+    assert done.state == "done" and Enrolment.objects.get(cadre__name="龙学员").status == "completed"
     foreign = "班次编号,人员编号,姓名,状态,出勤学时\n" + f"C-{OTHER_COUNTY[:6]},P-{OTHER_COUNTY[:6]},永学员,已结业,8\n"
-    client.post(reverse("training:upload_roster"), {"file": SimpleUploadedFile("x.csv", foreign.encode()), "mode": "all"})
-    html = page(client, reverse("training:courses") + f"?year={YEAR}")
-    assert f"P-{OTHER_COUNTY[:6]}" in html and "不是您管辖范围内已登记的干部" in html  # the user's own cell, refused …
+    refused, response = roster_upload(client, "course_roster", "x.csv", foreign, "all")
+    refused.refresh_from_db()
+    html = response.content.decode()
+    assert refused.error_count and refused.state == "checked" and "不是您管辖范围内已登记的干部" in html  # the user's own cell, refused …
     assert Enrolment.objects.get(cadre__name="永学员").status == "incomplete"  # … and nothing written
     assert "永顺电商考察班" not in html and "司城村" not in html
 
@@ -132,18 +146,17 @@ def test_the_dashboard_functions_are_scoped(web, people):
     assert weak_branches(officer, OTHER_COUNTY, YEAR) == []
 
 
-def test_a_branch_roster_upload_writes_only_the_users_villages(web, people):
+def test_a_branch_roster_upload_writes_only_the_users_villages(web, people, uploads_here):  # noqa: F811
     client = web.client("officer_a")
     text = f"村代码,党组织名称,书记,党员人数\n{VILLAGE},洗车村党支部,新书记,41\n{OTHER_VILLAGE},司城村党支部,冒名,1\n"
-    client.post(reverse("branches:upload_roster"), {"file": SimpleUploadedFile("b.csv", text.encode()), "mode": "all"})
-    html = page(client, reverse("branches:list") + f"?year={YEAR}")
-    assert 'id="roster-report"' in html and "已登记在您的管辖区划以外" in html
-    assert not Branch.objects.filter(secretary__in=["新书记", "冒名"]).exists()  # all or nothing
-    client.post(reverse("branches:upload_roster"), {"file": SimpleUploadedFile("b.csv", text.encode()), "mode": "valid"})
+    row, response = roster_upload(client, "branch_roster", "b.csv", text, "all")
+    assert "已登记在您的管辖区划以外" in response.content.decode()
+    assert not Branch.objects.filter(secretary__in=["新书记", "冒名"]).exists()  # all or nothing: refused
+    roster_upload(client, "branch_roster", "b.csv", text, "valid")
     assert Branch.objects.get(village_id=VILLAGE).secretary == "新书记"
     assert Branch.objects.get(village_id=OTHER_VILLAGE).secretary == "书记"
-    refused = client.post(reverse("branches:upload_roster"), {"file": SimpleUploadedFile("b.txt", b"x"), "mode": "all"},
-                          follow=True)
+    refused = client.post(reverse("web:imports"), {"kind": "branch_roster",
+                                                   "file": SimpleUploadedFile("b.txt", b"x")}, follow=True)
     assert "CSV" in refused.content.decode()
 
 

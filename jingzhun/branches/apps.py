@@ -6,6 +6,13 @@ class BranchesConfig(AppConfig):
     verbose_name = "村党组织 / Village party branches"
 
     def ready(self) -> None:
+        from jingzhun.audit import names
+
+        names.register_actions({"branch.elect": "村党组织换届 / branch election recorded",
+                                "branch.rate": "软弱涣散评定 / branch rated",
+                                "branch.rerate": "整顿后复评 / branch re-rated",
+                                "branch_roster.import": "导入村党组织名册 / branch roster imported",
+                                "branch_roster.check": "检查村党组织名册 / branch roster checked"})
         from django.utils.translation import gettext_lazy as _
 
         from jingzhun.core import blanks

@@ -7,7 +7,6 @@ from jingzhun.branches import views
 app_name = "branches"
 urlpatterns = [
     path("", views.branch_list, name="list"),
-    path("roster/", views.upload_roster, name="upload_roster"),
     path("roster.xlsx", views.export_roster, name="export_roster"),
     path("<slug:action>/", views.write, name="write"),
 ]

@@ -18,13 +18,12 @@ from django.views.decorators.http import require_POST
 from jingzhun import access
 from jingzhun.branches import service
 from jingzhun.branches.models import ELECTION_KIND, RATING, RERATING, WEAK_REASON, Branch, Rating
-from jingzhun.branches.roster import SPEC, import_branch_roster
-from jingzhun.web import roster_export, roster_upload
+from jingzhun.branches.roster import SPEC
+from jingzhun.web import roster_export
 from jingzhun.web.area_param import chosen_area, chosen_year
 from jingzhun.web.pages import requires
 
 SHOWN = 300
-REPORT = "branch_roster_report"
 
 
 @requires("people")
@@ -41,7 +40,7 @@ def branch_list(request: HttpRequest) -> HttpResponse:
         "ratings": RATING.labels(), "reasons": WEAK_REASON.labels(),
         "reratings": {k: v for k, v in RERATING.labels().items() if k}, "election_kinds": ELECTION_KIND.labels(),
         "may_write": access.may(request.user, "manage_people"),
-        "may_export": access.may(request.user, "export"), "report": roster_upload.report(request, REPORT),
+        "may_export": access.may(request.user, "export"),
         "title": _("Party branches"),
     })
 
@@ -78,13 +77,6 @@ def export_roster(request: HttpRequest) -> Any:  # a FileResponse
                               sheet_name="村党组织名册", headers=SPEC.headers, area=area.code,
                               rows=found.values_list("village_id", "name", "secretary", "members"))
 
-
-@require_POST
-@requires("manage_people")
-def upload_roster(request: HttpRequest) -> HttpResponse:
-    """A branch roster, checked or imported through `import_branch_roster` with the user's own areas."""
-    roster_upload.handle(request, import_branch_roster, REPORT)
-    return redirect("branches:list")
 
 
 @require_POST

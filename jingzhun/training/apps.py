@@ -6,6 +6,11 @@ class TrainingConfig(AppConfig):
     verbose_name = "干部培训 / Cadre training"
 
     def ready(self) -> None:
+        from jingzhun.audit import names
+
+        names.register_actions({"course.add": "新增培训班 / course added",
+                                "course_roster.import": "导入培训名册 / course roster imported",
+                                "course_roster.check": "检查培训名册 / course roster checked"})
         from django.utils.translation import gettext_lazy as _
 
         from jingzhun.core import blanks

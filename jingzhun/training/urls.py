@@ -8,6 +8,5 @@ app_name = "training"
 urlpatterns = [
     path("", views.courses, name="courses"),
     path("add/", views.add_course, name="add_course"),
-    path("roster/", views.upload_roster, name="upload_roster"),
     path("roster.xlsx", views.export_roster, name="export_roster"),
 ]

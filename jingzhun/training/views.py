@@ -18,13 +18,12 @@ from jingzhun import access
 from jingzhun.audit import log as audit
 from jingzhun.training import reports
 from jingzhun.training.models import COURSE_KIND, ENROLMENT_STATUS, POVERTY_WORK, TOPIC, Course, Enrolment
-from jingzhun.training.roster import SPEC, import_course_roster
-from jingzhun.web import roster_export, roster_upload
+from jingzhun.training.roster import SPEC
+from jingzhun.web import roster_export
 from jingzhun.web.area_param import chosen_area, chosen_year
 from jingzhun.web.pages import requires
 
 SHOWN = 200
-REPORT = "course_roster_report"
 
 
 @requires("people")
@@ -41,7 +40,7 @@ def courses(request: HttpRequest) -> HttpResponse:
         "hours": reports.hours(request.user, area.code, year, SHOWN),
         "topics": TOPIC.labels(), "kinds": COURSE_KIND.labels(), "may_write": access.may(request.user, "manage_people"),
         "may_export": access.may(request.user, "export"),
-        "report": roster_upload.report(request, REPORT), "title": _("Training"),
+"title": _("Training"),
     })
 
 
@@ -92,10 +91,3 @@ def export_roster(request: HttpRequest) -> Any:  # a FileResponse
         headers=SPEC.headers, area=area.code,
         rows=([c, p, n, ENROLMENT_STATUS.zh(s), f"{t / 10:g}"] for c, p, n, s, t in found))
 
-
-@require_POST
-@requires("manage_people")
-def upload_roster(request: HttpRequest) -> HttpResponse:
-    """A course roster, checked or imported through `import_course_roster` with the user's own areas."""
-    roster_upload.handle(request, import_course_roster, REPORT)
-    return redirect("training:courses")

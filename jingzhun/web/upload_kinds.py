@@ -83,17 +83,28 @@ def _visits(kind: str) -> UploadKind:
     return UploadKind(kind, label, "plan", "", check, run, f"{kind}.import")
 
 
-def _village_records() -> UploadKind:
-    from jingzhun.areas.village_records import import_village_records
-
+def tabular(kind: str, label: str, ability: str, importer: Callable[..., Any], action: str) -> UploadKind:
+    """A kind whose import function is `importer(path, *, actor, user, mode) -> steps.Outcome` (the one import
+    subsystem's shape) and whose blank template has the same kind name."""
     def run(path: Path, user: Any, mode: str) -> tuple[bool, dict[str, Any]]:
-        out = import_village_records(path, actor=user.get_username(), user=user, mode=mode)
+        out = importer(path, actor=user.get_username(), user=user, mode=mode)
         return out.imported, {"imported": out.imported, **out.counts(), "errors": len(out.problems)}
 
-    check = _tabular_check(lambda path, user: import_village_records(path, actor=user.get_username(), user=user,
-                                                                     mode="check"))
-    return UploadKind("village_records", "村情 / village records", "import", "village_records", check, run,
-                      "village_records.import")
+    check = _tabular_check(lambda path, user: importer(path, actor=user.get_username(), user=user, mode="check"))
+    return UploadKind(kind, label, ability, kind, check, run, action)
+
+
+def _rosters() -> list[UploadKind]:
+    from jingzhun.areas.village_records import import_village_records
+    from jingzhun.branches.roster import import_branch_roster
+    from jingzhun.training.roster import import_course_roster
+
+    return [tabular("village_records", "村情 / village records", "import", import_village_records,
+                    "village_records.import"),
+            tabular("course_roster", "培训班学员名册 / course roster", "manage_people", import_course_roster,
+                    "course_roster.import"),
+            tabular("branch_roster", "村党组织名册 / party-branch roster", "manage_people", import_branch_roster,
+                    "branch_roster.import")]
 
 
 def _department_list(rule: str, label: str) -> UploadKind:
@@ -126,7 +137,7 @@ def kinds() -> dict[str, UploadKind]:
     """Every kind, the register first. Built on use: the importers pull in their apps' models."""
     from jingzhun.crosscheck.models import RULE
 
-    found = [_register(), _roster(), _visits("visits"), _visits("attendance"), _village_records()]
+    found = [_register(), _roster(), _visits("visits"), _visits("attendance"), *_rosters()]
     found += [_department_list(code, f"{zh} / department list: {en}") for code, zh, en in RULE.values]
     return {k.kind: k for k in found}
 
