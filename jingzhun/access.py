@@ -23,9 +23,9 @@ NOTHING = Q(pk__in=[])
 # "area" is further narrowed to their own households (see `household_q`).
 ABILITIES: dict[str, frozenset[str]] = {
     "officer": frozenset({"register", "dashboard", "import", "export", "audit", "pair", "crosscheck", "plan",
-                          "approve_plan"}),
-    "work_team": frozenset({"register", "dashboard", "plan"}),
-    "helper": frozenset({"register", "plan"}),
+                          "approve_plan", "monitor", "screen"}),
+    "work_team": frozenset({"register", "dashboard", "plan", "monitor"}),
+    "helper": frozenset({"register", "plan", "monitor"}),
     "evaluator": frozenset({"register", "dashboard", "export"}),
     "auditor": frozenset({"register", "dashboard", "audit"}),
     "administrator": frozenset({"register", "dashboard", "audit", "administer"}),

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "jingzhun.crosscheck",
     "jingzhun.appraisal",
     "jingzhun.plans",
+    "jingzhun.monitoring",
     "jingzhun.jobs",
     "jingzhun.web",
     "jingzhun.demo",

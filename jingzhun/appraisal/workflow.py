@@ -25,7 +25,7 @@ from jingzhun import access, choices
 from jingzhun.appraisal.models import STATE, Application, Notice, Objection, Step, VillageAppraisal
 from jingzhun.audit import log as audit
 from jingzhun.crosscheck.actions import rematch
-from jingzhun.crosscheck.models import CrossCheckHit
+from jingzhun.crosscheck.models import SIGNAL_RULES, CrossCheckHit
 from jingzhun.registry.models import Household, StatusEvent
 from jingzhun.registry.signals import register_changed
 
@@ -227,7 +227,9 @@ def crosscheck(app_id: int, *, on: dt.date, user: object, acknowledge: str = "")
     with transaction.atomic():
         app = _locked(app_id)
         _check(app, "crosscheck", user)
-        hits = list(CrossCheckHit.objects.filter(household_id=app.household_id).order_by("id")
+        # Monitoring signals (a major illness, a disaster) are not evidence against being poor.
+        hits = list(CrossCheckHit.objects.filter(household_id=app.household_id).exclude(rule__in=SIGNAL_RULES)
+                    .order_by("id")
                     .values("id", "rule", "status"))
         pending = [h for h in hits if h["status"] == "pending"]
         if pending and not (acknowledge or "").strip():
