@@ -7,6 +7,7 @@ Areas and households as in tests/test_appraisal.py.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -14,7 +15,7 @@ from jingzhun.appraisal import kinds, notices, workflow
 from jingzhun.appraisal.models import Application, Consent, Notice, Step
 from jingzhun.appraisal.workflow import StepRefused
 from jingzhun.audit.models import AuditEntry
-from jingzhun.registry.models import Household, StatusEvent
+from jingzhun.registry.models import Household, IncomeRecord, StatusEvent
 from tests import test_appraisal
 from tests.factories import VILLAGE, resident_id
 from tests.test_appraisal import D, appraise_ok, run_to_announcement, state
@@ -28,8 +29,13 @@ POOR_HEAD = resident_id("433130", dt.date(1961, 2, 3), 21, True)
 
 
 def poor(setup: dict, number: str = "P1") -> Household:
+    """A poor household of one person that meets the exit conditions of 2020 and 2021 (well above the line,
+    every guarantee met)."""
     hh = make_household(number, VILLAGE, [POOR_HEAD], status="poor")
     Household.objects.filter(pk=hh.pk).update(identified_year=2016)
+    for year in (2019, 2020, 2021):
+        IncomeRecord.objects.create(household=hh, year=year, wage_income=Decimal(9000), production_income=0,
+                                    production_costs=0, property_income=0, transfer_income=0, medical_expenses=0)
     return Household.objects.get(pk=hh.pk)
 
 
@@ -82,9 +88,9 @@ def test_an_exit_runs_its_own_steps_and_the_household_exits_with_its_policies_ke
 def test_the_transition_period_follows_the_setting(setup, settings):
     settings.EXIT_TRANSITION_YEARS = 3
     s = setup
-    app = workflow.apply(poor(s), 2021, applied_by="村两委", on=D, user=s["village"], kind="exit")
+    app = workflow.apply(poor(s), 2020, applied_by="村两委", on=D, user=s["village"], kind="exit")
     run_exit(s, app)
-    assert Application.objects.get(pk=app.pk).policies_until == 2024
+    assert Application.objects.get(pk=app.pk).policies_until == 2023
 
 
 def test_an_exit_cannot_skip_the_consent_nor_take_identification_steps(setup):

@@ -30,6 +30,7 @@ from jingzhun.appraisal.models import Application, Consent, Notice, Objection, S
 from jingzhun.audit import log as audit
 from jingzhun.crosscheck.actions import rematch
 from jingzhun.crosscheck.models import CrossCheckHit
+from jingzhun.exits.one import proposal_check
 from jingzhun.registry.models import Household, StatusEvent
 from jingzhun.registry.signals import register_changed
 
@@ -148,8 +149,10 @@ def _required(text: str, zh: str, en: str) -> str:
 
 
 def apply(household: Household | int, year: int, *, applied_by: str, on: dt.date, user: object,
-          kind: str = kinds.IDENTIFY) -> Application:
-    """File an application of `kind` (identify, exit, monitor) for the household and year."""
+          kind: str = kinds.IDENTIFY, override: str = "") -> Application:
+    """File an application of `kind` (identify, exit, monitor) for the household and year. An exit is
+    proposed only for a household on the poor list that the exit check finds eligible — or, when it is
+    not, with `override`, the officer's reason for proposing it anyway (recorded with the check's reasons)."""
     try:
         kinds.steps(kind)
     except ValueError as exc:
@@ -163,6 +166,12 @@ def apply(household: Household | int, year: int, *, applied_by: str, on: dt.date
                           f"the year must be between {YEARS[0]} and {YEARS[1]}, got {year!r}")
     if not may_step(user, hh.village_id, "village"):
         raise StepRefused("您没有在该户所在村受理申请的权限 / no role over the household's village")
+    detail: dict[str, Any] = {"applied_by": applied_by, "kind": kind}
+    if kind == kinds.EXIT:
+        try:
+            detail["exit_check"] = proposal_check(hh, year, override)
+        except ValueError as exc:
+            raise StepRefused(str(exc)) from None
     with transaction.atomic():
         if Application.objects.filter(household=hh, year=year, kind=kind).exclude(state="rejected").exists():
             raise StepRefused(f"户 {hh.number} 已有 {year} 年度的在办申请（{kinds.KIND.zh(kind)}） / household {hh.number} "
@@ -170,10 +179,12 @@ def apply(household: Household | int, year: int, *, applied_by: str, on: dt.date
         app = Application.objects.create(household=hh, village_id=hh.village_id, year=year, kind=kind,
                                          applied_by=applied_by, applied_on=on, state="applied", state_since=on,
                                          created_by=actor_name(user))
+        reason = detail.get("exit_check", {}).get("override", "")
         Step.objects.create(application=app, action="apply", from_state="", to_state="applied", actor=actor_name(user),
-                            on=on, detail={"applied_by": applied_by, "kind": kind})
+                            on=on, reason=reason, detail=detail)
         audit.record(actor_name(user), "appraisal.apply", object_type="application", object_id=str(app.pk),
-                     area=app.village_id, household=hh.pk, year=year, kind=kind, on=on.isoformat())
+                     area=app.village_id, household=hh.pk, year=year, kind=kind, on=on.isoformat(), reason=reason,
+                     eligible=detail.get("exit_check", {}).get("eligible"))
     return app
 
 
