@@ -27,9 +27,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jingzhun import access
-from jingzhun.appraisal import deadlines, workflow
+from jingzhun.appraisal import deadlines, kinds, workflow
 from jingzhun.appraisal.models import NOTICE_STAGE, STATE, Application
-from jingzhun.appraisal.workflow import TRANSITIONS, StepRefused
+from jingzhun.appraisal.workflow import StepRefused
 from jingzhun.crosscheck.actions import visible_hits
 from jingzhun.crosscheck.models import HIT_STATUS, RULE
 from jingzhun.registry.models import Household
@@ -105,6 +105,24 @@ class ObjectionForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Objection"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class VerifyForm(forms.Form):
+    decision = forms.ChoiceField(label=gettext_lazy("Finding"), choices=[
+        ("pass", gettext_lazy("verified: may exit")), ("fail", gettext_lazy("not verified"))])
+    on = _date(gettext_lazy("Date"))
+    findings = forms.CharField(label=gettext_lazy("Findings"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ConsentForm(forms.Form):
+    signed_by = forms.CharField(label=gettext_lazy("Signed by"), max_length=60, required=False)
+    signed_on = _date(gettext_lazy("Date signed"))
+    document = forms.CharField(label=gettext_lazy("Number of the signed paper"), max_length=120, required=False)
+
+
+class DeclineForm(forms.Form):
+    on = _date(gettext_lazy("Date"))
+    reason = forms.CharField(label=gettext_lazy("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(label=gettext_lazy("Decision"), choices=[
         ("approve", gettext_lazy("approve")), ("reject", gettext_lazy("reject"))])
@@ -158,6 +176,17 @@ STEPS: dict[str, StepForm] = {
         gettext_lazy("County approval"), ReviewForm, _fixed("county_approve"),
         lambda app, d, user: workflow.county_review(app.pk, approve=d["decision"] == "approve", on=d["on"],
                                                     opinion=d["opinion"], user=user)),
+    "verify": StepForm(
+        gettext_lazy("Verification by the village committee and work team"), VerifyForm, _fixed("verify"),
+        lambda app, d, user: workflow.verify(app.pk, on=d["on"], passed=d["decision"] == "pass",
+                                             findings=d["findings"], user=user)),
+    "consent": StepForm(
+        gettext_lazy("The household's signed consent"), ConsentForm, _fixed("consent"),
+        lambda app, d, user: workflow.consent(app.pk, signed_by=d["signed_by"], signed_on=d["signed_on"],
+                                              document=d["document"], user=user)),
+    "decline": StepForm(
+        gettext_lazy("The household does not consent"), DeclineForm, _fixed("decline"),
+        lambda app, d, user: workflow.decline(app.pk, on=d["on"], reason=d["reason"], user=user)),
     "announce": StepForm(
         gettext_lazy("Announce"), CloseForm, _fixed("announce"),
         lambda app, d, user: workflow.announce(app.pk, on=d["on"], user=user)),
@@ -167,7 +196,7 @@ STEPS: dict[str, StepForm] = {
 FORM_OF = {"appraise": "appraise", "crosscheck": "crosscheck", "publish_first": "publish", "publish_second": "publish",
            "close_first": "close", "close_second": "close", "object": "object", "township_approve": "township",
            "township_reject": "township", "county_approve": "county", "county_reject": "county",
-           "announce": "announce"}
+           "announce": "announce", "verify": "verify", "consent": "consent", "decline": "decline"}
 
 
 def form_errors(form: forms.Form) -> list[str]:
@@ -256,8 +285,9 @@ def _detail(request: HttpRequest, app: Application, slug: str | None, bound: for
     if slug is not None and slug not in slugs and bound is not None:
         # A step no longer allowed from this state (someone else moved the application on): its message.
         actions.insert(0, {"slug": slug, "title": STEPS[slug].title, "form": bound, "errors": form_errors(bound)})
-    steps = [(s, TRANSITIONS[s.action].label if s.action in TRANSITIONS else s.action,
-              STATE.label(s.from_state) if s.from_state else "—", STATE.label(s.to_state))
+    own = workflow.table(app)
+    steps = [(s, own[s.action].label if s.action in own else s.action,
+              kinds.state_label(app.kind, s.from_state) if s.from_state else "—", kinds.state_label(app.kind, s.to_state))
              for s in app.steps.order_by("id")]
     notices = [(n, NOTICE_STAGE.label(n.stage)) for n in app.notices.order_by("starts_on", "id")]
     # Hits are for those who decide them (the crosscheck ability) and those who take the check step.
@@ -268,7 +298,8 @@ def _detail(request: HttpRequest, app: Application, slug: str | None, bound: for
     current = workflow.current_notice(app)
     due = deadlines.due(app.state, app.state_since, current.ends_on if current else None)
     return render(request, "web/application.html", {
-        "app": app, "state": STATE.label(app.state), "steps": steps, "notices": notices, "current": current,
+        "app": app, "state": kinds.state_label(app.kind, app.state), "kind": kinds.KIND.label(app.kind),
+        "consent": getattr(app, "consent", None) if app.kind == kinds.EXIT else None, "steps": steps, "notices": notices, "current": current,
         "appraisals": app.appraisals.order_by("id"),
         "objections": [(o, NOTICE_STAGE.label(o.notice.stage)) for o in app.objections.select_related("notice")
                        .order_by("id")],
@@ -284,7 +315,9 @@ def step(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
     if spec is None:
         raise Http404(slug)
     app = get_object_or_404(visible_applications(request.user).select_related("household", "village"), pk=pk)
-    if not workflow.may_step(request.user, app.village_id, TRANSITIONS[spec.action(app)].level):
+    # The level of the step as the application's kind has it (a step the kind lacks: the workflow says so).
+    transition = workflow.table(app).get(spec.action(app)) or kinds.ALL_STEPS[spec.action(app)]
+    if not workflow.may_step(request.user, app.village_id, transition.level):
         raise PermissionDenied(f"appraisal.{slug}")
     form = spec.form(request.POST)
     if form.is_valid():

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from jingzhun import access
-from jingzhun.appraisal.workflow import TRANSITIONS
+from jingzhun.appraisal.kinds import ALL_STEPS
 from jingzhun.audit.models import AuditArea, AuditEntry
 from jingzhun.audit.scope import restrict
 from jingzhun.plans.services import AUDIT_ACTIONS as PLAN_REVISION_ACTIONS
@@ -52,7 +52,7 @@ ACTIONS = {
     "role.grant": "授予角色 / role granted", "role.revoke": "撤销角色 / role revoked",
     "permission.grant": "授予权限 / permission granted", "permission.revoke": "撤销权限 / permission revoked",
     # The appraisal steps: their names are the workflow's (中文 / English), shown in the page's language.
-    **{f"appraisal.{action}": t.label for action, t in TRANSITIONS.items()},
+    **{f"appraisal.{action}": t.label for action, t in ALL_STEPS.items()},
 }
 OBJECTS = {"member": gettext_lazy("member"), "register": gettext_lazy("register"),
            "import_batch": gettext_lazy("import batch"), "help_plan": gettext_lazy("help plan"),
