@@ -27,7 +27,7 @@ from jingzhun.monitoring.kinds import SIGNAL
 from jingzhun.monitoring.models import Case, CaseStep, RigidExpense, Trigger
 from jingzhun.policy import PolicyError
 from jingzhun.registry.models import Household, IncomeRecord, Member
-from tests.factories import COUNTY, OTHER_COUNTY, OTHER_VILLAGE, VILLAGE, VILLAGE2, make_areas, resident_id
+from tests.factories import COUNTY, OTHER_COUNTY, OTHER_VILLAGE, TOWNSHIP, VILLAGE, VILLAGE2, make_areas, resident_id
 from tests.test_crosscheck import make_household, write
 
 YEAR = 2021
@@ -273,12 +273,12 @@ def test_out_of_area_and_wrong_level_writes_are_refused_and_write_nothing(plante
     attempts = [
         lambda: cases.check(far, case.pk, on=TODAY, finding="x", take_in=True),
         lambda: cases.check(auditor, case.pk, on=TODAY, finding="x", take_in=True),
-        lambda: cases.decide(village, case.pk, on=TODAY, approve=True),  # the village cannot decide
+        lambda: cases.approve_elimination(village, case.pk, on=TODAY),  # a county's step
         lambda: cases.report(far, cases.Report(planted["edge_under"].pk, TODAY, "户主", "x")),
         lambda: cases.report(helper, cases.Report(planted["edge_under"].pk, TODAY, "户主", "x")),
         lambda: cases.report(auditor, cases.Report(planted["rich"].pk, TODAY, "户主", "x")),
         lambda: cases.check(village, case.pk, on=TODAY - dt.timedelta(days=1), finding="x", take_in=True),
-        lambda: cases.decide(far, case.pk, on=TODAY, approve=True),
+        lambda: cases.propose_elimination(far, case.pk, on=TODAY, contact="x", review="x"),
     ]
     for attempt in attempts:
         with pytest.raises(cases.CaseRefused):
@@ -300,13 +300,42 @@ def test_self_report_opens_a_case_with_its_expenses(planted):
         cases.report(team, cases.Report(planted["signal"].pk, TODAY, "", "x"))
 
 
-def test_decision_monitors_and_risk_elimination_returns_the_household(planted):
+def through_the_workflow(app_id: int, village: User, township: User, county: User, start: dt.date,
+                         *, approve: bool = True) -> dt.date:
+    """The monitor application's steps (appraisal, check, two notices, township, county, announcement)."""
+    from jingzhun.appraisal import workflow
+
+    workflow.appraise(app_id, held_on=start, attendees=30, votes_for=20, votes_against=5, votes_abstain=5,
+                      minutes="同意纳入监测", user=village)
+    workflow.crosscheck(app_id, on=start, user=village)
+    workflow.publish_notice([app_id], stage="first", starts_on=start, contact="村委会", user=village, days=3)
+    workflow.close_notice(app_id, on=start + dt.timedelta(days=3), user=village)
+    workflow.township_review(app_id, approve=True, on=start + dt.timedelta(days=4), user=township)
+    workflow.publish_notice([app_id], stage="second", starts_on=start + dt.timedelta(days=4), contact="乡镇",
+                            user=township, days=3)
+    workflow.close_notice(app_id, on=start + dt.timedelta(days=7), user=township)
+    end = start + dt.timedelta(days=8)
+    if not approve:
+        workflow.county_review(app_id, approve=False, on=end, user=county, opinion="收入复核高于监测范围")
+        return end
+    workflow.county_review(app_id, approve=True, on=end, user=county)
+    workflow.announce(app_id, on=end, user=county)
+    return end
+
+
+def test_decision_through_the_workflow_and_risk_elimination(planted):
     screening.screen(YEAR, today=TODAY, actor="a")
     case = Case.objects.get(household__number="UNDER")
     village, county = user_at("village", VILLAGE, role="work_team"), user_at("county", COUNTY)
+    township = user_at("township", TOWNSHIP)
     cases.check(village, case.pk, on=dt.date(2021, 9, 17), finding="属实", take_in=True)
-    cases.decide(county, case.pk, on=dt.date(2021, 9, 30), approve=True)
+    case.refresh_from_db()
+    assert case.application_id is not None and case.status_before == choices.EXITED
+    decided = through_the_workflow(case.application_id, village, township, county, dt.date(2021, 9, 22))
     assert Household.objects.get(pk=case.household_id).status == choices.MONITORED
+    assert cases.follow() == 1 and cases.follow() == 0
+    case.refresh_from_db()
+    assert (case.state, case.monitored_since, case.decided_on) == ("monitored", decided, decided)
     # Six months not yet passed, and no income above the line recorded since.
     case.refresh_from_db()
     blockers = cases.elimination_blockers(case, dt.date(2022, 3, 1))
@@ -324,7 +353,21 @@ def test_decision_monitors_and_risk_elimination_returns_the_household(planted):
     cases.approve_elimination(county, case.pk, on=dt.date(2022, 4, 8))
     assert Household.objects.get(pk=case.household_id).status == choices.EXITED
     assert list(CaseStep.objects.filter(case=case).values_list("action", flat=True)) == [
-        "open", "check", "decide", "propose_elimination", "approve_elimination"]
+        "open", "check", "decided", "propose_elimination", "approve_elimination"]
+
+
+def test_a_county_rejection_leaves_the_case_not_taken_in(planted):
+    screening.screen(YEAR, today=TODAY, actor="a")
+    case = Case.objects.get(household__number="EDGE")
+    village, county, township = user_at("v", VILLAGE, role="work_team"), user_at("c", COUNTY), user_at("t", TOWNSHIP)
+    cases.check(village, case.pk, on=TODAY, finding="属实", take_in=True, kind="sudden")
+    case.refresh_from_db()
+    through_the_workflow(case.application_id, village, township, county, dt.date(2021, 9, 22), approve=False)
+    # Past the decision deadline: the decided case is not overdue (the list follows the applications first).
+    assert case.pk not in {o.case_id for o in overdue.overdue(county, today=dt.date(2021, 12, 1))}
+    case.refresh_from_db()
+    assert (case.state, case.kind) == ("dismissed", "sudden")
+    assert Household.objects.get(pk=case.household_id).status == "applicant"
 
 
 def test_a_dismissed_case_lets_the_household_be_found_again(planted):

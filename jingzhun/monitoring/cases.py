@@ -168,7 +168,11 @@ def _in_state(case: Case, states: tuple[str, ...], label: str) -> None:
 
 
 def check(user: object, case_id: int, *, on: dt.date, finding: str, take_in: bool, kind: str = "") -> Case:
-    """The village's check (入户核实): the finding, and whether the household goes on to the decision."""
+    """The village's check (入户核实): the finding, and whether the household goes on to the decision. Taken in,
+    the case files the household's application of kind "monitor" in the appraisal workflow (appraisal,
+    cross-department check, notices, township review, county approval, announcement), which decides."""
+    from jingzhun.appraisal import workflow
+
     finding = _text(finding, "核实情况", "the finding")
     if kind and kind not in KIND.codes:
         raise CaseRefused(f"监测对象类型无效 {kind!r} / unknown kind; 可用 / allowed: {', '.join(KIND.codes)}")
@@ -180,32 +184,53 @@ def check(user: object, case_id: int, *, on: dt.date, finding: str, take_in: boo
         case.checked_on = on
         if kind:
             case.kind = kind
-        to = "checked" if take_in else "dismissed"
-        if not take_in:
-            case.closed_on = on
-        _step(case, "check", to, user, on, reason=finding, detail={"kind": case.kind, "take_in": take_in})
-        case.save(update_fields=["state", "checked_on", "kind", "closed_on"])
-    return case
-
-
-def decide(user: object, case_id: int, *, on: dt.date, approve: bool, opinion: str = "") -> Case:
-    """The county's decision (县级审定) after the village's appraisal and notice: monitored, or not taken in."""
-    opinion = _text(opinion, "不纳入的理由", "the reason", required=not approve)
-    with transaction.atomic():
-        case = _locked(case_id, user, "county", "认定 / decide")
-        _in_state(case, ("checked",), "认定 / decide")
-        case.decided_on = on
-        if approve:
+        detail: dict[str, Any] = {"kind": case.kind, "take_in": take_in}
+        if take_in:
             household = Household.objects.select_for_update().get(pk=case.household_id)
-            case.status_before, case.monitored_since = household.status, on
-            _set_status(household, choices.MONITORED, on.year, "防返贫监测：纳入监测对象")
-            _step(case, "decide", "monitored", user, on, reason=opinion,
-                  detail={"kind": case.kind, "household_status": [household.status, choices.MONITORED]})
+            try:
+                app = workflow.apply(household, case.year, applied_by=f"{KIND.zh(case.kind)}核实 / checked",
+                                     on=on, user=user, kind="monitor")
+            except workflow.StepRefused as exc:
+                raise CaseRefused(str(exc)) from None
+            case.application_id, case.status_before = app.pk, household.status
+            detail["application"] = app.pk
         else:
             case.closed_on = on
-            _step(case, "decide", "dismissed", user, on, reason=opinion)
-        case.save(update_fields=["state", "decided_on", "status_before", "monitored_since", "closed_on"])
+        _step(case, "check", "checked" if take_in else "dismissed", user, on, reason=finding, detail=detail)
+        case.save(update_fields=["state", "checked_on", "kind", "closed_on", "application_id", "status_before"])
     return case
+
+
+def follow(case_ids: list[int] | None = None) -> int:
+    """Cases awaiting the decision follow their application: announced → monitored (from the announcement's
+    day), rejected → not taken in. Each change is a step and an audit row in the name of the officer who took
+    the deciding step. Returns how many cases moved. Idempotent; pages and lists call it before reading."""
+    from jingzhun.appraisal.models import Application, Step
+
+    waiting = Case.objects.filter(state="checked", application_id__isnull=False)
+    if case_ids is not None:
+        waiting = waiting.filter(pk__in=case_ids)
+    decided = Application.objects.filter(pk__in=waiting.values("application_id"), kind="monitor",
+                                         state__in=("announced", "rejected"))
+    moved = 0
+    for app_id, app_state in decided.values_list("pk", "state"):
+        with transaction.atomic():
+            case = Case.objects.select_for_update().filter(application_id=app_id, state="checked").first()
+            step = Step.objects.filter(application_id=app_id, to_state=app_state).order_by("-id").first()
+            if case is None or step is None:
+                continue
+            case.decided_on = step.on
+            if app_state == "announced":
+                case.monitored_since = step.on
+                to = "monitored"
+            else:
+                case.closed_on = step.on
+                to = "dismissed"
+            _step(case, "decided", to, step.actor, step.on, reason=step.reason,
+                  detail={"application": app_id, "application_step": step.action})
+            case.save(update_fields=["state", "decided_on", "monitored_since", "closed_on"])
+            moved += 1
+    return moved
 
 
 def _set_status(household: Household, status: str, year: int, reason: str) -> None:

@@ -29,6 +29,9 @@ class Row:
 def county_list(user: object, county: str) -> list[Row]:
     """The county's list, within the user's areas (a helper: their own households). `county` is a 12-digit
     code; ValueError when there is no such area."""
+    from jingzhun.monitoring.cases import follow
+
+    follow()
     households = access.households(Household.objects.all(), user, ability="monitor")
     households = access.within_area(households, "village_id", county)
     rows: dict[int, Row] = {}

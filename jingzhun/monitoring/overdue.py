@@ -40,6 +40,9 @@ def overdue_q(today: dt.date) -> Q:
 
 def overdue(user: object, *, today: dt.date, area: str | None = None) -> list[Overdue]:
     """Overdue cases in the user's areas (the roles with the "monitor" ability), under `area` if given."""
+    from jingzhun.monitoring.cases import follow
+
+    follow()
     qs = access.households(Case.objects.all(), user, prefix="household__", ability="monitor")
     qs = access.scope(qs, user, "village_id", "monitor")
     if area:
