@@ -392,3 +392,20 @@ def test_the_county_list_names_everyone_once_with_every_reason(planted):
     assert len(rows["RICH"]) == 2 and rows["RICH"][0].startswith("特困")
     assert rows["EDGE"] == ["风险户（待核实）：边缘易致贫户 / at risk (open): edge"]
     assert layered.county_list(user_at("far", OTHER_COUNTY), COUNTY) == []
+
+
+def test_the_command_screens_and_lists(planted):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("monitoring", "screen", "--year", str(YEAR), "--today", TODAY.isoformat(), "--area", COUNTY,
+                 stdout=out)
+    assert "5 new cases" in out.getvalue()
+    out = StringIO()
+    call_command("monitoring", "overdue", "--today", "2021-10-14", stdout=out)
+    assert "5 overdue" in out.getvalue()
+    out = StringIO()
+    call_command("monitoring", "rules", "--area", "340000000000", "--year", "2021", stdout=out)
+    assert "check 2, decide 20" in out.getvalue()
