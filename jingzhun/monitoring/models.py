@@ -22,7 +22,7 @@ class Case(models.Model):
                                   related_name="monitoring_cases")
     # The household's village when the case was opened: what scoping, deadlines and notices use.
     village = models.ForeignKey(Area, verbose_name="所在村", on_delete=models.PROTECT,
-                                related_name="monitoring_cases")
+                                related_name="monitoring_cases", db_index=False)  # (village, state) serves
     year = models.PositiveSmallIntegerField("监测年度")
     source = models.CharField("发现途径", max_length=12, choices=SOURCE.choices)
     kind = models.CharField("监测对象类型", max_length=10, choices=KIND.choices)
@@ -41,9 +41,9 @@ class Case(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "监测对象"
-        indexes = [models.Index(fields=["village", "state"], name="monitoring_village_state"),
-                   models.Index(fields=["state", "check_due"], name="monitoring_state_check"),
-                   models.Index(fields=["state", "decide_due"], name="monitoring_state_decide")]
+        # Every list is scoped by village first (a range on the code), then narrowed by state and date; a
+        # screening inserts hundreds of thousands of cases, so no index more than the lists need.
+        indexes = [models.Index(fields=["village", "state"], name="monitoring_village_state")]
         constraints = [
             models.UniqueConstraint(fields=["household"], condition=Q(state__in=OPEN_STATES),
                                     name="monitoring_one_case_per_household"),

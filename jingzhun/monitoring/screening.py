@@ -135,20 +135,17 @@ def _found(cur: Any, year: int, rules: policy.Rules, spans: list[Span]) -> None:
         JOIN registry_incomerecord i ON i.household_id = h.id AND i.year = %s
         LEFT JOIN monitoring_rigidexpense e ON e.household_id = h.id AND e.year = %s
         WHERE ({where}) AND h.status NOT IN ({_in(EXCLUDED)})"""
-    cur.execute(f"""INSERT INTO monitoring_found
-        SELECT hid, village, status, CASE WHEN size > 0 AND net < %s * size THEN 'income' ELSE 'rigid' END,
-               CASE WHEN size > 0 AND net < %s * size THEN net / size ELSE rigid END,
-               CASE WHEN size > 0 AND net < %s * size THEN %s ELSE (net * %s) / %s END, NULL
-        FROM ({base}) b
+    # One pass over the households: those either trigger finds, with their figures; then a row per trigger.
+    cur.execute("DROP TABLE IF EXISTS monitoring_hit")
+    cur.execute(f"""CREATE TEMPORARY TABLE monitoring_hit AS SELECT * FROM ({base}) b
         WHERE (size > 0 AND net < %s * size) OR (rigid > 0 AND rigid * %s > %s * net)""",
-                [line_fen, line_fen, line_fen, line_fen, share.numerator, share.denominator, year, year, *params,
-                 line_fen, share.denominator, share.numerator])
-    # A household under the line AND above the rigid share is found by both: the second trigger separately.
-    cur.execute(f"""INSERT INTO monitoring_found
-        SELECT hid, village, status, 'rigid', rigid, (net * %s) / %s, NULL FROM ({base}) b
-        WHERE size > 0 AND net < %s * size AND rigid > 0 AND rigid * %s > %s * net""",
-                [share.numerator, share.denominator, year, year, *params, line_fen, share.denominator,
-                 share.numerator])
+                [year, year, *params, line_fen, share.denominator, share.numerator])
+    cur.execute("""INSERT INTO monitoring_found SELECT hid, village, status, 'income', net / size, %s, NULL
+        FROM monitoring_hit WHERE size > 0 AND net < %s * size""", [line_fen, line_fen])
+    cur.execute("""INSERT INTO monitoring_found SELECT hid, village, status, 'rigid', rigid, (net * %s) / %s, NULL
+        FROM monitoring_hit WHERE rigid > 0 AND rigid * %s > %s * net""",
+                [share.numerator, share.denominator, share.denominator, share.numerator])
+    cur.execute("DROP TABLE monitoring_hit")
     start = timezone.make_aware(dt.datetime(year, 1, 1))
     end = timezone.make_aware(dt.datetime(year + 1, 1, 1))
     cur.execute(f"""INSERT INTO monitoring_found
