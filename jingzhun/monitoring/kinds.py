@@ -57,3 +57,14 @@ EXPENSE = Enum("rigid_expense", (
     ("schooling", "教育支出", "schooling"),
     ("disaster", "灾害损失支出", "disaster"),
 ))
+
+#: The steps of a case, as its history names them.
+ACTION = Enum("monitoring_action", (
+    ("open", "发现立案", "found"),
+    ("check", "入户核实", "checked"),
+    ("decided", "认定（评议公示审批）", "decided (appraisal, notices, approval)"),
+    ("assist", "制定帮扶措施", "assistance planned"),
+    ("propose_elimination", "风险消除公示", "risk elimination proposed and published"),
+    ("object_elimination", "公示异议", "objection"),
+    ("approve_elimination", "批准风险消除", "risk elimination approved"),
+))

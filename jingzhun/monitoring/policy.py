@@ -16,8 +16,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from jingzhun.policy import DATA_DIR, PolicyError, Problem
 from jingzhun.monitoring.kinds import EXPENSE
+from jingzhun.policy import DATA_DIR, PolicyError, Problem
 
 YEARS = (2021, 2026)
 #: The shipped files: a folder of their own, so the identification policies' list (`policy.available`) never
