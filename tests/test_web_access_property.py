@@ -74,6 +74,11 @@ requests = st.lists(st.one_of(
     # The cast's 2019 events: A101-3 exited and B102-2 returned that year, one change in each county.
     st.tuples(st.just("yearly"), st.sampled_from(["", *AREAS])),
     st.tuples(st.just("yearly_export"), st.sampled_from(["", *AREAS])),
+    # Return-to-poverty monitoring: the cases list (by area), a case, its overdue list, the county's list.
+    st.tuples(st.just("monitoring"), st.sampled_from(["", *AREAS])),
+    st.tuples(st.just("monitoring_case"), st.sampled_from(list(HOUSEHOLDS))),
+    st.tuples(st.just("monitoring_overdue"), st.sampled_from(["", *AREAS])),
+    st.tuples(st.just("monitoring_county"), st.sampled_from(["", COUNTY, OTHER_COUNTY])),
 ), min_size=1, max_size=6)
 users = st.tuples(
     st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), max_size=3, unique=True),
@@ -108,6 +113,19 @@ def applications() -> dict[str, int]:
     return dict(Application.objects.values_list("household__number", "pk"))
 
 
+def monitoring_cases() -> dict[str, int]:
+    """One monitoring case per household (reported long ago, so every one is overdue), made once."""
+    from jingzhun.monitoring import cases
+    from jingzhun.monitoring.models import Case
+
+    root = User.objects.get(username="root")
+    for number in HOUSEHOLDS:
+        if not Case.objects.filter(household__number=number).exists():
+            cases.report(root, cases.Report(Household.objects.get(number=number).pk, dt.date(2021, 9, 16), "户主",
+                                            "患病"))
+    return dict(Case.objects.values_list("household__number", "pk"))
+
+
 def poor_people(area: str, visible: set[str]) -> int:
     return sum(size for n, (village, size, status, *_r) in HOUSEHOLDS.items()
                if n in visible and inside(village, area) and status in POOR_NOW)
@@ -123,6 +141,7 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
     outside = set(HOUSEHOLDS) - allowed
     outside_ids = {r["resident_id"] for n in outside for r in web.rows[n]}
     apps = applications()
+    monitored = monitoring_cases()
     client = Client()
     client.force_login(user)
     for ask in asks:
@@ -188,6 +207,16 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
                 assert Application.objects.filter(household__number=ask[1]).count() == filed, ask
         elif kind == "overdue":
             response = client.get(reverse("web:overdue"), {"area": ask[1]} if ask[1] else {})
+        elif kind == "monitoring":
+            response = client.get(reverse("monitoring:cases"), {"area": ask[1]} if ask[1] else {})
+        elif kind == "monitoring_case":
+            response = client.get(reverse("monitoring:case", args=[monitored[ask[1]]]))
+            if ask[1] in outside:
+                assert response.status_code in (403, 404), ask
+        elif kind == "monitoring_overdue":
+            response = client.get(reverse("monitoring:overdue"), {"area": ask[1]} if ask[1] else {})
+        elif kind == "monitoring_county":
+            response = client.get(reverse("monitoring:county"), {"county": ask[1]} if ask[1] else {})
         elif kind == "yearly":
             response = client.get(reverse("web:yearly"), {"year": "2019", **({"area": ask[1]} if ask[1] else {})})
         elif kind == "yearly_export":

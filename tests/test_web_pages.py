@@ -165,7 +165,24 @@ def walk(client: Client) -> dict[str, str]:
             reverse("web:yearly"), reverse("web:yearly") + f"?year=2019&area={VILLAGE}",
             reverse("web:yearly_quotas"), reverse("web:yearly_quotas") + "?policy=file:example-hunan-2020.toml",
             reverse("web:household", args=["B102-1"])]  # a 404 page
+    case = monitoring_case()
+    urls += [reverse("monitoring:cases"), reverse("monitoring:cases") + "?state=open&kind=unstable",
+             reverse("monitoring:case", args=[case]), reverse("monitoring:report"), reverse("monitoring:overdue"),
+             reverse("monitoring:county"), reverse("monitoring:county") + "?county=433130000000"]
     return {url: client.get(url).content.decode() for url in urls}
+
+
+def monitoring_case() -> int:
+    """A monitoring case of A101-3 (exited) from its own report: the case page offers the check."""
+    from jingzhun.monitoring import cases
+    from jingzhun.monitoring.models import Case
+
+    found = Case.objects.filter(household__number="A101-3").first()
+    if found is not None:
+        return found.pk
+    officer = User.objects.get(username="officer_a")
+    return cases.report(officer, cases.Report(Household.objects.get(number="A101-3").pk, dt.date(2021, 9, 16),
+                                              "赵一", "家人患病住院", disaster="500")).pk
 
 
 def application_in_first_notice() -> Application:

@@ -32,6 +32,8 @@ from jingzhun.appraisal import workflow
 from jingzhun.appraisal.models import Application
 from jingzhun.areas.models import AreaRole, VillageRecord
 from jingzhun.areas.village_records import import_village_records
+from jingzhun.monitoring import cases as monitoring_cases
+from jingzhun.monitoring.models import Case, CaseStep, Trigger
 from jingzhun.plans.models import HelpPlan
 from jingzhun.registry.importer import import_register
 from jingzhun.registry.models import Household, IncomeRecord, Member
@@ -69,6 +71,11 @@ writes = st.lists(st.one_of(
     # A village record (村情) through the one import subsystem, for any village, in any mode.
     st.tuples(st.just("village_record"), st.sampled_from(VILLAGES), st.sampled_from(["check", "all", "valid"])),
     st.tuples(st.just("password"), st.sampled_from(["officer_a", "officer_b", "township_a"])),
+    # Return-to-poverty monitoring: a self-report for any household, a step on its case, a screening run.
+    st.tuples(st.just("monitor_report"), st.sampled_from(list(HOUSEHOLDS))),
+    st.tuples(st.just("monitor_step"), st.sampled_from(list(HOUSEHOLDS)),
+              st.sampled_from(["check", "propose_elimination", "approve_elimination"])),
+    st.tuples(st.just("monitor_screen"), st.just("2021")),
 ), min_size=1, max_size=5)
 users = st.tuples(
     st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), min_size=1, max_size=3, unique=True),
@@ -101,7 +108,11 @@ def snapshot(numbers: set[str]) -> dict[str, tuple]:
         plans = tuple(HelpPlan.objects.filter(household=h).order_by("year").values_list(
             "year", "goal", "approved_by_id", "updated_at"))
         states = tuple(Application.objects.filter(household=h).order_by("pk").values_list("pk", "state"))
-        out[h.number] = ((h.village_id, h.status, h.category, h.updated_at), members, incomes, plans, states)
+        monitoring = (tuple(Case.objects.filter(household=h).order_by("pk").values_list("pk", "state", "kind")),
+                      Trigger.objects.filter(case__household=h).count(),
+                      CaseStep.objects.filter(case__household=h).count())
+        out[h.number] = ((h.village_id, h.status, h.category, h.updated_at), members, incomes, plans, states,
+                         monitoring)
     return out
 
 
@@ -195,6 +206,10 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
         if not Application.objects.filter(household__number=number).exists():
             workflow.apply(Household.objects.get(number=number), 2020, applied_by="甲", on=dt.date(2020, 1, 2),
                            user=root)
+    for number in HOUSEHOLDS:
+        if not Case.objects.filter(household__number=number).exists():
+            monitoring_cases.report(root, monitoring_cases.Report(Household.objects.get(number=number).pk,
+                                                                  dt.date(2021, 9, 16), "户主", "患病"))
     client = Client()
     client.force_login(user)
     for action in actions:
@@ -231,6 +246,19 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
             path.write_text("村代码,年度,总户数,通自来水\n" + f"{village},2024,{next(COUNTER) % 500},是\n", encoding="utf-8")
             outcome = import_village_records(path, actor=user.username, user=user, mode=mode)
             shown += [f"{p.row} {p.column} {p.value} {p.rule}" for p in outcome.problems]
+        elif kind == "monitor_report":
+            response = client.post(reverse("monitoring:report"), {
+                "household": action[1], "on": "2021-09-20", "reported_by": "户主", "situation": "受灾",
+                "disaster": "800"})
+            shown.append(response.content.decode())
+        elif kind == "monitor_step":
+            pk = Case.objects.filter(household__number=action[1]).order_by("-pk").values_list("pk", flat=True)[0]
+            response = client.post(reverse("monitoring:case_step", args=[pk, action[2]]), {
+                "on": "2021-09-20", "finding": "属实", "take_in": "1", "kind": "sudden", "review": "收入稳定",
+                "contact": "村委会"})
+            shown.append(response.content.decode())
+        elif kind == "monitor_screen":
+            shown.append(client.post(reverse("monitoring:screen"), {"year": action[1]}, follow=True).content.decode())
         elif kind == "read":
             shown.append(client.get(reverse("web:household", args=[action[1]])).content.decode())
             response = client.get(reverse("web:export"))

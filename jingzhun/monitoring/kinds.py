@@ -68,3 +68,11 @@ ACTION = Enum("monitoring_action", (
     ("object_elimination", "公示异议", "objection"),
     ("approve_elimination", "批准风险消除", "risk elimination approved"),
 ))
+
+#: The audit log's names of monitoring's actions and objects, as "中文 / English" (the audit page shows one side).
+AUDIT_ACTIONS = {
+    "monitoring.report": "农户自主申报 / self-report",
+    "monitoring.screen": "防返贫排查 / monitoring screening",
+    **{f"monitoring.{code}": f"{zh} / {en}" for code, zh, en in ACTION.values},
+}
+AUDIT_OBJECTS = {"monitoring_case": "监测对象 / monitoring case", "monitoring_screening": "防返贫排查 / screening"}

@@ -15,6 +15,8 @@ from jingzhun import access
 from jingzhun.appraisal.kinds import ALL_STEPS
 from jingzhun.audit.models import AuditArea, AuditEntry
 from jingzhun.audit.scope import restrict
+from jingzhun.monitoring.kinds import AUDIT_ACTIONS as MONITORING_ACTIONS
+from jingzhun.monitoring.kinds import AUDIT_OBJECTS as MONITORING_OBJECTS
 from jingzhun.plans.services import AUDIT_ACTIONS as PLAN_REVISION_ACTIONS
 from jingzhun.web.pages import requires
 
@@ -53,11 +55,12 @@ ACTIONS = {
     "permission.grant": "授予权限 / permission granted", "permission.revoke": "撤销权限 / permission revoked",
     # The appraisal steps: their names are the workflow's (中文 / English), shown in the page's language.
     **{f"appraisal.{action}": t.label for action, t in ALL_STEPS.items()},
+    **MONITORING_ACTIONS,
 }
 OBJECTS = {"member": gettext_lazy("member"), "register": gettext_lazy("register"),
            "import_batch": gettext_lazy("import batch"), "help_plan": gettext_lazy("help plan"),
            "plan_measure": gettext_lazy("measure"), "application": gettext_lazy("application"),
-           "notice": gettext_lazy("notice")}
+           "notice": gettext_lazy("notice"), **MONITORING_OBJECTS}
 
 
 def _areas_shown(user: object, ids: list[int]) -> dict[int, str]:
