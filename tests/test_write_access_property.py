@@ -192,6 +192,13 @@ def shown_to_user(texts: list[str], outside: set[str], outside_ids: set[str], ma
 @example(who=([("officer", TOWNSHIP)], False, False),
          actions=[("village_record", OTHER_VILLAGE, "all"), ("village_record", VILLAGE_A3, "valid"),
                   ("village_record", VILLAGE2, "all")])
+# Monitoring: another county's officer reports for, checks and screens; a work team checks beyond its village.
+@example(who=([("officer", OTHER_COUNTY)], False, False),
+         actions=[("monitor_report", "A101-2"), ("monitor_step", "A101-1", "check"), ("monitor_screen", "2021"),
+                  ("monitor_step", "A102-1", "propose_elimination")])
+@example(who=([("work_team", VILLAGE), ("helper", COUNTY)], False, False),
+         actions=[("monitor_step", "A101-2", "check"), ("monitor_report", "A102-1"),
+                  ("monitor_step", "A101-1", "approve_elimination")])
 def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_path, who, actions):
     roles, reveal, staff = who
     user = make_user(roles, reveal, staff)
