@@ -74,6 +74,7 @@ requests = st.lists(st.one_of(
     # The cast's 2019 events: A101-3 exited and B102-2 returned that year, one change in each county.
     st.tuples(st.just("yearly"), st.sampled_from(["", *AREAS])),
     st.tuples(st.just("yearly_export"), st.sampled_from(["", *AREAS])),
+    st.tuples(st.just("exits"), st.sampled_from(["", *AREAS])),
 ), min_size=1, max_size=6)
 users = st.tuples(
     st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), max_size=3, unique=True),
@@ -188,6 +189,8 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
                 assert Application.objects.filter(household__number=ask[1]).count() == filed, ask
         elif kind == "overdue":
             response = client.get(reverse("web:overdue"), {"area": ask[1]} if ask[1] else {})
+        elif kind == "exits":
+            response = client.get(reverse("web:exits"), {"year": "2020", **({"area": ask[1]} if ask[1] else {})})
         elif kind == "yearly":
             response = client.get(reverse("web:yearly"), {"year": "2019", **({"area": ask[1]} if ask[1] else {})})
         elif kind == "yearly_export":

@@ -8,6 +8,7 @@ two years above the 2020 line here and exits, A101-2 gets them but fails housing
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -82,3 +83,69 @@ def test_scope_language_and_bad_input(cast):
     client.cookies["django_language"] = "en"
     html = page(client, URL + "?year=2020")
     assert "no income record for 2020" in html and "缺少2020年收入记录" not in html
+
+
+# --------------------------------------------------------------------------- exit applications in the browser
+
+
+def test_an_exit_is_proposed_and_taken_through_its_steps_in_the_browser(web):
+    from jingzhun.appraisal.models import Application, Consent
+    from tests.test_web_appraisal import errors, ok, post
+
+    officer = web.client("officer_a")
+    form = {"kind": "exit", "household": "A101-2", "year": "2020", "applied_by": "村两委", "on": "2020-11-02"}
+    refused = post(officer, None, "", form)
+    # The cast's 2019 income: (6000 + 3000.5 − 800 + 1200) / 3 people = 3,133.50 yuan; medical care not secured.
+    assert refused.status_code == 400 and errors(refused)[0].startswith(
+        "户 A101-2 尚不符合2020年退出条件（2019年人均纯收入 3,133.50 元，未高于退出标准 3,218 元；缺少2020年收入记录；"
+        "未达到：基本医疗有保障）")
+    assert not Application.objects.filter(kind="exit").exists()
+    ok(post(officer, None, "", {**form, "override": "收入已核实，统计滞后"}))
+    app = Application.objects.get(kind="exit")
+    assert app.steps.get(action="apply").reason == "收入已核实，统计滞后"
+    html = page(officer, reverse("web:application", args=[app.pk]))
+    assert 'data-kind="exit"' in html and "贫困户退出" in html and 'id="step-appraise"' in html
+    ok(post(officer, app, "appraise", {"held_on": "2020-11-03", "attendees": "31", "votes_for": "16",
+                                       "votes_against": "10", "votes_abstain": "5", "minutes": "同意退出"}))
+    ok(post(officer, app, "verify", {"decision": "pass", "on": "2020-11-04", "findings": "核实无误"}))
+    missing = post(officer, app, "consent", {"signed_by": "王小川", "signed_on": "2020-11-05", "document": ""})
+    assert missing.status_code == 400 and errors(missing) == ["须填写签字材料编号"]
+    publish = {"starts_on": "2020-11-06", "days": "7", "contact": "村委会"}
+    early = post(officer, app, "publish", publish)
+    assert early.status_code == 400 and "仅限：待退出公示" in errors(early)[0]
+    ok(post(officer, app, "consent", {"signed_by": "王小川", "signed_on": "2020-11-05", "document": "认可书-12"}))
+    assert Consent.objects.get(application=app).document == "认可书-12"
+    ok(post(officer, app, "publish", publish))
+    ok(post(officer, app, "close", {"on": "2020-11-13"}))
+    ok(post(officer, app, "township", {"decision": "approve", "on": "2020-11-14", "opinion": ""}))
+    ok(post(officer, app, "announce", {"on": "2020-11-20"}))
+    hh = Household.objects.get(number="A101-2")
+    assert (hh.status, hh.exit_year) == ("exited", 2020)
+    html = page(officer, reverse("web:application", args=[app.pk]))
+    assert 'id="policies-until">2025<' in html and "已公告退出" in html
+
+
+def test_exit_steps_refuse_the_wrong_level_and_other_areas(web):
+    from jingzhun.appraisal import workflow
+    from jingzhun.appraisal.models import Application
+    from tests.test_web_appraisal import post
+
+    root = web.users["root"]
+    app = workflow.apply(Household.objects.get(number="B102-1"), 2020, applied_by="村两委",
+                         on=dt.date(2020, 11, 2), user=root, kind="exit", override="试点")
+    before = Application.objects.get(pk=app.pk).state
+    assert post(web.client("officer_a"), app, "appraise", {}).status_code == 404
+    assert page(web.client("officer_a"), reverse("web:application", args=[app.pk]), 404)
+    assert Application.objects.get(pk=app.pk).state == before
+
+
+def test_each_user_sees_exactly_the_poor_households_of_their_areas(cast):
+    from tests.web_cast import HOUSEHOLDS, SEES, numbers_in
+
+    on_list = {n for n, (_v, _s, status, *_r) in HOUSEHOLDS.items() if status in ("贫困户", "返贫")}
+    for username, sees in SEES.items():
+        if username in ("helper_a", "no_role"):
+            page(cast.client(username), URL, 403)
+            continue
+        html = page(cast.client(username), URL + "?year=2020")
+        assert numbers_in(html) == sees & on_list, username
