@@ -245,6 +245,7 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
                 "document": "认可书", "reason": "不认可"})
             shown.append(response.content.decode())
         elif kind == "exit_apply":
+            typed = {action[1]}  # the form shows the number back in its box: the user's input
             response = client.post(reverse("web:application_new"), {
                 "kind": "exit", "household": action[1], "year": "2019", "applied_by": "村两委", "on": "2019-11-02",
                 "override": "试点"})
