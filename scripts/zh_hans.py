@@ -479,15 +479,14 @@ ZH = {
         "贫困村、贫困县在贫困发生率低于所属地区的标准、且各项条件均达到时可以退出。",
     "Households that may exit": "可以退出的贫困户",
     "Households not yet eligible": "尚不符合退出条件的贫困户",
-    "The first %(shown)s of %(total)s are listed.": "共 %(total)s 户，此处列出前 %(shown)s 户。",
     "Blocked by": "未达到的条件",
-    "Poor villages": "贫困村",
     "Poor people": "贫困人口",
     "Population": "总人口",
     "Threshold": "退出标准",
     "may exit": "可以退出",
     "No poor villages.": "没有贫困村。",
-    "Poor counties": "贫困县",
+    "Village exit": "贫困村出列",
+    "County exit": "贫困县摘帽",
     "No poor counties.": "没有贫困县。",
 }
 # Chinese has one plural form.

@@ -105,7 +105,9 @@ def test_bulk_check_agrees_with_the_single_household_check(register, engine):
 
 
 def test_exactly_at_the_line_exits_when_the_policy_says_so(register, tmp_path):
-    text = (RULES.file and open(RULES.file, encoding="utf-8").read()).replace('at_line = "stays"', 'at_line = "exits"')
+    from pathlib import Path
+
+    text = Path(RULES.file).read_text(encoding="utf-8").replace('at_line = "stays"', 'at_line = "exits"')
     rules = loads_exit(text, "exits-at-line.toml")
     result = {r["household_id"]: r for r in households.check(rules, engine="duckdb").to_pylist()}
     for number in ("X-at-2020", "X-at-2019", "X-three-at", "X-above"):
