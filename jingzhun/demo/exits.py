@@ -53,7 +53,8 @@ def candidates(county: Area, year: int, want: int) -> list[tuple[Household, bool
     """Households of the county that exited in `year`, the eligible ones first, at most `want`."""
     rules = exit_rules(year, county.code)
     low, high = county.code_range
-    eligible, others = [], []
+    eligible: list[Household] = []
+    others: list[Household] = []
     qs = Household.objects.filter(village_id__gte=low, village_id__lte=high, status=choices.EXITED,
                                   exit_year=year).order_by("number")
     for hh in qs[: want * 20]:

@@ -102,9 +102,8 @@ def villages(rules: ExitRules, user: object, area: Area) -> list[AreaVerdict]:
     """The poor villages (not yet exited) under `area` within the user's areas, each with its verdict."""
     low, high = area.code_range
     rule = rules.exit.village
-    found = access.scope(Area.objects.filter(level="village", poor_village=True, exit_year__isnull=True,
-                                             code__gte=low, code__lte=high), user, "code", ABILITY).order_by("code")
-    found = list(found)
+    found = list(access.scope(Area.objects.filter(level="village", poor_village=True, exit_year__isnull=True,
+                                                  code__gte=low, code__lte=high), user, "code", ABILITY).order_by("code"))
     records = {r.village_id: r for r in VillageRecord.objects.filter(village__in=found, year=rules.year)}
     poor = poor_people_by_village(user, low, high)
     out = []
