@@ -171,3 +171,14 @@ def test_an_exit_the_register_already_holds_may_be_given_its_procedure_but_no_ot
     hh.refresh_from_db()
     assert (hh.status, hh.exit_year) == ("exited", 2020)
     assert Application.objects.get(pk=app.pk).policies_until == 2025
+
+
+def test_the_quota_counts_only_identification_applications(setup):
+    from jingzhun.appraisal import yearly
+    from tests.factories import COUNTY
+
+    s = setup
+    workflow.apply(s["h1"], 2020, applied_by="甲", on=D, user=s["village"])
+    workflow.apply(s["h2"], 2020, applied_by="乙", on=D, user=s["village"], kind="monitor")
+    (line,) = yearly.quota_report({COUNTY: 5}, 2020, s["county"])
+    assert (line.identified, line.pending, line.proposed) == (0, 1, 1)
