@@ -462,12 +462,10 @@ ZH = {
     "Due": "期限",
     "Due within two working days: %(soon)s.": "两个工作日内到期：%(soon)s 件。",
     "Everyone the county must help": "分层分类帮扶对象清单",
-    "Finding": "核实情况",
     "Found by": "发现途径",
     "Found on": "发现日期",
     "Go on to the decision": "进入认定程序",
     "Income year": "收入年度",
-    "Kind": "类型",
     "Monitored households and those at risk, households under minimum living allowance or destitute support, and households with a member receiving either: each once, with every reason.": "防返贫监测对象和风险户、低保户和特困供养户，以及有成员享受低保或特困供养的家庭：每户一行，列明全部原因。",
     "Monitored since": "纳入监测日期",
     "Monitoring": "防返贫监测",
@@ -494,12 +492,51 @@ ZH = {
     "What found it": "触发记录",
     "What happened": "申报事由",
     "Why": "原因",
+    # Exit (脱贫退出) and the appraisal workflow's kinds
+    "Kind": "类型",
+    "All kinds": "全部类型",
+    "poverty identification": "贫困户识别",
+    "exit from poverty": "贫困户退出",
+    "monitoring identification": "监测对象识别",
+    "Exit only: reason to propose a household the check finds not eligible": "仅限退出：核查认为不符合条件仍提出退出的理由",
+    "Finding": "核实结论",
+    "verified: may exit": "核实通过，可以退出",
+    "not verified": "核实未通过",
+    "Findings": "核实情况",
+    "Signed by": "签字人",
+    "Date signed": "签字日期",
+    "Number of the signed paper": "签字材料编号",
+    "The household does not consent": "贫困户不认可退出",
+    "Verification by the village committee and work team": "村两委和驻村工作队核实",
+    "The household's signed consent": "贫困户签字认可",
+    "Signed consent": "签字认可",
+    "Policies continue until": "帮扶政策保持至",
+    "Exit": "脱贫退出",
+    "Exit %(year)s": "%(year)s年脱贫退出",
+    "Year: one of the years with an exit policy (%(years)s).": "年度：须为有退出标准的年度（%(years)s）。",
+    "Exit policy: %(policy)s. A household may exit when its per-capita net income is above the line in each year the "
+    "policy counts and every required guarantee is met; a village or county when its incidence is below the threshold "
+    "of its region class and its conditions hold.":
+        "退出标准：%(policy)s。贫困户在标准计算的每一年人均纯收入均高于退出线、且各项保障均达到时可以退出；"
+        "贫困村、贫困县在贫困发生率低于所属地区的标准、且各项条件均达到时可以退出。",
+    "Households that may exit": "可以退出的贫困户",
+    "Households not yet eligible": "尚不符合退出条件的贫困户",
+    "Blocked by": "未达到的条件",
+    "Poor people": "贫困人口",
+    "Population": "总人口",
+    "Threshold": "退出标准",
+    "may exit": "可以退出",
+    "No poor villages.": "没有贫困村。",
+    "Village exit": "贫困村出列",
+    "County exit": "贫困县摘帽",
+    "No poor counties.": "没有贫困县。",
 }
 # Chinese has one plural form.
 PLURALS = {
     "%(shown)s household in all": ["共 %(shown)s 户"],
     "%(days)s day": ["%(days)s 天"],
     "%(gaps)s gap to close.": ["尚有 %(gaps)s 处缺口需要补齐。"],
+    "%(n)s exit application in progress": ["在办退出申请 %(n)s 件"],
 }
 
 PO = Path(__file__).resolve().parent.parent / "jingzhun" / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"

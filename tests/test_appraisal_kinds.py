@@ -158,3 +158,27 @@ def test_an_exit_of_a_household_that_is_not_poor_is_refused_at_announcement(setu
     with pytest.raises(StepRefused, match="not poor: it cannot exit"):
         workflow.announce(app.pk, on=dt.date(2020, 3, 20), user=s["county"])
     assert state(app) == "approved" and Household.objects.get(pk=hh.pk).status == "removed"
+
+
+def test_an_exit_the_register_already_holds_may_be_given_its_procedure_but_no_other(setup):
+    s = setup
+    hh = poor(s)
+    Household.objects.filter(pk=hh.pk).update(status="exited", exit_year=2020)
+    with pytest.raises(StepRefused, match="not on the poor list"):
+        workflow.apply(hh.pk, 2021, applied_by="村两委", on=D, user=s["village"], kind="exit")
+    app = workflow.apply(hh.pk, 2020, applied_by="村两委", on=D, user=s["village"], kind="exit")
+    run_exit(s, app)
+    hh.refresh_from_db()
+    assert (hh.status, hh.exit_year) == ("exited", 2020)
+    assert Application.objects.get(pk=app.pk).policies_until == 2025
+
+
+def test_the_quota_counts_only_identification_applications(setup):
+    from jingzhun.appraisal import yearly
+    from tests.factories import COUNTY
+
+    s = setup
+    workflow.apply(s["h1"], 2020, applied_by="甲", on=D, user=s["village"])
+    workflow.apply(s["h2"], 2020, applied_by="乙", on=D, user=s["village"], kind="monitor")
+    (line,) = yearly.quota_report({COUNTY: 5}, 2020, s["county"])
+    assert (line.identified, line.pending, line.proposed) == (0, 1, 1)

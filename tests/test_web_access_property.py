@@ -79,6 +79,7 @@ requests = st.lists(st.one_of(
     st.tuples(st.just("monitoring_case"), st.sampled_from(list(HOUSEHOLDS))),
     st.tuples(st.just("monitoring_overdue"), st.sampled_from(["", *AREAS])),
     st.tuples(st.just("monitoring_county"), st.sampled_from(["", COUNTY, OTHER_COUNTY])),
+    st.tuples(st.just("exits"), st.sampled_from(["", *AREAS])),
 ), min_size=1, max_size=6)
 users = st.tuples(
     st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), max_size=3, unique=True),
@@ -217,6 +218,8 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
             response = client.get(reverse("monitoring:overdue"), {"area": ask[1]} if ask[1] else {})
         elif kind == "monitoring_county":
             response = client.get(reverse("monitoring:county"), {"county": ask[1]} if ask[1] else {})
+        elif kind == "exits":
+            response = client.get(reverse("web:exits"), {"year": "2020", **({"area": ask[1]} if ask[1] else {})})
         elif kind == "yearly":
             response = client.get(reverse("web:yearly"), {"year": "2019", **({"area": ask[1]} if ask[1] else {})})
         elif kind == "yearly_export":

@@ -60,12 +60,16 @@ VILLAGES = [VILLAGE, VILLAGE2, VILLAGE_A3, OTHER_VILLAGE]
 COUNTER = itertools.count()
 FIRST_NAMES = {number: name for number, (*_r, name) in HOUSEHOLDS.items()}
 
+# The cast's households on the poor list (poor or returned): an exit may be proposed for them.
+EXITABLE = [n for n, (_v, _s, status, *_r) in HOUSEHOLDS.items() if status in ("贫困户", "返贫")]
 writes = st.lists(st.one_of(
     # A register row: an existing or new household number, a village, and perhaps a person of another household.
     st.tuples(st.just("import"), st.sampled_from([*HOUSEHOLDS, "N-1"]), st.sampled_from(VILLAGES),
               st.sampled_from(["", *HOUSEHOLDS]), st.sampled_from(["check", "all", "valid"])),
     st.tuples(st.just("plan"), st.sampled_from(list(HOUSEHOLDS)), st.sampled_from(["post", "approve"])),
     st.tuples(st.just("step"), st.sampled_from(list(HOUSEHOLDS)), st.sampled_from(["appraise", "object", "county"])),
+    st.tuples(st.just("exit_step"), st.sampled_from(EXITABLE), st.sampled_from(["verify", "consent", "decline"])),
+    st.tuples(st.just("exit_apply"), st.sampled_from(list(HOUSEHOLDS))),
     st.tuples(st.just("grant_self"), st.sampled_from(AREAS)),
     st.tuples(st.just("read"), st.sampled_from(list(HOUSEHOLDS))),  # what the writes left, as the user sees it
     # A village record (村情) through the one import subsystem, for any village, in any mode.
@@ -199,6 +203,9 @@ def shown_to_user(texts: list[str], outside: set[str], outside_ids: set[str], ma
 @example(who=([("work_team", VILLAGE), ("helper", COUNTY)], False, False),
          actions=[("monitor_step", "A101-2", "check"), ("monitor_report", "A102-1"),
                   ("monitor_step", "A101-1", "approve_elimination")])
+@example(who=([("officer", TOWNSHIP)], False, False),
+         actions=[("exit_step", "B102-1", "verify"), ("exit_step", "B102-2", "decline"), ("exit_apply", "B102-1"),
+                  ("exit_step", "A101-1", "verify"), ("exit_step", "A101-1", "consent")])
 def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_path, who, actions):
     roles, reveal, staff = who
     user = make_user(roles, reveal, staff)
@@ -210,13 +217,19 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
     every_id = {r["resident_id"] for rows in web.rows.values() for r in rows}
     root = User.objects.get(username="root")
     for number in HOUSEHOLDS:
-        if not Application.objects.filter(household__number=number).exists():
+        if not Application.objects.filter(household__number=number, kind="identify").exists():
             workflow.apply(Household.objects.get(number=number), 2020, applied_by="甲", on=dt.date(2020, 1, 2),
                            user=root)
     for number in HOUSEHOLDS:
         if not Case.objects.filter(household__number=number).exists():
             monitoring_cases.report(root, monitoring_cases.Report(Household.objects.get(number=number).pk,
                                                                   dt.date(2021, 9, 16), "户主", "患病"))
+    for number in EXITABLE:  # an exit of each household on the poor list, appraised: verification is next
+        if not Application.objects.filter(household__number=number, kind="exit").exists():
+            app = workflow.apply(Household.objects.get(number=number), 2020, applied_by="村两委",
+                                 on=dt.date(2020, 11, 2), user=root, kind="exit", override="试点")
+            workflow.appraise(app.pk, held_on=dt.date(2020, 11, 3), attendees=9, votes_for=5, votes_against=4,
+                              votes_abstain=0, minutes="同意", user=root)
     client = Client()
     client.force_login(user)
     for action in actions:
@@ -242,10 +255,22 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
                                          "measure-1-status": "planned"})
             shown.append(response.content.decode())
         elif kind == "step":
-            pk = Application.objects.get(household__number=action[1]).pk
+            pk = Application.objects.get(household__number=action[1], kind="identify").pk
             response = client.post(reverse("web:application_step", args=[pk, action[2]]), {
                 "held_on": "2020-02-01", "attendees": "9", "votes_for": "5", "votes_against": "4",
                 "votes_abstain": "0", "minutes": "记录", "on": "2020-02-01", "reason": "异议", "decision": "approve"})
+            shown.append(response.content.decode())
+        elif kind == "exit_step":  # an exit's own steps (verification, the household's consent, its refusal)
+            pk = Application.objects.get(household__number=action[1], kind="exit").pk
+            response = client.post(reverse("web:application_step", args=[pk, action[2]]), {
+                "decision": "pass", "on": "2020-11-04", "findings": "核实", "signed_by": "甲", "signed_on": "2020-11-05",
+                "document": "认可书", "reason": "不认可"})
+            shown.append(response.content.decode())
+        elif kind == "exit_apply":
+            typed = {action[1]}  # the form shows the number back in its box: the user's input
+            response = client.post(reverse("web:application_new"), {
+                "kind": "exit", "household": action[1], "year": "2019", "applied_by": "村两委", "on": "2019-11-02",
+                "override": "试点"})
             shown.append(response.content.decode())
         elif kind == "village_record":
             _, village, mode = action

@@ -429,7 +429,8 @@ def _exited(hh: Household, app: Application, transition_years: int | None) -> Ef
     years = transition_years_setting() if transition_years is None else transition_years
     if not isinstance(years, int) or not 0 <= years <= 20:
         raise StepRefused(f"过渡期须为 0–20 年，而非 {years!r} / the transition period must be 0 to 20 years, got {years!r}")
-    if hh.status not in choices.POOR_NOW:
+    recorded = hh.status == choices.EXITED and hh.exit_year == app.year  # the register's own exit, now on record
+    if hh.status not in choices.POOR_NOW and not recorded:
         raise StepRefused(f"户 {hh.number} 当前状态为“{choices.HOUSEHOLD_STATUS.zh(hh.status)}”，不是贫困户，不能公告退出 / "
                           f"household {hh.number} is {hh.status!r}, not poor: it cannot exit")
     app.policies_until = app.year + years

@@ -86,7 +86,10 @@ def proposal_check(household: Household, year: int, override: str = "") -> dict[
     policy for the year, or when it is not eligible and no override reason is given."""
     from jingzhun.policy.exit import exit_rules
 
-    if household.status not in choices.POOR_NOW:
+    # An exit the register already holds (imported as exited in that year) may be given its procedure now:
+    # the record a county keeps of its exits (appraisal, consent, notice, announcement).
+    recorded = household.status == choices.EXITED and household.exit_year == year
+    if household.status not in choices.POOR_NOW and not recorded:
         raise ValueError(f"户 {household.number} 当前为“{choices.HOUSEHOLD_STATUS.zh(household.status)}”，不在贫困户名单中，"
                          f"不能提出退出 / household {household.number} is {household.status!r}, not on the poor list: "
                          "no exit can be proposed")

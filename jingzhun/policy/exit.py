@@ -74,10 +74,10 @@ class HouseholdExit(_Strict):
 
     line: Yuan | None = None  # the exit year's line; default: the identification policy's poverty line
     lines: dict[int, Yuan] = {}  # earlier years' lines (years_above > 1); a year not listed takes `line`
-    years_above: int = Field(1, ge=1, le=5)
+    years_above: Annotated[int, Field(ge=1, le=5)] = 1
     at_line: AtThreshold = "stays"  # per-capita income exactly at the line: "stays" — the income must exceed it
     guarantees: list[str] = list(GUARANTEE_NAMES)
-    transition_years: int = Field(5, ge=0, le=20)  # 过渡期: policies continue this many years after the exit
+    transition_years: Annotated[int, Field(ge=0, le=20)] = 5  # 过渡期: policies continue this many years after the exit
 
     @model_validator(mode="after")
     def _known(self) -> HouseholdExit:

@@ -10,6 +10,7 @@ from jingzhun.web.views import (
     audit,
     checks,
     dashboard,
+    exits,
     export,
     identification,
     imports,
@@ -77,6 +78,7 @@ urlpatterns = [
     path("appraisal/yearly/", yearly.difference, name="yearly"),
     path("appraisal/yearly/export.xlsx", yearly.difference_xlsx, name="yearly_export"),
     path("appraisal/yearly/quotas/", yearly.quotas, name="yearly_quotas"),
+    path("exits/", exits.pipeline_page, name="exits"),
     path("audit/", audit.audit_log, name="audit"),
 ]
 
@@ -91,6 +93,7 @@ for page in (
     pages.Page("web:applications", _("Appraisal"), "dashboard", 25),
     pages.Page("web:yearly", _("Yearly adjustment"), "dashboard", 26),
     pages.Page("web:hits", _("Cross-checks"), "crosscheck", 27),
+    pages.Page("web:exits", _("Exit"), "dashboard", 28),
     pages.Page("web:audit", _("Audit log"), "audit", 80),
     pages.Page("admin:index", _("Administration"), "administer", 90),
 ):

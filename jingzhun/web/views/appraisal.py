@@ -68,10 +68,15 @@ def _count(label: StrOrPromise) -> forms.IntegerField:
 
 
 class ApplyForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), initial=kinds.IDENTIFY, required=False, choices=[
+        (kinds.IDENTIFY, gettext_lazy("poverty identification")), (kinds.EXIT, gettext_lazy("exit from poverty")),
+        (kinds.MONITOR, gettext_lazy("monitoring identification"))])
     household = forms.CharField(label=gettext_lazy("Household number"), max_length=40)
     year = forms.IntegerField(label=gettext_lazy("Year"), initial=lambda: _today().year)
     applied_by = forms.CharField(label=gettext_lazy("Applicant"), max_length=60, required=False)
     on = _date(gettext_lazy("Date"))
+    override = forms.CharField(label=gettext_lazy("Exit only: reason to propose a household the check finds not "
+                                                  "eligible"), required=False, max_length=500)
 
 
 class AppraiseForm(forms.Form):
@@ -222,9 +227,12 @@ def _list(request: HttpRequest, apply_form: ApplyForm, status: int) -> HttpRespo
     counts = dict(qs.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
     late = deadlines.overdue(request.user, today=_today(), ability=ABILITY)
     step = request.GET.get("step", "")
+    kind = request.GET.get("kind", "")
     shown = qs
     if step in STATE.codes:
         shown = shown.filter(state=step)
+    if kind in kinds.KIND.codes:
+        shown = shown.filter(kind=kind)
     only_late = request.GET.get("overdue") == "1"
     if only_late:
         shown = shown.filter(pk__in=[o.application_id for o in late])
@@ -234,7 +242,8 @@ def _list(request: HttpRequest, apply_form: ApplyForm, status: int) -> HttpRespo
     may_apply = access.step_ranges(request.user, "village") != []
     return render(request, "web/applications.html", {
         "counts": [(s, STATE.label(s), counts.get(s, 0)) for s in STATE.codes if counts.get(s)],
-        "rows": [(a, STATE.label(a.state), a.pk in late_ids) for a in rows], "total": total, "shown": len(rows),
+        "rows": [(a, kinds.state_label(a.kind, a.state), a.pk in late_ids, kinds.KIND.label(a.kind)) for a in rows],
+        "total": total, "shown": len(rows), "kinds": kinds.KIND.labels().items(), "kind": kind,
         "late_total": len(late), "steps": STATE.labels().items(), "step": step, "only_late": only_late,
         "apply_form": apply_form if may_apply else None, "apply_errors": form_errors(apply_form),
         "title": _("Appraisal and notices"),
@@ -257,7 +266,8 @@ def apply(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied("appraisal.apply")
         else:
             try:
-                app = workflow.apply(household, d["year"], applied_by=d["applied_by"], on=d["on"], user=request.user)
+                app = workflow.apply(household, d["year"], applied_by=d["applied_by"], on=d["on"], user=request.user,
+                                     kind=d["kind"] or kinds.IDENTIFY, override=d["override"])
             except StepRefused as exc:
                 form.add_error(None, str(exc))
             else:
