@@ -10,6 +10,7 @@ Areas are those of tests/factories.py: 龙山县 433130 → 石牌镇 → 洗车
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from decimal import Decimal
 
 import pytest
@@ -342,7 +343,10 @@ def test_decision_through_the_workflow_and_risk_elimination(planted):
     assert len(blockers) == 2 and "6" in blockers[0]
     with pytest.raises(cases.CaseRefused):
         cases.propose_elimination(village, case.pk, on=dt.date(2022, 4, 1), contact="村委会", review="收入稳定")
-    IncomeRecord.objects.filter(household_id=case.household_id).update(wage_income=Decimal("12000.02"))
+    # 2022's income: one fen per person above the line (2 people × 6,300.01 — 2022's line is 6,300), then at it.
+    later = IncomeRecord.objects.create(household_id=case.household_id, year=YEAR + 1, wage_income=Decimal("12600.00"))
+    assert "6300.00 not above" in cases.elimination_blockers(case, dt.date(2022, 3, 30))[0]
+    IncomeRecord.objects.filter(pk=later.pk).update(wage_income=Decimal("12600.02"))
     assert cases.elimination_blockers(case, dt.date(2022, 3, 30)) == []
     notice = cases.propose_elimination(village, case.pk, on=dt.date(2022, 4, 1), contact="村委会", review="收入稳定")
     assert notice.ends_on == dt.date(2022, 4, 7)
@@ -409,3 +413,26 @@ def test_the_command_screens_and_lists(planted):
     out = StringIO()
     call_command("monitoring", "rules", "--area", "340000000000", "--year", "2021", stdout=out)
     assert "check 2, decide 20" in out.getvalue()
+
+
+def test_the_demo_leaves_cases_at_every_step(db):
+    from jingzhun.appraisal.models import Application
+    from jingzhun.demo import monitoring as demo
+
+    make_areas()
+    for n in range(24):
+        household(f"D{n:02d}", village=VILLAGE if n % 2 else VILLAGE2, net=1_000 + n, size=2)
+    household("DRICH", net=100_000, size=2)
+    said: list[str] = []
+    demo.run(dt.date(2022, 12, 1), say=said.append)
+    states = Counter(Case.objects.values_list("state", flat=True))
+    assert set(states) == {"open", "dismissed", "checked", "monitored", "elimination", "eliminated"}, states
+    assert states["dismissed"] == 2 and states["checked"] == 8 and states["monitored"] == 2
+    steps = set(Application.objects.filter(kind="monitor").values_list("state", flat=True))
+    assert {"appraised", "checked", "first_notice", "township_review", "second_notice", "county_review",
+            "approved", "announced"} <= steps
+    assert Case.objects.filter(source="self_report", household__number="DRICH").exists()
+    assert Case.objects.filter(steps__action="assist").count() == 1
+    before = Case.objects.count()
+    demo.run(dt.date(2022, 12, 1), say=said.append)  # a second run changes nothing
+    assert Case.objects.count() == before

@@ -269,24 +269,23 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 def elimination_blockers(case: Case, today: dt.date) -> list[str]:
     """Why the case's risk cannot be eliminated yet, in words (empty: it may be proposed): monitored for K
-    months, and per-capita net income above the line in every year recorded since it was taken in, with at
-    least one such year."""
+    months, and per-capita net income above the line in every year recorded after the income year that found
+    it (the case's year), with at least one such year."""
     from jingzhun.monitoring.screening import per_capita_fen
 
     out = []
     if case.state != "monitored" or case.monitored_since is None:
         return [f"案件为“{STATE.zh(case.state)}” / the case is {case.state}"]
-    r = policy.rules(case.village_id, case.monitored_since.year)
+    r = policy.rules(case.village_id, case.year)
     ready = add_months(case.monitored_since, r.stable_months)
     if today < ready:
         out.append(f"纳入监测未满 {r.stable_months} 个月（{ready} 起可申请）/ monitored less than {r.stable_months} "
                    f"months (from {ready})")
-    incomes = per_capita_fen(case.household_id, case.monitored_since.year)
+    incomes = per_capita_fen(case.household_id, case.year + 1)
     if not incomes:
-        out.append(f"{case.monitored_since.year} 年以来无收入记录 / no income recorded since "
-                   f"{case.monitored_since.year}")
+        out.append(f"{case.year} 年以后无收入记录 / no income recorded after {case.year}")
     for year, fen in sorted(incomes.items()):
-        line = policy.rules(case.village_id, year).line
+        line = policy.rules(case.village_id, min(year, policy.YEARS[1])).line
         if fen <= int(line * 100):
             out.append(f"{year} 年人均纯收入 {fen / 100:.2f} 元未超过监测范围 {line} 元 / {year}: per-capita income "
                        f"{fen / 100:.2f} not above the line {line}")
