@@ -436,3 +436,26 @@ def test_the_demo_leaves_cases_at_every_step(db):
     before = Case.objects.count()
     demo.run(dt.date(2022, 12, 1), say=said.append)  # a second run changes nothing
     assert Case.objects.count() == before
+
+
+def test_assistance_goes_on_the_households_help_plan(planted):
+    from jingzhun.plans.models import HelpPlan
+    from jingzhun.plans.services import MeasureInput
+
+    screening.screen(YEAR, today=TODAY, actor="a")
+    case = Case.objects.get(household__number="UNDER")
+    village, county, township = user_at("v", VILLAGE, role="work_team"), user_at("c", COUNTY), user_at("t", TOWNSHIP)
+    measure = [MeasureInput(category="welfare_job", description="公益岗位", amount="5000", due_on="2021-12-31")]
+    with pytest.raises(cases.CaseRefused):  # not monitored yet
+        cases.assist(village, case.pk, year=YEAR, goal="稳定增收", measures=measure, on=dt.date(2021, 10, 20))
+    cases.check(village, case.pk, on=TODAY, finding="属实", take_in=True)
+    case.refresh_from_db()
+    through_the_workflow(case.application_id, village, township, county, dt.date(2021, 9, 22))
+    cases.follow()
+    with pytest.raises(cases.CaseRefused):  # another county's officer
+        cases.assist(user_at("far", OTHER_COUNTY), case.pk, year=YEAR, goal="x", measures=measure,
+                     on=dt.date(2021, 10, 20))
+    plan = cases.assist(village, case.pk, year=YEAR, goal="稳定增收", measures=measure, on=dt.date(2021, 10, 20))
+    assert HelpPlan.objects.get(household_id=case.household_id, year=YEAR).pk == plan.pk
+    assert list(plan.measures.values_list("category", "description")) == [("welfare_job", "公益岗位")]
+    assert CaseStep.objects.filter(case=case, action="assist").count() == 1
