@@ -98,3 +98,28 @@ def test_screening_from_the_page_needs_the_screen_ability(web):
     assert web.client("helper_a").post(reverse("monitoring:screen"), {"year": "2021"}).status_code == 403
     response = web.client("officer_a").post(reverse("monitoring:screen"), {"year": "2021"})
     assert response.status_code == 302 and AuditEntry.objects.filter(action="monitoring.screen").count() == 1
+
+
+def test_the_risk_elimination_notice_prints_in_chinese_and_stays_in_its_area(web):
+    import re
+    from decimal import Decimal
+
+    from jingzhun.registry.models import IncomeRecord
+    from tests.test_monitoring import through_the_workflow
+    from tests.test_web_pages import LATIN_ALLOWED, visible_text
+
+    ids = open_cases()
+    officer = User.objects.get(username="officer_a")
+    case = cases.check(officer, ids["A101-3"], on=ON, finding="属实", take_in=True)
+    assert case.application_id is not None
+    through_the_workflow(case.application_id, officer, officer, officer, dt.date(2021, 9, 22))
+    cases.follow()
+    IncomeRecord.objects.create(household_id=case.household_id, year=2022, wage_income=Decimal("50000"))
+    cases.propose_elimination(officer, case.pk, on=dt.date(2022, 6, 1), contact="洗车村村委会", review="务工收入稳定")
+    html = page(web.client("officer_a"), reverse("monitoring:notice", args=[case.pk]))
+    assert "A101-3" in html and "洗车村村委会" in html and "2022-06-07" in html
+    words = set(re.findall(r"[A-Za-z]{2,}", visible_text(html).replace("officer_a", ""))) - LATIN_ALLOWED
+    assert not {w for w in words if not re.fullmatch(r"[A-Z]\d*|[AB]", w)}, words
+    assert 'id="notice-link"' in page(web.client("officer_a"), reverse("monitoring:case", args=[case.pk]))
+    assert web.client("officer_b").get(reverse("monitoring:notice", args=[case.pk])).status_code == 404
+    assert web.client("officer_a").get(reverse("monitoring:notice", args=[ids["A101-1"]])).status_code == 404

@@ -12,5 +12,6 @@ urlpatterns = [
     path("county/", views.county, name="county"),
     path("screen/", views.screen, name="screen"),
     path("<int:pk>/", views.case_detail, name="case"),
+    path("<int:pk>/notice/", views.notice, name="notice"),
     path("<int:pk>/<slug:action>/", views.case_step, name="case_step"),
 ]

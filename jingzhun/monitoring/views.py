@@ -253,3 +253,18 @@ def screen(request: HttpRequest) -> HttpResponse:
                               f"{result.households} households found, {result.new_cases} new cases")
     return redirect("monitoring:cases")
 
+
+
+@requires(ABILITY)
+def notice(request: HttpRequest, pk: int) -> HttpResponse:
+    """The risk-elimination notice as published, ready to print: the household's number and village, the
+    review, the period and where objections go (no names, no IDs)."""
+    case = _visible(request, pk)
+    published = case.notices.order_by("-id").first()
+    if published is None:
+        raise Http404("该案件没有风险消除公示 / no notice for this case")
+    review = case.steps.filter(action="propose_elimination").order_by("-id").values_list("reason", flat=True).first()
+    return render(request, "monitoring/notice.html", {
+        "case": case, "notice": published, "review": review or "", "kind": KIND.label(case.kind),
+        "title": _("Risk elimination notice"),
+    })
