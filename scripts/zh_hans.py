@@ -494,7 +494,6 @@ ZH = {
     "Why": "原因",
     "Risk elimination notice": "风险消除公示",
     "The village of %(village)s proposes that the risk of household %(number)s be eliminated.": "%(village)s拟对%(number)s户进行风险消除，现予公示。",
-    "Notice period": "公示期",
     # Exit (脱贫退出) and the appraisal workflow's kinds
     "Kind": "类型",
     "All kinds": "全部类型",
