@@ -92,6 +92,9 @@ def test_the_county_list_shows_its_households_once_with_their_reasons(web):
     assert "低保贫困户" in html and "家庭成员享受特困供养" in html
     assert web.client("officer_b").get(reverse("monitoring:county") + "?county=433130000000").status_code == 404
     assert numbers_in(page(web.client("officer_b"), reverse("monitoring:county"))) == B_COUNTY  # their own county
+    # A helper sees their county's list limited to their own household; an unknown code is said, not a 500.
+    assert numbers_in(page(web.client("helper_a"), reverse("monitoring:county"))) == {"A101-1"}
+    assert "不存在" in page(web.client("officer_a"), reverse("monitoring:county") + "?county=439999000000")
 
 
 def test_screening_from_the_page_needs_the_screen_ability(web):

@@ -216,7 +216,7 @@ def county(request: HttpRequest) -> HttpResponse:
     code = request.GET.get("county", "").strip() or _home_county(request.user)
     error, rows = "", []
     if code:
-        if not access.can_see_area(request.user, code, ABILITY):
+        if not _overlaps(request.user, code):
             raise Http404("区域不在您的管辖范围 / not in your areas")
         try:
             rows = layered.county_list(request.user, code)
@@ -226,6 +226,19 @@ def county(request: HttpRequest) -> HttpResponse:
         "rows": rows[:SHOWN * 5], "total": len(rows), "county": code, "error": error,
         "title": _("Everyone the county must help"),
     })
+
+
+def _overlaps(user: object, code: str) -> bool:
+    """The area and the user's areas share a subtree (a village team's or helper's county does: its list
+    then holds their own part of it); an area elsewhere does not exist for them."""
+    from jingzhun.areas.models import Area
+
+    spans = access.ranges(user, ability=ABILITY)
+    area = Area.objects.filter(code=code).only("code", "level").first()
+    if spans is None or area is None:
+        return spans is None or bool(spans)  # an unknown code: the list says so
+    low, high = area.code_range
+    return any(lo <= high and low <= hi for lo, hi in spans)
 
 
 def _home_county(user: object) -> str:
