@@ -264,7 +264,8 @@ def build_sqlite(data: Path, db: Path) -> None:
     for key in SQLITE_LOAD_ORDER:
         con.execute(f"INSERT INTO reg.{tables[key]} BY NAME SELECT * FROM read_parquet('{data}/{key}.parquet')")
     con.execute("INSERT INTO reg.crosscheck_crosschecklist (id, rule, department, file_name, file_sha256, imported_by, "
-                "imported_at, row_count, hit_count) VALUES (1, 'vehicle', 'bench', 'bench', 'bench', 'bench', '2020-12-31', 0, 0)")
+                "imported_at, row_count, hit_count, scope_key, outside_count) VALUES (1, 'vehicle', 'bench', 'bench', 'bench', "
+                "'bench', '2020-12-31', 0, 0, '', 0)")
     con.execute("INSERT INTO reg.crosscheck_crosscheckhit (household_id, member_position, rule, source_list_id, evidence, "
                 "status, reason, decided_by, decided_at, created_at) SELECT household_id, row_number() OVER (), rule, 1, '{}', "
                 "status, CASE WHEN status = 'pending' THEN '' ELSE 'bench' END, CASE WHEN status = 'pending' THEN '' ELSE 'bench' END, "

@@ -23,9 +23,10 @@ NOTHING = Q(pk__in=[])
 # "area" is further narrowed to their own households (see `household_q`).
 ABILITIES: dict[str, frozenset[str]] = {
     "officer": frozenset({"register", "dashboard", "import", "export", "audit", "pair", "crosscheck", "plan",
-                          "approve_plan", "supervise", "evaluate", "assess", "people", "manage_people"}),
-    "work_team": frozenset({"register", "dashboard", "plan", "supervise", "people"}),
-    "helper": frozenset({"register", "plan"}),
+                          "approve_plan", "supervise", "evaluate", "assess", "people", "manage_people", "monitor",
+                          "screen"}),
+    "work_team": frozenset({"register", "dashboard", "plan", "supervise", "people", "monitor"}),
+    "helper": frozenset({"register", "plan", "monitor"}),
     # evaluate: open third-party evaluations of one's areas and record findings for their sampled households.
     "evaluator": frozenset({"register", "dashboard", "export", "evaluate", "people"}),
     "auditor": frozenset({"register", "dashboard", "audit", "people"}),

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "jingzhun.plans",
     "jingzhun.evaluation",
     "jingzhun.assessment",
+    "jingzhun.monitoring",
     "jingzhun.jobs",
     "jingzhun.training",
     "jingzhun.talent",

@@ -15,5 +15,6 @@ urlpatterns = [
     path("training/", include("jingzhun.training.urls")),
     path("talent/", include("jingzhun.talent.urls")),
     path("branches/", include("jingzhun.branches.urls")),
+    path("monitoring/", include("jingzhun.monitoring.urls")),
     path("admin/", admin.site.urls),
 ]

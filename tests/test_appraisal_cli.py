@@ -139,6 +139,6 @@ def test_admin_pages_are_read_only_and_scoped(hh, tmp_path, client):
     other.user_permissions.add(*Permission.objects.filter(codename__in=["view_application", "view_crosscheckhit"]))
     client.force_login(other)
     page = client.get(reverse("admin:appraisal_application_changelist"))
-    assert page.status_code == 200 and "0 识别申请" in page.content.decode()
+    assert page.status_code == 200 and "0 评议申请" in page.content.decode()
     hits = client.get(reverse("admin:crosscheck_crosscheckhit_changelist")).content.decode()
     assert "0 比对命中" in hits

@@ -79,6 +79,12 @@ requests = st.lists(st.one_of(
     # The people pages (issue 17): their records carry names of their county (tests/people_web.py).
     st.tuples(st.just("people"), st.sampled_from(["training:courses", "talent:pool", "branches:list"]),
               st.sampled_from(["", *AREAS])),
+    # Return-to-poverty monitoring: the cases list (by area), a case, its overdue list, the county's list.
+    st.tuples(st.just("monitoring"), st.sampled_from(["", *AREAS])),
+    st.tuples(st.just("monitoring_case"), st.sampled_from(list(HOUSEHOLDS))),
+    st.tuples(st.just("monitoring_overdue"), st.sampled_from(["", *AREAS])),
+    st.tuples(st.just("monitoring_county"), st.sampled_from(["", COUNTY, OTHER_COUNTY])),
+    st.tuples(st.just("exits"), st.sampled_from(["", *AREAS])),
 ), min_size=1, max_size=6)
 users = st.tuples(
     st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), max_size=3, unique=True),
@@ -120,6 +126,16 @@ def people_reach(roles: list[tuple[str, str]]) -> set[str]:
     """The counties whose people records a user may be shown: a reading role inside the county or above it."""
     return {county for county in (COUNTY, OTHER_COUNTY) for kind, area in roles
             if kind in PEOPLE_ROLES and (inside(area, county) or inside(county, area))}
+def monitoring_cases() -> dict[str, int]:
+    """One monitoring case per household (reported long ago, so every one is overdue), made once."""
+    from jingzhun.monitoring import cases
+    from jingzhun.monitoring.models import Case
+    root = User.objects.get(username="root")
+    for number in HOUSEHOLDS:
+        if not Case.objects.filter(household__number=number).exists():
+            cases.report(root, cases.Report(Household.objects.get(number=number).pk, dt.date(2021, 9, 16), "户主",
+                                            "患病"))
+    return dict(Case.objects.values_list("household__number", "pk"))
 
 
 def poor_people(area: str, visible: set[str]) -> int:
@@ -147,6 +163,7 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
     if not Course.objects.exists():
         add_people()
     hidden_names = names_outside(people_reach(roles))
+    monitored = monitoring_cases()
     client = Client()
     client.force_login(user)
     for ask in asks:
@@ -212,6 +229,18 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
                 assert Application.objects.filter(household__number=ask[1]).count() == filed, ask
         elif kind == "overdue":
             response = client.get(reverse("web:overdue"), {"area": ask[1]} if ask[1] else {})
+        elif kind == "monitoring":
+            response = client.get(reverse("monitoring:cases"), {"area": ask[1]} if ask[1] else {})
+        elif kind == "monitoring_case":
+            response = client.get(reverse("monitoring:case", args=[monitored[ask[1]]]))
+            if ask[1] in outside:
+                assert response.status_code in (403, 404), ask
+        elif kind == "monitoring_overdue":
+            response = client.get(reverse("monitoring:overdue"), {"area": ask[1]} if ask[1] else {})
+        elif kind == "monitoring_county":
+            response = client.get(reverse("monitoring:county"), {"county": ask[1]} if ask[1] else {})
+        elif kind == "exits":
+            response = client.get(reverse("web:exits"), {"year": "2020", **({"area": ask[1]} if ask[1] else {})})
         elif kind == "yearly":
             response = client.get(reverse("web:yearly"), {"year": "2019", **({"area": ask[1]} if ask[1] else {})})
         elif kind == "yearly_export":

@@ -168,13 +168,46 @@ def walk(client: Client) -> dict[str, str]:
             reverse("web:application", args=[app.pk]), reverse("web:overdue"),
             reverse("web:yearly"), reverse("web:yearly") + f"?year=2019&area={VILLAGE}",
             reverse("web:yearly_quotas"), reverse("web:yearly_quotas") + "?policy=file:example-hunan-2020.toml",
+            reverse("web:exits"), reverse("web:exits") + f"?year=2019&area={VILLAGE}",
+            reverse("web:application", args=[exit_application().pk]),
             reverse("web:household", args=["B102-1"]),  # a 404 page
             # The people pages (issue 17), with a record of each kind (tests/people_web.py).
             reverse("training:courses") + "?year=2024", reverse("talent:pool") + "?year=2024",
             reverse("branches:list") + "?year=2024", reverse("branches:list") + f"?year=2024&area={VILLAGE}"]
     if not Course.objects.exists():
         add_people()
+    case = monitoring_case()
+    urls += [reverse("monitoring:cases"), reverse("monitoring:cases") + "?state=open&kind=unstable",
+             reverse("monitoring:case", args=[case]), reverse("monitoring:report"), reverse("monitoring:overdue"),
+             reverse("monitoring:county"), reverse("monitoring:county") + "?county=433130000000"]
     return {url: client.get(url).content.decode() for url in urls}
+
+
+def monitoring_case() -> int:
+    """A monitoring case of A101-3 (exited) from its own report: the case page offers the check."""
+    from jingzhun.monitoring import cases
+    from jingzhun.monitoring.models import Case
+
+    found = Case.objects.filter(household__number="A101-3").first()
+    if found is not None:
+        return found.pk
+    officer = User.objects.get(username="officer_a")
+    return cases.report(officer, cases.Report(Household.objects.get(number="A101-3").pk, dt.date(2021, 9, 16),
+                                              "赵一", "家人患病住院", disaster="500")).pk
+def exit_application() -> Application:
+    """An exit of A101-2 proposed (over the check's refusal, with a reason), appraised and verified: its page
+    offers the consent forms and shows the kind."""
+    found = Application.objects.filter(household__number="A101-2", kind="exit").first()
+    if found is not None:
+        return found
+    officer = User.objects.get(username="officer_a")
+    day = dt.date(2020, 11, 2)
+    app = workflow.apply(Household.objects.get(number="A101-2"), 2020, applied_by="村两委", on=day, user=officer,
+                         kind="exit", override="收入已核实")
+    workflow.appraise(app.pk, held_on=day, attendees=31, votes_for=16, votes_against=10, votes_abstain=5,
+                      minutes="同意", user=officer)
+    workflow.verify(app.pk, on=day, passed=True, findings="核实无误", user=officer)
+    return app
 
 
 def application_in_first_notice() -> Application:

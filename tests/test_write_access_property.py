@@ -34,6 +34,8 @@ from jingzhun.appraisal.models import Application
 from jingzhun.areas.models import AreaRole, VillageRecord
 from jingzhun.areas.village_records import import_village_records
 from jingzhun.branches.models import Branch, Rating
+from jingzhun.monitoring import cases as monitoring_cases
+from jingzhun.monitoring.models import Case, CaseStep, Trigger
 from jingzhun.plans.models import HelpPlan
 from jingzhun.registry.importer import import_register
 from jingzhun.registry.models import Household, IncomeRecord, Member
@@ -67,12 +69,16 @@ PEOPLE_WRITES = ["pay", "reverse", "allocate", "depart", "join", "rate", "rerate
 COUNTER = itertools.count()
 FIRST_NAMES = {number: name for number, (*_r, name) in HOUSEHOLDS.items()}
 
+# The cast's households on the poor list (poor or returned): an exit may be proposed for them.
+EXITABLE = [n for n, (_v, _s, status, *_r) in HOUSEHOLDS.items() if status in ("贫困户", "返贫")]
 writes = st.lists(st.one_of(
     # A register row: an existing or new household number, a village, and perhaps a person of another household.
     st.tuples(st.just("import"), st.sampled_from([*HOUSEHOLDS, "N-1"]), st.sampled_from(VILLAGES),
               st.sampled_from(["", *HOUSEHOLDS]), st.sampled_from(["check", "all", "valid"])),
     st.tuples(st.just("plan"), st.sampled_from(list(HOUSEHOLDS)), st.sampled_from(["post", "approve"])),
     st.tuples(st.just("step"), st.sampled_from(list(HOUSEHOLDS)), st.sampled_from(["appraise", "object", "county"])),
+    st.tuples(st.just("exit_step"), st.sampled_from(EXITABLE), st.sampled_from(["verify", "consent", "decline"])),
+    st.tuples(st.just("exit_apply"), st.sampled_from(list(HOUSEHOLDS))),
     st.tuples(st.just("grant_self"), st.sampled_from(AREAS)),
     st.tuples(st.just("read"), st.sampled_from(list(HOUSEHOLDS))),  # what the writes left, as the user sees it
     # A village record (村情) through the one import subsystem, for any village, in any mode.
@@ -80,6 +86,11 @@ writes = st.lists(st.one_of(
     st.tuples(st.just("password"), st.sampled_from(["officer_a", "officer_b", "township_a"])),
     # The people writes (issue 17) against either county's records (tests/people_web.py).
     st.tuples(st.just("people"), st.sampled_from(PEOPLE_WRITES), st.sampled_from([COUNTY, OTHER_COUNTY])),
+    # Return-to-poverty monitoring: a self-report for any household, a step on its case, a screening run.
+    st.tuples(st.just("monitor_report"), st.sampled_from(list(HOUSEHOLDS))),
+    st.tuples(st.just("monitor_step"), st.sampled_from(list(HOUSEHOLDS)),
+              st.sampled_from(["check", "propose_elimination", "approve_elimination"])),
+    st.tuples(st.just("monitor_screen"), st.just("2021")),
 ), min_size=1, max_size=5)
 users = st.tuples(
     st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), min_size=1, max_size=3, unique=True),
@@ -112,7 +123,11 @@ def snapshot(numbers: set[str]) -> dict[str, tuple]:
         plans = tuple(HelpPlan.objects.filter(household=h).order_by("year").values_list(
             "year", "goal", "approved_by_id", "updated_at"))
         states = tuple(Application.objects.filter(household=h).order_by("pk").values_list("pk", "state"))
-        out[h.number] = ((h.village_id, h.status, h.category, h.updated_at), members, incomes, plans, states)
+        monitoring = (tuple(Case.objects.filter(household=h).order_by("pk").values_list("pk", "state", "kind")),
+                      Trigger.objects.filter(case__household=h).count(),
+                      CaseStep.objects.filter(case__household=h).count())
+        out[h.number] = ((h.village_id, h.status, h.category, h.updated_at), members, incomes, plans, states,
+                         monitoring)
     return out
 
 
@@ -250,6 +265,16 @@ def shown_to_user(texts: list[str], outside: set[str], outside_ids: set[str], ma
 @example(who=([("officer", TOWNSHIP)], False, False),
          actions=[("village_record", OTHER_VILLAGE, "all"), ("village_record", VILLAGE_A3, "valid"),
                   ("village_record", VILLAGE2, "all")])
+# Monitoring: another county's officer reports for, checks and screens; a work team checks beyond its village.
+@example(who=([("officer", OTHER_COUNTY)], False, False),
+         actions=[("monitor_report", "A101-2"), ("monitor_step", "A101-1", "check"), ("monitor_screen", "2021"),
+                  ("monitor_step", "A102-1", "propose_elimination")])
+@example(who=([("work_team", VILLAGE), ("helper", COUNTY)], False, False),
+         actions=[("monitor_step", "A101-2", "check"), ("monitor_report", "A102-1"),
+                  ("monitor_step", "A101-1", "approve_elimination")])
+@example(who=([("officer", TOWNSHIP)], False, False),
+         actions=[("exit_step", "B102-1", "verify"), ("exit_step", "B102-2", "decline"), ("exit_apply", "B102-1"),
+                  ("exit_step", "A101-1", "verify"), ("exit_step", "A101-1", "consent")])
 def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_path, who, actions):
     roles, reveal, staff = who
     user = make_user(roles, reveal, staff)
@@ -261,9 +286,19 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
     every_id = {r["resident_id"] for rows in web.rows.values() for r in rows}
     root = User.objects.get(username="root")
     for number in HOUSEHOLDS:
-        if not Application.objects.filter(household__number=number).exists():
+        if not Application.objects.filter(household__number=number, kind="identify").exists():
             workflow.apply(Household.objects.get(number=number), 2020, applied_by="甲", on=dt.date(2020, 1, 2),
                            user=root)
+    for number in HOUSEHOLDS:
+        if not Case.objects.filter(household__number=number).exists():
+            monitoring_cases.report(root, monitoring_cases.Report(Household.objects.get(number=number).pk,
+                                                                  dt.date(2021, 9, 16), "户主", "患病"))
+    for number in EXITABLE:  # an exit of each household on the poor list, appraised: verification is next
+        if not Application.objects.filter(household__number=number, kind="exit").exists():
+            app = workflow.apply(Household.objects.get(number=number), 2020, applied_by="村两委",
+                                 on=dt.date(2020, 11, 2), user=root, kind="exit", override="试点")
+            workflow.appraise(app.pk, held_on=dt.date(2020, 11, 3), attendees=9, votes_for=5, votes_against=4,
+                              votes_abstain=0, minutes="同意", user=root)
     client = Client()
     client.force_login(user)
     people_ids = people_records()
@@ -293,10 +328,22 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
                                          "measure-1-status": "planned"})
             shown.append(response.content.decode())
         elif kind == "step":
-            pk = Application.objects.get(household__number=action[1]).pk
+            pk = Application.objects.get(household__number=action[1], kind="identify").pk
             response = client.post(reverse("web:application_step", args=[pk, action[2]]), {
                 "held_on": "2020-02-01", "attendees": "9", "votes_for": "5", "votes_against": "4",
                 "votes_abstain": "0", "minutes": "记录", "on": "2020-02-01", "reason": "异议", "decision": "approve"})
+            shown.append(response.content.decode())
+        elif kind == "exit_step":  # an exit's own steps (verification, the household's consent, its refusal)
+            pk = Application.objects.get(household__number=action[1], kind="exit").pk
+            response = client.post(reverse("web:application_step", args=[pk, action[2]]), {
+                "decision": "pass", "on": "2020-11-04", "findings": "核实", "signed_by": "甲", "signed_on": "2020-11-05",
+                "document": "认可书", "reason": "不认可"})
+            shown.append(response.content.decode())
+        elif kind == "exit_apply":
+            typed = {action[1]}  # the form shows the number back in its box: the user's input
+            response = client.post(reverse("web:application_new"), {
+                "kind": "exit", "household": action[1], "year": "2019", "applied_by": "村两委", "on": "2019-11-02",
+                "override": "试点"})
             shown.append(response.content.decode())
         elif kind == "village_record":
             _, village, mode = action
@@ -306,6 +353,19 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
             shown += [f"{p.row} {p.column} {p.value} {p.rule}" for p in outcome.problems]
         elif kind == "people":
             shown += people_write(client, user, tmp_path, people_ids, action[1], action[2])
+        elif kind == "monitor_report":
+            response = client.post(reverse("monitoring:report"), {
+                "household": action[1], "on": "2021-09-20", "reported_by": "户主", "situation": "受灾",
+                "disaster": "800"})
+            shown.append(response.content.decode())
+        elif kind == "monitor_step":
+            pk = Case.objects.filter(household__number=action[1]).order_by("-pk").values_list("pk", flat=True)[0]
+            response = client.post(reverse("monitoring:case_step", args=[pk, action[2]]), {
+                "on": "2021-09-20", "finding": "属实", "take_in": "1", "kind": "sudden", "review": "收入稳定",
+                "contact": "村委会"})
+            shown.append(response.content.decode())
+        elif kind == "monitor_screen":
+            shown.append(client.post(reverse("monitoring:screen"), {"year": action[1]}, follow=True).content.decode())
         elif kind == "read":
             shown.append(client.get(reverse("web:household", args=[action[1]])).content.decode())
             response = client.get(reverse("web:export"))

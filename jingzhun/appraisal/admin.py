@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from jingzhun import access
 from jingzhun.admin_base import ReadOnlyAdmin
-from jingzhun.appraisal.models import Application, Notice, Objection, Step, VillageAppraisal
+from jingzhun.appraisal.models import Application, Consent, Notice, Objection, Step, VillageAppraisal
 
 
 class StepInline(admin.TabularInline):
@@ -36,8 +36,8 @@ class ScopedByVillage(ReadOnlyAdmin):
 
 @admin.register(Application)
 class ApplicationAdmin(ScopedByVillage):
-    list_display = ["id", "household", "village", "year", "state", "state_since", "applied_by"]
-    list_filter = ["state", "year"]
+    list_display = ["id", "household", "village", "kind", "year", "state", "state_since", "applied_by"]
+    list_filter = ["kind", "state", "year"]
     list_select_related = ["household", "village"]
     search_fields = ["household__number"]
     inlines = [StepInline]
@@ -45,8 +45,8 @@ class ApplicationAdmin(ScopedByVillage):
 
 @admin.register(Notice)
 class NoticeAdmin(ScopedByVillage):
-    list_display = ["id", "village", "stage", "year", "starts_on", "ends_on", "days", "published_by"]
-    list_filter = ["stage", "year"]
+    list_display = ["id", "village", "kind", "stage", "year", "starts_on", "ends_on", "days", "published_by"]
+    list_filter = ["kind", "stage", "year"]
 
 
 @admin.register(Objection)
@@ -59,3 +59,9 @@ class ObjectionAdmin(ScopedByVillage):
 class VillageAppraisalAdmin(ScopedByVillage):
     village_field = "application__village_id"
     list_display = ["id", "application", "held_on", "attendees", "votes_for", "votes_against", "votes_abstain"]
+
+
+@admin.register(Consent)
+class ConsentAdmin(ScopedByVillage):
+    village_field = "application__village_id"
+    list_display = ["id", "application", "signed_by", "signed_on", "document", "recorded_by"]

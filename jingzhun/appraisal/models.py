@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from jingzhun.appraisal.kinds import KIND
 from jingzhun.areas.models import Area
 from jingzhun.choices import Enum
 from jingzhun.registry.models import Household
@@ -17,6 +18,8 @@ from jingzhun.registry.models import Household
 STATE = Enum("appraisal_state", (
     ("applied", "待民主评议", "awaiting village appraisal"),
     ("appraised", "待部门比对", "awaiting cross-department check"),
+    ("verified", "待贫困户签字认可", "awaiting the household's signed consent"),
+    ("consented", "待退出公示", "awaiting the exit notice"),
     ("checked", "待一次公示", "awaiting first notice"),
     ("first_notice", "一次公示中", "first notice running"),
     ("township_review", "待乡镇审核", "awaiting township review"),
@@ -35,28 +38,33 @@ NOTICE_STAGE = Enum("notice_stage", (
 
 
 class Application(models.Model):
-    """A household's application to be identified as poor in a year (贫困户识别申请)."""
+    """A household's application of one kind in a year: to be identified as poor (贫困户识别), to exit
+    (贫困户退出), or to be identified as a monitored household (监测对象识别). See `kinds`."""
 
     household = models.ForeignKey(Household, verbose_name="申请户", on_delete=models.PROTECT,
                                   related_name="applications")
     # The household's village at the time of application: what access scoping and notices use.
     village = models.ForeignKey(Area, verbose_name="所在村", on_delete=models.PROTECT, related_name="applications")
-    year = models.PositiveSmallIntegerField("识别年度")
+    year = models.PositiveSmallIntegerField("年度")
+    kind = models.CharField("申请类型", max_length=10, choices=KIND.choices, default="identify")
     applied_by = models.CharField("申请人", max_length=60)
     applied_on = models.DateField("申请日期")
     state = models.CharField("环节", max_length=20, choices=STATE.choices, default="applied")
     state_since = models.DateField("进入本环节日期")
     created_by = models.CharField("录入人", max_length=150)
     created_at = models.DateTimeField("录入时间", auto_now_add=True)
+    # An announced exit: the last year the household keeps its policies (脱贫不脱政策, the transition period).
+    policies_until = models.PositiveSmallIntegerField("帮扶政策保持至", null=True, blank=True)
 
     class Meta:
-        verbose_name = verbose_name_plural = "识别申请"
+        verbose_name = verbose_name_plural = "评议申请"
         indexes = [models.Index(fields=["village", "state"], name="appraisal_village_state")]
         constraints = [
             models.CheckConstraint(condition=models.Q(state__in=STATE.codes), name="appraisal_state_known"),
-            # One open application per household and year; a rejected one may be followed by another.
-            models.UniqueConstraint(fields=["household", "year"], condition=~models.Q(state="rejected"),
-                                    name="appraisal_one_open_per_household_year"),
+            models.CheckConstraint(condition=models.Q(kind__in=KIND.codes), name="appraisal_kind_known"),
+            # One open application per household, year and kind; a rejected one may be followed by another.
+            models.UniqueConstraint(fields=["household", "year", "kind"], condition=~models.Q(state="rejected"),
+                                    name="appraisal_one_open_per_household_year_kind"),
         ]
 
     def __str__(self) -> str:
@@ -113,7 +121,8 @@ class Notice(models.Model):
 
     village = models.ForeignKey(Area, verbose_name="公示村", on_delete=models.PROTECT, related_name="notices")
     stage = models.CharField("公示阶段", max_length=8, choices=NOTICE_STAGE.choices)
-    year = models.PositiveSmallIntegerField("识别年度")
+    year = models.PositiveSmallIntegerField("年度")
+    kind = models.CharField("申请类型", max_length=10, choices=KIND.choices, default="identify")
     starts_on = models.DateField("公示开始")
     ends_on = models.DateField("公示截止")  # the last day of the period, inclusive
     days = models.PositiveSmallIntegerField("公示天数")
@@ -144,3 +153,19 @@ class Objection(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "公示异议"
+
+
+class Consent(models.Model):
+    """The household's signed consent to its exit (拟退出贫困户签字认可): who signed, when, and where the
+    signed paper is filed. An exit cannot be published without it."""
+
+    application = models.OneToOneField(Application, verbose_name="申请", on_delete=models.CASCADE,
+                                       related_name="consent")
+    signed_by = models.CharField("签字人", max_length=60)
+    signed_on = models.DateField("签字日期")
+    document = models.CharField("签字材料编号", max_length=120)
+    recorded_by = models.CharField("录入人", max_length=150)
+    recorded_at = models.DateTimeField("录入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "贫困户退出认可"

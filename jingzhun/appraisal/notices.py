@@ -16,6 +16,7 @@ from django.db.models import Count, QuerySet
 from django.template.loader import render_to_string
 
 from jingzhun import access, cells, crypto
+from jingzhun.appraisal.kinds import EXIT, KIND
 from jingzhun.appraisal.models import NOTICE_STAGE, Notice
 from jingzhun.audit import log as audit
 from jingzhun.choices import CAUSE
@@ -59,8 +60,17 @@ def context(notice: Notice) -> dict[str, object]:
         "county": township.parent if township else None,
         "stage_label": NOTICE_STAGE.zh(notice.stage), "publisher": publisher,
         "starts": _date_zh(notice.starts_on), "ends": _date_zh(notice.ends_on),
-        "title": f"{village.name}{notice.year}年贫困户识别{'第一次' if notice.stage == 'first' else '第二次'}公示",
+        "title": title(notice, village.name),
     }
+
+
+def title(notice: Notice, village_name: str) -> str:
+    """The notice's heading: the village, the year, the kind ("贫困户识别", "贫困户退出", "监测对象识别") and, where
+    the kind has two notices, which one ("洗车村2020年贫困户识别第一次公示", "洗车村2020年贫困户退出公示")."""
+    kind = KIND.zh(notice.kind)
+    if notice.kind == EXIT:  # an exit has one notice, in the village
+        return f"{village_name}{notice.year}年{kind}公示"
+    return f"{village_name}{notice.year}年{kind}{'第一次' if notice.stage == 'first' else '第二次'}公示"
 
 
 def visible_notices(user: object) -> QuerySet[Notice]:

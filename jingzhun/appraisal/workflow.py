@@ -5,7 +5,10 @@ review → second notice → county approval → announcement. An objection duri
 review: during the first (village) notice the village appraises again; during the second, the
 township reviews again. Rejections end an application; a new one may be filed.
 
-Every step: one transaction that locks the application, checks the transition is in `TRANSITIONS`
+That is the identification kind; the same engine runs the exit and monitoring kinds (`kinds`): each
+application follows its kind's table, and announcing does what its kind does (`ANNOUNCED`).
+
+Every step: one transaction that locks the application, checks the transition is in its kind's table
 and that the user holds a role at the right level over the village, changes the state, writes a
 `Step` (who, when, what) and an audit row. A refused step raises `StepRefused` and writes nothing.
 """
@@ -14,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -22,10 +24,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from jingzhun import access, choices
-from jingzhun.appraisal.models import STATE, Application, Notice, Objection, Step, VillageAppraisal
+from jingzhun.appraisal import kinds
+from jingzhun.appraisal.kinds import Transition
+from jingzhun.appraisal.models import Application, Consent, Notice, Objection, Step, VillageAppraisal
 from jingzhun.audit import log as audit
 from jingzhun.crosscheck.actions import rematch
-from jingzhun.crosscheck.models import CrossCheckHit
+from jingzhun.crosscheck.models import SIGNAL_RULES, CrossCheckHit
+from jingzhun.exits.one import proposal_check
 from jingzhun.registry.models import Household, StatusEvent
 from jingzhun.registry.signals import register_changed
 
@@ -41,42 +46,15 @@ class StepRefused(ValueError):
     """The step is not allowed (wrong state, wrong level, bad input); nothing was changed."""
 
 
-@dataclass(frozen=True)
-class Transition:
-    label: str  # 中文 / English, for messages and the history
-    sources: tuple[str, ...]
-    targets: tuple[str, ...]
-    level: str  # the lowest area level whose officers may take the step
-
-    # Messages are "中文 / English" and the web shows the half of the active language: a label inside a
-    # message goes in by halves, or the split would cut the message at the label's own " / ".
-    @property
-    def zh(self) -> str:
-        return self.label.split(" / ")[0]
-
-    @property
-    def en(self) -> str:
-        return self.label.split(" / ")[-1]
+# The identification kind's table (the name the pages, the audit log and the tests knew before kinds);
+# every kind's table is `kinds.steps(kind)`.
+TRANSITIONS: dict[str, Transition] = kinds.IDENTIFY_STEPS
 
 
-TRANSITIONS: dict[str, Transition] = {
-    "apply": Transition("提出申请 / apply", ("",), ("applied",), "village"),
-    "appraise": Transition("民主评议 / village appraisal", ("applied",), ("appraised", "rejected"), "village"),
-    "crosscheck": Transition("部门比对 / cross-department check", ("appraised",), ("checked",), "village"),
-    "publish_first": Transition("发布一次公示 / publish first notice", ("checked",), ("first_notice",), "village"),
-    "close_first": Transition("一次公示期满 / close first notice", ("first_notice",), ("township_review",), "village"),
-    "object": Transition("公示异议 / objection", ("first_notice", "second_notice"), ("applied", "township_review"),
-                         "village"),
-    "township_approve": Transition("乡镇审核通过 / township approves", ("township_review",), ("township_approved",),
-                                   "township"),
-    "township_reject": Transition("乡镇审核不通过 / township rejects", ("township_review",), ("rejected",), "township"),
-    "publish_second": Transition("发布二次公示 / publish second notice", ("township_approved",), ("second_notice",),
-                                 "township"),
-    "close_second": Transition("二次公示期满 / close second notice", ("second_notice",), ("county_review",), "township"),
-    "county_approve": Transition("县级审批通过 / county approves", ("county_review",), ("approved",), "county"),
-    "county_reject": Transition("县级审批不通过 / county rejects", ("county_review",), ("rejected",), "county"),
-    "announce": Transition("公告 / announce", ("approved",), ("announced",), "county"),
-}
+def table(app: Application) -> dict[str, Transition]:
+    """The transitions of the application's kind."""
+    return kinds.steps(app.kind)
+
 
 def notice_days() -> int:
     return int(getattr(settings, "APPRAISAL_NOTICE_DAYS", DEFAULT_NOTICE_DAYS))
@@ -93,16 +71,22 @@ def may_step(user: object, village: str, level: str) -> bool:
 
 def allowed_actions(app: Application, user: object) -> list[str]:
     """The steps the user may take on the application now: allowed from its state, at a level they hold."""
-    return [action for action, t in TRANSITIONS.items()
+    return [action for action, t in table(app).items()
             if app.state in t.sources and may_step(user, app.village_id, t.level)]
 
 
 def _refuse_state(app: Application, action: str) -> StepRefused:
-    t = TRANSITIONS[action]
-    allowed = "、".join(STATE.zh(s) for s in t.sources)
+    t = table(app)[action]
+    allowed = "、".join(kinds.state_zh(app.kind, s) for s in t.sources)
     return StepRefused(
-        f"申请 {app.pk} 当前环节为“{STATE.zh(app.state)}”，不能执行“{t.zh}”（仅限：{allowed}） / "
+        f"申请 {app.pk} 当前环节为“{kinds.state_zh(app.kind, app.state)}”，不能执行“{t.zh}”（仅限：{allowed}） / "
         f"application {app.pk} is at {app.state!r}; {t.en} ({action!r}) is allowed only from: {', '.join(t.sources)}")
+
+
+def _refuse_kind(app: Application, action: str) -> StepRefused:
+    t = kinds.ALL_STEPS[action]
+    return StepRefused(f"{kinds.KIND.zh(app.kind)}申请 {app.pk} 没有“{t.zh}”环节 / a {app.kind} application "
+                       f"({app.pk}) has no step {t.en} ({action!r})")
 
 
 def _locked(app_id: int) -> Application:
@@ -123,11 +107,14 @@ def _may(app: Application, user: object, level: str) -> bool:
 
 
 def _check(app: Application, action: str, user: object) -> None:
-    t = TRANSITIONS[action]
+    t = kinds.ALL_STEPS[action]
     if not access.can_see_area(user, app.village_id):
         # Someone with no role over the village learns nothing of the application: not its state, not its place.
         raise StepRefused(f"申请 {app.pk} 不在您的管辖范围，您没有执行“{t.zh}”的权限 / no {t.level}-level role over "
                           f"application {app.pk} for {t.en} ({action!r}): it is outside your areas")
+    if action not in table(app):
+        raise _refuse_kind(app, action)
+    t = table(app)[action]
     if app.state not in t.sources:
         raise _refuse_state(app, action)
     if not _may(app, user, t.level):
@@ -140,7 +127,7 @@ _LEVEL_ZH = {"village": "村级", "township": "乡镇级", "county": "县级"}
 
 def _move(app: Application, action: str, to: str, user: object, on: dt.date, *, reason: str = "",
           detail: dict[str, Any] | None = None) -> Step:
-    assert to in TRANSITIONS[action].targets, (action, to)
+    assert to in table(app)[action].targets, (action, to)
     before = app.state
     app.state, app.state_since = to, on
     app.save(update_fields=["state", "state_since"])
@@ -161,7 +148,15 @@ def _required(text: str, zh: str, en: str) -> str:
 # --------------------------------------------------------------------------- the steps
 
 
-def apply(household: Household | int, year: int, *, applied_by: str, on: dt.date, user: object) -> Application:
+def apply(household: Household | int, year: int, *, applied_by: str, on: dt.date, user: object,
+          kind: str = kinds.IDENTIFY, override: str = "") -> Application:
+    """File an application of `kind` (identify, exit, monitor) for the household and year. An exit is
+    proposed only for a household on the poor list that the exit check finds eligible — or, when it is
+    not, with `override`, the officer's reason for proposing it anyway (recorded with the check's reasons)."""
+    try:
+        kinds.steps(kind)
+    except ValueError as exc:
+        raise StepRefused(str(exc)) from None
     hh = household if isinstance(household, Household) else Household.objects.filter(pk=household).first()
     if hh is None:
         raise StepRefused(f"户 {household} 不存在 / no household {household}")
@@ -171,16 +166,25 @@ def apply(household: Household | int, year: int, *, applied_by: str, on: dt.date
                           f"the year must be between {YEARS[0]} and {YEARS[1]}, got {year!r}")
     if not may_step(user, hh.village_id, "village"):
         raise StepRefused("您没有在该户所在村受理申请的权限 / no role over the household's village")
+    detail: dict[str, Any] = {"applied_by": applied_by, "kind": kind}
+    if kind == kinds.EXIT:
+        try:
+            detail["exit_check"] = proposal_check(hh, year, override)
+        except ValueError as exc:
+            raise StepRefused(str(exc)) from None
     with transaction.atomic():
-        if Application.objects.filter(household=hh, year=year).exclude(state="rejected").exists():
-            raise StepRefused(f"户 {hh.number} 已有 {year} 年度的在办申请 / household {hh.number} already has an open "
-                              f"application for {year}")
-        app = Application.objects.create(household=hh, village_id=hh.village_id, year=year, applied_by=applied_by,
-                                         applied_on=on, state="applied", state_since=on, created_by=actor_name(user))
+        if Application.objects.filter(household=hh, year=year, kind=kind).exclude(state="rejected").exists():
+            raise StepRefused(f"户 {hh.number} 已有 {year} 年度的在办申请（{kinds.KIND.zh(kind)}） / household {hh.number} "
+                              f"already has an open {kind} application for {year}")
+        app = Application.objects.create(household=hh, village_id=hh.village_id, year=year, kind=kind,
+                                         applied_by=applied_by, applied_on=on, state="applied", state_since=on,
+                                         created_by=actor_name(user))
+        reason = detail.get("exit_check", {}).get("override", "")
         Step.objects.create(application=app, action="apply", from_state="", to_state="applied", actor=actor_name(user),
-                            on=on, detail={"applied_by": applied_by})
+                            on=on, reason=reason, detail=detail)
         audit.record(actor_name(user), "appraisal.apply", object_type="application", object_id=str(app.pk),
-                     area=app.village_id, household=hh.pk, year=year, on=on.isoformat())
+                     area=app.village_id, household=hh.pk, year=year, kind=kind, on=on.isoformat(), reason=reason,
+                     eligible=detail.get("exit_check", {}).get("eligible"))
     return app
 
 
@@ -222,12 +226,15 @@ def crosscheck(app_id: int, *, on: dt.date, user: object, acknowledge: str = "")
     enters the register after the departments' lists were imported. Those hits are kept even when
     the step is then refused, so they run in a transaction of their own, before the step's."""
     app = Application.objects.filter(pk=app_id).first()
-    if app is not None and app.state in TRANSITIONS["crosscheck"].sources and _may(app, user, "village"):
+    if (app is not None and "crosscheck" in table(app) and app.state in table(app)["crosscheck"].sources
+            and _may(app, user, "village")):
         rematch([app.household_id], actor=actor_name(user))
     with transaction.atomic():
         app = _locked(app_id)
         _check(app, "crosscheck", user)
-        hits = list(CrossCheckHit.objects.filter(household_id=app.household_id).order_by("id")
+        # Monitoring signals (a major illness, a disaster) are not evidence against being poor.
+        hits = list(CrossCheckHit.objects.filter(household_id=app.household_id).exclude(rule__in=SIGNAL_RULES)
+                    .order_by("id")
                     .values("id", "rule", "status"))
         pending = [h for h in hits if h["status"] == "pending"]
         if pending and not (acknowledge or "").strip():
@@ -236,6 +243,46 @@ def crosscheck(app_id: int, *, on: dt.date, user: object, acknowledge: str = "")
                               f"{len(pending)} pending cross-check hits ({rules}): decide them or acknowledge with a reason")
         _move(app, "crosscheck", "checked", user, on, reason=(acknowledge or "").strip(),
               detail={"hits": hits, "acknowledged_pending": [h["id"] for h in pending]})
+    return app
+
+
+def verify(app_id: int, *, on: dt.date, passed: bool, findings: str, user: object) -> Application:
+    """An exit's verification by the village committee and the work team (村两委和驻村工作队核实): the findings
+    are required; verified → the household's consent is next, not verified → rejected."""
+    findings = _required(findings, "核实情况", "the verification's findings")
+    with transaction.atomic():
+        app = _locked(app_id)
+        _check(app, "verify", user)
+        _move(app, "verify", "verified" if passed else "rejected", user, on,
+              reason="" if passed else findings, detail={"findings": findings, "passed": bool(passed)})
+    return app
+
+
+def consent(app_id: int, *, signed_by: str, signed_on: dt.date, document: str, user: object) -> Application:
+    """Record the household's signed consent to its exit (拟退出贫困户认可): who signed, when, and the
+    number of the signed paper on file. Without it the exit cannot go on to its notice."""
+    signed_by = _required(signed_by, "签字人", "who signed")
+    document = _required(document, "签字材料编号", "the signed paper's number")
+    if len(signed_by) > 60 or len(document) > 120:
+        raise StepRefused("签字人不超过60字、材料编号不超过120字 / who signed: at most 60 characters; the paper's "
+                          "number: at most 120")
+    with transaction.atomic():
+        app = _locked(app_id)
+        _check(app, "consent", user)
+        record = Consent.objects.create(application=app, signed_by=signed_by, signed_on=signed_on, document=document,
+                                        recorded_by=actor_name(user))
+        _move(app, "consent", "consented", user, signed_on,
+              detail={"consent": record.pk, "signed_by": signed_by, "document": document})
+    return app
+
+
+def decline(app_id: int, *, on: dt.date, reason: str, user: object) -> Application:
+    """The household does not consent to its exit: the proposal ends (rejected), with the reason."""
+    reason = _required(reason, "不认可的理由", "the reason")
+    with transaction.atomic():
+        app = _locked(app_id)
+        _check(app, "decline", user)
+        _move(app, "decline", "rejected", user, on, reason=reason)
     return app
 
 
@@ -258,16 +305,21 @@ def publish_notice(app_ids: Sequence[int], *, stage: str, starts_on: dt.date, co
         apps = [_locked(i) for i in sorted(set(app_ids))]
         villages = {a.village_id for a in apps}
         years = {a.year for a in apps}
-        if len(villages) > 1 or len(years) > 1:
-            raise StepRefused("一份公示只能包含同一村、同一年度的申请 / one notice covers one village and one year")
+        kinds_of = {a.kind for a in apps}
+        if len(villages) > 1 or len(years) > 1 or len(kinds_of) > 1:
+            raise StepRefused("一份公示只能包含同一村、同一年度、同一类型的申请 / one notice covers one village, one year "
+                              "and one kind")
         for app in apps:
             _check(app, action, user)
+            if app.kind == kinds.EXIT and not Consent.objects.filter(application=app).exists():
+                raise StepRefused(f"申请 {app.pk} 没有贫困户签字认可记录，不能公示退出 / application {app.pk} has no "
+                                  "signed consent of the household: its exit cannot be published")
         notice = Notice.objects.create(
-            village_id=villages.pop(), stage=stage, year=years.pop(), starts_on=starts_on,
+            village_id=villages.pop(), stage=stage, year=years.pop(), kind=kinds_of.pop(), starts_on=starts_on,
             ends_on=starts_on + dt.timedelta(days=days - 1), days=days, contact=contact, published_by=actor_name(user))
         notice.applications.set(apps)
         for app in apps:
-            _move(app, action, TRANSITIONS[action].targets[0], user, starts_on,
+            _move(app, action, table(app)[action].targets[0], user, starts_on,
                   detail={"notice": notice.pk, "starts_on": starts_on.isoformat(), "ends_on": notice.ends_on.isoformat()})
     return notice
 
@@ -289,7 +341,7 @@ def close_notice(app_id: int, *, on: dt.date, user: object) -> Application:
         assert notice is not None
         if on <= notice.ends_on:
             raise StepRefused(f"公示期至 {notice.ends_on} 截止，尚未期满 / the notice runs until {notice.ends_on} inclusive")
-        _move(app, action, TRANSITIONS[action].targets[0], user, on, detail={"notice": notice.pk})
+        _move(app, action, table(app)[action].targets[0], user, on, detail={"notice": notice.pk})
     return app
 
 
@@ -326,26 +378,63 @@ def _review(app_id: int, action: str, on: dt.date, user: object, opinion: str, *
     with transaction.atomic():
         app = _locked(app_id)
         _check(app, action, user)
-        _move(app, action, TRANSITIONS[action].targets[0], user, on, reason=opinion)
+        _move(app, action, table(app)[action].targets[0], user, on, reason=opinion)
     return app
 
 
-def announce(app_id: int, *, on: dt.date, user: object) -> Application:
-    """Announce the approved household: the register records it as identified in the year."""
+def announce(app_id: int, *, on: dt.date, user: object, transition_years: int | None = None) -> Application:
+    """Announce the approved application; the register follows, by kind (`ANNOUNCED`): identified as poor
+    (or returned), exited with its policies kept for a transition period, or monitored."""
     with transaction.atomic():
         app = _locked(app_id)
         _check(app, "announce", user)
         hh = Household.objects.select_for_update().get(pk=app.household_id)
-        # A household that had exited and is identified again has returned to poverty (返贫).
-        status = choices.RETURNED if hh.status in (choices.EXITED, choices.MONITORED) else choices.POOR
         before = hh.status
-        fields: dict[str, Any] = {"status": status, "status_reason": "评议公示后公告纳入"}
-        if status == choices.POOR:
-            fields["identified_year"] = app.year  # a returned household keeps its first identification year
-        Household.objects.filter(pk=hh.pk).update(**fields)
-        StatusEvent.objects.create(household=hh, status=status, year=app.year, reason="评议公示后公告纳入",
+        status, reason, fields = ANNOUNCED[app.kind](hh, app, transition_years)
+        Household.objects.filter(pk=hh.pk).update(status=status, status_reason=reason, **fields)
+        StatusEvent.objects.create(household=hh, status=status, year=app.year, reason=reason,
                                    recorded_at=timezone.now())
-        _move(app, "announce", "announced", user, on, detail={"household_status": [before, status]})
+        detail: dict[str, Any] = {"household_status": [before, status]}
+        if app.policies_until is not None:
+            detail["policies_until"] = app.policies_until
+            app.save(update_fields=["policies_until"])
+        _move(app, "announce", "announced", user, on, detail=detail)
         # The dashboards' counts by status follow, in the same transaction.
         register_changed.send(sender=Application, villages={hh.village_id})
     return app
+
+
+Effect = tuple[str, str, dict[str, Any]]  # the household's new status, the reason, other fields to set
+
+
+def _identified(hh: Household, app: Application, transition_years: int | None) -> Effect:
+    # A household that had exited and is identified again has returned to poverty (返贫).
+    if hh.status in (choices.EXITED, choices.MONITORED):
+        return choices.RETURNED, "评议公示后公告纳入", {}  # a returned household keeps its first identification year
+    return choices.POOR, "评议公示后公告纳入", {"identified_year": app.year}
+
+
+def _monitored(hh: Household, app: Application, transition_years: int | None) -> Effect:
+    return choices.MONITORED, "评议公示后公告纳入监测对象", {}
+
+
+DEFAULT_TRANSITION_YEARS = 5  # 过渡期: five years from the exit (中央一号文件 2021), overridden by settings or the call
+
+
+def transition_years_setting() -> int:
+    return int(getattr(settings, "EXIT_TRANSITION_YEARS", DEFAULT_TRANSITION_YEARS))
+
+
+def _exited(hh: Household, app: Application, transition_years: int | None) -> Effect:
+    years = transition_years_setting() if transition_years is None else transition_years
+    if not isinstance(years, int) or not 0 <= years <= 20:
+        raise StepRefused(f"过渡期须为 0–20 年，而非 {years!r} / the transition period must be 0 to 20 years, got {years!r}")
+    recorded = hh.status == choices.EXITED and hh.exit_year == app.year  # the register's own exit, now on record
+    if hh.status not in choices.POOR_NOW and not recorded:
+        raise StepRefused(f"户 {hh.number} 当前状态为“{choices.HOUSEHOLD_STATUS.zh(hh.status)}”，不是贫困户，不能公告退出 / "
+                          f"household {hh.number} is {hh.status!r}, not poor: it cannot exit")
+    app.policies_until = app.year + years
+    return choices.EXITED, f"评议公示后公告退出，帮扶政策保持至{app.policies_until}年", {"exit_year": app.year}
+
+
+ANNOUNCED = {kinds.IDENTIFY: _identified, kinds.EXIT: _exited, kinds.MONITOR: _monitored}

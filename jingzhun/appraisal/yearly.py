@@ -160,8 +160,9 @@ def quota_report(quotas: dict[str, int], year: int, user: object, ability: str |
     year against it. An area around the user's (their province, say) is left out: its count would be only
     the user's part of it, which reads as "within the quota" when it may not be.
 
-    Proposed = identified in the year (status poor or returned) + open applications of the year
-    (not rejected, not yet announced) of households that are not already identified.
+    Proposed = identified in the year (status poor or returned) + open identification applications of the
+    year (not rejected, not yet announced; exits and monitoring do not count) of households that are not
+    already identified.
     """
     known = set(Area.objects.filter(code__in=list(quotas)).values_list("code", flat=True))
     for code in sorted(quotas):
@@ -179,7 +180,7 @@ def quota_report(quotas: dict[str, int], year: int, user: object, ability: str |
             is_now=status_at(year))
         identified = households.filter(is_now__in=IDENTIFIED)
         pending = (access.households(Application.objects.all(), user, "household__", ability)
-                   .filter(village_id__gte=low, village_id__lte=high, year=year)
+                   .filter(village_id__gte=low, village_id__lte=high, year=year, kind="identify")
                    .exclude(state__in=("rejected", "announced"))
                    .exclude(household_id__in=identified.values("pk"))
                    .aggregate(n=Count("household_id", distinct=True))["n"])

@@ -55,6 +55,31 @@ EVIDENCE: dict[str, tuple[Column, ...]] = {
         NAME,
         _date("death_date", "死亡日期", required=True),
     ),
+    # Monitoring signals (防返贫监测部门预警): who, and what the department recorded.
+    "major_illness": (
+        NAME,
+        Column("medical_spending", "医疗费用（元）", "medical_spending", required=False),
+        Column("diagnosis", "病种", "diagnosis", required=False),
+        _date("settled_on", "结算日期"),
+    ),
+    "disability": (
+        NAME,
+        Column("disability_grade", "残疾等级", "disability_grade", required=False),
+        _date("registered_on", "登记日期"),
+    ),
+    "disaster": (
+        NAME,
+        Column("loss", "损失情况", "loss"),
+        _date("occurred_on", "受灾日期"),
+    ),
+    "earner_death": (
+        NAME,
+        _date("death_date", "死亡日期", required=True),
+    ),
+    "unemployment": (
+        NAME,
+        _date("registered_on", "失业登记日期"),
+    ),
 }
 
 #: More spellings departments use, per rule: header → key.
@@ -65,6 +90,11 @@ SPELLINGS: dict[str, dict[str, str]] = {
     "public_payroll": {"单位名称": "employer", "岗位": "post"},
     "commercial_housing": {"房屋地址": "property_address", "购房日期": "registered_on"},
     "deceased": {},
+    "major_illness": {"医疗总费用": "medical_spending", "疾病名称": "diagnosis"},
+    "disability": {"残疾级别": "disability_grade"},
+    "disaster": {"灾情": "loss"},
+    "earner_death": {},
+    "unemployment": {"登记日期": "registered_on"},
 }
 
 #: The file of each rule: the ID column, then the evidence columns.

@@ -25,7 +25,16 @@ RULE = Enum("crosscheck_rule", (
     ("public_payroll", "财政供养人员", "publicly-paid staff"),
     ("commercial_housing", "商品房", "commercial-housing owners"),
     ("deceased", "死亡", "deaths"),
+    # Department signals of return-to-poverty monitoring (jingzhun.monitoring.kinds.SIGNAL): the same import
+    # path, read by monitoring's screening, never by identification's exclusions nor appraisal's check.
+    ("major_illness", "大病医疗支出", "major-illness spending"),
+    ("disability", "残疾登记", "disability registration"),
+    ("disaster", "灾害损失", "disaster losses"),
+    ("earner_death", "主要劳动力死亡", "death of the main earner"),
+    ("unemployment", "失业登记", "unemployment"),
 ))
+#: The list kinds that are monitoring signals, not evidence against a poor household's eligibility.
+SIGNAL_RULES = ("major_illness", "disability", "disaster", "earner_death", "unemployment")
 
 HIT_STATUS = Enum("crosscheck_hit_status", (
     ("pending", "待核实", "pending"),

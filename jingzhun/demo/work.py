@@ -197,7 +197,7 @@ def appraisal(ctx: Context) -> None:
     """Applications in the county officer's county, one stopped at each step of the workflow. Village steps
     are taken by the work team in its own village, township steps by the township officer in theirs, the
     rest by the county officer."""
-    if Application.objects.exists():
+    if Application.objects.filter(kind="identify").exists():  # exits (jingzhun.demo.exits) are another stage
         return
     county, township = ctx.user("county"), ctx.user("township")
     team = User.objects.filter(username="team").first() or county

@@ -180,7 +180,7 @@ def _numeric(op: str, v: Any, value: ir.Value, scale: int) -> ir.BooleanValue:
     raise ValueError(op)
 
 
-def _fen_of(column: ir.Value) -> ir.IntegerValue:
+def fen_of(column: ir.Value) -> ir.IntegerValue:
     # Through a double: SQLite holds decimals as doubles anyway, and cents up to 10^9 are exact after
     # rounding; Ibis cannot round a decimal of unknown precision.
     return (column.cast("float64") * 100).round().cast("int64")
@@ -211,7 +211,7 @@ def identify(r: Rules, t: Tables) -> ir.Table:
         else:
             value = m[check.field]
             if FIELDS[check.field].kind == "number":
-                value = value.cast("int64") if _scale(check.field) == 1 else _fen_of(value)
+                value = value.cast("int64") if _scale(check.field) == 1 else fen_of(value)
         scale = 1 if check.field == "age" else _scale(check.field)
         member_cols[alias] = ibis.ifelse(ibis.coalesce(_condition(check, value, scale), False), 1, 0)
     m = m.select(m_hid=m["household_id"], **member_cols)
@@ -224,7 +224,7 @@ def identify(r: Rules, t: Tables) -> ir.Table:
     inc = t.income.filter(t.income["year"] == year)
     income_fields = set(policy.income.sources) | set(policy.income.subtract)
     inc_fields = sorted(needed_columns(r)["income"] - {"household_id", "year"} | income_fields)
-    fen = {f: _fen_of(inc[f]) for f in inc_fields}
+    fen = {f: fen_of(inc[f]) for f in inc_fields}
     net = sum((fen[f] for f in policy.income.sources), ibis.literal(0, "int64"))
     for f in policy.income.subtract:
         net = net - fen[f]
@@ -251,7 +251,7 @@ def identify(r: Rules, t: Tables) -> ir.Table:
             return joined[f"i_{check.field}"], 100  # already in fen
         value = joined[check.field]
         if FIELDS[check.field].kind == "number":
-            value = value.cast("int64") if _scale(check.field) == 1 else _fen_of(value)
+            value = value.cast("int64") if _scale(check.field) == 1 else fen_of(value)
         return value, _scale(check.field)
 
     def holds(check: Check) -> ir.BooleanValue:

@@ -12,9 +12,9 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from jingzhun.policy.model import Policy
 
@@ -88,17 +88,26 @@ def _problems(exc: ValidationError) -> list[Problem]:
     return problems
 
 
-def loads_policy(text: str, file: str = "<string>") -> Policy:
-    """Parse and validate a policy given as TOML text; ``file`` names it in error messages."""
+M = TypeVar("M", bound=BaseModel)
+
+
+def loads_model(text: str, file: str, model: type[M]) -> M:
+    """Parse TOML text and validate it as `model` (a policy, an exit policy, ...); a PolicyError naming
+    every problem by file and dotted key otherwise."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         # tomllib puts "(at line N, column M)" in its message; keep it, it is what the officer needs.
         raise PolicyError(file, [Problem("", f"TOML 语法错误 / TOML syntax error: {exc}")]) from None
     try:
-        return Policy.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         raise PolicyError(file, _problems(exc)) from None
+
+
+def loads_policy(text: str, file: str = "<string>") -> Policy:
+    """Parse and validate a policy given as TOML text; ``file`` names it in error messages."""
+    return loads_model(text, file, Policy)
 
 
 def load_policy(path: str | Path) -> Policy:

@@ -27,9 +27,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jingzhun import access
-from jingzhun.appraisal import deadlines, workflow
+from jingzhun.appraisal import deadlines, kinds, workflow
 from jingzhun.appraisal.models import NOTICE_STAGE, STATE, Application
-from jingzhun.appraisal.workflow import TRANSITIONS, StepRefused
+from jingzhun.appraisal.workflow import StepRefused
 from jingzhun.crosscheck.actions import visible_hits
 from jingzhun.crosscheck.models import HIT_STATUS, RULE
 from jingzhun.registry.models import Household
@@ -68,10 +68,15 @@ def _count(label: StrOrPromise) -> forms.IntegerField:
 
 
 class ApplyForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), initial=kinds.IDENTIFY, required=False, choices=[
+        (kinds.IDENTIFY, gettext_lazy("poverty identification")), (kinds.EXIT, gettext_lazy("exit from poverty")),
+        (kinds.MONITOR, gettext_lazy("monitoring identification"))])
     household = forms.CharField(label=gettext_lazy("Household number"), max_length=40)
     year = forms.IntegerField(label=gettext_lazy("Year"), initial=lambda: _today().year)
     applied_by = forms.CharField(label=gettext_lazy("Applicant"), max_length=60, required=False)
     on = _date(gettext_lazy("Date"))
+    override = forms.CharField(label=gettext_lazy("Exit only: reason to propose a household the check finds not "
+                                                  "eligible"), required=False, max_length=500)
 
 
 class AppraiseForm(forms.Form):
@@ -103,6 +108,24 @@ class ObjectionForm(forms.Form):
     on = _date(gettext_lazy("Date raised"))
     raised_by = forms.CharField(label=gettext_lazy("Raised by (may be left empty)"), max_length=60, required=False)
     reason = forms.CharField(label=gettext_lazy("Objection"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class VerifyForm(forms.Form):
+    decision = forms.ChoiceField(label=gettext_lazy("Finding"), choices=[
+        ("pass", gettext_lazy("verified: may exit")), ("fail", gettext_lazy("not verified"))])
+    on = _date(gettext_lazy("Date"))
+    findings = forms.CharField(label=gettext_lazy("What the check found"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ConsentForm(forms.Form):
+    signed_by = forms.CharField(label=gettext_lazy("Signed by"), max_length=60, required=False)
+    signed_on = _date(gettext_lazy("Date signed"))
+    document = forms.CharField(label=gettext_lazy("Number of the signed paper"), max_length=120, required=False)
+
+
+class DeclineForm(forms.Form):
+    on = _date(gettext_lazy("Date"))
+    reason = forms.CharField(label=gettext_lazy("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ReviewForm(forms.Form):
@@ -158,6 +181,17 @@ STEPS: dict[str, StepForm] = {
         gettext_lazy("County approval"), ReviewForm, _fixed("county_approve"),
         lambda app, d, user: workflow.county_review(app.pk, approve=d["decision"] == "approve", on=d["on"],
                                                     opinion=d["opinion"], user=user)),
+    "verify": StepForm(
+        gettext_lazy("Verification by the village committee and work team"), VerifyForm, _fixed("verify"),
+        lambda app, d, user: workflow.verify(app.pk, on=d["on"], passed=d["decision"] == "pass",
+                                             findings=d["findings"], user=user)),
+    "consent": StepForm(
+        gettext_lazy("The household's signed consent"), ConsentForm, _fixed("consent"),
+        lambda app, d, user: workflow.consent(app.pk, signed_by=d["signed_by"], signed_on=d["signed_on"],
+                                              document=d["document"], user=user)),
+    "decline": StepForm(
+        gettext_lazy("The household does not consent"), DeclineForm, _fixed("decline"),
+        lambda app, d, user: workflow.decline(app.pk, on=d["on"], reason=d["reason"], user=user)),
     "announce": StepForm(
         gettext_lazy("Announce"), CloseForm, _fixed("announce"),
         lambda app, d, user: workflow.announce(app.pk, on=d["on"], user=user)),
@@ -167,7 +201,7 @@ STEPS: dict[str, StepForm] = {
 FORM_OF = {"appraise": "appraise", "crosscheck": "crosscheck", "publish_first": "publish", "publish_second": "publish",
            "close_first": "close", "close_second": "close", "object": "object", "township_approve": "township",
            "township_reject": "township", "county_approve": "county", "county_reject": "county",
-           "announce": "announce"}
+           "announce": "announce", "verify": "verify", "consent": "consent", "decline": "decline"}
 
 
 def form_errors(form: forms.Form) -> list[str]:
@@ -193,9 +227,12 @@ def _list(request: HttpRequest, apply_form: ApplyForm, status: int) -> HttpRespo
     counts = dict(qs.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
     late = deadlines.overdue(request.user, today=_today(), ability=ABILITY)
     step = request.GET.get("step", "")
+    kind = request.GET.get("kind", "")
     shown = qs
     if step in STATE.codes:
         shown = shown.filter(state=step)
+    if kind in kinds.KIND.codes:
+        shown = shown.filter(kind=kind)
     only_late = request.GET.get("overdue") == "1"
     if only_late:
         shown = shown.filter(pk__in=[o.application_id for o in late])
@@ -205,7 +242,8 @@ def _list(request: HttpRequest, apply_form: ApplyForm, status: int) -> HttpRespo
     may_apply = access.step_ranges(request.user, "village") != []
     return render(request, "web/applications.html", {
         "counts": [(s, STATE.label(s), counts.get(s, 0)) for s in STATE.codes if counts.get(s)],
-        "rows": [(a, STATE.label(a.state), a.pk in late_ids) for a in rows], "total": total, "shown": len(rows),
+        "rows": [(a, kinds.state_label(a.kind, a.state), a.pk in late_ids, kinds.KIND.label(a.kind)) for a in rows],
+        "total": total, "shown": len(rows), "kinds": kinds.KIND.labels().items(), "kind": kind,
         "late_total": len(late), "steps": STATE.labels().items(), "step": step, "only_late": only_late,
         "apply_form": apply_form if may_apply else None, "apply_errors": form_errors(apply_form),
         "title": _("Appraisal and notices"),
@@ -228,7 +266,8 @@ def apply(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied("appraisal.apply")
         else:
             try:
-                app = workflow.apply(household, d["year"], applied_by=d["applied_by"], on=d["on"], user=request.user)
+                app = workflow.apply(household, d["year"], applied_by=d["applied_by"], on=d["on"], user=request.user,
+                                     kind=d["kind"] or kinds.IDENTIFY, override=d["override"])
             except StepRefused as exc:
                 form.add_error(None, str(exc))
             else:
@@ -256,8 +295,9 @@ def _detail(request: HttpRequest, app: Application, slug: str | None, bound: for
     if slug is not None and slug not in slugs and bound is not None:
         # A step no longer allowed from this state (someone else moved the application on): its message.
         actions.insert(0, {"slug": slug, "title": STEPS[slug].title, "form": bound, "errors": form_errors(bound)})
-    steps = [(s, TRANSITIONS[s.action].label if s.action in TRANSITIONS else s.action,
-              STATE.label(s.from_state) if s.from_state else "—", STATE.label(s.to_state))
+    own = workflow.table(app)
+    steps = [(s, own[s.action].label if s.action in own else s.action,
+              kinds.state_label(app.kind, s.from_state) if s.from_state else "—", kinds.state_label(app.kind, s.to_state))
              for s in app.steps.order_by("id")]
     notices = [(n, NOTICE_STAGE.label(n.stage)) for n in app.notices.order_by("starts_on", "id")]
     # Hits are for those who decide them (the crosscheck ability) and those who take the check step.
@@ -268,7 +308,8 @@ def _detail(request: HttpRequest, app: Application, slug: str | None, bound: for
     current = workflow.current_notice(app)
     due = deadlines.due(app.state, app.state_since, current.ends_on if current else None)
     return render(request, "web/application.html", {
-        "app": app, "state": STATE.label(app.state), "steps": steps, "notices": notices, "current": current,
+        "app": app, "state": kinds.state_label(app.kind, app.state), "kind": kinds.KIND.label(app.kind),
+        "consent": getattr(app, "consent", None) if app.kind == kinds.EXIT else None, "steps": steps, "notices": notices, "current": current,
         "appraisals": app.appraisals.order_by("id"),
         "objections": [(o, NOTICE_STAGE.label(o.notice.stage)) for o in app.objections.select_related("notice")
                        .order_by("id")],
@@ -284,7 +325,9 @@ def step(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
     if spec is None:
         raise Http404(slug)
     app = get_object_or_404(visible_applications(request.user).select_related("household", "village"), pk=pk)
-    if not workflow.may_step(request.user, app.village_id, TRANSITIONS[spec.action(app)].level):
+    # The level of the step as the application's kind has it (a step the kind lacks: the workflow says so).
+    transition = workflow.table(app).get(spec.action(app)) or kinds.ALL_STEPS[spec.action(app)]
+    if not workflow.may_step(request.user, app.village_id, transition.level):
         raise PermissionDenied(f"appraisal.{slug}")
     form = spec.form(request.POST)
     if form.is_valid():

@@ -12,13 +12,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from jingzhun import access, choices
+from jingzhun.appraisal.kinds import ALL_STEPS
 from jingzhun.appraisal.models import STATE
-from jingzhun.appraisal.workflow import TRANSITIONS
 from jingzhun.areas.models import ROLES
 from jingzhun.audit import names
 from jingzhun.audit.models import AuditArea, AuditEntry
 from jingzhun.audit.scope import restrict
 from jingzhun.crosscheck.models import HIT_STATUS, RULE
+from jingzhun.monitoring.kinds import AUDIT_ACTIONS as MONITORING_ACTIONS
+from jingzhun.monitoring.kinds import AUDIT_OBJECTS as MONITORING_OBJECTS
 from jingzhun.plans.models import MEASURE_CATEGORY, MEASURE_STATUS
 from jingzhun.plans.services import AUDIT_ACTIONS as PLAN_REVISION_ACTIONS
 from jingzhun.web.pages import requires
@@ -57,7 +59,8 @@ ACTIONS = {
     "role.grant": "授予角色 / role granted", "role.revoke": "撤销角色 / role revoked",
     "permission.grant": "授予权限 / permission granted", "permission.revoke": "撤销权限 / permission revoked",
     # The appraisal steps: their names are the workflow's (中文 / English), shown in the page's language.
-    **{f"appraisal.{action}": t.label for action, t in TRANSITIONS.items()},
+    **{f"appraisal.{action}": t.label for action, t in ALL_STEPS.items()},
+    **MONITORING_ACTIONS,
 }
 # The register's, the web's and the older apps' names go into the one table of jingzhun.audit.names; newer apps
 # register their own there. `ACTIONS` is that table (the page and its tests read it).
@@ -76,7 +79,7 @@ ROLE_NAMES = dict(ROLES)
 OBJECTS = {"member": gettext_lazy("member"), "register": gettext_lazy("register"),
            "import_batch": gettext_lazy("import batch"), "help_plan": gettext_lazy("help plan"),
            "plan_measure": gettext_lazy("measure"), "application": gettext_lazy("application"),
-           "notice": gettext_lazy("notice")}
+           "notice": gettext_lazy("notice"), **MONITORING_OBJECTS}
 
 
 def _areas_shown(user: object, ids: list[int]) -> dict[int, str]:

@@ -1,0 +1,169 @@
+"""Village and county exit (贫困村出列、贫困县摘帽): may they exit now, and if not, what blocks them.
+
+- Incidence (贫困发生率) = people in households on the poor list (poor or returned) ÷ the population of the
+  village's record (村情) of the policy's year; for a county, both summed over its villages. It must be below
+  the threshold of the area's region class (`Area.region_class`; when it is empty, the policy's `west`
+  code prefixes decide): 2 %, 3 % in the west. Exactly at the threshold is the policy's `at_threshold`.
+  Compared as exact fractions: 2 people in 100 is exactly 2 %.
+- A village: every condition of the policy's `[village]` on its record of the year (road, power, clinic,
+  collective income, ...). A village without a record of the year is blocked ("no record").
+- A county: every village of it has a record; and the third-party evaluation's three rates (错退率 and 漏评率
+  below, 群众认可度 above their thresholds), from `evaluation_rates` — no evaluation, no exit.
+
+Counts are grouped in SQL and scoped to the user's areas (the `dashboard` ability) like every page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from django.db.models import Count, QuerySet
+
+from jingzhun import access, choices
+from jingzhun.areas.models import LEVEL_DIGITS, Area, VillageRecord
+from jingzhun.policy.exit import AreaExit, ExitRules
+from jingzhun.registry.models import Member
+
+ABILITY = "dashboard"
+
+
+@dataclass(frozen=True)
+class CountyRates:
+    """The third-party evaluation's rates for a county: 错退率, 漏评率, 群众认可度 (point estimates)."""
+
+    wrongly_exited: Fraction
+    missed: Fraction
+    satisfaction: Fraction
+
+
+def evaluation_rates(county: str, year: int) -> CountyRates | None:
+    """The county's evaluation rates of `year`, None when there is no evaluation ("no data").
+
+    The one place the evaluation reaches exit: the lead points it at `jingzhun.evaluation.county_rates`
+    when the evaluation branch is merged. Until then every county has no data, and no county may exit."""
+    return None
+
+
+@dataclass
+class AreaVerdict:
+    code: str
+    name: str
+    level: str
+    poor_people: int
+    population: int | None  # None: no record of the year (for a county: not every village has one)
+    threshold: Fraction
+    blocked: list[str] = field(default_factory=list)  # 中文 / English, empty when the area may exit
+
+    @property
+    def incidence(self) -> Fraction | None:
+        return Fraction(self.poor_people, self.population) if self.population else None
+
+    @property
+    def eligible(self) -> bool:
+        return not self.blocked
+
+    @property
+    def threshold_text(self) -> str:
+        return percent(self.threshold)
+
+
+def percent(value: Fraction) -> str:
+    return f"{float(value * 100):.2f}%"
+
+
+def _incidence_words(v: AreaVerdict, rule: AreaExit) -> None:
+    if v.population is None or v.population == 0:
+        return
+    rate = Fraction(v.poor_people, v.population)
+    if not rule.below(rate, v.threshold):
+        word = "不低于" if rule.at_threshold == "stays" else "高于"
+        word_en = "not below" if rule.at_threshold == "stays" else "above"
+        v.blocked.append(f"贫困发生率 {percent(rate)}（{v.poor_people}/{v.population}），{word}退出标准 {percent(v.threshold)} / "
+                         f"incidence {percent(rate)} ({v.poor_people}/{v.population}) is {word_en} the exit "
+                         f"threshold of {percent(v.threshold)}")
+
+
+def _threshold(area: Area, rule: AreaExit) -> Fraction:
+    if area.region_class:
+        return rule.west_incidence_below if area.region_class == "west" else rule.incidence_below
+    return rule.threshold(area.code)
+
+
+def poor_people_by_village(user: object, low: str, high: str) -> dict[str, int]:
+    """People in households on the poor list, by village, within [low, high] and the user's areas (SQL)."""
+    qs: QuerySet = Member.objects.filter(household__status__in=list(choices.POOR_NOW),
+                                         household__village_id__gte=low, household__village_id__lte=high)
+    qs = access.scope(qs, user, "household__village_id", ABILITY)
+    return dict(qs.values_list("household__village_id").annotate(n=Count("id")).values_list("household__village_id", "n"))
+
+
+def villages(rules: ExitRules, user: object, area: Area) -> list[AreaVerdict]:
+    """The poor villages (not yet exited) under `area` within the user's areas, each with its verdict."""
+    low, high = area.code_range
+    rule = rules.exit.village
+    found = list(access.scope(Area.objects.filter(level="village", poor_village=True, exit_year__isnull=True,
+                                                  code__gte=low, code__lte=high), user, "code", ABILITY).order_by("code"))
+    records = {r.village_id: r for r in VillageRecord.objects.filter(village__in=found, year=rules.year)}
+    poor = poor_people_by_village(user, low, high)
+    out = []
+    for village in found:
+        record = records.get(village.code)
+        v = AreaVerdict(village.code, village.name, "village", poor.get(village.code, 0),
+                        record.population if record else None, _threshold(village, rule))
+        if record is None or not record.population:
+            v.blocked.append(f"缺少{rules.year}年村情人口 / no village record (population) for {rules.year}")
+        _incidence_words(v, rule)
+        for c in rule.conditions if record is not None else ():
+            if not c.holds(getattr(record, c.field)):
+                zh, en = c.label.split(" / ")[0], c.label.split(" / ")[-1]
+                v.blocked.append(f"村情条件未达到：{zh} / village condition not met: {en}")
+        out.append(v)
+    return out
+
+
+def counties(rules: ExitRules, user: object, area: Area) -> list[AreaVerdict]:
+    """The poor counties (not yet exited) under or around `area`, within the user's areas."""
+    low, high = area.code_range
+    digits = LEVEL_DIGITS["county"]
+    rule = rules.exit.county
+    qs = Area.objects.filter(level="county", exit_year__isnull=True).exclude(poor_county="")
+    if LEVEL_DIGITS.get(area.level, 0) <= digits:  # the nation, a province, a city, a county
+        qs = qs.filter(code__gte=low, code__lte=high)
+    else:  # a township or a village: its county
+        qs = qs.filter(code=area.code[:digits].ljust(12, "0"))
+    out = []
+    for county in access.scope(qs, user, "code", ABILITY).order_by("code"):
+        c_low, c_high = county.code_range
+        # A county's figures are whole-county figures: only for a user whose areas hold the whole county.
+        poor = sum(poor_people_by_village(user, c_low, c_high).values())
+        all_villages = Area.objects.filter(level="village", code__gte=c_low, code__lte=c_high)
+        records = VillageRecord.objects.filter(village__in=all_villages, year=rules.year)
+        population = sum(records.values_list("population", flat=True))
+        lacking = all_villages.count() - records.count()
+        v = AreaVerdict(county.code, county.name, "county", poor, population if not lacking else None,
+                        _threshold(county, rule))
+        if lacking:
+            v.blocked.append(f"{lacking} 个村缺少{rules.year}年村情人口 / {lacking} villages have no record for {rules.year}")
+        _incidence_words(v, rule)
+        _rates_words(v, rule, evaluation_rates(county.code, rules.year))
+        out.append(v)
+    return out
+
+
+def _rates_words(v: AreaVerdict, rule: AreaExit, rates: CountyRates | None) -> None:
+    from jingzhun.policy.exit import CountyExit
+
+    assert isinstance(rule, CountyExit)
+    if rates is None:
+        v.blocked.append("没有第三方评估结果 / no third-party evaluation results")
+        return
+    checks = (("错退率", "wrongly exited rate", rates.wrongly_exited, rule.wrongly_exited_below, rule.below),
+              ("漏评率", "missed rate", rates.missed, rule.missed_below, rule.below))
+    for zh, en, value, limit, ok in checks:
+        if not ok(value, limit):
+            v.blocked.append(f"{zh} {percent(value)}，未低于 {percent(limit)} / {en} {percent(value)} is not below "
+                             f"{percent(limit)}")
+    if not rule.above(rates.satisfaction, rule.satisfaction_above):
+        v.blocked.append(f"群众认可度 {percent(rates.satisfaction)}，未高于 {percent(rule.satisfaction_above)} / "
+                         f"satisfaction {percent(rates.satisfaction)} is not above {percent(rule.satisfaction_above)}")

@@ -1,0 +1,65 @@
+"""The exit pipeline (脱贫退出) in the browser: households, villages and counties of an area that may exit
+now, and those blocked with what blocks them. The figures are `jingzhun.exits.pipeline`'s, scoped to the
+user's areas (the `dashboard` ability); an area outside them is 404. Exit applications are the appraisal
+pages' (kind shown there); this page links to them.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jingzhun import access
+from jingzhun.appraisal.models import Application
+from jingzhun.areas.models import Area
+from jingzhun.exits import pipeline
+from jingzhun.policy.exit import exit_rules, shipped_exits
+from jingzhun.web.pages import requires
+
+ABILITY = pipeline.ABILITY
+
+
+def years() -> list[int]:
+    return sorted({int(n.removesuffix(".toml")[-4:]) for n in shipped_exits()}, reverse=True)
+
+
+def _year(request: HttpRequest) -> int | None:
+    text = request.GET.get("year", "").strip()
+    shipped = years()
+    if not text:
+        now = timezone.localdate().year
+        return next((y for y in shipped if y <= now), shipped[0])
+    return int(text) if text.isascii() and text.isdigit() and int(text) in shipped else None
+
+
+def _area(user: object, code: str) -> Area | None:
+    if not code:
+        home = access.home_area(user, ABILITY)
+        if home is None:
+            return None
+        code = home
+    area = Area.objects.filter(code=code).first() if code and access.can_see_area(user, code, ABILITY) else None
+    if area is None:
+        raise Http404(_("No such area in your scope"))
+    return area
+
+
+@requires(ABILITY)
+def pipeline_page(request: HttpRequest) -> HttpResponse:
+    area = _area(request.user, request.GET.get("area", "").strip())
+    year = _year(request)
+    if year is None:
+        return render(request, "web/exits.html", {
+            "problem": _("Year: one of the years with an exit policy (%(years)s).") % {
+                "years": ", ".join(str(y) for y in years())},
+            "years": years(), "title": _("Exit")}, status=400)
+    rules = exit_rules(year, area.code if area is not None else "")
+    found = pipeline.build(rules, request.user, area)
+    open_exits = access.scope(Application.objects.filter(kind="exit").exclude(state__in=("rejected", "announced")),
+                              request.user, "village_id", ABILITY)
+    return render(request, "web/exits.html", {
+        "pipeline": found, "area": area, "area_name": area.name if area else _("All areas"), "year": year,
+        "years": years(), "open_exits": open_exits.count(), "title": _("Exit"),
+    })
