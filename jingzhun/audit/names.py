@@ -49,6 +49,27 @@ KEYS: dict[str, str] = {
     "username": "用户名 / username", "role": "角色 / role", "permission": "权限 / permission",
     "photos": "照片 / photos", "village": "村 / village", "villages": "村 / villages", "kind": "类别 / kind",
     "mode": "方式 / mode", "areas": "区域 / areas", "changed": "修改 / changed", "batch": "批次 / batch",
+    # Exit and monitoring (issue 18).
+    "eligible": "符合退出标准 / eligible", "findings": "核实情况 / findings", "passed": "通过 / passed",
+    "consent": "本户认可 / consent", "signed_by": "签字人 / signed by", "document": "文书编号 / document",
+    "exit_check": "退出核查 / exit check", "override": "破例理由 / override", "reasons": "原因 / reasons",
+    "source": "来源 / source", "application": "评议申请 / application", "application_step": "评议环节 / step",
+    "measures": "帮扶措施 / measures", "found": "发现 / found", "new_cases": "新立案 / new cases",
+    "new_triggers": "新触发 / new triggers", "situation": "情况 / situation", "reported_by": "报告人 / reported by",
+    "reporter": "报告人 / reported by", "triggers": "触发条件 / triggers", "take_in": "纳入监测 / taken in",
+    "income": "收入 / income", "line": "监测线 / line", "share": "占比 / share", "medical": "医疗支出 / medical",
+    "schooling": "教育支出 / schooling", "disaster": "灾害损失 / disaster", "rigid": "刚性支出 / rigid expenses",
+    "review": "复核 / review", "contact": "联系方式 / contact", "policies_until": "政策延续至 / policies until",
+    "self_report": "农户自主申报 / self-report", "months": "月数 / months", "code": "代码 / code",
+    "evaluation": "评估 / evaluation", "seed": "随机种子 / seed", "counties": "县 / counties",
+    "sampled": "抽中 / sampled", "certainty": "必选 / certainty", "number": "户编号 / number",
+    "version": "版本 / version", "level": "层级 / level", "unit": "单位 / unit", "units": "单位数 / units",
+    "values": "数值 / values", "engine_seconds": "计算耗时（秒） / seconds", "township": "乡镇 / township",
+    "scheme": "方案 / scheme", "decision": "决定 / decision", "grade": "等次 / grade", "total": "总分 / total",
+    "cadre": "干部 / cadre", "talent": "人才 / talent", "amount_fen": "金额（分） / amount (fen)",
+    "payment": "支付 / payment", "rating": "评定 / rating", "course": "培训班 / course",
+    "speciality": "专业 / speciality", "note": "说明 / note", "alert": "预警 / alert", "key": "标识 / key",
+    "token": "令牌 / token", "scopes": "权限范围 / scopes", "expires": "到期 / expires", "name": "名称 / name",
 }
 _ORDER = {key: i for i, key in enumerate(KEYS)}
 _SHORT = {"sha256", "policy_sha256", "data_fingerprint"}  # digests: the first 12 characters identify them to a reader
@@ -62,6 +83,13 @@ def text(name: Any, english: bool) -> str:
     if len(parts) == 1:
         return parts[0]
     return parts[1] if english else parts[0]
+
+
+def register_keys(names: Mapping[str, str]) -> None:
+    """Add the names of detail keys an app writes ("中文 / English"); a key means one thing in every action."""
+    for key, name in names.items():
+        KEYS.setdefault(key, name)
+        _ORDER.setdefault(key, len(_ORDER))
 
 
 def register_actions(names: Mapping[str, Any]) -> None:

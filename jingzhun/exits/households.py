@@ -86,6 +86,7 @@ def check(rules: ExitRules, *, engine: str = ENGINE, span: tuple[str, str] | Non
     need["household"] |= {"status"}
     with open_session(engine, need, source=source, span=span, threads=threads) as session:
         t = session.tables
+        assert t is not None  # the register's tables are read whenever `need` names them, as it does here
         hh = t.household.filter(t.household["status"].isin(list(choices.POOR_NOW)))
         if households is not None:
             hh = hh.filter(hh["id"].isin([int(i) for i in households]))

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from jingzhun import access, choices
 from jingzhun.appraisal.kinds import ALL_STEPS
+from jingzhun.appraisal.kinds import KIND as APPLICATION_KIND
 from jingzhun.appraisal.models import STATE
 from jingzhun.areas.models import ROLES
 from jingzhun.audit import names
@@ -21,6 +22,8 @@ from jingzhun.audit.scope import restrict
 from jingzhun.crosscheck.models import HIT_STATUS, RULE
 from jingzhun.monitoring.kinds import AUDIT_ACTIONS as MONITORING_ACTIONS
 from jingzhun.monitoring.kinds import AUDIT_OBJECTS as MONITORING_OBJECTS
+from jingzhun.monitoring.kinds import SOURCE as MONITORING_SOURCE
+from jingzhun.monitoring.kinds import STATE as MONITORING_STATE
 from jingzhun.plans.models import MEASURE_CATEGORY, MEASURE_STATUS
 from jingzhun.plans.services import AUDIT_ACTIONS as PLAN_REVISION_ACTIONS
 from jingzhun.web.pages import requires
@@ -74,6 +77,10 @@ names.register_enum("rule", RULE, prefix="crosscheck.")
 names.register_enum("household_status", choices.HOUSEHOLD_STATUS)
 names.register_enum("category", MEASURE_CATEGORY, prefix="plan.")
 names.register_enum("status", MEASURE_STATUS, prefix="plan.")
+names.register_enum("kind", APPLICATION_KIND, prefix="appraisal.")
+names.register_enum("before", MONITORING_STATE, prefix="monitoring.")
+names.register_enum("after", MONITORING_STATE, prefix="monitoring.")
+names.register_enum("source", MONITORING_SOURCE, prefix="monitoring.")
 ROLE_NAMES = dict(ROLES)
 
 OBJECTS = {"member": gettext_lazy("member"), "register": gettext_lazy("register"),
