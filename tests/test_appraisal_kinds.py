@@ -182,3 +182,17 @@ def test_the_quota_counts_only_identification_applications(setup):
     workflow.apply(s["h2"], 2020, applied_by="乙", on=D, user=s["village"], kind="monitor")
     (line,) = yearly.quota_report({COUNTY: 5}, 2020, s["county"])
     assert (line.identified, line.pending, line.proposed) == (0, 1, 1)
+
+
+def test_an_exit_waiting_for_the_households_consent_is_overdue_from_day_sixteen(setup):
+    from jingzhun.appraisal import deadlines
+
+    s = setup
+    app = workflow.apply(poor(s), 2020, applied_by="村两委", on=D, user=s["village"], kind="exit")
+    appraise_ok(app, s["village"])
+    workflow.verify(app.pk, on=D, passed=True, findings="核实通过", user=s["village"])
+    day15, day16 = D + dt.timedelta(days=15), D + dt.timedelta(days=16)
+    assert not deadlines.overdue(s["county"], today=day15)
+    (late,) = deadlines.overdue(s["county"], today=day16)
+    assert (late.application_id, late.state, late.days_over) == (app.pk, "verified", 1)
+    assert deadlines.due("verified", D) == day15

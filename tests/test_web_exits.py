@@ -149,3 +149,24 @@ def test_each_user_sees_exactly_the_poor_households_of_their_areas(cast):
             continue
         html = page(cast.client(username), URL + "?year=2020")
         assert numbers_in(html) == sees & on_list, username
+
+
+def test_the_applications_list_shows_and_filters_the_kind(web):
+    import re
+
+    from jingzhun.appraisal import workflow
+
+    root = web.users["root"]
+    identify = workflow.apply(Household.objects.get(number="A101-1"), 2020, applied_by="甲", on=dt.date(2020, 1, 2),
+                              user=root)
+    leave = workflow.apply(Household.objects.get(number="A101-2"), 2020, applied_by="村两委", on=dt.date(2020, 11, 2),
+                           user=root, kind="exit", override="演示")
+    client = web.client("officer_a")
+
+    def listed(query: str = "") -> list[tuple[str, str]]:
+        html = page(client, reverse("web:applications") + query)
+        return re.findall(r'<tr data-application="(\d+)">.*?<td data-kind="(\w+)">', html)
+
+    assert sorted(listed()) == sorted([(str(identify.pk), "identify"), (str(leave.pk), "exit")])
+    assert listed("?kind=exit") == [(str(leave.pk), "exit")]
+    assert "贫困户退出" in page(client, reverse("web:applications") + "?kind=exit")

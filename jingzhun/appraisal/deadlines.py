@@ -25,6 +25,8 @@ DEFAULT_LIMITS: dict[str, int] = {
     "applied": 30,  # 民主评议
     "appraised": 15,  # 部门比对
     "checked": 15,  # 发布一次公示
+    "verified": 15,  # 贫困户签字认可 (exit)
+    "consented": 15,  # 发布退出公示 (exit)
     "township_review": 15,  # 乡镇审核
     "township_approved": 15,  # 发布二次公示
     "county_review": 15,  # 县级审批

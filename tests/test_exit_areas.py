@@ -1,0 +1,124 @@
+"""Village and county exit at exactly their thresholds: incidence 2 % (3 % in the west) and the evaluation's
+rates (2 %, 2 %, 90 %), each side of them and on them under both `at_threshold` readings; the village-record
+conditions; scope. Worked by hand: 4 poor people in a village of 200 is exactly 2 %.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from django.contrib.auth.models import User
+
+from jingzhun.areas.models import Area, AreaRole, VillageRecord
+from jingzhun.exits import areas
+from jingzhun.policy.exit import ExitRules, exit_rules
+from tests.factories import COUNTY, OTHER_COUNTY, OTHER_VILLAGE, VILLAGE, VILLAGE2, make_areas, resident_id
+from tests.test_crosscheck import make_household
+
+pytestmark = pytest.mark.django_db
+RULES = exit_rules(2020)
+SEQ = iter(range(100, 1000))
+
+
+def poor_people(village: str, n: int, status: str = "poor") -> None:
+    """n poor people in households of one person each (and exited ones do not count)."""
+    for _ in range(n):
+        i = next(SEQ)
+        make_household(f"P{i}", village, [resident_id("433130", dt.date(1950, 1, 1) + dt.timedelta(days=i), i, True)],
+                       status=status)
+
+
+def record(village: str, population: int, **facts: object) -> None:
+    fine = {"hardened_road": True, "power_grid": True, "clinic": True, "collective_income": Decimal(10000)}
+    VillageRecord.objects.create(village_id=village, year=2020, population=population, **{**fine, **facts})
+
+
+def exits_at_threshold(rules: ExitRules) -> ExitRules:
+    village = rules.exit.village.model_copy(update={"at_threshold": "exits"})
+    county = rules.exit.county.model_copy(update={"at_threshold": "exits"})
+    return ExitRules(rules.exit.model_copy(update={"village": village, "county": county}), rules.base)
+
+
+@pytest.fixture
+def officer(db):
+    make_areas()
+    user = User.objects.create_user("o")
+    AreaRole.objects.create(user=user, area_id=COUNTY, role="officer")
+    return user
+
+
+def verdicts(rules: ExitRules, user: User, code: str = COUNTY) -> dict[str, areas.AreaVerdict]:
+    area = Area.objects.get(code=code)
+    return {v.code: v for v in [*areas.villages(rules, user, area), *areas.counties(rules, user, area)]}
+
+
+def test_village_incidence_exactly_at_two_percent(officer):
+    poor_people(VILLAGE, 4)  # 4 / 200 = 2 %
+    poor_people(VILLAGE, 2, status="exited")  # not on the list
+    record(VILLAGE, 200)
+    poor_people(VILLAGE2, 3)  # 3 / 200 = 1.5 %
+    record(VILLAGE2, 200)
+    got = verdicts(RULES, officer)
+    assert got[VILLAGE].incidence == Fraction(2, 100) and not got[VILLAGE].eligible
+    assert got[VILLAGE].blocked == ["贫困发生率 2.00%（4/200），不低于退出标准 2.00% / incidence 2.00% (4/200) is not "
+                                    "below the exit threshold of 2.00%"]
+    assert got[VILLAGE2].eligible
+    relaxed = verdicts(exits_at_threshold(RULES), officer)
+    assert relaxed[VILLAGE].eligible and relaxed[VILLAGE2].eligible
+
+
+def test_the_west_threshold_is_three_percent(officer):
+    Area.objects.filter(code=VILLAGE).update(region_class="west")
+    poor_people(VILLAGE, 6)  # 6 / 200 = 3 %: at the west threshold
+    record(VILLAGE, 200)
+    poor_people(VILLAGE2, 5)  # 5 / 200 = 2.5 %: above 2 %, the central threshold
+    record(VILLAGE2, 200)
+    got = verdicts(RULES, officer)
+    assert got[VILLAGE].threshold == Fraction(3, 100) and not got[VILLAGE].eligible
+    assert got[VILLAGE2].threshold == Fraction(2, 100) and not got[VILLAGE2].eligible
+    Area.objects.filter(code=VILLAGE2).update(region_class="west")
+    assert verdicts(RULES, officer)[VILLAGE2].eligible  # 2.5 % < 3 %
+
+
+def test_village_conditions_and_a_missing_record(officer):
+    record(VILLAGE, 500, clinic=False, collective_income=Decimal(0))
+    got = verdicts(RULES, officer)
+    assert got[VILLAGE].blocked == ["村情条件未达到：有标准化卫生室 / village condition not met: a standard clinic",
+                                    "村情条件未达到：有村集体经济收入 / village condition not met: a collective income"]
+    assert got[VILLAGE2].blocked == ["缺少2020年村情人口 / no village record (population) for 2020"]
+
+
+def rates(wrongly: str, missed: str, satisfaction: str):
+    return lambda county, year: areas.CountyRates(Fraction(wrongly), Fraction(missed), Fraction(satisfaction))
+
+
+def test_county_incidence_and_the_evaluation_rates_at_their_thresholds(officer, monkeypatch):
+    poor_people(VILLAGE, 2)
+    record(VILLAGE, 100)
+    record(VILLAGE2, 100)  # 2 / 200 = 1 %
+    assert verdicts(RULES, officer)[COUNTY].blocked == ["没有第三方评估结果 / no third-party evaluation results"]
+    monkeypatch.setattr(areas, "evaluation_rates", rates("1/100", "1/100", "95/100"))
+    assert verdicts(RULES, officer)[COUNTY].eligible
+    monkeypatch.setattr(areas, "evaluation_rates", rates("2/100", "2/100", "90/100"))
+    county = verdicts(RULES, officer)[COUNTY]
+    assert [b.split(" / ")[0] for b in county.blocked] == ["错退率 2.00%，未低于 2.00%", "漏评率 2.00%，未低于 2.00%",
+                                                           "群众认可度 90.00%，未高于 90.00%"]
+    assert verdicts(exits_at_threshold(RULES), officer)[COUNTY].eligible
+    poor_people(VILLAGE2, 2)  # 4 / 200 = 2 %: the county's incidence at its threshold
+    county = verdicts(RULES, officer)[COUNTY]
+    assert county.incidence == Fraction(2, 100) and "贫困发生率 2.00%（4/200）" in county.blocked[0]
+
+
+def test_a_county_with_a_village_lacking_its_record_is_blocked_and_scope_holds(officer, monkeypatch):
+    monkeypatch.setattr(areas, "evaluation_rates", rates("0", "0", "1"))
+    record(VILLAGE, 100)
+    got = verdicts(RULES, officer)
+    assert got[COUNTY].blocked == ["1 个村缺少2020年村情人口 / 1 villages have no record for 2020"]
+    assert OTHER_COUNTY not in got and OTHER_VILLAGE not in got
+    township = User.objects.create_user("t")
+    AreaRole.objects.create(user=township, area_id=Area.objects.get(code=VILLAGE).parent_id, role="officer")
+    # A township officer sees its villages, not the county's whole-county verdict.
+    assert set(verdicts(RULES, township, VILLAGE)) == {VILLAGE}
