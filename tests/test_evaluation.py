@@ -165,3 +165,29 @@ def test_pages_are_scoped_by_area(frame):
     elsewhere = Client()
     elsewhere.force_login(user("w", OTHER_VILLAGE, "work_team"))
     assert elsewhere.get(reverse("evaluation:detail", args=[ev.pk])).status_code == 403
+
+
+def test_the_exit_rule_reads_a_countys_rates_from_its_evaluation_once_complete(frame):
+    """exits.areas.evaluation_rates is the one bridge from the evaluation to a county's exit: no evaluation, or
+    findings still incomplete, is "no data" (None, so the county stays); complete findings give the estimates."""
+    from fractions import Fraction
+
+    from jingzhun.exits.areas import evaluation_rates
+
+    assert evaluation_rates(COUNTY, 2020) is None  # nothing drawn
+    ev = draw.draw(name="a", year=2020, area_code=PROVINCE, seed=5, sizes=SIZES, user=None, actor="t")
+    assert evaluation_rates(COUNTY, 2020) is None  # drawn, nothing recorded
+    sampled = list(ev.households.filter(county=COUNTY).order_by("number"))
+    exited = [h.number for h in sampled if h.group == "exited"]
+    other = [h.number for h in sampled if h.group == "other"]
+    rows = [[n, "是", "是", "是" if i == 0 else "否", "", "否" if i == 0 else "是"] for i, n in enumerate(exited)]
+    officer = user("a", COUNTY)
+    assert findings.import_findings(ev, findings_file(frame / "half.csv", rows), actor="a", user=officer).imported
+    assert evaluation_rates(COUNTY, 2020) is None  # the never-registered half is not recorded yet
+    rows += [[n, "是", "是", "", "否", "是"] for n in other]
+    assert findings.import_findings(ev, findings_file(frame / "all.csv", rows), actor="a", user=officer).imported
+    found = evaluation_rates(COUNTY, 2020)
+    # Hand-worked as above: 1 of 12 exited wrongly; none missed; satisfied (11·8/6 + 8·6/4) / (12·8/6 + 8·6/4) = 20/21.
+    assert found is not None and (found.wrongly_exited, found.missed, found.satisfaction) == (
+        Fraction(1, 12), Fraction(0), Fraction(20, 21))
+    assert evaluation_rates(COUNTY, 2021) is None and evaluation_rates(OTHER_COUNTY, 2020) is None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 from django.db.models import Count, QuerySet
 
@@ -38,11 +39,25 @@ class CountyRates:
 
 
 def evaluation_rates(county: str, year: int) -> CountyRates | None:
-    """The county's evaluation rates of `year`, None when there is no evaluation ("no data").
+    """The county's rates from the latest third-party evaluation of `year` that sampled it
+    (`jingzhun.evaluation.results.county_rates`, the one place they are computed); None ("no data") when there is
+    none, or while its findings are incomplete — a county is never judged on part of its sample. The point
+    estimates go to the exit rule, which compares them with the exit policy's thresholds."""
+    from jingzhun.evaluation.models import Evaluation, SampledHousehold
+    from jingzhun.evaluation.results import county_rates
 
-    The one place the evaluation reaches exit: the lead points it at `jingzhun.evaluation.county_rates`
-    when the evaluation branch is merged. Until then every county has no data, and no county may exit."""
-    return None
+    sampled = SampledHousehold.objects.filter(county=county, evaluation__year=year)
+    evaluation = Evaluation.objects.filter(pk__in=sampled.values("evaluation_id")).order_by("-pk").first()
+    if evaluation is None:
+        return None
+    found = county_rates(evaluation, county)
+    if found.status != "complete" or any(r.proportion is None for r in found.three):
+        return None
+
+    def exact(rate: Any) -> Fraction:
+        return Fraction(rate.proportion.estimate).limit_denominator(1_000_000)
+
+    return CountyRates(exact(found.wrongly_exited), exact(found.missed_poor), exact(found.satisfied))
 
 
 @dataclass
