@@ -117,6 +117,8 @@ class Cadre(models.Model):
     home_area = models.ForeignKey(Area, verbose_name="帮扶所在区划", on_delete=models.PROTECT, related_name="cadres")
     status = models.CharField("状态", max_length=10, choices=CADRE_STATUS.choices, default=SERVING)
     phone = models.CharField("联系电话", max_length=20, blank=True)
+    # For the age band of a leadership profile (`jingzhun.organisation.shortlists`); unknown fails the band.
+    birth_date = models.DateField("出生日期", null=True, blank=True)
     # The cadre's login, when they use the web application: a helper sees exactly their paired households.
     user = models.OneToOneField("auth.User", verbose_name="登录账号", null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="cadre")

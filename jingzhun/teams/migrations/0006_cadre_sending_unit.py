@@ -16,6 +16,11 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='cadre',
+            name='birth_date',
+            field=models.DateField(blank=True, null=True, verbose_name='出生日期'),
+        ),
+        migrations.AddField(
+            model_name='cadre',
             name='sending_unit',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cadres', to='organisation.unit', verbose_name='派出单位（登记）'),
         ),
