@@ -22,12 +22,14 @@ NOTHING = Q(pk__in=[])
 # Role → what it may do. Seeing the register within one's area is implied by every role; a helper's
 # "area" is further narrowed to their own households (see `household_q`).
 ABILITIES: dict[str, frozenset[str]] = {
+    # "organise": units, links, leadership posts, shortlists and secondments (issue 17) — read and write;
+    # "see_organisation": read them only.
     "officer": frozenset({"register", "dashboard", "import", "export", "audit", "pair", "crosscheck", "plan",
-                          "approve_plan"}),
+                          "approve_plan", "organise", "see_organisation"}),
     "work_team": frozenset({"register", "dashboard", "plan"}),
     "helper": frozenset({"register", "plan"}),
     "evaluator": frozenset({"register", "dashboard", "export"}),
-    "auditor": frozenset({"register", "dashboard", "audit"}),
+    "auditor": frozenset({"register", "dashboard", "audit", "see_organisation"}),
     "administrator": frozenset({"register", "dashboard", "audit", "administer"}),
 }
 ALL_ABILITIES = frozenset().union(*ABILITIES.values())
