@@ -1,7 +1,7 @@
 """Cadres' sending units from the text they were typed as: the migration that replaced the free text, and
 every later write of a cadre (the roster import, a form) go through `attach`.
 
-A unit is identified by its name exactly as typed (trimmed), its kind and its area — the area follows from
+A unit is identified by its name exactly as typed (not even trimmed: a stray space is listed, not dropped), its kind and its area — the area follows from
 the kind and the cadre's station: a county body belongs to the county the cadre serves in, a provincial
 department, central unit or East–West partner to the province, an enterprise, institution or other unit to
 the county. So 县农业农村局 of two counties are two units (they are), and no typed value is lost: each
@@ -80,7 +80,7 @@ def keys_of(cadres: list[dict[str, Any]], area_model: Any) -> dict[int, UnitKey]
     existing: set[str] = set()
     for part in _chunks(sorted(wanted)):
         existing.update(area_model.objects.filter(code__in=part).values_list("code", flat=True))
-    return {c["id"]: UnitKey(c["unit"].strip() or "（未填写）", c["unit_kind"] or "other",
+    return {c["id"]: UnitKey(c["unit"] if c["unit"].strip() else "（未填写）", c["unit_kind"] or "other",
                              area_for(c["unit_kind"], c["home_area_id"], levels[c["home_area_id"]], existing))
             for c in cadres}
 
