@@ -272,3 +272,30 @@ def test_secondment_share_and_ending_soon(officers):
     soon = [s.to_area_id for s in secondments.ending_within(county, TODAY, 30)]
     assert soon == [COUNTY]  # 永顺县's (1 July) is outside the county officer's areas
     assert [s.to_area_id for s in secondments.ending_within(admin, TODAY, 30)] == [OTHER_COUNTY, COUNTY]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_itself_keeps_every_value():
+    """teams 0006 run for real: cadres written at 0005 (typed text only) come out with units of their text."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("organisation", "0001_units"), ("teams", "0005_cadre_personnel_number")]
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    executor.migrate(before)
+    try:
+        old = MigrationExecutor(connection).loader.project_state(before).apps
+        old.get_model("areas", "Area")  # the tree is written through the current models (same table)
+        make_areas()
+        OldCadre = old.get_model("teams", "Cadre")
+        OldCadre.objects.bulk_create([OldCadre(name=f"干部{i}", unit=u, unit_kind=k, rank="staff",
+                                               home_area_id=home) for i, (u, k, home) in enumerate(TYPED)])
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(latest)
+    finally:
+        MigrationExecutor(connection).migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    got = list(Cadre.objects.order_by("pk").values_list("unit", "sending_unit__name"))
+    assert got == [(u, u) for u, _, _ in TYPED]
+    assert Unit.objects.count() == 11 and UnitReview.objects.count() == 4
