@@ -44,7 +44,7 @@ def _merge(kept: int, others: list[int]) -> None:
     from jingzhun.teams.models import Cadre
 
     clash = (UnitVillageLink.objects.filter(unit_id__in=[kept, *others]).values("village_id", "year")
-             .annotate(n=Count("pk")).filter(n__gt=1).first())
+             .annotate(n=Count("pk")).filter(n__gt=1).order_by("village_id", "year").first())
     if clash:
         raise Refused(f"两单位在{clash['village_id']}村{clash['year']}年都有联系记录，请先核对 / both units have a link "
                       f"for village {clash['village_id']} in {clash['year']}: reconcile it first")
