@@ -35,20 +35,32 @@ def years_served(start: dt.date, end: dt.date | None, today: dt.date) -> float:
 
 def poor_areas(user: object, *, write: bool = False) -> Q:
     """Poor counties and the townships in them, within the user's areas: where leadership posts are kept."""
+    return scope.q(user, "code", write=write) & poor_county_areas()
+
+
+def poor_county_areas() -> Q:
+    """Areas (by `code`) that are poor counties or townships in one."""
     counties = list(Area.objects.filter(level="county").exclude(poor_county="").values_list("code", flat=True))
     inside = Q(pk__in=[])
     for code in counties:
         low, high = code_range(code, "county")
         inside |= Q(code__gte=low, code__lte=high)
-    return scope.q(user, "code", write=write) & inside & Q(level__in=("county", "township"))
+    return inside & Q(level__in=("county", "township"))
 
 
 def vacancies(user: object, *, area: str | None = None) -> list[Vacancy]:
-    """Every post of a poor county or its townships with fewer serving holders than seats."""
-    areas = Area.objects.filter(poor_areas(user))
+    """Every post of a poor county or its townships in the user's areas with fewer serving holders than seats
+    (within the county `area`, when given)."""
+    where = poor_areas(user)
     if area is not None:
         low, high = code_range(area, "county")
-        areas = areas.filter(code__gte=low, code__lte=high)
+        where &= Q(code__gte=low, code__lte=high)
+    return vacancies_where(where)
+
+
+def vacancies_where(where: Q) -> list[Vacancy]:
+    """The vacancies of the areas `where` selects (the dashboard passes its area's subtree of poor areas)."""
+    areas = Area.objects.filter(where)
     posts = list(PostKind.objects.filter(active=True))
     filled = Counter({(a, p): n for a, p, n in PostHolding.objects.filter(
         end_date__isnull=True, area__in=areas).values_list("area_id", "post_id").annotate(n=Count("pk"))
