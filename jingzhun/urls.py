@@ -10,5 +10,6 @@ urlpatterns = [
     path("", include("jingzhun.web.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("appraisal/", include("jingzhun.appraisal.urls")),
+    path("organisation/", include("jingzhun.organisation.urls")),
     path("admin/", admin.site.urls),
 ]
