@@ -27,6 +27,11 @@ def _ordered(codes: set[str]) -> tuple[str, ...]:
     return tuple(code for code in SKILL.codes if code in codes)
 
 
+def labels(codes: tuple[str, ...]) -> list[str]:
+    """Skill codes as the active language's labels (a page shows no codes)."""
+    return [SKILL.label(code) for code in codes]
+
+
 def misfits(user: object) -> list[Misfit]:
     teams = {t["pk"]: t for t in WorkTeam.objects.filter(scope.q(user, "village_id"), end_date__isnull=True)
              .values("pk", "village_id", "village__name")}

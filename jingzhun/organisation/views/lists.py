@@ -29,7 +29,7 @@ def unit_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(kind=kind)
     cadres = (Cadre.objects.filter(sending_unit_id=OuterRef("pk")).order_by().values("sending_unit_id")
               .annotate(n=Count("pk")).values("n"))
-    qs = qs.annotate(cadres=Coalesce(Subquery(cadres), 0)).select_related("area").order_by("area_id", "name", "pk")
+    qs = qs.annotate(cadre_count=Coalesce(Subquery(cadres), 0)).select_related("area").order_by("area_id", "name", "pk")
     return render(request, "organisation/units.html", {
         "page": page_of(request, qs), "kinds": UNIT_KIND.labels(), "kind": kind, "title": _("Units")})
 
@@ -54,8 +54,8 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
 
 @requires(READ)
 def fit_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "organisation/fit.html", {"misfits": fit.misfits(request.user),
-                                                     "title": _("Teams that do not fit their village")})
+    rows = [(m, fit.labels(m.missing)) for m in fit.misfits(request.user)]
+    return render(request, "organisation/fit.html", {"misfits": rows, "title": _("Teams that do not fit their village")})
 
 
 @requires(READ)
@@ -75,7 +75,8 @@ def county_page(request: HttpRequest, code: str) -> HttpResponse:
         "county": county, "seats": leadership.county_team(county, today),
         "vacancies": leadership.vacancies(request.user, area=county.code),
         "posts": PostKind.objects.filter(active=True), "may_write": scope.covers(request.user, county.code, write=True),
-        "shortlists": Shortlist.objects.filter(area_id__startswith=county.code[:6]).select_related("post")
+        "shortlists": Shortlist.objects.filter(area_id__gte=county.code_range[0], area_id__lte=county.code_range[1])
+        .select_related("post")
         .order_by("-created_at")[:20],
         "basis": shortlists.SERVICE_ONLY if shortlists.assessment_grades([], today.year) is None
         else shortlists.WITH_GRADES, "title": county.name})
@@ -85,8 +86,11 @@ def county_page(request: HttpRequest, code: str) -> HttpResponse:
 def shortlist_page(request: HttpRequest, pk: int) -> HttpResponse:
     shortlist = get_object_or_404(Shortlist.objects.filter(scope.q(request.user, "area_id")).select_related(
         "area", "post", "chosen"), pk=pk)
+    entries = list(shortlist.entries.select_related("cadre", "cadre__sending_unit"))
+    for e in entries:
+        e.skills = fit.labels(tuple(e.evidence.get("skills", ())))  # type: ignore[attr-defined]
     return render(request, "organisation/shortlist.html", {
-        "shortlist": shortlist, "entries": shortlist.entries.select_related("cadre", "cadre__sending_unit"),
+        "shortlist": shortlist, "entries": entries,
         "may_write": scope.covers(request.user, shortlist.area_id, write=True), "title": _("Shortlist")})
 
 

@@ -1,0 +1,117 @@
+"""The organisation pages as the cast of users sees them (tests/web_cast.py): who may open them, that no
+page, export or write names or touches the other county's records, and the dashboard's people section."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.urls import reverse
+from python_calamine import CalamineWorkbook
+
+from jingzhun.organisation.models import PostHolding, Shortlist, UnitReview
+from tests.factories import COUNTY, OTHER_COUNTY
+from tests.web_cast import ORGANISATION_NAMES, add_organisation
+
+pytestmark = pytest.mark.django_db
+
+READERS = {"officer_a": COUNTY, "officer_b": OTHER_COUNTY, "township_a": COUNTY, "auditor_a": COUNTY}
+REFUSED = ("helper_a", "no_role")
+
+
+def pages(ids: dict[str, dict[str, int]]) -> list[str]:
+    return [reverse("organisation:units"), reverse("organisation:cadres"), reverse("organisation:coverage"),
+            reverse("organisation:fit"), reverse("organisation:leadership"), reverse("organisation:secondments"),
+            reverse("organisation:reviews"), reverse("organisation:secondments") + "?days=3650",
+            reverse("organisation:coverage") + "?year=2020"]
+
+
+def other(county: str) -> str:
+    return OTHER_COUNTY if county == COUNTY else COUNTY
+
+
+def test_pages_hold_only_the_users_county(web):
+    ids = add_organisation()
+    for who, county in READERS.items():
+        client = web.client(who)
+        for url in pages(ids):
+            response = client.get(url)
+            assert response.status_code == 200, (who, url)
+            html = response.content.decode()
+            assert not any(name in html for name in ORGANISATION_NAMES[other(county)]), (who, url)
+        assert client.get(reverse("organisation:county", args=[other(county)])).status_code == 404
+        assert client.get(reverse("organisation:shortlist", args=[ids[other(county)]["shortlist"]])).status_code == 404
+    officer = web.client("officer_a").get(reverse("organisation:county", args=[COUNTY])).content.decode()
+    assert "龙山书记" in officer and 'id="basis"' in officer
+    root = web.client("root")
+    for url in pages(ids):
+        assert root.get(url).status_code == 200
+    for who in REFUSED:
+        for url in pages(ids):
+            assert web.client(who).get(url).status_code == 403, (who, url)
+
+
+def test_exports_hold_only_the_users_areas_and_are_audited(web):
+    add_organisation()
+    client = web.client("officer_b")
+    for kind in ("units", "unit_links", "secondments"):
+        response = client.get(reverse("organisation:export", args=[kind]))
+        assert response.status_code == 200
+        book = CalamineWorkbook.from_filelike(io.BytesIO(b"".join(response.streaming_content)))
+        text = str(book.get_sheet_by_index(0).to_python())
+        assert "龙山" not in text and COUNTY not in text, kind
+    assert "永顺县林业局" in str(CalamineWorkbook.from_filelike(io.BytesIO(b"".join(
+        client.get(reverse("organisation:export", args=["units"])).streaming_content))).get_sheet_by_index(0).to_python())
+
+
+def test_writes_outside_the_areas_or_without_the_ability_change_nothing(web):
+    ids = add_organisation()
+    b_list = ids[OTHER_COUNTY]["shortlist"]
+    cadre = Shortlist.objects.get(pk=b_list).entries.get().cadre_id
+    before = (Shortlist.objects.filter(area_id=OTHER_COUNTY).count(), PostHolding.objects.count())
+    for who in ("officer_a", "township_a", "auditor_a", "helper_a", "no_role"):
+        client = web.client(who)
+        client.post(reverse("organisation:shortlist_decide", args=[b_list]), {"cadre": cadre, "reason": "越权"})
+        client.post(reverse("organisation:shortlist_build", args=[OTHER_COUNTY]), {"post": "deputy_head"})
+        client.post(reverse("organisation:shortlist_build", args=[COUNTY]),
+                    {"post": "deputy_head", "area": OTHER_COUNTY})
+    assert Shortlist.objects.get(pk=b_list).status == "open"
+    assert (Shortlist.objects.filter(area_id=OTHER_COUNTY).count(), PostHolding.objects.count()) == before
+    # The auditor reads but may not write, even in their own county.
+    response = web.client("auditor_a").post(reverse("organisation:shortlist_build", args=[COUNTY]),
+                                            {"post": "deputy_head"})
+    assert response.status_code == 403
+    # The county's officer may: a shortlist, then a decision with its reason.
+    client = web.client("officer_a")
+    response = client.post(reverse("organisation:shortlist_build", args=[COUNTY]), {"post": "deputy_head"})
+    assert response.status_code == 302
+    a_list = ids[COUNTY]["shortlist"]
+    mine = Shortlist.objects.get(pk=a_list).entries.get().cadre_id
+    client.post(reverse("organisation:shortlist_decide", args=[a_list]), {"cadre": mine, "reason": "实绩突出"})
+    assert Shortlist.objects.get(pk=a_list).status == "decided"
+
+
+def test_a_review_of_another_countys_units_is_neither_shown_nor_resolvable(web):
+    add_organisation()
+    from jingzhun.organisation.models import Unit
+
+    a = Unit.objects.get(name="龙山县水利局")
+    b = Unit.objects.create(name="龙山县水利局 ", kind="county", level="county", area_id=OTHER_COUNTY)
+    r = UnitReview.objects.create(key="龙山县水利局", unit_ids=[a.pk, b.pk], reason="名称仅空格不同 / spaces")
+    html = web.client("officer_b").get(reverse("organisation:reviews")).content.decode()
+    assert f"#{b.pk}" in html and f"#{a.pk}" not in html  # officer_b sees only their own unit of it
+    web.client("officer_b").post(reverse("organisation:review_resolve", args=[r.pk]),
+                                 {"decision": "merged", "kept": b.pk, "note": "同一"})
+    assert UnitReview.objects.get(pk=r.pk).status == "open"
+
+
+def test_the_dashboard_people_section(web):
+    add_organisation()
+    html = web.client("officer_a").get(reverse("web:dashboard_area", args=[COUNTY])).content.decode()
+    # 龙山县: 2 deputy seats, none filled; the secretary's seat is filled. One secondment this year, to a poor
+    # county (100%), ending in 20 days.
+    for key, value in (("vacancies", "2"), ("secondments_year", "1"), ("secondments_poor_share", "100.0%"),
+                       ("secondments_ending", "1")):
+        assert f'data-figure="{key}">{value}<' in html, key
+    helper = web.client("helper_a").get(reverse("web:households")).content.decode()
+    assert 'id="people"' not in helper
