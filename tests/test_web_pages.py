@@ -22,7 +22,7 @@ from jingzhun.registry import template
 from jingzhun.registry.models import Household, Member
 from jingzhun.web.models import Upload
 from tests.factories import COUNTY, OTHER_VILLAGE, VILLAGE, VILLAGE2, household_rows, write_csv
-from tests.web_cast import HOUSEHOLDS, SEES, numbers_in, page
+from tests.web_cast import HOUSEHOLDS, SEES, add_organisation, numbers_in, page
 
 pytestmark = pytest.mark.django_db
 
@@ -165,6 +165,11 @@ def walk(client: Client) -> dict[str, str]:
             reverse("web:yearly"), reverse("web:yearly") + f"?year=2019&area={VILLAGE}",
             reverse("web:yearly_quotas"), reverse("web:yearly_quotas") + "?policy=file:example-hunan-2020.toml",
             reverse("web:household", args=["B102-1"])]  # a 404 page
+    ids = add_organisation()  # issue 17's pages, with a record of each kind in the officer's county
+    urls += [reverse("organisation:units"), reverse("organisation:cadres"), reverse("organisation:coverage"),
+             reverse("organisation:fit"), reverse("organisation:leadership"), reverse("organisation:secondments"),
+             reverse("organisation:reviews"), reverse("organisation:county", args=[COUNTY]),
+             reverse("organisation:shortlist", args=[ids[COUNTY]["shortlist"]])]
     return {url: client.get(url).content.decode() for url in urls}
 
 
