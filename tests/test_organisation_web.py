@@ -115,3 +115,69 @@ def test_the_dashboard_people_section(web):
         assert f'data-figure="{key}">{value}<' in html, key
     helper = web.client("helper_a").get(reverse("web:households")).content.decode()
     assert 'id="people"' not in helper
+
+
+# ------------------------------------------------------------------ properties over random users (Hypothesis)
+
+from django.contrib.auth.models import User  # noqa: E402
+from django.test import Client  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from jingzhun.areas.models import AreaRole  # noqa: E402
+from tests.test_web_access_property import AREAS, ROLES, inside  # noqa: E402
+from tests.web_cast import ORGANISATION_VILLAGES  # noqa: E402
+
+READING_ROLES = {"officer", "auditor"}  # see_organisation, by the table in the brief (an oracle of its own)
+WRITING_ROLES = {"officer"}
+org_users = st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), max_size=3, unique=True)
+COUNTER = iter(range(10**9))
+
+
+def org_user(roles: list[tuple[str, str]]) -> User:
+    user = User.objects.create_user(f"org{next(COUNTER)}")
+    for kind, area in roles:
+        AreaRole.objects.create(user=user, area_id=area, role=kind)
+    return User.objects.get(pk=user.pk)
+
+
+def may_read(roles: list[tuple[str, str]], county: str) -> bool:
+    """A county's records live at the county and its village: a reading role over either may name them."""
+    return any(kind in READING_ROLES and (inside(county, area) or inside(ORGANISATION_VILLAGES[county], area))
+               for kind, area in roles)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(roles=org_users, url=st.sampled_from(["units", "cadres", "coverage", "fit", "leadership", "secondments",
+                                             "reviews", "export_units", "export_links", "export_secondments"]))
+def test_no_organisation_page_names_a_county_the_user_may_not_read(web, roles, url):
+    add_organisation()
+    client = Client()
+    client.force_login(org_user(roles))
+    name = url.removeprefix("export_")
+    target = (reverse("organisation:export", args=[{"links": "unit_links"}.get(name, name)]) if url.startswith("export")
+              else reverse(f"organisation:{url}"))
+    response = client.get(target)
+    readers = any(kind in READING_ROLES for kind, _ in roles)
+    assert response.status_code == (200 if readers else 403)
+    body = (str(CalamineWorkbook.from_filelike(io.BytesIO(b"".join(response.streaming_content))).get_sheet_by_index(0)
+                .to_python()) if url.startswith("export") and readers else response.content.decode())
+    for county, names in ORGANISATION_NAMES.items():
+        if not may_read(roles, county):
+            assert not any(n in body for n in names), (roles, url, county)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(roles=org_users, county=st.sampled_from([COUNTY, OTHER_COUNTY]))
+def test_a_decision_lands_only_for_an_officer_over_the_county(web, roles, county):
+    ids = add_organisation()
+    shortlist = Shortlist.objects.get(pk=ids[county]["shortlist"])
+    Shortlist.objects.filter(pk=shortlist.pk).update(status="open", chosen=None, decided_by="", decided_at=None,
+                                                     reason="")
+    PostHolding.objects.filter(area_id=county, post__code="deputy_head").delete()
+    client = Client()
+    client.force_login(org_user(roles))
+    client.post(reverse("organisation:shortlist_decide", args=[shortlist.pk]),
+                {"cadre": shortlist.entries.get().cadre_id, "reason": "理由"})
+    may = any(kind in WRITING_ROLES and inside(county, area) for kind, area in roles)
+    assert (Shortlist.objects.get(pk=shortlist.pk).status == "decided") == may, (roles, county)
