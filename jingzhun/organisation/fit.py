@@ -48,10 +48,10 @@ def misfits(user: object) -> list[Misfit]:
             "team_id", "cadre__skills"):
         present[team] |= {s for s in skills.split(",") if s}
     found = []
-    for pk, team in sorted(teams.items(), key=lambda kv: kv[1]["village_id"]):
-        village = team["village_id"]
+    for pk, row in sorted(teams.items(), key=lambda kv: kv[1]["village_id"]):
+        village = row["village_id"]
         missing = needed[village] - present[pk] if village in villages else set()
         if missing:
-            found.append(Misfit(pk, village, team["village__name"], tuple(types[village]), _ordered(needed[village]),
+            found.append(Misfit(pk, village, row["village__name"], tuple(types[village]), _ordered(needed[village]),
                                 _ordered(present[pk]), _ordered(missing)))
     return found

@@ -28,7 +28,7 @@ def resolve(user: object, actor: str, review_id: int, decision: str, kept_id: in
         if not units or not all(scope.covers(user, u.area_id, write=True) for u in units):
             raise Refused("所列单位不全在您的管辖范围内 / not every listed unit is in your areas")
         if decision == "merged":
-            if kept_id not in review.unit_ids:
+            if kept_id is None or kept_id not in review.unit_ids:
                 raise Refused("保留单位须为所列单位之一 / the unit kept must be one of those listed")
             _merge(kept_id, [u.pk for u in units if u.pk != kept_id])
         UnitReview.objects.filter(pk=review.pk).update(status=decision, kept_id=kept_id if decision == "merged" else None,
