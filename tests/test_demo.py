@@ -311,3 +311,13 @@ def test_demo_helper_and_team_logins_open_their_pages(demo):
     assert officer.login(username="county", password=demo.logins["county"][0])
     response = officer.get(reverse("web:alerts"))
     assert response.status_code == 200 and response.context["total"] > 0
+
+
+def test_demo_fills_the_organisation_parts(demo):
+    from jingzhun.organisation.models import PostHolding, Secondment, Shortlist, UnitVillageLink, VillageTyping
+
+    # Every cadre has a unit record; links, types, leadership with vacancies, secondments and a shortlist exist.
+    assert not Cadre.objects.filter(sending_unit__isnull=True).exists()
+    assert UnitVillageLink.objects.exists() and VillageTyping.objects.exists()
+    assert PostHolding.objects.exists() and Secondment.objects.exists()
+    assert Shortlist.objects.count() == 1
