@@ -125,6 +125,8 @@ def test_coverage_hand_counted(officers):
     assert [v.code for v in mine.villages_without_unit] == [VILLAGE2]
     assert [u.name for u in mine.units_without_village] == ["县教育局"]
     assert [(x.unit.name, x.village_id) for x in mine.unmet] == [("县水利局", VILLAGE)]  # 1 of 2 projects
+    limited = coverage.coverage(county, 2020, limit=0)  # a page's first rows; the totals count them all
+    assert limited.unmet == [] and limited.totals == {"villages_without_unit": 1, "units_without_village": 1, "unmet": 1}
     theirs = coverage.coverage(other, 2020)  # 永顺县's officer sees only 永顺县
     assert theirs.villages_without_unit == [] and theirs.units_without_village == []
     assert [(x.unit.name, x.village_id) for x in theirs.unmet] == [("县林业局", OTHER_VILLAGE)]

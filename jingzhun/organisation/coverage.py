@@ -5,41 +5,49 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from jingzhun.areas.models import Area
 from jingzhun.organisation import scope
 from jingzhun.organisation.models import Unit, UnitVillageLink
 
+SHOWN = 200  # rows of each list a page shows; the totals count them all
+
 
 @dataclass
 class Coverage:
     year: int
-    villages_without_unit: list[Area]
+    villages_without_unit: list[Area]  # the first `limit` of each list, in order
     units_without_village: list[Unit]
     unmet: list[UnitVillageLink]
+    totals: dict[str, int]
 
 
-def villages_without_unit(user: object, year: int) -> list[Area]:
+def villages_without_unit_qs(user: object, year: int) -> QuerySet[Area]:
     linked = UnitVillageLink.objects.filter(village_id=OuterRef("code"), year=year,
                                             unit__merged_into__isnull=True)
-    return list(Area.objects.filter(scope.q(user, "code"), level="village", poor_village=True)
-                .exclude(Exists(linked)).order_by("code"))
+    return (Area.objects.filter(scope.q(user, "code"), level="village", poor_village=True)
+            .exclude(Exists(linked)).order_by("code"))
 
 
-def units_without_village(user: object, year: int) -> list[Unit]:
+def units_without_village_qs(user: object, year: int) -> QuerySet[Unit]:
     linked = UnitVillageLink.objects.filter(unit_id=OuterRef("pk"), year=year)
-    return list(Unit.objects.filter(scope.q(user, "area_id"), merged_into__isnull=True)
-                .exclude(Exists(linked)).select_related("area").order_by("area_id", "name"))
+    return (Unit.objects.filter(scope.q(user, "area_id"), merged_into__isnull=True)
+            .exclude(Exists(linked)).select_related("area").order_by("area_id", "name"))
 
 
-def unmet(user: object, year: int) -> list[UnitVillageLink]:
+def unmet_qs(user: object, year: int) -> QuerySet[UnitVillageLink]:
     """Links of the year where any delivered figure is below its pledge."""
     short = (Q(funds_delivered_fen__lt=F("funds_pledged_fen")) | Q(projects_delivered__lt=F("projects_pledged"))
              | Q(people_delivered__lt=F("people_pledged")))
-    return list(UnitVillageLink.objects.filter(scope.q(user, "village_id"), short, year=year)
-                .select_related("unit", "village").order_by("village_id", "unit__name"))
+    return (UnitVillageLink.objects.filter(scope.q(user, "village_id"), short, year=year)
+            .select_related("unit", "village").order_by("village_id", "unit__name"))
 
 
-def coverage(user: object, year: int) -> Coverage:
-    return Coverage(year, villages_without_unit(user, year), units_without_village(user, year), unmet(user, year))
+def coverage(user: object, year: int, limit: int | None = None) -> Coverage:
+    """The three lists (their first `limit` rows; all when None) and their totals."""
+    lists = {"villages_without_unit": villages_without_unit_qs(user, year),
+             "units_without_village": units_without_village_qs(user, year), "unmet": unmet_qs(user, year)}
+    shown = {k: list(qs if limit is None else qs[:limit]) for k, qs in lists.items()}
+    totals = {k: len(rows) if limit is None or len(rows) < limit else lists[k].count() for k, rows in shown.items()}
+    return Coverage(year, shown["villages_without_unit"], shown["units_without_village"], shown["unmet"], totals)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q
 
+from jingzhun import access
 from jingzhun.areas.models import Area, code_range
 from jingzhun.organisation import scope
 from jingzhun.organisation.models import PostHolding, PostKind
@@ -33,48 +34,86 @@ def years_served(start: dt.date, end: dt.date | None, today: dt.date) -> float:
     return round(((end or today) - start).days / 365.25, 1)
 
 
+Spans = list[tuple[str, str]]
+
+
+def poor_spans(within: Spans | None) -> Spans:
+    """The code ranges of poor counties cut to `within` (None: everywhere) — worked out in Python from the
+    poor counties (dozens), so the queries below are a few ranges on an indexed column, not a subquery."""
+    found = []
+    for code in Area.objects.filter(level="county").exclude(poor_county="").order_by("code").values_list(
+            "code", flat=True):
+        low, high = code_range(code, "county")
+        for lo, hi in within if within is not None else [(low, high)]:
+            if max(lo, low) <= min(hi, high):
+                found.append((max(lo, low), min(hi, high)))
+    return found
+
+
+def spans_q(spans: Spans, field: str) -> Q:
+    q = Q(pk__in=[])
+    for low, high in spans:
+        q |= Q(**{f"{field}__gte": low, f"{field}__lte": high})
+    return q
+
+
+def user_spans(user: object, *, write: bool = False, area: str | None = None) -> Spans:
+    """The poor counties' ranges within the user's areas (for reading, or writing), and within `area`."""
+    spans = access.ranges(user, ability=scope.WRITE if write else scope.READ)
+    if area is not None:
+        own = [code_range(area, "county")]
+        spans = own if spans is None else [(max(lo, own[0][0]), min(hi, own[0][1])) for lo, hi in spans
+                                           if max(lo, own[0][0]) <= min(hi, own[0][1])]
+    return poor_spans(spans)
+
+
 def poor_areas(user: object, *, write: bool = False) -> Q:
     """Poor counties and the townships in them, within the user's areas: where leadership posts are kept."""
-    return scope.q(user, "code", write=write) & poor_county_areas()
-
-
-def poor_county_areas() -> Q:
-    """Areas (by `code`) that are poor counties or townships in one."""
-    counties = list(Area.objects.filter(level="county").exclude(poor_county="").values_list("code", flat=True))
-    inside = Q(pk__in=[])
-    for code in counties:
-        low, high = code_range(code, "county")
-        inside |= Q(code__gte=low, code__lte=high)
-    return inside & Q(level__in=("county", "township"))
+    return spans_q(user_spans(user, write=write), "code") & Q(level__in=("county", "township"))
 
 
 def vacancies(user: object, *, area: str | None = None) -> list[Vacancy]:
     """Every post of a poor county or its townships in the user's areas with fewer serving holders than seats
     (within the county `area`, when given)."""
-    where = poor_areas(user)
-    if area is not None:
-        low, high = code_range(area, "county")
-        where &= Q(code__gte=low, code__lte=high)
-    return vacancies_where(where)
+    return vacancies_in(user_spans(user, area=area))
 
 
-def vacancies_where(where: Q) -> list[Vacancy]:
-    """The vacancies of the areas `where` selects (the dashboard passes its area's subtree of poor areas)."""
-    areas = Area.objects.filter(where)
+def vacancies_in(spans: Spans) -> list[Vacancy]:
+    """The vacancies of the poor counties and townships in `spans`."""
+    if not spans:
+        return []
     posts = list(PostKind.objects.filter(active=True))
-    filled = Counter({(a, p): n for a, p, n in PostHolding.objects.filter(
-        end_date__isnull=True, area__in=areas).values_list("area_id", "post_id").annotate(n=Count("pk"))
-        .values_list("area_id", "post_id", "n")})
+    filled = _filled(spans)
     found = []
-    for code, name, level in areas.order_by("code").values_list("code", "name", "level"):
+    areas = Area.objects.filter(spans_q(spans, "code"), level__in=("county", "township")).order_by("code")
+    for code, name, level in areas.values_list("code", "name", "level"):
         for post in posts:
             if post.level == level and filled[(code, post.pk)] < post.seats:
                 found.append(Vacancy(code, name, post.code, post.name, post.seats, filled[(code, post.pk)]))
     return found
 
 
+def _filled(spans: Spans) -> Counter[tuple[str, int]]:
+    return Counter({(a, p): n for a, p, n in PostHolding.objects.filter(
+        spans_q(spans, "area_id"), end_date__isnull=True).values("area_id", "post_id").annotate(n=Count("pk"))
+        .values_list("area_id", "post_id", "n")})
+
+
+def vacant_seats(spans: Spans) -> int:
+    """How many seats are vacant in `spans` — in SQL counts, without listing areas (the dashboard's figure):
+    every area's seats, less the serving holders of each (area, post) up to its seats."""
+    if not spans:
+        return 0
+    posts = {p.pk: p for p in PostKind.objects.filter(active=True)}
+    per_level = dict(Area.objects.filter(spans_q(spans, "code"), level__in=("county", "township")).values(
+        "level").annotate(n=Count("pk")).values_list("level", "n"))
+    seats = sum(per_level.get(p.level, 0) * p.seats for p in posts.values())
+    taken = sum(min(n, posts[post].seats) for (_, post), n in _filled(spans).items() if post in posts)
+    return seats - taken
+
+
 def vacancy_count(user: object) -> int:
-    return sum(v.vacant for v in vacancies(user))
+    return vacant_seats(user_spans(user))
 
 
 @dataclass(frozen=True)

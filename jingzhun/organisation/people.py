@@ -10,10 +10,10 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from jingzhun.areas.models import Area
-from jingzhun.organisation import leadership, secondments
+from jingzhun.organisation import leadership
 from jingzhun.organisation.models import Secondment, Unit, UnitReview
 
 SOON_DAYS = 30
@@ -38,11 +38,11 @@ def register(name: str, source: FigureSource) -> None:
 
 def figures(area: Area, today: dt.date) -> list[Figure]:
     low, high = area.code_range
-    inside = Q(code__gte=low, code__lte=high)
-    vacant = sum(v.vacant for v in leadership.vacancies_where(inside & leadership.poor_county_areas()))
+    poor = leadership.poor_spans([(low, high)])
+    vacant = leadership.vacant_seats(poor)
     here = Secondment.objects.filter(to_area_id__gte=low, to_area_id__lte=high)
     year = here.filter(start_date__year=today.year).aggregate(
-        total=Count("pk"), poor=Count("pk", filter=secondments.poor_county_q("to_area_id")))
+        total=Count("pk"), poor=Count("pk", filter=leadership.spans_q(poor, "to_area_id")))
     ending = here.filter(end_date__gte=today, end_date__lte=today + dt.timedelta(days=SOON_DAYS)).count()
     open_reviews = list(UnitReview.objects.filter(status="open").values_list("unit_ids", flat=True))
     listed = sorted({pk for ids in open_reviews for pk in ids})

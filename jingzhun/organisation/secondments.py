@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import ExtractYear
 
 from jingzhun.areas.models import Area, code_range
@@ -42,7 +42,7 @@ def share_by_year(user: object) -> list[YearShare]:
     return [YearShare(r["year"], r["total"], r["to_poor"]) for r in rows]
 
 
-def ending_within(user: object, today: dt.date, days: int) -> list[Secondment]:
-    return list(Secondment.objects.filter(scope.q(user, "to_area_id"), end_date__gte=today,
-                                          end_date__lte=today + dt.timedelta(days=days))
-                .select_related("cadre", "from_unit", "to_area").order_by("end_date", "pk"))
+def ending_within(user: object, today: dt.date, days: int) -> QuerySet[Secondment]:
+    return (Secondment.objects.filter(scope.q(user, "to_area_id"), end_date__gte=today,
+                                      end_date__lte=today + dt.timedelta(days=days))
+            .select_related("cadre", "from_unit", "to_area").order_by("end_date", "pk"))

@@ -14,11 +14,12 @@ from jingzhun.areas.models import Area
 from jingzhun.choices import UNIT_KIND
 from jingzhun.organisation import coverage, fit, leadership, scope, secondments, shortlists
 from jingzhun.organisation.models import PostKind, Shortlist, Unit, UnitReview
-from jingzhun.organisation.views.common import days_of, page_of, year_of
+from jingzhun.organisation.views.common import PER_PAGE, days_of, page_of, year_of
 from jingzhun.teams.models import Cadre
 from jingzhun.web.pages import requires
 
 READ = scope.READ
+SHOWN = 200  # rows of a long list a page shows; the total counts them all
 
 
 @requires(READ)
@@ -36,20 +37,28 @@ def unit_list(request: HttpRequest) -> HttpResponse:
 
 @requires(READ)
 def cadre_list(request: HttpRequest) -> HttpResponse:
+    """Newest first, a page at a time by key (`?before=<id>`): no COUNT and no OFFSET over a province's
+    200,000 cadres, so the last page costs what the first does."""
     qs = (Cadre.objects.filter(scope.q(request.user, "home_area_id")).select_related("sending_unit", "home_area")
           .only("name", "rank", "status", "skills", "home_area__name", "sending_unit__name", "unit")
           .order_by("-pk"))
     unit = request.GET.get("unit", "").strip()
     if unit.isascii() and unit.isdigit():
         qs = qs.filter(sending_unit_id=int(unit[:18]))
-    return render(request, "organisation/cadres.html", {"page": page_of(request, qs), "title": _("Cadres")})
+    before = request.GET.get("before", "").strip()
+    if before.isascii() and before.isdigit():
+        qs = qs.filter(pk__lt=int(before[:18]))
+    rows = list(qs[: PER_PAGE + 1])
+    return render(request, "organisation/cadres.html", {
+        "rows": rows[:PER_PAGE], "next": rows[PER_PAGE - 1].pk if len(rows) > PER_PAGE else None,
+        "unit": unit if unit.isascii() and unit.isdigit() else "", "title": _("Cadres")})
 
 
 @requires(READ)
 def coverage_page(request: HttpRequest) -> HttpResponse:
     year = year_of(request)
     return render(request, "organisation/coverage.html", {
-        "report": coverage.coverage(request.user, year), "year": year, "title": _("Units and their villages")})
+        "report": coverage.coverage(request.user, year, coverage.SHOWN), "year": year, "title": _("Units and their villages")})
 
 
 @requires(READ)
@@ -61,8 +70,9 @@ def fit_page(request: HttpRequest) -> HttpResponse:
 @requires(READ)
 def leadership_page(request: HttpRequest) -> HttpResponse:
     counties = Area.objects.filter(leadership.poor_areas(request.user), level="county").order_by("code")
+    found = leadership.vacancies(request.user)
     return render(request, "organisation/leadership.html", {
-        "vacancies": leadership.vacancies(request.user), "counties": counties, "title": _("Leadership teams")})
+        "vacancies": found[:SHOWN], "total": len(found), "counties": counties, "title": _("Leadership teams")})
 
 
 @requires(READ)
@@ -97,9 +107,10 @@ def shortlist_page(request: HttpRequest, pk: int) -> HttpResponse:
 @requires(READ)
 def secondment_page(request: HttpRequest) -> HttpResponse:
     days = days_of(request)
+    ending = secondments.ending_within(request.user, timezone.localdate(), days)
     return render(request, "organisation/secondments.html", {
-        "shares": secondments.share_by_year(request.user), "days": days,
-        "ending": secondments.ending_within(request.user, timezone.localdate(), days), "title": _("Secondments")})
+        "shares": secondments.share_by_year(request.user), "days": days, "ending": ending[:SHOWN],
+        "total": ending.count(), "title": _("Secondments")})
 
 
 @requires(READ)
