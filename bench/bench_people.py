@@ -169,9 +169,16 @@ def measure(requests: int) -> list[tuple[str, dict[str, float]]]:
         client = Client()
         client.force_login(user)
         home = "430000000000" if who == "bench-province" else county.code
+        from jingzhun.teams.models import Cadre
+
+        station, pk = Cadre.objects.filter(home_area_id__gte=home, home_area_id__lte=home[:6] + "999999" if
+                                           who != "bench-province" else "439999999999").order_by(
+            "home_area_id", "pk").values_list("home_area_id", "pk")[Cadre.objects.count() // (2 if who ==
+                                                                     "bench-province" else 200)]
+        late = f"{station}-{pk}"
         urls = [("units", reverse("organisation:units")), ("units page 60", reverse("organisation:units") + "?page=60"),
                 ("cadres", reverse("organisation:cadres")),
-                ("cadres page 30", reverse("organisation:cadres") + "?page=30"),
+                ("cadres, a late page", reverse("organisation:cadres") + f"?after={late}"),
                 ("coverage", reverse("organisation:coverage")), ("leadership", reverse("organisation:leadership")),
                 ("county team", reverse("organisation:county", args=[county.code])),
                 ("secondments", reverse("organisation:secondments")),

@@ -186,15 +186,15 @@ def test_a_decision_lands_only_for_an_officer_over_the_county(web, roles, county
 
 def test_the_cadre_list_pages_by_key(web):
     from jingzhun.teams.models import Cadre
-    from tests.factories import VILLAGE
+    from tests.factories import VILLAGE, VILLAGE2
 
-    Cadre.objects.bulk_create([Cadre(name=f"翻页{i}", unit="县直", unit_kind="county", rank="staff", home_area_id=VILLAGE)
-                               for i in range(120)])
+    Cadre.objects.bulk_create([Cadre(name=f"翻页{i}", unit="县直", unit_kind="county", rank="staff",
+                                     home_area_id=VILLAGE if i % 2 else VILLAGE2) for i in range(120)])
     client = web.client("officer_a")
     seen, url = [], reverse("organisation:cadres")
     while url:
         html = client.get(url).content.decode()
         seen += re.findall(r"<td>(翻页\d+)</td>", html)
-        found = re.search(r'href="\?before=(\d+)" id="next"', html)
-        url = reverse("organisation:cadres") + f"?before={found.group(1)}" if found else ""
+        found = re.search(r'href="\?after=([\d-]+)" id="next"', html)
+        url = reverse("organisation:cadres") + f"?after={found.group(1)}" if found else ""
     assert sorted(seen) == sorted(f"翻页{i}" for i in range(120)) and len(seen) == 120

@@ -3,7 +3,7 @@ Every query is limited to the user's areas in SQL (`organisation.scope`)."""
 
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -37,21 +37,22 @@ def unit_list(request: HttpRequest) -> HttpResponse:
 
 @requires(READ)
 def cadre_list(request: HttpRequest) -> HttpResponse:
-    """Newest first, a page at a time by key (`?before=<id>`): no COUNT and no OFFSET over a province's
-    200,000 cadres, so the last page costs what the first does."""
+    """By station, then id, a page at a time by key (`?after=<station>-<id>`): the order of the station's index,
+    so no sort, no COUNT and no OFFSET over a province's 200,000 cadres — the last page costs what the first does."""
     qs = (Cadre.objects.filter(scope.q(request.user, "home_area_id")).select_related("sending_unit", "home_area")
           .only("name", "rank", "status", "skills", "home_area__name", "sending_unit__name", "unit")
-          .order_by("-pk"))
+          .order_by("home_area_id", "pk"))
     unit = request.GET.get("unit", "").strip()
-    if unit.isascii() and unit.isdigit():
-        qs = qs.filter(sending_unit_id=int(unit[:18]))
-    before = request.GET.get("before", "").strip()
-    if before.isascii() and before.isdigit():
-        qs = qs.filter(pk__lt=int(before[:18]))
+    unit = unit if unit.isascii() and unit.isdigit() and len(unit) < 19 else ""
+    if unit:
+        qs = qs.filter(sending_unit_id=int(unit))
+    station, _dash, last = request.GET.get("after", "").strip().partition("-")
+    if station.isascii() and station.isdigit() and len(station) == 12 and last.isascii() and last.isdigit():
+        qs = qs.filter(Q(home_area_id__gt=station) | Q(home_area_id=station, pk__gt=int(last[:18])))
     rows = list(qs[: PER_PAGE + 1])
-    return render(request, "organisation/cadres.html", {
-        "rows": rows[:PER_PAGE], "next": rows[PER_PAGE - 1].pk if len(rows) > PER_PAGE else None,
-        "unit": unit if unit.isascii() and unit.isdigit() else "", "title": _("Cadres")})
+    after = f"{rows[PER_PAGE - 1].home_area_id}-{rows[PER_PAGE - 1].pk}" if len(rows) > PER_PAGE else None
+    return render(request, "organisation/cadres.html", {"rows": rows[:PER_PAGE], "next": after, "unit": unit,
+                                                        "title": _("Cadres")})
 
 
 @requires(READ)
@@ -69,8 +70,9 @@ def fit_page(request: HttpRequest) -> HttpResponse:
 
 @requires(READ)
 def leadership_page(request: HttpRequest) -> HttpResponse:
-    counties = Area.objects.filter(leadership.poor_areas(request.user), level="county").order_by("code")
-    found = leadership.vacancies(request.user)
+    spans = leadership.user_spans(request.user)
+    counties = [(code, name) for code, name, level in leadership.areas_in(spans) if level == "county"]
+    found = leadership.vacancies_in(spans)
     return render(request, "organisation/leadership.html", {
         "vacancies": found[:SHOWN], "total": len(found), "counties": counties, "title": _("Leadership teams")})
 
