@@ -451,7 +451,7 @@ ZH = {
     "Proposed": "拟识别",
     "Over by": "超出",
     # issue 17: units, leadership, secondments
-    "Each list shows its first 200 rows; the figures count them all.": "每个列表显示前200行；数字为全部合计。",
+    "Each list shows its first 100 rows; the figures count them all.": "每个列表显示前100行；数字为全部合计。",
     "Previous": "上一页",
     "Next": "下一页",
     "Units": "单位",

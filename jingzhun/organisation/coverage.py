@@ -11,7 +11,7 @@ from jingzhun.areas.models import Area
 from jingzhun.organisation import scope
 from jingzhun.organisation.models import Unit, UnitVillageLink
 
-SHOWN = 200  # rows of each list a page shows; the totals count them all
+SHOWN = 100  # rows of each list a page shows (rendering, not the query, is the cost); the totals count them all
 
 
 @dataclass
@@ -33,7 +33,7 @@ def villages_without_unit_qs(user: object, year: int) -> QuerySet[Area]:
 def units_without_village_qs(user: object, year: int) -> QuerySet[Unit]:
     linked = UnitVillageLink.objects.filter(unit_id=OuterRef("pk"), year=year)
     return (Unit.objects.filter(scope.q(user, "area_id"), merged_into__isnull=True)
-            .exclude(Exists(linked)).select_related("area").order_by("area_id", "name"))
+            .exclude(Exists(linked)).select_related("area").only("name", "kind", "area__name").order_by("area_id", "name"))
 
 
 def unmet_qs(user: object, year: int) -> QuerySet[UnitVillageLink]:
@@ -41,7 +41,9 @@ def unmet_qs(user: object, year: int) -> QuerySet[UnitVillageLink]:
     short = (Q(funds_delivered_fen__lt=F("funds_pledged_fen")) | Q(projects_delivered__lt=F("projects_pledged"))
              | Q(people_delivered__lt=F("people_pledged")))
     return (UnitVillageLink.objects.filter(scope.q(user, "village_id"), short, year=year)
-            .select_related("unit", "village").order_by("village_id", "unit__name"))
+            .select_related("unit", "village").only(
+                "unit__name", "village__name", "funds_pledged_fen", "funds_delivered_fen", "projects_pledged",
+                "projects_delivered", "people_pledged", "people_delivered").order_by("village_id", "unit__name"))
 
 
 def coverage(user: object, year: int, limit: int | None = None) -> Coverage:
