@@ -220,9 +220,9 @@ def main() -> None:
     from jingzhun.teams.models import Cadre
 
     print(f"database: {Cadre.objects.count():,} cadres, built in {time.perf_counter() - started:.0f} s")
-    before = open("/proc/loadavg").read().split()[:3]
+    before = Path("/proc/loadavg").read_text().split()[:3]
     results = measure(args.requests)
-    after = open("/proc/loadavg").read().split()[:3]
+    after = Path("/proc/loadavg").read_text().split()[:3]
     print(f"load average before: {' '.join(before)}; after: {' '.join(after)}")
     print("| page | n | p50 ms | p95 ms | p99 ms | p95 ≤ 100 ms |")
     print("|---|---:|---:|---:|---:|---|")

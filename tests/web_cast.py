@@ -147,7 +147,15 @@ def add_organisation() -> dict[str, dict[str, int]]:
     """The records above (once); returns each county's record ids by kind."""
     from django.utils import timezone
 
-    from jingzhun.organisation.models import PostHolding, PostKind, Secondment, Shortlist, ShortlistEntry, Unit, UnitVillageLink
+    from jingzhun.organisation.models import (
+        PostHolding,
+        PostKind,
+        Secondment,
+        Shortlist,
+        ShortlistEntry,
+        Unit,
+        UnitVillageLink,
+    )
 
     post, _ = PostKind.objects.get_or_create(code="county_secretary", defaults={"name": "县委书记", "level": "county"})
     PostKind.objects.get_or_create(code="deputy_head", defaults={"name": "副县长", "level": "county", "seats": 2})
