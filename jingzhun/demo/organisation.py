@@ -131,7 +131,7 @@ def leadership(today: dt.date, rng: random.Random) -> None:
     vacant."""
     if PostHolding.objects.exists():
         return
-    free = {}
+    free: dict[str, list[int]] = {}
     for pk, home in Cadre.objects.filter(status="serving").order_by("pk").values_list("pk", "home_area_id"):
         free.setdefault(home[:6], []).append(pk)
     holdings = []
@@ -183,5 +183,5 @@ def shortlist(today: dt.date, say: Callable[[str], None]) -> None:
     if vacant is None:
         return
     made = shortlists.build(officer, officer.username, vacant.area, vacant.post, today,
-                            shortlists.Profile(min_service_years=0, age_min=30, age_max=55))
+                            shortlists.Profile(min_service_years=0, age_min=30, age_max=55, limit=10))
     say(f"  人选名单 / shortlist: {vacant.area_name} {vacant.post_name}, {made.entries.count()} candidates")

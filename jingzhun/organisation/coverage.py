@@ -4,6 +4,7 @@ village, and links whose commitments were not met — all limited to the user's 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
@@ -48,8 +49,15 @@ def unmet_qs(user: object, year: int) -> QuerySet[UnitVillageLink]:
 
 def coverage(user: object, year: int, limit: int | None = None) -> Coverage:
     """The three lists (their first `limit` rows; all when None) and their totals."""
-    lists = {"villages_without_unit": villages_without_unit_qs(user, year),
-             "units_without_village": units_without_village_qs(user, year), "unmet": unmet_qs(user, year)}
-    shown = {k: list(qs if limit is None else qs[:limit]) for k, qs in lists.items()}
-    totals = {k: len(rows) if limit is None or len(rows) < limit else lists[k].count() for k, rows in shown.items()}
-    return Coverage(year, shown["villages_without_unit"], shown["units_without_village"], shown["unmet"], totals)
+    villages = villages_without_unit_qs(user, year)
+    units = units_without_village_qs(user, year)
+    short = unmet_qs(user, year)
+    shown = (list(villages if limit is None else villages[:limit]), list(units if limit is None else units[:limit]),
+             list(short if limit is None else short[:limit]))
+
+    def total(rows: list[Any], qs: QuerySet[Any]) -> int:
+        return len(rows) if limit is None or len(rows) < limit else qs.count()
+
+    totals = {"villages_without_unit": total(shown[0], villages), "units_without_village": total(shown[1], units),
+              "unmet": total(shown[2], short)}
+    return Coverage(year, shown[0], shown[1], shown[2], totals)
