@@ -99,6 +99,17 @@ def test_attach_is_idempotent_and_a_saved_cadre_gets_its_unit(tree):
     assert Unit.objects.count() == 11
 
 
+def test_an_edited_cadre_follows_their_typed_unit(tree):
+    c = Cadre.objects.create(name="改单位", unit="县农业农村局", unit_kind="county", rank="staff", home_area_id=VILLAGE)
+    first = c.sending_unit_id
+    c.unit = "县水利局"
+    c.save()
+    assert c.sending_unit.name == "县水利局" and c.sending_unit_id != first
+    c.home_area_id = OTHER_VILLAGE  # stationed in another county: that county's body of the name
+    c.save()
+    assert c.sending_unit.area_id == OTHER_COUNTY
+
+
 def test_normalised():
     assert units.normalised("ＡＢＣ 建工　（湘西）") == "ABC建工(湘西)"
 

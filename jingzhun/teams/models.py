@@ -137,11 +137,11 @@ class Cadre(models.Model):
 
     def save(self, *args: object, **kwargs: object) -> None:
         super().save(*args, **kwargs)  # type: ignore[arg-type]
-        if self.sending_unit_id is None:
-            from jingzhun.organisation.units import attach_current
+        # The unit follows the typed name, kind and station (an edit of any of them may mean another unit).
+        from jingzhun.organisation.units import attach_current
 
-            attach_current([self.pk])
-            self.sending_unit_id = Cadre.objects.values_list("sending_unit_id", flat=True).get(pk=self.pk)
+        attach_current([self.pk])
+        self.sending_unit_id = Cadre.objects.values_list("sending_unit_id", flat=True).get(pk=self.pk)
 
     def clean(self) -> None:
         try:
