@@ -105,9 +105,12 @@ def vacancies_in(spans: Spans) -> list[Vacancy]:
 
 
 def _filled(spans: Spans) -> Counter[tuple[str, int]]:
-    return Counter({(a, p): n for a, p, n in PostHolding.objects.filter(
-        spans_q(spans, "area_id"), end_date__isnull=True).values("area_id", "post_id").annotate(n=Count("pk"))
-        .values_list("area_id", "post_id", "n")})
+    """Serving holders per (area, post) in `spans`: one range in SQL (the spans' hull, on the open-holding
+    index), the spans themselves in Python — dozens of OR'd ranges cost more to compile than to run."""
+    low, high = min(lo for lo, _ in spans), max(hi for _, hi in spans)
+    rows = PostHolding.objects.filter(area_id__gte=low, area_id__lte=high, end_date__isnull=True).values(
+        "area_id", "post_id").annotate(n=Count("pk")).values_list("area_id", "post_id", "n")
+    return Counter({(a, p): n for a, p, n in rows if any(lo <= a <= hi for lo, hi in spans)})
 
 
 def vacant_seats(spans: Spans) -> int:

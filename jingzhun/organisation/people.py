@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Count
+from django.db.models.functions import Substr
 
 from jingzhun.areas.models import Area
 from jingzhun.organisation import leadership
@@ -41,8 +42,12 @@ def figures(area: Area, today: dt.date) -> list[Figure]:
     poor = leadership.poor_spans([(low, high)])
     vacant = leadership.vacant_seats(poor)
     here = Secondment.objects.filter(to_area_id__gte=low, to_area_id__lte=high)
-    year = here.filter(start_date__year=today.year).aggregate(
-        total=Count("pk"), poor=Count("pk", filter=leadership.spans_q(poor, "to_area_id")))
+    counties = {lo[:6] for lo, _ in poor}
+    year = {"total": 0, "poor": 0}
+    for county, n in here.filter(start_date__year=today.year).annotate(county=Substr("to_area_id", 1, 6)).values(
+            "county").annotate(n=Count("pk")).values_list("county", "n"):
+        year["total"] += n
+        year["poor"] += n if county in counties else 0
     ending = here.filter(end_date__gte=today, end_date__lte=today + dt.timedelta(days=SOON_DAYS)).count()
     open_reviews = list(UnitReview.objects.filter(status="open").values_list("unit_ids", flat=True))
     listed = sorted({pk for ids in open_reviews for pk in ids})
