@@ -45,4 +45,5 @@ def share_by_year(user: object) -> list[YearShare]:
 def ending_within(user: object, today: dt.date, days: int) -> QuerySet[Secondment]:
     return (Secondment.objects.filter(scope.q(user, "to_area_id"), end_date__gte=today,
                                       end_date__lte=today + dt.timedelta(days=days))
-            .select_related("cadre", "from_unit", "to_area").order_by("end_date", "pk"))
+            .select_related("cadre", "from_unit", "to_area")
+            .only("cadre__name", "from_unit__name", "to_area__name", "post", "end_date").order_by("end_date", "pk"))

@@ -19,7 +19,7 @@ from jingzhun.teams.models import Cadre
 from jingzhun.web.pages import requires
 
 READ = scope.READ
-SHOWN = 200  # rows of a long list a page shows; the total counts them all
+SHOWN = 100  # rows of a long list a page shows (rendering them is the cost); the total counts them all
 
 
 @requires(READ)
