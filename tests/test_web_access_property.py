@@ -29,7 +29,15 @@ from jingzhun.registry import template
 from jingzhun.registry.models import Household, Member
 from jingzhun.teams.models import Cadre, HelperPair
 from tests.factories import COUNTY, OTHER_COUNTY, OTHER_TOWNSHIP, OTHER_VILLAGE, PROVINCE, TOWNSHIP, VILLAGE, VILLAGE2
-from tests.web_cast import HOUSEHOLDS, TOWNSHIP_A2, VILLAGE_A3, numbers_in
+from tests.web_cast import (
+    HOUSEHOLDS,
+    ORGANISATION_NAMES,
+    ORGANISATION_VILLAGES,
+    TOWNSHIP_A2,
+    VILLAGE_A3,
+    add_organisation,
+    numbers_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +82,9 @@ requests = st.lists(st.one_of(
     # The cast's 2019 events: A101-3 exited and B102-2 returned that year, one change in each county.
     st.tuples(st.just("yearly"), st.sampled_from(["", *AREAS])),
     st.tuples(st.just("yearly_export"), st.sampled_from(["", *AREAS])),
+    # Issue 17's pages: no household outside, and no organisation record of a county the user may not read.
+    st.tuples(st.just("organisation"), st.sampled_from(["units", "cadres", "coverage", "fit", "leadership",
+                                                        "secondments", "reviews"])),
 ), min_size=1, max_size=6)
 users = st.tuples(
     st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), max_size=3, unique=True),
@@ -197,6 +208,14 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
                 got = {str(r[1]) for r in book.get_sheet_by_index(0).to_python()[1:]}
                 assert got <= allowed, (ask, got - allowed)
                 continue
+        elif kind == "organisation":
+            add_organisation()
+            response = client.get(reverse(f"organisation:{ask[1]}"))
+            for county, names in ORGANISATION_NAMES.items():
+                readable = any(r in ("officer", "auditor") and (inside(county, a) or
+                                                                inside(ORGANISATION_VILLAGES[county], a))
+                               for r, a in roles)
+                assert readable or not any(n in response.content.decode() for n in names), (ask, county)
         else:  # reveal
             member = Member.objects.get(household__number=ask[1], position=1)
             response = client.post(reverse("web:reveal", args=[member.pk]))
