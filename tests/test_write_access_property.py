@@ -32,6 +32,8 @@ from jingzhun.appraisal import workflow
 from jingzhun.appraisal.models import Application
 from jingzhun.areas.models import AreaRole, VillageRecord
 from jingzhun.areas.village_records import import_village_records
+from jingzhun.organisation.imports import links
+from jingzhun.organisation.models import PostHolding, Shortlist, Unit, UnitVillageLink
 from jingzhun.plans.models import HelpPlan
 from jingzhun.registry.importer import import_register
 from jingzhun.registry.models import Household, IncomeRecord, Member
@@ -49,7 +51,7 @@ from tests.factories import (
 )
 from tests.test_mask_rebuild import rebuilt
 from tests.test_web_access_property import AREAS, inside, oracle
-from tests.web_cast import HOUSEHOLDS, VILLAGE_A3, numbers_in
+from tests.web_cast import HOUSEHOLDS, ORGANISATION_NAMES, VILLAGE_A3, add_organisation, numbers_in
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +70,9 @@ writes = st.lists(st.one_of(
     st.tuples(st.just("read"), st.sampled_from(list(HOUSEHOLDS))),  # what the writes left, as the user sees it
     # A village record (村情) through the one import subsystem, for any village, in any mode.
     st.tuples(st.just("village_record"), st.sampled_from(VILLAGES), st.sampled_from(["check", "all", "valid"])),
+    # Issue 17: a unit–village link imported for a village, and a decision on a county's shortlist.
+    st.tuples(st.just("unit_link"), st.sampled_from(VILLAGES), st.sampled_from(["check", "all", "valid"])),
+    st.tuples(st.just("decide"), st.sampled_from([COUNTY, OTHER_COUNTY])),
     st.tuples(st.just("password"), st.sampled_from(["officer_a", "officer_b", "township_a"])),
 ), min_size=1, max_size=5)
 users = st.tuples(
@@ -103,6 +108,14 @@ def snapshot(numbers: set[str]) -> dict[str, tuple]:
         states = tuple(Application.objects.filter(household=h).order_by("pk").values_list("pk", "state"))
         out[h.number] = ((h.village_id, h.status, h.category, h.updated_at), members, incomes, plans, states)
     return out
+
+
+def organisation_state(villages: set[str], counties: set[str]) -> tuple:
+    """The links of `villages` and the shortlists and holdings of `counties`: what the user may not change."""
+    links = list(UnitVillageLink.objects.filter(village_id__in=villages).order_by("pk").values_list(
+        "village_id", "year", "funds_pledged_fen"))
+    lists = list(Shortlist.objects.filter(area_id__in=counties).order_by("pk").values_list("status", "chosen_id"))
+    return links, lists, PostHolding.objects.filter(area_id__in=counties).count()
 
 
 def village_records(villages: set[str]) -> list[tuple]:
@@ -181,6 +194,9 @@ def shown_to_user(texts: list[str], outside: set[str], outside_ids: set[str], ma
 @example(who=([("officer", TOWNSHIP)], False, False),
          actions=[("village_record", OTHER_VILLAGE, "all"), ("village_record", VILLAGE_A3, "valid"),
                   ("village_record", VILLAGE2, "all")])
+@example(who=([("officer", TOWNSHIP)], False, False),
+         actions=[("unit_link", OTHER_VILLAGE, "all"), ("unit_link", VILLAGE, "all"), ("decide", COUNTY),
+                  ("decide", OTHER_COUNTY)])
 def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_path, who, actions):
     roles, reveal, staff = who
     user = make_user(roles, reveal, staff)
@@ -188,6 +204,8 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
     outside = set(HOUSEHOLDS) - visible
     # The villages none of the user's officer roles covers: what their village-record imports may not touch.
     outside_villages = {v for v in VILLAGES if not any(k == "officer" and inside(v, a) for k, a in roles)}
+    outside_counties = {c for c in (COUNTY, OTHER_COUNTY) if not any(k == "officer" and inside(c, a) for k, a in roles)}
+    shortlists = add_organisation()
     outside_ids = {r["resident_id"] for n in outside for r in web.rows[n]}
     every_id = {r["resident_id"] for rows in web.rows.values() for r in rows}
     root = User.objects.get(username="root")
@@ -200,6 +218,7 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
     for action in actions:
         before, people_before = snapshot(outside), users_state()
         records_before = village_records(outside_villages)
+        organisation_before = organisation_state(outside_villages, outside_counties)
         shown: list[str] = []
         typed: set[str] = set()
         kind = action[0]
@@ -231,6 +250,19 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
             path.write_text("村代码,年度,总户数,通自来水\n" + f"{village},2024,{next(COUNTER) % 500},是\n", encoding="utf-8")
             outcome = import_village_records(path, actor=user.username, user=user, mode=mode)
             shown += [f"{p.row} {p.column} {p.value} {p.rule}" for p in outcome.problems]
+        elif kind == "unit_link":
+            _, village, mode = action
+            unit = Unit.objects.get(name=ORGANISATION_NAMES[COUNTY][0])
+            path = tmp_path / f"l{next(COUNTER)}.csv"
+            path.write_text("单位名称,单位类别,单位所属区划代码,村代码,年度,承诺资金（元）\n"
+                            f"{unit.name},县直部门,{unit.area_id},{village},2024,{next(COUNTER) % 900}\n", encoding="utf-8")
+            outcome = links.import_links(path, actor=user.username, user=user, mode=mode)
+            shown += [f"{p.row} {p.column} {p.value} {p.rule}" for p in outcome.problems]
+        elif kind == "decide":
+            pk = shortlists[action[1]]["shortlist"]
+            entry = Shortlist.objects.get(pk=pk).entries.first()
+            response = client.post(reverse("organisation:shortlist_decide", args=[pk]),
+                                   {"cadre": entry.cadre_id if entry else "", "reason": "理由"})
         elif kind == "read":
             shown.append(client.get(reverse("web:household", args=[action[1]])).content.decode())
             response = client.get(reverse("web:export"))
@@ -261,6 +293,8 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
                     "an administrator reset the password of a user they may not manage"
         assert snapshot(outside) == before, (action, "a write changed a household outside the user's areas")
         assert village_records(outside_villages) == records_before, (action, "a village record outside changed")
+        assert organisation_state(outside_villages, outside_counties) == organisation_before, (
+            action, "a link, shortlist or post outside changed")
         shown_to_user(shown, outside, outside_ids, reveal, every_id, typed)
 
 
