@@ -142,16 +142,23 @@ def test_a_review_is_resolved_only_within_the_areas_and_a_merge_moves_the_cadres
     r = UnitReview.objects.get()
     assert len(r.unit_ids) == 3  # 龙山县's two spellings and 永顺县's 县水利局 share the key
     kept = Unit.objects.get(name="县水利局", area_id=COUNTY)
+    spaced = Unit.objects.get(name="县水利局 ")
+    other = Unit.objects.get(area_id=OTHER_COUNTY)
     with pytest.raises(review.Refused):  # 永顺县's unit is not the 龙山县 officer's to merge
         review.resolve(officer, "county", r.pk, "merged", kept.pk, "同一单位")
+    with pytest.raises(review.Refused):  # nor to call distinct (a decision about every listed unit)
+        review.resolve(officer, "county", r.pk, "distinct", None, "不同")
+    with pytest.raises(review.Refused):  # the unit kept must be among those merged
+        review.resolve(officer, "county", r.pk, "merged", other.pk, "", [kept.pk, spaced.pk])
+    # The officer merges their own two spellings; 永顺县's unit is left, so the review stays open for it.
+    partly = review.resolve(officer, "county", r.pk, "merged", kept.pk, "同一单位", [kept.pk, spaced.pk])
+    assert partly.status == "open" and partly.unit_ids == [kept.pk, other.pk]
+    assert Unit.objects.get(pk=spaced.pk).merged_into_id == kept.pk
+    assert Unit.objects.get(pk=other.pk).merged_into_id is None
+    assert list(Cadre.objects.filter(sending_unit=kept).order_by("pk").values_list("unit", flat=True)) == [
+        "县水利局", "县水利局 "]  # the typed text stays
+    # The province's administrator decides the rest: two different counties' bodies.
     admin = User.objects.create_superuser("root", password="x")
-    other = Unit.objects.get(area_id=OTHER_COUNTY)
-    with pytest.raises(review.Refused):
-        review.resolve(admin, "root", r.pk, "merged", 999_999, "")
-    # The province's administrator may write all three: merging moves every cadre to the unit kept.
-    done = review.resolve(admin, "root", r.pk, "merged", kept.pk, "同一单位")
-    assert done.status == "merged" and done.kept_id == kept.pk
-    assert set(Cadre.objects.values_list("sending_unit_id", flat=True)) == {kept.pk}
-    assert set(Cadre.objects.values_list("unit", flat=True)) == {"县水利局", "县水利局 "}  # the typed text stays
-    assert Unit.objects.get(pk=other.pk).merged_into_id == kept.pk
-    assert AuditEntry.objects.filter(action="organisation.unit_review").count() == 1
+    done = review.resolve(admin, "root", r.pk, "distinct", None, "两县各自的水利局")
+    assert done.status == "distinct" and Unit.objects.get(pk=other.pk).merged_into_id is None
+    assert AuditEntry.objects.filter(action="organisation.unit_review").count() == 2

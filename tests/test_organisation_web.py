@@ -101,9 +101,11 @@ def test_a_review_of_another_countys_units_is_neither_shown_nor_resolvable(web):
     r = UnitReview.objects.create(key="龙山县水利局", unit_ids=[a.pk, b.pk], reason="名称仅空格不同 / spaces")
     html = web.client("officer_b").get(reverse("organisation:reviews")).content.decode()
     assert f"#{b.pk}" in html and f"#{a.pk}" not in html  # officer_b sees only their own unit of it
-    web.client("officer_b").post(reverse("organisation:review_resolve", args=[r.pk]),
-                                 {"decision": "merged", "kept": b.pk, "note": "同一"})
+    for form in ({"decision": "merged", "kept": b.pk, "note": "同一"},
+                 {"decision": "merged", "kept": b.pk, "merge": [a.pk, b.pk]}, {"decision": "distinct"}):
+        web.client("officer_b").post(reverse("organisation:review_resolve", args=[r.pk]), form)
     assert UnitReview.objects.get(pk=r.pk).status == "open"
+    assert Unit.objects.get(pk=a.pk).merged_into_id is None
 
 
 def test_the_dashboard_people_section(web):

@@ -52,8 +52,9 @@ def shortlist_decide(request: HttpRequest, pk: int) -> HttpResponse:
 @requires(WRITE)
 def review_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     try:
+        merge = [n for n in (_int(t) for t in request.POST.getlist("merge")[:50]) if n is not None]
         review.resolve(request.user, request.user.get_username(), pk, request.POST.get("decision", ""),
-                       _int(request.POST.get("kept", "")), request.POST.get("note", "")[:200])
+                       _int(request.POST.get("kept", "")), request.POST.get("note", "")[:200], merge or None)
     except review.Refused as exc:
         messages.error(request, str(exc))
     return redirect("organisation:reviews")
