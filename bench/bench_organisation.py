@@ -1,7 +1,7 @@
 """People and organisation benchmark (issue 17, "Targets"): the organisation lists and the dashboard's people
 section for a province of 200,000 cadres, page p95 ≤ 100 ms on SQLite.
 
-    python bench/bench_people.py --cadres 200000 --work /tmp/bp [--requests 200]
+    python bench/bench_organisation.py --cadres 200000 --work /tmp/bo [--requests 200]
 
 1. Database (SQLite, migrated by the real `migrate`): a province of 10 cities × 12 counties (51 poor, as
    Hunan) × 10 townships × 10 villages; 200,000 cadres stationed in villages, each with a sending unit (30
@@ -44,7 +44,7 @@ def setup(work: Path) -> None:
 
     work.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("JINGZHUN_MASTER_KEY", base64.b64encode(b"b" * 32).decode())
-    os.environ["JINGZHUN_DATABASE_URL"] = f"sqlite:///{work / 'bench_people.sqlite3'}"
+    os.environ["JINGZHUN_DATABASE_URL"] = f"sqlite:///{work / 'bench_organisation.sqlite3'}"
     os.environ["DJANGO_SETTINGS_MODULE"] = "jingzhun.settings"
     os.environ["JINGZHUN_DEV"] = "1"
     os.environ["JINGZHUN_ALLOWED_HOSTS"] = "testserver"
@@ -210,7 +210,7 @@ def stats(seconds: list[float]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cadres", type=int, default=200_000)
-    parser.add_argument("--work", default="/tmp/bench-people")
+    parser.add_argument("--work", default="/tmp/bench-organisation")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--seed", type=int, default=17)
     args = parser.parse_args()
