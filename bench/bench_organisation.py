@@ -196,7 +196,7 @@ def measure(requests: int) -> list[tuple[str, dict[str, float]]]:
         times = []
         for _ in range(requests):
             start = time.perf_counter()
-            people.figures(area, timezone.localdate())
+            people.figures(user, area, timezone.localdate())
             times.append(time.perf_counter() - start)
         results.append((f"{who}: people.figures alone", stats(times)))
     return results

@@ -200,3 +200,20 @@ def test_the_cadre_list_pages_by_key(web):
         found = re.search(r'href="\?after=([\d-]+)" id="next"', html)
         url = reverse("organisation:cadres") + f"?after={found.group(1)}" if found else ""
     assert sorted(seen) == sorted(f"翻页{i}" for i in range(120)) and len(seen) == 120
+
+
+def test_another_apps_figures_join_the_people_section(web):
+    from jingzhun.organisation import people
+
+    seen = []
+
+    def training(user, area, today):
+        seen.append((user.username, area.code))
+        return [people.Figure("training_coverage", "培训覆盖率 / training coverage", 0.5, "share")]
+
+    people.register("training_test", training)
+    try:
+        html = web.client("officer_a").get(reverse("web:dashboard_area", args=[COUNTY])).content.decode()
+    finally:
+        people.unregister("training_test")
+    assert 'data-figure="training_coverage">50.0%<' in html and seen == [("officer_a", COUNTY)]

@@ -28,7 +28,9 @@ class Figure:
     kind: str = "count"  # or "share" (0…1, shown as a percentage)
 
 
-FigureSource = Callable[[Area, dt.date], list[Figure]]
+# (user, area, today) -> figures: the user for the source's own scoping (training_coverage, talent_retention and
+# weak_branches of the people apps take it), the area the dashboard shows.
+FigureSource = Callable[[object, Area, dt.date], list[Figure]]
 _sources: dict[str, FigureSource] = {}
 
 
@@ -37,7 +39,12 @@ def register(name: str, source: FigureSource) -> None:
     _sources[name] = source
 
 
-def figures(area: Area, today: dt.date) -> list[Figure]:
+def unregister(name: str) -> None:
+    _sources.pop(name, None)
+
+
+def figures(user: object, area: Area, today: dt.date) -> list[Figure]:
+    """The section's figures for `area`, which the dashboard has already let `user` see."""
     low, high = area.code_range
     poor = leadership.poor_spans([(low, high)])
     vacant = leadership.vacant_seats(poor)
@@ -62,6 +69,6 @@ def figures(area: Area, today: dt.date) -> list[Figure]:
         Figure("unit_reviews", "待核实单位 / units to review", reviews),
     ]
     for source in _sources.values():
-        found.extend(source(area, today))
+        found.extend(source(user, area, today))
     return found
 

@@ -45,7 +45,7 @@ def overview(request: HttpRequest, code: str | None = None) -> HttpResponse:
         "board": board, "trail": trail, "labels": labels,
         "status_rows": [(labels["status"].get(s, s), hp[0], hp[1]) for s, hp in sorted(board.figures.by_status.items())],
         "charts": dashboard.chart_data(board, labels),
-        "people": people.figures(area, timezone.localdate()) if access.can_see_area(request.user, code, "see_organisation")
+        "people": people.figures(request.user, area, timezone.localdate()) if access.can_see_area(request.user, code, "see_organisation")
         else [],
         "title": area.name,
     })
