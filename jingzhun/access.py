@@ -22,14 +22,16 @@ NOTHING = Q(pk__in=[])
 # Role → what it may do. Seeing the register within one's area is implied by every role; a helper's
 # "area" is further narrowed to their own households (see `household_q`).
 ABILITIES: dict[str, frozenset[str]] = {
+    # "organise": units, links, leadership posts, shortlists and secondments (issue 17) — read and write;
+    # "see_organisation": read them only.
     "officer": frozenset({"register", "dashboard", "import", "export", "audit", "pair", "crosscheck", "plan",
                           "approve_plan", "supervise", "evaluate", "assess", "people", "manage_people", "monitor",
-                          "screen"}),
+                          "screen", "organise", "see_organisation"}),
     "work_team": frozenset({"register", "dashboard", "plan", "supervise", "people", "monitor"}),
     "helper": frozenset({"register", "plan", "monitor"}),
     # evaluate: open third-party evaluations of one's areas and record findings for their sampled households.
     "evaluator": frozenset({"register", "dashboard", "export", "evaluate", "people"}),
-    "auditor": frozenset({"register", "dashboard", "audit", "people"}),
+    "auditor": frozenset({"register", "dashboard", "audit", "people", "see_organisation"}),
     "administrator": frozenset({"register", "dashboard", "audit", "administer"}),
 }
 ALL_ABILITIES = frozenset().union(*ABILITIES.values())

@@ -172,6 +172,18 @@ ASSISTANCE = Enum("assistance", (
     ("dibao", "低保", "minimum living guarantee"),
     ("tekun", "特困供养", "extreme-poverty support"),
 ))
+# The kinds of unit that send cadres (派出单位): on `organisation.Unit` and, as typed in rosters, on `teams.Cadre`.
+UNIT_KIND = Enum("unit_kind", (
+    ("central", "中央单位定点帮扶", "central unit (designated support)"),
+    ("provincial", "省直部门", "provincial department"),
+    ("city", "市直部门", "city department"),
+    ("county", "县直部门", "county department"),
+    ("township", "乡镇", "township"),
+    ("institution", "事业单位", "public institution"),
+    ("enterprise", "企业", "enterprise"),
+    ("partner_region", "东西部协作", "east–west partner region"),
+    ("other", "其他", "other"),
+))
 YES_NO = Enum("yes_no", (("1", "是", "yes"), ("0", "否", "no")))
 
 ETHNICITIES = ["汉族", "蒙古族", "回族", "藏族", "维吾尔族", "苗族", "彝族", "壮族", "布依族", "朝鲜族", "满族", "侗族", "瑶族", "白族", "土家族", "哈尼族", "哈萨克族", "傣族", "黎族", "傈僳族", "佤族", "畲族", "高山族", "拉祜族", "水族", "东乡族", "纳西族", "景颇族", "柯尔克孜族", "土族", "达斡尔族", "仫佬族", "羌族", "布朗族", "撒拉族", "毛南族", "仡佬族", "锡伯族", "阿昌族", "普米族", "塔吉克族", "怒族", "乌孜别克族", "俄罗斯族", "鄂温克族", "德昂族", "保安族", "裕固族", "京族", "塔塔尔族", "独龙族", "鄂伦春族", "赫哲族", "门巴族", "珞巴族", "基诺族"]

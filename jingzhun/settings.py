@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "jingzhun.areas",
     "jingzhun.registry",
     "jingzhun.audit",
+    "jingzhun.organisation",
     "jingzhun.teams",
     "jingzhun.identification",
     "jingzhun.crosscheck",

@@ -16,5 +16,6 @@ urlpatterns = [
     path("talent/", include("jingzhun.talent.urls")),
     path("branches/", include("jingzhun.branches.urls")),
     path("monitoring/", include("jingzhun.monitoring.urls")),
+    path("organisation/", include("jingzhun.organisation.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -22,6 +22,9 @@ def test_each_app_registers_its_template() -> None:
         "register": ("建档立卡导入模板.xlsx", "jingzhun.registry.exporter.write_blank_template"),
         "roster": ("帮扶干部名册导入模板.xlsx", "jingzhun.teams.roster_import.write_blank_template"),
         "village_records": ("村情导入模板.xlsx", "jingzhun.areas.village_records.write_blank_template"),
+        "units": ("单位名录导入模板.xlsx", "jingzhun.organisation.imports.units.write_blank_template"),
+        "unit_links": ("单位联系村导入模板.xlsx", "jingzhun.organisation.imports.links.write_blank_template"),
+        "secondments": ("挂职导入模板.xlsx", "jingzhun.organisation.imports.secondments.write_blank_template"),
     }
 
 

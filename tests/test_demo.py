@@ -328,3 +328,10 @@ def test_every_audit_detail_the_demo_writes_has_a_name_on_the_audit_page(demo):
     assert written and sorted(written - set(names.KEYS)) == []
     actions = set(AuditEntry.objects.values_list("action", flat=True))
     assert sorted(actions - set(names.ACTIONS)) == []
+def test_demo_fills_the_organisation_parts(demo):
+    from jingzhun.organisation.models import PostHolding, Secondment, Shortlist, UnitVillageLink, VillageTyping
+    # Every cadre has a unit record; links, types, leadership with vacancies, secondments and a shortlist exist.
+    assert not Cadre.objects.filter(sending_unit__isnull=True).exists()
+    assert UnitVillageLink.objects.exists() and VillageTyping.objects.exists()
+    assert PostHolding.objects.exists() and Secondment.objects.exists()
+    assert Shortlist.objects.count() == 1

@@ -31,7 +31,15 @@ from jingzhun.teams.models import Cadre, HelperPair
 from jingzhun.training.models import Course
 from tests.factories import COUNTY, OTHER_COUNTY, OTHER_TOWNSHIP, OTHER_VILLAGE, PROVINCE, TOWNSHIP, VILLAGE, VILLAGE2
 from tests.people_web import add_people, names_outside
-from tests.web_cast import HOUSEHOLDS, TOWNSHIP_A2, VILLAGE_A3, numbers_in
+from tests.web_cast import (
+    HOUSEHOLDS,
+    ORGANISATION_NAMES,
+    ORGANISATION_VILLAGES,
+    TOWNSHIP_A2,
+    VILLAGE_A3,
+    add_organisation,
+    numbers_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +93,9 @@ requests = st.lists(st.one_of(
     st.tuples(st.just("monitoring_overdue"), st.sampled_from(["", *AREAS])),
     st.tuples(st.just("monitoring_county"), st.sampled_from(["", COUNTY, OTHER_COUNTY])),
     st.tuples(st.just("exits"), st.sampled_from(["", *AREAS])),
+    # Issue 17's pages: no household outside, and no organisation record of a county the user may not read.
+    st.tuples(st.just("organisation"), st.sampled_from(["units", "cadres", "coverage", "fit", "leadership",
+                                                        "secondments", "reviews"])),
 ), min_size=1, max_size=6)
 users = st.tuples(
     st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), max_size=3, unique=True),
@@ -253,6 +264,14 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
         elif kind == "people":
             response = client.get(reverse(ask[1]), {"year": "2024", **({"area": ask[2]} if ask[2] else {})})
             assert not any(name in response.content.decode() for name in hidden_names), ask
+        elif kind == "organisation":
+            add_organisation()
+            response = client.get(reverse(f"organisation:{ask[1]}"))
+            for county, names in ORGANISATION_NAMES.items():
+                readable = any(r in ("officer", "auditor") and (inside(county, a) or
+                                                                inside(ORGANISATION_VILLAGES[county], a))
+                               for r, a in roles)
+                assert readable or not any(n in response.content.decode() for n in names), (ask, county)
         else:  # reveal
             member = Member.objects.get(household__number=ask[1], position=1)
             response = client.post(reverse("web:reveal", args=[member.pk]))

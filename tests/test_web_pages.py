@@ -24,7 +24,7 @@ from jingzhun.training.models import Course
 from jingzhun.web.models import Upload
 from tests.factories import COUNTY, OTHER_VILLAGE, VILLAGE, VILLAGE2, household_rows, write_csv
 from tests.people_web import add_people
-from tests.web_cast import HOUSEHOLDS, SEES, numbers_in, page
+from tests.web_cast import HOUSEHOLDS, SEES, add_organisation, numbers_in, page
 
 pytestmark = pytest.mark.django_db
 
@@ -180,6 +180,11 @@ def walk(client: Client) -> dict[str, str]:
     urls += [reverse("monitoring:cases"), reverse("monitoring:cases") + "?state=open&kind=unstable",
              reverse("monitoring:case", args=[case]), reverse("monitoring:report"), reverse("monitoring:overdue"),
              reverse("monitoring:county"), reverse("monitoring:county") + "?county=433130000000"]
+    ids = add_organisation()  # issue 17's pages, with a record of each kind in the officer's county
+    urls += [reverse("organisation:units"), reverse("organisation:cadres"), reverse("organisation:coverage"),
+             reverse("organisation:fit"), reverse("organisation:leadership"), reverse("organisation:secondments"),
+             reverse("organisation:reviews"), reverse("organisation:county", args=[COUNTY]),
+             reverse("organisation:shortlist", args=[ids[COUNTY]["shortlist"]])]
     return {url: client.get(url).content.decode() for url in urls}
 
 

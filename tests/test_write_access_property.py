@@ -36,6 +36,8 @@ from jingzhun.areas.village_records import import_village_records
 from jingzhun.branches.models import Branch, Rating
 from jingzhun.monitoring import cases as monitoring_cases
 from jingzhun.monitoring.models import Case, CaseStep, Trigger
+from jingzhun.organisation.imports import links
+from jingzhun.organisation.models import PostHolding, Shortlist, Unit, UnitVillageLink
 from jingzhun.plans.models import HelpPlan
 from jingzhun.registry.importer import import_register
 from jingzhun.registry.models import Household, IncomeRecord, Member
@@ -59,7 +61,7 @@ from tests.people_web import VILLAGE_OF as PEOPLE_VILLAGE
 from tests.people_web import add_people
 from tests.test_mask_rebuild import rebuilt
 from tests.test_web_access_property import AREAS, inside, oracle
-from tests.web_cast import HOUSEHOLDS, VILLAGE_A3, numbers_in
+from tests.web_cast import HOUSEHOLDS, ORGANISATION_NAMES, VILLAGE_A3, add_organisation, numbers_in
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +85,9 @@ writes = st.lists(st.one_of(
     st.tuples(st.just("read"), st.sampled_from(list(HOUSEHOLDS))),  # what the writes left, as the user sees it
     # A village record (村情) through the one import subsystem, for any village, in any mode.
     st.tuples(st.just("village_record"), st.sampled_from(VILLAGES), st.sampled_from(["check", "all", "valid"])),
+    # Issue 17: a unit–village link imported for a village, and a decision on a county's shortlist.
+    st.tuples(st.just("unit_link"), st.sampled_from(VILLAGES), st.sampled_from(["check", "all", "valid"])),
+    st.tuples(st.just("decide"), st.sampled_from([COUNTY, OTHER_COUNTY])),
     st.tuples(st.just("password"), st.sampled_from(["officer_a", "officer_b", "township_a"])),
     # The people writes (issue 17) against either county's records (tests/people_web.py).
     st.tuples(st.just("people"), st.sampled_from(PEOPLE_WRITES), st.sampled_from([COUNTY, OTHER_COUNTY])),
@@ -129,6 +134,14 @@ def snapshot(numbers: set[str]) -> dict[str, tuple]:
         out[h.number] = ((h.village_id, h.status, h.category, h.updated_at), members, incomes, plans, states,
                          monitoring)
     return out
+
+
+def organisation_state(villages: set[str], counties: set[str]) -> tuple:
+    """The links of `villages` and the shortlists and holdings of `counties`: what the user may not change."""
+    links = list(UnitVillageLink.objects.filter(village_id__in=villages).order_by("pk").values_list(
+        "village_id", "year", "funds_pledged_fen"))
+    lists = list(Shortlist.objects.filter(area_id__in=counties).order_by("pk").values_list("status", "chosen_id"))
+    return links, lists, PostHolding.objects.filter(area_id__in=counties).count()
 
 
 def village_records(villages: set[str]) -> list[tuple]:
@@ -275,6 +288,9 @@ def shown_to_user(texts: list[str], outside: set[str], outside_ids: set[str], ma
 @example(who=([("officer", TOWNSHIP)], False, False),
          actions=[("exit_step", "B102-1", "verify"), ("exit_step", "B102-2", "decline"), ("exit_apply", "B102-1"),
                   ("exit_step", "A101-1", "verify"), ("exit_step", "A101-1", "consent")])
+@example(who=([("officer", TOWNSHIP)], False, False),
+         actions=[("unit_link", OTHER_VILLAGE, "all"), ("unit_link", VILLAGE, "all"), ("decide", COUNTY),
+                  ("decide", OTHER_COUNTY)])
 def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_path, who, actions):
     roles, reveal, staff = who
     user = make_user(roles, reveal, staff)
@@ -282,6 +298,8 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
     outside = set(HOUSEHOLDS) - visible
     # The villages none of the user's officer roles covers: what their village-record imports may not touch.
     outside_villages = {v for v in VILLAGES if not any(k == "officer" and inside(v, a) for k, a in roles)}
+    outside_counties = {c for c in (COUNTY, OTHER_COUNTY) if not any(k == "officer" and inside(c, a) for k, a in roles)}
+    shortlists = add_organisation()
     outside_ids = {r["resident_id"] for n in outside for r in web.rows[n]}
     every_id = {r["resident_id"] for rows in web.rows.values() for r in rows}
     root = User.objects.get(username="root")
@@ -308,6 +326,7 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
         before, people_before = snapshot(outside), users_state()
         records_before = village_records(outside_villages)
         staff_before = people_state(outside_villages, outside_counties)
+        organisation_before = organisation_state(outside_villages, outside_counties)
         shown: list[str] = []
         typed: set[str] = set()
         kind = action[0]
@@ -366,6 +385,19 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
             shown.append(response.content.decode())
         elif kind == "monitor_screen":
             shown.append(client.post(reverse("monitoring:screen"), {"year": action[1]}, follow=True).content.decode())
+        elif kind == "unit_link":
+            _, village, mode = action
+            unit = Unit.objects.get(name=ORGANISATION_NAMES[COUNTY][0])
+            path = tmp_path / f"l{next(COUNTER)}.csv"
+            path.write_text("单位名称,单位类别,单位所属区划代码,村代码,年度,承诺资金（元）\n"
+                            f"{unit.name},县直部门,{unit.area_id},{village},2024,{next(COUNTER) % 900}\n", encoding="utf-8")
+            outcome = links.import_links(path, actor=user.username, user=user, mode=mode)
+            shown += [f"{p.row} {p.column} {p.value} {p.rule}" for p in outcome.problems]
+        elif kind == "decide":
+            pk = shortlists[action[1]]["shortlist"]
+            entry = Shortlist.objects.get(pk=pk).entries.first()
+            response = client.post(reverse("organisation:shortlist_decide", args=[pk]),
+                                   {"cadre": entry.cadre_id if entry else "", "reason": "理由"})
         elif kind == "read":
             shown.append(client.get(reverse("web:household", args=[action[1]])).content.decode())
             response = client.get(reverse("web:export"))
@@ -397,6 +429,8 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
         assert snapshot(outside) == before, (action, "a write changed a household outside the user's areas")
         assert village_records(outside_villages) == records_before, (action, "a village record outside changed")
         assert people_state(outside_villages, outside_counties) == staff_before, (action, "a people record outside")
+        assert organisation_state(outside_villages, outside_counties) == organisation_before, (
+            action, "a link, shortlist or post outside changed")
         shown_to_user(shown, outside, outside_ids, reveal, every_id, typed)
 
 

@@ -135,3 +135,49 @@ def page(client: Client, url: str, status: int = 200) -> str:
 
 def numbers_in(html: str) -> set[str]:
     return set(re.findall(r"\b[AB]10\d-\d\b", html))
+
+
+# The organisation records of each county (issue 17): a unit, a link, posts and a holder, a secondment and a
+# shortlist — each named after its county, so a page showing the other county's records names them.
+ORGANISATION_NAMES = {COUNTY: ("龙山县水利局", "龙山挂职干部", "龙山书记"), OTHER_COUNTY: ("永顺县林业局", "永顺挂职干部", "永顺书记")}
+ORGANISATION_VILLAGES = {COUNTY: VILLAGE, OTHER_COUNTY: OTHER_VILLAGE}
+
+
+def add_organisation() -> dict[str, dict[str, int]]:
+    """The records above (once); returns each county's record ids by kind."""
+    from django.utils import timezone
+
+    from jingzhun.organisation.models import (
+        PostHolding,
+        PostKind,
+        Secondment,
+        Shortlist,
+        ShortlistEntry,
+        Unit,
+        UnitVillageLink,
+    )
+
+    post, _ = PostKind.objects.get_or_create(code="county_secretary", defaults={"name": "县委书记", "level": "county"})
+    PostKind.objects.get_or_create(code="deputy_head", defaults={"name": "副县长", "level": "county", "seats": 2})
+    ids: dict[str, dict[str, int]] = {}
+    today = timezone.localdate()
+    for county, (unit_name, seconded, secretary) in ORGANISATION_NAMES.items():
+        unit, made = Unit.objects.get_or_create(name=unit_name, kind="county", area_id=county,
+                                                defaults={"level": "county"})
+        village = ORGANISATION_VILLAGES[county]
+        if made:
+            UnitVillageLink.objects.create(unit=unit, village_id=village, year=today.year, funds_pledged_fen=500_000)
+            holder = Cadre.objects.create(name=secretary, unit=unit_name, unit_kind="county", rank="division",
+                                          home_area_id=village)
+            PostHolding.objects.create(area_id=county, post=post, cadre=holder, start_date=dt.date(2018, 1, 1))
+            away = Cadre.objects.create(name=seconded, unit="省财政厅", unit_kind="provincial", rank="section",
+                                        home_area_id=village)
+            Secondment.objects.create(cadre=away, from_unit=away.sending_unit, from_area_id="430000000000",
+                                      to_area_id=county, post="副县长", start_date=dt.date(today.year, 1, 1),
+                                      end_date=today + dt.timedelta(days=20))
+            shortlist = Shortlist.objects.create(area_id=county, post=PostKind.objects.get(code="deputy_head"),
+                                                 basis="人选仅依据服务记录 / shortlists use service records alone",
+                                                 created_by="seed", created_at=timezone.now())
+            ShortlistEntry.objects.create(shortlist=shortlist, cadre=away, rank=1, evidence={"service_years": 2.0})
+        ids[county] = {"unit": unit.pk, "shortlist": Shortlist.objects.filter(area_id=county).first().pk}
+    return ids

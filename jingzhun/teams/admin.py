@@ -52,6 +52,9 @@ class CadreAdmin(ScopedAreaForeignKeys, admin.ModelAdmin):
     search_fields = ["personnel_number", "name", "unit"]
     list_select_related = ["home_area"]
     raw_id_fields = ["home_area"]
+    # Derived from the typed unit, kind and station on save (`organisation.units`); a select of every unit
+    # would name units outside the user's areas.
+    readonly_fields = ["sending_unit"]
     inlines = [CadreStatusEventInline]
 
     def get_queryset(self, request: HttpRequest) -> Any:

@@ -15,20 +15,9 @@ from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 
 from jingzhun.areas.models import Area
-from jingzhun.choices import Enum
+from jingzhun.choices import UNIT_KIND, Enum
 from jingzhun.registry.models import Household
 
-UNIT_KIND = Enum("unit_kind", (
-    ("central", "中央单位定点帮扶", "central unit (designated support)"),
-    ("provincial", "省直部门", "provincial department"),
-    ("city", "市直部门", "city department"),
-    ("county", "县直部门", "county department"),
-    ("township", "乡镇", "township"),
-    ("institution", "事业单位", "public institution"),
-    ("enterprise", "企业", "enterprise"),
-    ("partner_region", "东西部协作", "east–west partner region"),
-    ("other", "其他", "other"),
-))
 RANK = Enum("rank", (
     ("bureau", "厅局级", "bureau level"),
     ("division", "县处级", "division level"),
@@ -116,6 +105,10 @@ class Cadre(models.Model):
     name = models.CharField("姓名", max_length=40)
     unit = models.CharField("派出单位", max_length=100)
     unit_kind = models.CharField("派出单位类别", max_length=16, choices=UNIT_KIND.choices)
+    # The unit record the typed name, kind and station identify (`jingzhun.organisation.units.attach`): every
+    # cadre saved or imported gets one; the typed `unit` text stays as it was written.
+    sending_unit = models.ForeignKey("organisation.Unit", verbose_name="派出单位（登记）", null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="cadres")
     rank = models.CharField("职级", max_length=10, choices=RANK.choices)
     # Skill codes joined by "," in SKILL order (like Household.secondary_causes).
     skills = models.CharField("专长", max_length=160, blank=True)
@@ -124,6 +117,8 @@ class Cadre(models.Model):
     home_area = models.ForeignKey(Area, verbose_name="帮扶所在区划", on_delete=models.PROTECT, related_name="cadres")
     status = models.CharField("状态", max_length=10, choices=CADRE_STATUS.choices, default=SERVING)
     phone = models.CharField("联系电话", max_length=20, blank=True)
+    # For the age band of a leadership profile (`jingzhun.organisation.shortlists`); unknown fails the band.
+    birth_date = models.DateField("出生日期", null=True, blank=True)
     # The cadre's login, when they use the web application: a helper sees exactly their paired households.
     user = models.OneToOneField("auth.User", verbose_name="登录账号", null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="cadre")
@@ -139,6 +134,14 @@ class Cadre(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.unit}）"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        # The unit follows the typed name, kind and station (an edit of any of them may mean another unit).
+        from jingzhun.organisation.units import attach_current
+
+        attach_current([self.pk])
+        self.sending_unit_id = Cadre.objects.values_list("sending_unit_id", flat=True).get(pk=self.pk)
 
     def clean(self) -> None:
         try:

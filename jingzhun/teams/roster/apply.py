@@ -3,6 +3,7 @@ transaction `tabular.steps.run` opens for them and their audit row."""
 
 from __future__ import annotations
 
+from jingzhun.organisation.units import attach_current
 from jingzhun.teams.models import Cadre, CadreStatusEvent, TeamMembership, WorkTeam
 from jingzhun.teams.roster.plan import Plan
 from jingzhun.teams.roster.spec import CADRE_FIELDS, MEMBERSHIP_FIELDS
@@ -16,6 +17,8 @@ def apply(plan: Plan) -> None:
     Cadre.objects.bulk_update(plan.changed_cadres, list(CADRE_FIELDS), batch_size=BATCH)
     cadre_pk = dict(plan.stored_pks)
     cadre_pk.update((c.personnel_number, c.pk) for c in plan.new_cadres)
+    # The sending unit records of new and changed cadres (a changed unit name or station may mean another unit).
+    attach_current([*(c.pk for c in plan.new_cadres), *(c.pk for c in plan.changed_cadres)])
     _post_teams(plan)
     _update_memberships(plan.changed_members)
     inserted = TeamMembership.objects.bulk_create(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jingzhun import access, choices
 from jingzhun.areas.models import Area
+from jingzhun.organisation import people
 from jingzhun.web import dashboard
 from jingzhun.web.pages import requires
 
@@ -43,5 +45,7 @@ def overview(request: HttpRequest, code: str | None = None) -> HttpResponse:
         "board": board, "trail": trail, "labels": labels,
         "status_rows": [(labels["status"].get(s, s), hp[0], hp[1]) for s, hp in sorted(board.figures.by_status.items())],
         "charts": dashboard.chart_data(board, labels),
+        "people": people.figures(request.user, area, timezone.localdate()) if access.can_see_area(request.user, code, "see_organisation")
+        else [],
         "title": area.name,
     })
