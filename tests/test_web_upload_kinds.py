@@ -84,3 +84,18 @@ def test_an_officer_uploads_a_department_list_whose_hits_stay_in_the_county(web:
     assert list(CrossCheckHit.objects.values_list("household__number", flat=True)) == ["A101-2"]
     page = client.get(reverse("web:upload", args=[row.token])).content.decode()
     assert "命中" in page and "部门比对名单" in page
+
+
+def test_every_upload_kind_has_its_blank_template_and_every_tabular_template_is_uploadable(web):
+    """The import page and the templates page list the same files: a kind with a template names a registered one,
+    and every registered template but the register's own is an upload kind (the register's is "register")."""
+    from jingzhun.core import blanks
+    from jingzhun.web import upload_kinds
+
+    kinds = upload_kinds.kinds()
+    templates = set(blanks.kinds())
+    assert {k.template for k in kinds.values() if k.template} <= templates
+    assert templates <= {k.template for k in kinds.values()}, templates - {k.template for k in kinds.values()}
+    officer = [k.kind for k in upload_kinds.offered(web.users["officer_a"])]
+    assert {"register", "roster", "village_records", "units", "unit_links", "secondments", "course_roster",
+            "branch_roster", "crosscheck.vehicle"} <= set(officer)

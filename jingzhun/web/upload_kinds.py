@@ -97,6 +97,9 @@ def tabular(kind: str, label: str, ability: str, importer: Callable[..., Any], a
 def _rosters() -> list[UploadKind]:
     from jingzhun.areas.village_records import import_village_records
     from jingzhun.branches.roster import import_branch_roster
+    from jingzhun.organisation.imports.links import import_links
+    from jingzhun.organisation.imports.secondments import import_secondments
+    from jingzhun.organisation.imports.units import import_units
     from jingzhun.training.roster import import_course_roster
 
     return [tabular("village_records", "村情 / village records", "import", import_village_records,
@@ -104,7 +107,10 @@ def _rosters() -> list[UploadKind]:
             tabular("course_roster", "培训班学员名册 / course roster", "manage_people", import_course_roster,
                     "course_roster.import"),
             tabular("branch_roster", "村党组织名册 / party-branch roster", "manage_people", import_branch_roster,
-                    "branch_roster.import")]
+                    "branch_roster.import"),
+            tabular("units", "单位名录 / units", "organise", import_units, "units.import"),
+            tabular("unit_links", "单位联系村 / unit–village links", "organise", import_links, "unit_links.import"),
+            tabular("secondments", "挂职 / secondments", "organise", import_secondments, "secondments.import")]
 
 
 def _department_list(rule: str, label: str) -> UploadKind:
