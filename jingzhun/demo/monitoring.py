@@ -21,7 +21,7 @@ from django.db import transaction
 from jingzhun.appraisal import workflow
 from jingzhun.monitoring import cases, screening
 from jingzhun.monitoring.models import Case
-from jingzhun.registry.models import IncomeRecord
+from jingzhun.registry.models import IncomeRecord, Member
 
 Say = Callable[[str], None]
 # The appraisal steps of a "monitor" application, in order, as (action, days after the check).
@@ -148,9 +148,11 @@ def _eliminate(pk: int, year: int, user: object, on: dt.date, *, approve: bool) 
     case = Case.objects.get(pk=pk)
     if on.year <= year:
         return  # no later income year yet
+    # Well above any year's line whatever the household's size: per person, twice the highest line shipped.
+    size = max(1, Member.objects.filter(household_id=case.household_id).count())
     for y in range(year + 1, on.year + 1):
         IncomeRecord.objects.update_or_create(household_id=case.household_id, year=y, defaults={
-            "wage_income": Decimal("40000"), "transfer_income": Decimal("2000")})
+            "wage_income": Decimal(15000 * size), "transfer_income": Decimal("2000")})
     notice = cases.propose_elimination(user, pk, on=on, contact="村委会",
                                        review="务工收入稳定，两不愁三保障持续巩固 / stable income")
     if approve:

@@ -399,3 +399,31 @@ def populate(ctx: Context, before_pairing: Callable[[], None], after_pairing: Ca
     visits(ctx)
     attendance(ctx)
     plans(ctx)
+    later_work(ctx)
+
+
+def later_work(ctx: Context) -> None:
+    """The organisation department's work and today's (exit, monitoring), each module its own stage that skips
+    itself when its records are there already."""
+    from jingzhun.demo import exits, monitoring, organisation, people
+
+    organisation.run(ctx.today, ctx.say, ctx.seed)
+    people.run(ctx.today, say=ctx.say)
+    exits.run(ctx.today, say=ctx.say)
+    monitoring.run(ctx.today, say=ctx.say)
+    pair_the_newly_monitored(ctx)
+
+
+def pair_the_newly_monitored(ctx: Context) -> None:
+    """Households taken into monitoring need a helper: the county re-pairs (keeping every working pair) where
+    one has none — the pairing page's preview and approval, as after any change of who needs help."""
+    active = HelperPair.objects.filter(end_date__isnull=True).values("household_id")
+    unpaired = (Household.objects.filter(status__in=choices.NEEDS_HELPER).exclude(pk__in=active)
+                .values_list("village_id", flat=True))
+    for prefix in sorted({code[:6] for code in unpaired}):
+        low, high = prefix.ljust(12, "0"), prefix.ljust(12, "9")
+        households = Household.objects.filter(village_id__gte=low, village_id__lte=high,
+                                              status__in=choices.NEEDS_HELPER)
+        cadres = Cadre.objects.filter(home_area_id__gte=low, home_area_id__lte=high, status=SERVING)
+        run = pairing_db.approve(pairing_db.preview(households, cadres, actor="county"), "county", today=ctx.today)
+        ctx.say(f"  监测户结对 / pairing the monitored {prefix}: {run.new} 新增 new, {run.moved} 调整 moved")

@@ -50,9 +50,6 @@ class Command(BaseCommand):
         county = _demo_county()
         ctx = work.Context(DEMO_DIR / "demo-data", opts["seed"], timezone.localdate(), county, self.stdout.write)
         work.populate(ctx, lambda: self._team(logins, county), lambda: self._helper(logins, county))
-        from jingzhun.demo import organisation
-
-        organisation.run(ctx.today, self.stdout.write, opts["seed"])
         self.stdout.write(f"\n精准 Jingzhun 演示 / demo — http://127.0.0.1:{opts['port']}/  (管理后台 / admin: /admin/)")
         for name in (n for n in LOGINS if n in logins):  # no team login in a province without a poor village
             password, where = logins[name]
