@@ -132,3 +132,18 @@ def visible(user: object) -> QuerySet[Evaluation]:
 def households_of(evaluation: Evaluation, user: object) -> QuerySet[SampledHousehold]:
     """The evaluation's sampled households in the user's areas (roles carrying "evaluate"), in SQL."""
     return access.scope(SampledHousehold.objects.filter(evaluation=evaluation), user, "village_id", ability="evaluate")
+
+
+def drawable_areas(user: object, limit: int = 500) -> list[Area]:
+    """The areas (county level or above) the user may draw an evaluation of: those wholly inside the areas of
+    their officer roles (`DRAW_ROLES`); every one for a superuser. In SQL, code order."""
+    qs = Area.objects.filter(level__in=("province", "city", "county")).order_by("code")
+    scope = Scope.of_user(user, DRAW_ROLES)
+    if scope.wide is not None:
+        if not scope.wide:
+            return []
+        q = Q(pk__in=[])
+        for low, high in scope.wide:
+            q |= Q(code__gte=low, code__lte=high)
+        qs = qs.filter(q)
+    return list(qs[:limit])
