@@ -12,12 +12,13 @@ import datetime as dt
 import io
 import itertools
 import re
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
@@ -29,7 +30,7 @@ from jingzhun.registry import template
 from jingzhun.registry.models import Household, Member
 from jingzhun.teams.models import Cadre, HelperPair
 from tests.factories import COUNTY, OTHER_COUNTY, OTHER_TOWNSHIP, OTHER_VILLAGE, PROVINCE, TOWNSHIP, VILLAGE, VILLAGE2
-from tests.web_cast import HOUSEHOLDS, TOWNSHIP_A2, VILLAGE_A3, numbers_in
+from tests.web_cast import HOUSEHOLDS, SAMPLED, TOWNSHIP_A2, VILLAGE_A3, evaluation, numbers_in
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +41,8 @@ LEVEL_OF = {PROVINCE: "province", COUNTY: "county", TOWNSHIP: "township", TOWNSH
             VILLAGE_A3: "village", OTHER_VILLAGE: "village"}
 ROLES = ["officer", "work_team", "helper", "evaluator", "auditor", "administrator"]
 POOR_NOW = {"贫困户", "返贫"}
+# The roles that open third-party evaluations (written here by hand, not read from access.ABILITIES).
+EVALUATES = {"officer", "evaluator"}
 COUNTER = itertools.count()
 
 
@@ -74,6 +77,9 @@ requests = st.lists(st.one_of(
     # The cast's 2019 events: A101-3 exited and B102-2 returned that year, one change in each county.
     st.tuples(st.just("yearly"), st.sampled_from(["", *AREAS])),
     st.tuples(st.just("yearly_export"), st.sampled_from(["", *AREAS])),
+    # The third-party evaluation of the province (tests/web_cast.py: every exited and frame household sampled).
+    st.tuples(st.just("evaluation"), st.sampled_from(["list", "detail", "xlsx", "draw", *sorted(set(SAMPLED.values()))])),
+    st.tuples(st.just("findings"), st.sampled_from(sorted(SAMPLED))),
 ), min_size=1, max_size=6)
 users = st.tuples(
     st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), max_size=3, unique=True),
@@ -108,6 +114,34 @@ def applications() -> dict[str, int]:
     return dict(Application.objects.values_list("household__number", "pk"))
 
 
+def sampled_outside(roles: list[tuple[str, str]]) -> set[str]:
+    """The evaluation's sampled households in no village of the user's evaluating roles."""
+    return {n for n, village in SAMPLED.items() if not any(k in EVALUATES and inside(village, a) for k, a in roles)}
+
+
+def evaluation_page(client: Client, ask: tuple, pk: int, hidden: set[str]) -> Any:
+    """One of the evaluation's pages; a sampled household or village outside the user's areas is 403/404."""
+    what = ask[1]
+    if ask[0] == "findings":
+        response = client.get(reverse("evaluation:findings", args=[pk, what]))
+        if what in hidden:
+            assert response.status_code in (403, 404), ask
+        return response
+    if what in ("list", "detail", "draw"):
+        return client.get(reverse(f"evaluation:{what}", **({"args": [pk]} if what == "detail" else {})))
+    if what == "xlsx":
+        response = client.get(reverse("evaluation:field_list_xlsx", args=[pk]))
+        if response.status_code == 200:
+            book = CalamineWorkbook.from_filelike(io.BytesIO(b"".join(response.streaming_content)))
+            got = {str(r[2]) for r in book.get_sheet_by_index(0).to_python()[1:]}
+            assert not got & hidden, (ask, got & hidden)
+        return None
+    response = client.get(reverse("evaluation:field_list", args=[pk, what]))
+    if all(SAMPLED[n] != what or n in hidden for n in SAMPLED):
+        assert response.status_code in (403, 404), ask
+    return response
+
+
 def poor_people(area: str, visible: set[str]) -> int:
     return sum(size for n, (village, size, status, *_r) in HOUSEHOLDS.items()
                if n in visible and inside(village, area) and status in POOR_NOW)
@@ -116,6 +150,11 @@ def poor_people(area: str, visible: set[str]) -> int:
 # Derandomized: the same 60 examples on every run, so CI is repeatable; raise max_examples locally to search wider.
 @settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(who=users, asks=requests)
+# Always tried: an evaluator of one county, and an officer of one township, open the province's evaluation.
+@example(who=([("evaluator", OTHER_COUNTY)], set(), False),
+         asks=[("evaluation", "detail"), ("evaluation", "xlsx"), ("evaluation", VILLAGE), ("findings", "A101-7")])
+@example(who=([("officer", TOWNSHIP_A2), ("work_team", VILLAGE)], set(), False),
+         asks=[("evaluation", "detail"), ("evaluation", "xlsx"), ("evaluation", VILLAGE), ("findings", "A101-3")])
 def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
     roles, paired, reveal = who
     user = make_user(roles, paired, reveal)
@@ -123,11 +162,17 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
     outside = set(HOUSEHOLDS) - allowed
     outside_ids = {r["resident_id"] for n in outside for r in web.rows[n]}
     apps = applications()
+    found = evaluation()
+    hidden = sampled_outside(roles)
     client = Client()
     client.force_login(user)
     for ask in asks:
         kind = ask[0]
-        if kind == "list":
+        if kind in ("evaluation", "findings"):
+            response = evaluation_page(client, ask, found.pk, hidden)
+            if response is None:
+                continue
+        elif kind == "list":
             response = client.get(reverse("web:households"), {"area": ask[1], "status": ask[2]})
         elif kind == "search":
             response = client.get(reverse("web:households"), {"q": ask[1]})
@@ -207,6 +252,8 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
         body = re.sub(r'name="next" type="hidden" value="[^"]*"|name="q" value="[^"]*"|name="household"[^>]*>', "",
                       response.content.decode())
         assert not (numbers_in(body) & outside), (ask, numbers_in(body) & outside)
+        if kind in ("evaluation", "findings"):  # a sampled household outside one's evaluating roles' areas
+            assert not (numbers_in(body) & hidden), (ask, numbers_in(body) & hidden)
         assert not any(rid in body for rid in outside_ids), ask
 
 
