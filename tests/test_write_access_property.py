@@ -32,6 +32,9 @@ from jingzhun.appraisal import workflow
 from jingzhun.appraisal.models import Application
 from jingzhun.areas.models import AreaRole, VillageRecord
 from jingzhun.areas.village_records import import_village_records
+from jingzhun.evaluation import findings
+from jingzhun.evaluation.frame_import import import_frame
+from jingzhun.evaluation.models import Evaluation, FrameHousehold, SampledHousehold
 from jingzhun.plans.models import HelpPlan
 from jingzhun.registry.importer import import_register
 from jingzhun.registry.models import Household, IncomeRecord, Member
@@ -49,7 +52,7 @@ from tests.factories import (
 )
 from tests.test_mask_rebuild import rebuilt
 from tests.test_web_access_property import AREAS, inside, oracle
-from tests.web_cast import HOUSEHOLDS, VILLAGE_A3, numbers_in
+from tests.web_cast import FRAME, HOUSEHOLDS, SAMPLED, VILLAGE_A3, evaluation, numbers_in
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +72,12 @@ writes = st.lists(st.one_of(
     # A village record (村情) through the one import subsystem, for any village, in any mode.
     st.tuples(st.just("village_record"), st.sampled_from(VILLAGES), st.sampled_from(["check", "all", "valid"])),
     st.tuples(st.just("password"), st.sampled_from(["officer_a", "officer_b", "township_a"])),
+    # The evaluation: findings by the form and by file, a draw from the form, the frame by file (a new
+    # household, or one of the frame moved into a village).
+    st.tuples(st.just("eval_findings"), st.sampled_from(sorted(SAMPLED)), st.sampled_from(["form", "all", "check"])),
+    st.tuples(st.just("eval_draw"), st.sampled_from(AREAS)),
+    st.tuples(st.just("eval_frame"), st.sampled_from(["A101-9", *FRAME]), st.sampled_from(VILLAGES),
+              st.sampled_from(["check", "all", "valid"])),
 ), min_size=1, max_size=5)
 users = st.tuples(
     st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), min_size=1, max_size=3, unique=True),
@@ -108,6 +117,43 @@ def snapshot(numbers: set[str]) -> dict[str, tuple]:
 def village_records(villages: set[str]) -> list[tuple]:
     return list(VillageRecord.objects.filter(village_id__in=villages).order_by("village_id", "year").values_list(
         "village_id", "year", "households", "tap_water"))
+
+
+def evaluation_state(findings_outside: set[str], frame_outside: set[str]) -> tuple:
+    """What an evaluation write could change outside: the findings of sampled households in villages the
+    user does not evaluate, the frame households of villages (or numbers now in villages) not the user's."""
+    held = set(FrameHousehold.objects.filter(village_id__in=frame_outside).values_list("number", flat=True))
+    frame = list(FrameHousehold.objects.filter(number__in=held).order_by("number").values_list(
+        "number", "village_id", "head_name"))
+    sampled = list(SampledHousehold.objects.filter(number__in=findings_outside).order_by("evaluation", "number")
+                   .values_list("number", "satisfied", "missed_poor", "wrongly_exited", "recorded_by"))
+    return frame, sampled
+
+
+def evaluation_write(client: Client, user: User, action: tuple, tmp_path: Path) -> list[str]:
+    """One evaluation write as the user; what it showed them."""
+    kind, found = action[0], evaluation()
+    if kind == "eval_draw":
+        response = client.post(reverse("evaluation:draw"), {"area": action[1], "year": "2021", "seed": "3",
+                                                            "households_per_county": "20",
+                                                            "households_per_village": "10", "exited_share": "0.5"})
+        return [response.content.decode()]
+    if kind == "eval_frame":
+        _, number, village, mode = action
+        path = tmp_path / f"f{next(COUNTER)}.csv"
+        path.write_text(f"户编号,村代码,户主姓名\n{number},{village},新户主{next(COUNTER)}\n", encoding="utf-8")
+        outcome = import_frame(path, actor=user.username, user=user, mode=mode)
+        return [f"{p.row} {p.column} {p.value} {p.rule}" for p in outcome.problems]
+    _, number, how = action
+    group = SampledHousehold.objects.get(evaluation=found, number=number).group
+    if how == "form":
+        response = client.post(reverse("evaluation:findings", args=[found.pk, number]), {
+            "satisfied": "否", **({"missed_poor": "是"} if group == "other" else {"wrongly_exited": "是"})})
+        return [response.content.decode()]
+    path = tmp_path / f"e{next(COUNTER)}.csv"
+    path.write_text(f"户编号,认可,漏评\n{number},否,{'是' if group == 'other' else ''}\n", encoding="utf-8")
+    outcome = findings.import_findings(found, path, actor=user.username, user=user, mode=how)
+    return [f"{p.row} {p.column} {p.value} {p.rule}" for p in outcome.problems]
 
 
 def users_state() -> dict[str, tuple]:
@@ -181,6 +227,17 @@ def shown_to_user(texts: list[str], outside: set[str], outside_ids: set[str], ma
 @example(who=([("officer", TOWNSHIP)], False, False),
          actions=[("village_record", OTHER_VILLAGE, "all"), ("village_record", VILLAGE_A3, "valid"),
                   ("village_record", VILLAGE2, "all")])
+# An evaluator of one county records findings in the other and draws; a township officer loads the frame of
+# another township's village, takes another county's frame household into a village of its own, and draws
+# the county that holds its township.
+@example(who=([("evaluator", OTHER_COUNTY)], False, False),
+         actions=[("eval_findings", "A101-7", "form"), ("eval_findings", "A101-3", "all"),
+                  ("eval_findings", "B102-7", "form"), ("eval_draw", OTHER_COUNTY)])
+@example(who=([("officer", TOWNSHIP)], False, False),
+         actions=[("eval_frame", "A101-9", VILLAGE_A3, "all"), ("eval_frame", "B102-8", VILLAGE, "valid"),
+                  ("eval_frame", "A102-7", VILLAGE2, "all"), ("eval_draw", COUNTY), ("eval_findings", "A102-7", "form")])
+@example(who=([("officer", OTHER_COUNTY), ("evaluator", COUNTY)], False, False),
+         actions=[("eval_draw", COUNTY), ("eval_draw", PROVINCE), ("eval_draw", OTHER_COUNTY)])
 def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_path, who, actions):
     roles, reveal, staff = who
     user = make_user(roles, reveal, staff)
@@ -189,6 +246,14 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
     # The villages none of the user's officer roles covers: what their village-record imports may not touch.
     outside_villages = {v for v in VILLAGES if not any(k == "officer" and inside(v, a) for k, a in roles)}
     outside_ids = {r["resident_id"] for n in outside for r in web.rows[n]}
+    # The evaluation's: findings only in villages of evaluating roles, the frame and the draw only an officer's
+    # (the roles written here by hand, not read from access.ABILITIES).
+    findings_outside = {n for n, v in SAMPLED.items()
+                        if not any(k in ("officer", "evaluator") and inside(v, a) for k, a in roles)}
+    officer_villages = {v for v in VILLAGES if any(k == "officer" and inside(v, a) for k, a in roles)}
+    frame_outside = set(VILLAGES) - officer_villages
+    evaluation()  # the cast's evaluation and its frame, before any snapshot
+    evaluations_before = Evaluation.objects.count()
     every_id = {r["resident_id"] for rows in web.rows.values() for r in rows}
     root = User.objects.get(username="root")
     for number in HOUSEHOLDS:
@@ -200,6 +265,7 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
     for action in actions:
         before, people_before = snapshot(outside), users_state()
         records_before = village_records(outside_villages)
+        evaluation_before = evaluation_state(findings_outside, frame_outside)
         shown: list[str] = []
         typed: set[str] = set()
         kind = action[0]
@@ -231,6 +297,15 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
             path.write_text("村代码,年度,总户数,通自来水\n" + f"{village},2024,{next(COUNTER) % 500},是\n", encoding="utf-8")
             outcome = import_village_records(path, actor=user.username, user=user, mode=mode)
             shown += [f"{p.row} {p.column} {p.value} {p.rule}" for p in outcome.problems]
+        elif kind.startswith("eval_"):
+            shown += evaluation_write(client, user, action, tmp_path)
+            typed = {action[1]}  # the number (or area) the user typed, echoed back by a refusal
+            if kind == "eval_draw":
+                drawn = Evaluation.objects.count() - evaluations_before
+                may = any(k == "officer" and inside(action[1], a) for k, a in roles) and action[1] in (
+                    PROVINCE, COUNTY, OTHER_COUNTY)
+                assert drawn == (1 if may else 0), (action, "a draw beyond the user's areas")
+                evaluations_before += drawn
         elif kind == "read":
             shown.append(client.get(reverse("web:household", args=[action[1]])).content.decode())
             response = client.get(reverse("web:export"))
@@ -261,6 +336,7 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
                     "an administrator reset the password of a user they may not manage"
         assert snapshot(outside) == before, (action, "a write changed a household outside the user's areas")
         assert village_records(outside_villages) == records_before, (action, "a village record outside changed")
+        assert evaluation_state(findings_outside, frame_outside) == evaluation_before, (action, "evaluation outside")
         shown_to_user(shown, outside, outside_ids, reveal, every_id, typed)
 
 
