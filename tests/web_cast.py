@@ -151,9 +151,9 @@ def evaluation() -> Any:
     from jingzhun.evaluation import design, draw
     from jingzhun.evaluation.models import Evaluation, FrameHousehold
 
-    found = Evaluation.objects.filter(name="cast").first()
+    found = Evaluation.objects.filter(name="全省评估").first()
     if found is not None:
         return found
     FrameHousehold.objects.bulk_create([FrameHousehold(number=n, village_id=v, head_name="户主") for n, v in FRAME.items()])
-    return draw.draw(name="cast", year=2020, area_code=PROVINCE, seed=1, sizes=design.Sizes(20, 10, 0.5), user=None,
+    return draw.draw(name="全省评估", year=2020, area_code=PROVINCE, seed=1, sizes=design.Sizes(20, 10, 0.5), user=None,
                      actor="root")
