@@ -172,3 +172,14 @@ def test_the_command_the_template_and_the_draw_over_the_imported_frame(areas, tm
                       actor="t")
     assert sorted(found.households.values_list("village_id", flat=True)) == [VILLAGE] * 4 + [VILLAGE2] * 4
     assert all(n.startswith("N") for n in found.households.values_list("number", flat=True))
+
+
+def test_bad_cells_are_named_and_nothing_is_written(areas, tmp_path):
+    """What the database would refuse (a number or a name longer than its column) or what is no count."""
+    rows = [row("N001", head_name="长" * 51), row("9" * 33), row(""), row("N004", size="3.5"), row("N005", size="51"),
+            row("N006")]
+    out = import_frame(write(tmp_path / "b.csv", rows), actor="cli")
+    assert not out.imported and not FrameHousehold.objects.exists()
+    assert [(p.row, p.column, p.rule.split(" / ")[0]) for p in out.problems] == [
+        (2, "户主姓名", "不超过50字"), (3, "户编号", "不超过32字"), (4, "户编号", "必填"), (5, "人口", "应为整数"),
+        (6, "人口", "应在 1–50 之间")]

@@ -107,7 +107,8 @@ class FrameImport:
         for i, row in enumerate(numbers):
             cells = {k: (data[k][i] or "").strip() if k in data else "" for k in SPEC.by_key}
             number = cells["number"]
-            if not self._admitted(row, cells, checked, registered, villages, context.scope):
+            if not self._well_formed(row, cells, checked.problems) or not self._admitted(
+                    row, cells, checked, registered, villages, context.scope):
                 continue
             if number in checked.rows:
                 checked.problems.add(row, SPEC.header_of("number"), number,
@@ -116,6 +117,18 @@ class FrameImport:
             checked.rows[number] = row
             checked.values[number] = self._values(row, cells, checked.stored.get(number), checked.problems)
         return checked
+
+    @staticmethod
+    def _well_formed(row: int, cells: dict[str, str], problems: Problems) -> bool:
+        """A number is given, and no cell is longer than its column holds (the database would refuse it)."""
+        if not cells["number"]:
+            problems.add(row, SPEC.header_of("number"), "", "必填 / required")
+            return False
+        long = [col for col in SPEC.columns if col.max_length and len(cells[col.key]) > col.max_length]
+        for col in long:
+            problems.add(row, col.header, cells[col.key][:40],
+                         f"不超过{col.max_length}字 / at most {col.max_length} characters")
+        return not long
 
     @staticmethod
     def _admitted(row: int, cells: dict[str, str], checked: Checked, registered: dict[str, str],
