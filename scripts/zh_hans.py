@@ -36,6 +36,7 @@ ZH = {
     "Households per county": "每县抽样户数",
     "Households per village": "每村抽样户数",
     "Draw an evaluation": "抽取评估样本",
+    "Whole area": "评估范围合计",
     "Evaluation name": "评估名称",
     "Share of exited households": "已脱贫户比例",
     "Draw": "抽样",

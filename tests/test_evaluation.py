@@ -135,6 +135,33 @@ def test_findings_keep_to_the_users_areas_and_say_nothing_of_others(frame):
     assert SampledHousehold.objects.get(pk=theirs.pk).wrongly_exited is None
 
 
+def test_the_whole_area_is_one_stratified_estimate_over_its_counties(frame):
+    """Hand-worked: every village is certain and every exited household weighs 8/6, so the province's 错退率 is
+    the wrongly exited count over the 18 sampled exited households; its strata are the two counties' certainty
+    strata, its clusters the households: df = 18 − 2."""
+    ev = draw.draw(name="a", year=2020, area_code=PROVINCE, seed=5, sizes=SIZES, user=None, actor="t")
+    wrong = {COUNTY: 1, OTHER_COUNTY: 2}
+    rows = []
+    for county, count in wrong.items():
+        exited = sorted(ev.households.filter(county=county, group="exited").values_list("number", flat=True))
+        rows += [[n, "", "", "是" if i < count else "否", "", ""] for i, n in enumerate(exited)]
+    outcome = findings.import_findings(ev, findings_file(frame / "f.csv", rows), actor="t")
+    assert outcome.imported, outcome.problems
+    whole = results.overall_rates(ev)
+    assert whole.county == PROVINCE and whole.wrongly_exited.recorded == 18
+    p = whole.wrongly_exited.proportion
+    assert p.estimate == pytest.approx(3 / 18) and p.df == 16 and p.low < 3 / 18 < p.high
+    assert [results.county_rates(ev, c).wrongly_exited.proportion.estimate for c in (COUNTY, OTHER_COUNTY)] == \
+        pytest.approx([1 / 12, 2 / 6])
+    assert whole.missed_poor.proportion is None and whole.status == "incomplete"
+    # The page shows it to whom holds the whole province, not to a county's officer.
+    client = Client()
+    client.force_login(user("p", PROVINCE))
+    assert f'data-county="{PROVINCE}"' in client.get(reverse("evaluation:detail", args=[ev.pk])).content.decode()
+    client.force_login(user("a", COUNTY))
+    assert f'data-county="{PROVINCE}"' not in client.get(reverse("evaluation:detail", args=[ev.pk])).content.decode()
+
+
 @pytest.mark.parametrize(("name", "value", "passes"), [
     ("wrongly_exited", 0.02, False), ("wrongly_exited", 0.0199, True), ("missed_poor", 0.02, False),
     ("satisfied", 0.90, True), ("satisfied", 0.8999, False), ("satisfied", 0.95, True)])

@@ -68,8 +68,13 @@ def evaluation(request: HttpRequest, pk: int) -> HttpResponse:
     villages = access.scope(SampledVillage.objects.filter(evaluation=found).select_related("village"), request.user,
                             "village_id", ability="evaluate").order_by("village_id")
     households = draw.households_of(found, request.user).order_by("village_id", "group", "number")
+    low, high = found.area.code_range
+    whole = spans is None or any(lo <= low and high <= hi for lo, hi in spans)
+    rates = [results.county_rates(found, code) for code in counties]
+    if whole and len(rates) > 1:  # the whole evaluated area at once, for users holding all of it
+        rates.append(results.overall_rates(found))
     return render(request, "evaluation/detail.html", {
-        "evaluation": found, "rates": [results.county_rates(found, code) for code in counties],
+        "evaluation": found, "rates": rates,
         "villages": list(villages), "households": list(households[:LIMIT]), "total": households.count(),
         "limit": LIMIT, "policy": results.thresholds()})
 

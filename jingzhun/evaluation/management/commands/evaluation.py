@@ -83,8 +83,9 @@ class Command(BaseCommand):
         found = Evaluation.objects.filter(pk=opts["evaluation"]).first()
         if found is None:
             raise CommandError(f"评估 {opts['evaluation']} 不存在 / no evaluation {opts['evaluation']}")
-        for county in results.counties(found):
-            rates = results.county_rates(found, county)
+        counties = [results.county_rates(found, county) for county in results.counties(found)]
+        for rates in [*counties, *([results.overall_rates(found)] if len(counties) > 1 else [])]:
+            county = rates.county
             for rate in (rates.wrongly_exited, rates.missed_poor, rates.satisfied):
                 p = rate.proportion
                 figure = "无数据 / no data" if p is None else f"{p.estimate:.4f} [{p.low:.4f}, {p.high:.4f}] df={p.df}"
