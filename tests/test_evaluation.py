@@ -73,6 +73,32 @@ def test_the_draw_is_stored_reproducible_and_weighted(frame):
     assert AuditEntry.objects.filter(action="evaluation.draw", object_id=str(a.pk)).exists()
 
 
+def test_the_stored_households_are_the_designs_positions_in_primary_key_order(frame):
+    """The design draws positions within each village's group; the store resolves them in SQL. Checked against
+    the ORM's own lists (primary-key order), with fewer drawn than each group holds; a never-registered
+    household whose number is now in the register is no longer in the frame."""
+    FrameHousehold.objects.filter(number="N100").update(number="E100")  # now a registered number: left out
+    from jingzhun.areas.models import Area
+    from jingzhun.registry.models import Household
+
+    sizes = design.Sizes(households_per_county=20, households_per_village=4, exited_share=0.5)
+    for seed in (1, 2, 3):
+        ev = draw.draw(name=f"s{seed}", year=2020, area_code=PROVINCE, seed=seed, sizes=sizes, user=None, actor="t")
+        frame_arrays, codes = draw.frame_of(Area.objects.get(code=PROVINCE))
+        sample = design.draw(frame_arrays, sizes, seed)
+        lists = {}
+        for code in codes:
+            lists[(code, design.EXITED)] = list(Household.objects.filter(village_id=code, status="exited").order_by(
+                "pk").values_list("number", flat=True))
+            lists[(code, design.OTHER)] = list(FrameHousehold.objects.filter(village_id=code).exclude(
+                number__in=Household.objects.values("number")).order_by("pk").values_list("number", flat=True))
+        expected = {lists[(codes[v], g)][pos] for v, g, pos in zip(sample.village.tolist(), sample.group.tolist(),
+                                                                   sample.position.tolist(), strict=True)}
+        assert set(ev.households.values_list("number", flat=True)) == expected
+        assert len(expected) == 3 * 4  # 2 exited and 2 never-registered in each of the three villages
+        assert not ev.households.filter(frame_household__number="E100").exists()
+
+
 def test_only_an_officer_holding_the_area_may_draw(frame):
     with pytest.raises(PermissionDenied):
         draw.draw(name="x", year=2020, area_code=PROVINCE, seed=1, sizes=SIZES, user=user("b", OTHER_COUNTY),
@@ -133,6 +159,33 @@ def test_findings_keep_to_the_users_areas_and_say_nothing_of_others(frame):
     assert outcome.imported
     assert SampledHousehold.objects.get(pk=mine.pk).wrongly_exited is False
     assert SampledHousehold.objects.get(pk=theirs.pk).wrongly_exited is None
+
+
+def test_the_whole_area_is_one_stratified_estimate_over_its_counties(frame):
+    """Hand-worked: every village is certain and every exited household weighs 8/6, so the province's 错退率 is
+    the wrongly exited count over the 18 sampled exited households; its strata are the two counties' certainty
+    strata, its clusters the households: df = 18 − 2."""
+    ev = draw.draw(name="a", year=2020, area_code=PROVINCE, seed=5, sizes=SIZES, user=None, actor="t")
+    wrong = {COUNTY: 1, OTHER_COUNTY: 2}
+    rows = []
+    for county, count in wrong.items():
+        exited = sorted(ev.households.filter(county=county, group="exited").values_list("number", flat=True))
+        rows += [[n, "", "", "是" if i < count else "否", "", ""] for i, n in enumerate(exited)]
+    outcome = findings.import_findings(ev, findings_file(frame / "f.csv", rows), actor="t")
+    assert outcome.imported, outcome.problems
+    whole = results.overall_rates(ev)
+    assert whole.county == PROVINCE and whole.wrongly_exited.recorded == 18
+    p = whole.wrongly_exited.proportion
+    assert p.estimate == pytest.approx(3 / 18) and p.df == 16 and p.low < 3 / 18 < p.high
+    assert [results.county_rates(ev, c).wrongly_exited.proportion.estimate for c in (COUNTY, OTHER_COUNTY)] == \
+        pytest.approx([1 / 12, 2 / 6])
+    assert whole.missed_poor.proportion is None and whole.status == "incomplete"
+    # The page shows it to whom holds the whole province, not to a county's officer.
+    client = Client()
+    client.force_login(user("p", PROVINCE))
+    assert f'data-county="{PROVINCE}"' in client.get(reverse("evaluation:detail", args=[ev.pk])).content.decode()
+    client.force_login(user("a", COUNTY))
+    assert f'data-county="{PROVINCE}"' not in client.get(reverse("evaluation:detail", args=[ev.pk])).content.decode()
 
 
 @pytest.mark.parametrize(("name", "value", "passes"), [

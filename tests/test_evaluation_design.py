@@ -64,7 +64,8 @@ def test_the_draw_is_reproducible_and_weights_invert_probabilities():
 def test_horvitz_thompson_totals_are_unbiased():
     frame, sizes = small_frame(), design.Sizes(40, 10, 0.6)
     totals = []
-    for seed in range(2000):
+    # 500 draws: the mean's standard error is about 0.15 households here (0.16 %), the tolerance 1 % (≈ 6 SE).
+    for seed in range(500):
         s = design.draw(frame, sizes, seed)
         totals.append(s.weight[(s.group == design.EXITED) & (frame.county[s.village] == 431000000000)].sum())
     assert np.mean(totals) == pytest.approx(frame.exited[:10].sum(), rel=0.01)
@@ -73,28 +74,26 @@ def test_horvitz_thompson_totals_are_unbiased():
 # -- The must-hold: coverage on the synthetic province --------------------------------------------------------
 
 def province(tmp_path):
-    """The synthetic province (4 counties, 60,000 registered households, 2020) as a frame: exited households
-    from the register, never-registered ones from true-welfare.csv (simulated, not on the register). The truth is
-    planted from the true incomes: an exited household is wrongly exited when its true per-capita income is
-    under 1.2 × the line (not stably above it), a never-registered one missed poor when under 1.5 × the line —
-    rates of 1–14 % (the synthetic province's own rates under the bare line, 0.3 % missed poor, are too rare
-    for any Wald interval from 500 households: docs/evaluation.md, "Coverage")."""
+    """The synthetic province (4 counties, 60,000 registered households, seed 11, 2020) as a frame with its
+    known truth. Exited households (已脱贫) come from the register, never-registered ones from true-welfare.csv
+    (simulated households not on the register). The truth is the data's own (docs/evaluation.md, "Coverage"):
+    a household is wrongly exited when it is exited and its true per-capita income of the year is under the
+    poverty line (true_poor), missed poor when it is never-registered and true_poor. No error is planted."""
     out = tmp_path / "synth"
     synth.generate(out, 60000, 11, years=(2020,), counties=4)
     register = pcsv.read_csv(out / "register-2020.csv", convert_options=pcsv.ConvertOptions(
         column_types={"户编号": pa.string()}, include_columns=["户编号", "户状态"])).to_pydict()
-    listed = {n for n, s in zip(register["户编号"], register["户状态"], strict=True) if s}
-    exited = {n for n, s in zip(register["户编号"], register["户状态"], strict=True) if s == "已脱贫"}
+    status = {n: s for n, s in zip(register["户编号"], register["户状态"], strict=True) if s}  # household rows
     welfare = pcsv.read_csv(out / "true-welfare.csv", convert_options=pcsv.ConvertOptions(
         column_types={"household_number": pa.string()})).to_pydict()
     line = synth.poverty_line(2020)
     rows = []
-    for number, year, income in zip(welfare["household_number"], welfare["year"], welfare["true_income_per_capita"],
-                                    strict=True):
-        if year != 2020 or (number in listed and number not in exited):
-            continue
-        group = design.EXITED if number in exited else design.OTHER
-        rows.append((int(number[:12]), group, number, float(income < (1.2 if group == design.EXITED else 1.5) * line)))
+    for number, year, income, poor in zip(welfare["household_number"], welfare["year"],
+                                          welfare["true_income_per_capita"], welfare["true_poor"], strict=True):
+        if year != 2020 or status.get(number, "已脱贫") != "已脱贫":
+            continue  # only exited and never-registered households are in the frame
+        assert bool(poor) == (income < line)  # the file's flag is the line's verdict: one definition
+        rows.append((int(number[:12]), design.EXITED if number in status else design.OTHER, number, float(bool(poor))))
     rows.sort()
     village = np.array([r[0] for r in rows])
     group = np.array([r[1] for r in rows])
@@ -104,27 +103,31 @@ def province(tmp_path):
     frame = design.Frame(codes, codes // 1_000_000 * 1_000_000, np.bincount(vi[group == 0], minlength=len(codes)),
                          np.bincount(vi[group == 1], minlength=len(codes)))
     first = np.searchsorted(vi * 2 + group, np.arange(len(codes) * 2))  # each (village, group)'s first row
-    return frame, y, group, vi, first
+    return frame, y, group, first
 
 
-def test_intervals_cover_the_true_rates_in_200_repeated_samples(tmp_path):
-    frame, y, group, vi, first = province(tmp_path)
-    county_of = frame.county[vi]
-    truth = {(c, g): y[(county_of == c) & (group == g)].mean() for c in np.unique(frame.county) for g in design.GROUPS}
-    assert all(0.01 < t < 0.2 for t in truth.values()), truth
+def test_province_intervals_cover_the_true_rates_in_200_repeated_samples(tmp_path):
+    """The issue's must-hold, as the evaluation uses the estimator: one interval for the whole evaluated area,
+    strata = the counties (each split by the design into drawn and certainty villages, `design_labels`),
+    clusters = the drawn villages. 200 samples (seeds 0..199) of the default design (1,000 households per
+    county, half exited): the province's 错退率 and 漏评率 are covered in at least 93 % of them."""
+    frame, y, group, first = province(tmp_path)
+    truth = {g: y[group == g].mean() for g in design.GROUPS}
+    # The synthetic province's own rates (about 0.9 % and 0.45 %): rare, but not so rare that 2,000 sampled
+    # households of a group hold no case — so no error process is planted.
+    assert 0.004 < truth[design.EXITED] < 0.02 and 0.002 < truth[design.OTHER] < 0.02, truth
+    assert len(np.unique(frame.county)) == 4
     covered = {g: 0 for g in design.GROUPS}
-    intervals = {g: 0 for g in design.GROUPS}
     for seed in range(200):
         s = design.draw(frame, design.Sizes(), seed)
         ys = y[first[s.village * 2 + s.group] + s.position]
         strata, clusters = design.design_labels(frame, s)
-        for (c, g), true in truth.items():
-            m = (frame.county[s.village] == c) & (s.group == g)
+        for g, true in truth.items():
+            m = s.group == g
+            assert 4 * 450 <= m.sum() <= 4 * 500  # 500 a county (fewer where a village has fewer)
+            assert len(np.unique(strata[m] // 10)) == 4  # one interval over all four counties' strata
             r = rates.domain_rate(ys[m], s.weight[m], strata[m], clusters[m])
-            assert r is not None
-            intervals[g] += 1
+            assert r is not None and r.df >= 4 * 20
             covered[g] += r.low <= true <= r.high
-    # Every county's interval of every sample counts: 4 counties × 200 samples per rate.
-    assert intervals == {design.EXITED: 800, design.OTHER: 800}
-    assert covered[design.EXITED] / 800 >= 0.93, covered
-    assert covered[design.OTHER] / 800 >= 0.93, covered
+    assert covered[design.EXITED] / 200 >= 0.93, covered
+    assert covered[design.OTHER] / 200 >= 0.93, covered

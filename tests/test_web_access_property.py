@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import itertools
 import re
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -35,9 +36,11 @@ from tests.web_cast import (
     HOUSEHOLDS,
     ORGANISATION_NAMES,
     ORGANISATION_VILLAGES,
+    SAMPLED,
     TOWNSHIP_A2,
     VILLAGE_A3,
     add_organisation,
+    evaluation,
     numbers_in,
 )
 
@@ -50,6 +53,8 @@ LEVEL_OF = {PROVINCE: "province", COUNTY: "county", TOWNSHIP: "township", TOWNSH
             VILLAGE_A3: "village", OTHER_VILLAGE: "village"}
 ROLES = ["officer", "work_team", "helper", "evaluator", "auditor", "administrator"]
 POOR_NOW = {"贫困户", "返贫"}
+# The roles that open third-party evaluations (written here by hand, not read from access.ABILITIES).
+EVALUATES = {"officer", "evaluator"}
 COUNTER = itertools.count()
 
 
@@ -96,6 +101,9 @@ requests = st.lists(st.one_of(
     # Issue 17's pages: no household outside, and no organisation record of a county the user may not read.
     st.tuples(st.just("organisation"), st.sampled_from(["units", "cadres", "coverage", "fit", "leadership",
                                                         "secondments", "reviews"])),
+    # The third-party evaluation of the province (tests/web_cast.py: every exited and frame household sampled).
+    st.tuples(st.just("evaluation"), st.sampled_from(["list", "detail", "xlsx", "draw", *sorted(set(SAMPLED.values()))])),
+    st.tuples(st.just("findings"), st.sampled_from(sorted(SAMPLED))),
 ), min_size=1, max_size=6)
 users = st.tuples(
     st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), max_size=3, unique=True),
@@ -147,6 +155,32 @@ def monitoring_cases() -> dict[str, int]:
             cases.report(root, cases.Report(Household.objects.get(number=number).pk, dt.date(2021, 9, 16), "户主",
                                             "患病"))
     return dict(Case.objects.values_list("household__number", "pk"))
+def sampled_outside(roles: list[tuple[str, str]]) -> set[str]:
+    """The evaluation's sampled households in no village of the user's evaluating roles."""
+    return {n for n, village in SAMPLED.items() if not any(k in EVALUATES and inside(village, a) for k, a in roles)}
+
+
+def evaluation_page(client: Client, ask: tuple, pk: int, hidden: set[str]) -> Any:
+    """One of the evaluation's pages; a sampled household or village outside the user's areas is 403/404."""
+    what = ask[1]
+    if ask[0] == "findings":
+        response = client.get(reverse("evaluation:findings", args=[pk, what]))
+        if what in hidden:
+            assert response.status_code in (403, 404), ask
+        return response
+    if what in ("list", "detail", "draw"):
+        return client.get(reverse(f"evaluation:{what}", **({"args": [pk]} if what == "detail" else {})))
+    if what == "xlsx":
+        response = client.get(reverse("evaluation:field_list_xlsx", args=[pk]))
+        if response.status_code == 200:
+            book = CalamineWorkbook.from_filelike(io.BytesIO(b"".join(response.streaming_content)))
+            got = {str(r[2]) for r in book.get_sheet_by_index(0).to_python()[1:]}
+            assert not got & hidden, (ask, got & hidden)
+        return None
+    response = client.get(reverse("evaluation:field_list", args=[pk, what]))
+    if all(SAMPLED[n] != what or n in hidden for n in SAMPLED):
+        assert response.status_code in (403, 404), ask
+    return response
 
 
 def poor_people(area: str, visible: set[str]) -> int:
@@ -164,6 +198,11 @@ def poor_people(area: str, visible: set[str]) -> int:
 @example(who=([("work_team", TOWNSHIP), ("helper", OTHER_VILLAGE)], set(), False),
          asks=[("people", "branches:list", ""), ("people", "training:courses", PROVINCE),
                ("people", "talent:pool", OTHER_COUNTY)])
+# Always tried: an evaluator of one county, and an officer of one township, open the province's evaluation.
+@example(who=([("evaluator", OTHER_COUNTY)], set(), False),
+         asks=[("evaluation", "detail"), ("evaluation", "xlsx"), ("evaluation", VILLAGE), ("findings", "A101-7")])
+@example(who=([("officer", TOWNSHIP_A2), ("work_team", VILLAGE)], set(), False),
+         asks=[("evaluation", "detail"), ("evaluation", "xlsx"), ("evaluation", VILLAGE), ("findings", "A101-3")])
 def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
     roles, paired, reveal = who
     user = make_user(roles, paired, reveal)
@@ -175,11 +214,17 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
         add_people()
     hidden_names = names_outside(people_reach(roles))
     monitored = monitoring_cases()
+    found = evaluation()
+    hidden = sampled_outside(roles)
     client = Client()
     client.force_login(user)
     for ask in asks:
         kind = ask[0]
-        if kind == "list":
+        if kind in ("evaluation", "findings"):
+            response = evaluation_page(client, ask, found.pk, hidden)
+            if response is None:
+                continue
+        elif kind == "list":
             response = client.get(reverse("web:households"), {"area": ask[1], "status": ask[2]})
         elif kind == "search":
             response = client.get(reverse("web:households"), {"q": ask[1]})
@@ -282,6 +327,8 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
         body = re.sub(r'name="next" type="hidden" value="[^"]*"|name="q" value="[^"]*"|name="household"[^>]*>', "",
                       response.content.decode())
         assert not (numbers_in(body) & outside), (ask, numbers_in(body) & outside)
+        if kind in ("evaluation", "findings"):  # a sampled household outside one's evaluating roles' areas
+            assert not (numbers_in(body) & hidden), (ask, numbers_in(body) & hidden)
         assert not any(rid in body for rid in outside_ids), ask
 
 

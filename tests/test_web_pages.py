@@ -18,13 +18,14 @@ from python_calamine import CalamineWorkbook
 from jingzhun.appraisal import workflow
 from jingzhun.appraisal.models import Application
 from jingzhun.audit.models import AuditEntry
+from jingzhun.evaluation.models import SampledHousehold
 from jingzhun.registry import template
 from jingzhun.registry.models import Household, Member
 from jingzhun.training.models import Course
 from jingzhun.web.models import Upload
 from tests.factories import COUNTY, OTHER_VILLAGE, VILLAGE, VILLAGE2, household_rows, write_csv
 from tests.people_web import add_people
-from tests.web_cast import HOUSEHOLDS, SEES, add_organisation, numbers_in, page
+from tests.web_cast import HOUSEHOLDS, SEES, add_organisation, evaluation, numbers_in, page
 
 pytestmark = pytest.mark.django_db
 
@@ -185,7 +186,20 @@ def walk(client: Client) -> dict[str, str]:
              reverse("organisation:fit"), reverse("organisation:leadership"), reverse("organisation:secondments"),
              reverse("organisation:reviews"), reverse("organisation:county", args=[COUNTY]),
              reverse("organisation:shortlist", args=[ids[COUNTY]["shortlist"]])]
-    return {url: client.get(url).content.decode() for url in urls}
+    pages = {url: client.get(url).content.decode() for url in urls}
+    # The evaluation is drawn after the audit page is read: its audit row's details are recorded as they are.
+    return pages | {url: client.get(url).content.decode() for url in evaluation_urls()}
+
+
+def evaluation_urls() -> list[str]:
+    """The third-party evaluation's pages: the list, the draw form, one evaluation with its rates (one finding
+    recorded, so the intervals show), a village's field list and a household's findings form."""
+    found = evaluation()
+    SampledHousehold.objects.filter(evaluation=found, number="A101-7").update(satisfied=True, missed_poor=False,
+                                                                              recorded_at=timezone.now())
+    return [reverse("evaluation:list"), reverse("evaluation:draw"), reverse("evaluation:detail", args=[found.pk]),
+            reverse("evaluation:field_list", args=[found.pk, VILLAGE]),
+            reverse("evaluation:findings", args=[found.pk, "A101-7"])]
 
 
 def monitoring_case() -> int:
@@ -266,6 +280,8 @@ def test_every_page_renders_in_english(web):
     assert "Household number" in pages[reverse("web:households")]
     assert "Members" in pages[reverse("web:household", args=["A101-1"])]
     assert "Not found" in pages[reverse("web:household", args=["B102-1"])]
+    assert "Share of exited households" in pages[reverse("evaluation:draw")]
+    assert "Wrongly exited" in next(html for url, html in pages.items() if re.fullmatch(r"/evaluation/\d+/", url))
     # Coded values follow the language too.
     assert "poor" in visible_text(pages[reverse("web:households")]) and "贫困户" not in visible_text(
         pages[reverse("web:households")])

@@ -34,6 +34,9 @@ from jingzhun.appraisal.models import Application
 from jingzhun.areas.models import AreaRole, VillageRecord
 from jingzhun.areas.village_records import import_village_records
 from jingzhun.branches.models import Branch, Rating
+from jingzhun.evaluation import findings
+from jingzhun.evaluation.frame_import import import_frame
+from jingzhun.evaluation.models import Evaluation, FrameHousehold, SampledHousehold
 from jingzhun.monitoring import cases as monitoring_cases
 from jingzhun.monitoring.models import Case, CaseStep, Trigger
 from jingzhun.organisation.imports import links
@@ -61,7 +64,16 @@ from tests.people_web import VILLAGE_OF as PEOPLE_VILLAGE
 from tests.people_web import add_people
 from tests.test_mask_rebuild import rebuilt
 from tests.test_web_access_property import AREAS, inside, oracle
-from tests.web_cast import HOUSEHOLDS, ORGANISATION_NAMES, VILLAGE_A3, add_organisation, numbers_in
+from tests.web_cast import (
+    FRAME,
+    HOUSEHOLDS,
+    ORGANISATION_NAMES,
+    SAMPLED,
+    VILLAGE_A3,
+    add_organisation,
+    evaluation,
+    numbers_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -96,6 +108,12 @@ writes = st.lists(st.one_of(
     st.tuples(st.just("monitor_step"), st.sampled_from(list(HOUSEHOLDS)),
               st.sampled_from(["check", "propose_elimination", "approve_elimination"])),
     st.tuples(st.just("monitor_screen"), st.just("2021")),
+    # The evaluation: findings by the form and by file, a draw from the form, the frame by file (a new
+    # household, or one of the frame moved into a village).
+    st.tuples(st.just("eval_findings"), st.sampled_from(sorted(SAMPLED)), st.sampled_from(["form", "all", "check"])),
+    st.tuples(st.just("eval_draw"), st.sampled_from(AREAS)),
+    st.tuples(st.just("eval_frame"), st.sampled_from(["A101-9", *FRAME]), st.sampled_from(VILLAGES),
+              st.sampled_from(["check", "all", "valid"])),
 ), min_size=1, max_size=5)
 users = st.tuples(
     st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), min_size=1, max_size=3, unique=True),
@@ -199,6 +217,41 @@ def people_write(client: Client, user: User, tmp_path: Path, ids: dict[str, dict
         return [f"{p.row} {p.column} {p.value} {p.rule}" for p in outcome.problems]
     name, args, data = forms[action]
     return [client.post(reverse(name, args=args), data, follow=True).content.decode()]
+def evaluation_state(findings_outside: set[str], frame_outside: set[str]) -> tuple:
+    """What an evaluation write could change outside: the findings of sampled households in villages the
+    user does not evaluate, the frame households of villages (or numbers now in villages) not the user's."""
+    held = set(FrameHousehold.objects.filter(village_id__in=frame_outside).values_list("number", flat=True))
+    frame = list(FrameHousehold.objects.filter(number__in=held).order_by("number").values_list(
+        "number", "village_id", "head_name"))
+    sampled = list(SampledHousehold.objects.filter(number__in=findings_outside).order_by("evaluation", "number")
+                   .values_list("number", "satisfied", "missed_poor", "wrongly_exited", "recorded_by"))
+    return frame, sampled
+
+
+def evaluation_write(client: Client, user: User, action: tuple, tmp_path: Path) -> list[str]:
+    """One evaluation write as the user; what it showed them."""
+    kind, found = action[0], evaluation()
+    if kind == "eval_draw":
+        response = client.post(reverse("evaluation:draw"), {"area": action[1], "year": "2021", "seed": "3",
+                                                            "households_per_county": "20",
+                                                            "households_per_village": "10", "exited_share": "0.5"})
+        return [response.content.decode()]
+    if kind == "eval_frame":
+        _, number, village, mode = action
+        path = tmp_path / f"f{next(COUNTER)}.csv"
+        path.write_text(f"户编号,村代码,户主姓名\n{number},{village},新户主{next(COUNTER)}\n", encoding="utf-8")
+        outcome = import_frame(path, actor=user.username, user=user, mode=mode)
+        return [f"{p.row} {p.column} {p.value} {p.rule}" for p in outcome.problems]
+    _, number, how = action
+    group = SampledHousehold.objects.get(evaluation=found, number=number).group
+    if how == "form":
+        response = client.post(reverse("evaluation:findings", args=[found.pk, number]), {
+            "satisfied": "否", **({"missed_poor": "是"} if group == "other" else {"wrongly_exited": "是"})})
+        return [response.content.decode()]
+    path = tmp_path / f"e{next(COUNTER)}.csv"
+    path.write_text(f"户编号,认可,漏评\n{number},否,{'是' if group == 'other' else ''}\n", encoding="utf-8")
+    outcome = findings.import_findings(found, path, actor=user.username, user=user, mode=how)
+    return [f"{p.row} {p.column} {p.value} {p.rule}" for p in outcome.problems]
 
 
 def users_state() -> dict[str, tuple]:
@@ -291,6 +344,17 @@ def shown_to_user(texts: list[str], outside: set[str], outside_ids: set[str], ma
 @example(who=([("officer", TOWNSHIP)], False, False),
          actions=[("unit_link", OTHER_VILLAGE, "all"), ("unit_link", VILLAGE, "all"), ("decide", COUNTY),
                   ("decide", OTHER_COUNTY)])
+# An evaluator of one county records findings in the other and draws; a township officer loads the frame of
+# another township's village, takes another county's frame household into a village of its own, and draws
+# the county that holds its township.
+@example(who=([("evaluator", OTHER_COUNTY)], False, False),
+         actions=[("eval_findings", "A101-7", "form"), ("eval_findings", "A101-3", "all"),
+                  ("eval_findings", "B102-7", "form"), ("eval_draw", OTHER_COUNTY)])
+@example(who=([("officer", TOWNSHIP)], False, False),
+         actions=[("eval_frame", "A101-9", VILLAGE_A3, "all"), ("eval_frame", "B102-8", VILLAGE, "valid"),
+                  ("eval_frame", "A102-7", VILLAGE2, "all"), ("eval_draw", COUNTY), ("eval_findings", "A102-7", "form")])
+@example(who=([("officer", OTHER_COUNTY), ("evaluator", COUNTY)], False, False),
+         actions=[("eval_draw", COUNTY), ("eval_draw", PROVINCE), ("eval_draw", OTHER_COUNTY)])
 def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_path, who, actions):
     roles, reveal, staff = who
     user = make_user(roles, reveal, staff)
@@ -301,6 +365,14 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
     outside_counties = {c for c in (COUNTY, OTHER_COUNTY) if not any(k == "officer" and inside(c, a) for k, a in roles)}
     shortlists = add_organisation()
     outside_ids = {r["resident_id"] for n in outside for r in web.rows[n]}
+    # The evaluation's: findings only in villages of evaluating roles, the frame and the draw only an officer's
+    # (the roles written here by hand, not read from access.ABILITIES).
+    findings_outside = {n for n, v in SAMPLED.items()
+                        if not any(k in ("officer", "evaluator") and inside(v, a) for k, a in roles)}
+    officer_villages = {v for v in VILLAGES if any(k == "officer" and inside(v, a) for k, a in roles)}
+    frame_outside = set(VILLAGES) - officer_villages
+    evaluation()  # the cast's evaluation and its frame, before any snapshot
+    evaluations_before = Evaluation.objects.count()
     every_id = {r["resident_id"] for rows in web.rows.values() for r in rows}
     root = User.objects.get(username="root")
     for number in HOUSEHOLDS:
@@ -327,6 +399,7 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
         records_before = village_records(outside_villages)
         staff_before = people_state(outside_villages, outside_counties)
         organisation_before = organisation_state(outside_villages, outside_counties)
+        evaluation_before = evaluation_state(findings_outside, frame_outside)
         shown: list[str] = []
         typed: set[str] = set()
         kind = action[0]
@@ -398,6 +471,15 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
             entry = Shortlist.objects.get(pk=pk).entries.first()
             response = client.post(reverse("organisation:shortlist_decide", args=[pk]),
                                    {"cadre": entry.cadre_id if entry else "", "reason": "理由"})
+        elif kind.startswith("eval_"):
+            shown += evaluation_write(client, user, action, tmp_path)
+            typed = {action[1]}  # the number (or area) the user typed, echoed back by a refusal
+            if kind == "eval_draw":
+                drawn = Evaluation.objects.count() - evaluations_before
+                may = any(k == "officer" and inside(action[1], a) for k, a in roles) and action[1] in (
+                    PROVINCE, COUNTY, OTHER_COUNTY)
+                assert drawn == (1 if may else 0), (action, "a draw beyond the user's areas")
+                evaluations_before += drawn
         elif kind == "read":
             shown.append(client.get(reverse("web:household", args=[action[1]])).content.decode())
             response = client.get(reverse("web:export"))
@@ -431,6 +513,7 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
         assert people_state(outside_villages, outside_counties) == staff_before, (action, "a people record outside")
         assert organisation_state(outside_villages, outside_counties) == organisation_before, (
             action, "a link, shortlist or post outside changed")
+        assert evaluation_state(findings_outside, frame_outside) == evaluation_before, (action, "evaluation outside")
         shown_to_user(shown, outside, outside_ids, reveal, every_id, typed)
 
 

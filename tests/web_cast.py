@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -24,6 +25,7 @@ from tests.factories import (
     COUNTY,
     OTHER_COUNTY,
     OTHER_VILLAGE,
+    PROVINCE,
     TOWNSHIP,
     VILLAGE,
     VILLAGE2,
@@ -50,8 +52,13 @@ B_COUNTY = {"B102-1", "B102-2"}
 HELPER_SEES = {"A101-1"}
 SEES = {
     "officer_a": A_COUNTY, "officer_b": B_COUNTY, "township_a": A_TOWNSHIP, "helper_a": HELPER_SEES,
-    "auditor_a": A_COUNTY, "no_role": set(), "root": set(HOUSEHOLDS),
+    "auditor_a": A_COUNTY, "evaluator_a": A_COUNTY, "no_role": set(), "root": set(HOUSEHOLDS),
 }
+# The third-party evaluation's never-registered households (`FrameHousehold`), numbered like the cast's
+# households so that `numbers_in` finds them on any page: two in 洗车村, one in 大井村, two in 司城村.
+FRAME = {"A101-7": VILLAGE, "A101-8": VILLAGE, "A102-7": VILLAGE_A3, "B102-7": OTHER_VILLAGE, "B102-8": OTHER_VILLAGE}
+# The evaluation `evaluation()` draws samples every exited household (A101-3) and every frame household.
+SAMPLED = {"A101-3": VILLAGE, **FRAME}
 
 
 @dataclass
@@ -110,6 +117,7 @@ def build_cast(tmp_path: Path) -> Web:
         "township_a": role("township_a", TOWNSHIP, "officer"),
         "helper_a": role("helper_a", VILLAGE, "helper"),
         "auditor_a": role("auditor_a", COUNTY, "auditor"),
+        "evaluator_a": role("evaluator_a", COUNTY, "evaluator"),
         "no_role": User.objects.create_user("no_role"),
         "root": User.objects.create_superuser("root", None, None),
     }
@@ -181,3 +189,15 @@ def add_organisation() -> dict[str, dict[str, int]]:
             ShortlistEntry.objects.create(shortlist=shortlist, cadre=away, rank=1, evidence={"service_years": 2.0})
         ids[county] = {"unit": unit.pk, "shortlist": Shortlist.objects.filter(area_id=county).first().pk}
     return ids
+def evaluation() -> Any:
+    """One evaluation of the province over the cast, made once: its sizes exceed the frame, so every village
+    is certain and every household of the frame sampled (`SAMPLED`)."""
+    from jingzhun.evaluation import design, draw
+    from jingzhun.evaluation.models import Evaluation, FrameHousehold
+
+    found = Evaluation.objects.filter(name="全省评估").first()
+    if found is not None:
+        return found
+    FrameHousehold.objects.bulk_create([FrameHousehold(number=n, village_id=v, head_name="户主") for n, v in FRAME.items()])
+    return draw.draw(name="全省评估", year=2020, area_code=PROVINCE, seed=1, sizes=design.Sizes(20, 10, 0.5), user=None,
+                     actor="root")

@@ -108,20 +108,35 @@ def _rate(name: str, rows: list[tuple], policy: Thresholds) -> Rate:
     return Rate(name, p, len(done), len(domain), None if p is None else judge(name, p, policy))
 
 
+def _rates_of(pk: int, county: str, rows: list[tuple]) -> CountyRates:
+    policy = thresholds()
+    found = {name: _rate(name, rows, policy) for name in DOMAIN}
+    recorded = sum(r.recorded for r in found.values())
+    expected = sum(r.sampled for r in found.values())
+    status = "no_data" if recorded == 0 else "complete" if recorded == expected else "incomplete"
+    return CountyRates(pk, county, status, found["wrongly_exited"], found["missed_poor"], found["satisfied"])
+
+
+COLUMNS = ("group", "weight", "stratum", "cluster", "wrongly_exited", "missed_poor", "satisfied")
+
+
 def county_rates(evaluation: Evaluation | int, county_code: str) -> CountyRates:
     """The county's 错退率, 漏评率 and 群众认可度 in this evaluation, with intervals and verdicts. Before any finding
     is recorded (or for a county the evaluation did not sample) the status is "no_data" and every rate's
     proportion and verdict are None — never 0. The exit rule of a county calls this (no access check here: it
     is the rule's own input; pages scope what they show)."""
     pk = evaluation if isinstance(evaluation, int) else evaluation.pk
-    rows = list(SampledHousehold.objects.filter(evaluation_id=pk, county=county_code).values_list(
-        "group", "weight", "stratum", "cluster", "wrongly_exited", "missed_poor", "satisfied"))
-    policy = thresholds()
-    found = {name: _rate(name, rows, policy) for name in DOMAIN}
-    recorded = sum(r.recorded for r in found.values())
-    expected = sum(r.sampled for r in found.values())
-    status = "no_data" if recorded == 0 else "complete" if recorded == expected else "incomplete"
-    return CountyRates(pk, county_code, status, found["wrongly_exited"], found["missed_poor"], found["satisfied"])
+    rows = list(SampledHousehold.objects.filter(evaluation_id=pk, county=county_code).values_list(*COLUMNS))
+    return _rates_of(pk, county_code, rows)
+
+
+def overall_rates(evaluation: Evaluation) -> CountyRates:
+    """The three rates over every county of the evaluation at once (its `county` is the evaluated area's code):
+    one stratified estimate, strata = the counties (each split into drawn and certainty villages), clusters =
+    the drawn villages — the estimate the coverage test checks (docs/evaluation.md, "Coverage"). Pages show it
+    only to users whose areas hold the whole evaluated area."""
+    rows = list(SampledHousehold.objects.filter(evaluation_id=evaluation.pk).values_list(*COLUMNS))
+    return _rates_of(evaluation.pk, evaluation.area_id, rows)
 
 
 def counties(evaluation: Evaluation) -> list[str]:

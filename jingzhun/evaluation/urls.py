@@ -7,6 +7,7 @@ from jingzhun.evaluation import views
 app_name = "evaluation"
 urlpatterns = [
     path("", views.evaluations, name="list"),
+    path("draw/", views.draw_form, name="draw"),
     path("<int:pk>/", views.evaluation, name="detail"),
     path("<int:pk>/villages/<str:village>/", views.field_list, name="field_list"),
     path("<int:pk>/field-list.xlsx", views.field_list_xlsx, name="field_list_xlsx"),

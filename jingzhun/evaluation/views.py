@@ -8,12 +8,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from jingzhun import access
 from jingzhun.audit import log as audit
-from jingzhun.evaluation import draw, fieldlist, findings, results
+from jingzhun.evaluation import draw, drawform, fieldlist, findings, results
 from jingzhun.evaluation.models import FINDINGS, Evaluation, SampledVillage
 from jingzhun.web.pages import requires
 
@@ -29,7 +30,32 @@ def _evaluation(request: HttpRequest, pk: int) -> Evaluation:
 
 @requires("evaluate")
 def evaluations(request: HttpRequest) -> HttpResponse:
-    return render(request, "evaluation/list.html", {"evaluations": list(draw.visible(request.user)[:200])})
+    return render(request, "evaluation/list.html", {"evaluations": list(draw.visible(request.user)[:200]),
+                                                    "may_draw": bool(draw.drawable_areas(request.user, 1))})
+
+
+@requires("evaluate")
+def draw_form(request: HttpRequest) -> HttpResponse:
+    """Draw an evaluation: officers whose areas hold the whole evaluated area (the same service as `jingzhun
+    evaluation draw`; it applies the rule again). An area outside them is as unknown as a missing one."""
+    areas = draw.drawable_areas(request.user)
+    if not areas:
+        raise PermissionDenied("draw")
+    context: dict[str, Any] = {"areas": areas, "problems": [], "values": dict(drawform.DEFAULTS)}
+    if request.method != "POST":
+        return render(request, "evaluation/draw.html", context)
+    posted, problems, values = drawform.read(request.POST)
+    context["values"] = values
+    if posted is not None:
+        try:
+            found = draw.draw(name=posted.name, year=posted.year, area_code=posted.area, seed=posted.seed,
+                              sizes=posted.sizes, user=request.user, actor=request.user.get_username())
+        except (PermissionDenied, ValueError) as exc:
+            problems = [str(exc)]
+        else:
+            return redirect("evaluation:detail", pk=found.pk)
+    context["problems"] = problems
+    return render(request, "evaluation/draw.html", context, status=400)
 
 
 @requires("evaluate")
@@ -42,8 +68,13 @@ def evaluation(request: HttpRequest, pk: int) -> HttpResponse:
     villages = access.scope(SampledVillage.objects.filter(evaluation=found).select_related("village"), request.user,
                             "village_id", ability="evaluate").order_by("village_id")
     households = draw.households_of(found, request.user).order_by("village_id", "group", "number")
+    low, high = found.area.code_range
+    whole = spans is None or any(lo <= low and high <= hi for lo, hi in spans)
+    rates = [results.county_rates(found, code) for code in counties]
+    if whole and len(rates) > 1:  # the whole evaluated area at once, for users holding all of it
+        rates.append(results.overall_rates(found))
     return render(request, "evaluation/detail.html", {
-        "evaluation": found, "rates": [results.county_rates(found, code) for code in counties],
+        "evaluation": found, "rates": rates,
         "villages": list(villages), "households": list(households[:LIMIT]), "total": households.count(),
         "limit": LIMIT, "policy": results.thresholds()})
 

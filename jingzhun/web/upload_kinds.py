@@ -97,6 +97,7 @@ def tabular(kind: str, label: str, ability: str, importer: Callable[..., Any], a
 def _rosters() -> list[UploadKind]:
     from jingzhun.areas.village_records import import_village_records
     from jingzhun.branches.roster import import_branch_roster
+    from jingzhun.evaluation.frame_import import import_frame
     from jingzhun.organisation.imports.links import import_links
     from jingzhun.organisation.imports.secondments import import_secondments
     from jingzhun.organisation.imports.units import import_units
@@ -108,6 +109,8 @@ def _rosters() -> list[UploadKind]:
                     "course_roster.import"),
             tabular("branch_roster", "村党组织名册 / party-branch roster", "manage_people", import_branch_roster,
                     "branch_roster.import"),
+            tabular("evaluation_frame", "未建档户名单（评估抽样框） / never-registered households (evaluation frame)",
+                    "evaluate", import_frame, "evaluation_frame.import"),
             tabular("units", "单位名录 / units", "organise", import_units, "units.import"),
             tabular("unit_links", "单位联系村 / unit–village links", "organise", import_links, "unit_links.import"),
             tabular("secondments", "挂职 / secondments", "organise", import_secondments, "secondments.import")]

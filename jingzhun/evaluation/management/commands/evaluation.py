@@ -1,4 +1,4 @@
-"""`jingzhun evaluation draw|import-findings|results` — the third-party evaluation from the console."""
+"""`jingzhun evaluation draw|import-frame|import-findings|results` — the third-party evaluation from the console."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
-from jingzhun.evaluation import design, draw, findings, results
+from jingzhun.evaluation import design, draw, findings, frame_import, results
 from jingzhun.evaluation.models import Evaluation
 from jingzhun.tabular import command
 from jingzhun.tabular.spec import FileProblem
@@ -28,6 +28,8 @@ class Command(BaseCommand):
         d.add_argument("--exited-share", type=float, default=0.5)
         d.add_argument("--user", help="以该用户身份，仅限其管辖区划 / as this user, within their areas")
         d.add_argument("--actor", default="cli")
+        fr = sub.add_parser("import-frame", help="导入非建档立卡户（抽样框）/ import never-registered households (the frame)")
+        command.add_arguments(fr)
         f = sub.add_parser("import-findings", help="导入评估结论 / import findings")
         f.add_argument("evaluation", type=int)
         command.add_arguments(f)
@@ -35,7 +37,8 @@ class Command(BaseCommand):
         r.add_argument("evaluation", type=int)
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        {"draw": self.draw, "import-findings": self.import_findings, "results": self.results}[opts["action"]](opts)
+        {"draw": self.draw, "import-frame": self.import_frame, "import-findings": self.import_findings,
+         "results": self.results}[opts["action"]](opts)
 
     def draw(self, opts: dict[str, Any]) -> None:
         user = command.user_of(opts)
@@ -49,6 +52,21 @@ class Command(BaseCommand):
         self.stdout.write(f"评估 / evaluation {found.pk}: {found.villages.count()} 村 villages, "
                           f"{found.households.count()} 户 households")
 
+    def import_frame(self, opts: dict[str, Any]) -> None:
+        user, mode = command.user_of(opts), command.mode_of(opts)
+        try:
+            outcome = frame_import.import_frame(opts["file"], actor=str(getattr(user, "username", user)), user=user,
+                                                mode=mode)
+        except FileProblem as exc:
+            raise CommandError(str(exc)) from None
+        self._summary(outcome, opts, mode)
+
+    def _summary(self, outcome: Any, opts: dict[str, Any], mode: str) -> None:
+        command.answer_problems(outcome.problems, opts, written=outcome.imported)
+        counts = "，".join(f"{k} {v}" for k, v in outcome.counts().items())
+        self.stdout.write(("校验完成，未写入 / checked, nothing written; 将会 / would: " if mode == "check" else
+                           "已导入 / imported: ") + counts)
+
     def import_findings(self, opts: dict[str, Any]) -> None:
         user, mode = command.user_of(opts), command.mode_of(opts)
         found = Evaluation.objects.filter(pk=opts["evaluation"]).first()
@@ -59,17 +77,15 @@ class Command(BaseCommand):
                                                user=user, mode=mode)
         except FileProblem as exc:
             raise CommandError(str(exc)) from None
-        command.answer_problems(outcome.problems, opts, written=outcome.imported)
-        counts = "，".join(f"{k} {v}" for k, v in outcome.counts().items())
-        self.stdout.write(("校验完成，未写入 / checked, nothing written; 将会 / would: " if mode == "check" else
-                           "已导入 / imported: ") + counts)
+        self._summary(outcome, opts, mode)
 
     def results(self, opts: dict[str, Any]) -> None:
         found = Evaluation.objects.filter(pk=opts["evaluation"]).first()
         if found is None:
             raise CommandError(f"评估 {opts['evaluation']} 不存在 / no evaluation {opts['evaluation']}")
-        for county in results.counties(found):
-            rates = results.county_rates(found, county)
+        counties = [results.county_rates(found, county) for county in results.counties(found)]
+        for rates in [*counties, *([results.overall_rates(found)] if len(counties) > 1 else [])]:
+            county = rates.county
             for rate in (rates.wrongly_exited, rates.missed_poor, rates.satisfied):
                 p = rate.proportion
                 figure = "无数据 / no data" if p is None else f"{p.estimate:.4f} [{p.low:.4f}, {p.high:.4f}] df={p.df}"
