@@ -405,13 +405,14 @@ def populate(ctx: Context, before_pairing: Callable[[], None], after_pairing: Ca
 def later_work(ctx: Context) -> None:
     """The organisation department's work and today's (exit, monitoring), each module its own stage that skips
     itself when its records are there already."""
-    from jingzhun.demo import exits, monitoring, organisation, people
+    from jingzhun.demo import evaluation, exits, monitoring, organisation, people
 
     organisation.run(ctx.today, ctx.say, ctx.seed)
     people.run(ctx.today, say=ctx.say)
     exits.run(ctx.today, say=ctx.say)
     monitoring.run(ctx.today, say=ctx.say)
     pair_the_newly_monitored(ctx)
+    evaluation.run(ctx)
 
 
 def pair_the_newly_monitored(ctx: Context) -> None:
