@@ -174,33 +174,18 @@ def flag(value: ir.BooleanValue) -> ir.IntegerValue:
 
 def _exited(h: ir.Table) -> ir.BooleanValue:
     # As the yearly difference classifies: now exited, poor or returned before; now returned, not before.
-    return (h["s_end"] == c.EXITED) & h["s_start"].isin(c.POOR_NOW).fill_null(False)
+    return ((h["s_end"] == c.EXITED) & h["s_start"].isin(c.POOR_NOW)).fill_null(False)
 
 
 def _returned(h: ir.Table) -> ir.BooleanValue:
-    return (h["s_end"] == c.RETURNED) & (h["s_start"].isnull() | (h["s_start"] != c.RETURNED))
+    return ((h["s_end"] == c.RETURNED) & (h["s_start"].isnull() | (h["s_start"] != c.RETURNED))).fill_null(False)
 
 
-def village_household_parts(h: ir.Table) -> ir.Table:
-    inc_ok = h["needs_end"] & h["pc"].notnull()
-    prev_ok = h["needs_start"] & h["pc_prev"].notnull()
-    pe = h["poor_end"]
-    return h.group_by(village=h["village"]).aggregate(
-        poor_start=flag(h["poor_start"]).sum(), poor_end=flag(pe).sum(),
-        poor_pop_end=ibis.ifelse(pe, h["size"], 0).sum(), members=h["size"].sum(),
-        exited=flag(_exited(h)).sum(), returned=flag(_returned(h).fill_null(False)).sum(),
-        inc_sum=ibis.ifelse(inc_ok, h["pc"], 0).sum(), inc_n=flag(inc_ok).sum(),
-        inc_prev_sum=ibis.ifelse(prev_ok, h["pc_prev"], 0).sum(), inc_prev_n=flag(prev_ok).sum(),
-        housing_ok=flag(pe & h["housing"]).sum(), water_ok=flag(pe & h["water"]).sum(),
-        road_ok=flag(pe & h["road_ok"]).sum(), helper_ok=flag(pe & h["helper"]).sum(),
-        paired=flag(h["paired"]).sum(), unvisited=flag(h["unvisited"]).sum(),
-        plans_ok=flag(pe & h["plan_ok"]).sum())
-
-
-def income_values(h: ir.Table) -> ir.Table:
-    """(village, per-capita fen) of the households the income indicators read: the medians' input."""
-    f = h.filter(h["needs_end"] & h["pc"].notnull())
-    return f.select(village=f["village"], pc=f["pc"])
+def with_flags(h: ir.Table) -> ir.Table:
+    """The household facts with the flags the village parts sum (compute.py adds them up per village): exited
+    and returned in the year, and whether the household counts in the income indicators of Y and of Y−1."""
+    return h.mutate(exited=_exited(h), returned=_returned(h), inc_ok=h["needs_end"] & h["pc"].notnull(),
+                    prev_ok=h["needs_start"] & h["pc_prev"].notnull())
 
 
 def visits_in_year(t: dict[str, ir.Table], p: Period) -> ir.Table:
