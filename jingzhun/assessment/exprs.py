@@ -38,7 +38,7 @@ NEEDS: dict[str, set[str]] = {
     "team": {"id", "village_id", "start_date", "end_date"},
     "cadre": {"id", "status", "home_area_id"},
     "plan": {"id", "household_id", "year", "approved_at"},
-    "measure": {"plan_id", "status", "due_on", "done_on"},
+    "measure": {"id", "plan_id", "status", "due_on", "done_on"},
     "village_record": {"village_id", "year", "population", "hardened_road", "tap_water", "clinic"},
     "area": {"code", "level", "poor_village"},
 }
@@ -248,8 +248,8 @@ def measures_due(t: dict[str, ir.Table], hh: ir.Table, p: Period) -> ir.Table:
     me, pl = t["measure"], t["plan"]
     due = me.filter((me["due_on"] >= p.first) & (me["due_on"] <= p.last) & (me["status"] != "cancelled"))
     j = due.join(pl, due["plan_id"] == pl["id"]).join(hh, pl["household_id"] == hh["id"])
-    return j.select(household=pl["household_id"], village=hh["village_id"],
-                    on_time=(j["status"] == "done") & (j["done_on"] <= j["due_on"]))
+    return j.select(measure=due["id"], household=pl["household_id"], village=hh["village_id"],
+                    on_time=((j["status"] == "done") & (j["done_on"] <= j["due_on"])).fill_null(False))
 
 
 def village_records(t: dict[str, ir.Table], p: Period) -> ir.Table:

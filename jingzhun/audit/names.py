@@ -49,6 +49,8 @@ KEYS: dict[str, str] = {
     "username": "用户名 / username", "role": "角色 / role", "permission": "权限 / permission",
     "photos": "照片 / photos", "village": "村 / village", "villages": "村 / villages", "kind": "类别 / kind",
     "mode": "方式 / mode", "areas": "区域 / areas", "changed": "修改 / changed", "batch": "批次 / batch",
+    "period": "考核期 / period", "version": "版本 / version", "units": "考核对象数 / units",
+    "values": "指标值数 / values", "level": "层级 / level",
 }
 _ORDER = {key: i for i, key in enumerate(KEYS)}
 _SHORT = {"sha256", "policy_sha256", "data_fingerprint"}  # digests: the first 12 characters identify them to a reader
