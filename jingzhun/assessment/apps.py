@@ -8,8 +8,8 @@ class AssessmentConfig(AppConfig):
     def ready(self) -> None:
         # The indicators read work teams, visits, plans and village records through identification's engines,
         # which never import an app above them: the tables are handed over here.
-        from jingzhun.assessment.compute import register_tables
         from jingzhun.assessment.catalogue import UNIT_LABELS
+        from jingzhun.assessment.compute import register_tables
         from jingzhun.assessment.models import SIGNOFF_ACTION, SNAPSHOT_KIND
         from jingzhun.audit import names
 

@@ -60,6 +60,11 @@ class _Unit:
     team: int | None = None
     cadre: int | None = None
 
+    @property
+    def villages(self) -> tuple[str, str]:
+        assert self.span is not None, "a cadre has no villages of its own"
+        return self.span
+
 
 def _unit(unit_type: str, unit: str, user: object | None) -> _Unit:
     from jingzhun.teams.models import Cadre, WorkTeam
@@ -188,7 +193,7 @@ def _reduction(session: engines.Session, t: dict[str, ir.Table], u: _Unit, p: ex
 def _visits(session: engines.Session, t: dict[str, ir.Table], u: _Unit, p: exprs.Period,
             spans: list[tuple[str, str]] | None, out: Explanation) -> None:
     v = _within(exprs.visits_in_year(t, p), "village_id", spans)
-    v = v.filter(v["cadre_id"] == u.cadre) if u.cadre is not None else v.filter(v["village_id"].between(*u.span))
+    v = v.filter(v["cadre_id"] == u.cadre) if u.cadre is not None else v.filter(v["village_id"].between(*u.villages))
     out.numerator.append(Records("visit", _ids(session.to_arrow(v.select("id").order_by("id")), "id")))
     f = _households(session, t, u, p, spans)
     out.denominator.append(Records("household", _ids(f, "number", None if u.cadre is not None else _mask(f, "paired"))))
@@ -201,7 +206,7 @@ def _member_months(session: engines.Session, t: dict[str, ir.Table], u: _Unit, p
     elif u.cadre is not None:
         mm = mm.filter(mm["cadre"] == u.cadre)
     else:
-        mm = mm.filter(mm["village"].between(*u.span))
+        mm = mm.filter(mm["village"].between(*u.villages))
     rows = session.to_arrow(mm.order_by(["mid", "month"]))
     key = [f"{m}:{n}" for m, n in zip(rows.column("mid").to_pylist(), rows.column("month").to_pylist(), strict=True)]
     return rows.append_column("key", pa.array(key, pa.string()))
@@ -226,7 +231,7 @@ def _alerts(session: engines.Session, t: dict[str, ir.Table], u: _Unit, p: exprs
         sm = exprs.same_minute(visits.filter(visits["cadre_id"] == u.cadre))
     else:
         sm = exprs.same_minute(visits)
-        sm = sm.filter(sm["village"].between(*u.span))
+        sm = sm.filter(sm["village"].between(*u.villages))
     sm_rows = session.to_arrow(sm.order_by(["cadre", "minute"]))
     minutes = [f"{c}@{m}" for c, m in zip(sm_rows.column("cadre").to_pylist(), sm_rows.column("minute").to_pylist(),
                                           strict=True)]
