@@ -100,11 +100,12 @@ def _activity(session: engines.Session, t: dict[str, ir.Table], p: exprs.Period,
     if span is not None:
         # Every visit of the cadres who visited in the span or are measured: a same-minute alert's village is
         # the lowest of its minute's visits, and a cadre's counts are all of their visits.
+        # (Fetched, then a list: the database finds their visits through its cadre index.)
         here = visits.filter(visits["village_id"].between(*span)).select(w_cadre=visits["cadre_id"])
         if cadres is not None:
             here = here.union(cadres.select(w_cadre=cadres["cadre"]))
-        here = here.distinct()
-        visits = visits.semi_join(here, visits["cadre_id"] == here["w_cadre"])
+        who = _arrow(session, here.distinct()).column("w_cadre").to_pylist()
+        visits = visits.filter(visits["cadre_id"].isin(who or [-1]))
     vg = visits.group_by(village=visits["village_id"], cadre=visits["cadre_id"]).aggregate(n=visits.count())
     sm = exprs.same_minute(visits).select("village", "cadre")
     mm = exprs.member_months(t, p)
@@ -138,7 +139,9 @@ def measure(session: engines.Session, p: exprs.Period, *, span: tuple[str, str] 
         pairs = pairs.semi_join(mine, pairs["cadre"] == mine["c_id"])
     pair_rows = _arrow(session, pairs)
     whole = span is None and cadres is None
-    facts = _arrow(session, exprs.with_flags(exprs.household_facts(t, hh, p))) if areas or whole else None
+    narrow = None if whole else _arrow(session, hh.select("id")).column("id").to_pylist()
+    facts = (_arrow(session, exprs.with_flags(exprs.household_facts(t, hh, p, ids=narrow)))
+             if areas or whole else None)
     everyone = t["household"]
     if whole:
         cadre_facts, households = facts, everyone
@@ -146,7 +149,8 @@ def measure(session: engines.Session, p: exprs.Period, *, span: tuple[str, str] 
         # The cadres' households by id (fetched: Ibis cannot join the pair table into an expression that is
         # itself filtered by the pair table).
         ids = sorted(set(pair_rows.column("household").to_pylist())) or [-1]
-        cadre_facts = _arrow(session, exprs.household_facts(t, everyone.filter(everyone["id"].isin(ids)), p))
+        cadre_facts = _arrow(session, exprs.household_facts(t, everyone.filter(everyone["id"].isin(ids)), p,
+                                                            ids=ids))
         keep = everyone["id"].isin(ids)
         households = everyone.filter(keep if span is None else keep | everyone["village_id"].between(*span))
     measured_cadres = None if whole else pairs.select("cadre").distinct()

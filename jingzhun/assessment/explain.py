@@ -161,7 +161,8 @@ def _households(session: engines.Session, t: dict[str, ir.Table], u: _Unit, p: e
         assert u.span is not None
         hh = hh.filter(hh["village_id"].between(*u.span))
     hh = _within(hh, "village_id", spans)
-    facts = exprs.with_flags(exprs.household_facts(t, hh, p))
+    ids = session.to_arrow(hh.select("id")).column("id").to_pylist()
+    facts = exprs.with_flags(exprs.household_facts(t, hh, p, ids=ids))
     numbers = hh.select(n_id=hh["id"], number=hh["number"])
     return session.to_arrow(facts.join(numbers, facts["hid"] == numbers["n_id"]).order_by("number"))
 

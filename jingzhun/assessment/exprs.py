@@ -122,24 +122,31 @@ def per_capita(net: ir.IntegerValue, size: ir.IntegerValue) -> ir.IntegerValue:
     return ibis.ifelse(net >= 0, positive, negative)
 
 
-def household_facts(t: dict[str, ir.Table], hh: ir.Table, p: Period) -> ir.Table:
-    """One row per household of `hh` with what every indicator reads of it."""
+def household_facts(t: dict[str, ir.Table], hh: ir.Table, p: Period, *, ids: list[int] | None = None) -> ir.Table:
+    """One row per household of `hh` with what every indicator reads of it. `ids` (the ids of `hh`, when they
+    are few: one village's, one cadre's) limits every per-household table to them before it is aggregated, so
+    the database reads those rows through its household_id indexes instead of aggregating whole tables."""
     y = p.year
-    m = t["member"].semi_join(hh, t["member"]["household_id"] == hh["id"])
+
+    def mine(x: ir.Table) -> ir.Table:
+        return x.filter(x["household_id"].isin(ids or [-1])) if ids is not None else x
+
+    m = mine(t["member"]).semi_join(hh, t["member"]["household_id"] == hh["id"])
     size = m.group_by(s_hid=m["household_id"]).aggregate(size=m.count())
-    inc, prev = net_income(t["income"], y), net_income(t["income"], y - 1)
+    income, event = mine(t["income"]), mine(t["event"])
+    inc, prev = net_income(income, y), net_income(income, y - 1)
     prev = prev.select(p_hid=prev["n_hid"], net_prev=prev["net"])
-    end, start = latest_status(t["event"], y, "s_end"), latest_status(t["event"], y - 1, "s_start")
-    pr = t["pair"]
+    end, start = latest_status(event, y, "s_end"), latest_status(event, y - 1, "s_start")
+    pr = mine(t["pair"])
     active = pr.filter((pr["start_date"] <= p.last) & (pr["end_date"].isnull() | (pr["end_date"] > p.last)))
     at_end = active.group_by(a_hid=active["household_id"]).aggregate(end_cadre=active["cadre_id"].min(),
                                                                      end_start=active["start_date"].min())
     in_year = pr.filter((pr["start_date"] <= p.last) & (pr["end_date"].isnull() | (pr["end_date"] >= p.first)))
     paired = in_year.group_by(y_hid=in_year["household_id"]).aggregate(paired=in_year.count())
-    v = t["visit"]
+    v = mine(t["visit"])
     recent = v.filter((v["visited_at"] >= p.cutoff) & (v["visited_at"] < p.end))
     recent = recent.group_by(r_hid=recent["household_id"]).aggregate(recent=recent.count())
-    pl = t["plan"]
+    pl = mine(t["plan"])
     plans = pl.filter((pl["year"] == y) & pl["approved_at"].notnull())
     plans = plans.group_by(l_hid=plans["household_id"]).aggregate(plan=plans.count())
     j = (hh.left_join(size, hh["id"] == size["s_hid"]).left_join(inc, hh["id"] == inc["n_hid"])
