@@ -59,19 +59,6 @@ class Measured:
     incomes: dict[str, np.ndarray] = field(default_factory=dict)  # village → sorted per-capita fen
 
 
-def _add(units: Units, table: pa.Table, key: str, columns: dict[str, str]) -> None:
-    """Add `table`'s columns (grouped by `key`, one row per key) to the units' parts `columns` maps them to."""
-    if table.num_rows == 0:
-        return
-    keys = pc.cast(table.column(key), pa.string())
-    found_at = pc.index_in(keys, value_set=pa.array(units.keys, pa.string()))
-    idx = pc.fill_null(found_at, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    found = idx >= 0
-    for col, part in columns.items():
-        values = pc.fill_null(table.column(col), 0).to_numpy(zero_copy_only=False).astype(np.int64)
-        np.add.at(units.parts[part], idx[found], values[found])
-
-
 def _arrow(session: engines.Session, expr: ir.Table) -> pa.Table:
     return session.to_arrow(expr)
 
@@ -80,71 +67,224 @@ def _in_span(t: ir.Table, column: str, span: tuple[str, str] | None) -> ir.Table
     return t if span is None else t.filter(t[column].between(*span))
 
 
-def measure(session: engines.Session, p: exprs.Period, *, span: tuple[str, str] | None = None,
-            cadres: Iterable[int] | None = None, areas: bool = True) -> Measured:
-    """The parts of the areas in `span` (every area when None) and their work teams, and of the cadres: those
-    given, or with a home area in `span`, or all; `areas=False` measures the cadres only."""
-    t = session.raw
-    out = Measured(p)
-    hh = _in_span(t["household"], "village_id", span)
-    h = exprs.household_facts(t, hh, p)
-    if areas:
-        _measure_areas(session, t, hh, h, p, span, out)
-    _measure_cadres(session, t, h if span is None and cadres is None else None, p, span, cadres, out)
+def _materialised(session: engines.Session) -> dict[str, ir.Table]:
+    """The tables to query. DuckDB reading the SQLite file through its scanner would read every table again for
+    each of the queries below: there each table is read once into DuckDB's own memory first."""
+    if session.engine != "duckdb":
+        return session.raw
+    con = session.backend.con
+    if "reg" not in {row[0] for row in con.execute("SELECT database_name FROM duckdb_databases()").fetchall()}:
+        return session.raw  # Parquet files or PostgreSQL's Arrow: read fast already / already tables
+    out = {}
+    for key in session.raw:
+        con.execute(f'CREATE OR REPLACE TEMP TABLE "m_{key}" AS SELECT * FROM "{key}"')
+        out[key] = session.backend.table(f"m_{key}")
     return out
 
 
-def _measure_areas(session: engines.Session, t: dict[str, ir.Table], hh: ir.Table, h: ir.Table, p: exprs.Period,
-                   span: tuple[str, str] | None, out: Measured) -> None:
+@dataclass
+class Activity:
+    """What the work tables say, fetched once for the areas and the cadres alike (numpy sums them per unit)."""
+
+    visits: pa.Table  # village, cadre, n: visits of the year
+    same_minute: pa.Table  # village, cadre: one row per same-minute alert
+    member_months: pa.Table  # village, team, cadre, n, met
+    measures: pa.Table  # household, village, due, on_time
+
+
+def _activity(session: engines.Session, t: dict[str, ir.Table], p: exprs.Period, span: tuple[str, str] | None,
+              cadres: ir.Table | None, households: ir.Table) -> Activity:
+    """The year's visits, same-minute alerts, member-months and measures due: of the areas in `span` and of the
+    cadres of `cadres` (a one-column table `cadre`; None with no span: everything)."""
+    visits = exprs.visits_in_year(t, p)
+    if span is not None:
+        # Every visit of the cadres who visited in the span or are measured: a same-minute alert's village is
+        # the lowest of its minute's visits, and a cadre's counts are all of their visits.
+        # (Fetched, then a list: the database finds their visits through its cadre index.)
+        here = visits.filter(visits["village_id"].between(*span)).select(w_cadre=visits["cadre_id"])
+        if cadres is not None:
+            here = here.union(cadres.select(w_cadre=cadres["cadre"]))
+        who = _arrow(session, here.distinct()).column("w_cadre").to_pylist()
+        visits = visits.filter(visits["cadre_id"].isin(who or [-1]))
+    vg = visits.group_by(village=visits["village_id"], cadre=visits["cadre_id"]).aggregate(n=visits.count())
+    sm = exprs.same_minute(visits).select("village", "cadre")
+    mm = exprs.member_months(t, p)
+    if span is not None:
+        keep = mm["village"].between(*span)
+        if cadres is not None:
+            keep = keep | mm["cadre"].isin(cadres["cadre"])
+        mm = mm.filter(keep)
+    mg = mm.group_by(["village", "team", "cadre"]).aggregate(n=mm.count(), met=exprs.flag(mm["met"]).sum())
+    md = exprs.measures_due(t, households, p)
+    md = md.group_by(["household", "village"]).aggregate(due=md.count(), on_time=exprs.flag(md["on_time"]).sum())
+    return Activity(_arrow(session, vg), _arrow(session, sm), _arrow(session, mg), _arrow(session, md))
+
+
+def measure(session: engines.Session, p: exprs.Period, *, span: tuple[str, str] | None = None,
+            cadres: Iterable[int] | None = None, areas: bool = True) -> Measured:
+    """The parts of the areas in `span` (every area when None) and their work teams, and of the cadres: those
+    given, or with a home area in `span`, or all; `areas=False` measures the cadres only.
+
+    The household facts are fetched once and summed here per village and per cadre; the work tables' counts
+    likewise (`_activity`), so no table is aggregated twice."""
+    t = _materialised(session)
+    out = Measured(p)
+    hh = _in_span(t["household"], "village_id", span)
+    pairs = exprs.pairs_in_year(t, p)
+    if cadres is not None:
+        pairs = pairs.filter(pairs["cadre"].isin(sorted(set(cadres)) or [-1]))
+    elif span is not None:
+        cd = t["cadre"]
+        mine = _in_span(cd, "home_area_id", span).select(c_id=cd["id"])
+        pairs = pairs.semi_join(mine, pairs["cadre"] == mine["c_id"])
+    pair_rows = _arrow(session, pairs)
+    whole = span is None and cadres is None
+    narrow = None if whole else _arrow(session, hh.select("id")).column("id").to_pylist()
+    facts = (_arrow(session, exprs.with_flags(exprs.household_facts(t, hh, p, ids=narrow)))
+             if areas or whole else None)
+    everyone = t["household"]
+    if whole:
+        cadre_facts, households = facts, everyone
+    else:
+        # The cadres' households by id (fetched: Ibis cannot join the pair table into an expression that is
+        # itself filtered by the pair table).
+        ids = sorted(set(pair_rows.column("household").to_pylist())) or [-1]
+        cadre_facts = _arrow(session, exprs.household_facts(t, everyone.filter(everyone["id"].isin(ids)), p,
+                                                            ids=ids))
+        keep = everyone["id"].isin(ids)
+        households = everyone.filter(keep if span is None else keep | everyone["village_id"].between(*span))
+    measured_cadres = None if whole else pairs.select("cadre").distinct()
+    activity = _activity(session, t, p, span, measured_cadres, households)
+    if areas:
+        assert facts is not None
+        _measure_areas(session, t, facts, activity, p, span, out)
+    assert cadre_facts is not None
+    ids = pairs.select(x_cadre=pairs["cadre"]).distinct()
+    cd = t["cadre"]
+    homes = _arrow(session, cd.join(ids, cd["id"] == ids["x_cadre"]).select(cadre=cd["id"], home=cd["home_area_id"]))
+    _measure_cadres(homes, pair_rows, cadre_facts, activity, out)
+    return out
+
+
+def _sum_into(units: Units, keys: pa.Array | pa.ChunkedArray, columns: dict[str, np.ndarray]) -> None:
+    """Add each row's values of `columns` (numpy arrays, one entry per row) to the part they name, at the unit its
+    key names; rows of other units are left out."""
+    if len(keys) == 0 or not units.keys:
+        return
+    found_at = pc.index_in(pc.cast(keys, pa.string()), value_set=pa.array(units.keys, pa.string()))
+    idx = pc.fill_null(found_at, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    found = idx >= 0
+    for part, values in columns.items():
+        np.add.at(units.parts[part], idx[found], np.asarray(values, dtype=np.int64)[found])
+
+
+def _col(table: pa.Table, name: str) -> np.ndarray:
+    """A column as int64 (booleans as 0/1, nulls as 0)."""
+    column = table.column(name)
+    if pa.types.is_boolean(column.type):
+        column = pc.cast(column, pa.int64())
+    return pc.fill_null(column, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _village_household_parts(v: Units, facts: pa.Table) -> None:
+    """The households' counts per village (the flags are the Ibis expressions' own: exprs.with_flags)."""
+    pe = _col(facts, "poor_end")
+    inc_ok, prev_ok = _col(facts, "inc_ok"), _col(facts, "prev_ok")
+    _sum_into(v, facts.column("village"), {
+        "poor_start": _col(facts, "poor_start"), "poor_end": pe, "poor_pop_end": pe * _col(facts, "size"),
+        "population": _col(facts, "size"), "exited": _col(facts, "exited"), "returned": _col(facts, "returned"),
+        "inc_sum": inc_ok * _col(facts, "pc"), "inc_n": inc_ok, "inc_prev_sum": prev_ok * _col(facts, "pc_prev"),
+        "inc_prev_n": prev_ok, "housing_ok": pe * _col(facts, "housing"), "water_ok": pe * _col(facts, "water"),
+        "road_ok": pe * _col(facts, "road_ok"), "helper_ok": pe * _col(facts, "helper"),
+        "paired": _col(facts, "paired"), "alerts": _col(facts, "unvisited"), "plans_ok": pe * _col(facts, "plan_ok")})
+
+
+def _measure_areas(session: engines.Session, t: dict[str, ir.Table], facts: pa.Table, activity: Activity,
+                   p: exprs.Period, span: tuple[str, str] | None, out: Measured) -> None:
     area = _in_span(t["area"], "code", span)
     rows = _arrow(session, area.select("code", "level", "poor_village")).sort_by("code")
     villages = rows.filter(pc.equal(rows.column("level"), "village"))
     v = Units.empty(villages.column("code").to_pylist(), villages.column("code").to_pylist())
     v.parts["poor_villages"] = pc.cast(villages.column("poor_village"), pa.int64()).to_numpy(zero_copy_only=False).copy()
-    vh = _arrow(session, exprs.village_household_parts(h))
-    _add(v, vh, "village", {c: c for c in ("poor_start", "poor_end", "poor_pop_end", "exited", "returned", "inc_sum",
-                                           "inc_n", "inc_prev_sum", "inc_prev_n", "housing_ok", "water_ok", "road_ok",
-                                           "helper_ok", "paired", "plans_ok")})
-    _add(v, vh, "village", {"members": "population", "unvisited": "alerts"})
+    _village_household_parts(v, facts)
     records = _arrow(session, _in_span(exprs.village_records(t, p), "village", span))
-    _population_from_records(v, vh, records)
-    visits = exprs.visits_in_year(t, p)
-    vv = _in_span(visits, "village_id", span)
-    _add(v, _arrow(session, vv.group_by(village=vv["village_id"]).aggregate(n=vv.count())), "village", {"n": "visits"})
-    sm = _in_span(exprs.same_minute(visits), "village", span)
-    _add(v, _arrow(session, sm.group_by("village").aggregate(n=sm.count())), "village", {"n": "alerts"})
-    mm = _in_span(exprs.member_months(t, p), "village", span)
-    by_village = mm.group_by("village").aggregate(mm=mm.count(), met=exprs.flag(mm["met"]).sum())
-    _add(v, _arrow(session, by_village), "village", {"mm": "mm", "met": "mm_met"})
+    _population_from_records(v, records)
+    _sum_into(v, activity.visits.column("village"), {"visits": _col(activity.visits, "n")})
+    sm = activity.same_minute
+    _sum_into(v, sm.column("village"), {"alerts": np.ones(sm.num_rows, np.int64)})
+    mm = activity.member_months
+    _sum_into(v, mm.column("village"), {"mm": _col(mm, "n"), "mm_met": _col(mm, "met")})
     full = _arrow(session, _in_span(exprs.full_teams(t, p), "village", span))
-    _add(v, full.append_column("one", pa.array([1] * full.num_rows, pa.int64())), "village", {"one": "team_ok"})
+    _sum_into(v, full.column("village"), {"team_ok": np.ones(full.num_rows, np.int64)})
     v.parts["team_ok"] *= v.parts["poor_villages"]  # coverage is of poor villages
-    md = exprs.measures_due(t, hh, p)
-    md = md.group_by("village").aggregate(due=md.count(), on_time=exprs.flag(md["on_time"]).sum())
-    _add(v, _arrow(session, md), "village", {"due": "measures_due", "on_time": "measures_on_time"})
+    md = activity.measures
+    _sum_into(v, md.column("village"), {"measures_due": _col(md, "due"), "measures_on_time": _col(md, "on_time")})
     v.parts["alerts"] += v.parts["mm"] - v.parts["mm_met"]  # residence alerts: the member-months below the rule
     v.parts["hh_base"] = v.parts["poor_end"].copy()
     out.units["village"] = v
-    incomes = _arrow(session, exprs.income_values(h))
+    incomes = facts.filter(pc.fill_null(facts.column("inc_ok"), False)).select(["village", "pc"])
     out.incomes = _by_village(incomes)
     for level in AREA_LEVELS[1:]:
         codes = rows.filter(pc.equal(rows.column("level"), level)).column("code").to_pylist()
         out.units[level] = rollup(v, codes, level)
-    _measure_teams(session, t, p, span, mm, v, out)
+    _measure_teams(session, t, p, span, activity, v, out)
 
 
-def _population_from_records(v: Units, vh: pa.Table, records: pa.Table) -> None:
+def _population_from_records(v: Units, records: pa.Table) -> None:
     """A village's population: its record's of the year when above 0, else its registered households' members;
     and the infrastructure counts (vr_n, vr_ok) from the records."""
     if records.num_rows == 0:
         return
     counted = Units.empty(v.keys, v.keys)
-    _add(counted, records, "village", {"population": "population"})
-    ok = pc.cast(records.column("ok"), pa.int64())
-    recs = records.append_column("ok_n", ok).append_column("one", pa.array([1] * records.num_rows, pa.int64()))
-    _add(v, recs, "village", {"ok_n": "vr_ok", "one": "vr_n"})
+    _sum_into(counted, records.column("village"), {"population": _col(records, "population")})
+    _sum_into(v, records.column("village"), {"vr_ok": _col(records, "ok"), "vr_n": np.ones(records.num_rows, np.int64)})
     use = counted.parts["population"] > 0
     v.parts["population"] = np.where(use, counted.parts["population"], v.parts["population"])
+
+
+def _measure_teams(session: engines.Session, t: dict[str, ir.Table], p: exprs.Period, span: tuple[str, str] | None,
+                   activity: Activity, v: Units, out: Measured) -> None:
+    tm = _in_span(t["team"], "village_id", span)
+    tm = tm.filter((tm["start_date"] <= p.last) & (tm["end_date"].isnull() | (tm["end_date"] >= p.first)))
+    teams = _arrow(session, tm.select("id", "village_id")).sort_by("id")
+    keys = [str(i) for i in teams.column("id").to_pylist()]
+    villages = teams.column("village_id").to_pylist()
+    u = Units.empty(keys, villages)
+    position = {code: i for i, code in enumerate(v.keys)}
+    at = np.array([position.get(code, -1) for code in villages], dtype=np.int64)
+    for part in PARTS:
+        if keys:
+            u.parts[part] = np.where(at >= 0, v.parts[part][np.maximum(at, 0)], 0)
+    u.parts["mm"][:] = 0
+    u.parts["mm_met"][:] = 0
+    mm = activity.member_months
+    _sum_into(u, mm.column("team"), {"mm": _col(mm, "n"), "mm_met": _col(mm, "met")})
+    out.units["work_team"] = u
+
+
+def _measure_cadres(homes: pa.Table, pairs: pa.Table, facts: pa.Table, activity: Activity, out: Measured) -> None:
+    """Each cadre with a pair in the year: their households' facts, their own visits, same-minute alerts,
+    member-months below the residence rule and their households' measures."""
+    found = homes.sort_by("cadre")
+    u = Units.empty([str(i) for i in found.column("cadre").to_pylist()], found.column("home").to_pylist())
+    out.units["cadre"] = u
+    if not u.keys:
+        return
+    j = pairs.join(facts, keys="household", right_keys="hid", join_type="inner")
+    inc_ok = np.asarray(pc.is_valid(j.column("pc")).to_numpy(zero_copy_only=False), dtype=np.int64)
+    prev_ok = np.asarray(pc.is_valid(j.column("pc_prev")).to_numpy(zero_copy_only=False), dtype=np.int64)
+    own = pc.fill_null(pc.equal(j.column("end_cadre"), j.column("cadre")), False)
+    n = j.num_rows
+    _sum_into(u, j.column("cadre"), {
+        "paired": np.ones(n, np.int64), "hh_base": np.ones(n, np.int64), "plans_ok": _col(j, "plan_ok"),
+        "inc_sum": inc_ok * _col(j, "pc"), "inc_n": inc_ok, "inc_prev_sum": prev_ok * _col(j, "pc_prev"),
+        "inc_prev_n": prev_ok, "alerts": _col(j, "unvisited") * np.asarray(own.to_numpy(zero_copy_only=False), np.int64)})
+    vg, sm, mm = activity.visits, activity.same_minute, activity.member_months
+    _sum_into(u, vg.column("cadre"), {"visits": _col(vg, "n")})
+    _sum_into(u, sm.column("cadre"), {"alerts": np.ones(sm.num_rows, np.int64)})
+    _sum_into(u, mm.column("cadre"), {"alerts": _col(mm, "n") - _col(mm, "met")})
+    md = pairs.join(activity.measures, keys="household", join_type="inner")
+    _sum_into(u, md.column("cadre"), {"measures_due": _col(md, "due"), "measures_on_time": _col(md, "on_time")})
 
 
 def _by_village(incomes: pa.Table) -> dict[str, np.ndarray]:
@@ -174,75 +314,6 @@ def rollup(v: Units, codes: list[str], level: str) -> Units:
     for part in PARTS:
         np.add.at(u.parts[part], idx[found], v.parts[part][found])
     return u
-
-
-def _measure_teams(session: engines.Session, t: dict[str, ir.Table], p: exprs.Period, span: tuple[str, str] | None,
-                   mm: ir.Table, v: Units, out: Measured) -> None:
-    tm = _in_span(t["team"], "village_id", span)
-    tm = tm.filter((tm["start_date"] <= p.last) & (tm["end_date"].isnull() | (tm["end_date"] >= p.first)))
-    teams = _arrow(session, tm.select("id", "village_id")).sort_by("id")
-    keys = [str(i) for i in teams.column("id").to_pylist()]
-    villages = teams.column("village_id").to_pylist()
-    u = Units.empty(keys, villages)
-    position = {code: i for i, code in enumerate(v.keys)}
-    at = np.array([position.get(code, -1) for code in villages], dtype=np.int64)
-    for part in PARTS:
-        if keys:
-            u.parts[part] = np.where(at >= 0, v.parts[part][np.maximum(at, 0)], 0)
-    u.parts["mm"][:] = 0
-    u.parts["mm_met"][:] = 0
-    own = mm.group_by("team").aggregate(mm=mm.count(), met=exprs.flag(mm["met"]).sum())
-    _add(u, _arrow(session, own), "team", {"mm": "mm", "met": "mm_met"})
-    out.units["work_team"] = u
-
-
-def _measure_cadres(session: engines.Session, t: dict[str, ir.Table], h: ir.Table | None, p: exprs.Period,
-                    span: tuple[str, str] | None, cadres: Iterable[int] | None, out: Measured) -> None:
-    pairs = exprs.pairs_in_year(t, p)
-    cd = t["cadre"]
-    if cadres is not None:
-        wanted = sorted(set(cadres))
-        pairs = pairs.filter(pairs["cadre"].isin(wanted))
-    elif span is not None:
-        mine = _in_span(cd, "home_area_id", span).select(c_id=cd["id"])
-        pairs = pairs.semi_join(mine, pairs["cadre"] == mine["c_id"])
-    if h is None:
-        # The cadres' households by id (fetched: Ibis cannot join the pair table into an expression that is
-        # itself filtered by the pair table).
-        ids_ = _arrow(session, pairs.select("household").distinct()).column("household").to_pylist()
-        hh = t["household"]
-        h = exprs.household_facts(t, hh.filter(hh["id"].isin(ids_ or [-1])), p)
-    ids = pairs.select(x_cadre=pairs["cadre"]).distinct()
-    homes = cd.join(ids, cd["id"] == ids["x_cadre"]).select(cadre=cd["id"], home=cd["home_area_id"])
-    found = _arrow(session, homes).sort_by("cadre")
-    u = Units.empty([str(i) for i in found.column("cadre").to_pylist()], found.column("home").to_pylist())
-    if not u.keys:
-        out.units["cadre"] = u
-        return
-    j = pairs.join(h, pairs["household"] == h["hid"])
-    inc_ok, prev_ok = j["pc"].notnull(), j["pc_prev"].notnull()
-    g = j.group_by("cadre").aggregate(
-        paired=j.count(), plans_ok=exprs.flag(j["plan_ok"]).sum(),
-        inc_sum=(inc_ok.ifelse(j["pc"], 0)).sum(), inc_n=exprs.flag(inc_ok).sum(),
-        inc_prev_sum=(prev_ok.ifelse(j["pc_prev"], 0)).sum(), inc_prev_n=exprs.flag(prev_ok).sum(),
-        unvisited=exprs.flag((j["unvisited"] & (j["end_cadre"] == j["cadre"])).fill_null(False)).sum())
-    _add(u, _arrow(session, g), "cadre", {c: c for c in ("paired", "plans_ok", "inc_sum", "inc_n", "inc_prev_sum",
-                                                         "inc_prev_n")})
-    _add(u, _arrow(session, g), "cadre", {"paired": "hh_base", "unvisited": "alerts"})
-    visits = exprs.visits_in_year(t, p)
-    mine = visits.filter(visits["cadre_id"].isin(u_ids := [int(k) for k in u.keys])) if cadres is not None else visits
-    _add(u, _arrow(session, mine.group_by(cadre=mine["cadre_id"]).aggregate(n=mine.count())), "cadre", {"n": "visits"})
-    sm = exprs.same_minute(mine)
-    _add(u, _arrow(session, sm.group_by("cadre").aggregate(n=sm.count())), "cadre", {"n": "alerts"})
-    mm = exprs.member_months(t, p)
-    mm = mm.filter(mm["cadre"].isin(u_ids)) if cadres is not None else mm
-    below = mm.filter(~mm["met"])
-    _add(u, _arrow(session, below.group_by("cadre").aggregate(n=below.count())), "cadre", {"n": "alerts"})
-    md = exprs.measures_due(t, t["household"], p)
-    mj = md.join(pairs, md["household"] == pairs["household"])
-    mg = mj.group_by("cadre").aggregate(due=mj.count(), on_time=exprs.flag(mj["on_time"]).sum())
-    _add(u, _arrow(session, mg), "cadre", {"due": "measures_due", "on_time": "measures_on_time"})
-    out.units["cadre"] = u
 
 
 # --------------------------------------------------------------------------- values

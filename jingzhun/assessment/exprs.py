@@ -38,7 +38,7 @@ NEEDS: dict[str, set[str]] = {
     "team": {"id", "village_id", "start_date", "end_date"},
     "cadre": {"id", "status", "home_area_id"},
     "plan": {"id", "household_id", "year", "approved_at"},
-    "measure": {"plan_id", "status", "due_on", "done_on"},
+    "measure": {"id", "plan_id", "status", "due_on", "done_on"},
     "village_record": {"village_id", "year", "population", "hardened_road", "tap_water", "clinic"},
     "area": {"code", "level", "poor_village"},
 }
@@ -122,24 +122,31 @@ def per_capita(net: ir.IntegerValue, size: ir.IntegerValue) -> ir.IntegerValue:
     return ibis.ifelse(net >= 0, positive, negative)
 
 
-def household_facts(t: dict[str, ir.Table], hh: ir.Table, p: Period) -> ir.Table:
-    """One row per household of `hh` with what every indicator reads of it."""
+def household_facts(t: dict[str, ir.Table], hh: ir.Table, p: Period, *, ids: list[int] | None = None) -> ir.Table:
+    """One row per household of `hh` with what every indicator reads of it. `ids` (the ids of `hh`, when they
+    are few: one village's, one cadre's) limits every per-household table to them before it is aggregated, so
+    the database reads those rows through its household_id indexes instead of aggregating whole tables."""
     y = p.year
-    m = t["member"].semi_join(hh, t["member"]["household_id"] == hh["id"])
+
+    def mine(x: ir.Table) -> ir.Table:
+        return x.filter(x["household_id"].isin(ids or [-1])) if ids is not None else x
+
+    m = mine(t["member"]).semi_join(hh, t["member"]["household_id"] == hh["id"])
     size = m.group_by(s_hid=m["household_id"]).aggregate(size=m.count())
-    inc, prev = net_income(t["income"], y), net_income(t["income"], y - 1)
+    income, event = mine(t["income"]), mine(t["event"])
+    inc, prev = net_income(income, y), net_income(income, y - 1)
     prev = prev.select(p_hid=prev["n_hid"], net_prev=prev["net"])
-    end, start = latest_status(t["event"], y, "s_end"), latest_status(t["event"], y - 1, "s_start")
-    pr = t["pair"]
+    end, start = latest_status(event, y, "s_end"), latest_status(event, y - 1, "s_start")
+    pr = mine(t["pair"])
     active = pr.filter((pr["start_date"] <= p.last) & (pr["end_date"].isnull() | (pr["end_date"] > p.last)))
     at_end = active.group_by(a_hid=active["household_id"]).aggregate(end_cadre=active["cadre_id"].min(),
                                                                      end_start=active["start_date"].min())
     in_year = pr.filter((pr["start_date"] <= p.last) & (pr["end_date"].isnull() | (pr["end_date"] >= p.first)))
     paired = in_year.group_by(y_hid=in_year["household_id"]).aggregate(paired=in_year.count())
-    v = t["visit"]
+    v = mine(t["visit"])
     recent = v.filter((v["visited_at"] >= p.cutoff) & (v["visited_at"] < p.end))
     recent = recent.group_by(r_hid=recent["household_id"]).aggregate(recent=recent.count())
-    pl = t["plan"]
+    pl = mine(t["plan"])
     plans = pl.filter((pl["year"] == y) & pl["approved_at"].notnull())
     plans = plans.group_by(l_hid=plans["household_id"]).aggregate(plan=plans.count())
     j = (hh.left_join(size, hh["id"] == size["s_hid"]).left_join(inc, hh["id"] == inc["n_hid"])
@@ -174,33 +181,18 @@ def flag(value: ir.BooleanValue) -> ir.IntegerValue:
 
 def _exited(h: ir.Table) -> ir.BooleanValue:
     # As the yearly difference classifies: now exited, poor or returned before; now returned, not before.
-    return (h["s_end"] == c.EXITED) & h["s_start"].isin(c.POOR_NOW).fill_null(False)
+    return ((h["s_end"] == c.EXITED) & h["s_start"].isin(c.POOR_NOW)).fill_null(False)
 
 
 def _returned(h: ir.Table) -> ir.BooleanValue:
-    return (h["s_end"] == c.RETURNED) & (h["s_start"].isnull() | (h["s_start"] != c.RETURNED))
+    return ((h["s_end"] == c.RETURNED) & (h["s_start"].isnull() | (h["s_start"] != c.RETURNED))).fill_null(False)
 
 
-def village_household_parts(h: ir.Table) -> ir.Table:
-    inc_ok = h["needs_end"] & h["pc"].notnull()
-    prev_ok = h["needs_start"] & h["pc_prev"].notnull()
-    pe = h["poor_end"]
-    return h.group_by(village=h["village"]).aggregate(
-        poor_start=flag(h["poor_start"]).sum(), poor_end=flag(pe).sum(),
-        poor_pop_end=ibis.ifelse(pe, h["size"], 0).sum(), members=h["size"].sum(),
-        exited=flag(_exited(h)).sum(), returned=flag(_returned(h).fill_null(False)).sum(),
-        inc_sum=ibis.ifelse(inc_ok, h["pc"], 0).sum(), inc_n=flag(inc_ok).sum(),
-        inc_prev_sum=ibis.ifelse(prev_ok, h["pc_prev"], 0).sum(), inc_prev_n=flag(prev_ok).sum(),
-        housing_ok=flag(pe & h["housing"]).sum(), water_ok=flag(pe & h["water"]).sum(),
-        road_ok=flag(pe & h["road_ok"]).sum(), helper_ok=flag(pe & h["helper"]).sum(),
-        paired=flag(h["paired"]).sum(), unvisited=flag(h["unvisited"]).sum(),
-        plans_ok=flag(pe & h["plan_ok"]).sum())
-
-
-def income_values(h: ir.Table) -> ir.Table:
-    """(village, per-capita fen) of the households the income indicators read: the medians' input."""
-    f = h.filter(h["needs_end"] & h["pc"].notnull())
-    return f.select(village=f["village"], pc=f["pc"])
+def with_flags(h: ir.Table) -> ir.Table:
+    """The household facts with the flags the village parts sum (compute.py adds them up per village): exited
+    and returned in the year, and whether the household counts in the income indicators of Y and of Y−1."""
+    return h.mutate(exited=_exited(h), returned=_returned(h), inc_ok=h["needs_end"] & h["pc"].notnull(),
+                    prev_ok=h["needs_start"] & h["pc_prev"].notnull())
 
 
 def visits_in_year(t: dict[str, ir.Table], p: Period) -> ir.Table:
@@ -263,8 +255,8 @@ def measures_due(t: dict[str, ir.Table], hh: ir.Table, p: Period) -> ir.Table:
     me, pl = t["measure"], t["plan"]
     due = me.filter((me["due_on"] >= p.first) & (me["due_on"] <= p.last) & (me["status"] != "cancelled"))
     j = due.join(pl, due["plan_id"] == pl["id"]).join(hh, pl["household_id"] == hh["id"])
-    return j.select(household=pl["household_id"], village=hh["village_id"],
-                    on_time=(j["status"] == "done") & (j["done_on"] <= j["due_on"]))
+    return j.select(measure=due["id"], household=pl["household_id"], village=hh["village_id"],
+                    on_time=((j["status"] == "done") & (j["done_on"] <= j["due_on"])).fill_null(False))
 
 
 def village_records(t: dict[str, ir.Table], p: Period) -> ir.Table:
