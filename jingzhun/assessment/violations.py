@@ -35,6 +35,7 @@ LABELS = {
     "wrong_identification": ("错评户", "households wrongly identified"),
     "wrong_exit": ("错退户", "households wrongly exited"),
 }
+BILINGUAL = {k: f"{zh} / {en}" for k, (zh, en) in LABELS.items()}
 ZONE = zoneinfo.ZoneInfo("Asia/Shanghai")
 HELPER_SUBJECT = "帮扶人编号 "
 
