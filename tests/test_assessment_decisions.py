@@ -86,7 +86,7 @@ def note(kind: str, area: str, subject: str, when: dt.datetime) -> AlertNote:
 
 
 @pytest.fixture
-def computed(register):
+def computed(register):  # noqa: F811 -- the fixture imported above
     snapshots.compute(2020, engine="duckdb", today=TODAY)
     c1 = register["c1"]
     note("same_minute", VILLAGE, f"帮扶人编号 {c1.pk}", local(2020, 4, 1, 9))  # confirmed: c1, VILLAGE, its team
@@ -172,7 +172,7 @@ def test_scheme_upload_good_and_bad(computed):
 
 
 def test_service_history_and_the_shortlist_equal_the_hand_count(computed, settings):
-    c1, team = computed["c1"], computed["team"]
+    team = computed["team"]
     today = dt.date(2021, 6, 1)
     # c1: team member since 2019-01-01 and paired from 2019-01-01 (overlapping): 2019-01-01 .. 2021-06-01.
     days = (today - dt.date(2019, 1, 1)).days + 1

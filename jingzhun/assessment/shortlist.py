@@ -3,7 +3,8 @@
 Service: the cadre's work-team memberships and helper pairs (jingzhun.teams), each a period of days; frontline
 days are the days covered by at least one of them (overlaps counted once), up to today; a year of service is
 365 days. The shortlist: cadres (in the user's areas, by their home area) with at least
-``ASSESSMENT_SHORTLIST_YEARS`` years of service (setting, default 2) whose every scored year in their term
+``ASSESSMENT_SHORTLIST_YEARS`` years of service (setting, default 1: a year of the current round; a province
+that asks for a whole term sets 2) whose every scored year in their term
 reached one of the top ``ASSESSMENT_SHORTLIST_TOP_GRADES`` grades (setting, default 1: the top grade) — as a
 helper (unit type cadre) and as a member of a work team scored that year — with at least one scored year.
 A scored year is the newest run of its kind and year that scored the cadre or their team.
@@ -27,7 +28,7 @@ YEAR_DAYS = 365
 
 
 def required_years() -> float:
-    return float(getattr(settings, "ASSESSMENT_SHORTLIST_YEARS", 2))
+    return float(getattr(settings, "ASSESSMENT_SHORTLIST_YEARS", 1))
 
 
 def top_grades() -> int:
