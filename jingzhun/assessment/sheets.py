@@ -10,6 +10,7 @@ from typing import Any
 
 from django.http import FileResponse, HttpRequest
 from django.urls import reverse
+from django.utils import translation
 
 from jingzhun import access, cells
 from jingzhun.assessment import catalogue, scheme_store, scoring_runs, snapshots
@@ -71,6 +72,13 @@ def _explain(run: ScoringRun, result: ScoreResult, code: str) -> list[str]:
     return [str(found)] if found is not None else []
 
 
+def _definition(cat: catalogue.Indicator) -> str:
+    # Picked here, not by the |lang filter: an English definition may begin with "(", which the filter's
+    # "中文 / English" split does not recognise.
+    english = (translation.get_language() or "").startswith("en")
+    return cat.definition_en if english else cat.definition_zh
+
+
 def explained(run: ScoringRun, result: ScoreResult, *, with_records: bool = True) -> list[Line]:
     scheme = scheme_store.parse(run.scheme_text, run.scheme_source)
     values = scoring_runs.unit_values(run, result)
@@ -81,13 +89,21 @@ def explained(run: ScoringRun, result: ScoreResult, *, with_records: bool = True
         v = values.get(ind.code)
         out.append(Line(
             ind.code, f"{cat.zh} / {cat.en}" if cat else ind.code,
-            f"{cat.definition_zh} / {cat.definition_en}" if cat else "", RULES[ind.rule], float(ind.weight),
+            _definition(cat) if cat else "", RULES[ind.rule], float(ind.weight),
             None if ind.target is None else float(ind.target), ind.direction or directions.get(ind.code, ""),
             v.value if v else None, v.numerator if v else None, v.denominator if v else None,
             float(result.points.get(ind.code, 0.0)), ind.code in result.missing, cat.no_data_reason if cat else "",
             _records(ind.code, result.area_code) if with_records else "",
             _explain(run, result, ind.code) if with_records else []))
     return out
+
+
+def deduction_labels(run: ScoringRun) -> dict[str, str]:
+    """Each deduction kind's name ("中文 / English"): the scheme's, else the violations' own."""
+    from jingzhun.assessment import violations
+
+    scheme = scheme_store.parse(run.scheme_text, run.scheme_source)
+    return {**violations.BILINGUAL, **{d.kind: f"{d.name_zh} / {d.name_en}" for d in scheme.deductions}}
 
 
 HEADERS = ["名次", "对象", "名称", "所在区划", "总分", "扣分", "等次", "快照版本", "已审核冻结"]

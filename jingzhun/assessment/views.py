@@ -34,7 +34,7 @@ from jingzhun.assessment import (
     violations,
 )
 from jingzhun.assessment.models import DECISION, DECISION_SUBJECT, ScoreResult, ScoringRun, Signoff, SignoffStep
-from jingzhun.assessment.sheets import explained, write_xlsx
+from jingzhun.assessment.sheets import deduction_labels, explained, write_xlsx
 from jingzhun.teams.supervision import KINDS
 from jingzhun.web.pages import requires
 
@@ -132,7 +132,7 @@ def unit_detail(request: HttpRequest, pk: int, unit: str) -> HttpResponse:
     return render(request, "assessment/unit.html", {
         "run": run, "result": result, "name": units.names(run.unit_type, [unit])[unit],
         "lines": explained(run, result), "notes": notes, "area": result.area_code,
-        "shown": signoff.shown_version(result.area_code, run.year), "labels": violations.BILINGUAL,
+        "shown": signoff.shown_version(result.area_code, run.year), "labels": deduction_labels(run),
         "decisions": list(decisions.visible(request.user).filter(unit_type=run.unit_type, unit=unit)),
         "kinds": KINDS})
 
@@ -158,7 +158,7 @@ def run_sheet(request: HttpRequest, pk: int, unit: str) -> HttpResponse:
     result = _result(request, run, unit)
     return render(request, "assessment/sheet.html", {
         "run": run, "result": result, "name": units.names(run.unit_type, [unit])[unit],
-        "lines": explained(run, result), "labels": violations.BILINGUAL, "printed": timezone.localdate()})
+        "lines": explained(run, result), "labels": deduction_labels(run), "printed": timezone.localdate()})
 
 
 @requires(ABILITY)
