@@ -164,6 +164,8 @@ def walk(client: Client) -> dict[str, str]:
             reverse("web:application", args=[app.pk]), reverse("web:overdue"),
             reverse("web:yearly"), reverse("web:yearly") + f"?year=2019&area={VILLAGE}",
             reverse("web:yearly_quotas"), reverse("web:yearly_quotas") + "?policy=file:example-hunan-2020.toml",
+            reverse("assessment:index"), reverse("assessment:signoff") + "?year=2019", reverse("assessment:shortlist"),
+            reverse("assessment:flags") + "?year=2019", reverse("assessment:trends"),
             reverse("web:household", args=["B102-1"])]  # a 404 page
     return {url: client.get(url).content.decode() for url in urls}
 
