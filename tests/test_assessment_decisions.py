@@ -233,3 +233,30 @@ def test_decisions_need_a_reason_and_stay_in_the_users_areas(computed):
     entry = AuditEntry.objects.get(action="assessment.decide")
     assert entry.area == TOWNSHIP and entry.detail["reason"] == "三年驻村，考核优秀"
     assert list(decisions.visible(other)) == [] and list(decisions.visible(county)) == [d]
+
+
+def test_the_command_scores_and_lists_the_shortlist_and_the_flags(computed, capsys):
+    from django.core.management import call_command
+
+    call_command("assess", "score", "--scheme", "file:work-team.toml", "--year", "2020")
+    out = capsys.readouterr().out
+    team = WorkTeam.objects.get().pk
+    assert f"1\t{team}\t0.00\t不称职" in out
+    call_command("assess", "flags", "--year", "2020")
+    assert f"work_team\t{team}\t0.00\t不称职\tlowest_grade, fabricated_visits, residence_below_rule" in \
+        capsys.readouterr().out
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="no scheme"):
+        call_command("assess", "score", "--scheme", "file:none.toml", "--year", "2020")
+
+
+def test_the_demo_scores_its_years_and_decides_on_flags(register):
+    from jingzhun.demo import assessment_decisions
+
+    done = assessment_decisions.run(TODAY)
+    # No computed years yet: the register's last income year (2020) and the year of the work (2021).
+    assert done["years"] == [2020, 2021]
+    assert done["decisions"] >= 1 and Decision.objects.count() == done["decisions"]
+    assert all(d.reason and d.subject in ("shortlist", "flag") for d in Decision.objects.all())
+    assert {r.unit_type for r in scoring_runs.visible_runs(None)} == {"county", "work_team", "cadre"}
