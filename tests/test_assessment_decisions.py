@@ -251,7 +251,7 @@ def test_the_command_scores_and_lists_the_shortlist_and_the_flags(computed, caps
         call_command("assess", "score", "--scheme", "file:none.toml", "--year", "2020")
 
 
-def test_the_demo_scores_its_years_and_decides_on_flags(register):
+def test_the_demo_scores_its_years_and_decides_on_flags(register):  # noqa: F811 -- the fixture
     from jingzhun.demo import assessment_decisions
 
     done = assessment_decisions.run(TODAY)

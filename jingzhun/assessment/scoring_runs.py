@@ -11,6 +11,7 @@ Units are ranked among the units of the run — one area's — which the pages a
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Hashable
 from typing import Any
 
 from django.db import transaction
@@ -85,12 +86,13 @@ def run(ref: str, year: int, area: str | None = None, *, user: object | None = N
     by_unit, version_of, versions = read_values(unit_type, year, area)
     if not by_unit:
         raise AssessmentError(f"{year} 年该区域没有{unit_type}的指标值 / no {unit_type} values for {year} in this area")
-    values = {u: {r[2]: r[5] for r in rows} for u, rows in by_unit.items()}
+    values: dict[Hashable, dict[str, Any]] = {u: {r[2]: r[5] for r in rows} for u, rows in by_unit.items()}
     residence = {u: next(((r[3], r[4]) for r in rows if r[2] == "residence_days_met"), (None, None))
                  for u, rows in by_unit.items()}
     found = violations.counts(unit_type, year, {u: rows[0][1] for u, rows in by_unit.items()}, residence)
     kinds = [d.kind for d in scheme.deductions]
-    scores = scheme.score(values, counts=violations.for_scheme(found, kinds), directions=scheme_store.directions())
+    counts: dict[Hashable, dict[str, int]] = {u: c for u, c in violations.for_scheme(found, kinds).items()}
+    scores = scheme.score(values, counts=counts, directions=scheme_store.directions())
     frozen_towns = set(versions["frozen"])
     with transaction.atomic():
         run = ScoringRun.objects.create(

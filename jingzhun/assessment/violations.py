@@ -90,4 +90,4 @@ def counts(unit_type: str, year: int, units: Mapping[str, str], residence: Mappi
 def for_scheme(found: Mapping[str, Mapping[str, int | None]], kinds: Iterable[str]) -> dict[str, dict[str, int]]:
     """The counts `score` takes: only the scheme's kinds, and only those with a count (None deducts nothing)."""
     wanted = list(kinds)
-    return {unit: {k: int(c[k]) for k in wanted if c.get(k) is not None} for unit, c in found.items()}
+    return {unit: {k: int(n) for k in wanted if (n := c.get(k)) is not None} for unit, c in found.items()}
