@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import QuerySet
 
 from jingzhun import access
 from jingzhun.assessment.models import ScoreResult
@@ -104,45 +104,55 @@ def cadres_in_scope(user: object | None):  # type: ignore[no-untyped-def]
     return qs if user is None else access.scope(qs, user, "home_area_id", ability="assess")
 
 
-def _services(ids: list[int], user: object | None) -> dict[int, list[Service]]:
+def _services(cadres: QuerySet[Any], user: object | None) -> dict[int, list[Service]]:
+    """The memberships and pairs of the cadres (a queryset, used as a subquery: no list of ids in the SQL)."""
     from jingzhun.registry.models import Household
     from jingzhun.teams.models import TEAM_ROLE, HelperPair, TeamMembership
 
+    ids = cadres.values("pk")
     out: dict[int, list[Service]] = defaultdict(list)
     for m in TeamMembership.objects.filter(cadre_id__in=ids).select_related("team__village").order_by("start_date"):
         out[m.cadre_id].append(Service("team", m.start_date, m.end_date, m.team.village_id, m.team.village.name,
                                        TEAM_ROLE.label(m.role), m.team_id))
-    pairs = list(HelperPair.objects.filter(cadre_id__in=ids).order_by("start_date").values_list(
-        "cadre_id", "start_date", "end_date", "household_id", "household__village_id", "household__village__name"))
-    seen = Household.objects.filter(pk__in={p[3] for p in pairs})
+    pairs = HelperPair.objects.filter(cadre_id__in=ids)
+    # The household numbers the user may open; the other pairs are listed by village and dates only.
+    seen = Household.objects.filter(pk__in=pairs.values("household_id"))
     numbers = dict((seen if user is None else access.households(seen, user)).values_list("pk", "number"))
-    for cadre, start, end, hid, village, name in pairs:
+    for cadre, start, end, hid, village, name in pairs.order_by("start_date").values_list(
+            "cadre_id", "start_date", "end_date", "household_id", "household__village_id", "household__village__name"):
         out[cadre].append(Service("pair", start, end, village, name, numbers.get(hid, "")))
     return out
 
 
-def _scored(ids: list[int], services: dict[int, list[Service]], user: object | None) -> dict[int, list[Scored]]:
-    """Each cadre's scored years: their own results (unit type cadre) and their teams' in the years they served."""
-    teams = {s.team for ss in services.values() for s in ss if s.team is not None}
+def _newest(user: object | None) -> dict[tuple[str, str, int], ScoreResult]:
+    """The newest visible result of each (unit type, unit, year) of the cadre and work-team runs."""
     runs = visible_runs(user).filter(unit_type__in=["cadre", "work_team"])
-    rows = ScoreResult.objects.filter(run__in=runs).filter(
-        Q(run__unit_type="cadre", unit__in=[str(i) for i in ids])
-        | Q(run__unit_type="work_team", unit__in=[str(t) for t in teams])).select_related("run").order_by(
-        "-run__created_at", "-run_id")
+    rows = ScoreResult.objects.filter(run__in=runs).select_related("run").order_by("-run__created_at", "-run_id")
     newest: dict[tuple[str, str, int], ScoreResult] = {}
-    for r in rows:
+    for r in rows.iterator(chunk_size=5000):
         newest.setdefault((r.run.unit_type, r.unit, r.run.year), r)
+    return newest
+
+
+def _scored(services: dict[int, list[Service]], user: object | None) -> dict[int, list[Scored]]:
+    """Each cadre's scored years: their own results (unit type cadre) and their teams' in the years they served."""
+    members: dict[int, list[tuple[int, Service]]] = defaultdict(list)
+    for cadre, ss in services.items():
+        for s in ss:
+            if s.team is not None:
+                members[s.team].append((cadre, s))
     k = top_grades()
     out: dict[int, list[Scored]] = defaultdict(list)
-    for (unit_type, unit, year), r in newest.items():
+    for (unit_type, unit, year), r in _newest(user).items():
         top = r.grade in [g[0] for g in r.run.grades[:k]]
         item = Scored(year, unit_type, unit, r.run_id, r.run.scheme_name, r.total, r.rank, r.grade, top)
         if unit_type == "cadre":
-            out[int(unit)].append(item)
+            if unit.isdigit() and int(unit) in services:
+                out[int(unit)].append(item)
             continue
-        for cadre, ss in services.items():
-            if any(s.team == int(unit) and s.start.year <= year <= (s.end.year if s.end else 9999) for s in ss):
-                out[cadre].append(item)
+        served = {c for c, s in members.get(int(unit), []) if s.start.year <= year <= (s.end.year if s.end else 9999)}
+        for cadre in served:
+            out[cadre].append(item)
     for items in out.values():
         items.sort(key=lambda s: (s.year, s.unit_type))
     return out
@@ -154,12 +164,11 @@ def histories(user: object | None, *, today: dt.date | None = None, cadre: int |
     qs = cadres_in_scope(user).select_related("home_area").order_by("pk")
     if cadre is not None:
         qs = qs.filter(pk=cadre)
-    cadres = list(qs)
-    ids = [c.pk for c in cadres]
-    services = _services(ids, user)
-    scored = _scored(ids, services, user)
+    services = _services(qs, user)
+    # Every cadre in scope counts for their own results, with or without service on record.
+    scored = _scored({c: services.get(c, []) for c in qs.values_list("pk", flat=True)}, user)
     out = []
-    for c in cadres:
+    for c in qs:
         ss = services.get(c.pk, [])
         out.append(History(c, ss, frontline_days([(s.start, s.end) for s in ss], today), scored.get(c.pk, [])))
     return out

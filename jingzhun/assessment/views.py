@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jingzhun import access
-from jingzhun.areas.models import Area
+from jingzhun.areas.models import LEVEL_DIGITS, Area
 from jingzhun.assessment import (
     catalogue,
     decisions,
@@ -33,12 +33,13 @@ from jingzhun.assessment import (
     units,
     violations,
 )
-from jingzhun.assessment.models import DECISION, DECISION_SUBJECT, ScoreResult, ScoringRun, Signoff, SignoffStep
+from jingzhun.assessment.models import DECISION, ScoreResult, ScoringRun, Signoff, SignoffStep
 from jingzhun.assessment.sheets import deduction_labels, explained, write_xlsx
 from jingzhun.teams.supervision import KINDS
 from jingzhun.web.pages import requires
 
 ABILITY = "assess"
+SHOWN = 1000  # rows of a ranked table on the page; the XLSX has them all
 
 
 def _year(request: HttpRequest, default: int | None = None) -> int:
@@ -55,8 +56,9 @@ def _run(request: HttpRequest, pk: int) -> ScoringRun:
     return found
 
 
-def _rows(run: ScoringRun, user: object) -> list[tuple[ScoreResult, str]]:
-    found = list(scoring_runs.results(run, user))
+def _rows(run: ScoringRun, user: object, limit: int | None = None) -> list[tuple[ScoreResult, str]]:
+    qs = scoring_runs.results(run, user)
+    found = list(qs if limit is None else qs[:limit])
     names = units.names(run.unit_type, [r.unit for r in found])
     return [(r, names[r.unit]) for r in found]
 
@@ -113,7 +115,8 @@ def _area_name(code: str) -> str:
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
     return render(request, "assessment/run.html", {
-        "run": run, "rows": _rows(run, request.user), "area_name": _area_name(run.area_code),
+        "run": run, "rows": _rows(run, request.user, SHOWN), "shown": SHOWN,
+        "total": scoring_runs.results(run, request.user).count(), "area_name": _area_name(run.area_code),
         "unit_label": "{} / {}".format(*catalogue.UNIT_LABELS[run.unit_type])})
 
 
@@ -140,8 +143,8 @@ def unit_detail(request: HttpRequest, pk: int, unit: str) -> HttpResponse:
 def _note_of(unit_type: str, result: ScoreResult, note: tuple[str, str, str, int]) -> bool:
     area, kind, subject, _ = note
     if unit_type in catalogue.AREA_LEVELS:
-        return area[: {"village": 12, "township": 9, "county": 6, "city": 4, "province": 2}[unit_type]] == \
-            result.unit[: {"village": 12, "township": 9, "county": 6, "city": 4, "province": 2}[unit_type]]
+        digits = LEVEL_DIGITS[unit_type]
+        return area[:digits] == result.unit[:digits]
     if unit_type == "work_team":
         return area == result.area_code
     return kind == "same_minute" and subject == f"{violations.HELPER_SUBJECT}{result.unit}"
@@ -149,7 +152,8 @@ def _note_of(unit_type: str, result: ScoreResult, note: tuple[str, str, str, int
 
 @requires(ABILITY)
 def run_xlsx(request: HttpRequest, pk: int) -> Any:
-    return write_xlsx(request, _run(request, pk), _rows(_run(request, pk), request.user))
+    run = _run(request, pk)
+    return write_xlsx(request, run, _rows(run, request.user))
 
 
 @requires(ABILITY)
@@ -300,5 +304,3 @@ def decide(request: HttpRequest) -> HttpResponse:
         messages.success(request, "处理决定已记录 / decision recorded")
     return redirect(f"{back}?year={_year(request)}")
 
-
-SUBJECTS = DECISION_SUBJECT
