@@ -174,12 +174,13 @@ def test_scheme_upload_good_and_bad(computed):
 def test_service_history_and_the_shortlist_equal_the_hand_count(computed, settings):
     team = computed["team"]
     today = dt.date(2021, 6, 1)
-    # c1: team member since 2019-01-01 and paired from 2019-01-01 (overlapping): 2019-01-01 .. 2021-06-01.
-    days = (today - dt.date(2019, 1, 1)).days + 1
+    # c1: team member since 2019-01-01 and paired from 2019-01-01 (overlapping), both open: 2019-01-01 up to
+    # 2021-06-01 = 365 + 366 + 151 days; 乙 paired 2019-01-01 .. 2020-06-30 (end day not counted) = 365 + 181.
     hist = {h.cadre.name: h for h in shortlist.histories(None, today=today)}
-    assert hist["甲"].days == days and hist["乙"].days == (dt.date(2020, 6, 30) - dt.date(2019, 1, 1)).days + 1
+    assert hist["甲"].days == 882 and hist["乙"].days == 546
+    # Overlaps once, an open period up to today, a period ending before it starts counts nothing: 1–20 January.
     assert shortlist.frontline_days([(dt.date(2020, 1, 1), dt.date(2020, 1, 10)), (dt.date(2020, 1, 5), None),
-                                     (dt.date(2020, 3, 1), dt.date(2020, 2, 1))], dt.date(2020, 1, 20)) == 20
+                                     (dt.date(2020, 3, 1), dt.date(2020, 2, 1))], dt.date(2020, 1, 20)) == 19
     # The shipped helper scheme with one grade everyone reaches (优秀 ≥ 0, no share cap): 甲 is 优秀 in 2020.
     text = (schemes.SCHEMES_DIR / "helper.toml").read_text(encoding="utf-8").split("[[grades]]")[0]
     text = text.replace("excellent_share = 0.15\n", "") + '[[grades]]\nname_zh = "优秀"\nname_en = "excellent"\nminimum = 0\n'
@@ -187,9 +188,11 @@ def test_service_history_and_the_shortlist_equal_the_hand_count(computed, settin
     scoring_runs.run(f"upload:{row.pk}", 2020, actor="t")
     settings.ASSESSMENT_SHORTLIST_YEARS = 2
     names = {h.cadre.name for h in shortlist.shortlist(None, today=today)}
-    # 甲 2.4 years and 优秀 in 2020; 乙 1.5 years (not enough); 丙, 丁 team members 2.4 years but never scored
+    # 甲 2.41 years and 优秀 in 2020; 乙 1.49 years (not enough); 丙, 丁 team members 2.4 years but never scored
     # (their team was not scored): not shortlisted.
     assert names == {"甲"}
+    assert shortlist.cadre_grades([computed["c1"].pk, computed["c2"].pk], 2020) == {
+        computed["c1"].pk: "优秀", computed["c2"].pk: "优秀"}
     scoring_runs.run("file:work-team.toml", 2020, actor="t")  # the team: 不称职 in 2020 → 甲 not sustained
     assert {h.cadre.name for h in shortlist.shortlist(None, today=today)} == set()
     assert not TeamMembership.objects.filter(team=team, end_date__isnull=False).exists()

@@ -1,8 +1,8 @@
 """A cadre's frontline service from the records, and the promotion shortlist (选优).
 
 Service: the cadre's work-team memberships and helper pairs (jingzhun.teams), each a period of days; frontline
-days are the days covered by at least one of them (overlaps counted once), up to today; a year of service is
-365 days. The shortlist: cadres (in the user's areas, by their home area) with at least
+days are the days covered by at least one of them (overlaps counted once; the end day not counted), up to
+today; a year of service is 365.25 days. The shortlist: cadres (in the user's areas, by their home area) with at least
 ``ASSESSMENT_SHORTLIST_YEARS`` years of service (setting, default 1: a year of the current round; a province
 that asks for a whole term sets 2) whose every scored year in their term
 reached one of the top ``ASSESSMENT_SHORTLIST_TOP_GRADES`` grades (setting, default 1: the top grade) — as a
@@ -24,7 +24,7 @@ from jingzhun import access
 from jingzhun.assessment.models import ScoreResult
 from jingzhun.assessment.scoring_runs import visible_runs
 
-YEAR_DAYS = 365
+YEAR_DAYS = 365.25
 
 
 def required_years() -> float:
@@ -80,21 +80,29 @@ class History:
 
 
 def frontline_days(periods: list[tuple[dt.date, dt.date | None]], today: dt.date) -> int:
-    """Days covered by at least one period (both ends counted), open periods up to today."""
-    spans = sorted((s, min(e or today, today)) for s, e in periods if s <= today)
-    days, cur_start, cur_end = 0, None, None
-    for s, e in spans:
-        if e < s:
-            continue
-        if cur_end is None or s > cur_end + dt.timedelta(days=1):
-            if cur_end is not None and cur_start is not None:
-                days += (cur_end - cur_start).days + 1
-            cur_start, cur_end = s, e
-        elif e > cur_end:
-            cur_end = e
-    if cur_end is not None and cur_start is not None:
-        days += (cur_end - cur_start).days + 1
-    return days
+    """Days covered by the periods (start inclusive, end exclusive — as the organisation's shortlists count
+    them), overlaps counted once, open periods up to today."""
+    total, reach = 0, None
+    for start, end in sorted((s, min(e or today, today)) for s, e in periods):
+        if reach is not None and start < reach:
+            start = reach
+        if end > start:
+            total += (end - start).days
+            reach = end if reach is None else max(reach, end)
+    return total
+
+
+def cadre_grades(cadre_ids: list[int], year: int) -> dict[int, str]:
+    """{cadre: grade} of the year's newest helper (unit type cadre) scoring, for the organisation's leadership
+    shortlists (`jingzhun.organisation.shortlists.register_grade_source`)."""
+    rows = ScoreResult.objects.filter(run__unit_type="cadre", run__year=year).order_by(
+        "-run__created_at", "-run_id").values_list("unit", "grade")
+    wanted = {str(c) for c in cadre_ids}
+    out: dict[int, str] = {}
+    for unit, grade in rows.iterator(chunk_size=5000):
+        if unit in wanted and int(unit) not in out and grade:
+            out[int(unit)] = grade
+    return out
 
 
 def cadres_in_scope(user: object | None):  # type: ignore[no-untyped-def]
