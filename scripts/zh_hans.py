@@ -618,6 +618,10 @@ ZH = {
     "the shortlist needs": "推荐条件为",
     "top grade": "最高等次",
     "years": "年",
+    "Counted records": "计入的记录",
+    "Back to the score": "返回得分",
+    "Part": "部分",
+    "Kind": "类别",
     "The first %(shown)s of %(total)s units are listed; the Excel file has them all.": "列出前 %(shown)s 个（共 %(total)s 个）考核对象；电子表格包含全部。",
     "Cadres with at least %(years)s years of frontline service (work teams and helper pairs) whose every scored year reached one of the top %(top)s grades.": "一线服务（驻村工作队和结对帮扶）满 %(years)s 年、且历年考核均达到前 %(top)s 个等次的干部。",
 }

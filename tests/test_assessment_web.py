@@ -48,6 +48,7 @@ def urls(runs: dict[str, int]) -> list[str]:
     return [reverse("assessment:index"), reverse("assessment:run", args=[runs["village"]]),
             reverse("assessment:unit", args=[runs["village"], VILLAGE]),
             reverse("assessment:sheet", args=[runs["village"], VILLAGE]),
+            reverse("assessment:records", args=[runs["village"], VILLAGE, "visits_per_household"]),
             reverse("assessment:run", args=[runs["county"]]), reverse("assessment:unit", args=[runs["county"], COUNTY]),
             reverse("assessment:run", args=[runs["work_team"]]), reverse("assessment:run", args=[runs["cadre"]]),
             reverse("assessment:trends") + f"?unit_type=village&unit={VILLAGE}",
@@ -115,6 +116,7 @@ def test_nothing_outside_the_officers_areas_is_shown_or_decided(committed_web):
     assert OTHER_VILLAGE in ranked and VILLAGE not in ranked and VILLAGE2 not in ranked
     for url in (reverse("assessment:unit", args=[runs["village"], VILLAGE]),
                 reverse("assessment:sheet", args=[runs["village"], VILLAGE]),
+                reverse("assessment:records", args=[runs["village"], VILLAGE, "visits_per_household"]),
                 reverse("assessment:run", args=[runs["work_team"]]),  # the only team is in 龙山县
                 reverse("assessment:trends") + f"?unit_type=village&unit={VILLAGE}",
                 reverse("assessment:cadre", args=[Cadre.objects.get(name="周帮扶").pk])):

@@ -3,6 +3,7 @@ the records behind it), and the ranked table as XLSX (audited before the first r
 
 from __future__ import annotations
 
+import importlib
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,8 +41,7 @@ class Line:
     points: float
     missing: bool
     reason: str  # why there is no value, when the catalogue says
-    records: str  # a link to the records behind it ("" when none)
-    explanation: list[str]
+    records: str  # a link to the page of the records behind it ("" when none)
 
 
 def _records(code: str, area: str) -> str:
@@ -56,20 +56,31 @@ def _records(code: str, area: str) -> str:
     return reverse(page) + f"?area={area}" if page else ""
 
 
-def _explain(run: ScoringRun, result: ScoreResult, code: str) -> list[str]:
-    """The records behind the value, from `snapshots.explain` when the app has it; [] otherwise ("—")."""
-    explain = getattr(snapshots, "explain", None)
+def explainer() -> Any:
+    """The app's `explain(unit_type, unit, indicator, year, user=…)` — in `jingzhun.assessment.explain`, or in
+    `snapshots` — or None while the app has none (the pages then show "—")."""
+    try:
+        module = importlib.import_module("jingzhun.assessment.explain")
+    except ImportError:
+        module = snapshots
+    return getattr(module, "explain", None)
+
+
+def records_behind(run: ScoringRun, result: ScoreResult, code: str, user: object) -> list[tuple[str, str, list[str]]]:
+    """(part, kind, ids) of the records counted in the value — numerator, then denominator — for `user` (the
+    households listed are theirs only); [] when the app cannot say."""
+    explain = explainer()
     if explain is None:
         return []
     try:
-        found = explain(run.unit_type, result.unit, code, snapshots.period_key(run.year))
-    except (LookupError, ValueError, TypeError):
+        found = explain(run.unit_type, result.unit, code, run.year, user=user)
+    except (LookupError, ValueError):
         return []
-    if isinstance(found, dict):
-        return [f"{k}: {v}" for k, v in found.items()]
-    if isinstance(found, list | tuple):
-        return [str(x) for x in found[:50]]
-    return [str(found)] if found is not None else []
+    out = []
+    for part, label in (("numerator", "分子 / numerator"), ("denominator", "分母 / denominator")):
+        for records in getattr(found, part, []) or []:
+            out.append((label, str(getattr(records, "kind", "")), [str(i) for i in getattr(records, "ids", [])]))
+    return out
 
 
 def _definition(cat: catalogue.Indicator) -> str:
@@ -93,8 +104,7 @@ def explained(run: ScoringRun, result: ScoreResult, *, with_records: bool = True
             None if ind.target is None else float(ind.target), ind.direction or directions.get(ind.code, ""),
             v.value if v else None, v.numerator if v else None, v.denominator if v else None,
             float(result.points.get(ind.code, 0.0)), ind.code in result.missing, cat.no_data_reason if cat else "",
-            _records(ind.code, result.area_code) if with_records else "",
-            _explain(run, result, ind.code) if with_records else []))
+            _records(ind.code, result.area_code) if with_records else ""))
     return out
 
 

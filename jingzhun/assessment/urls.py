@@ -11,6 +11,7 @@ urlpatterns = [
     path("runs/<int:pk>/export.xlsx", views.run_xlsx, name="run_xlsx"),
     path("runs/<int:pk>/units/<str:unit>/", views.unit_detail, name="unit"),
     path("runs/<int:pk>/units/<str:unit>/sheet/", views.run_sheet, name="sheet"),
+    path("runs/<int:pk>/units/<str:unit>/records/<slug:code>/", views.indicator_records, name="records"),
     path("trends/", views.trends, name="trends"),
     path("signoff/", views.signoff_page, name="signoff"),
     path("cadres/<int:pk>/", views.cadre_history, name="cadre"),

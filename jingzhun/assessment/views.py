@@ -34,7 +34,7 @@ from jingzhun.assessment import (
     violations,
 )
 from jingzhun.assessment.models import DECISION, ScoreResult, ScoringRun, Signoff, SignoffStep
-from jingzhun.assessment.sheets import deduction_labels, explained, write_xlsx
+from jingzhun.assessment.sheets import deduction_labels, explained, explainer, records_behind, write_xlsx
 from jingzhun.teams.supervision import KINDS
 from jingzhun.web.pages import requires
 
@@ -148,6 +148,20 @@ def _note_of(unit_type: str, result: ScoreResult, note: tuple[str, str, str, int
     if unit_type == "work_team":
         return area == result.area_code
     return kind == "same_minute" and subject == f"{violations.HELPER_SUBJECT}{result.unit}"
+
+
+@requires(ABILITY)
+def indicator_records(request: HttpRequest, pk: int, unit: str, code: str) -> HttpResponse:
+    """The records behind one indicator's value for the unit ("click a visits indicator → the visits")."""
+    run = _run(request, pk)
+    result = _result(request, run, unit)
+    line = next((li for li in explained(run, result) if li.code == code), None)
+    if line is None:
+        raise Http404("方案中没有该指标 / no such indicator in the scheme")
+    return render(request, "assessment/records.html", {
+        "run": run, "result": result, "name": units.names(run.unit_type, [unit])[unit], "line": line,
+        "available": explainer() is not None,
+        "parts": records_behind(run, result, code, request.user)})
 
 
 @requires(ABILITY)
