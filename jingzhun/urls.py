@@ -11,6 +11,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("appraisal/", include("jingzhun.appraisal.urls")),
     path("evaluation/", include("jingzhun.evaluation.urls")),
+    path("assessment/", include("jingzhun.assessment.urls")),
     path("api/", include("jingzhun.api.urls")),
     path("training/", include("jingzhun.training.urls")),
     path("talent/", include("jingzhun.talent.urls")),

@@ -55,6 +55,7 @@ ROLES = ["officer", "work_team", "helper", "evaluator", "auditor", "administrato
 POOR_NOW = {"贫困户", "返贫"}
 # The roles that open third-party evaluations (written here by hand, not read from access.ABILITIES).
 EVALUATES = {"officer", "evaluator"}
+VILLAGES = [VILLAGE, VILLAGE2, VILLAGE_A3, OTHER_VILLAGE]
 COUNTER = itertools.count()
 
 
@@ -104,6 +105,13 @@ requests = st.lists(st.one_of(
     # The third-party evaluation of the province (tests/web_cast.py: every exited and frame household sampled).
     st.tuples(st.just("evaluation"), st.sampled_from(["list", "detail", "xlsx", "draw", *sorted(set(SAMPLED.values()))])),
     st.tuples(st.just("findings"), st.sampled_from(sorted(SAMPLED))),
+    # The assessment (issue 16): a scoring run's ranked table, one unit's explanation, the XLSX, a cadre's
+    # service history, the flags — never a unit outside the user's officer ("assess") areas.
+    st.tuples(st.just("assess_run"), st.sampled_from(["village", "cadre"])),
+    st.tuples(st.just("assess_unit"), st.sampled_from(VILLAGES)),
+    st.tuples(st.just("assess_export"), st.just("")),
+    st.tuples(st.just("assess_cadre"), st.just("")),
+    st.tuples(st.just("assess_flags"), st.just("")),
 ), min_size=1, max_size=6)
 users = st.tuples(
     st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), max_size=3, unique=True),
@@ -181,6 +189,34 @@ def evaluation_page(client: Client, ask: tuple, pk: int, hidden: set[str]) -> An
     if all(SAMPLED[n] != what or n in hidden for n in SAMPLED):
         assert response.status_code in (403, 404), ask
     return response
+def assess_units(roles: list[tuple[str, str]]) -> set[str]:
+    """The villages whose assessment a user may see: inside an area where they hold the officer role (the one
+    role carrying "assess")."""
+    return {v for v in VILLAGES if any(kind == "officer" and inside(v, area) for kind, area in roles)}
+
+
+def assessment_runs() -> dict[str, int]:
+    """A village run (every village, ranked 1–4, the last graded lowest) and a helper run (周帮扶 in 洗车村), made
+    once; stored directly: what the pages show of them is the question, not how they were scored."""
+    from jingzhun.assessment.models import ScoreResult, ScoringRun
+    from tests.test_assessment_decisions import VILLAGE_SCHEME
+
+    found = dict(ScoringRun.objects.values_list("unit_type", "pk"))
+    if found:
+        return found
+    helper = Cadre.objects.get(name="周帮扶")
+    for unit_type, rows in (("village", [(v, v) for v in VILLAGES]), ("cadre", [(str(helper.pk), VILLAGE)])):
+        run = ScoringRun.objects.create(
+            scheme_name="村级测试方案", scheme_name_en="test", scheme_source="upload:0", scheme_text=VILLAGE_SCHEME,
+            scheme_sha256="x", unit_type=unit_type, year=2019, versions={"latest": 1, "frozen": {}},
+            grades=[["甲", "A", 50], ["乙", "B", 20], ["丙", "C", 0]], actor="t", created_at=dt.datetime.now(dt.UTC),
+            units=len(rows))
+        ScoreResult.objects.bulk_create([
+            ScoreResult(run=run, unit=unit, area_code=area, version=1, total=90 - 20 * i, points={}, deducted=0,
+                        violations={"fabricated_visits": 1}, rank=i + 1, grade="甲乙丙丙"[i])
+            for i, (unit, area) in enumerate(rows)])
+        found[unit_type] = run.pk
+    return found
 
 
 def poor_people(area: str, visible: set[str]) -> int:
@@ -216,6 +252,7 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
     monitored = monitoring_cases()
     found = evaluation()
     hidden = sampled_outside(roles)
+    runs = assessment_runs()
     client = Client()
     client.force_login(user)
     for ask in asks:
@@ -317,6 +354,10 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
                                                                 inside(ORGANISATION_VILLAGES[county], a))
                                for r, a in roles)
                 assert readable or not any(n in response.content.decode() for n in names), (ask, county)
+        elif kind.startswith("assess_"):
+            response = assessment_ask(client, ask, assess_units(roles), runs)
+            if response is None:
+                continue
         else:  # reveal
             member = Member.objects.get(household__number=ask[1], position=1)
             response = client.post(reverse("web:reveal", args=[member.pk]))
@@ -330,6 +371,39 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
         if kind in ("evaluation", "findings"):  # a sampled household outside one's evaluating roles' areas
             assert not (numbers_in(body) & hidden), (ask, numbers_in(body) & hidden)
         assert not any(rid in body for rid in outside_ids), ask
+
+
+def assessment_ask(client: Client, ask: tuple, allowed: set[str], runs: dict[str, int]):  # type: ignore[no-untyped-def]
+    """One assessment request, its answer checked against `allowed` (villages); None when nothing is left to check."""
+    kind = ask[0]
+    if kind == "assess_run":
+        response = client.get(reverse("assessment:run", args=[runs[ask[1]]]))
+        shown = set(re.findall(r'data-unit="(\d+)"', response.content.decode()))
+        if ask[1] == "village":
+            assert shown <= allowed, (ask, shown - allowed)
+        else:
+            assert not shown or VILLAGE in allowed, ask
+    elif kind == "assess_unit":
+        response = client.get(reverse("assessment:unit", args=[runs["village"], ask[1]]))
+        if ask[1] not in allowed:
+            assert response.status_code in (403, 404), ask
+    elif kind == "assess_export":
+        response = client.get(reverse("assessment:run_xlsx", args=[runs["village"]]))
+        if response.status_code == 200:
+            book = CalamineWorkbook.from_filelike(io.BytesIO(b"".join(response.streaming_content)))
+            got = {str(r[1]) for r in book.get_sheet_by_index(0).to_python()[1:]}
+            assert got <= allowed, (ask, got - allowed)
+            return None
+    elif kind == "assess_cadre":
+        response = client.get(reverse("assessment:cadre", args=[Cadre.objects.get(name="周帮扶").pk]))
+        if VILLAGE not in allowed:
+            assert response.status_code in (403, 404), ask
+    else:
+        response = client.get(reverse("assessment:flags"), {"year": "2019"})
+        shown = set(re.findall(r'data-unit="(\d+)"', response.content.decode()))
+        assert shown <= allowed | {str(Cadre.objects.get(name="周帮扶").pk)} and (
+            not shown & {str(Cadre.objects.get(name="周帮扶").pk)} or VILLAGE in allowed), ask
+    return response
 
 
 def test_a_helper_role_without_pairs_sees_no_household(web):

@@ -171,6 +171,8 @@ def walk(client: Client) -> dict[str, str]:
             reverse("web:yearly_quotas"), reverse("web:yearly_quotas") + "?policy=file:example-hunan-2020.toml",
             reverse("web:exits"), reverse("web:exits") + f"?year=2019&area={VILLAGE}",
             reverse("web:application", args=[exit_application().pk]),
+            reverse("assessment:index"), reverse("assessment:signoff") + "?year=2019", reverse("assessment:shortlist"),
+            reverse("assessment:flags") + "?year=2019", reverse("assessment:trends"),
             reverse("web:household", args=["B102-1"]),  # a 404 page
             # The people pages (issue 17), with a record of each kind (tests/people_web.py).
             reverse("training:courses") + "?year=2024", reverse("talent:pool") + "?year=2024",

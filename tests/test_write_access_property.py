@@ -51,6 +51,7 @@ from jingzhun.training.roster import import_course_roster
 from tests.factories import (
     COUNTY,
     OTHER_COUNTY,
+    OTHER_TOWNSHIP,
     OTHER_VILLAGE,
     PROVINCE,
     TOWNSHIP,
@@ -69,6 +70,7 @@ from tests.web_cast import (
     HOUSEHOLDS,
     ORGANISATION_NAMES,
     SAMPLED,
+    TOWNSHIP_A2,
     VILLAGE_A3,
     add_organisation,
     evaluation,
@@ -80,6 +82,7 @@ pytestmark = pytest.mark.django_db
 ROLES = ["officer", "work_team", "helper", "evaluator", "auditor", "administrator"]
 VILLAGES = [VILLAGE, VILLAGE2, VILLAGE_A3, OTHER_VILLAGE]
 PEOPLE_WRITES = ["pay", "reverse", "allocate", "depart", "join", "rate", "rerate", "elect", "add_course", "roster"]
+TOWNSHIPS = [TOWNSHIP, TOWNSHIP_A2, OTHER_TOWNSHIP]
 COUNTER = itertools.count()
 FIRST_NAMES = {number: name for number, (*_r, name) in HOUSEHOLDS.items()}
 
@@ -114,6 +117,9 @@ writes = st.lists(st.one_of(
     st.tuples(st.just("eval_draw"), st.sampled_from(AREAS)),
     st.tuples(st.just("eval_frame"), st.sampled_from(["A101-9", *FRAME]), st.sampled_from(VILLAGES),
               st.sampled_from(["check", "all", "valid"])),
+    # The assessment (issue 16): a decision on a village or on the cast's helper, a sign-off step of a township.
+    st.tuples(st.just("assess_decide"), st.sampled_from([*VILLAGES, "helper"]), st.sampled_from(["talk", "promote"])),
+    st.tuples(st.just("signoff"), st.sampled_from(TOWNSHIPS), st.sampled_from(["submit", "approve", "return"])),
 ), min_size=1, max_size=5)
 users = st.tuples(
     st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), min_size=1, max_size=3, unique=True),
@@ -355,6 +361,11 @@ def shown_to_user(texts: list[str], outside: set[str], outside_ids: set[str], ma
                   ("eval_frame", "A102-7", VILLAGE2, "all"), ("eval_draw", COUNTY), ("eval_findings", "A102-7", "form")])
 @example(who=([("officer", OTHER_COUNTY), ("evaluator", COUNTY)], False, False),
          actions=[("eval_draw", COUNTY), ("eval_draw", PROVINCE), ("eval_draw", OTHER_COUNTY)])
+# An officer of 石牌镇 decides on another county's village and 洗洛镇's, and signs off townships not theirs.
+@example(who=([("officer", TOWNSHIP)], False, False),
+         actions=[("assess_decide", OTHER_VILLAGE, "talk"), ("assess_decide", VILLAGE_A3, "promote"),
+                  ("assess_decide", "helper", "talk"),
+                  ("signoff", OTHER_TOWNSHIP, "submit"), ("signoff", TOWNSHIP_A2, "submit")])
 def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_path, who, actions):
     roles, reveal, staff = who
     user = make_user(roles, reveal, staff)
@@ -499,6 +510,8 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
                 shown.append(client.post(url, form).content.decode())
             after = users_state()[user.username]
             assert after[1:] == people_before[user.username][1:], "an administrator changed their own roles"
+        elif kind in ("assess_decide", "signoff"):
+            shown.append(assessment_write(client, action, roles))
         else:  # another user's password
             target = User.objects.get(username=action[1])
             url = f"/admin/auth/user/{target.pk}/password/"
@@ -527,6 +540,36 @@ def people_records() -> dict[str, dict[str, int]]:
                      "branch": Branch.objects.get(name=PEOPLE_NAMES[county]["branch"]).pk,
                      "rating": Rating.objects.filter(branch__name=PEOPLE_NAMES[county]["branch"]).order_by("pk").first().pk}  # type: ignore[union-attr]
             for county in (COUNTY, OTHER_COUNTY)}
+
+
+def assessment_write(client: Client, action: tuple, roles: list[tuple[str, str]]) -> str:
+    """A decision or a sign-off step through the pages; nothing outside the user's officer areas (the role
+    carrying "assess") is written, and the answer there is 403 or 404."""
+    from jingzhun.assessment.models import Decision, Signoff, Snapshot
+    from jingzhun.teams.models import Cadre
+
+    if not Snapshot.objects.filter(period="2019").exists():  # figures to submit: what they are does not matter
+        Snapshot.objects.create(period="2019", version=1, kind="full", engine="duckdb", data_fingerprint="x",
+                                actor="t", created_at=dt.datetime.now(dt.UTC))
+    kind, target, what = action
+    if kind == "assess_decide":
+        helper = Cadre.objects.get(name="周帮扶")
+        unit_type, unit, area = ("cadre", str(helper.pk), VILLAGE) if target == "helper" else ("village", target, target)
+        made = Decision.objects.filter(unit_type=unit_type, unit=unit).count()  # earlier examples' decisions stay
+        response = client.post(reverse("assessment:decide"), {
+            "subject": "flag", "unit_type": unit_type, "unit": unit, "year": "2019", "decision": what,
+            "reason": "理由"})
+        if not any(k == "officer" and inside(area, a) for k, a in roles):
+            assert response.status_code in (403, 404), action
+            assert Decision.objects.filter(unit_type=unit_type, unit=unit).count() == made, action
+        return response.content.decode()
+    before = list(Signoff.objects.filter(township=target).values_list("state", "level", "version"))
+    response = client.post(reverse("assessment:signoff"), {"year": "2019", "township": target, "action": what,
+                                                           "level": "county", "reason": "退回"})
+    if not any(k == "officer" and inside(target, a) for k, a in roles):
+        assert response.status_code in (403, 404), action
+        assert list(Signoff.objects.filter(township=target).values_list("state", "level", "version")) == before
+    return response.content.decode()
 
 
 def test_the_write_oracle_counts_an_out_of_area_household_as_outside():

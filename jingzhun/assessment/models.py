@@ -138,3 +138,124 @@ class SignoffStep(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "指标审核记录"
         ordering = ["signoff", "at", "id"]
+
+
+# --------------------------------------------------------------------------- scoring, schemes and decisions
+# (jingzhun.assessment.scheme_store, scoring_runs, decisions)
+
+DECISION = Enum("assessment_decision", (
+    ("promote", "优先提拔", "promote"),
+    ("commend", "表彰", "commend"),
+    ("talk", "约谈", "talk"),
+    ("adjust", "调整", "adjust"),
+    ("accountable", "追责问责", "hold accountable"),
+    ("none", "不作处理", "no action"),
+))
+DECISION_SUBJECT = Enum("assessment_decision_subject", (
+    ("shortlist", "提拔推荐", "promotion shortlist"),
+    ("flag", "问责提示", "accountability flag"),
+))
+
+
+class SchemeFile(models.Model):
+    """A scheme an officer uploaded (TOML, checked by schemes.parse_scheme against the catalogue before it is
+    stored). `area_code` is the uploader's home area: who else may use it is decided by it (scheme_store)."""
+
+    name_zh = models.CharField("方案名称", max_length=200)
+    name_en = models.CharField("英文名称", max_length=200)
+    unit_type = models.CharField("对象类型", max_length=10)
+    year = models.PositiveIntegerField("年度")
+    file_name = models.CharField("文件名", max_length=200)
+    text = models.TextField("方案内容")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    area_code = models.CharField("上传者区划", max_length=12, blank=True)  # "" = the operator's (everywhere)
+    uploaded_by = models.CharField("上传人", max_length=150)
+    uploaded_at = models.DateTimeField("上传时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "考核方案"
+        ordering = ["-uploaded_at", "-id"]
+
+
+class ScoringRun(models.Model):
+    """One scoring of a unit type for a year in an area under a scheme. The scheme's text is kept with the run,
+    so what was scored stays readable whatever happens to the file; `versions` says which snapshot versions the
+    values came from (the latest, and the frozen sign-off versions used instead for some townships)."""
+
+    scheme_name = models.CharField("方案名称", max_length=200)
+    scheme_name_en = models.CharField("方案英文名称", max_length=200)
+    scheme_source = models.CharField("方案来源", max_length=100)  # "file:helper.toml" or "upload:12"
+    scheme_text = models.TextField("方案内容")
+    scheme_sha256 = models.CharField("方案摘要", max_length=64)
+    unit_type = models.CharField("对象类型", max_length=10)
+    year = models.PositiveIntegerField("年度")
+    area_code = models.CharField("区划", max_length=12, blank=True)  # "" = everywhere
+    versions = models.JSONField("快照版本", default=dict)
+    grades = models.JSONField("等次", default=list)  # [[name_zh, name_en, minimum], ...] from the top down
+    actor = models.CharField("操作人", max_length=150)
+    created_at = models.DateTimeField("评分时间")
+    units = models.PositiveIntegerField("考核对象数", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "评分批次"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["unit_type", "year"], name="scoring_run_type_year")]
+
+    @property
+    def top_grade(self) -> str | None:
+        return self.grades[0][0] if self.grades else None
+
+    @property
+    def lowest_grade(self) -> str | None:
+        return self.grades[-1][0] if self.grades else None
+
+
+class ScoreResult(models.Model):
+    """One unit's score in a run, as `jingzhun.assessment.score` gave it, with the counts it lost points for
+    (`deductions`: kind → count, None where the records to count it do not exist) and the confirmed violations
+    found in the records (`violations`, whether the scheme deducts for them or not: the flags read them)."""
+
+    run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="results")
+    unit = models.CharField("对象", max_length=20)
+    area_code = models.CharField("所在区划", max_length=12)
+    version = models.PositiveIntegerField("快照版本")
+    frozen = models.BooleanField("已审核冻结", default=False)
+    total = models.FloatField("总分")
+    points = models.JSONField("各项得分")
+    missing = models.JSONField("无数据指标", default=list)
+    deducted = models.FloatField("扣分")
+    deductions = models.JSONField("扣分依据", default=dict)
+    violations = models.JSONField("查实问题", default=dict)
+    rank = models.PositiveIntegerField("名次")
+    grade = models.CharField("等次", max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "评分结果"
+        ordering = ["run", "rank", "unit"]
+        indexes = [models.Index(fields=["run", "area_code"], name="score_result_run_area"),
+                   models.Index(fields=["unit", "run"], name="score_result_unit")]
+
+
+class Decision(models.Model):
+    """A decision on a shortlisted cadre or a flagged unit: what, why (required), when and who, audited."""
+
+    subject = models.CharField("事由", max_length=10, choices=DECISION_SUBJECT.choices)
+    unit_type = models.CharField("对象类型", max_length=10)
+    unit = models.CharField("对象", max_length=20)
+    area_code = models.CharField("所在区划", max_length=12)
+    year = models.PositiveIntegerField("考核年度")
+    decision = models.CharField("处理决定", max_length=12, choices=DECISION.choices)
+    reason = models.TextField("理由")
+    decided_on = models.DateField("决定日期")
+    decided_by = models.CharField("决定人", max_length=150)
+    created_at = models.DateTimeField("录入时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "考核处理决定"
+        ordering = ["-decided_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(decision__in=DECISION.codes), name="decision_known"),
+            models.CheckConstraint(condition=Q(subject__in=DECISION_SUBJECT.codes), name="decision_subject_known"),
+            models.CheckConstraint(condition=~Q(reason=""), name="decision_has_reason"),
+        ]
+        indexes = [models.Index(fields=["unit_type", "unit", "year"], name="decision_unit_year")]

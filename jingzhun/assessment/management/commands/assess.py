@@ -1,4 +1,5 @@
-"""jingzhun assess compute|refresh|show|submit|approve|return: indicator snapshots and their sign-off."""
+"""jingzhun assess compute|refresh|show|submit|approve|return|score|shortlist|flags: indicator snapshots, their
+sign-off, scoring runs under a scheme, the promotion shortlist and the accountability flags."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jingzhun.assessment import signoff, snapshots
+from jingzhun.assessment import flags, scoring_runs, shortlist, signoff, snapshots
 from jingzhun.assessment.catalogue import UNIT_TYPES
 from jingzhun.core.operator import acting_user
 from jingzhun.identification.engines import ENGINES, EngineUnavailable
@@ -40,6 +41,13 @@ class Command(BaseCommand):
                 p.add_argument("--level", required=True, choices=signoff.APPROVAL_LEVELS)
             if name == "return":
                 p.add_argument("--reason", required=True)
+        score = sub.add_parser("score", help="按方案评分 / score under a scheme")
+        score.add_argument("--scheme", required=True, help="file:helper.toml 或 upload:12 / file:NAME or upload:ID")
+        score.add_argument("--year", type=int, required=True)
+        score.add_argument("--area", help="区划代码 / area code (its subtree)")
+        sub.add_parser("shortlist", help="提拔推荐名单 / the promotion shortlist")
+        fl = sub.add_parser("flags", help="问责提示 / accountability flags")
+        fl.add_argument("--year", type=int, required=True)
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
@@ -82,3 +90,22 @@ class Command(BaseCommand):
     def do_return(self, user: object, opts: dict[str, Any]) -> None:
         s = signoff.send_back(user, opts["township"], opts["year"], opts["level"], opts["reason"])
         self.stdout.write(f"{s.township} {s.period}: 已退回 / returned: {s.reason}")
+
+    def do_score(self, user: object, opts: dict[str, Any]) -> None:
+        scoped = None if getattr(user, "is_superuser", False) else user
+        run = scoring_runs.run(opts["scheme"], opts["year"], opts["area"], user=scoped, actor=str(user))
+        self.stdout.write(f"评分批次 / run {run.pk}: {run.scheme_name} {run.year}, {run.units} 个考核对象 units")
+        for r in scoring_runs.results(run, scoped):
+            self.stdout.write(f"{r.rank}\t{r.unit}\t{r.total:.2f}\t{r.grade or '—'}")
+
+    def do_shortlist(self, user: object, opts: dict[str, Any]) -> None:
+        scoped = None if getattr(user, "is_superuser", False) else user
+        for h in shortlist.shortlist(scoped):
+            years = ", ".join(f"{s.year} {s.grade}" for s in h.scored)
+            self.stdout.write(f"{h.cadre.pk}\t{h.cadre.name}\t{h.years:.1f} 年 years\t{years}")
+
+    def do_flags(self, user: object, opts: dict[str, Any]) -> None:
+        scoped = None if getattr(user, "is_superuser", False) else user
+        for f in flags.flags(opts["year"], scoped):
+            self.stdout.write(f"{f.run.unit_type}\t{f.result.unit}\t{f.result.total:.2f}\t{f.result.grade or '—'}"
+                              f"\t{', '.join(f.reasons)}")
