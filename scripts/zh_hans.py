@@ -819,7 +819,7 @@ ZH = {
     "Points": "得分",
     "Printable result sheet": "打印考核结果表",
     "Promotion shortlist": "提拔推荐名单",
-    "Place": "名次",
+    "Position in the ranking": "名次",
     "Ranked among the units of": "排名范围",
     "Ranked table": "排名表",
     "Reason for return": "退回原因",
