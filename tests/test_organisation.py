@@ -230,7 +230,9 @@ def test_shortlist_hand_counted_and_decision_audited(officers, posts):
     sl = shortlists.build(county, "county", COUNTY, "deputy_head", TODAY, profile)
     entries = list(sl.entries.order_by("rank").values_list("cadre__name", "evidence"))
     assert [(n, e["service_years"]) for n, e in entries] == [("甲", 5.0), ("乙", 3.0)]
-    assert sl.basis == shortlists.SERVICE_ONLY
+    # The assessment app hands over its grades at start-up (AssessmentConfig.ready); nobody here has been scored,
+    # so the list is the service records' and says grades were consulted.
+    assert sl.basis == shortlists.WITH_GRADES and all("grade" not in e or e["grade"] is None for _, e in entries)
     assert AuditEntry.objects.filter(action="organisation.shortlist", area=COUNTY).count() == 1
     with pytest.raises(shortlists.Refused):
         shortlists.build(other, "other", COUNTY, "deputy_head", TODAY, profile)  # not their county

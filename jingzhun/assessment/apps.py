@@ -17,6 +17,11 @@ class AssessmentConfig(AppConfig):
         from jingzhun.web import pages
 
         register_tables()
+        # The organisation's leadership shortlists read helpers' grades from here once assessment exists.
+        from jingzhun.assessment.shortlist import cadre_grades
+        from jingzhun.organisation import shortlists
+
+        shortlists.register_grade_source(cadre_grades)
         pages.register(pages.Page("assessment:index", _("Assessment"), "assess", 29))
         # The audit page names what this app writes (snapshots.py: "assessment.<kind>"; signoff.py:
         # "assessment.signoff.<action>"), built from the same code tables the writers use.

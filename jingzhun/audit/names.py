@@ -71,6 +71,7 @@ KEYS: dict[str, str] = {
     "speciality": "专业 / speciality", "note": "说明 / note", "alert": "预警 / alert", "key": "标识 / key",
     "basis": "依据 / basis", "candidates": "人选数 / candidates", "post": "职位 / post",
     "reverses": "冲销 / reverses", "period": "考核期 / period", "sizes": "样本量 / sample sizes",
+    "subject": "对象 / subject", "unit_type": "考核对象类别 / unit type",
     "token": "令牌 / token", "scopes": "权限范围 / scopes", "expires": "到期 / expires", "name": "名称 / name",
 }
 _ORDER = {key: i for i, key in enumerate(KEYS)}

@@ -413,6 +413,19 @@ def later_work(ctx: Context) -> None:
     monitoring.run(ctx.today, say=ctx.say)
     pair_the_newly_monitored(ctx)
     evaluation.run(ctx)
+    assess(ctx)
+
+
+def assess(ctx: Context) -> None:
+    """The assessment of the demo's years: indicators computed, scored under the shipped schemes, flags and a few
+    decisions (jingzhun.demo.assessment_decisions); once."""
+    from jingzhun.assessment.models import ScoringRun
+    from jingzhun.demo import assessment_decisions
+
+    if ScoringRun.objects.exists():
+        return
+    done = assessment_decisions.run(ctx.today)
+    ctx.say(f"  考核 / assessment: {len(done['runs'])} 次评分 scoring runs, {done['decisions']} 项决定 decisions")
 
 
 def pair_the_newly_monitored(ctx: Context) -> None:
