@@ -15,7 +15,7 @@ from jingzhun.audit.models import AuditEntry
 from jingzhun.identity import mask
 from jingzhun.registry.models import Household, IncomeRecord, StatusEvent
 from tests.factories import OTHER_VILLAGE, VILLAGE, VILLAGE2
-from tests.web_cast import HOUSEHOLDS, SEES, numbers_in, page, web  # noqa: F401
+from tests.web_cast import HOUSEHOLDS, SEES, numbers_in, page
 
 CARD = "card"
 FILE = "file"
@@ -42,7 +42,7 @@ def test_a_card_shows_its_household_facts_with_masked_ids_and_birth_years_only(w
     body = sheet_of(html, "A101-1")
     village, size, status, _, cause, head = HOUSEHOLDS["A101-1"]
     assert re.search(rf"<td data-head>{head}</td>", body) and f"{size} 人" in body and status in body and cause in body
-    for position, row in enumerate(web.rows["A101-1"], start=1):
+    for row in web.rows["A101-1"]:
         clear = row["resident_id"]
         assert clear not in html  # never the clear ID
         assert mask(clear) in body

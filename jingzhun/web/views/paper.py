@@ -9,6 +9,7 @@ of personal data and is audited with the village and the count.
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -32,9 +33,9 @@ def _kind(kind: str) -> tuple[str, str, bool]:
     return KINDS[kind]
 
 
-def _print(request: HttpRequest, kind: str, scoped: object, village: Area, back: str, *, one: str = "") -> HttpResponse:
+def _print(request: HttpRequest, kind: str, scoped: QuerySet[Household], village: Area, back: str, *, one: str = "") -> HttpResponse:
     name, template, full = _kind(kind)
-    sheets = load.sheets(scoped, full=full)  # type: ignore[arg-type]
+    sheets = load.sheets(scoped, full=full)
     audit.record(str(request.user), f"print.{kind}", object_type="household" if one else "area",
                  object_id=one or village.code, area=village.code, address=client_address(request),
                  count=len(sheets), format="html")
