@@ -87,6 +87,9 @@ def test_a_village_prints_every_visible_household_one_per_sheet_and_is_audited(w
         assert "page-break-after: always" in html and "size: A4" in html and "WenQuanYi Micro Hei" in html
         entry = AuditEntry.objects.filter(action=f"print.{kind}").latest("pk")
         assert (entry.actor, entry.area, entry.object_id, entry.detail["count"]) == ("officer_a", VILLAGE, VILLAGE, 2)
+    # The audit page names the prints in Chinese, with the count.
+    log = page(web.client("officer_a"), reverse("web:audit"))
+    assert "打印明白卡" in log and "打印户档案" in log
 
 
 def test_out_of_area_households_are_never_printed(web):

@@ -19,10 +19,16 @@ from django.utils.translation import gettext as _
 from jingzhun import access
 from jingzhun.areas.models import Area
 from jingzhun.audit import log as audit
+from jingzhun.audit import names
 from jingzhun.registry.models import Household
 from jingzhun.web.lockout import client_address
 from jingzhun.web.pages import requires
 from jingzhun.web.paper import load
+
+# The audit log's names of the prints, and of the count they record (jingzhun.audit.names).
+names.register_actions({"print.card": "打印明白卡 / household cards printed",
+                        "print.file": "打印户档案 / household files printed"})
+names.register_keys({"count": "户数 / households"})
 
 KINDS = {"card": ("明白卡", "web/paper/cards.html", False), "file": ("户档案", "web/paper/files.html", True)}
 
