@@ -875,9 +875,18 @@ ZH = {
     "Part": "部分",
     "The first %(shown)s of %(total)s units are listed; the Excel file has them all.": "列出前 %(shown)s 个（共 %(total)s 个）考核对象；电子表格包含全部。",
     "Cadres with at least %(years)s years of frontline service (work teams and helper pairs) whose every scored year reached one of the top %(top)s grades.": "一线服务（驻村工作队和结对帮扶）满 %(years)s 年、且历年考核均达到前 %(top)s 个等次的干部。",
+    # Officers' paper (明白卡, 户档案)
+    "Back": "返回",
+    "No households to print": "没有可打印的农户",
+    "Print household card": "打印明白卡",
+    "Print household file": "打印户档案",
+    "Print every household card of the village": "打印全村明白卡",
+    "Print every household file of the village": "打印全村户档案",
+    "No such document": "没有这种文书",
 }
 # Chinese has one plural form.
 PLURALS = {
+    "%(n)s household": ["共 %(n)s 户"],
     "%(shown)s household in all": ["共 %(shown)s 户"],
     "%(days)s day": ["%(days)s 天"],
     "%(gaps)s gap to close.": ["尚有 %(gaps)s 处缺口需要补齐。"],

@@ -112,6 +112,8 @@ requests = st.lists(st.one_of(
     st.tuples(st.just("assess_export"), st.just("")),
     st.tuples(st.just("assess_cadre"), st.just("")),
     st.tuples(st.just("assess_flags"), st.just("")),
+    # Officers' paper: a household's card or file, and a village's in bulk (exactly its households the user sees).
+    st.tuples(st.just("print"), st.sampled_from([*VILLAGES, *HOUSEHOLDS]), st.sampled_from(["card", "file"])),
 ), min_size=1, max_size=6)
 users = st.tuples(
     st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), max_size=3, unique=True),
@@ -358,6 +360,8 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
             response = assessment_ask(client, ask, assess_units(roles), runs)
             if response is None:
                 continue
+        elif kind == "print":
+            response = print_ask(client, ask, allowed)
         else:  # reveal
             member = Member.objects.get(household__number=ask[1], position=1)
             response = client.post(reverse("web:reveal", args=[member.pk]))
@@ -371,6 +375,23 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
         if kind in ("evaluation", "findings"):  # a sampled household outside one's evaluating roles' areas
             assert not (numbers_in(body) & hidden), (ask, numbers_in(body) & hidden)
         assert not any(rid in body for rid in outside_ids), ask
+
+
+def print_ask(client: Client, ask: tuple, allowed: set[str]):  # type: ignore[no-untyped-def]
+    """A card or file print: a household outside is not found; a village prints exactly its allowed households."""
+    if ask[1] in HOUSEHOLDS:
+        response = client.get(reverse("web:household_paper", args=[ask[1], ask[2]]))
+        expected = {ask[1]} & allowed
+    else:
+        response = client.get(reverse("web:village_paper", args=[ask[1], ask[2]]))
+        expected = {n for n, (village, *_rest) in HOUSEHOLDS.items() if village == ask[1]} & allowed
+    printed = set(re.findall(r'<section class="sheet" data-household="([^"]+)"', response.content.decode()))
+    if response.status_code == 200:
+        assert printed == expected, (ask, printed, expected)
+    else:
+        assert response.status_code in (403, 404) and not printed, ask
+        assert ask[1] not in HOUSEHOLDS or not expected, ask
+    return response
 
 
 def assessment_ask(client: Client, ask: tuple, allowed: set[str], runs: dict[str, int]):  # type: ignore[no-untyped-def]

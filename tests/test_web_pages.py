@@ -174,6 +174,10 @@ def walk(client: Client) -> dict[str, str]:
             reverse("assessment:index"), reverse("assessment:signoff") + "?year=2019", reverse("assessment:shortlist"),
             reverse("assessment:flags") + "?year=2019", reverse("assessment:trends"),
             reverse("web:household", args=["B102-1"]),  # a 404 page
+            # Officers' paper: a household's card and file, and villages' in bulk.
+            reverse("web:household_paper", args=["A101-1", "card"]), reverse("web:household_paper", args=["A101-1", "file"]),
+            reverse("web:village_paper", args=[VILLAGE, "card"]), reverse("web:village_paper", args=[VILLAGE, "file"]),
+            reverse("web:village_paper", args=["433130102201", "card"]),
             # The people pages (issue 17), with a record of each kind (tests/people_web.py).
             reverse("training:courses") + "?year=2024", reverse("talent:pool") + "?year=2024",
             reverse("branches:list") + "?year=2024", reverse("branches:list") + f"?year=2024&area={VILLAGE}"]
