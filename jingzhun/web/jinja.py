@@ -42,6 +42,15 @@ def date(value: Any, arg: str | None = None) -> str:
     return defaultfilters.date(value, arg)
 
 
+# Django-template pages wrote `|yesno:_("yes,no")`; here the filter's default, marked in Python so that
+# makemessages, which reads `_()` only at the start of a `{{ }}`, still finds it.
+YES_NO = translation.gettext_lazy("yes,no")
+
+
+def yesno(value: Any, arg: str | None = None) -> str:
+    return defaultfilters.yesno(value, str(YES_NO) if arg is None else arg)
+
+
 def url(name: str, *args: Any) -> str:
     return reverse(name, args=args)
 
@@ -55,6 +64,6 @@ def environment(**options: Any) -> Environment:
     env = Environment(extensions=["jinja2.ext.i18n"], finalize=finalize, keep_trailing_newline=True, **options)
     env.install_gettext_callables(translation.gettext, translation.ngettext, newstyle=False)  # type: ignore[attr-defined]
     env.globals.update(url=url, static=static, get_language=translation.get_language, django_include=django_include)
-    env.filters.update(date=date, yesno=defaultfilters.yesno, truncatechars=defaultfilters.truncatechars,
+    env.filters.update(date=date, yesno=yesno, truncatechars=defaultfilters.truncatechars,
                        json_script=json_script, lang=lang)
     return env
