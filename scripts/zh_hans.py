@@ -525,6 +525,9 @@ ZH = {
     "Revoke": "撤销",
     "No tokens yet.": "尚无令牌。",
     "No such token": "没有这个令牌",
+    "Read": "读取",
+    "Write": "写入",
+    "Reveal": "查看敏感信息",
 }
 # Chinese has one plural form.
 PLURALS = {

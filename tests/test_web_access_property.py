@@ -28,6 +28,8 @@ from jingzhun.plans.models import HelpPlan
 from jingzhun.registry import template
 from jingzhun.registry.models import Household, Member
 from jingzhun.teams.models import Cadre, HelperPair
+from tests.api_support import api_for
+from tests.api_support import ask as api_ask
 from tests.factories import COUNTY, OTHER_COUNTY, OTHER_TOWNSHIP, OTHER_VILLAGE, PROVINCE, TOWNSHIP, VILLAGE, VILLAGE2
 from tests.web_cast import HOUSEHOLDS, TOWNSHIP_A2, VILLAGE_A3, numbers_in
 
@@ -74,6 +76,10 @@ requests = st.lists(st.one_of(
     # The cast's 2019 events: A101-3 exited and B102-2 returned that year, one change in each county.
     st.tuples(st.just("yearly"), st.sampled_from(["", *AREAS])),
     st.tuples(st.just("yearly_export"), st.sampled_from(["", *AREAS])),
+    # The same reads through the API, with a token of the same user (every scope): one property for both.
+    st.tuples(st.just("api"), st.sampled_from(["detail", "search", "reveal", "visits", "plans"]),
+              st.sampled_from(list(HOUSEHOLDS))),
+    st.tuples(st.just("api"), st.sampled_from(["list", "dashboard"]), st.sampled_from(AREAS)),
 ), min_size=1, max_size=6)
 users = st.tuples(
     st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), max_size=3, unique=True),
@@ -125,9 +131,15 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
     apps = applications()
     client = Client()
     client.force_login(user)
+    api = api_for(user, "read", "write", "reveal")
     for ask in asks:
         kind = ask[0]
-        if kind == "list":
+        if kind == "api":
+            response = api_ask(api, web, ask[1], ask[2])
+            assert response.status_code < 500, ask
+            if ask[2] in outside and ask[1] in ("detail", "reveal", "visits", "plans"):
+                assert response.status_code in (403, 404), (ask, response.status_code)
+        elif kind == "list":
             response = client.get(reverse("web:households"), {"area": ask[1], "status": ask[2]})
         elif kind == "search":
             response = client.get(reverse("web:households"), {"q": ask[1]})

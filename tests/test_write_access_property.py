@@ -36,6 +36,9 @@ from jingzhun.plans.models import HelpPlan
 from jingzhun.registry.importer import import_register
 from jingzhun.registry.models import Household, IncomeRecord, Member
 from jingzhun.tabular import report
+from jingzhun.teams.models import Visit
+from tests.api_support import api_for
+from tests.api_support import ask as api_ask
 from tests.factories import (
     COUNTY,
     OTHER_COUNTY,
@@ -69,6 +72,8 @@ writes = st.lists(st.one_of(
     # A village record (村情) through the one import subsystem, for any village, in any mode.
     st.tuples(st.just("village_record"), st.sampled_from(VILLAGES), st.sampled_from(["check", "all", "valid"])),
     st.tuples(st.just("password"), st.sampled_from(["officer_a", "officer_b", "township_a"])),
+    # The API's writes (a visit, a help plan), with a token of the same user: one property for web and API.
+    st.tuples(st.just("api"), st.sampled_from(["visit", "plan"]), st.sampled_from(list(HOUSEHOLDS))),
 ), min_size=1, max_size=5)
 users = st.tuples(
     st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), min_size=1, max_size=3, unique=True),
@@ -101,7 +106,8 @@ def snapshot(numbers: set[str]) -> dict[str, tuple]:
         plans = tuple(HelpPlan.objects.filter(household=h).order_by("year").values_list(
             "year", "goal", "approved_by_id", "updated_at"))
         states = tuple(Application.objects.filter(household=h).order_by("pk").values_list("pk", "state"))
-        out[h.number] = ((h.village_id, h.status, h.category, h.updated_at), members, incomes, plans, states)
+        visits = tuple(Visit.objects.filter(household=h).order_by("pk").values_list("pk", "visited_at"))
+        out[h.number] = ((h.village_id, h.status, h.category, h.updated_at), members, incomes, plans, states, visits)
     return out
 
 
@@ -197,6 +203,7 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
                            user=root)
     client = Client()
     client.force_login(user)
+    api = api_for(user, "read", "write", "reveal")
     for action in actions:
         before, people_before = snapshot(outside), users_state()
         records_before = village_records(outside_villages)
@@ -231,6 +238,11 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
             path.write_text("村代码,年度,总户数,通自来水\n" + f"{village},2024,{next(COUNTER) % 500},是\n", encoding="utf-8")
             outcome = import_village_records(path, actor=user.username, user=user, mode=mode)
             shown += [f"{p.row} {p.column} {p.value} {p.rule}" for p in outcome.problems]
+        elif kind == "api":
+            response = api_ask(api, web, action[1], action[2])
+            assert response.status_code < 500, action
+            shown.append(response.content.decode())
+            typed = {action[2]}  # a refused visit names the household number sent
         elif kind == "read":
             shown.append(client.get(reverse("web:household", args=[action[1]])).content.decode())
             response = client.get(reverse("web:export"))

@@ -135,3 +135,8 @@ def page(client: Client, url: str, status: int = 200) -> str:
 
 def numbers_in(html: str) -> set[str]:
     return set(re.findall(r"\b[AB]10\d-\d\b", html))
+
+
+def menu(html: str) -> dict[str, str]:
+    """The layout's navigation: page name → address."""
+    return {name: url for url, name in re.findall(r'<a href="([^"]+)" data-page="([^"]+)">', html)}

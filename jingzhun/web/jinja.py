@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.template import defaultfilters
 from django.template.loader import render_to_string
 from django.templatetags.static import static
@@ -26,20 +27,23 @@ from jinja2 import Environment
 from jingzhun.web.templatetags.jingzhun import lang
 
 
+def local(value: Any) -> Any:
+    """An aware time in the current time zone, as Django's templates show it (`template_localtime`)."""
+    if isinstance(value, dt.datetime) and settings.USE_TZ and timezone.is_aware(value):
+        return timezone.localtime(value)
+    return value
+
+
 def finalize(value: Any) -> Any:
     """What `{{ value }}` prints, as in a Django template: local time, then the active language's format."""
     if isinstance(value, str):
         return value
-    if isinstance(value, dt.datetime):
-        value = timezone.template_localtime(value)
-    return formats.localize(value)
+    return formats.localize(local(value))
 
 
 def date(value: Any, arg: str | None = None) -> str:
     """Django's `date` filter, with its local-time conversion (`expects_localtime`)."""
-    if isinstance(value, dt.datetime):
-        value = timezone.template_localtime(value)
-    return defaultfilters.date(value, arg)
+    return defaultfilters.date(local(value), arg)
 
 
 # Django-template pages wrote `|yesno:_("yes,no")`; here the filter's default, marked in Python so that
@@ -48,7 +52,7 @@ YES_NO = translation.gettext_lazy("yes,no")
 
 
 def yesno(value: Any, arg: str | None = None) -> str:
-    return defaultfilters.yesno(value, str(YES_NO) if arg is None else arg)
+    return str(defaultfilters.yesno(value, str(YES_NO) if arg is None else arg))
 
 
 def url(name: str, *args: Any) -> str:
