@@ -37,7 +37,8 @@ def _sqlite_triggers() -> list[str]:
         out.append(f"CREATE TRIGGER access_stamp_{table}_update AFTER UPDATE ON {table} BEGIN "
                    f"{_sqlite_bump(users.format(row='OLD'))} {_sqlite_bump(users.format(row='NEW'))} END")
     # An area's code or level is its subtree: the users holding a role there see another range.
-    out.append("CREATE TRIGGER access_stamp_areas_area_update AFTER UPDATE OF code, level ON areas_area BEGIN "
+    out.append("CREATE TRIGGER access_stamp_areas_area_update AFTER UPDATE OF code, level ON areas_area "
+               "WHEN OLD.code IS NOT NEW.code OR OLD.level IS NOT NEW.level BEGIN "
                + _sqlite_bump("SELECT user_id FROM areas_arearole WHERE area_id IN (OLD.code, NEW.code)") + " END")
     return out
 
