@@ -45,10 +45,13 @@ def test_compiled_once_and_a_household_without_rows_gives_none(web):
     assert prepared(10**12) == [] and prepared.compiled() is first
 
 
-def test_a_parameter_must_reach_the_sql_once_and_only_values_querysets():
+def test_a_parameter_must_reach_the_sql_once_as_a_value_and_only_values_querysets():
     twice = Prepared(lambda h: Member.objects.filter(Q(household_id=h) | Q(position=h)).values("pk"))
     with pytest.raises(ValueError, match="2 times"):
         twice(1)
+    sliced = Prepared(lambda n: Member.objects.values("pk")[:n])  # a LIMIT written into the SQL
+    with pytest.raises(ValueError, match="depends on a parameter's value"):
+        sliced(2)
     models = Prepared(lambda h: Member.objects.filter(household_id=h))
     with pytest.raises(TypeError):
         models(1)

@@ -11,7 +11,8 @@ for the columns (Decimal, dates and times as the ORM gives them), and then only 
     rows = INCOMES(household_id)       # [{"year": 2019, "wage_income": Decimal("6000.00")}, ...]
 
 The SQL is the ORM's, so it follows the models; only `.values()` querysets (dicts out), and every parameter
-must reach the SQL as a parameter (a filter value — not a slice bound or a column name).
+must reach the SQL once, as a parameter (an integer filter value — not a slice bound or a column name): the
+queryset is compiled with two sets of marker values, and anything else is refused when it is first run.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 
-# Marker values: integers nothing real holds (ids are positive; years and counts are small).
-MARKER_BASE = -7_391_000_000_000
+# Marker values, compiled twice: where the two compilations' parameters differ is where the request's values go.
+# Small enough for any integer column (the ORM leaves out a comparison with a value outside the column's range).
+MARKERS = (12_347, 23_459)
 
 
 class Prepared:
@@ -34,21 +36,30 @@ class Prepared:
         self._compiled: dict[str, tuple[str, list[Any], list[int], list[str], Any, Any]] = {}
         self._lock = threading.Lock()
 
-    def _compile(self, alias: str) -> tuple[str, list[Any], list[int], list[str], Any, Any]:
-        markers = [MARKER_BASE - i for i in range(self.arity)]
-        qs = self.build(*markers).using(alias)
-        query = qs.query
+    def _compile_with(self, alias: str, base: int) -> tuple[str, list[Any], list[int], Any]:
+        markers = [base + 10 * i for i in range(self.arity)]
+        query = self.build(*markers).using(alias).query
         if not query.values_select and not query.annotation_select:
             raise TypeError("Prepared needs a .values() queryset")
         compiler = query.get_compiler(alias)
         sql, params = compiler.as_sql()
-        params = list(params)
+        return sql, list(params), markers, compiler
+
+    def _compile(self, alias: str) -> tuple[str, list[Any], list[int], list[str], Any, Any]:
+        sql, params, markers, compiler = self._compile_with(alias, MARKERS[0])
+        other_sql, other_params, other_markers, _ = self._compile_with(alias, MARKERS[1])
+        if other_sql != sql or len(other_params) != len(params):
+            raise ValueError("the SQL depends on a parameter's value: not a filter value")
+        differ = [i for i, (a, b) in enumerate(zip(params, other_params, strict=True)) if a != b]
         positions = []
-        for marker in markers:
-            found = [i for i, p in enumerate(params) if p == marker]
+        for a, b in zip(markers, other_markers, strict=True):
+            found = [i for i in differ if params[i] == a and other_params[i] == b]
             if len(found) != 1:
-                raise ValueError(f"parameter {marker} reaches the SQL {len(found)} times, not once")
+                raise ValueError(f"a parameter reaches the SQL {len(found)} times, not once")
             positions.append(found[0])
+        if sorted(positions) != differ:
+            raise ValueError("a parameter reaches the SQL changed")
+        query = compiler.query
         names = [*query.extra_select, *query.values_select, *query.annotation_select]
         converters = compiler.get_converters([column[0] for column in compiler.select[: len(names)]])
         return sql, params, positions, names, compiler, converters
