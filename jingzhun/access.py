@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
+from jingzhun import access_cache
 from jingzhun.areas.models import LEVEL_DEPTH, AreaRole, code_range
 
 NOTHING = Q(pk__in=[])
@@ -63,7 +64,7 @@ class Grant:
 
 def grants(user: object) -> list[Grant] | None:
     """The user's roles with their code ranges; None means unrestricted (a superuser). Cached on the user
-    object for the request."""
+    object for the request, and per process under the user's access stamp when the user was read with it."""
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return []
     if getattr(user, "is_superuser", False):
@@ -71,11 +72,16 @@ def grants(user: object) -> list[Grant] | None:
     cached = getattr(user, "_jingzhun_grants", None)
     if cached is not None:
         return list(cached)
-    roles = AreaRole.objects.filter(user_id=getattr(user, "pk", 0)).select_related("area").only(
-        "role", "area__code", "area__level")
-    found = [Grant(r.role, r.area.code, r.area.level, *code_range(r.area.code, r.area.level)) for r in roles]
-    user._jingzhun_grants = tuple(found)  # type: ignore[attr-defined]
-    return found
+    # Kept per process under the user's access stamp, read with the user (jingzhun.access_cache).
+    kept = access_cache.get(user, "grants")
+    if kept is None:
+        roles = AreaRole.objects.filter(user_id=getattr(user, "pk", 0)).select_related("area").only(
+            "role", "area__code", "area__level")
+        kept = tuple(Grant(r.role, r.area.code, r.area.level, *code_range(r.area.code, r.area.level))
+                     for r in roles)
+        access_cache.put(user, "grants", kept)
+    user._jingzhun_grants = kept  # type: ignore[attr-defined]
+    return list(kept)
 
 
 def ranges(user: object, *, roles: frozenset[str] | None = None, ability: str | None = None

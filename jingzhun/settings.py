@@ -59,20 +59,26 @@ MIDDLEWARE = [
     "jingzhun.web.middleware.content_security_policy",
 ]
 ROOT_URLCONF = "jingzhun.urls"
+CONTEXT_PROCESSORS = [
+    "django.template.context_processors.request",
+    "django.contrib.auth.context_processors.auth",
+    "django.contrib.messages.context_processors.messages",
+    "jingzhun.web.context.layout",
+]
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
-        "OPTIONS": {
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-                "jingzhun.web.context.layout",
-            ]
-        },
-    }
+        "OPTIONS": {"context_processors": CONTEXT_PROCESSORS},
+    },
+    # The busiest page (the household's) in Jinja2, from an app's jinja2/ folder (jingzhun/web/jinja.py says
+    # why); a name not found among the Django templates above is looked up here.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "jingzhun.web.jinja.environment", "context_processors": CONTEXT_PROCESSORS},
+    },
 ]
 WSGI_APPLICATION = "jingzhun.wsgi.application"
 

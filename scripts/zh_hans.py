@@ -883,6 +883,9 @@ ZH = {
     "Print every household card of the village": "打印全村明白卡",
     "Print every household file of the village": "打印全村户档案",
     "No such document": "没有这种文书",
+    "Read": "读取",
+    "Write": "写入",
+    "Reveal": "查看敏感信息",
 }
 # Chinese has one plural form.
 PLURALS = {

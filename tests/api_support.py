@@ -29,3 +29,34 @@ class Api:
 
 def api_for(user: object, *scopes: str) -> Api:
     return Api(token_for(user, scopes or ("read",)))
+
+
+def ask(api: Api, web: Any, kind: str, target: str) -> Any:
+    """One API request of the access properties (tests/test_web_access_property.py reads, and
+    tests/test_write_access_property.py writes): `target` is a household number of the cast, or an area code
+    for "list" and "dashboard"."""
+    from jingzhun.registry.models import Household, Member
+
+    h = Household.objects.filter(number=target).first()
+    if kind == "list":
+        return api.get("/households", area=target, limit=200)
+    if kind == "dashboard":
+        return api.get("/dashboard", area=target)
+    assert h is not None, target
+    if kind == "detail":
+        return api.get(f"/households/{h.pk}")
+    if kind == "search":
+        return api.post("/households/search", {"resident_id": web.resident_id(target)})
+    if kind == "reveal":
+        return api.post(f"/members/{Member.objects.get(household=h, position=1).pk}/reveal")
+    if kind == "visits":
+        return api.get(f"/households/{h.pk}/visits")
+    if kind == "plans":
+        return api.get(f"/households/{h.pk}/plans")
+    if kind == "visit":
+        return api.post("/visits", {"household_number": target, "visited_at": "2024-05-06T09:30:00+08:00",
+                                    "notes": "走访"})
+    if kind == "plan":
+        return api.client.put(f"/api/v1/households/{h.pk}/plans/2024", {"goal": "目标"},
+                              content_type="application/json", headers=api.headers)
+    raise ValueError(kind)

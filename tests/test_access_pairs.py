@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 
-from jingzhun import access
+from jingzhun import access, access_cache
 from jingzhun.areas.models import AreaRole
 from jingzhun.registry.importer import import_register
 from jingzhun.registry.models import Household
@@ -25,16 +25,23 @@ from tests.factories import COUNTY, VILLAGE, make_areas, two_households, write_c
 ACCESS = Path(access.__file__)
 
 
-def test_access_imports_only_the_area_tree() -> None:
-    """access.py is the bottom layer: of this project it imports the area models only (function-level
-    imports included), never the teams app or anything else built on it."""
+def project_imports(path: Path) -> set[str]:
+    """The project modules a file imports (function-level imports included)."""
     found = set()
-    for node in ast.walk(ast.parse(ACCESS.read_text(encoding="utf-8"))):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("jingzhun"):
-            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" if node.module == "jingzhun" else node.module for a in node.names)
         elif isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.startswith("jingzhun"))
-    assert found == {"jingzhun.areas.models"}
+    return found
+
+
+def test_access_imports_only_the_area_tree() -> None:
+    """access.py is the bottom layer: of this project it imports the area models only — and its cache of
+    grants (jingzhun.access_cache), itself importing the area models only — never the teams app or anything
+    else built on it."""
+    assert project_imports(ACCESS) == {"jingzhun.areas.models", "jingzhun.access_cache"}
+    assert project_imports(Path(access_cache.__file__)) == {"jingzhun.areas.models"}
 
 
 def test_the_teams_app_registers_its_pair_source() -> None:

@@ -31,7 +31,7 @@ from tests.factories import (
     household_rows,
     write_csv,
 )
-from tests.web_cast import HOUSEHOLDS, SEES, TOWNSHIP_A2, VILLAGE_A3, numbers_in, page
+from tests.web_cast import HOUSEHOLDS, SEES, TOWNSHIP_A2, VILLAGE_A3, menu, numbers_in, page
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +71,20 @@ def test_reveal_of_a_member_outside_the_scope_is_not_found(web, username):
         elif number not in SEES[username]:
             assert response.status_code == 404
         assert web.resident_id(number) not in response.content.decode() or username == "root"
+
+
+@pytest.mark.parametrize("username", [u for u in SEES if u != "no_role"])
+def test_every_menu_item_opens_for_its_users_and_the_api_tokens_page_is_one(web, username):
+    client = web.client(username)
+    items = menu(page(client, reverse("web:households")))
+    assert items["api_tokens"] == reverse("api_tokens")  # every role here reads the register
+    for name, url in items.items():
+        assert client.get(url, follow=True).status_code == 200, (username, name, url)
+
+
+def test_a_user_without_the_register_ability_has_no_tokens_page(web):
+    client = web.client("no_role")
+    assert client.get(reverse("api_tokens")).status_code == 403
 
 
 def test_anonymous_users_are_sent_to_the_login_page_everywhere(web):

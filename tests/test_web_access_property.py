@@ -30,6 +30,8 @@ from jingzhun.registry import template
 from jingzhun.registry.models import Household, Member
 from jingzhun.teams.models import Cadre, HelperPair
 from jingzhun.training.models import Course
+from tests.api_support import api_for
+from tests.api_support import ask as api_ask
 from tests.factories import COUNTY, OTHER_COUNTY, OTHER_TOWNSHIP, OTHER_VILLAGE, PROVINCE, TOWNSHIP, VILLAGE, VILLAGE2
 from tests.people_web import add_people, names_outside
 from tests.web_cast import (
@@ -114,6 +116,10 @@ requests = st.lists(st.one_of(
     st.tuples(st.just("assess_flags"), st.just("")),
     # Officers' paper: a household's card or file, and a village's in bulk (exactly its households the user sees).
     st.tuples(st.just("print"), st.sampled_from([*VILLAGES, *HOUSEHOLDS]), st.sampled_from(["card", "file"])),
+    # The same reads through the API, with a token of the same user (every scope): one property for both.
+    st.tuples(st.just("api"), st.sampled_from(["detail", "search", "reveal", "visits", "plans"]),
+              st.sampled_from(list(HOUSEHOLDS))),
+    st.tuples(st.just("api"), st.sampled_from(["list", "dashboard"]), st.sampled_from(AREAS)),
 ), min_size=1, max_size=6)
 users = st.tuples(
     st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), max_size=3, unique=True),
@@ -257,12 +263,18 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
     runs = assessment_runs()
     client = Client()
     client.force_login(user)
+    api = api_for(user, "read", "write", "reveal")
     for ask in asks:
         kind = ask[0]
         if kind in ("evaluation", "findings"):
             response = evaluation_page(client, ask, found.pk, hidden)
             if response is None:
                 continue
+        elif kind == "api":
+            response = api_ask(api, web, ask[1], ask[2])
+            assert response.status_code < 500, ask
+            if ask[2] in outside and ask[1] in ("detail", "reveal", "visits", "plans"):
+                assert response.status_code in (403, 404), (ask, response.status_code)
         elif kind == "list":
             response = client.get(reverse("web:households"), {"area": ask[1], "status": ask[2]})
         elif kind == "search":

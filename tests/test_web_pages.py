@@ -173,6 +173,7 @@ def walk(client: Client) -> dict[str, str]:
             reverse("web:application", args=[exit_application().pk]),
             reverse("assessment:index"), reverse("assessment:signoff") + "?year=2019", reverse("assessment:shortlist"),
             reverse("assessment:flags") + "?year=2019", reverse("assessment:trends"),
+            reverse("api_tokens"),  # the API's tokens page (the menu's)
             reverse("web:household", args=["B102-1"]),  # a 404 page
             # Officers' paper: a household's card and file, and villages' in bulk.
             reverse("web:household_paper", args=["A101-1", "card"]), reverse("web:household_paper", args=["A101-1", "file"]),
@@ -270,6 +271,10 @@ def test_every_page_in_chinese_has_no_untranslated_words(web):
         pages[url + " (with a plan)"] = client.get(url).content.decode()
         assert "慢病签约服务" in pages[url + " (with a plan)"]
     pages["login"] = Client().get(reverse("web:login")).content.decode()
+    # A token made, and one refused: the page showing the new token (itself Latin letters: data) and the refusal.
+    made = client.post(reverse("api_tokens"), {"name": "省平台", "days": "30", "scopes": ["read"]}).content.decode()
+    pages["token made"] = re.sub(r"jz_[A-Za-z0-9_-]+", "", made)
+    pages["token refused"] = client.post(reverse("api_tokens"), {"name": "", "days": "999"}).content.decode()
     for url, html in pages.items():
         text = visible_text(html).replace("officer_a", "")  # the user name, as typed by the administrator
         words = set(re.findall(r"[A-Za-z]{2,}", text)) - LATIN_ALLOWED

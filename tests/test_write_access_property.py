@@ -46,8 +46,11 @@ from jingzhun.registry.importer import import_register
 from jingzhun.registry.models import Household, IncomeRecord, Member
 from jingzhun.tabular import report
 from jingzhun.talent.models import Allocation, Payment, Scheme, Talent
+from jingzhun.teams.models import Visit
 from jingzhun.training.models import Course, Enrolment
 from jingzhun.training.roster import import_course_roster
+from tests.api_support import api_for
+from tests.api_support import ask as api_ask
 from tests.factories import (
     COUNTY,
     OTHER_COUNTY,
@@ -120,6 +123,8 @@ writes = st.lists(st.one_of(
     # The assessment (issue 16): a decision on a village or on the cast's helper, a sign-off step of a township.
     st.tuples(st.just("assess_decide"), st.sampled_from([*VILLAGES, "helper"]), st.sampled_from(["talk", "promote"])),
     st.tuples(st.just("signoff"), st.sampled_from(TOWNSHIPS), st.sampled_from(["submit", "approve", "return"])),
+    # The API's writes (a visit, a help plan), with a token of the same user: one property for web and API.
+    st.tuples(st.just("api"), st.sampled_from(["visit", "plan"]), st.sampled_from(list(HOUSEHOLDS))),
 ), min_size=1, max_size=5)
 users = st.tuples(
     st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), min_size=1, max_size=3, unique=True),
@@ -155,8 +160,9 @@ def snapshot(numbers: set[str]) -> dict[str, tuple]:
         monitoring = (tuple(Case.objects.filter(household=h).order_by("pk").values_list("pk", "state", "kind")),
                       Trigger.objects.filter(case__household=h).count(),
                       CaseStep.objects.filter(case__household=h).count())
+        visits = tuple(Visit.objects.filter(household=h).order_by("pk").values_list("pk", "visited_at"))
         out[h.number] = ((h.village_id, h.status, h.category, h.updated_at), members, incomes, plans, states,
-                         monitoring)
+                         monitoring, visits)
     return out
 
 
@@ -405,6 +411,7 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
     people_ids = people_records()
     # County-level people records (courses, schemes) change only for an officer at the county or above.
     outside_counties = {c for c in (COUNTY, OTHER_COUNTY) if not any(k == "officer" and inside(c, a) for k, a in roles)}
+    api = api_for(user, "read", "write", "reveal")
     for action in actions:
         before, people_before = snapshot(outside), users_state()
         records_before = village_records(outside_villages)
@@ -491,6 +498,11 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
                     PROVINCE, COUNTY, OTHER_COUNTY)
                 assert drawn == (1 if may else 0), (action, "a draw beyond the user's areas")
                 evaluations_before += drawn
+        elif kind == "api":
+            response = api_ask(api, web, action[1], action[2])
+            assert response.status_code < 500, action
+            shown.append(response.content.decode())
+            typed = {action[2]}  # a refused visit names the household number sent
         elif kind == "read":
             shown.append(client.get(reverse("web:household", args=[action[1]])).content.decode())
             response = client.get(reverse("web:export"))

@@ -201,3 +201,6 @@ def evaluation() -> Any:
     FrameHousehold.objects.bulk_create([FrameHousehold(number=n, village_id=v, head_name="户主") for n, v in FRAME.items()])
     return draw.draw(name="全省评估", year=2020, area_code=PROVINCE, seed=1, sizes=design.Sizes(20, 10, 0.5), user=None,
                      actor="root")
+def menu(html: str) -> dict[str, str]:
+    """The layout's navigation: page name → address."""
+    return {name: url for url, name in re.findall(r'<a href="([^"]+)" data-page="([^"]+)">', html)}

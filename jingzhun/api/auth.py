@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja.security import HttpBearer
 
 from jingzhun import access
-from jingzhun.api import tokens
+from jingzhun.api import rate, tokens
 from jingzhun.api.models import ApiToken
 from jingzhun.api.problems import ApiProblem
 
@@ -22,12 +22,8 @@ class TokenAuth(HttpBearer):
         found = tokens.authenticate(token)
         if found is None:
             return None
-        count, reset = tokens.count_request(found)
-        limit = tokens.limit_per_minute()
-        if count > limit:
-            raise ApiProblem(429, "rate-limited",
-                             f"每分钟最多{limit}次请求，请{reset}秒后再试 / at most {limit} requests a minute: "
-                             f"retry in {reset} s", headers={"Retry-After": str(reset)})
+        # The rate limit: a write counted now; a read checked now, counted with its audit row (jingzhun.api.rate).
+        rate.check(request, found)
         # The request acts as the token's user from here on: the access layer reads request.user.
         request.user = found.user
         return found

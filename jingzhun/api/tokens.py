@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from jingzhun import access
+from jingzhun import access, access_cache
 from jingzhun.api.models import SCOPES, ApiToken
 from jingzhun.audit import log as audit
 
@@ -81,9 +81,12 @@ def authenticate(raw: str) -> ApiToken | None:
     revoked, or its user inactive — all answered alike."""
     if not raw.startswith(PREFIX) or len(raw) > 200:
         return None
-    token = ApiToken.objects.select_related("user").filter(digest=digest(raw)).first()
+    # The user's access stamp in the same query: grants and permissions then come from the process's cache.
+    token = (ApiToken.objects.select_related("user").filter(digest=digest(raw))
+             .annotate(user_access_stamp=access_cache.stamp_of("user_id")).first())
     if token is None or token.revoked_at is not None or token.expires_at <= timezone.now():
         return None
+    setattr(token.user, access_cache.ATTRIBUTE, token.user_access_stamp)  # type: ignore[attr-defined]
     if not token.user.is_active:
         return None
     return token

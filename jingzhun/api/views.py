@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from jingzhun.api import tokens
@@ -14,11 +15,20 @@ from jingzhun.registry import sensitive
 from jingzhun.web.lockout import client_address
 from jingzhun.web.pages import requires
 
+# A scope's name on the page, in the user's language (the form sends the code).
+SCOPE_LABELS = {"read": gettext_lazy("Read"), "write": gettext_lazy("Write"),
+                "reveal": gettext_lazy("Reveal")}
+
+
+def scope_labels(codes: str) -> str:
+    """"read,write" as the page shows it: the scopes' names, joined."""
+    return "、".join(str(SCOPE_LABELS.get(c, c)) for c in codes.split(",") if c)
+
 
 @requires("register")
 @require_http_methods(["GET", "POST"])
 def tokens_page(request: HttpRequest) -> HttpResponse:
-    context: dict[str, object] = {"title": _("API tokens"), "scopes": SCOPES, "days": tokens.DEFAULT_DAYS,
+    context: dict[str, object] = {"title": _("API tokens"), "scopes": [(s, SCOPE_LABELS[s]) for s in SCOPES], "days": tokens.DEFAULT_DAYS,
                                   "max_days": tokens.MAX_DAYS, "may_reveal": sensitive.may_reveal(request.user)}
     status = 200
     if request.method == "POST":
@@ -31,7 +41,8 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
             context["problem"], status = str(exc), 400
         else:
             context["new_token"] = raw
-    context["tokens"] = ApiToken.objects.filter(user_id=request.user.pk or 0).order_by("-created_at")
+    context["tokens"] = [(t, scope_labels(t.scopes))
+                         for t in ApiToken.objects.filter(user_id=request.user.pk or 0).order_by("-created_at")]
     response = render(request, "api/tokens.html", context, status=status)
     return response
 

@@ -119,3 +119,22 @@ class AreaRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.area.name}"
+
+
+class AccessStamp(models.Model):
+    """A random stamp per user, changed by the database itself (triggers, migration 0003) whenever anything the
+    user may see or do changes: their area roles, an area's code or level under one of them, their permissions
+    or groups, a group's permissions. Grants and permissions read once are kept per server process under
+    (user, stamp, superuser) (`jingzhun.access_cache`); the stamp is read with the user on every request, so a
+    change is seen by the very next request whatever wrote it (the admin, a bulk update, raw SQL). Random, not
+    a counter: a rolled-back transaction or a restored backup cannot bring back a stamp already cached."""
+
+    # No foreign key: the triggers write here while Django deletes a user's roles, before the user.
+    user_id = models.BigIntegerField("用户", primary_key=True)
+    stamp = models.CharField("戳", max_length=40)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "权限戳"
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.stamp}"

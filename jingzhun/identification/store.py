@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 from django.db import connection, transaction
 
 from jingzhun.db import copy_csv, for_database, load
+from jingzhun.db.prepared import Prepared
 from jingzhun.identification.models import HouseholdResult, IdentificationRun
 
 TABLE = HouseholdResult._meta.db_table
@@ -215,13 +216,17 @@ def discard(run_id: int) -> None:
         cur.execute(f'DELETE FROM "{IdentificationRun._meta.db_table}" WHERE id = %s', [run_id])
 
 
+# Asked on every household page: compiled once (jingzhun.db.prepared).
+FINISHED_RUNS = Prepared(lambda: IdentificationRun.objects.filter(finished_at__isnull=False).values("id"))
+
+
 def latest(household_id: int) -> HouseholdResult | None:
     """The household's result in the most recent finished run that has one (with its run).
 
     Asked as point lookups on the key — (run, household) for each finished run — because the key leads
     with the run: a query on the household alone would read every result of every run (on SQLite it
     planned as a scan of the whole table)."""
-    finished = list(IdentificationRun.objects.filter(finished_at__isnull=False).values_list("id", flat=True))
+    finished = [r["id"] for r in FINISHED_RUNS()]
     if not finished:
         return None
     return (HouseholdResult.objects.filter(run_id__in=finished, household_id=household_id).select_related("run")

@@ -25,6 +25,7 @@ from django.utils import timezone
 from jingzhun import access, choices
 from jingzhun.areas.models import LEVEL_DEPTH
 from jingzhun.audit import log as audit
+from jingzhun.db.prepared import Prepared
 from jingzhun.plans.models import (
     CAUSE_MEASURES,
     MEASURE_CATEGORY,
@@ -520,14 +521,18 @@ MEASURE_VALUES = ("measures__id", "measures__category", "measures__description",
                   "measures__result")
 
 
+# Compiled once (jingzhun.db.prepared): the household page asks it on every view.
+HOUSEHOLD_PLANS = Prepared(lambda household: HelpPlan.objects.filter(household_id=household)
+                           .order_by("-year", "measures__id")
+                           .values("id", "year", "goal", "drafted_at", "updated_at", "approved_at",
+                                   "drafted_by__username", "approved_by__username", *MEASURE_VALUES))
+
+
 def household_plans(household: Household) -> list[dict[str, Any]]:
     """Every plan of the household, newest year first, each with its measures — in ONE query (plans left
     joined to their measures and cadres, and to the drafting and approving users): the household page is
     the busiest page of the application."""
-    rows = (HelpPlan.objects.filter(household=household)
-            .order_by("-year", "measures__id")
-            .values("id", "year", "goal", "drafted_at", "updated_at", "approved_at", "drafted_by__username",
-                    "approved_by__username", *MEASURE_VALUES))
+    rows = HOUSEHOLD_PLANS(household.pk)
     plans: dict[int, dict[str, Any]] = {}
     causes = household_causes(household)
     for r in rows:

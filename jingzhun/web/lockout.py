@@ -26,6 +26,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from jingzhun import access_cache
 from jingzhun.core.addresses import client_address
 from jingzhun.web.models import LoginFailure
 
@@ -77,3 +78,21 @@ class LockoutBackend(ModelBackend):
             get_user_model()().set_password(password or "")
             raise PermissionDenied("locked")  # stops the backend chain; Django sends user_login_failed
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+    def get_user(self, user_id: Any) -> Any:
+        """The session's user, read with their access stamp in the same query: their grants and permissions
+        are then served from the process's cache while the stamp holds (`jingzhun.access_cache`)."""
+        model = get_user_model()
+        user = access_cache.with_stamp(model._default_manager.filter(pk=user_id)).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+    def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+        # Django keeps a user's permissions on the user object for the request; they are worked out once per
+        # access stamp (two queries) and handed to each request's user from the cache.
+        if obj is None and user_obj.is_active and not user_obj.is_anonymous and not hasattr(user_obj, "_perm_cache"):
+            kept = access_cache.get(user_obj, "perms")
+            if kept is None:
+                kept = frozenset(super().get_all_permissions(user_obj))
+                access_cache.put(user_obj, "perms", kept)
+            user_obj._perm_cache = set(kept)
+        return super().get_all_permissions(user_obj, obj)

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.functional import Promise
 
 from jingzhun import access
@@ -36,8 +36,14 @@ def register(page: Page) -> None:
 
 
 def navigation(user: object) -> list[dict[str, Any]]:
-    return [{"url": reverse(p.url_name), "label": p.label, "name": p.url_name}
+    return [{"url": _address(p.url_name, get_script_prefix()), "label": p.label, "name": p.url_name}
             for p in sorted(PAGES.values(), key=lambda p: p.order) if access.may(user, p.ability)]
+
+
+@lru_cache(maxsize=256)
+def _address(url_name: str, script_prefix: str) -> str:
+    """A page's address, reversed once per script prefix (the layout shows the menu on every page)."""
+    return reverse(url_name)
 
 
 View = Callable[..., HttpResponse]

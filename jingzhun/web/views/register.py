@@ -22,7 +22,8 @@ from jingzhun.areas.models import LEVEL_DIGITS, Area
 from jingzhun.identity import InvalidResidentID, mask, parse_resident_id
 from jingzhun.plans import services as plan_services
 from jingzhun.registry import sensitive
-from jingzhun.registry.models import Household, IncomeRecord, Member
+from jingzhun.registry.models import Household, Member
+from jingzhun.web import household_reads
 from jingzhun.web.lockout import client_address
 from jingzhun.web.pages import requires
 
@@ -204,18 +205,11 @@ def household_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _member_rows(household: Household, user: object) -> list[dict[str, Any]]:
+def _member_rows(household_id: int, user: object) -> list[dict[str, Any]]:
     cipher = crypto.resident_id_cipher()
-    out = []
-    for m in household.members.order_by("position"):
-        out.append({
-            "member": m, "masked_id": mask(cipher.decrypt(bytes(m.resident_id_cipher))),
-            "birth": sensitive.shown_birth_date(user, m.birth_date),
-            "relation": choices.RELATION.label(m.relation), "sex": choices.SEX.label(m.sex),
-            "education": choices.EDUCATION.label(m.education), "schooling": choices.SCHOOLING.label(m.schooling),
-            "labour": choices.LABOUR.label(m.labour), "assistance": choices.ASSISTANCE.label(m.assistance),
-        })
-    return out
+    return [{"member": m, "masked_id": mask(cipher.decrypt(bytes(m["resident_id_cipher"]))),
+             "birth": sensitive.shown_birth_date(user, m["birth_date"]), **household_reads.member_labels(m)}
+            for m in household_reads.members(household_id)]
 
 
 def household_verdict(household: Household) -> dict[str, Any] | None:
@@ -237,17 +231,32 @@ def _yuan(amount: Decimal) -> str:
     return f"{amount.quantize(FEN, rounding=ROUND_HALF_UP):,.2f}"
 
 
-def _income_row(income: IncomeRecord, size: int) -> dict[str, Any]:
+def _net(income: dict[str, Any]) -> Decimal:
+    return (income["wage_income"] + income["production_income"] + income["property_income"]
+            + income["transfer_income"] - income["production_costs"])
+
+
+def _income_row(income: dict[str, Any], size: int) -> dict[str, Any]:
     """A year's income as the table shows it. Net income is the four sources less production costs (as in the
     chart above); per person it is divided by the household's members now, rounded half up to the fen — "—"
     for a household without members (no division by zero)."""
-    net = (income.wage_income + income.production_income + income.property_income + income.transfer_income
-           - income.production_costs)
+    net = _net(income)
     return {
-        "year": income.year, "wage": _yuan(income.wage_income), "production": _yuan(income.production_income),
-        "costs": _yuan(income.production_costs), "property": _yuan(income.property_income),
-        "transfer": _yuan(income.transfer_income), "net": _yuan(net),
+        "year": income["year"], "wage": _yuan(income["wage_income"]), "production": _yuan(income["production_income"]),
+        "costs": _yuan(income["production_costs"]), "property": _yuan(income["property_income"]),
+        "transfer": _yuan(income["transfer_income"]), "net": _yuan(net),
         "per_person": _yuan(net / size) if size else "—",
+    }
+
+
+def _income_chart(incomes: list[dict[str, Any]]) -> dict[str, list[float]]:
+    return {
+        "year": [i["year"] for i in incomes],
+        "net": [float(_net(i)) for i in incomes],
+        "wage": [float(i["wage_income"]) for i in incomes],
+        "production": [float(i["production_income"] - i["production_costs"]) for i in incomes],
+        "property": [float(i["property_income"]) for i in incomes],
+        "transfer": [float(i["transfer_income"]) for i in incomes],
     }
 
 
@@ -255,18 +264,9 @@ def _income_row(income: IncomeRecord, size: int) -> dict[str, Any]:
 def household_detail(request: HttpRequest, number: str) -> HttpResponse:
     # Outside the user's scope is "not found": existence is not disclosed.
     household = get_object_or_404(visible_households(request.user).select_related("village"), number=number)
-    incomes = list(household.incomes.order_by("year"))
-    income_chart = {
-        "year": [i.year for i in incomes],
-        "net": [float(i.wage_income + i.production_income + i.property_income + i.transfer_income
-                      - i.production_costs) for i in incomes],
-        "wage": [float(i.wage_income) for i in incomes],
-        "production": [float(i.production_income - i.production_costs) for i in incomes],
-        "property": [float(i.property_income) for i in incomes],
-        "transfer": [float(i.transfer_income) for i in incomes],
-    }
-    pair = household.helper_pairs.filter(end_date__isnull=True).select_related("cadre").first()
-    visits = list(household.visits.order_by("-visited_at")[:20])
+    # The household's own rows by its id, each a query compiled once per process (jingzhun.web.household_reads).
+    incomes = household_reads.incomes(household.pk)
+    pair = household_reads.pair(household.pk)
     secondary = [choices.CAUSE.label(c) for c in household.secondary_causes.split(",") if c]
     identified = household_verdict(household)
     # The help plan: every year's plan and its measures in one query (the page's only addition).
@@ -274,11 +274,12 @@ def household_detail(request: HttpRequest, number: str) -> HttpResponse:
     plan_year = timezone.localdate().year
     plan = next((p for p in plans if p["year"] == plan_year), None)
     causes = plan_services.household_causes(household)
-    members = _member_rows(household, request.user)
+    members = _member_rows(household.pk, request.user)
     return render(request, "web/household.html", {
-        "h": household, "members": members, "incomes": incomes, "income_chart": income_chart,
+        "h": household, "members": members, "income_chart": _income_chart(incomes),
         "income_rows": [_income_row(i, len(members)) for i in incomes],
-        "pair": pair, "visits": visits, "events": household.status_events.order_by("recorded_at"),
+        "pair": pair, "visits": household_reads.visits(household.pk),
+        "events": household_reads.events(household.pk),
         "status": choices.HOUSEHOLD_STATUS.label(household.status),
         "category": choices.HOUSEHOLD_CATEGORY.label(household.category),
         "primary_cause": choices.CAUSE.label(household.primary_cause), "secondary_causes": secondary,
@@ -287,7 +288,7 @@ def household_detail(request: HttpRequest, number: str) -> HttpResponse:
         "road": choices.ROAD.label(household.road), "identified": identified,
         "plan": plan, "other_plans": [p for p in plans if p is not plan], "plan_year": plan_year,
         "uncovered": plan["uncovered"] if plan else [choices.CAUSE.label(c) for c in causes],
-        "can_plan": plan_services.may_write_known(request.user, household, pair.cadre.user_id if pair else None),
+        "can_plan": plan_services.may_write_known(request.user, household, pair["cadre_user_id"] if pair else None),
         "title": _("Household %(number)s") % {"number": household.number},
     })
 
