@@ -431,9 +431,13 @@ def test_a_row_carries_every_area_it_touched():
 
 
 def audit_page(web, username: str, **query: str) -> str:
+    """The audit page's rows (the action filter's list of names is left out: "appraisal.township_approve" is not
+    a row of user township_a)."""
+    import re
+
     response = web.client(username).get(reverse("web:audit"), query)
     assert response.status_code == 200
-    return response.content.decode()
+    return re.sub(r"<select.*?</select>", "", response.content.decode(), flags=re.S)
 
 
 @pytest.mark.django_db

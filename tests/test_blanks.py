@@ -25,6 +25,8 @@ def test_each_app_registers_its_template() -> None:
         "units": ("单位名录导入模板.xlsx", "jingzhun.organisation.imports.units.write_blank_template"),
         "unit_links": ("单位联系村导入模板.xlsx", "jingzhun.organisation.imports.links.write_blank_template"),
         "secondments": ("挂职导入模板.xlsx", "jingzhun.organisation.imports.secondments.write_blank_template"),
+        "evaluation_frame": ("非建档立卡户导入模板.xlsx", "jingzhun.evaluation.frame_import.write_blank_template"),
+        "evaluation_findings": ("评估结论导入模板.xlsx", "jingzhun.evaluation.findings.write_blank_template"),
     }
 
 
