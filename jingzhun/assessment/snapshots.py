@@ -24,7 +24,7 @@ from django.utils import timezone
 from jingzhun import access, db
 from jingzhun.areas.models import Area
 from jingzhun.assessment import compute as cm
-from jingzhun.assessment import exprs
+from jingzhun.assessment import evaluated, exprs
 from jingzhun.assessment.catalogue import AREA_LEVELS, PARTS, UNIT_TYPES
 from jingzhun.assessment.models import Snapshot, Value, VillageParts
 from jingzhun.audit.log import record
@@ -71,8 +71,11 @@ def fingerprint(year: int, span: tuple[str, str] | None) -> tuple[str, dict[str,
         for name, (sql, args) in queries.items():
             cur.execute(sql, args)
             found[name] = [None if v is None else str(v) for v in cur.fetchone()]
+    counted = {k: int(v[0]) for k, v in found.items() if k != "register"}
+    # The evaluations of the year and their findings (ids, counts and yes/no tallies): a new finding is new data.
+    found["evaluations"] = evaluated.fingerprint(year)
     digest = hashlib.sha256(json.dumps(found, sort_keys=True).encode()).hexdigest()
-    return digest, {**counts, **{k: int(v[0]) for k, v in found.items() if k != "register"}}
+    return digest, {**counts, **counted, "evaluations": len(found["evaluations"])}
 
 
 def native_engine() -> str:
@@ -128,6 +131,7 @@ def _store(measured: cm.Measured, *, kind: str, area: str, engine: str, digest: 
     load is staged before the transaction begins) and checked inside it, as `db.check_next_id` checks ids."""
     period = period_key(measured.period.year)
     version = _next_version(period)
+    measured.evaluated = evaluated.values_for(measured.period.year, {t: u.keys for t, u in measured.units.items()})
     values = _stamped(cm.values_table(measured), period, version)
     parts = _parts_table(measured, period, version)
     tables = {VALUE_TABLE: values, PARTS_TABLE: parts}
