@@ -28,7 +28,6 @@ from jingzhun.assessment.catalogue import AREA_LEVELS, indicator
 from jingzhun.assessment.snapshots import AssessmentError, native_engine
 from jingzhun.identification import engines
 
-
 EVALUATED_NOTE = ("由第三方评估的抽样户加权估计，抽样户及其结论见评估页面 / estimated from the third-party "
                   "evaluation's sampled households: see them and their findings on the evaluation's pages.")
 
