@@ -185,7 +185,8 @@ def test_every_indicator_equals_the_hand_count(register, engine):
     # The declared indicators have no data: None, never 0.
     county = table("county")[COUNTY]
     for code in ("exit_error_rate", "missed_rate", "satisfaction", "funds_disbursed_share"):
-        assert county[code] is None and not BY_CODE[code].available
+        assert county[code] is None  # no evaluation drawn, no fund module (tests/test_assessment_evaluated.py)
+    assert not BY_CODE["funds_disbursed_share"].available
     assert {i.code for i in CATALOGUE} <= set(county) | {"nothing"}
     assert AuditEntry.objects.filter(action="assessment.full", object_id=str(snap.pk)).exists()
 
@@ -360,3 +361,18 @@ def test_spark_gives_duckdbs_values(register):
     for unit_type in ("village", "township", "county", "city", "province", "work_team", "cadre"):
         assert table(unit_type, b.version) == table(unit_type, a.version), unit_type
     check_hand(b.version)
+
+
+def test_the_whole_provinces_fingerprint_joins_nothing_and_agrees_with_the_joined_one(register):
+    """The whole province's fingerprint reads each table alone (every row's household exists: a foreign key);
+    a span holding every code reads them through the joins. Same figures, same digest — so the cheaper read
+    never makes a new version by itself."""
+    from jingzhun.identification.run import data_fingerprint
+
+    everything = ("000000000000", "999999999999")
+    assert snapshots.fingerprint(2020, None) == snapshots.fingerprint(2020, everything)
+    assert data_fingerprint(2020, None) == data_fingerprint(2020, everything)
+    before = snapshots.fingerprint(2020, None)[0]
+    PlanMeasure.objects.filter(pk=PlanMeasure.objects.order_by("pk").first().pk).update(
+        updated_at=dt.datetime(2030, 1, 2, tzinfo=dt.UTC))  # newer than any
+    assert snapshots.fingerprint(2020, None)[0] != before  # a changed measure is still seen without the joins

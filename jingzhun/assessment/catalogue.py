@@ -4,8 +4,10 @@ made from the additive counts ("parts") that `jingzhun.assessment.compute` measu
 Every computed indicator is a formula over parts that add up: a township's parts are the sums of its
 villages' parts, a county's of its townships', and so on, so a higher level's ratio is its summed numerator
 over its summed denominator — never an average of its children's ratios. The one exception is the median
-income, made from the households' values themselves. An indicator whose data another module will bring is
-declared with `needs` naming that module and no formula: its value is None ("no data"), never 0.
+income, made from the households' values themselves. The third-party evaluation's three rates (错退率, 漏评率,
+群众认可度) are not parts but its estimates: `evaluation_rate` names the rate and `jingzhun.assessment.evaluated`
+reads it for counties and above. An indicator whose data another module will bring (funds) is declared with
+`needs` naming that module and no formula: its value is None ("no data"), never 0.
 
 Definitions (the year Y is the period; "the end of Y" is 31 December, Beijing time):
 - status at the end of Y: the household's latest status event of a year ≤ Y (latest year, then latest
@@ -100,17 +102,21 @@ class Indicator:
     formula: Formula | None = None  # None: no data until `needs` brings it
     no_data_reason: str = ""
     period: str = "year"
-    kind: str = "ratio"  # count, ratio, mean, growth, median
+    kind: str = "ratio"  # count, ratio, mean, growth, median, estimate
+    # The third-party evaluation's rate this indicator is (jingzhun.assessment.evaluated), "" for the others.
+    evaluation_rate: str = ""
 
     @property
     def available(self) -> bool:
-        return self.formula is not None
+        """A value can exist: made from the parts, or estimated by the evaluation (still None where none covers
+        the unit)."""
+        return self.formula is not None or bool(self.evaluation_rate)
 
     def describe(self) -> dict[str, Any]:
         return {"code": self.code, "zh": self.zh, "en": self.en, "units": list(self.units), "period": self.period,
                 "direction": self.direction, "definition_zh": self.definition_zh,
                 "definition_en": self.definition_en, "needs": self.needs, "available": self.available,
-                "no_data_reason": self.no_data_reason, "kind": self.kind}
+                "no_data_reason": self.no_data_reason, "kind": self.kind, "evaluation_rate": self.evaluation_rate}
 
 
 AREAS = AREA_LEVELS
@@ -123,8 +129,19 @@ def _i(code: str, zh: str, en: str, units: tuple[str, ...], direction: str, dzh:
     return Indicator(code, zh, en, units, direction, dzh, den, needs, formula, reason, kind=kind)
 
 
-_NO_EVAL = ("第三方评估模块尚未接入：没有评估数据 / no data until the third-party evaluation module brings its "
-            "findings")
+_NO_EVAL = ("第三方评估按县抽样估计：村、乡镇不估计；县及以上须有本年度覆盖该地区且结论已全部录入的评估，否则无数据 / "
+            "the third-party evaluation estimates counties and above, not villages or townships: no data unless "
+            "an evaluation of the year covers the area and all its findings are recorded")
+
+
+def _evaluated(code: str, zh: str, en: str, direction: str, dzh: str, den: str, rate: str) -> Indicator:
+    return Indicator(code, zh, en, AREAS, direction, dzh, den, "evaluation", None, _NO_EVAL, kind="estimate",
+                     evaluation_rate=rate)
+
+
+_EVAL_DEF = ("本年度最新一次抽中该县（市、省：覆盖其全境）的第三方评估的分层整群加权估计，须结论全部录入",
+             "the weighted stratified cluster estimate of the latest third-party evaluation of Y that sampled the "
+             "county (a city or province: that covers all of it), once all its findings there are recorded")
 CATALOGUE: tuple[Indicator, ...] = (
     _i("poor_households_start", "年初建档立卡贫困户数", "registered poor households at the start of the year", AREAS,
        "lower", "上年末状态为贫困户、返贫户（2021年起含监测对象）的户数", "households whose status at the end of "
@@ -204,12 +221,14 @@ CATALOGUE: tuple[Indicator, ...] = (
        "计划完成日期在本年内的措施（不含已取消）中，已完成且完成日期不晚于计划日期的比例",
        "share of the plan measures due in Y (not cancelled) that are done by their due date", "plans",
        _ratio("measures_on_time", "measures_due")),
-    _i("exit_error_rate", "错退率", "wrong exits", (*AREAS,), "lower", "第三方评估核实的错误退出户比例",
-       "share of exits found wrong by the third-party evaluation", "evaluation", None, reason=_NO_EVAL),
-    _i("missed_rate", "漏评率", "missed households", (*AREAS,), "lower", "第三方评估发现的应纳未纳户比例",
-       "share of households found missed by the third-party evaluation", "evaluation", None, reason=_NO_EVAL),
-    _i("satisfaction", "群众认可度", "satisfaction", (*AREAS,), "higher", "第三方评估的群众满意度",
-       "satisfaction found by the third-party evaluation", "evaluation", None, reason=_NO_EVAL),
+    _evaluated("exit_error_rate", "错退率", "wrong exits", "lower", "已脱贫户中被第三方评估核实为错误退出的比例：" +
+               _EVAL_DEF[0], "share of the exited households found wrongly exited: " + _EVAL_DEF[1], "wrongly_exited"),
+    _evaluated("missed_rate", "漏评率", "missed households", "lower", "非建档立卡户中被第三方评估认定应纳未纳的比例："
+               + _EVAL_DEF[0], "share of the never-registered households found poor (missed): " + _EVAL_DEF[1],
+               "missed_poor"),
+    _evaluated("satisfaction", "群众认可度", "satisfaction", "higher", "抽样户中认可帮扶和退出工作的比例：" +
+               _EVAL_DEF[0], "share of the sampled households satisfied with the help and the exits: " + _EVAL_DEF[1],
+               "satisfied"),
     _i("funds_disbursed_share", "扶贫资金拨付率", "share of poverty funds disbursed", (*AREAS,), "higher",
        "已拨付扶贫资金 ÷ 下达资金", "poverty funds disbursed ÷ allocated", "funds", None,
        reason="扶贫资金模块尚未接入：没有资金数据 / no data until the fund module brings its ledger"),

@@ -57,6 +57,10 @@ class Measured:
     period: exprs.Period
     units: dict[str, Units] = field(default_factory=dict)
     incomes: dict[str, np.ndarray] = field(default_factory=dict)  # village → sorted per-capita fen
+    # The evaluation's estimates: unit type → unit → indicator → (numerator, denominator, value); filled by
+    # the store (jingzhun.assessment.evaluated reads the database), absent units are "no data".
+    evaluated: dict[str, dict[str, dict[str, tuple[float | None, float | None, float | None]]]] = field(
+        default_factory=dict)
 
 
 def _arrow(session: engines.Session, expr: ir.Table) -> pa.Table:
@@ -356,7 +360,9 @@ def values_table(measured: Measured) -> pa.Table:
             num: Any
             den: Any
             val: Any
-            if ind.formula is None:
+            if ind.evaluation_rate:
+                num, den, val = _evaluated(measured, unit_type, units.keys, ind.code)
+            elif ind.formula is None:
                 num = den = val = [None] * n
             elif ind.kind == "median":
                 num, den = [None] * n, units.parts["inc_n"].astype(np.float64).tolist()
@@ -375,6 +381,13 @@ def values_table(measured: Measured) -> pa.Table:
     f = pa.float64()
     return pa.table({k: pa.array(v, f if k in ("numerator", "denominator", "value") else pa.string())
                      for k, v in cols.items()})
+
+
+def _evaluated(measured: Measured, unit_type: str, keys: list[str], code: str) -> tuple[list[Any], ...]:
+    found = measured.evaluated.get(unit_type, {})
+    none = (None, None, None)
+    cells = [found.get(key, {}).get(code, none) for key in keys]
+    return tuple(list(column) for column in zip(*cells, strict=True)) if cells else ([], [], [])
 
 
 def _floats(a: np.ndarray) -> list[float | None]:

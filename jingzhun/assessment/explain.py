@@ -28,6 +28,9 @@ from jingzhun.assessment.catalogue import AREA_LEVELS, indicator
 from jingzhun.assessment.snapshots import AssessmentError, native_engine
 from jingzhun.identification import engines
 
+EVALUATED_NOTE = ("由第三方评估的抽样户加权估计，抽样户及其结论见评估页面 / estimated from the third-party "
+                  "evaluation's sampled households: see them and their findings on the evaluation's pages.")
+
 
 class NotFound(AssessmentError):
     """No such unit, or one outside the user's areas (the same answer for both)."""
@@ -140,6 +143,10 @@ def explain(unit_type: str, unit: str, code: str, year: int, *, user: object | N
         raise AssessmentError(f"指标 {code} 不适用于 {unit_type} / indicator {code} has no value for a {unit_type}")
     u = _unit(unit_type, str(unit), user)
     out = Explanation(unit_type, str(unit), code, int(year))
+    if ind.evaluation_rate:
+        # An estimate, not a count: its records are the evaluation's sampled households, on its own pages
+        # (scoped by their own ability).
+        return Explanation(unit_type, str(unit), code, int(year), note=EVALUATED_NOTE + " " + ind.no_data_reason)
     if not ind.available:
         return Explanation(unit_type, str(unit), code, int(year), note=ind.no_data_reason)
     spans = None if user is None else access.ranges(user, ability="assess")

@@ -21,7 +21,7 @@ from jingzhun.core.addresses import client_address
 
 # Which records stand behind an indicator (by the module it reads): the page that lists them for the unit's area.
 RECORD_PAGES = {"register": "web:households", "teams": "web:alerts", "plans": "web:households",
-                "areas": "web:dashboard_area"}
+                "areas": "web:dashboard_area", "evaluation": "evaluation:list"}
 RULES = {"target": "按目标值 / target", "rank": "按排名 / rank", "threshold": "达标即满分 / threshold"}
 VISIT_CODES = {"visits_per_household", "alerts_per_100", "residence_days_met", "helper_coverage", "team_coverage"}
 

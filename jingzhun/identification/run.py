@@ -58,15 +58,18 @@ def data_fingerprint(year: int, span: tuple[str, str] | None) -> tuple[str, dict
     a raw SQL edit that bypasses `updated_at` may not."""
     params: list[str | int] = list(span) if span else []
     where = "WHERE h.village_id BETWEEN %s AND %s" if span else ""
+    # The whole province joins nothing: every row's household exists (a foreign key), so the join would keep
+    # every row — the same figures from the one table (at 1 M households several times faster on SQLite).
+    join = "JOIN registry_household h ON h.id = {}.household_id " if span else ""
     queries: dict[str, tuple[str, list[str | int]]] = {
         "households": (f"SELECT COUNT(*), MAX(h.id), MAX(h.updated_at) FROM registry_household h {where}", params),
-        "members": (f"SELECT COUNT(*), MAX(m.id) FROM registry_member m JOIN registry_household h ON h.id = m.household_id {where}", params),
+        "members": (f"SELECT COUNT(*), MAX(m.id) FROM registry_member m {join.format('m')}{where}", params),
         # Incomes are edited in place without a timestamp: their sums stand in for one.
         "incomes": ("SELECT COUNT(*), MAX(i.id), " + ", ".join(f"SUM(i.{f})" for f in INCOME_FIELDS)
-                    + " FROM registry_incomerecord i JOIN registry_household h ON h.id = i.household_id "
-                    f"{where or 'WHERE 1 = 1'} AND i.year = %s", [*params, year]),
+                    + f" FROM registry_incomerecord i {join.format('i')}{where or 'WHERE 1 = 1'} AND i.year = %s",
+                    [*params, year]),
         "hits": ("SELECT COUNT(*), MAX(x.id), MAX(x.decided_at), SUM(CASE WHEN x.status = 'dismissed' THEN 1 ELSE 0 END) "
-                 f"FROM crosscheck_crosscheckhit x JOIN registry_household h ON h.id = x.household_id {where}", params),
+                 f"FROM crosscheck_crosscheckhit x {join.format('x')}{where}", params),
     }
     counts: dict[str, Any] = {}
     with connection.cursor() as cur:
