@@ -3,14 +3,15 @@ acts as, and how it answers a file with problems — so each command holds only 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.core.management.base import CommandError
+from django.core.management.base import BaseCommand, CommandError
 
 from jingzhun.core.operator import acting_user
 from jingzhun.tabular import report
 from jingzhun.tabular.problems import Problem
+from jingzhun.tabular.spec import FileProblem
 
 
 def add_arguments(parser: Any, *, units: str = "行 / rows") -> None:
@@ -45,3 +46,26 @@ def answer_problems(problems: Sequence[Problem], opts: dict[str, Any], *, writte
         report.print_table(problems)
         if opts["report"]:
             report.write_xlsx(problems, opts["report"])
+
+
+class ImportCommand(BaseCommand):
+    """An import command for an importer of the one import subsystem's shape, `importer(path, *, actor, user,
+    mode) -> steps.Outcome`: a subclass names it and its help, nothing else."""
+
+    importer: Callable[..., Any]
+    units = "行 / rows"
+
+    def add_arguments(self, parser: Any) -> None:
+        add_arguments(parser, units=self.units)
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        user, mode = user_of(opts), mode_of(opts)
+        try:
+            outcome = type(self).importer(opts["file"], actor=str(getattr(user, "username", user)), user=user,
+                                          mode=mode)
+        except FileProblem as exc:
+            raise CommandError(str(exc)) from None
+        answer_problems(outcome.problems, opts, written=outcome.imported)
+        counts = "，".join(f"{k} {v}" for k, v in outcome.counts().items())
+        self.stdout.write(("校验完成，未写入 / checked, nothing written; 将会 / would: " if mode == "check" else
+                           "已导入 / imported: ") + counts)
