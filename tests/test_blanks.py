@@ -19,6 +19,7 @@ def test_each_app_registers_its_template() -> None:
     assert {k: (b.default_name, b.writer) for k, b in found.items()} == {
         "branch_roster": ("村党组织名册导入模板.xlsx", "jingzhun.branches.roster.write_blank_template"),
         "course_roster": ("培训班学员名册导入模板.xlsx", "jingzhun.training.roster.write_blank_template"),
+        "talent_pool": ("人才库名册导入模板.xlsx", "jingzhun.talent.roster.write_blank_template"),
         "register": ("建档立卡导入模板.xlsx", "jingzhun.registry.exporter.write_blank_template"),
         "roster": ("帮扶干部名册导入模板.xlsx", "jingzhun.teams.roster_import.write_blank_template"),
         "village_records": ("村情导入模板.xlsx", "jingzhun.areas.village_records.write_blank_template"),

@@ -12,9 +12,17 @@ class TalentConfig(AppConfig):
                                 "talent.depart": "人才离岗 / talent departed",
                                 "talent.allocate": "专项资金下达 / special fund allocated",
                                 "talent.pay": "专项资金发放 / special fund paid",
-                                "talent.reverse": "专项资金冲销 / payment reversed"})
+                                "talent.reverse": "专项资金冲销 / payment reversed",
+                                "talent.scheme_add": "新增人才引进计划 / recruitment scheme added",
+                                "talent.quota_set": "设定引进名额 / recruitment quota set",
+                                "talent_pool.import": "导入人才库名册 / talent-pool roster imported",
+                                "talent_pool.check": "检查人才库名册 / talent-pool roster checked"})
         from django.utils.translation import gettext_lazy as _
 
+        from jingzhun.core import blanks
         from jingzhun.web import pages
+
+        blanks.register(blanks.Blank("talent_pool", "人才库名册导入模板.xlsx",
+                                     "jingzhun.talent.roster.write_blank_template", "人才库名册 / a talent-pool roster"))
 
         pages.register(pages.Page("talent:pool", _("Talent"), "people", 71))

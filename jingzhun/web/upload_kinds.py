@@ -101,6 +101,7 @@ def _rosters() -> list[UploadKind]:
     from jingzhun.organisation.imports.links import import_links
     from jingzhun.organisation.imports.secondments import import_secondments
     from jingzhun.organisation.imports.units import import_units
+    from jingzhun.talent.roster import import_talent
     from jingzhun.training.roster import import_course_roster
 
     return [tabular("village_records", "村情 / village records", "import", import_village_records,
@@ -109,6 +110,8 @@ def _rosters() -> list[UploadKind]:
                     "course_roster.import"),
             tabular("branch_roster", "村党组织名册 / party-branch roster", "manage_people", import_branch_roster,
                     "branch_roster.import"),
+            tabular("talent_pool", "人才库名册 / talent-pool roster", "manage_people", import_talent,
+                    "talent_pool.import"),
             tabular("evaluation_frame", "未建档户名单（评估抽样框） / never-registered households (evaluation frame)",
                     "evaluate", import_frame, "evaluation_frame.import"),
             tabular("units", "单位名录 / units", "organise", import_units, "units.import"),
