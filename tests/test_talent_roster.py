@@ -123,3 +123,38 @@ def test_the_command_imports_and_refuses_like_the_function(county, tmp_path):
     with pytest.raises(CommandError):
         call_command("import_talent", str(bad), "--user", "talent_a")
     assert Talent.objects.count() == 1
+
+
+# --- schemes and quotas through the talent page ---------------------------------------------------------------
+
+
+def test_an_officer_adds_a_scheme_and_sets_its_quota_inside_their_areas_only(county, client):
+    from django.urls import reverse
+
+    from jingzhun.talent.models import Quota
+
+    client.force_login(county)
+    post = lambda action, data: client.post(reverse("talent:write", args=[action]), data)  # noqa: E731
+    assert post("scheme", {"code": "A2", "name": "新计划", "recruited": "graduate", "scheme_area": COUNTY,
+                           "start_year": "2024"}).status_code == 302
+    scheme = Scheme.objects.get(code="A2")
+    assert (scheme.area_id, scheme.recruited, scheme.start_year) == (COUNTY, "graduate", 2024)
+    assert AuditEntry.objects.get(action="talent.scheme_add").area == COUNTY
+    form = {"scheme": scheme.pk, "year": "2025", "post_area": VILLAGE, "speciality": "health", "places": "3"}
+    post("quota", form)
+    post("quota", {**form, "places": "5"})  # set again: replaced, not added
+    assert list(Quota.objects.values_list("scheme__code", "year", "area_id", "speciality", "places")) == [
+        ("A2", 2025, VILLAGE, "health", 5)]
+    assert AuditEntry.objects.filter(action="talent.quota_set").count() == 2
+    # Another county's area, another county's scheme, an unregistered area: not found, nothing written.
+    theirs = Scheme.objects.get(code="B1")
+    for action, data in (("scheme", {"code": "X", "name": "越界", "recruited": "other", "scheme_area": OTHER_COUNTY,
+                                     "start_year": "2024"}),
+                         ("quota", {**form, "post_area": OTHER_VILLAGE}),
+                         ("quota", {**form, "scheme": theirs.pk}),
+                         ("quota", {**form, "post_area": COUNTY[:9] + "999"})):
+        assert post(action, data).status_code == 404
+    assert not Scheme.objects.filter(code="X").exists() and Quota.objects.count() == 1
+    # A quota before the scheme's first year is refused with the rule on the page.
+    page = client.post(reverse("talent:write", args=["quota"]), {**form, "year": "2023"}, follow=True)
+    assert "before the first year of the scheme, 2024" in page.content.decode() and Quota.objects.count() == 1

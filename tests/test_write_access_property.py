@@ -48,6 +48,8 @@ from jingzhun.tabular import report
 from jingzhun.talent.models import Allocation, Payment, Scheme, Talent
 from jingzhun.teams.models import Visit
 from jingzhun.training.models import Course, Enrolment
+from jingzhun.talent.models import Quota
+from jingzhun.talent.roster import import_talent
 from jingzhun.training.roster import import_course_roster
 from tests.api_support import api_for
 from tests.api_support import ask as api_ask
@@ -61,6 +63,7 @@ from tests.factories import (
     VILLAGE,
     VILLAGE2,
     household_rows,
+    resident_id,
     write_csv,
 )
 from tests.people_web import NAMES as PEOPLE_NAMES
@@ -84,7 +87,8 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ["officer", "work_team", "helper", "evaluator", "auditor", "administrator"]
 VILLAGES = [VILLAGE, VILLAGE2, VILLAGE_A3, OTHER_VILLAGE]
-PEOPLE_WRITES = ["pay", "reverse", "allocate", "depart", "join", "rate", "rerate", "elect", "add_course", "roster"]
+PEOPLE_WRITES = ["pay", "reverse", "allocate", "depart", "join", "rate", "rerate", "elect", "add_course", "roster",
+                 "scheme", "quota", "talent_roster"]
 TOWNSHIPS = [TOWNSHIP, TOWNSHIP_A2, OTHER_TOWNSHIP]
 COUNTER = itertools.count()
 FIRST_NAMES = {number: name for number, (*_r, name) in HOUSEHOLDS.items()}
@@ -186,7 +190,9 @@ def people_state(villages: set[str], counties: set[str]) -> tuple:
     for county in counties:
         prefixes |= Q(area__code__startswith=county[:6])
     return (
-        sorted(Talent.objects.filter(area_id__in=villages).values_list("pk", "end_date", "departure")),
+        sorted(Talent.objects.filter(area_id__in=villages).values_list("pk", "end_date", "departure", "name")),
+        sorted(Scheme.objects.filter(prefixes).values_list("pk", "code")) if counties else [],
+        sorted(Quota.objects.filter(prefixes).values_list("pk", "places")) if counties else [],
         sorted(Payment.objects.filter(talent__area_id__in=villages).values_list("pk", "amount_fen")),
         sorted(Allocation.objects.filter(scheme__in=Scheme.objects.filter(prefixes)).values_list("pk", "amount_fen"))
         if counties else [],
@@ -212,6 +218,10 @@ def people_write(client: Client, user: User, tmp_path: Path, ids: dict[str, dict
         "depart": ("talent:write", ["depart"], {"talent": mine["talent"], "reason": "career", **on}),
         "join": ("talent:write", ["join"], {"name": "新人", "serving_area": village, "speciality": "health",
                                             "recruited": "returnee", "start_date": "2024-05-01"}),
+        "scheme": ("talent:write", ["scheme"], {"code": f"NS{next(COUNTER)}", "name": "新计划", "recruited": "returnee",
+                                                "scheme_area": county, "start_year": "2024"}),
+        "quota": ("talent:write", ["quota"], {"scheme": mine["scheme"], "year": "2024", "post_area": village,
+                                              "speciality": "health", "places": str(next(COUNTER) % 9)}),
         "rate": ("branches:write", ["rate"], {"branch": mine["branch"], "year": str(2025 + next(COUNTER) % 50),
                                               "rating": "good"}),
         "rerate": ("branches:write", ["rerate"], {"rating": mine["rating"], "result": "rectified", **on}),
@@ -221,6 +231,13 @@ def people_write(client: Client, user: User, tmp_path: Path, ids: dict[str, dict
                                                    "kind": "thematic", "start_date": "2024-06-01",
                                                    "end_date": "2024-06-02", "hours": "4", "area": county}),
     }
+    if action == "talent_roster":
+        path = tmp_path / f"t{next(COUNTER)}.csv"
+        number = resident_id(county[:6], dt.date(1990, 1, 1), next(COUNTER) % 400, True)
+        path.write_text(f"姓名,证件号码,专业领域,服务区划代码,引进方式,到岗日期\n名册人,{number},health,{village},returnee,"
+                        "2024-05-01\n", encoding="utf-8")
+        outcome = import_talent(path, actor=user.username, user=user, mode="all")
+        return [f"{p.row} {p.column} {p.value} {p.rule}" for p in outcome.problems]
     if action == "roster":
         path = tmp_path / f"p{next(COUNTER)}.csv"
         path.write_text(f"班次编号,人员编号,姓名,状态,出勤学时\nC-{county[:6]},P-{county[:6]},"

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jingzhun import access
-from jingzhun.talent import funds, pool
+from jingzhun.talent import funds, pool, schemes
 from jingzhun.talent.models import DEPARTURE, ENTRY_KIND, RECRUITED, SPECIALITY, Payment, Scheme, Talent
 from jingzhun.web.area_param import chosen_area, chosen_year
 from jingzhun.web.pages import requires
@@ -97,8 +97,21 @@ def _reverse(request: HttpRequest, p: Any, actor: str) -> str:
     return _("Payment reversed.")
 
 
+def _scheme(request: HttpRequest, p: Any, actor: str) -> str:
+    schemes.add_scheme(request.user, code=p["code"], name=p["name"], recruited=p["recruited"],
+                       area_id=p["scheme_area"].strip()[:12], start_year=_int(p["start_year"]), actor=actor)
+    return _("Scheme added.")
+
+
+def _quota(request: HttpRequest, p: Any, actor: str) -> str:
+    schemes.set_quota(request.user, _int(p["scheme"]), year=_int(p["year"]), area_id=p["post_area"].strip()[:12],
+                      speciality=p["speciality"], places=_int(p["places"]), actor=actor)
+    return _("Quota set.")
+
+
 ACTIONS: dict[str, Callable[[HttpRequest, Any, str], str]] = {
-    "join": _join, "depart": _depart, "allocate": _allocate, "pay": _pay, "reverse": _reverse}
+    "join": _join, "depart": _depart, "allocate": _allocate, "pay": _pay, "reverse": _reverse, "scheme": _scheme,
+    "quota": _quota}
 
 
 @require_POST
