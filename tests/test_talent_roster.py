@@ -157,4 +157,4 @@ def test_an_officer_adds_a_scheme_and_sets_its_quota_inside_their_areas_only(cou
     assert not Scheme.objects.filter(code="X").exists() and Quota.objects.count() == 1
     # A quota before the scheme's first year is refused with the rule on the page.
     page = client.post(reverse("talent:write", args=["quota"]), {**form, "year": "2023"}, follow=True)
-    assert "before the first year of the scheme, 2024" in page.content.decode() and Quota.objects.count() == 1
+    assert "早于计划起始年度 2024" in page.content.decode() and Quota.objects.count() == 1
