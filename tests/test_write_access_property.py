@@ -45,11 +45,10 @@ from jingzhun.plans.models import HelpPlan
 from jingzhun.registry.importer import import_register
 from jingzhun.registry.models import Household, IncomeRecord, Member
 from jingzhun.tabular import report
-from jingzhun.talent.models import Allocation, Payment, Scheme, Talent
+from jingzhun.talent.models import Allocation, Payment, Quota, Scheme, Talent
+from jingzhun.talent.roster import import_talent
 from jingzhun.teams.models import Visit
 from jingzhun.training.models import Course, Enrolment
-from jingzhun.talent.models import Quota
-from jingzhun.talent.roster import import_talent
 from jingzhun.training.roster import import_course_roster
 from tests.api_support import api_for
 from tests.api_support import ask as api_ask
