@@ -145,3 +145,18 @@ def test_personal_pages_and_exports_are_never_cached(web):
         assert response.status_code == 200, url
         assert response["Cache-Control"] == "no-store, private", url
     assert web.client("root").get(reverse("admin:index"))["Cache-Control"] == "no-store, private"
+
+
+def test_no_template_carries_inline_script_the_csp_would_block():
+    """The site's CSP allows scripts from itself only (settings.CONTENT_SECURITY_POLICY: script-src 'self'): an
+    inline handler (onclick=…) or an inline <script> would silently not run in the browser."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "jingzhun"
+    found = []
+    for path in [*root.rglob("templates/**/*.html"), *root.rglob("jinja2/**/*.html")]:
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"\son[a-z]+\s*=", text) or re.search(r"<script(?![^>]*\ssrc=)[^>]*>", text):
+            found.append(str(path.relative_to(root)))
+    assert found == []
