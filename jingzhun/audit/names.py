@@ -73,6 +73,7 @@ KEYS: dict[str, str] = {
     "reverses": "冲销 / reverses", "period": "考核期 / period", "sizes": "样本量 / sample sizes",
     "subject": "对象 / subject", "unit_type": "考核对象类别 / unit type",
     "token": "令牌 / token", "scopes": "权限范围 / scopes", "expires": "到期 / expires", "name": "名称 / name",
+    "expires_at": "到期时间 / expires at",
 }
 _ORDER = {key: i for i, key in enumerate(KEYS)}
 _SHORT = {"sha256", "policy_sha256", "data_fingerprint"}  # digests: the first 12 characters identify them to a reader
