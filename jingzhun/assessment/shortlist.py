@@ -80,16 +80,11 @@ class History:
 
 
 def frontline_days(periods: list[tuple[dt.date, dt.date | None]], today: dt.date) -> int:
-    """Days covered by the periods (start inclusive, end exclusive — as the organisation's shortlists count
-    them), overlaps counted once, open periods up to today."""
-    total, reach = 0, None
-    for start, end in sorted((s, min(e or today, today)) for s, e in periods):
-        if reach is not None and start < reach:
-            start = reach
-        if end > start:
-            total += (end - start).days
-            reach = end if reach is None else max(reach, end)
-    return total
+    """Days covered by the periods (start inclusive, end exclusive), overlaps counted once, open periods up to
+    today: the organisation's leadership shortlists' own count (`organisation.shortlists.union_days`)."""
+    from jingzhun.organisation.shortlists import union_days
+
+    return union_days((s, min(e or today, today)) for s, e in periods)
 
 
 def cadre_grades(cadre_ids: list[int], year: int) -> dict[int, str]:
