@@ -70,6 +70,28 @@ class Plan(Protocol):
 
 C = TypeVar("C", bound=Checked)
 P = TypeVar("P", bound=Plan)
+R = TypeVar("R")
+
+
+@dataclass
+class RowsPlan(Generic[R]):
+    """The plain plan of an importer that inserts and updates rows of one model: what it writes, how many rows it
+    leaves as they were, and the area codes it touches (the audit row's areas). Writes nothing when unchanged."""
+
+    insert: list[R] = field(default_factory=list)
+    update: list[R] = field(default_factory=list)
+    unchanged: int = 0
+    touched: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.insert or self.update)
+
+    def counts(self) -> dict[str, int]:
+        return {"inserted": len(self.insert), "updated": len(self.update), "unchanged": self.unchanged}
+
+    def areas(self) -> Iterable[str]:
+        return self.touched
 
 
 class Importer(Protocol[C, P]):

@@ -7,7 +7,6 @@ An empty optional cell keeps the stored value; re-importing the same file change
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,22 +52,8 @@ class Checked:
         return self.rows
 
 
-@dataclass
-class Plan:
-    insert: list[Talent] = field(default_factory=list)
-    update: list[Talent] = field(default_factory=list)
-    unchanged: int = 0
-    touched: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.insert or self.update)
-
-    def counts(self) -> dict[str, int]:
-        return {"inserted": len(self.insert), "updated": len(self.update), "unchanged": self.unchanged}
-
-    def areas(self) -> Iterable[str]:
-        return self.touched
+class Plan(steps.RowsPlan[Talent]):
+    """What the import writes (`tabular.steps.RowsPlan`)."""
 
 
 @dataclass

@@ -8,7 +8,6 @@ file changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -53,22 +52,8 @@ class Checked:
         return {key: [row, *self.repeats.get(key, [])] for key, row in self.rows.items()}
 
 
-@dataclass
-class Plan:
-    insert: list[Enrolment] = field(default_factory=list)
-    update: list[Enrolment] = field(default_factory=list)
-    unchanged: int = 0
-    touched: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.insert or self.update)
-
-    def counts(self) -> dict[str, int]:
-        return {"inserted": len(self.insert), "updated": len(self.update), "unchanged": self.unchanged}
-
-    def areas(self) -> Iterable[str]:
-        return self.touched
+class Plan(steps.RowsPlan[Enrolment]):
+    """What the import writes (`tabular.steps.RowsPlan`)."""
 
 
 def _lookups(data: dict[str, list[Any]], scope: rules.Scope) -> tuple[dict[str, Course], dict[str, Cadre]]:
