@@ -54,17 +54,26 @@ def test_working_days_skip_holidays_and_count_make_up_days():
     assert cal.add(dt.date(2024, 2, 2), 1) == dt.date(2024, 2, 4)
     assert cal.add(dt.date(2024, 2, 9), 1) == dt.date(2024, 2, 18)
     assert not cal.is_working(dt.date(2025, 1, 28)) and cal.is_working(dt.date(2025, 2, 8))
+    # 2026 (the notice of November 2025): Spring Festival 2/15–23 off with 2/14 Sat and 2/28 Sat worked; National Day
+    # 10/1–7 off with 9/20 Sun and 10/10 Sat worked; Mid-Autumn 9/25–27 apart from it.
+    assert cal.add(dt.date(2026, 2, 13), 1) == dt.date(2026, 2, 14)
+    assert cal.add(dt.date(2026, 2, 14), 1) == dt.date(2026, 2, 24)
+    assert cal.add(dt.date(2026, 9, 18), 1) == dt.date(2026, 9, 20)
+    assert cal.add(dt.date(2026, 9, 24), 1) == dt.date(2026, 9, 28)
+    assert cal.add(dt.date(2026, 9, 30), 1) == dt.date(2026, 10, 8)
+    assert cal.add(dt.date(2026, 10, 9), 1) == dt.date(2026, 10, 10)
 
 
 def test_calendar_covers_the_checked_years_and_refuses_a_bad_file(tmp_path):
     cal = calendar.official()
-    assert all(cal.covers(y) for y in range(2021, 2026))
+    assert all(cal.covers(y) for y in range(2021, 2027)) and not cal.covers(2027)
     # Days off by calendar year, holiday by holiday from the notices (元旦, 春节, 清明, 劳动, 端午, 中秋, 国庆);
     # 2022-12-31 is 2023's New Year's Day holiday; 2023 and 2025 joined 中秋 and 国庆 into one of 8 days.
-    per_year = {y: sum(1 for d in cal.holidays if d.year == y) for y in range(2021, 2026)}
+    per_year = {y: sum(1 for d in cal.holidays if d.year == y) for y in range(2021, 2027)}
     assert per_year == {2021: 3 + 7 + 3 + 5 + 3 + 3 + 7, 2022: 3 + 7 + 3 + 5 + 3 + 3 + 7 + 1,
-                        2023: 2 + 7 + 1 + 5 + 3 + 8, 2024: 1 + 8 + 3 + 5 + 3 + 3 + 7, 2025: 1 + 8 + 3 + 5 + 3 + 8}
-    assert len(cal.workdays) == 7 + 7 + 7 + 8 + 5  # the make-up working days of 2021–2025
+                        2023: 2 + 7 + 1 + 5 + 3 + 8, 2024: 1 + 8 + 3 + 5 + 3 + 3 + 7, 2025: 1 + 8 + 3 + 5 + 3 + 8,
+                        2026: 3 + 9 + 3 + 5 + 3 + 3 + 7}
+    assert len(cal.workdays) == 7 + 7 + 7 + 8 + 5 + 6  # the make-up working days of 2021–2026
     assert all(d.weekday() >= 5 for d in cal.workdays)
     bad = tmp_path / "h.csv"
     bad.write_text("date,kind,name\n2021-02-08,workday,星期一\n", encoding="utf-8")

@@ -3,7 +3,7 @@ make-up working days (调休上班) on weekends worked.
 
 The file `jingzhun/data/holidays-cn.csv` (date, kind = holiday | workday, name) holds the years the State
 Council General Office's yearly notices on holiday arrangements (国务院办公厅关于部分节假日安排的通知) fixed
-and that were checked for this product: 2021–2025. A year the file does not cover counts Monday–Friday only;
+and that were checked for this product: 2021–2026. A year the file does not cover counts Monday–Friday only;
 `covers(year)` says so, and the pages and the command warn (docs/monitoring.md: adding a year).
 """
 
