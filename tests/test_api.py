@@ -130,6 +130,26 @@ def test_a_token_is_revoked_only_by_its_owner(web):
     assert Api(raw).get("/households").status_code == 200
 
 
+def test_a_token_and_its_revocation_land_only_with_their_audit_rows(web, monkeypatch):
+    """The audit row failing takes the token (or the revocation) with it: no unaudited credential."""
+    user = web.users["officer_a"]
+    raw = token_for(user)
+    live = ApiToken.objects.get(digest=tokens.digest(raw))
+    before = ApiToken.objects.count()
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("audit store down")
+
+    monkeypatch.setattr(tokens.audit, "record", refuse)
+    with pytest.raises(RuntimeError):
+        tokens.create(user, "phone", ["read"])
+    assert ApiToken.objects.count() == before
+    with pytest.raises(RuntimeError):
+        tokens.revoke(user, live.pk)
+    live.refresh_from_db()
+    assert live.revoked_at is None
+
+
 @override_settings(API_RATE_PER_MINUTE=3)
 def test_the_rate_limit_answers_429_with_retry_after(web):
     api = api_for(web.users["officer_a"])

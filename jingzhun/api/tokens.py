@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from jingzhun import access, access_cache
@@ -56,23 +56,26 @@ def create(user: object, name: str, scopes: Iterable[str], days: int = DEFAULT_D
     scope_text = _scopes(scopes)
     raw = PREFIX + secrets.token_urlsafe(32)
     now = timezone.now()
-    token = ApiToken.objects.create(user_id=getattr(user, "pk", 0), name=name, prefix=raw[:10], digest=digest(raw), scopes=scope_text,
-                                    created_at=now, expires_at=now + dt.timedelta(days=days))
-    audit.record(str(user), "api_token.create", object_type="api_token", object_id=str(token.pk), address=address,
-                 area=access.home_area(user) or "", name=name, scopes=scope_text,
-                 expires_at=token.expires_at.isoformat())
+    with transaction.atomic():  # a token exists only with its audit row
+        token = ApiToken.objects.create(user_id=getattr(user, "pk", 0), name=name, prefix=raw[:10], digest=digest(raw),
+                                        scopes=scope_text, created_at=now, expires_at=now + dt.timedelta(days=days))
+        audit.record(str(user), "api_token.create", object_type="api_token", object_id=str(token.pk), address=address,
+                     area=access.home_area(user) or "", name=name, scopes=scope_text,
+                     expires_at=token.expires_at.isoformat())
     return token, raw
 
 
 def revoke(user: object, pk: int, *, address: str = "") -> bool:
     """Revoke one of `user`'s own tokens; False when they have no such live token (nothing happens)."""
-    token = ApiToken.objects.filter(pk=pk, user_id=getattr(user, "pk", 0) or 0, revoked_at__isnull=True).first()
-    if token is None:
-        return False
-    token.revoked_at = timezone.now()
-    token.save(update_fields=["revoked_at"])
-    audit.record(str(user), "api_token.revoke", object_type="api_token", object_id=str(token.pk), address=address,
-                 area=access.home_area(user) or "", name=token.name)
+    with transaction.atomic():  # the revocation and its audit row land together
+        token = (ApiToken.objects.select_for_update()
+                 .filter(pk=pk, user_id=getattr(user, "pk", 0) or 0, revoked_at__isnull=True).first())
+        if token is None:
+            return False
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit.record(str(user), "api_token.revoke", object_type="api_token", object_id=str(token.pk), address=address,
+                     area=access.home_area(user) or "", name=token.name)
     return True
 
 
