@@ -163,6 +163,7 @@ ZH = {
     "Property income": "财产性收入",
     "Transfers": "转移性收入",
     "Year": "年度",
+    "Year %(year)s": "%(year)s年度",
     "Production income": "生产经营性收入",
     "Production costs": "生产经营性支出",
     "No income records.": "暂无收入记录。",

@@ -12,6 +12,7 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone, translation
 
 from jingzhun.appraisal import deadlines, notices, workflow
 from jingzhun.appraisal.models import Application, Notice, Objection, Step, VillageAppraisal
@@ -105,6 +106,8 @@ def test_every_forward_step_records_history_and_audit(setup):
     hh = Household.objects.get(pk=s["h1"].pk)
     assert (hh.status, hh.identified_year) == ("poor", 2020)
     assert StatusEvent.objects.filter(household=hh, status="poor", year=2020).count() == 1
+    # The event's date is the announcement's, not the day the row was written.
+    assert StatusEvent.objects.get(household=hh, status="poor").occurred_on == dt.date(2020, 3, 25)
     vote = VillageAppraisal.objects.get(application=app)
     assert (vote.attendees, vote.votes_for, vote.votes_against, vote.votes_abstain) == (31, 16, 10, 5)
 
@@ -458,3 +461,21 @@ def test_a_household_that_moved_away_is_not_stepped_on_by_the_old_villages_offic
     assert (Step.objects.count(), AuditEntry.objects.count()) == (steps_before, audit_before)
     appraise_ok(app, user_at("city", "433100000000"))
     assert state(app) == "appraised"
+
+
+def test_the_household_page_dates_status_changes_by_the_event_not_the_write(setup, client):
+    """An announced change shows its announcement day; a change the register's file brought shows its year
+    (the file has no day) — never the day the row was written — and the history runs in the events' order."""
+    s = setup
+    hh = s["h1"]
+    StatusEvent.objects.create(household=hh, status="exited", year=2019, reason="", recorded_at=timezone.now())
+    app = workflow.apply(hh, 2020, applied_by="张德明", on=D, user=s["village"])
+    run_to_announcement(s, app)
+    StatusEvent.objects.create(household=hh, status="poor", year=2016, reason="", recorded_at=timezone.now())
+    client.force_login(s["county"])
+    with translation.override("zh-hans"):
+        page = client.get(f"/households/{hh.number}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    history = page[page.index("六、状态变化"):]
+    history = history[:history.index("</ul>")]
+    assert timezone.now().date().isoformat() not in history
+    assert history.index("2016年度") < history.index("2019年度") < history.index("2020-03-25")

@@ -392,7 +392,7 @@ def announce(app_id: int, *, on: dt.date, user: object, transition_years: int | 
         before = hh.status
         status, reason, fields = ANNOUNCED[app.kind](hh, app, transition_years)
         Household.objects.filter(pk=hh.pk).update(status=status, status_reason=reason, **fields)
-        StatusEvent.objects.create(household=hh, status=status, year=app.year, reason=reason,
+        StatusEvent.objects.create(household=hh, status=status, year=app.year, reason=reason, occurred_on=on,
                                    recorded_at=timezone.now())
         detail: dict[str, Any] = {"household_status": [before, status]}
         if app.policies_until is not None:

@@ -233,9 +233,9 @@ def follow(case_ids: list[int] | None = None) -> int:
     return moved
 
 
-def _set_status(household: Household, status: str, year: int, reason: str) -> None:
+def _set_status(household: Household, status: str, on: dt.date, reason: str) -> None:
     Household.objects.filter(pk=household.pk).update(status=status, status_reason=reason)
-    StatusEvent.objects.create(household=household, status=status, year=year, reason=reason,
+    StatusEvent.objects.create(household=household, status=status, year=on.year, reason=reason, occurred_on=on,
                                recorded_at=timezone.now())
     register_changed.send(sender=Case, villages={household.village_id})
 
@@ -335,7 +335,7 @@ def approve_elimination(user: object, case_id: int, *, on: dt.date) -> Case:
         household = Household.objects.select_for_update().get(pk=case.household_id)
         back = case.status_before if case.status_before and case.status_before != choices.MONITORED else (
             choices.EXITED if household.exit_year else choices.APPLICANT)
-        _set_status(household, back, on.year, "防返贫监测：风险消除")
+        _set_status(household, back, on, "防返贫监测：风险消除")
         case.closed_on = on
         _step(case, "approve_elimination", "eliminated", user, on, detail={"household_status": [household.status, back]})
         case.save(update_fields=["state", "closed_on"])

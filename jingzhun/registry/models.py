@@ -149,6 +149,9 @@ class StatusEvent(models.Model):
     year = models.PositiveSmallIntegerField("年度", null=True)
     reason = models.CharField("原因", max_length=200, blank=True)
     batch = models.ForeignKey(ImportBatch, null=True, on_delete=models.SET_NULL)
+    # The day the change took effect where one is known (an announcement, a risk elimination); the register's
+    # files carry only the year. recorded_at is when the row was written, never shown as the event's date.
+    occurred_on = models.DateField("发生日期", null=True, blank=True)
     recorded_at = models.DateTimeField("记录时间")
 
     class Meta:

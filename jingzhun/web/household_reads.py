@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import F
+
 from jingzhun import choices
 from jingzhun.db.prepared import Prepared
 from jingzhun.registry.models import IncomeRecord, Member, StatusEvent
@@ -21,8 +23,10 @@ PAIR = Prepared(lambda household: HelperPair.objects.filter(household_id=househo
                 .order_by("pk").values("start_date", "cadre_id", "cadre__name", "cadre__unit", "cadre__user_id")[:1])
 VISITS = Prepared(lambda household: Visit.objects.filter(household_id=household).order_by("-visited_at")
                   .values("visited_at", "notes")[:20])
-EVENTS = Prepared(lambda household: StatusEvent.objects.filter(household_id=household).order_by("recorded_at")
-                  .values("recorded_at", "status", "year", "reason"))
+# In the order the changes happened: by year, then the day where one is known, then as written.
+EVENTS = Prepared(lambda household: StatusEvent.objects.filter(household_id=household)
+                  .order_by(F("year").asc(nulls_first=True), F("occurred_on").asc(nulls_first=True), "recorded_at", "pk")
+                  .values("recorded_at", "occurred_on", "status", "year", "reason"))
 MEMBERS = Prepared(lambda household: Member.objects.filter(household_id=household).order_by("position")
                    .values("pk", "position", "name", "resident_id_cipher", "birth_date", "relation", "sex",
                            "ethnicity", "education", "schooling", "labour", "migrant_months", "medical_insurance",
