@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "jingzhun.training",
     "jingzhun.talent",
     "jingzhun.branches",
+    "jingzhun.maps",
     "jingzhun.web",
     "jingzhun.demo",
     "jingzhun.api",

@@ -18,5 +18,6 @@ urlpatterns = [
     path("branches/", include("jingzhun.branches.urls")),
     path("monitoring/", include("jingzhun.monitoring.urls")),
     path("organisation/", include("jingzhun.organisation.urls")),
+    path("map/", include("jingzhun.maps.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -114,6 +114,13 @@ ZH = {
     "Poor population": "贫困人口",
     "Poverty incidence": "贫困发生率",
     "Households with a helper": "已结对帮扶户",
+    "Map": "一张图",
+    "Colour the areas by": "着色依据",
+    "Map of the areas below, coloured by the chosen figure": "下级区划地图，按所选指标着色",
+    "A visit (last 90 days)": "走访点（近90天）",
+    "No boundaries are loaded for these areas: an administrator loads them with jingzhun import_boundaries (docs/map.md).":
+        "这些区划尚未导入边界，请系统管理员导入（导入方法见地图说明文档）。",
+    "Boundaries": "边界来源",
     "Poor villages with a full work team": "驻村工作队配齐的贫困村",
     "Visits in the last 30 days": "近30天走访次数",
     "Households by status": "各状态户数",

@@ -81,6 +81,7 @@ requests = st.lists(st.one_of(
     st.tuples(st.just("detail"), st.sampled_from(list(HOUSEHOLDS))),
     st.tuples(st.just("search"), st.sampled_from(["王", "钱二", "孙", "A10", "B102-2"])),
     st.tuples(st.just("dashboard"), st.sampled_from(AREAS)),
+    st.tuples(st.just("map"), st.sampled_from(AREAS)),
     st.tuples(st.just("export"), st.sampled_from(["", *AREAS])),
     st.tuples(st.just("reveal"), st.sampled_from(list(HOUSEHOLDS))),
     st.tuples(st.just("plan"), st.sampled_from(list(HOUSEHOLDS)), st.sampled_from(["get", "post", "approve"])),
@@ -291,6 +292,10 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
                 board = response.context["board"]
                 everything = set(HOUSEHOLDS)
                 assert board.figures.poor_people == poor_people(ask[1], everything)
+        elif kind == "map":
+            response = client.get(reverse("maps:area", args=[ask[1]]))
+            if response.status_code == 200:  # the map of an area is the dashboard's: only of the user's areas
+                assert any(inside(ask[1], area) for k, area in roles if k != "helper"), ask
         elif kind == "export":
             response = client.get(reverse("web:export"), {"area": ask[1]} if ask[1] else {})
             if response.status_code == 200:

@@ -414,6 +414,21 @@ def later_work(ctx: Context) -> None:
     pair_the_newly_monitored(ctx)
     evaluation.run(ctx)
     assess(ctx)
+    boundaries(ctx)
+
+
+def boundaries(ctx: Context) -> None:
+    """The map's boundaries: synthetic (jingzhun.demo.boundaries), loaded through the import command."""
+    from jingzhun.demo import boundaries as synthetic
+    from jingzhun.maps.models import Boundary
+
+    if Boundary.objects.exists():
+        return
+    path = ctx.data / "boundaries.geojson"
+    n = synthetic.write(path)
+    call_command("import_boundaries", str(path), "--source", synthetic.SOURCE, "--licence", synthetic.LICENCE,
+                 "--actor", ACTOR, stdout=io.StringIO())
+    ctx.say(f"地图边界 / map boundaries: {n}")
 
 
 def assess(ctx: Context) -> None:
