@@ -471,3 +471,55 @@ def test_dashboard_helper_coverage_follows_pairing(world: World, open_as: Opener
     page.goto(f"/dashboard/{COUNTY}/")
     shot(page, "coverage-1-county")
     assert figure(page, "helper_coverage") == f"{round(100 / 3, 1)}%"
+
+
+def test_the_map_colours_the_areas_below_drills_down_and_shows_visits(world: World, open_as: Opener,
+                                                                       tmp_path: Path) -> None:
+    """Hand-drawn boundaries: 龙山县 109–110 E × 29–30 N, 石牌镇 its west half, 洗车村 and 白岩村 the south and
+    north halves of 石牌镇; one visit with coordinates in 洗车村 (and one in 永顺县, never shown to 龙山县)."""
+    import json as _json
+
+    from django.utils import timezone as tz
+
+    from jingzhun.maps.load import load_file
+    from jingzhun.teams.models import Visit
+
+    squares = {COUNTY: (109, 29, 110, 30), TOWNSHIP: (109, 29, 109.5, 30), VILLAGE: (109, 29, 109.5, 29.5),
+               VILLAGE2: (109, 29.5, 109.5, 30), OTHER_VILLAGE: (110, 28, 111, 29)}
+
+    def ring(w: float, s: float, e: float, n: float) -> list[list[float]]:
+        return [[w, s], [e, s], [e, n], [w, n], [w, s]]
+
+    features = [{"type": "Feature", "properties": {"code": c}, "geometry": {"type": "Polygon", "coordinates": [ring(*b)]}}
+                for c, b in squares.items()]
+    path = tmp_path / "b.geojson"
+    path.write_text(_json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    load_file(path, source="测试边界", licence="CC0-1.0", actor="test")
+    cadre = Cadre.objects.create(name="周帮扶", unit="县农业农村局", unit_kind="county", rank="staff", home_area_id=VILLAGE)
+    for number, lat, lon in (("XC-01", 29.25, 109.25), ("SC-01", 28.5, 110.5)):
+        h = Household.objects.get(number=number)
+        Visit.objects.create(cadre=cadre, household=h, village_id=h.village_id, visited_at=tz.now(), latitude=lat,
+                             longitude=lon, recorded_at=tz.now(), entered_by="test")
+    world.user("officer_ls", "officer", COUNTY)
+    page = open_as("officer_ls")
+    page.goto(f"/dashboard/{TOWNSHIP}/")
+    page.wait_for_selector("#map[data-drawn='1'] svg")
+    assert page.get_attribute("#map", "data-points") == "1"
+    assert page.inner_text("#map-source") == "测试边界（CC0-1.0）"
+    shot(page, "map-1-township")
+    page.goto(f"/dashboard/{COUNTY}/")
+    page.wait_for_selector("#map[data-drawn='1'] svg")
+    assert page.get_attribute("#map", "data-points") == "1"  # 永顺县's visit is not 龙山县's officer's
+    page.check("input[name=map-measure][value=coverage]")
+    # A click in the middle of 石牌镇 opens its dashboard.
+    page.locator("#map").scroll_into_view_if_needed()
+    x, y = page.evaluate("""() => { const box = document.getElementById('map');
+        const at = echarts.getInstanceByDom(box).convertToPixel({geoIndex: 0}, [109.25, 29.5]);
+        const r = box.getBoundingClientRect(); return [r.left + at[0], r.top + at[1]]; }""")
+    page.mouse.click(x, y)
+    page.wait_for_url(f"**/dashboard/{TOWNSHIP}/")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/dashboard/{COUNTY}/")
+    page.wait_for_selector("#map[data-drawn='1'] svg")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "map-2-phone")

@@ -9,6 +9,7 @@
   var measure = "incidence";
   var chart = null;
   var data = null;
+  var byCode = {};
 
   function values() {
     return data.features.features.map(function (f) {
@@ -24,7 +25,7 @@
     return {
       tooltip: { trigger: "item", formatter: function (p) {
         if (p.seriesType === "scatter") { return box.dataset.visit; }
-        var d = p.data || {};
+        var d = byCode[p.name] || {};
         var show = function (v) { return v === null || v === undefined ? "—" : v + "%"; };
         return (d.label || p.name) + "<br>" + box.dataset.incidence + "：" + show(d.incidence) + "<br>" +
           box.dataset.coverage + "：" + show(d.coverage) + "<br>" + box.dataset.poor + "：" + (d.poor || 0);
@@ -46,9 +47,11 @@
   function draw() {
     chart = echarts.init(box, null, { renderer: "svg" });
     chart.setOption(option());
+    // With the map series on the geo component, a click may come from either; the region's name is its code.
     chart.on("click", function (p) {
-      if (p.seriesType === "map" && p.data && p.data.drill) {
-        window.location.href = box.dataset.drillUrl.replace("CODE", p.data.name);
+      var d = byCode[p.name];
+      if ((p.componentType === "geo" || p.seriesType === "map") && d && d.drill) {
+        window.location.href = box.dataset.drillUrl.replace("CODE", p.name);
       }
     });
     box.dataset.drawn = "1";
@@ -67,6 +70,7 @@
     .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
     .then(function (d) {
       data = d;
+      values().forEach(function (v) { byCode[v.name] = v; });
       if (!d.features.features.length) { box.hidden = true; if (none) { none.hidden = false; } return; }
       echarts.registerMap("area-" + d.area.code, d.features);
       var src = document.getElementById("map-source");
