@@ -25,10 +25,9 @@ import math
 import os
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -136,9 +135,6 @@ class World:
 
     def units(self, level: str) -> list[str]:
         return sorted(c for c, lv in self.level.items() if lv == level)
-
-    def villages_in(self, unit: str, level: str) -> list[str]:
-        return [v for v in self.units("village") if self.ancestor(v, level) == unit]
 
     # ---- households
 
@@ -252,7 +248,7 @@ def ratio(n: float, d: float, scale: float = 1.0) -> float | None:
 def village_counts(w: World) -> dict[str, Counts]:
     """Per village, the numerators and denominators the definitions name, counted household by household."""
     out: dict[str, Counts] = {v: defaultdict(float) for v in w.units("village")}
-    last, cutoff = dt.date(w.year, 12, 31), dt.datetime(w.year + 1, 1, 1, tzinfo=BEIJING) - dt.timedelta(days=VISIT_DAYS)
+    cutoff = dt.datetime(w.year + 1, 1, 1, tzinfo=BEIJING) - dt.timedelta(days=VISIT_DAYS)
     helper_at_end: dict[int, list[dict[str, Any]]] = defaultdict(list)
     paired: set[int] = set()
     for p in w.pairs:
@@ -281,13 +277,14 @@ def village_counts(w: World) -> dict[str, Counts]:
             c["road"] += h["road"] == "hardened"
             c["helper"] += bool(helper_at_end[hid])
             c["plan"] += hid in w.plans_ok
+    full = full_team_villages(w)
     for v, c in out.items():
         record = w.records.get(v)
         c["population"] = record["population"] if record and record["population"] > 0 else c["members"]
         c["with_record"] = record is not None
         c["record_ok"] = bool(record and record["hardened_road"] and record["tap_water"] and record["clinic"])
         c["poor_village"] = w.poor_village[v]
-        c["full_team"] = w.poor_village[v] and v in full_team_villages(w)
+        c["full_team"] = w.poor_village[v] and v in full
     for visit in w.visits:
         out[visit["village"]]["visits"] += 1
     for village in same_minute_alerts(w).values():
@@ -365,14 +362,17 @@ def growth(now: float | None, before: float | None) -> float | None:
 def area_values(w: World, level: str) -> dict[str, dict[str, float | None]]:
     """Every area indicator's value for the areas of `level`: the households of its villages, counted afresh."""
     per_village = village_counts(w)
+    of_unit = {v: w.ancestor(v, level) for v in w.units("village")}
+    households: dict[str, list[int]] = defaultdict(list)
+    for hid, h in w.households.items():
+        households[of_unit[h["village_id"]]].append(hid)
     out = {}
     for unit in w.units(level):
-        villages = w.villages_in(unit, level)
         c: Counts = defaultdict(float)
-        for v in villages:
+        for v in (v for v, u in of_unit.items() if u == unit):
             for k, x in per_village[v].items():
                 c[k] += x
-        hids = [hid for hid, h in w.households.items() if w.ancestor(h["village_id"], level) == unit]
+        hids = households[unit]
         now = [x for hid in hids if (x := w.income(hid, w.year)) is not None]
         before = [x for hid in hids if (x := w.income(hid, w.year - 1)) is not None]
         alerts = c["unvisited"] + c["same_minute"] + c["mm"] - c["mm_met"]
