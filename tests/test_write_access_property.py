@@ -33,6 +33,7 @@ from jingzhun.appraisal import workflow
 from jingzhun.appraisal.models import Application
 from jingzhun.areas.models import AreaRole, VillageRecord
 from jingzhun.areas.village_records import import_village_records
+from jingzhun.audit.models import AuditEntry
 from jingzhun.branches.models import Branch, Rating
 from jingzhun.evaluation import findings
 from jingzhun.evaluation.frame_import import import_frame
@@ -69,7 +70,7 @@ from tests.people_web import NAMES as PEOPLE_NAMES
 from tests.people_web import VILLAGE_OF as PEOPLE_VILLAGE
 from tests.people_web import add_people
 from tests.test_mask_rebuild import rebuilt
-from tests.test_web_access_property import AREAS, inside, oracle
+from tests.test_web_access_property import AREAS, LEVEL_OF, inside, oracle
 from tests.web_cast import (
     FRAME,
     HOUSEHOLDS,
@@ -92,6 +93,10 @@ TOWNSHIPS = [TOWNSHIP, TOWNSHIP_A2, OTHER_TOWNSHIP]
 COUNTER = itertools.count()
 FIRST_NAMES = {number: name for number, (*_r, name) in HOUSEHOLDS.items()}
 
+# The cast's households needing a helper (poor, returned, monitored): each has an unvisited alert until visited.
+NEEDY = [n for n, (_v, _s, status, *_r) in HOUSEHOLDS.items() if status in ("贫困户", "返贫", "监测对象")]
+# Cadres a helper may be changed to: a work-team member of 洗车村 (龙山县) and the two counties' secretaries.
+ADJUST_TO = ["队员1", ORGANISATION_NAMES[COUNTY][2], ORGANISATION_NAMES[OTHER_COUNTY][2]]
 # The cast's households on the poor list (poor or returned): an exit may be proposed for them.
 EXITABLE = [n for n, (_v, _s, status, *_r) in HOUSEHOLDS.items() if status in ("贫困户", "返贫")]
 writes = st.lists(st.one_of(
@@ -126,6 +131,12 @@ writes = st.lists(st.one_of(
     # The assessment (issue 16): a decision on a village or on the cast's helper, a sign-off step of a township.
     st.tuples(st.just("assess_decide"), st.sampled_from([*VILLAGES, "helper"]), st.sampled_from(["talk", "promote"])),
     st.tuples(st.just("signoff"), st.sampled_from(TOWNSHIPS), st.sampled_from(["submit", "approve", "return"])),
+    # Supervision and pairing by hand: a note handling a household's unvisited alert, posted on the alerts page of
+    # the household's village or of the user's own first area; a household's helper changed to a cadre of this
+    # county or the other, through the page or the service itself (which must hold the rule on its own).
+    st.tuples(st.just("alert"), st.sampled_from(NEEDY), st.sampled_from(["target", "own"])),
+    st.tuples(st.just("adjust"), st.sampled_from(list(HOUSEHOLDS)), st.sampled_from(ADJUST_TO),
+              st.sampled_from(["page", "service"])),
     # The API's writes (a visit, a help plan), with a token of the same user: one property for web and API.
     st.tuples(st.just("api"), st.sampled_from(["visit", "plan"]), st.sampled_from(list(HOUSEHOLDS))),
 ), min_size=1, max_size=5)
@@ -384,6 +395,20 @@ def shown_to_user(texts: list[str], outside: set[str], outside_ids: set[str], ma
 @example(who=([("officer", OTHER_COUNTY), ("evaluator", COUNTY)], False, False),
          actions=[("eval_draw", COUNTY), ("eval_draw", PROVINCE), ("eval_draw", OTHER_COUNTY)])
 # An officer of 石牌镇 decides on another county's village and 洗洛镇's, and signs off townships not theirs.
+# An officer of the other county who audits this one handles this county's alerts; a work team beyond its village.
+@example(who=([("officer", OTHER_COUNTY), ("auditor", COUNTY)], False, False),
+         actions=[("alert", "A101-1", "target"), ("alert", "A102-1", "own"), ("alert", "B102-1", "target")])
+@example(who=([("work_team", VILLAGE), ("evaluator", COUNTY)], False, False),
+         actions=[("alert", "A101-2", "target"), ("alert", "A101-1", "target")])
+# A township officer gives another county's household a helper of its own, and its own household the other
+# county's secretary (through the service: the page lists no such cadre); then a change inside, by the page.
+@example(who=([("officer", TOWNSHIP)], False, False),
+         actions=[("adjust", "B102-1", "队员1", "service"), ("adjust", "A101-2", "永顺书记", "service"),
+                  ("adjust", "A102-1", "队员1", "page"), ("adjust", "A101-2", "队员1", "page")])
+# Sign-off inside: submitted by the township, approved by the county, returned and submitted again.
+@example(who=([("officer", COUNTY)], False, False),
+         actions=[("signoff", TOWNSHIP, "submit"), ("signoff", TOWNSHIP, "approve"), ("signoff", TOWNSHIP_A2, "submit"),
+                  ("signoff", TOWNSHIP_A2, "return"), ("signoff", TOWNSHIP_A2, "submit")])
 @example(who=([("officer", TOWNSHIP)], False, False),
          actions=[("assess_decide", OTHER_VILLAGE, "talk"), ("assess_decide", VILLAGE_A3, "promote"),
                   ("assess_decide", "helper", "talk"),
@@ -540,6 +565,10 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
             assert after[1:] == people_before[user.username][1:], "an administrator changed their own roles"
         elif kind in ("assess_decide", "signoff"):
             shown.append(assessment_write(client, action, roles))
+        elif kind == "alert":
+            shown.append(alert_write(client, action, roles))
+        elif kind == "adjust":
+            shown += adjust_write(client, user, action, roles)
         else:  # another user's password
             target = User.objects.get(username=action[1])
             url = f"/admin/auth/user/{target.pk}/password/"
@@ -591,13 +620,101 @@ def assessment_write(client: Client, action: tuple, roles: list[tuple[str, str]]
             assert response.status_code in (403, 404), action
             assert Decision.objects.filter(unit_type=unit_type, unit=unit).count() == made, action
         return response.content.decode()
-    before = list(Signoff.objects.filter(township=target).values_list("state", "level", "version"))
+    found = Signoff.objects.filter(township=target, period="2019").first()
+    state = found.state if found else None
+    audited = AuditEntry.objects.filter(action__startswith="assessment.signoff").count()
     response = client.post(reverse("assessment:signoff"), {"year": "2019", "township": target, "action": what,
                                                            "level": "county", "reason": "退回"})
+    # By hand: submitting is the township's step (an officer over it), approving and returning the county's (an
+    # officer at a county or above over it); the state moves only along none/returned → submitted → approved or
+    # returned.
+    may = any(k == "officer" and inside(target, a) and (what == "submit" or LEVEL_OF[a] in ("county", "city", "province"))
+              for k, a in roles)
+    moves = {("submit", None): "submitted", ("submit", "returned"): "submitted", ("approve", "submitted"): "approved",
+             ("return", "submitted"): "returned"}
+    expected = moves.get((what, state), state) if may else state
+    after = Signoff.objects.filter(township=target, period="2019").first()
+    assert (after.state if after else None) == expected, (action, state)
     if not any(k == "officer" and inside(target, a) for k, a in roles):
         assert response.status_code in (403, 404), action
-        assert list(Signoff.objects.filter(township=target).values_list("state", "level", "version")) == before
+    entries = list(AuditEntry.objects.filter(action__startswith="assessment.signoff").order_by("pk")[audited:]
+                   .values_list("action", "area"))
+    assert entries == ([(f"assessment.signoff.{what}", target)] if expected != state else []), action
     return response.content.decode()
+
+
+def alert_write(client: Client, action: tuple, roles: list[tuple[str, str]]) -> str:
+    """A note handling the household's unvisited alert, posted on the alerts page of its village ("target") or of
+    the user's first area ("own"). Written only by a role that supervises (officer, work team: by hand) over the
+    alert's village — a role that merely sees the area (auditor, evaluator) may not — and audited there."""
+    from jingzhun.teams import alert_view, supervision
+    from jingzhun.teams.models import AlertNote
+
+    _, number, where = action
+    village = HOUSEHOLDS[number][0]
+    found = [a for a in supervision.alerts(supervision.window_for(None), kinds=["unvisited"])
+             if a.subject == f"户 {number}"]
+    key = alert_view.key_of(found[0]) if found else "f" * 40  # visited by an earlier write: no alert, none found
+    area = village if where == "target" else roles[0][1]
+    notes, audited = AlertNote.objects.count(), AuditEntry.objects.filter(action="supervision.handle").count()
+    already = AlertNote.objects.filter(key=key).exists()
+    response = client.post(reverse("web:alerts") + f"?area={area}&kind=unvisited", {"key": key, "note": "已入户核实"})
+    may = any(k in ("officer", "work_team") and inside(village, a) for k, a in roles)
+    written = AlertNote.objects.count() - notes
+    if not may:
+        assert written == 0, (action, "an alert handled outside the user's supervising areas")
+        assert response.status_code in (200, 403, 404), action
+    elif where == "target" and found and not already:
+        assert written == 1, (action, "a supervising user could not handle their own alert")
+    entries = list(AuditEntry.objects.filter(action="supervision.handle").order_by("pk")[audited:]
+                   .values_list("area", flat=True))
+    assert entries == [village] * written, action
+    return response.content.decode()
+
+
+def adjust_write(client: Client, user: User, action: tuple, roles: list[tuple[str, str]]) -> list[str]:
+    """A household's helper changed by hand to the named cadre. Allowed only to an officer (the role that pairs:
+    by hand) whose areas hold both the household's village and the cadre's home; the page offers only its
+    county's cadres. Outside: 404 or refused, no pair ended or begun. Inside: the cadre is the helper afterwards
+    (unless already at capacity), audited in the household's village with the cadre's home area."""
+    from jingzhun.teams import pairing_db
+    from jingzhun.teams.models import Cadre, HelperPair
+
+    _, number, name, via = action
+    household, cadre = Household.objects.get(number=number), Cadre.objects.get(name=name)
+    village = household.village_id
+    pairs = list(HelperPair.objects.filter(household=household).order_by("pk").values_list(
+        "cadre_id", "start_date", "end_date", "end_reason"))
+    current = list(HelperPair.objects.filter(household=household, end_date__isnull=True).values_list("cadre_id",
+                                                                                                    flat=True))
+    audited = AuditEntry.objects.filter(action="pairing.adjust").count()
+    shown: list[str] = []
+    if via == "page":
+        response = client.post(reverse("web:pairing_adjust"), {"household": number, "cadre": cadre.pk,
+                                                               "reason": "原帮扶人调岗"}, follow=True)
+        shown.append(response.content.decode())
+    else:
+        try:
+            pairing_db.adjust(household, cadre, reason="原帮扶人调岗", user=user)
+        except (pairing_db.PairingRefused, pairing_db.CapacityExceeded) as exc:
+            shown.append(str(exc))
+    holds = [a for k, a in roles if k == "officer"]
+    may = (any(inside(village, a) for a in holds) and any(inside(cadre.home_area_id, a) for a in holds)
+           and (via == "service" or cadre.home_area_id[:6] == village[:6]))
+    after = list(HelperPair.objects.filter(household=household).order_by("pk").values_list(
+        "cadre_id", "start_date", "end_date", "end_reason"))
+    entries = list(AuditEntry.objects.filter(action="pairing.adjust").order_by("pk")[audited:]
+                   .values_list("area", "detail"))
+    if not may or cadre.pk in current:
+        assert after == pairs and entries == [], (action, "a helper changed outside the user's pairing areas")
+        return shown
+    now = HelperPair.objects.filter(household=household, end_date__isnull=True).values_list("cadre_id", flat=True)
+    if list(now) == [cadre.pk]:
+        assert len(entries) == 1 and entries[0][0] == village, action
+        assert entries[0][1]["cadre"] == cadre.pk and entries[0][1]["household"] == household.pk, action
+    else:  # refused only for capacity: the cadre carries too many households already
+        assert after == pairs and entries == [] and any("上限" in text for text in shown), (action, shown[-1:])
+    return shown
 
 
 def test_the_write_oracle_counts_an_out_of_area_household_as_outside():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import tempfile
 from collections import Counter
@@ -92,8 +93,12 @@ def alerts(request: HttpRequest) -> Any:  # a page, or a FileResponse for ?forma
     if request.method == "POST":
         if not access.may(request.user, "supervise"):
             raise PermissionDenied("supervise")
+        # Handled only among the alerts of the areas the user supervises: a role that only sees an area (an
+        # auditor's, an evaluator's) shows its alerts but gives no say over them.
+        supervised = dataclasses.replace(window, ranges=access.ranges(request.user, ability="supervise"))
         try:
-            alert_view.handle(found, request.POST.get("key", ""), request.POST.get("note", ""),
+            alert_view.handle(supervision.alerts(supervised, kinds=[kind] if kind else None),
+                              request.POST.get("key", ""), request.POST.get("note", ""),
                               actor=request.user.get_username())
             return redirect(f"{request.path}?{request.GET.urlencode()}")
         except alert_view.NotHandled as e:
