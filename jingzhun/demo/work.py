@@ -8,7 +8,7 @@ and helpers would do with it, each through the project's own path:
 | cadres and work teams | `jingzhun import_roster` of a roster file (`synth_work.roster_rows`) |
 | cross-department lists | `jingzhun crosscheck import` (a vehicle list and a death list with a few register members) |
 | identification | `jingzhun identify --policy national-2020 --year 2020` |
-| appraisal | `jingzhun.appraisal.workflow`, as the printed officers and the work team, applications left at every step |
+| appraisal | `jingzhun.appraisal.workflow`, as the printed officers and the work team, 2020's applications left at every step |
 | pairing | `jingzhun.teams.pairing_db.preview` and `approve`, county by county, as the pairing page does |
 | visits | `jingzhun.teams.visits_import.import_visits`, weekly files as townships enter them, and one late batch |
 | attendance | `jingzhun import_visits --kind attendance` |
@@ -64,8 +64,25 @@ from jingzhun.teams.models import (
 from jingzhun.teams.visits_import import import_visits
 
 ACTOR = "demo"
-PAIRED_DAYS_AGO = 120  # the pairs were approved a third of a year before the demo's day
+
+
+
+def finished_year(today: dt.date) -> int:
+    """The last complete year: the one the assessment scores, so the demo's helpers and teams have its whole
+    record (pairs, visits, attendance, approved plans with their measures done)."""
+    return today.year - 1
+
+
+def paired_on(today: dt.date) -> dt.date:
+    """The day the counties' pairing was approved: the spring of the year before last, with the current round of
+    work teams, so the pairs run through the whole of the finished year."""
+    return dt.date(today.year - 2, 4, 1)
+
+
 IDENTIFY_POLICY, IDENTIFY_YEAR = "national-2020", 2020
+# The day the identification round's applications stand at: the autumn of the last identification year, so each
+# is dated (applied, voted, published, announced) inside that year whatever the demo's own day.
+APPRAISAL_DAY = dt.date(IDENTIFY_YEAR, 10, 20)
 PLANS = 12  # households with a help plan, the helper login's first
 
 
@@ -194,8 +211,10 @@ STOPS = ("apply", "appraise", "reject", "crosscheck", "publish_first", "object",
 
 
 def appraisal(ctx: Context) -> None:
-    """Applications in the county officer's county, one stopped at each step of the workflow. Village steps
-    are taken by the work team in its own village, township steps by the township officer in theirs, the
+    """Identification applications of the last identification year (2020) in the county officer's county, one
+    stopped at each step of the workflow, dated in that year's autumn round: after 2020 nobody is identified as
+    poor (today's applications are the monitoring and exit ones, `jingzhun.demo.monitoring` and `.exits`). Village
+    steps are taken by the work team in its own village, township steps by the township officer in theirs, the
     rest by the county officer."""
     if Application.objects.filter(kind="identify").exists():  # exits (jingzhun.demo.exits) are another stage
         return
@@ -213,7 +232,7 @@ def appraisal(ctx: Context) -> None:
     first = [h for h in pool if h[1] == team_village][:2] + [h for h in pool if h[0] in hit][:1]
     rest = rng.sample([h for h in pool if h not in first], min(len(STOPS) - len(first), len(pool) - len(first)))
     chosen = first + rest
-    year = ctx.today.year
+    year, day = IDENTIFY_YEAR, APPRAISAL_DAY
 
     def who(level: str, village: str) -> User:
         if level == "village" and village == team_village:
@@ -225,7 +244,7 @@ def appraisal(ctx: Context) -> None:
     with transaction.atomic():
         for (household, village), stop in zip(chosen, STOPS, strict=False):
             last = dict(SCHEDULE).get(stop, {"reject": 5, "object": 12}.get(stop, 0))
-            start = ctx.today - dt.timedelta(days=last + rng.randrange(1, 6))
+            start = day - dt.timedelta(days=last + rng.randrange(1, 6))
             app = workflow.apply(household, year, applied_by="户主本人", on=start, user=who("village", village))
             for step, offset in SCHEDULE[1:] if stop != "apply" else ():
                 on = start + dt.timedelta(days=offset)
@@ -283,7 +302,7 @@ def pairing(ctx: Context) -> None:
                                               status__in=choices.NEEDS_HELPER)
         cadres = Cadre.objects.filter(home_area_id__gte=low, home_area_id__lte=high, status=SERVING)
         run = pairing_db.preview(households, cadres, actor="county")
-        run = pairing_db.approve(run, "county", today=ctx.today - dt.timedelta(days=PAIRED_DAYS_AGO))
+        run = pairing_db.approve(run, "county", today=paired_on(ctx.today))
         ctx.say(f"  结对 / pairing {prefix}: {run.new} 新增 new, {run.unpaired} 无帮扶人 unpaired")
 
 
@@ -297,7 +316,8 @@ def visits(ctx: Context) -> None:
         pairs = [synth_work.Pair(cadre, number, village, name) for cadre, number, village, name in (
             HelperPair.objects.filter(end_date__isnull=True).order_by("household__number")
             .values_list("cadre_id", "household__number", "household__village_id", "household__village__parent__name"))]
-        batches = synth_work.visits(pairs, seed=ctx.seed, today=ctx.today, county=ctx.county.code[:6])
+        batches = synth_work.visits(pairs, seed=ctx.seed, today=ctx.today, county=ctx.county.code[:6],
+                                    since=dt.date(finished_year(ctx.today), 1, 1))
         for b in batches:
             synth_work.write_csv(ctx.data / b.name, synth_work.VISIT_HEADER, b.rows)
         manifest.write_text(json.dumps([{"file": b.name, "actor": b.actor, "entered_at": b.entered_at.isoformat()}
@@ -325,7 +345,8 @@ def attendance(ctx: Context) -> None:
         members = list(TeamMembership.objects.filter(end_date__isnull=True, cadre__status=SERVING)
                        .values_list("cadre_id", "team__village_id", "start_date"))
         synth_work.write_csv(path, synth_work.ATTENDANCE_HEADER,
-                             synth_work.attendance(members, seed=ctx.seed, today=ctx.today))
+                             synth_work.attendance(members, seed=ctx.seed, today=ctx.today,
+                                                   since=dt.date(finished_year(ctx.today), 1, 1)))
     out = io.StringIO()
     call_command("import_visits", str(path), "--kind", "attendance", "--actor", ACTOR, stdout=out)
     ctx.say("  驻村考勤 / attendance: " + out.getvalue().strip())
@@ -353,11 +374,15 @@ _GOALS = ("年内家庭人均纯收入稳定超过监测线，两不愁三保障
 
 
 def plans(ctx: Context) -> None:
-    """Plans for the helper login's households (written by the helper) and a few more of the county (by the
-    county officer), every other one approved by the county officer."""
+    """The finished year's plans (`finished_year_plans`), then this year's: for the helper login's households
+    (written by the helper) and a few more of the county (by the county officer), every other one approved by
+    the county officer."""
     if HelpPlan.objects.exists():
         return
     helper, officer = ctx.user("helper"), ctx.user("county")
+    with transaction.atomic():
+        done = finished_year_plans(ctx, helper, officer)
+    ctx.say(f"  {finished_year(ctx.today)} 年帮扶计划 / help plans: {done}")
     low, high = ctx.county.code_range
     active = (HelperPair.objects.filter(end_date__isnull=True, household__village_id__gte=low,
                                         household__village_id__lte=high)
@@ -384,6 +409,35 @@ def plans(ctx: Context) -> None:
             if n % 2 == 1:
                 approve_plan(officer, plan.pk)
     ctx.say(f"  帮扶计划 / help plans: {len(chosen)}")
+
+
+def finished_year_plans(ctx: Context, helper: User, officer: User) -> int:
+    """A plan of the finished year for every household paired now, written by its helper (the helper login) or
+    an officer over it (the county officer in their county, the province officer elsewhere), each approved, its
+    two measures due in the year and done on time (a few days before their due date): the year's record the
+    helpers and teams are assessed on."""
+    year = finished_year(ctx.today)
+    province = ctx.user("province")
+    low, high = ctx.county.code_range
+    pairs = (HelperPair.objects.filter(end_date__isnull=True, start_date__lte=dt.date(year, 1, 1))
+             .select_related("household", "cadre").order_by("household__number"))
+    for n, pair in enumerate(pairs):
+        causes = household_causes(pair.household) or ["other"]
+        categories = sorted(CAUSE_MEASURES.get(causes[0], CAUSE_MEASURES["other"]))[:2]
+        measures = []
+        for k, category in enumerate(categories):
+            text, amount = _MEASURE_TEXT[category]
+            due = dt.date(year, 6, 30) if k == 0 else dt.date(year, 11, 30)
+            measures.append(MeasureInput(
+                category=category, description=text, amount=Decimal(amount), cadre=pair.cadre_id, due_on=due,
+                status="done", done_on=due - dt.timedelta(days=3 + (n + k) % 20),
+                result=f"已{MEASURE_CATEGORY.zh(category)}，户主满意"))
+        mine = low <= pair.household.village_id <= high
+        approver = officer if mine else province
+        writer = helper if pair.cadre.user_id == helper.pk else approver
+        plan = save_plan(writer, pair.household_id, year, _GOALS[n % len(_GOALS)], measures, today=ctx.today)
+        approve_plan(approver, plan.pk)
+    return len(pairs)
 
 
 def populate(ctx: Context, before_pairing: Callable[[], None], after_pairing: Callable[[], None]) -> None:

@@ -4,6 +4,7 @@ served on localhost with a login for each kind of user."""
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -17,11 +18,20 @@ from django.utils import timezone
 from jingzhun.areas.loading import load_areas, load_villages
 from jingzhun.areas.models import Area, AreaRole
 from jingzhun.cli import DEMO_DIR
+from jingzhun.demo.synth import MAX_YEAR
 from jingzhun.registry.importer import import_register
 from jingzhun.registry.models import Household
 from jingzhun.teams.models import Cadre, HelperPair, TeamMembership
 
-YEARS = range(2014, 2023)  # through 2022: after 2020 the households needing a helper are the monitored ones
+FIRST_YEAR = 2014
+
+
+def register_years(today: dt.date) -> range:
+    """The register's years: 2014 through the current year (2021 on: the monitoring era, no new poor), so the
+    latest complete year — the one the assessment finishes — is always on record."""
+    return range(FIRST_YEAR, min(today.year, MAX_YEAR) + 1)
+
+
 # The order logins are printed in.
 LOGINS = ("province", "county", "township", "team", "helper", "admin")
 
@@ -69,7 +79,7 @@ class Command(BaseCommand):
         data = DEMO_DIR / "demo-data"
         if not (data / "generated").exists():  # written once the generator has finished every file
             self.stdout.write(f"生成合成省份 / synthesising {opts['households']} households in {opts['counties']} counties …")
-            generate(data, households=opts["households"], seed=opts["seed"], years=YEARS,
+            generate(data, households=opts["households"], seed=opts["seed"], years=register_years(timezone.localdate()),
                      counties=opts["counties"])
             (data / "generated").write_text(f"households={opts['households']} seed={opts['seed']}\n")
         load_areas(data / "areas.csv")
