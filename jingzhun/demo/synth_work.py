@@ -236,12 +236,14 @@ ATTENDANCE_HEADER = ("干部编号", "村代码", "日期", "记录方式")
 
 @dataclass(frozen=True)
 class Pair:
-    """An active pair as read from the database."""
+    """A pair as read from the database; visits fall inside its days (from `start`, before `end`)."""
 
     cadre: int
     household: str  # household number
     village: str
     township_name: str
+    start: dt.date | None = None
+    end: dt.date | None = None  # None: active
 
 
 @dataclass
@@ -291,7 +293,11 @@ def visits(pairs: Sequence[Pair], *, seed: int, today: dt.date, county: str = ""
         visits.append((when, p, note, measures, point))
 
     county = county or (ordered[0].village[:6] if ordered else "")
-    mine = [p for p in ordered if p.village.startswith(county)]
+    # The planted patterns and overdue households are among the active pairs made before the visits' window
+    # (a household paired within the last 30 days is not due yet).
+    settled = today - dt.timedelta(days=VISIT_DAYS)
+    mine = [p for p in ordered if p.village.startswith(county) and p.end is None
+            and (p.start is None or p.start <= settled)]
     # The county's overdue households are chosen first (two where there are enough, one anyway), so the "not
     # visited" alert is planted however few households the county has left to help; the suspicious patterns
     # then take households among the rest, which they touch recently (so never the overdue ones).
@@ -309,9 +315,11 @@ def visits(pairs: Sequence[Pair], *, seed: int, today: dt.date, county: str = ""
         home = village_point(p.village)
         spot = (round(home[0] + (rng.random() - 0.5) * 0.02, 6), round(home[1] + (rng.random() - 0.5) * 0.02, 6))
         # Every ninth household is overdue, and the county's planted ones.
-        overdue = (n % 9 == 4 or p.household in overdue_too) and p.household not in recent
-        day = first + dt.timedelta(days=rng.randrange(0, 14))
+        overdue = (n % 9 == 4 or p.household in overdue_too) and p.household not in recent and p.end is None
+        day = max(first, p.start or first) + dt.timedelta(days=rng.randrange(0, 14))
         last = today - dt.timedelta(days=35) if overdue else today - dt.timedelta(days=1)
+        if p.end is not None:
+            last = min(last, p.end - dt.timedelta(days=1))
         while day <= last:
             point = None if rng.random() < 0.2 else (round(spot[0] + (rng.random() - 0.5) * 0.0004, 6),
                                                       round(spot[1] + (rng.random() - 0.5) * 0.0004, 6))

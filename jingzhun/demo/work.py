@@ -36,7 +36,7 @@ from pathlib import Path
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from jingzhun import choices
@@ -49,7 +49,8 @@ from jingzhun.demo import synth_work
 from jingzhun.identification.models import IdentificationRun
 from jingzhun.plans.models import CAUSE_MEASURES, MEASURE_CATEGORY, HelpPlan
 from jingzhun.plans.services import MeasureInput, approve_plan, household_causes, save_plan
-from jingzhun.registry.models import Household
+from jingzhun.registry.importer import import_register
+from jingzhun.registry.models import Household, ImportBatch
 from jingzhun.teams import pairing_db, roster_import
 from jingzhun.teams.models import (
     SERVING,
@@ -71,6 +72,11 @@ def finished_year(today: dt.date) -> int:
     """The last complete year: the one the assessment scores, so the demo's helpers and teams have its whole
     record (pairs, visits, attendance, approved plans with their measures done)."""
     return today.year - 1
+
+
+def repaired_on(today: dt.date) -> dt.date:
+    """The day the counties re-paired for this year's register: 20 January (or yesterday, earlier in January)."""
+    return min(dt.date(today.year, 1, 20), today - dt.timedelta(days=1))
 
 
 def paired_on(today: dt.date) -> dt.date:
@@ -289,21 +295,56 @@ def _step(app_id: int, step: str, on: dt.date, village: str, who: Callable[[str,
 # Pairing ----------------------------------------------------------------------------------------------------
 
 
-def pairing(ctx: Context) -> None:
-    """Each county's pairing computed and approved as its officer would on the pairing page."""
-    approved = {tuple(r.parameters.get("counties", [])) for r in PairingRun.objects.filter(status="approved")}
+def current_year_file(path: Path, today: dt.date) -> bool:
+    """A register file of a year after the finished one (the current year's)."""
+    return int(path.stem.removeprefix("register-")) > finished_year(today)
+
+
+def import_register_file(path: Path, say: Callable[[str], None]) -> None:
+    result = import_register(path, actor=ACTOR)
+    if not result.imported:
+        raise SystemExit(f"{path.name}: {len(result.errors)} errors, first: {result.errors[:3]}")
+    say(f"  {path.name}: +{result.inserted} 新增, {result.updated} 更新, {result.unchanged} 未变")
+
+
+def current_register(ctx: Context) -> None:
+    """The current year's register files, unless the latest import is the last of them already (a run after a
+    stopped one imports the earlier years again, and so this year's after them)."""
+    files = [p for p in sorted(ctx.data.glob("register-*.csv")) if current_year_file(p, ctx.today)]
+    latest = ImportBatch.objects.filter(kind="register").order_by("-id").values_list("file_name", flat=True).first()
+    if files and Path(latest or "").name != files[-1].name:
+        for path in files:
+            import_register_file(path, ctx.say)
+
+
+def _pair(ctx: Context, day: dt.date, rounds: int) -> None:
+    """Each county with fewer than `rounds` approved runs paired on `day`: its households needing a helper now."""
+    counts: dict[str, int] = {}
+    for r in PairingRun.objects.filter(status="approved"):
+        for c in r.parameters.get("counties", []):
+            counts[c] = counts.get(c, 0) + 1
     counties = sorted({code[:6] for code in Household.objects.filter(status__in=choices.NEEDS_HELPER)
                        .values_list("village_id", flat=True).distinct()})
     for prefix in counties:
-        if (prefix,) in approved:
+        if counts.get(prefix, 0) >= rounds:
             continue
         low, high = prefix.ljust(12, "0"), prefix.ljust(12, "9")
         households = Household.objects.filter(village_id__gte=low, village_id__lte=high,
                                               status__in=choices.NEEDS_HELPER)
         cadres = Cadre.objects.filter(home_area_id__gte=low, home_area_id__lte=high, status=SERVING)
-        run = pairing_db.preview(households, cadres, actor="county")
-        run = pairing_db.approve(run, "county", today=paired_on(ctx.today))
-        ctx.say(f"  结对 / pairing {prefix}: {run.new} 新增 new, {run.unpaired} 无帮扶人 unpaired")
+        run = pairing_db.approve(pairing_db.preview(households, cadres, actor="county"), "county", today=day)
+        ctx.say(f"  结对 / pairing {prefix} {day}: {run.new} 新增 new, {run.ended} 结束 ended, "
+                f"{run.unpaired} 无帮扶人 unpaired")
+
+
+def pairing(ctx: Context) -> None:
+    """Each county's pairing computed and approved as its officer would on the pairing page: in the spring of the
+    year before last, for the households needing a helper by the finished year's register; then this year's
+    register is imported and the counties re-pair in January for those needing one now — which ends the pairs
+    of households that no longer do. The helpers' records of the finished year follow these pairs."""
+    _pair(ctx, paired_on(ctx.today), 1)
+    current_register(ctx)
+    _pair(ctx, repaired_on(ctx.today), 2)
 
 
 # Visits and attendance --------------------------------------------------------------------------------------
@@ -313,11 +354,13 @@ def visits(ctx: Context) -> None:
     """Weekly visit files (and one entered late), written once, each imported unless already stored."""
     manifest = ctx.data / "visits.json"
     if not manifest.exists():
-        pairs = [synth_work.Pair(cadre, number, village, name) for cadre, number, village, name in (
-            HelperPair.objects.filter(end_date__isnull=True).order_by("household__number")
-            .values_list("cadre_id", "household__number", "household__village_id", "household__village__parent__name"))]
-        batches = synth_work.visits(pairs, seed=ctx.seed, today=ctx.today, county=ctx.county.code[:6],
-                                    since=dt.date(finished_year(ctx.today), 1, 1))
+        since = dt.date(finished_year(ctx.today), 1, 1)
+        # The pairs of the finished year and today's: each household visited by its helper of the time.
+        pairs = [synth_work.Pair(*row) for row in (
+            HelperPair.objects.filter(Q(end_date__isnull=True) | Q(end_date__gt=since)).order_by("household__number", "start_date")
+            .values_list("cadre_id", "household__number", "household__village_id", "household__village__parent__name",
+                         "start_date", "end_date"))]
+        batches = synth_work.visits(pairs, seed=ctx.seed, today=ctx.today, county=ctx.county.code[:6], since=since)
         for b in batches:
             synth_work.write_csv(ctx.data / b.name, synth_work.VISIT_HEADER, b.rows)
         manifest.write_text(json.dumps([{"file": b.name, "actor": b.actor, "entered_at": b.entered_at.isoformat()}
@@ -412,14 +455,15 @@ def plans(ctx: Context) -> None:
 
 
 def finished_year_plans(ctx: Context, helper: User, officer: User) -> int:
-    """A plan of the finished year for every household paired now, written by its helper (the helper login) or
+    """A plan of the finished year for every household paired at its end, written by its helper (the helper login) or
     an officer over it (the county officer in their county, the province officer elsewhere), each approved, its
     two measures due in the year and done on time (a few days before their due date): the year's record the
     helpers and teams are assessed on."""
     year = finished_year(ctx.today)
     province = ctx.user("province")
     low, high = ctx.county.code_range
-    pairs = (HelperPair.objects.filter(end_date__isnull=True, start_date__lte=dt.date(year, 1, 1))
+    end = dt.date(year, 12, 31)
+    pairs = (HelperPair.objects.filter(Q(end_date__isnull=True) | Q(end_date__gt=end), start_date__lte=end)
              .select_related("household", "cadre").order_by("household__number"))
     for n, pair in enumerate(pairs):
         causes = household_causes(pair.household) or ["other"]
@@ -434,7 +478,7 @@ def finished_year_plans(ctx: Context, helper: User, officer: User) -> int:
                 result=f"已{MEASURE_CATEGORY.zh(category)}，户主满意"))
         mine = low <= pair.household.village_id <= high
         approver = officer if mine else province
-        writer = helper if pair.cadre.user_id == helper.pk else approver
+        writer = helper if pair.cadre.user_id == helper.pk and pair.end_date is None else approver
         plan = save_plan(writer, pair.household_id, year, _GOALS[n % len(_GOALS)], measures, today=ctx.today)
         approve_plan(approver, plan.pk)
     return len(pairs)

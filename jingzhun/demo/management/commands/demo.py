@@ -19,7 +19,6 @@ from jingzhun.areas.loading import load_areas, load_villages
 from jingzhun.areas.models import Area, AreaRole
 from jingzhun.cli import DEMO_DIR
 from jingzhun.demo.synth import MAX_YEAR
-from jingzhun.registry.importer import import_register
 from jingzhun.registry.models import Household
 from jingzhun.teams.models import Cadre, HelperPair, TeamMembership
 
@@ -74,6 +73,7 @@ class Command(BaseCommand):
                 stop_worker(worker)
 
     def _load(self, opts: dict[str, Any]) -> None:
+        from jingzhun.demo import work
         from jingzhun.demo.synth import generate
 
         data = DEMO_DIR / "demo-data"
@@ -84,12 +84,12 @@ class Command(BaseCommand):
             (data / "generated").write_text(f"households={opts['households']} seed={opts['seed']}\n")
         load_areas(data / "areas.csv")
         load_villages(data / "villages.csv")
-        for path in sorted(data.glob("register-*.csv")):
-            result = import_register(path, actor="demo")
-            if not result.imported:
-                raise SystemExit(f"{path.name}: {len(result.errors)} errors, first: {result.errors[:3]}")
-            self.stdout.write(f"  {path.name}: +{result.inserted} 新增, {result.updated} 更新, {result.unchanged} 未变")
-        (data / "imported").write_text("\n".join(p.name for p in sorted(data.glob("register-*.csv"))) + "\n")
+        # The years up to the finished one; the current year's file follows the first pairing (work.pairing), as
+        # the year's register comes after the helpers have served the year before.
+        done = [p for p in sorted(data.glob("register-*.csv")) if not work.current_year_file(p, timezone.localdate())]
+        for path in done:
+            work.import_register_file(path, self.stdout.write)
+        (data / "imported").write_text("\n".join(p.name for p in done) + "\n")
 
     # Logins: each made once, its password random and kept in .jingzhun/demo-logins.txt (mode 600), so a
     # later run prints the same ones; a login missing from the file (a demo stopped before making it) is
