@@ -318,7 +318,8 @@ def current_register(ctx: Context) -> None:
 
 
 def _pair(ctx: Context, day: dt.date, rounds: int) -> None:
-    """Each county with fewer than `rounds` approved runs paired on `day`: its households needing a helper now."""
+    """Each county with fewer than `rounds` approved runs paired on `day`: its households needing a helper now
+    (the preview is given all the county's households, so the pairs of those that no longer need one end)."""
     counts: dict[str, int] = {}
     for r in PairingRun.objects.filter(status="approved"):
         for c in r.parameters.get("counties", []):
@@ -329,8 +330,7 @@ def _pair(ctx: Context, day: dt.date, rounds: int) -> None:
         if counts.get(prefix, 0) >= rounds:
             continue
         low, high = prefix.ljust(12, "0"), prefix.ljust(12, "9")
-        households = Household.objects.filter(village_id__gte=low, village_id__lte=high,
-                                              status__in=choices.NEEDS_HELPER)
+        households = Household.objects.filter(village_id__gte=low, village_id__lte=high)
         cadres = Cadre.objects.filter(home_area_id__gte=low, home_area_id__lte=high, status=SERVING)
         run = pairing_db.approve(pairing_db.preview(households, cadres, actor="county"), "county", today=day)
         ctx.say(f"  结对 / pairing {prefix} {day}: {run.new} 新增 new, {run.ended} 结束 ended, "
@@ -463,8 +463,10 @@ def finished_year_plans(ctx: Context, helper: User, officer: User) -> int:
     province = ctx.user("province")
     low, high = ctx.county.code_range
     end = dt.date(year, 12, 31)
+    # (A household removed from the register since gets no plan: the plan service refuses it.)
     pairs = (HelperPair.objects.filter(Q(end_date__isnull=True) | Q(end_date__gt=end), start_date__lte=end)
-             .select_related("household", "cadre").order_by("household__number"))
+             .exclude(household__status=choices.REMOVED).select_related("household", "cadre")
+             .order_by("household__number"))
     for n, pair in enumerate(pairs):
         causes = household_causes(pair.household) or ["other"]
         categories = sorted(CAUSE_MEASURES.get(causes[0], CAUSE_MEASURES["other"]))[:2]
