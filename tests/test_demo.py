@@ -254,7 +254,15 @@ def test_demo_puts_every_part_to_work(demo):
     assert max(loads) <= 5
     # Visits only by a household's helper, from the finished year's first day to yesterday; attendance of team
     # members.
-    assert Visit.objects.exclude(cadre_id=models.F("household__helper_pairs__cadre_id")).count() == 0
+    # Each visit by the household's helper of the time: inside one of the pair's days (a household re-paired in
+    # January had its earlier helper until then).
+    periods: dict[tuple[int, int], list[tuple[dt.date, dt.date | None]]] = {}
+    for cadre, household, start, end in HelperPair.objects.values_list("cadre_id", "household_id", "start_date",
+                                                                        "end_date"):
+        periods.setdefault((cadre, household), []).append((start, end))
+    for cadre, household, at in Visit.objects.values_list("cadre_id", "household_id", "visited_at"):
+        day = timezone.localtime(at).date()
+        assert any(s <= day and (e is None or day < e) for s, e in periods.get((cadre, household), [])), (cadre, at)
     today = timezone.localdate()
     days = {timezone.localtime(v).date() for v in Visit.objects.values_list("visited_at", flat=True)}
     assert min(days) >= dt.date(today.year - 1, 1, 1) and max(days) < today
