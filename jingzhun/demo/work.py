@@ -9,10 +9,10 @@ and helpers would do with it, each through the project's own path:
 | cross-department lists | `jingzhun crosscheck import` (a vehicle list and a death list with a few register members) |
 | identification | `jingzhun identify --policy national-2020 --year 2020` |
 | appraisal | `jingzhun.appraisal.workflow`, as the printed officers and the work team, 2020's applications left at every step |
-| pairing | `jingzhun.teams.pairing_db.preview` and `approve`, county by county, as the pairing page does |
-| visits | `jingzhun.teams.visits_import.import_visits`, weekly files as townships enter them, and one late batch |
+| pairing | `jingzhun.teams.pairing_db.preview` and `approve`, county by county, as the pairing page does: in the year before last, and again after this year's register (`import_register`) |
+| visits | `jingzhun.teams.visits_import.import_visits`, weekly files as townships enter them (the finished year and the last 60 days), and one late batch |
 | attendance | `jingzhun import_visits --kind attendance` |
-| help plans | `jingzhun.plans.services.save_plan` as the helper (and the county officer), half approved |
+| help plans | `jingzhun.plans.services.save_plan` as the helper (and the officers): the finished year's all approved and done, this year's half approved |
 
 Each stage is skipped when its data is already there and is all-or-nothing (one transaction, one import,
 or files imported one by one and recognised afterwards), so a demo stopped half-way completes on the next
