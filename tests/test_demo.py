@@ -133,7 +133,7 @@ def counts() -> dict[str, int]:
 
 def test_demo_imports_every_household_of_the_generated_registers(demo):
     years = [p.name for p in demo.registers()]
-    assert years == [f"register-{y}.csv" for y in range(2014, 2023)]
+    assert years == [f"register-{y}.csv" for y in range(2014, timezone.localdate().year + 1)]
     in_files = demo.villages_by_household()
     # The households asked for are those registered 2014–2020; monitored households that were never
     # registered join from 2021.
@@ -214,7 +214,8 @@ def test_demo_stopped_part_way_is_completed_by_the_next_run(demo):
     # stages — plans, and monitoring's assistance, which skips itself once its cases exist — so attendance is
     # the stage taken out here.)
     marker = demo.cwd / ".jingzhun" / "demo-data" / "imported"
-    assert marker.read_text().split() == [p.name for p in demo.registers()]
+    # The marker lists the years up to the finished one; the current year's file follows the first pairing.
+    assert marker.read_text().split() == [p.name for p in demo.registers()][:-1]
     first = counts()
     assert first["Attendance"] > 0 and first["HelpPlan"] > 0
     Attendance.objects.all().delete()
@@ -251,11 +252,21 @@ def test_demo_puts_every_part_to_work(demo):
     assert set(active.values_list("household_id", flat=True)) == set(needing.values_list("pk", flat=True))
     loads = [row["n"] for row in active.values("cadre_id").annotate(n=models.Count("id"))]
     assert max(loads) <= 5
-    # Visits only by a household's helper, in the 60 days before today; attendance of team members.
-    assert Visit.objects.exclude(cadre_id=models.F("household__helper_pairs__cadre_id")).count() == 0
+    # Visits only by a household's helper, from the finished year's first day to yesterday; attendance of team
+    # members.
+    # Each visit by the household's helper of the time: inside one of the pair's days (a household re-paired in
+    # January had its earlier helper until then).
+    periods: dict[tuple[int, int], list[tuple[dt.date, dt.date | None]]] = {}
+    for cadre, household, start, end in HelperPair.objects.values_list("cadre_id", "household_id", "start_date",
+                                                                        "end_date"):
+        periods.setdefault((cadre, household), []).append((start, end))
+    for cadre, household, at in Visit.objects.values_list("cadre_id", "household_id", "visited_at"):
+        day = timezone.localtime(at).date()
+        assert any(s <= day and (e is None or day < e) for s, e in periods.get((cadre, household), [])), (cadre, at)
     today = timezone.localdate()
     days = {timezone.localtime(v).date() for v in Visit.objects.values_list("visited_at", flat=True)}
-    assert min(days) >= today - dt.timedelta(days=60) and max(days) < today
+    assert min(days) >= dt.date(today.year - 1, 1, 1) and max(days) < today
+    assert max(days) >= today - dt.timedelta(days=7)
     members = set(TeamMembership.objects.values_list("cadre_id", flat=True))
     assert Attendance.objects.exists() and set(Attendance.objects.values_list("cadre_id", flat=True)) <= members
     # One identification run with a result for every household; cross-department hits; applications
@@ -267,7 +278,7 @@ def test_demo_puts_every_part_to_work(demo):
     assert CrossCheckHit.objects.filter(status="dismissed").count() == 1
     states = set(Application.objects.values_list("state", flat=True))
     assert {"applied", "appraised", "rejected", "first_notice", "approved", "announced"} <= states
-    plans = HelpPlan.objects.all()
+    plans = HelpPlan.objects.filter(year=today.year)
     assert plans.count() >= 5 and plans.filter(approved_at__isnull=False).exists()
     assert not plans.exclude(household__in=active.values("household_id")).exists()
     assert PlanMeasure.objects.filter(plan__in=plans).count() >= plans.count()
@@ -300,7 +311,8 @@ def test_demo_helper_and_team_logins_open_their_pages(demo):
     other = HelperPair.objects.filter(end_date__isnull=True).exclude(cadre=helper).values_list(
         "household__number", flat=True).first()
     assert client.get(reverse("web:household", args=[other])).status_code == 404  # only their own households
-    assert HelpPlan.objects.filter(household__number__in=own, drafted_by__username="helper").count() == len(own)
+    assert HelpPlan.objects.filter(household__number__in=own, drafted_by__username="helper",
+                                   year=timezone.localdate().year).count() == len(own)
 
     team = Client()
     assert team.login(username="team", password=demo.logins["team"][0])
@@ -336,3 +348,38 @@ def test_demo_fills_the_organisation_parts(demo):
     assert UnitVillageLink.objects.exists() and VillageTyping.objects.exists()
     assert PostHolding.objects.exists() and Secondment.objects.exists()
     assert Shortlist.objects.count() == 1
+
+
+def test_no_identification_after_2020(demo):
+    # Nobody is identified as poor after 2020: the demo's identification applications, their steps and notices
+    # all lie in the last identification round; today's applications are monitoring and exit ones.
+    from jingzhun.appraisal.models import Notice, Step
+
+    identify = Application.objects.filter(kind="identify")
+    assert identify.exists() and Application.objects.filter(kind="monitor").exists()
+    assert max(identify.values_list("year", flat=True)) <= 2020
+    assert max(identify.values_list("applied_on", flat=True)).year <= 2020
+    assert max(Step.objects.filter(application__kind="identify").values_list("on", flat=True)).year <= 2020
+    notices = Notice.objects.filter(applications__kind="identify")
+    assert notices.exists() and max(notices.values_list("ends_on", flat=True)).year <= 2020
+
+
+def test_the_finished_year_has_a_shortlist_flags_and_decisions(demo):
+    from jingzhun.assessment import flags, shortlist
+    from jingzhun.assessment.models import Decision, ScoreResult, ScoringRun
+
+    year = timezone.localdate().year - 1
+    assert set(ScoringRun.objects.filter(year=year).values_list("unit_type", flat=True)) >= {"county", "work_team",
+                                                                                         "cadre"}
+    found = shortlist.shortlist(None, today=timezone.localdate())
+    assert found
+    for h in found:
+        # Evidence: at least the required years of frontline service on record, and every scored year graded top
+        # by score() over the computed indicators (the stored result of the newest run).
+        assert h.years >= shortlist.required_years() and h.services
+        assert h.scored and all(s.top and s.year == year for s in h.scored)
+        for s in h.scored:
+            result = ScoreResult.objects.get(run_id=s.run, unit=s.unit)
+            assert result.grade == s.grade and result.total >= 90 and result.rank == s.rank
+    assert flags.flags(year, None)
+    assert Decision.objects.filter(year=year).exists()

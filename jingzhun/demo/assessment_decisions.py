@@ -2,9 +2,10 @@
 a few decisions — through the same services officers use (`jingzhun.assessment`, `jingzhun.teams.alert_view`).
 
 Call after the demo's work (`jingzhun.demo.work.populate`) and after `jingzhun.demo.assessment` (which computes
-the assessment years and a sign-off) when that module exists; without it, the years are computed here: the
-register's last year (a finished year, for the counties and villages) and the year of the demo's work (teams
-and helpers: their visits, attendance and plans are of this year).
+the assessment years and a sign-off) when that module exists; without it, the years are computed here: the last
+complete year when the register reaches the current year (the demo's: its helpers and teams have that year's whole record, so
+the shortlist has cadres with a year's service graded top), else the register's last year (for the counties and
+villages) and the year of the work (teams and helpers).
 """
 
 from __future__ import annotations
@@ -37,10 +38,13 @@ def _computed_years(today: dt.date) -> list[int]:
         return years
     from jingzhun.registry.models import IncomeRecord
 
-    last = IncomeRecord.objects.order_by("-year").values_list("year", flat=True).first() or today.year - 1
-    for year in sorted({int(last), today.year}):
+    last = int(IncomeRecord.objects.order_by("-year").values_list("year", flat=True).first() or today.year - 1)
+    # A register that reaches the current year (the demo's): the last complete year is the one assessed, whole (a
+    # year still running is not graded). An older register: its last year and the year of the work.
+    years = [today.year - 1] if last >= today.year else sorted({last, today.year})
+    for year in years:
         snapshots.compute(year, actor=ACTOR, today=today)
-    return sorted({int(last), today.year})
+    return years
 
 
 def _confirm_fabrications(limit: int = 2) -> int:

@@ -7,11 +7,11 @@ realistic enough that every page of a demo has something on it:
   enterprise, the township), ranks and skills; a work team of 3–4 in every poor village led by a first
   secretary (第一书记), one member recalled and replaced; helpers stationed in the townships, about one per
   four households needing one (a helper takes at most 5 by default).
-- `visits`: helper visits over the last 60 days, about one every two to four weeks, ~10 % of households
+- `visits`: helper visits over the last 60 days (and the last finished year), about one every two to four weeks, ~10 % of households
   overdue, grouped into weekly batches as a township office enters them — plus the suspicious patterns
   supervision must catch: notes pasted into several households, one check-in point used at several
   households, one helper "at" two households in the same minute, and a batch entered weeks late.
-- `attendance`: days in the village for every team member over the last full months, one member short
+- `attendance`: days in the village for every team member over the last full months (and the last finished year), one member short
   of the residence rule (20 days a month) last month.
 - `department_list`: a department's list (vehicles, deaths) mixing a few register members with people who
   are not in the register, so the cross-department check has hits.
@@ -165,8 +165,9 @@ def roster(plans: Sequence[CountyPlan], *, seed: int, today: dt.date) -> Roster:
     used: set[str] = set()
     for plan in plans:
         rng = _rng(seed, "roster", plan.county.code)
-        # Teams of the current round, posted 1–2 years ago (a term is at least 2 years).
-        posted = today - dt.timedelta(days=rng.randrange(400, 640))
+        # Teams of the current round, posted in the spring of the year before last (a term is at least 2 years),
+        # so the round has served the whole of the last finished year, the one the assessment scores.
+        posted = dt.date(today.year - 2, 3, 1) + dt.timedelta(days=rng.randrange(0, 120))
         for v, village in enumerate(plan.poor_villages):
             out.teams[village.code] = posted
             township = next((t for t in plan.townships if village.code.startswith(t.code[:9])), plan.townships[0])
@@ -235,12 +236,14 @@ ATTENDANCE_HEADER = ("干部编号", "村代码", "日期", "记录方式")
 
 @dataclass(frozen=True)
 class Pair:
-    """An active pair as read from the database."""
+    """A pair as read from the database; visits fall inside its days (from `start`, before `end`)."""
 
     cadre: int
     household: str  # household number
     village: str
     township_name: str
+    start: dt.date | None = None
+    end: dt.date | None = None  # None: active
 
 
 @dataclass
@@ -270,13 +273,15 @@ def _note(day: dt.date, rng: random.Random) -> str:
     return f"{day.month}月{day.day}日入户，{rng.choice(_SEEN)}，{rng.choice(_DONE)}，{rng.choice(_SAID)}。"
 
 
-def visits(pairs: Sequence[Pair], *, seed: int, today: dt.date, county: str = "") -> list[VisitBatch]:
-    """Visits over the `VISIT_DAYS` days before `today`, in weekly batches entered at most 7 days late, and
-    one batch entered weeks late (the last). Households are visited every 14–28 days; about one in ten has
-    not been visited for over 30 days (supervision's "not visited" alert). The suspicious patterns go to
-    households of `county` (a 6-digit prefix; default the first county)."""
+def visits(pairs: Sequence[Pair], *, seed: int, today: dt.date, county: str = "",
+           since: dt.date | None = None) -> list[VisitBatch]:
+    """Visits over the `VISIT_DAYS` days before `today` (from `since` when earlier: a helper's history, such as
+    the whole of the last finished year), in weekly batches entered at most 7 days late, and one batch entered
+    weeks late (the last). Households are visited every 14–28 days; about one in ten has not been visited for
+    over 30 days (supervision's "not visited" alert). The suspicious patterns go to households of `county` (a
+    6-digit prefix; default the first county), in the last `VISIT_DAYS` days."""
     rng = _rng(seed, "visits")
-    first = today - dt.timedelta(days=VISIT_DAYS)
+    first = min(today - dt.timedelta(days=VISIT_DAYS), since or today)
     ordered = sorted(pairs, key=lambda p: (p.village, p.household))
     visits: list[tuple[dt.datetime, Pair, str, str, tuple[float, float] | None]] = []
     taken: set[tuple[int, str, dt.datetime]] = set()
@@ -287,24 +292,34 @@ def visits(pairs: Sequence[Pair], *, seed: int, today: dt.date, county: str = ""
         taken.add((p.cadre, p.household, when))
         visits.append((when, p, note, measures, point))
 
-    # The households the suspicious patterns touch recently are never the overdue ones.
     county = county or (ordered[0].village[:6] if ordered else "")
-    mine = [p for p in ordered if p.village.startswith(county)]
-    patterns = len(mine) >= 6
+    # The planted patterns and overdue households are among the active pairs made before the visits' window
+    # (a household paired within the last 30 days is not due yet).
+    settled = today - dt.timedelta(days=VISIT_DAYS)
+    mine = [p for p in ordered if p.village.startswith(county) and p.end is None
+            and (p.start is None or p.start <= settled)]
+    # The county's overdue households are chosen first (two where there are enough, one anyway), so the "not
+    # visited" alert is planted however few households the county has left to help; the suspicious patterns
+    # then take households among the rest, which they touch recently (so never the overdue ones).
+    planted = ([mine[len(mine) // 2]] if mine else []) + ([mine[1]] if len(mine) >= 8 else [])
+    overdue_too = {p.household for p in planted}
+    rest = [p for p in mine if p.household not in overdue_too]
+    patterns = len(rest) >= 6
     by_cadre: dict[int, list[Pair]] = {}
-    for p in mine:
+    for p in rest:
         by_cadre.setdefault(p.cadre, []).append(p)
     two = next((ps[:2] for ps in by_cadre.values() if len(ps) >= 2), [])
-    recent = {p.household for p in [*mine[:6], *mine[-6:], *two]} if patterns else set()
-    # Every ninth household is overdue, and at least one of the county's.
-    overdue_too = next((p.household for p in mine if p.household not in recent), None)
+    recent = {p.household for p in [*rest[:6], *rest[-6:], *two]} if patterns else set()
 
     for n, p in enumerate(ordered):
         home = village_point(p.village)
         spot = (round(home[0] + (rng.random() - 0.5) * 0.02, 6), round(home[1] + (rng.random() - 0.5) * 0.02, 6))
-        overdue = (n % 9 == 4 or p.household == overdue_too) and p.household not in recent
-        day = first + dt.timedelta(days=rng.randrange(0, 14))
+        # Every ninth household is overdue, and the county's planted ones.
+        overdue = (n % 9 == 4 or p.household in overdue_too) and p.household not in recent and p.end is None
+        day = max(first, p.start or first) + dt.timedelta(days=rng.randrange(0, 14))
         last = today - dt.timedelta(days=35) if overdue else today - dt.timedelta(days=1)
+        if p.end is not None:
+            last = min(last, p.end - dt.timedelta(days=1))
         while day <= last:
             point = None if rng.random() < 0.2 else (round(spot[0] + (rng.random() - 0.5) * 0.0004, 6),
                                                       round(spot[1] + (rng.random() - 0.5) * 0.0004, 6))
@@ -314,10 +329,10 @@ def visits(pairs: Sequence[Pair], *, seed: int, today: dt.date, county: str = ""
     late: list[tuple[dt.datetime, Pair, str, str, tuple[float, float] | None]] = []
     if patterns:
         week = today - dt.timedelta(days=10)
-        for k, p in enumerate(mine[:6]):  # the same pasted notes at six households
+        for k, p in enumerate(rest[:6]):  # the same pasted notes at six households
             add(_at(week + dt.timedelta(days=k % 3), rng), p, COPIED_NOTE, "", None)
-        office = village_point(mine[-1].village)
-        for p in mine[-6:]:  # six households "visited" at the village office's exact point
+        office = village_point(rest[-1].village)
+        for p in rest[-6:]:  # six households "visited" at the village office's exact point
             day = today - dt.timedelta(days=5)
             add(_at(day, rng), p, _note(day, rng), "", office)
         if two:  # one helper at two households in the same minute
@@ -328,7 +343,7 @@ def visits(pairs: Sequence[Pair], *, seed: int, today: dt.date, county: str = ""
         # 30 days of the overdue rule, so they change no household's overdue status.
         start = len(visits)
         for k in range(24):
-            p = mine[k % len(mine)]
+            p = rest[k % len(rest)]
             day = today - dt.timedelta(days=31 + (k * 5) % 11)
             add(_at(day, rng), p, _note(day, rng), rng.choice(_MEASURES), None)
         late = visits[start:]
@@ -359,13 +374,15 @@ def _rows(items: Iterable[tuple[dt.datetime, Pair, str, str, tuple[float, float]
             for when, p, note, measures, point in sorted(items, key=lambda v: (v[0], v[1].cadre, v[1].household))]
 
 
-def attendance(members: Sequence[tuple[int, str, dt.date]], *, seed: int, today: dt.date) -> list[tuple[str, ...]]:
-    """Days in the village for (cadre id, village, membership start) over the two last full months and this
-    month up to yesterday: 20–26 days in a full month, except the first member last month (12 days)."""
+def attendance(members: Sequence[tuple[int, str, dt.date]], *, seed: int, today: dt.date,
+               since: dt.date | None = None) -> list[tuple[str, ...]]:
+    """Days in the village for (cadre id, village, membership start) over the two last full months (from
+    `since`'s month when earlier: the whole of the last finished year) and this month up to yesterday: 20–26
+    days in a full month, except the first member last month (12 days)."""
     rng = _rng(seed, "attendance")
     this_month = today.replace(day=1)
     last_month = (this_month - dt.timedelta(days=1)).replace(day=1)
-    first = (last_month - dt.timedelta(days=1)).replace(day=1)
+    first = min((last_month - dt.timedelta(days=1)).replace(day=1), (since or today).replace(day=1))
     rows: list[tuple[str, ...]] = []
     for n, (cadre, village, start) in enumerate(sorted(members)):
         month = first

@@ -8,11 +8,11 @@ and helpers would do with it, each through the project's own path:
 | cadres and work teams | `jingzhun import_roster` of a roster file (`synth_work.roster_rows`) |
 | cross-department lists | `jingzhun crosscheck import` (a vehicle list and a death list with a few register members) |
 | identification | `jingzhun identify --policy national-2020 --year 2020` |
-| appraisal | `jingzhun.appraisal.workflow`, as the printed officers and the work team, applications left at every step |
-| pairing | `jingzhun.teams.pairing_db.preview` and `approve`, county by county, as the pairing page does |
-| visits | `jingzhun.teams.visits_import.import_visits`, weekly files as townships enter them, and one late batch |
+| appraisal | `jingzhun.appraisal.workflow`, as the printed officers and the work team, 2020's applications left at every step |
+| pairing | `jingzhun.teams.pairing_db.preview` and `approve`, county by county, as the pairing page does: in the year before last, and again after this year's register (`import_register`) |
+| visits | `jingzhun.teams.visits_import.import_visits`, weekly files as townships enter them (the finished year and the last 60 days), and one late batch |
 | attendance | `jingzhun import_visits --kind attendance` |
-| help plans | `jingzhun.plans.services.save_plan` as the helper (and the county officer), half approved |
+| help plans | `jingzhun.plans.services.save_plan` as the helper (and the officers): the finished year's all approved and done, this year's half approved |
 
 Each stage is skipped when its data is already there and is all-or-nothing (one transaction, one import,
 or files imported one by one and recognised afterwards), so a demo stopped half-way completes on the next
@@ -36,7 +36,7 @@ from pathlib import Path
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from jingzhun import choices
@@ -49,7 +49,8 @@ from jingzhun.demo import synth_work
 from jingzhun.identification.models import IdentificationRun
 from jingzhun.plans.models import CAUSE_MEASURES, MEASURE_CATEGORY, HelpPlan
 from jingzhun.plans.services import MeasureInput, approve_plan, household_causes, save_plan
-from jingzhun.registry.models import Household
+from jingzhun.registry.importer import import_register
+from jingzhun.registry.models import Household, ImportBatch
 from jingzhun.teams import pairing_db, roster_import
 from jingzhun.teams.models import (
     SERVING,
@@ -64,8 +65,30 @@ from jingzhun.teams.models import (
 from jingzhun.teams.visits_import import import_visits
 
 ACTOR = "demo"
-PAIRED_DAYS_AGO = 120  # the pairs were approved a third of a year before the demo's day
+
+
+
+def finished_year(today: dt.date) -> int:
+    """The last complete year: the one the assessment scores, so the demo's helpers and teams have its whole
+    record (pairs, visits, attendance, approved plans with their measures done)."""
+    return today.year - 1
+
+
+def repaired_on(today: dt.date) -> dt.date:
+    """The day the counties re-paired for this year's register: 20 January (or yesterday, earlier in January)."""
+    return min(dt.date(today.year, 1, 20), today - dt.timedelta(days=1))
+
+
+def paired_on(today: dt.date) -> dt.date:
+    """The day the counties' pairing was approved: the spring of the year before last, with the current round of
+    work teams, so the pairs run through the whole of the finished year."""
+    return dt.date(today.year - 2, 4, 1)
+
+
 IDENTIFY_POLICY, IDENTIFY_YEAR = "national-2020", 2020
+# The day the identification round's applications stand at: the autumn of the last identification year, so each
+# is dated (applied, voted, published, announced) inside that year whatever the demo's own day.
+APPRAISAL_DAY = dt.date(IDENTIFY_YEAR, 10, 20)
 PLANS = 12  # households with a help plan, the helper login's first
 
 
@@ -194,8 +217,10 @@ STOPS = ("apply", "appraise", "reject", "crosscheck", "publish_first", "object",
 
 
 def appraisal(ctx: Context) -> None:
-    """Applications in the county officer's county, one stopped at each step of the workflow. Village steps
-    are taken by the work team in its own village, township steps by the township officer in theirs, the
+    """Identification applications of the last identification year (2020) in the county officer's county, one
+    stopped at each step of the workflow, dated in that year's autumn round: after 2020 nobody is identified as
+    poor (today's applications are the monitoring and exit ones, `jingzhun.demo.monitoring` and `.exits`). Village
+    steps are taken by the work team in its own village, township steps by the township officer in theirs, the
     rest by the county officer."""
     if Application.objects.filter(kind="identify").exists():  # exits (jingzhun.demo.exits) are another stage
         return
@@ -213,7 +238,7 @@ def appraisal(ctx: Context) -> None:
     first = [h for h in pool if h[1] == team_village][:2] + [h for h in pool if h[0] in hit][:1]
     rest = rng.sample([h for h in pool if h not in first], min(len(STOPS) - len(first), len(pool) - len(first)))
     chosen = first + rest
-    year = ctx.today.year
+    year, day = IDENTIFY_YEAR, APPRAISAL_DAY
 
     def who(level: str, village: str) -> User:
         if level == "village" and village == team_village:
@@ -225,7 +250,7 @@ def appraisal(ctx: Context) -> None:
     with transaction.atomic():
         for (household, village), stop in zip(chosen, STOPS, strict=False):
             last = dict(SCHEDULE).get(stop, {"reject": 5, "object": 12}.get(stop, 0))
-            start = ctx.today - dt.timedelta(days=last + rng.randrange(1, 6))
+            start = day - dt.timedelta(days=last + rng.randrange(1, 6))
             app = workflow.apply(household, year, applied_by="户主本人", on=start, user=who("village", village))
             for step, offset in SCHEDULE[1:] if stop != "apply" else ():
                 on = start + dt.timedelta(days=offset)
@@ -270,21 +295,56 @@ def _step(app_id: int, step: str, on: dt.date, village: str, who: Callable[[str,
 # Pairing ----------------------------------------------------------------------------------------------------
 
 
-def pairing(ctx: Context) -> None:
-    """Each county's pairing computed and approved as its officer would on the pairing page."""
-    approved = {tuple(r.parameters.get("counties", [])) for r in PairingRun.objects.filter(status="approved")}
+def current_year_file(path: Path, today: dt.date) -> bool:
+    """A register file of a year after the finished one (the current year's)."""
+    return int(path.stem.removeprefix("register-")) > finished_year(today)
+
+
+def import_register_file(path: Path, say: Callable[[str], None]) -> None:
+    result = import_register(path, actor=ACTOR)
+    if not result.imported:
+        raise SystemExit(f"{path.name}: {len(result.errors)} errors, first: {result.errors[:3]}")
+    say(f"  {path.name}: +{result.inserted} 新增, {result.updated} 更新, {result.unchanged} 未变")
+
+
+def current_register(ctx: Context) -> None:
+    """The current year's register files, unless the latest import is the last of them already (a run after a
+    stopped one imports the earlier years again, and so this year's after them)."""
+    files = [p for p in sorted(ctx.data.glob("register-*.csv")) if current_year_file(p, ctx.today)]
+    latest = ImportBatch.objects.filter(kind="register").order_by("-id").values_list("file_name", flat=True).first()
+    if files and Path(latest or "").name != files[-1].name:
+        for path in files:
+            import_register_file(path, ctx.say)
+
+
+def _pair(ctx: Context, day: dt.date, rounds: int) -> None:
+    """Each county with fewer than `rounds` approved runs paired on `day`: its households needing a helper now
+    (the preview is given all the county's households, so the pairs of those that no longer need one end)."""
+    counts: dict[str, int] = {}
+    for r in PairingRun.objects.filter(status="approved"):
+        for c in r.parameters.get("counties", []):
+            counts[c] = counts.get(c, 0) + 1
     counties = sorted({code[:6] for code in Household.objects.filter(status__in=choices.NEEDS_HELPER)
                        .values_list("village_id", flat=True).distinct()})
     for prefix in counties:
-        if (prefix,) in approved:
+        if counts.get(prefix, 0) >= rounds:
             continue
         low, high = prefix.ljust(12, "0"), prefix.ljust(12, "9")
-        households = Household.objects.filter(village_id__gte=low, village_id__lte=high,
-                                              status__in=choices.NEEDS_HELPER)
+        households = Household.objects.filter(village_id__gte=low, village_id__lte=high)
         cadres = Cadre.objects.filter(home_area_id__gte=low, home_area_id__lte=high, status=SERVING)
-        run = pairing_db.preview(households, cadres, actor="county")
-        run = pairing_db.approve(run, "county", today=ctx.today - dt.timedelta(days=PAIRED_DAYS_AGO))
-        ctx.say(f"  结对 / pairing {prefix}: {run.new} 新增 new, {run.unpaired} 无帮扶人 unpaired")
+        run = pairing_db.approve(pairing_db.preview(households, cadres, actor="county"), "county", today=day)
+        ctx.say(f"  结对 / pairing {prefix} {day}: {run.new} 新增 new, {run.ended} 结束 ended, "
+                f"{run.unpaired} 无帮扶人 unpaired")
+
+
+def pairing(ctx: Context) -> None:
+    """Each county's pairing computed and approved as its officer would on the pairing page: in the spring of the
+    year before last, for the households needing a helper by the finished year's register; then this year's
+    register is imported and the counties re-pair in January for those needing one now — which ends the pairs
+    of households that no longer do. The helpers' records of the finished year follow these pairs."""
+    _pair(ctx, paired_on(ctx.today), 1)
+    current_register(ctx)
+    _pair(ctx, repaired_on(ctx.today), 2)
 
 
 # Visits and attendance --------------------------------------------------------------------------------------
@@ -294,10 +354,13 @@ def visits(ctx: Context) -> None:
     """Weekly visit files (and one entered late), written once, each imported unless already stored."""
     manifest = ctx.data / "visits.json"
     if not manifest.exists():
-        pairs = [synth_work.Pair(cadre, number, village, name) for cadre, number, village, name in (
-            HelperPair.objects.filter(end_date__isnull=True).order_by("household__number")
-            .values_list("cadre_id", "household__number", "household__village_id", "household__village__parent__name"))]
-        batches = synth_work.visits(pairs, seed=ctx.seed, today=ctx.today, county=ctx.county.code[:6])
+        since = dt.date(finished_year(ctx.today), 1, 1)
+        # The pairs of the finished year and today's: each household visited by its helper of the time.
+        pairs = [synth_work.Pair(*row) for row in (
+            HelperPair.objects.filter(Q(end_date__isnull=True) | Q(end_date__gt=since)).order_by("household__number", "start_date")
+            .values_list("cadre_id", "household__number", "household__village_id", "household__village__parent__name",
+                         "start_date", "end_date"))]
+        batches = synth_work.visits(pairs, seed=ctx.seed, today=ctx.today, county=ctx.county.code[:6], since=since)
         for b in batches:
             synth_work.write_csv(ctx.data / b.name, synth_work.VISIT_HEADER, b.rows)
         manifest.write_text(json.dumps([{"file": b.name, "actor": b.actor, "entered_at": b.entered_at.isoformat()}
@@ -325,7 +388,8 @@ def attendance(ctx: Context) -> None:
         members = list(TeamMembership.objects.filter(end_date__isnull=True, cadre__status=SERVING)
                        .values_list("cadre_id", "team__village_id", "start_date"))
         synth_work.write_csv(path, synth_work.ATTENDANCE_HEADER,
-                             synth_work.attendance(members, seed=ctx.seed, today=ctx.today))
+                             synth_work.attendance(members, seed=ctx.seed, today=ctx.today,
+                                                   since=dt.date(finished_year(ctx.today), 1, 1)))
     out = io.StringIO()
     call_command("import_visits", str(path), "--kind", "attendance", "--actor", ACTOR, stdout=out)
     ctx.say("  驻村考勤 / attendance: " + out.getvalue().strip())
@@ -353,11 +417,15 @@ _GOALS = ("年内家庭人均纯收入稳定超过监测线，两不愁三保障
 
 
 def plans(ctx: Context) -> None:
-    """Plans for the helper login's households (written by the helper) and a few more of the county (by the
-    county officer), every other one approved by the county officer."""
+    """The finished year's plans (`finished_year_plans`), then this year's: for the helper login's households
+    (written by the helper) and a few more of the county (by the county officer), every other one approved by
+    the county officer."""
     if HelpPlan.objects.exists():
         return
     helper, officer = ctx.user("helper"), ctx.user("county")
+    with transaction.atomic():
+        done = finished_year_plans(ctx, helper, officer)
+    ctx.say(f"  {finished_year(ctx.today)} 年帮扶计划 / help plans: {done}")
     low, high = ctx.county.code_range
     active = (HelperPair.objects.filter(end_date__isnull=True, household__village_id__gte=low,
                                         household__village_id__lte=high)
@@ -384,6 +452,38 @@ def plans(ctx: Context) -> None:
             if n % 2 == 1:
                 approve_plan(officer, plan.pk)
     ctx.say(f"  帮扶计划 / help plans: {len(chosen)}")
+
+
+def finished_year_plans(ctx: Context, helper: User, officer: User) -> int:
+    """A plan of the finished year for every household paired at its end, written by its helper (the helper login) or
+    an officer over it (the county officer in their county, the province officer elsewhere), each approved, its
+    two measures due in the year and done on time (a few days before their due date): the year's record the
+    helpers and teams are assessed on."""
+    year = finished_year(ctx.today)
+    province = ctx.user("province")
+    low, high = ctx.county.code_range
+    end = dt.date(year, 12, 31)
+    # (A household removed from the register since gets no plan: the plan service refuses it.)
+    pairs = (HelperPair.objects.filter(Q(end_date__isnull=True) | Q(end_date__gt=end), start_date__lte=end)
+             .exclude(household__status=choices.REMOVED).select_related("household", "cadre")
+             .order_by("household__number"))
+    for n, pair in enumerate(pairs):
+        causes = household_causes(pair.household) or ["other"]
+        categories = sorted(CAUSE_MEASURES.get(causes[0], CAUSE_MEASURES["other"]))[:2]
+        measures = []
+        for k, category in enumerate(categories):
+            text, amount = _MEASURE_TEXT[category]
+            due = dt.date(year, 6, 30) if k == 0 else dt.date(year, 11, 30)
+            measures.append(MeasureInput(
+                category=category, description=text, amount=Decimal(amount), cadre=pair.cadre_id, due_on=due,
+                status="done", done_on=due - dt.timedelta(days=3 + (n + k) % 20),
+                result=f"已{MEASURE_CATEGORY.zh(category)}，户主满意"))
+        mine = low <= pair.household.village_id <= high
+        approver = officer if mine else province
+        writer = helper if pair.cadre.user_id == helper.pk and pair.end_date is None else approver
+        plan = save_plan(writer, pair.household_id, year, _GOALS[n % len(_GOALS)], measures, today=ctx.today)
+        approve_plan(approver, plan.pk)
+    return len(pairs)
 
 
 def populate(ctx: Context, before_pairing: Callable[[], None], after_pairing: Callable[[], None]) -> None:

@@ -4,6 +4,7 @@ served on localhost with a login for each kind of user."""
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -17,11 +18,19 @@ from django.utils import timezone
 from jingzhun.areas.loading import load_areas, load_villages
 from jingzhun.areas.models import Area, AreaRole
 from jingzhun.cli import DEMO_DIR
-from jingzhun.registry.importer import import_register
+from jingzhun.demo.synth import MAX_YEAR
 from jingzhun.registry.models import Household
 from jingzhun.teams.models import Cadre, HelperPair, TeamMembership
 
-YEARS = range(2014, 2023)  # through 2022: after 2020 the households needing a helper are the monitored ones
+FIRST_YEAR = 2014
+
+
+def register_years(today: dt.date) -> range:
+    """The register's years: 2014 through the current year (2021 on: the monitoring era, no new poor), so the
+    latest complete year — the one the assessment finishes — is always on record."""
+    return range(FIRST_YEAR, min(today.year, MAX_YEAR) + 1)
+
+
 # The order logins are printed in.
 LOGINS = ("province", "county", "township", "team", "helper", "admin")
 
@@ -64,22 +73,23 @@ class Command(BaseCommand):
                 stop_worker(worker)
 
     def _load(self, opts: dict[str, Any]) -> None:
+        from jingzhun.demo import work
         from jingzhun.demo.synth import generate
 
         data = DEMO_DIR / "demo-data"
         if not (data / "generated").exists():  # written once the generator has finished every file
             self.stdout.write(f"生成合成省份 / synthesising {opts['households']} households in {opts['counties']} counties …")
-            generate(data, households=opts["households"], seed=opts["seed"], years=YEARS,
+            generate(data, households=opts["households"], seed=opts["seed"], years=register_years(timezone.localdate()),
                      counties=opts["counties"])
             (data / "generated").write_text(f"households={opts['households']} seed={opts['seed']}\n")
         load_areas(data / "areas.csv")
         load_villages(data / "villages.csv")
-        for path in sorted(data.glob("register-*.csv")):
-            result = import_register(path, actor="demo")
-            if not result.imported:
-                raise SystemExit(f"{path.name}: {len(result.errors)} errors, first: {result.errors[:3]}")
-            self.stdout.write(f"  {path.name}: +{result.inserted} 新增, {result.updated} 更新, {result.unchanged} 未变")
-        (data / "imported").write_text("\n".join(p.name for p in sorted(data.glob("register-*.csv"))) + "\n")
+        # The years up to the finished one; the current year's file follows the first pairing (work.pairing), as
+        # the year's register comes after the helpers have served the year before.
+        done = [p for p in sorted(data.glob("register-*.csv")) if not work.current_year_file(p, timezone.localdate())]
+        for path in done:
+            work.import_register_file(path, self.stdout.write)
+        (data / "imported").write_text("\n".join(p.name for p in done) + "\n")
 
     # Logins: each made once, its password random and kept in .jingzhun/demo-logins.txt (mode 600), so a
     # later run prints the same ones; a login missing from the file (a demo stopped before making it) is
