@@ -34,7 +34,7 @@ from jingzhun.audit.models import AuditEntry
 from jingzhun.monitoring.models import Case
 from jingzhun.registry.models import Household, StatusEvent
 from jingzhun.teams.models import Cadre, HelperPair
-from tests.factories import COUNTY, OTHER_COUNTY, TOWNSHIP, VILLAGE, VILLAGE2
+from tests.factories import COUNTY, OTHER_COUNTY, OTHER_TOWNSHIP, PROVINCE, TOWNSHIP, VILLAGE, VILLAGE2
 from tests.web_cast import TOWNSHIP_A2, VILLAGE_A3, page
 
 YEAR = 2020
@@ -240,3 +240,22 @@ def test_the_page_offers_only_the_users_areas(history):
     html = page(history.client("township_a"), reverse("reports:index"))
     assert set(re.findall(r'<option value="(\d{12})"', html)) == {TOWNSHIP}
     assert "贫困人口规模及变化表" in html and "防返贫监测对象情况表" in html
+
+
+# Which areas each of the cast's users may report on, by hand: their figures role's area and the areas below it.
+A_AREAS = {COUNTY, TOWNSHIP, TOWNSHIP_A2, VILLAGE}
+REPORTS_ON = {"officer_a": A_AREAS, "auditor_a": A_AREAS, "evaluator_a": A_AREAS,
+              "officer_b": {OTHER_COUNTY, OTHER_TOWNSHIP}, "township_a": {TOWNSHIP, VILLAGE},
+              "root": {PROVINCE, COUNTY, TOWNSHIP, TOWNSHIP_A2, VILLAGE, OTHER_COUNTY, OTHER_TOWNSHIP},
+              "helper_a": None, "no_role": None}  # None: the page is refused (403) whatever the area
+
+
+@pytest.mark.parametrize("username", list(REPORTS_ON))
+def test_each_user_reports_on_their_areas_only(web, username):
+    client, allowed = web.client(username), REPORTS_ON[username]
+    for area in (PROVINCE, COUNTY, TOWNSHIP, TOWNSHIP_A2, VILLAGE, OTHER_COUNTY, OTHER_TOWNSHIP):
+        status = 403 if allowed is None else 200 if area in allowed else 404
+        for url in (reverse("reports:index"), reverse("reports:download")):
+            response = client.get(url, {"area": area, "year": YEAR})
+            assert response.status_code == status, (username, area, url, response.status_code)
+    assert AuditEntry.objects.filter(action="report.download").count() == len(allowed or ())
