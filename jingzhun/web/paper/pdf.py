@@ -53,17 +53,36 @@ def p(text: object, style: str = "cell") -> Paragraph:
     return Paragraph(escape(str(text if text is not None else "")), styles()[style])
 
 
+PAD = 3  # a cell's left and right padding, points
+SIZE, LEADING = 9, 11.5  # the cells' type, as the "cell" style's
+
+
+def cell(value: object, width: float, right: bool) -> object:
+    """A cell's content: plain text when it fits on one line (drawn directly: a Paragraph per cell costs most of a
+    page's time), else a Paragraph that wraps between Chinese characters."""
+    if isinstance(value, Flowable):
+        return value
+    text = "" if value is None else str(value)
+    if "\n" not in text and pdfmetrics.stringWidth(text, FONT, SIZE) <= width - 2 * PAD:
+        return text
+    return p(text, "num" if right else "cell")
+
+
 def table(rows: Sequence[Sequence[object]], widths: Sequence[float], *, heads: Sequence[tuple[int, int, int, int]] = (),
           nums: Sequence[int] = (), spans: Sequence[tuple[int, int, int, int]] = ()) -> Table:
     """A ruled table the width of the page. `widths` are shares of the width; `heads` the (col0, row0, col1, row1)
     boxes shaded as headings; `nums` the columns right-aligned from the second row on (amounts)."""
-    cells = [[c if isinstance(c, Flowable) else p(c, "num" if j in nums and i > 0 else "cell")
-              for j, c in enumerate(row)] for i, row in enumerate(rows)]
+    styles()  # the font is registered before the first width is measured
     total = sum(widths)
-    t = Table(cells, colWidths=[WIDTH * w / total for w in widths], repeatRows=0)
-    style = [("GRID", (0, 0), (-1, -1), 0.6, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-             ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-             ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]
+    points = [WIDTH * w / total for w in widths]
+    cells = [[cell(c, points[j], j in nums and i > 0) for j, c in enumerate(row)] for i, row in enumerate(rows)]
+    t = Table(cells, colWidths=points, repeatRows=0)
+    style: list[tuple[Any, ...]] = [
+        ("GRID", (0, 0), (-1, -1), 0.6, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("FONT", (0, 0), (-1, -1), FONT, SIZE, LEADING),
+        ("LEFTPADDING", (0, 0), (-1, -1), PAD), ("RIGHTPADDING", (0, 0), (-1, -1), PAD),
+        ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]
+    style += [("ALIGN", (j, 1), (j, -1), "RIGHT") for j in nums]
     style += [("BACKGROUND", (c0, r0), (c1, r1), GREY) for c0, r0, c1, r1 in heads]
     style += [("SPAN", (c0, r0), (c1, r1)) for c0, r0, c1, r1 in spans]
     t.setStyle(TableStyle(style))
