@@ -115,3 +115,20 @@ def test_the_print_page_links_to_its_pdf(web):
     assert f'href="{reverse("web:village_paper_pdf", args=[VILLAGE, "card"])}"' in html
     html = page(web.client("officer_a"), reverse("web:household_paper", args=["A101-1", "file"]))
     assert f'href="{reverse("web:household_paper_pdf", args=["A101-1", "file"])}"' in html
+
+
+def test_text_that_looks_like_markup_is_printed_as_typed(web):
+    from jingzhun.plans.models import HelpPlan, PlanMeasure
+    from jingzhun.registry.models import Household
+
+    h = Household.objects.get(number="A101-1")
+    # reportlab's Paragraph reads XML-like markup: a user's text must never be taken as markup (a long text goes
+    # through a Paragraph, a short one is drawn as it is; both kinds here).
+    long = "<font name='Courier'>上门</font> & <b>随访" * 6
+    plan = HelpPlan.objects.create(household=h, year=2020, goal="<i>稳定增收</i>",
+                                   drafted_by=web.users["officer_a"])
+    PlanMeasure.objects.create(plan=plan, category="health", description=long, amount=1)
+    PlanMeasure.objects.create(plan=plan, category="health", description="<br/>&", amount=2)
+    text = "\n".join(pages(pdf_of(web.client("officer_a"), reverse("web:household_paper_pdf", args=["A101-1", "file"]))))
+    flat = re.sub(r"\s+", "", text)
+    assert "<i>稳定增收</i>" in flat and "<br/>&" in flat and re.sub(r"\s+", "", long)[:40] in flat

@@ -26,7 +26,7 @@ from reportlab.platypus import Flowable, PageBreak, Paragraph, SimpleDocTemplate
 
 from jingzhun.web.paper.load import Sheet
 
-FONT = "STSong-Light"
+FONT = "STSong-Light"  # GB 2312 and more, but not every character: no "·" (U+00B7), so headings use a full-width space
 WIDTH = A4[0] - 24 * mm  # the printable width between 12 mm margins, as the print pages' @page
 GREY = colors.Color(0.93, 0.93, 0.93)
 PAIRS = [(0, 0, 0, -1), (2, 0, 2, -1), (4, 0, 4, -1)]  # label columns of a label/value/label/value… grid
@@ -124,7 +124,7 @@ def card(sheet: Sheet, printed_on: date) -> list[Flowable]:
     contact = f"{fs['name']}（第一书记）{fs['phone']}" if fs else f"{h.village.name}村民委员会"
     plan = f"（{sheet.plan_year}年帮扶计划）" if sheet.plan_year else ""
     return [
-        p("扶贫明白卡", "title"), p(f"{place(sheet)} · 户编号 {h.number}", "sub"),
+        p("扶贫明白卡", "title"), p(f"{place(sheet)}　户编号 {h.number}", "sub"),
         p("一、家庭基本情况", "h2"), basics(sheet),
         table([["致贫原因", "、".join(sheet.causes)]], [3, 15], heads=[(0, 0, 0, 0)]),
         p("二、家庭成员", "h2"), table(members, [2, 3, 3, 2, 2.5, 5, 3], heads=[(0, 0, -1, 0)]),
@@ -226,7 +226,7 @@ def household_file(sheet: Sheet, printed_on: date) -> list[Flowable]:
     """The 户档案: every section of files.html, in its order."""
     h, head = sheet.household, sheet.head or {}
     return [
-        p("贫困户档案", "title"), p(f"{place(sheet)} · 户编号 {h.number} · 户主 {head.get('name', '')}", "sub"),
+        p("贫困户档案", "title"), p(f"{place(sheet)}　户编号 {h.number}　户主 {head.get('name', '')}", "sub"),
         p("一、家庭基本情况", "h2"), basics(sheet), *conditions(sheet), *incomes(sheet), *securities(sheet),
         *events_and_members(sheet), *plan_and_visits(sheet), footer(f"{h.village.name}村民委员会", printed_on),
     ]
