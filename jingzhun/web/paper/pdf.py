@@ -24,11 +24,13 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Flowable, PageBreak, Paragraph, SimpleDocTemplate, Table, TableStyle
 
+from jingzhun.areas.models import Area
 from jingzhun.web.paper.load import Sheet
 
 FONT = "STSong-Light"  # GB 2312 and more, but not every character: no "·" (U+00B7), so headings use a full-width space
 WIDTH = A4[0] - 24 * mm  # the printable width between 12 mm margins, as the print pages' @page
 GREY = colors.Color(0.93, 0.93, 0.93)
+Rows = list[list[object]]
 PAIRS = [(0, 0, 0, -1), (2, 0, 2, -1), (4, 0, 4, -1)]  # label columns of a label/value/label/value… grid
 
 
@@ -90,8 +92,15 @@ def table(rows: Sequence[Sequence[object]], widths: Sequence[float], *, heads: S
 
 
 def place(sheet: Sheet) -> str:
-    v = sheet.household.village
-    return f"{v.parent.parent.name}{v.parent.name}{v.name}"
+    """The county, township and village names, as the print pages' heading."""
+    names: list[str] = []
+    node: Area | None = sheet.household.village
+    for _ in range(3):
+        if node is None:
+            break
+        names.append(node.name)
+        node = node.parent
+    return "".join(reversed(names))
 
 
 def yes(flag: bool, words: str = "是,否") -> str:
@@ -168,18 +177,19 @@ def securities(sheet: Sheet) -> list[Flowable]:
                     yes(h.water_secured, sure)]], [3, 3, 3, 3, 3, 3], heads=PAIRS)]
 
 
-def or_none(rows: list[list[object]], width: int, words: str) -> list[list[object]]:
+def or_none(rows: Rows, width: int, words: str) -> Rows:
     """A table's body, or one "（无记录）" row across it (the span is set by `spanned`)."""
-    return rows or [[words] + [""] * (width - 1)]
+    blank: list[object] = [words, *([""] * (width - 1))]
+    return rows or [blank]
 
 
-def spanned(rows: list[list[object]], width: int) -> list[tuple[int, int, int, int]]:
+def spanned(rows: Rows, width: int) -> list[tuple[int, int, int, int]]:
     return [(0, 1, width - 1, 1)] if len(rows) == 2 and rows[1][1:] == [""] * (width - 1) else []
 
 
 def incomes(sheet: Sheet) -> list[Flowable]:
     """The file's section four: income by year."""
-    rows = [["年度", "工资性", "生产经营性", "生产经营支出", "财产性", "转移性", "纯收入", "人均纯收入"]]
+    rows: Rows = [["年度", "工资性", "生产经营性", "生产经营支出", "财产性", "转移性", "纯收入", "人均纯收入"]]
     rows += or_none([[i["year"], i["wage"], i["production"], i["costs"], i["property"], i["transfer"], i["net"],
                       i["per_person"]] for i in sheet.incomes], 8, "（无记录）")
     return [p("四、年度收入（元）", "h2"),
@@ -189,7 +199,7 @@ def incomes(sheet: Sheet) -> list[Flowable]:
 
 def events_and_members(sheet: Sheet) -> list[Flowable]:
     """The file's sections six and seven: status changes (the event's year) and the members."""
-    events = [["年度", "状态", "原因"]]
+    events: Rows = [["年度", "状态", "原因"]]
     events += or_none([[e["year"], e["status"], e["reason"]] for e in sheet.events], 3, "（无记录）")
     members = [["序号", "姓名", "关系", "性别", "出生年份", "民族", "身份证号码", "文化程度", "在校生", "劳动技能", "务工（月）",
                 "低保/特困"]]
@@ -204,7 +214,7 @@ def events_and_members(sheet: Sheet) -> list[Flowable]:
 
 def plan_and_visits(sheet: Sheet) -> list[Flowable]:
     """The file's sections eight and nine: the latest plan's measures, the helper and the latest visits."""
-    measures = [["类别", "内容", "金额（元）", "计划完成", "状态", "完成日期", "责任人"]]
+    measures: Rows = [["类别", "内容", "金额（元）", "计划完成", "状态", "完成日期", "责任人"]]
     measures += or_none([[m["category"], m["description"], m["amount"], m["due_on"], m["status"], m["done_on"],
                           m["cadre"]] for m in sheet.measures], 7, "（无帮扶计划）")
     helpers = "；".join(f"{x['name']}（{x['unit']} {x['phone']}，{x['since']}起）" for x in sheet.helpers) or "（未结对）"
