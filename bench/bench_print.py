@@ -1,6 +1,8 @@
-"""Bulk print benchmark (issue 15, "Targets"): a village's 明白卡, 1,000 households on one page, server-side.
+"""Bulk print benchmark (issue 15, "Targets"): a village's 明白卡, 1,000 households on one page, server-side; and
+the same village's cards and files as one PDF file.
 
-    python bench/bench_print.py [--households 1000] [--work /tmp/print-bench] [--runs 3]
+    python bench/bench_print.py [--households 1000] [--work /tmp/print-bench] [--runs 3] [--formats html,pdf]
+    python bench/bench_print.py --households 300 --formats pdf     # the PDF case: a village of 300 households
 
 Builds a fresh SQLite register (migrations, the test areas, `--households` households of four members in one
 village through the real import, a helper pair per household, a work team of three, and a help plan of two
@@ -8,6 +10,9 @@ measures per household written in bulk), then times `GET /print/<village>/card/`
 county's officer through Django's whole request handler (test Client: middleware, scoping, the fixed set of
 queries of jingzhun.web.paper.load, ID decryption and masking, the template, the audit row). Prints each run,
 the median, the page's size and the load average before and after. Target: 1,000 cards ≤ 30 s.
+The PDF case times `GET /print/<village>/<kind>/pdf/` the same way (the same loader, then reportlab), and gives
+each run's wall time and this process's CPU time (user + system: the request runs in this process), the file's
+size and its page count.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import argparse
 import base64
 import datetime as dt
 import os
+import re
+import resource
 import shutil
 import statistics
 import sys
@@ -93,34 +100,72 @@ def build(work: Path, households: int) -> str:
     return officer.username
 
 
+def cpu() -> float:
+    """This process's CPU seconds, user + system."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def html_case(client: object, households: int, runs: int) -> None:
+    from django.urls import reverse
+
+    from tests.factories import VILLAGE
+
+    for kind in ("card", "file"):
+        times = []
+        for run in range(runs):
+            began, spent = time.perf_counter(), cpu()
+            response = client.get(reverse("web:village_paper", args=[VILLAGE, kind]))  # type: ignore[attr-defined]
+            times.append(time.perf_counter() - began)
+            body = response.content.decode()
+            assert response.status_code == 200 and body.count('<section class="sheet"') == households
+            print(f"html {kind} run {run + 1}: wall {times[-1]:.2f} s, cpu {cpu() - spent:.2f} s, "
+                  f"{len(body) / 1e6:.1f} MB, load {loadavg()}")
+        print(f"html {kind}: median {statistics.median(times):.2f} s for {households} sheets "
+              f"(target ≤ 30 s for 1,000 cards)")
+
+
+def pdf_case(client: object, households: int, runs: int) -> None:
+    from django.urls import reverse
+
+    from tests.factories import VILLAGE
+
+    for kind in ("card", "file"):
+        times, cpus = [], []
+        for run in range(runs):
+            began, spent = time.perf_counter(), cpu()
+            response = client.get(reverse("web:village_paper_pdf", args=[VILLAGE, kind]))  # type: ignore[attr-defined]
+            times.append(time.perf_counter() - began)
+            cpus.append(cpu() - spent)
+            body = response.content
+            pages = len(re.findall(rb"/Type /Page\b", body))
+            assert response.status_code == 200 and body.startswith(b"%PDF") and pages >= households
+            print(f"pdf {kind} run {run + 1}: wall {times[-1]:.2f} s, cpu {cpus[-1]:.2f} s, {len(body) / 1e6:.1f} MB, "
+                  f"{pages} pages, load {loadavg()}")
+        print(f"pdf {kind}: median wall {statistics.median(times):.2f} s, cpu {statistics.median(cpus):.2f} s "
+              f"for {households} households")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--households", type=int, default=1000)
     parser.add_argument("--work", type=Path, default=Path("/tmp/print-bench"))
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--formats", default="html,pdf", help="html, pdf or both (comma-separated)")
     args = parser.parse_args()
     setup(args.work)
     username = build(args.work, args.households)
     from django.contrib.auth.models import User
     from django.test import Client
-    from django.urls import reverse
-
-    from tests.factories import VILLAGE
 
     client = Client()
     client.force_login(User.objects.get(username=username))
     print(f"households={args.households} load before {loadavg()}")
-    for kind in ("card", "file"):
-        times = []
-        for run in range(args.runs):
-            began = time.perf_counter()
-            response = client.get(reverse("web:village_paper", args=[VILLAGE, kind]))
-            times.append(time.perf_counter() - began)
-            body = response.content.decode()
-            assert response.status_code == 200 and body.count('<section class="sheet"') == args.households
-            print(f"{kind} run {run + 1}: {times[-1]:.2f} s, {len(body) / 1e6:.1f} MB, load {loadavg()}")
-        print(f"{kind}: median {statistics.median(times):.2f} s for {args.households} sheets "
-              f"(target ≤ 30 s for 1,000 cards)")
+    formats = set(args.formats.split(","))
+    if "html" in formats:
+        html_case(client, args.households, args.runs)
+    if "pdf" in formats:
+        pdf_case(client, args.households, args.runs)
     print(f"load after {loadavg()}")
 
 

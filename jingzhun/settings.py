@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "jingzhun.evaluation",
     "jingzhun.assessment",
     "jingzhun.monitoring",
+    "jingzhun.reports",
     "jingzhun.jobs",
     "jingzhun.training",
     "jingzhun.talent",

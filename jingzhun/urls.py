@@ -17,6 +17,7 @@ urlpatterns = [
     path("talent/", include("jingzhun.talent.urls")),
     path("branches/", include("jingzhun.branches.urls")),
     path("monitoring/", include("jingzhun.monitoring.urls")),
+    path("reports/", include("jingzhun.reports.urls")),
     path("organisation/", include("jingzhun.organisation.urls")),
     path("map/", include("jingzhun.maps.urls")),
     path("admin/", admin.site.urls),

@@ -897,6 +897,13 @@ ZH = {
     "Print every household card of the village": "打印全村明白卡",
     "Print every household file of the village": "打印全村户档案",
     "No such document": "没有这种文书",
+    "PDF file": "PDF 文件",
+    # Statistical report tables (报表)
+    "Reports": "统计报表",
+    "Statistical reports": "统计报表",
+    "The standard report tables of an area and year, one row per area below it and a total row, as one Excel workbook in the official layout.": "按区域和年度生成标准统计报表：每个下级区域一行，另有合计行，按规范格式导出为一个电子表格工作簿（XLSX）。",
+    "Tables": "报表",
+    "Download workbook": "下载工作簿",
     "Read": "读取",
     "Write": "写入",
     "Reveal": "查看敏感信息",

@@ -117,6 +117,10 @@ requests = st.lists(st.one_of(
     st.tuples(st.just("assess_flags"), st.just("")),
     # Officers' paper: a household's card or file, and a village's in bulk (exactly its households the user sees).
     st.tuples(st.just("print"), st.sampled_from([*VILLAGES, *HOUSEHOLDS]), st.sampled_from(["card", "file"])),
+    # The same as one PDF file (pypdf reads the household numbers back from its pages).
+    st.tuples(st.just("print_pdf"), st.sampled_from([*VILLAGES, *HOUSEHOLDS]), st.sampled_from(["card", "file"])),
+    # The statistical report tables (报表) of an area: its figures count exactly the households the user sees.
+    st.tuples(st.just("report"), st.sampled_from(AREAS)),
     # The same reads through the API, with a token of the same user (every scope): one property for both.
     st.tuples(st.just("api"), st.sampled_from(["detail", "search", "reveal", "visits", "plans"]),
               st.sampled_from(list(HOUSEHOLDS))),
@@ -248,6 +252,13 @@ def poor_people(area: str, visible: set[str]) -> int:
          asks=[("evaluation", "detail"), ("evaluation", "xlsx"), ("evaluation", VILLAGE), ("findings", "A101-7")])
 @example(who=([("officer", TOWNSHIP_A2), ("work_team", VILLAGE)], set(), False),
          asks=[("evaluation", "detail"), ("evaluation", "xlsx"), ("evaluation", VILLAGE), ("findings", "A101-3")])
+# Always tried: a county officer who helps a household of the other county asks for that county's reports and
+# PDFs; a township officer with a village team elsewhere asks for the township of that village.
+@example(who=([("officer", COUNTY), ("helper", OTHER_VILLAGE)], {"B102-1"}, False),
+         asks=[("report", OTHER_COUNTY), ("report", PROVINCE), ("report", COUNTY), ("report", OTHER_VILLAGE),
+               ("print_pdf", OTHER_VILLAGE, "card"), ("print_pdf", "B102-2", "file")])
+@example(who=([("officer", TOWNSHIP_A2), ("work_team", VILLAGE)], set(), False),
+         asks=[("report", TOWNSHIP), ("report", VILLAGE), ("report", TOWNSHIP_A2), ("report", COUNTY)])
 def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
     roles, paired, reveal = who
     user = make_user(roles, paired, reveal)
@@ -379,6 +390,12 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
                 continue
         elif kind == "print":
             response = print_ask(client, ask, allowed)
+        elif kind == "print_pdf":
+            print_pdf_ask(client, ask, allowed)
+            continue
+        elif kind == "report":
+            report_ask(client, ask[1], roles)
+            continue
         else:  # reveal
             member = Member.objects.get(household__number=ask[1], position=1)
             response = client.post(reverse("web:reveal", args=[member.pk]))
@@ -409,6 +426,49 @@ def print_ask(client: Client, ask: tuple, allowed: set[str]):  # type: ignore[no
         assert response.status_code in (403, 404) and not printed, ask
         assert ask[1] not in HOUSEHOLDS or not expected, ask
     return response
+
+
+def print_pdf_ask(client: Client, ask: tuple, allowed: set[str]) -> None:
+    """A card or file as PDF: a household outside is not found; a village's holds exactly its allowed households."""
+    import pypdf
+
+    if ask[1] in HOUSEHOLDS:
+        response = client.get(reverse("web:household_paper_pdf", args=[ask[1], ask[2]]))
+        expected = {ask[1]} & allowed
+    else:
+        response = client.get(reverse("web:village_paper_pdf", args=[ask[1], ask[2]]))
+        expected = {n for n, (village, *_rest) in HOUSEHOLDS.items() if village == ask[1]} & allowed
+    if response.status_code != 200:
+        assert response.status_code in (403, 404), ask
+        assert ask[1] not in HOUSEHOLDS or not expected, ask
+        return
+    text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(response.content)).pages)
+    assert set(re.findall(r"户编号 (\S+)", text)) == expected, (ask, text[:200])
+
+
+# The roles that see an area's figures (the dashboard and the reports), written here by hand.
+FIGURES = {"officer", "work_team", "evaluator", "auditor", "administrator"}
+SIZES_AND_STATUS = {n: (size, status) for n, (_v, size, status, *_rest) in HOUSEHOLDS.items()}
+
+
+def report_ask(client: Client, area: str, roles: list[tuple[str, str]]) -> None:
+    """Table 1 of an area for 2019 (the cast's import events are of 2019): refused unless a figures role holds
+    the area; else its total of households and people poor at the year's end is the hand count over the
+    households in the area that the user's figures roles cover."""
+    response = client.get(reverse("reports:download"), {"area": area, "year": "2019", "tables": "scale"})
+    if not any(k in FIGURES and inside(area, a) for k, a in roles):
+        assert response.status_code in (403, 404), (area, roles, response.status_code)
+        return
+    assert response.status_code == 200, (area, roles)
+    grid = CalamineWorkbook.from_filelike(io.BytesIO(response.content)).get_sheet_by_index(0).to_python()
+    total = next(row for row in grid if row[0] == "合计")
+    seen = {n for n, (village, *_rest) in HOUSEHOLDS.items()
+            if inside(village, area) and any(k in FIGURES and inside(village, a) for k, a in roles)}
+    poor = [n for n in seen if SIZES_AND_STATUS[n][1] in POOR_NOW]
+    # Columns after the name: start h/p, new h/p, returned h/p, exited h/p, end h/p, monitored h/p.
+    assert (total[9], total[10]) == (len(poor), sum(SIZES_AND_STATUS[n][0] for n in poor)), (area, roles, total)
+    monitored = [n for n in seen if SIZES_AND_STATUS[n][1] == "监测对象"]
+    assert (total[11], total[12]) == (len(monitored), sum(SIZES_AND_STATUS[n][0] for n in monitored)), (area, roles)
 
 
 def assessment_ask(client: Client, ask: tuple, allowed: set[str], runs: dict[str, int]):  # type: ignore[no-untyped-def]

@@ -23,7 +23,7 @@ from jingzhun.registry import template
 from jingzhun.registry.models import Household, Member
 from jingzhun.training.models import Course
 from jingzhun.web.models import Upload
-from tests.factories import COUNTY, OTHER_VILLAGE, VILLAGE, VILLAGE2, household_rows, write_csv
+from tests.factories import COUNTY, OTHER_VILLAGE, TOWNSHIP, VILLAGE, VILLAGE2, household_rows, write_csv
 from tests.people_web import add_people
 from tests.web_cast import HOUSEHOLDS, SEES, add_organisation, evaluation, numbers_in, page
 
@@ -145,7 +145,7 @@ def test_export_needs_the_export_ability(web):
 # --------------------------------------------------------------------------- both languages
 
 # Words allowed in the Chinese UI: the product's name in Latin letters, file formats, units, codes.
-LATIN_ALLOWED = {"Jingzhun", "English", "CSV", "XLSX", "TOML", "YYYY", "MM", "DD", "ID", "login", "reveal", "import", "probe",
+LATIN_ALLOWED = {"Jingzhun", "English", "CSV", "XLSX", "PDF", "TOML", "YYYY", "MM", "DD", "ID", "login", "reveal", "import", "probe",
                  "cli"}  # the actor of command-line imports, shown on the audit page (a user name: data)
 
 
@@ -179,6 +179,8 @@ def walk(client: Client) -> dict[str, str]:
             reverse("web:household_paper", args=["A101-1", "card"]), reverse("web:household_paper", args=["A101-1", "file"]),
             reverse("web:village_paper", args=[VILLAGE, "card"]), reverse("web:village_paper", args=[VILLAGE, "file"]),
             reverse("web:village_paper", args=["433130102201", "card"]),
+            # The statistical report tables' page (the workbook itself is tested in tests/test_reports.py).
+            reverse("reports:index"), reverse("reports:index") + f"?area={TOWNSHIP}&year=2019",
             # The people pages (issue 17), with a record of each kind (tests/people_web.py).
             reverse("training:courses") + "?year=2024", reverse("talent:pool") + "?year=2024",
             reverse("branches:list") + "?year=2024", reverse("branches:list") + f"?year=2024&area={VILLAGE}"]

@@ -1,6 +1,7 @@
 """Officers' paper: a household's card (明白卡) and file (户档案), alone or for a whole village, as A4 pages
-the browser prints (one household per sheet). The documents are Chinese official paper, as the notices are
-(jingzhun.appraisal.notices); the screen-only controls follow the page's language.
+the browser prints (one household per sheet), or the same sheets as one PDF file (jingzhun.web.paper.pdf). The
+documents are Chinese official paper, as the notices are (jingzhun.appraisal.notices); the screen-only controls
+follow the page's language.
 
 Scoped like the household page: a household outside the user's households is "not found", and a village's
 bulk print holds only the households the user may see (access.households, in SQL). Every print is an export
@@ -8,6 +9,8 @@ of personal data and is audited with the village and the count.
 """
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -23,7 +26,7 @@ from jingzhun.audit import names
 from jingzhun.registry.models import Household
 from jingzhun.web.lockout import client_address
 from jingzhun.web.pages import requires
-from jingzhun.web.paper import load
+from jingzhun.web.paper import load, pdf
 
 # The audit log's names of the prints, and of the count they record (jingzhun.audit.names).
 names.register_actions({"print.card": "打印明白卡 / household cards printed",
@@ -39,20 +42,35 @@ def _kind(kind: str) -> tuple[str, str, bool]:
     return KINDS[kind]
 
 
-def _print(request: HttpRequest, kind: str, scoped: QuerySet[Household], village: Area, back: str, *, one: str = "") -> HttpResponse:
+def _print(request: HttpRequest, kind: str, scoped: QuerySet[Household], village: Area, back: str, *, one: str = "",
+           fmt: str = "html") -> HttpResponse:
+    """The print page (`fmt` "html") or the same sheets as one PDF file ("pdf"), audited alike."""
     name, template, full = _kind(kind)
     sheets = load.sheets(scoped, full=full)
     audit.record(str(request.user), f"print.{kind}", object_type="household" if one else "area",
                  object_id=one or village.code, area=village.code, address=client_address(request),
-                 count=len(sheets), format="html")
+                 count=len(sheets), format=fmt)
+    title = f"{village.name} · {name}" if not one else f"{one} · {name}"
+    if fmt == "pdf":
+        body = pdf.render(sheets, kind, title=title, printed_on=timezone.localdate())
+        response = HttpResponse(body, content_type="application/pdf")
+        filename = f"{one or village.code}-{name}.pdf"
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+        response["Cache-Control"] = "no-store"  # personal data: no copy kept by a shared cache or the browser
+        return response
     return render(request, template, {
         "sheets": sheets, "village": village, "back": back, "document": name, "printed_on": timezone.localdate(),
-        "title": f"{village.name} · {name}" if not one else f"{one} · {name}",
+        "title": title, "pdf": _pdf_link(request, kind, village.code, one),
     })
 
 
+def _pdf_link(request: HttpRequest, kind: str, code: str, one: str) -> str:
+    return (reverse("web:household_paper_pdf", args=[one, kind]) if one
+            else reverse("web:village_paper_pdf", args=[code, kind]))
+
+
 @requires("register")
-def household_paper(request: HttpRequest, number: str, kind: str) -> HttpResponse:
+def household_paper(request: HttpRequest, number: str, kind: str, fmt: str = "html") -> HttpResponse:
     """One household's card or file; outside the user's households it is "not found"."""
     _kind(kind)
     scoped = access.households(Household.objects.filter(number=number), request.user)
@@ -60,11 +78,11 @@ def household_paper(request: HttpRequest, number: str, kind: str) -> HttpRespons
     if household is None:
         raise Http404(_("No such household in your scope"))
     return _print(request, kind, scoped, household.village, reverse("web:household", args=[household.number]),
-                  one=household.number)
+                  one=household.number, fmt=fmt)
 
 
 @requires("register")
-def village_paper(request: HttpRequest, code: str, kind: str) -> HttpResponse:
+def village_paper(request: HttpRequest, code: str, kind: str, fmt: str = "html") -> HttpResponse:
     """Every household of a village the user may see, one per sheet. A village outside the user's areas is
     "not found" (not an empty print: existence is not disclosed); a helper's print holds their own households."""
     _kind(kind)
@@ -76,4 +94,4 @@ def village_paper(request: HttpRequest, code: str, kind: str) -> HttpResponse:
     scoped = access.households(Household.objects.filter(village_id=code), request.user)
     back = (reverse("web:dashboard_area", args=[code]) if access.may(request.user, "dashboard")
             else f"{reverse('web:households')}?area={code}")
-    return _print(request, kind, scoped, village, back)
+    return _print(request, kind, scoped, village, back, fmt=fmt)

@@ -1,0 +1,39 @@
+"""The chosen tables of an area and year, filled with the user's figures: the rows are the area's children (every
+child, a child with nothing counts 0), the total is counted over the whole area (`counts`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from jingzhun.areas.models import LEVEL_DIGITS, Area
+from jingzhun.reports import counts
+from jingzhun.reports.tables import TABLES
+from jingzhun.reports.workbook import Filled, values
+
+
+def fill(user: object, area: Area, year: int, codes: Sequence[str]) -> list[Filled]:
+    """The tables named by `codes` (in the standard order), for `user` over `area` in `year`."""
+    children = counts.rows_of(area)
+    keys = counts.prefixes(children)
+    group = len(keys[0]) if keys else LEVEL_DIGITS[area.level]
+    own = LEVEL_DIGITS[area.level]
+    out = []
+    for code, table in TABLES.items():
+        if code not in codes:
+            continue
+        by_child = table.count(user, area, year, group)
+        total = table.count(user, area, year, own).get(area.code[:own], {})
+        out.append(Filled(table, [(child, values(table.columns, by_child.get(key, {})))
+                                  for child, key in zip(children, keys, strict=True)],
+                          values(table.columns, total)))
+    return out
+
+
+def unit_name(area: Area) -> str:
+    """The reporting unit as printed: the area's name after its ancestors' (湖南省湘西州龙山县)."""
+    names = []
+    node: Area | None = area
+    while node is not None:
+        names.append(node.name)
+        node = node.parent
+    return "".join(reversed(names))
