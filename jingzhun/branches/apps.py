@@ -7,6 +7,14 @@ class BranchesConfig(AppConfig):
 
     def ready(self) -> None:
         from jingzhun.audit import names
+        from jingzhun.branches import totals
+        from jingzhun.organisation import totals as people_totals
+
+        people_totals.register("branches", totals.recount_all)
+        from jingzhun.branches import service
+        from jingzhun.organisation import people
+
+        people.register("branches", service.people_figures)
 
         names.register_actions({"branch.elect": "村党组织换届 / branch election recorded",
                                 "branch.rate": "软弱涣散评定 / branch rated",

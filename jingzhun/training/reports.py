@@ -13,6 +13,7 @@ live count takes a few hundred milliseconds, docs/benchmarks.md, "People pages")
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
@@ -20,6 +21,7 @@ from django.db.models.functions import Substr
 
 from jingzhun import access
 from jingzhun.areas.models import Area
+from jingzhun.organisation.people import Figure
 from jingzhun.teams.models import SERVING, Cadre
 from jingzhun.training import totals
 from jingzhun.training.models import COMPLETED, POVERTY_WORK, TOPIC, Course, Enrolment
@@ -116,3 +118,12 @@ def training_coverage(user: object, area_code: str | None, year: int) -> dict[st
     found = {c.topic: c for c in coverage(user, area_code, year)}[POVERTY_WORK]
     return {"cadres": found.cadres, "covered": found.covered, "share": found.share,
             "gaps": found.cadres - found.covered}
+
+
+def people_figures(user: object, area: Area, today: dt.date) -> list[Figure]:
+    """The dashboard people section's training tiles (`organisation.people.register`): this year's coverage of
+    cadres in poor counties by poverty-work training, and the cadres without it."""
+    found = training_coverage(user, area.code, today.year)
+    return [Figure("training_poverty_share", f"{today.year}年贫困县干部脱贫攻坚培训覆盖率 / poor-county cadres trained "
+                   f"in poverty work, {today.year}", found["share"], "share"),
+            Figure("training_gaps", "未参加脱贫攻坚培训的干部 / cadres without poverty-work training", found["gaps"])]

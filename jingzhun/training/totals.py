@@ -24,6 +24,7 @@ from jingzhun.organisation.totals import COUNTY_DIGITS, county_prefixes, within_
 from jingzhun.teams.models import SERVING, Cadre
 from jingzhun.training.models import COMPLETED, CadreTotal, CoverageTotal, Enrolment
 
+
 def built() -> bool:
     """Whether the totals were ever counted (every county gets a row of `CadreTotal`, even with no cadre)."""
     return CadreTotal.objects.exists()
