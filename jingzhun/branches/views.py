@@ -17,7 +17,8 @@ from django.views.decorators.http import require_POST
 
 from jingzhun import access
 from jingzhun.branches import service
-from jingzhun.branches.models import ELECTION_KIND, RATING, RERATING, WEAK_REASON, Branch, Rating
+from jingzhun.branches.elections import SPEC as ELECTIONS
+from jingzhun.branches.models import ELECTION_KIND, RATING, RERATING, WEAK_REASON, Branch, Election, Rating
 from jingzhun.branches.roster import SPEC
 from jingzhun.organisation import paging
 from jingzhun.web import roster_export
@@ -79,6 +80,20 @@ def export_roster(request: HttpRequest) -> Any:  # a FileResponse
                               sheet_name="村党组织名册", headers=SPEC.headers, area=area.code,
                               rows=found.values_list("village_id", "name", "secretary", "members"))
 
+
+
+@requires("export")
+def export_elections(request: HttpRequest) -> Any:  # a FileResponse
+    """The area's branch elections in the elections template's columns (the type as its label), scoped to the
+    user's areas of the export ability: edited and imported back, it changes only what was edited."""
+    area = chosen_area(request, "export")
+    found = access.within_area(access.scope(Election.objects.all(), request.user, "branch__village_id", "export"),
+                               "branch__village_id", area.code).order_by("branch__village_id", "held_on")
+    return roster_export.xlsx(
+        request, kind="branch_elections", name=f"村党组织选举-{area.code}.xlsx", sheet_name="村党组织选举",
+        headers=ELECTIONS.headers, area=area.code,
+        rows=([v, d.isoformat(), ELECTION_KIND.zh(k), s, n] for v, d, k, s, n in found.values_list(
+            "branch__village_id", "held_on", "kind", "secretary", "votes")))
 
 
 @require_POST
