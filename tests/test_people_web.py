@@ -185,3 +185,38 @@ def test_roster_exports_round_trip_into_their_imports_and_hold_only_the_users_ar
     assert AuditEntry.objects.filter(action="export", object_type__in=["course_roster", "branch_roster"]).count() == 2
     assert web.client("auditor_a").get(reverse("branches:export_roster")).status_code == 403
     assert client.get(reverse("branches:export_roster") + f"?area={OTHER_COUNTY}").status_code == 404
+
+
+def test_branch_elections_export_round_trip_and_upload_within_the_users_areas(web, people, tmp_path, uploads_here):  # noqa: F811
+    import datetime as dt
+    import io
+
+    from python_calamine import CalamineWorkbook
+
+    from jingzhun.branches.elections import import_branch_elections
+    from jingzhun.branches.models import Election
+
+    for county, secretary in ((COUNTY, "龙当选"), (OTHER_COUNTY, "永当选")):
+        Election.objects.create(branch_id=people[county]["branch"], held_on=dt.date(YEAR, 1, 9), kind="regular",
+                                secretary=secretary, votes=21)
+    client = web.client("officer_a")
+    assert 'href="/imports/?kind=branch_elections"' in page(client, reverse("branches:list"))
+    response = client.get(reverse("branches:export_elections"))
+    assert response.status_code == 200
+    data = b"".join(response.streaming_content)
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
+    assert [[str(c) for c in r] for r in rows[1:]] == [[VILLAGE, f"{YEAR}-01-09", "换届选举", "龙当选", "21"]]
+    path = tmp_path / "elections.xlsx"
+    path.write_bytes(data)
+    again = import_branch_elections(path, actor="officer_a", user=web.users["officer_a"])
+    assert again.ok and again.counts() == {"inserted": 0, "updated": 0, "unchanged": 1}, again.problems
+    assert web.client("auditor_a").get(reverse("branches:export_elections")).status_code == 403
+    assert client.get(reverse("branches:export_elections") + f"?area={OTHER_COUNTY}").status_code == 404
+    # Through the one upload page: another county's row refuses the file; valid-only lands the user's row alone.
+    text = f"村代码,选举日期,类型,当选书记,参会党员\n{VILLAGE},{YEAR}-05-01,补选,龙补选,19\n{OTHER_VILLAGE},{YEAR}-05-01,补选,冒名,1\n"
+    _, response = roster_upload(client, "branch_elections", "e.csv", text, "all")
+    assert "已登记在您的管辖区划以外" in response.content.decode() and not Election.objects.filter(held_on__month=5).exists()
+    roster_upload(client, "branch_elections", "e.csv", text, "valid")
+    assert list(Election.objects.filter(held_on__month=5).values_list("secretary", flat=True)) == ["龙补选"]
+    assert Branch.objects.get(village_id=VILLAGE).secretary == "龙补选"
+    assert Branch.objects.get(village_id=OTHER_VILLAGE).secretary == "书记"

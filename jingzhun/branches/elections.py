@@ -120,7 +120,7 @@ class BranchElections:
         key = (branches[village], values.pop("held_on"))
         if key in checked.rows:
             first = checked.rows[key][0]
-            bad("held_on", f"与第{first}行重复（同村同日）/ duplicates row {first} (the same village and date)")
+            bad("held_on", f"与第{first}行重复（同村同日） / duplicates row {first} (the same village and date)")
             checked.rows[key].append(row)
             return
         checked.rows[key], checked.values[key] = [row], values
