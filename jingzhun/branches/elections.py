@@ -10,6 +10,7 @@ time form does (`service.elect`), but set-based."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,7 @@ def _parsed(cells: dict[str, str], bad: Any) -> dict[str, Any] | None:
     """The row's values, or None after naming every broken rule."""
     values: dict[str, Any] = {"secretary": cells["secretary"]}
     ok = True
-    readers = {"held_on": parse.parse_date, "kind": lambda t: parse.parse_choice(t, ELECTION_KIND),
+    readers: dict[str, Callable[[str], Any]] = {"held_on": parse.parse_date, "kind": lambda t: parse.parse_choice(t, ELECTION_KIND),
                "votes": lambda t: parse.parse_int(t, 0, 100_000) if t else 0}
     for key, read in readers.items():
         try:

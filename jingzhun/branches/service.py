@@ -116,9 +116,10 @@ def weak_branches(user: object, area_code: str, year: int) -> list[dict[str, obj
     rows = totals.by_child(area, year)
     if rows is None:
         rows = _live_by_child(user, area, year)
-    names = dict(Area.objects.filter(code__in=[r["part"].ljust(12, "0") for r in rows]).values_list("code", "name"))
-    return [{"code": r["part"].ljust(12, "0"), "name": names.get(r["part"].ljust(12, "0"), ""),
-             "branches": r["branches"], "weak": r["weak"], "unrectified": r["unrectified"]} for r in rows]
+    codes = [str(r["part"]).ljust(12, "0") for r in rows]
+    names = dict(Area.objects.filter(code__in=codes).values_list("code", "name"))
+    return [{"code": code, "name": names.get(code, ""), "branches": r["branches"], "weak": r["weak"],
+             "unrectified": r["unrectified"]} for code, r in zip(codes, rows, strict=True)]
 
 
 def _live_by_child(user: object, area: Area, year: int) -> list[dict[str, Any]]:
@@ -137,9 +138,9 @@ def people_figures(user: object, area: Area, today: dt.date) -> list[Figure]:
     found = totals.latest(area, today.year) if access.can_see_area(user, area.code, READ) else None
     if found is None:
         qs = Rating.objects.filter(branch__in=visible(user, area.code), year__lte=today.year)
-        year = qs.order_by("-year").values_list("year", flat=True).first()
-        weak = qs.filter(year=year, rating=WEAK)
-        found = (year or today.year, weak.count(), weak.exclude(rerating="rectified").count())
+        latest = qs.order_by("-year").values_list("year", flat=True).first()
+        weak = qs.filter(year=latest or today.year, rating=WEAK)
+        found = (latest or today.year, weak.count(), weak.exclude(rerating="rectified").count())
     year, weak_n, open_n = found
     return [Figure("weak_branches", f"{year}年软弱涣散村党组织 / weak or lax branches, {year}", weak_n),
             Figure("weak_unrectified", "其中未整顿转化 / of them not yet rectified", open_n)]

@@ -39,7 +39,7 @@ def number_of(request: HttpRequest, param: str) -> int:
 def page(request: HttpRequest, param: str, rows: Any, total: int | None = None) -> Page:
     """The page `?<param>=` of `rows` (out of range or not a number: the nearest page); one COUNT, or none when
     `total` is given."""
-    found = Counted(rows, total) if total is not None else rows
+    found: Any = Counted(rows, total) if total is not None else rows
     return Paginator(found, PER_PAGE).get_page(number_of(request, param))
 
 

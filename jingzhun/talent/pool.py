@@ -136,5 +136,7 @@ def talent_retention(user: object, area_code: str | None, year: int) -> dict[str
 
 def people_figures(user: object, area: Area, today: dt.date) -> list[Figure]:
     """The dashboard people section's talent tile (`organisation.people.register`): retention today."""
-    found = talent_retention(user, area.code, today.year)
-    return [Figure("talent_retention", "人才留任率 / talent retention", found["rate"], "share")]
+    found = retention(user, area.code, min(today, dt.date(today.year, 12, 31)))
+    recruited = sum(r.recruited for r in found)
+    rate = sum(r.serving for r in found) / recruited if recruited else None
+    return [Figure("talent_retention", "人才留任率 / talent retention", rate, "share")]

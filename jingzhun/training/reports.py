@@ -123,7 +123,8 @@ def training_coverage(user: object, area_code: str | None, year: int) -> dict[st
 def people_figures(user: object, area: Area, today: dt.date) -> list[Figure]:
     """The dashboard people section's training tiles (`organisation.people.register`): this year's coverage of
     cadres in poor counties by poverty-work training, and the cadres without it."""
-    found = training_coverage(user, area.code, today.year)
+    found = {c.topic: c for c in coverage(user, area.code, today.year)}[POVERTY_WORK]
     return [Figure("training_poverty_share", f"{today.year}年贫困县干部脱贫攻坚培训覆盖率 / poor-county cadres trained "
-                   f"in poverty work, {today.year}", found["share"], "share"),
-            Figure("training_gaps", "未参加脱贫攻坚培训的干部 / cadres without poverty-work training", found["gaps"])]
+                   f"in poverty work, {today.year}", found.share, "share"),
+            Figure("training_gaps", "未参加脱贫攻坚培训的干部 / cadres without poverty-work training",
+                   found.cadres - found.covered)]
