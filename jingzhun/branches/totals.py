@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 
 from jingzhun.areas.models import Area, code_range
 from jingzhun.branches.models import WEAK, Branch, BranchTotal, Rating, RatingTotal
-from jingzhun.organisation.totals import COUNTY_DIGITS, county_prefixes, within_counties
+from jingzhun.organisation.totals import COUNTY_DIGITS, county_prefixes, lock_counties, within_counties
 
 WIDE = ("province", "city")  # the levels whose children are counties or above: read from the totals
 
@@ -43,6 +43,12 @@ def refresh(codes: Iterable[str] | None = None) -> None:
         branches = branches.filter(within_counties("village_id", prefixes))
         ratings = ratings.filter(within_counties("branch__village_id", prefixes))
     county_codes = list(counties.values_list("code", flat=True))
+    with transaction.atomic():
+        lock_counties(county_codes)  # then count: a concurrent recount of these counties has committed
+        _write(county_codes, branches, ratings)
+
+
+def _write(county_codes: list[str], branches: QuerySet, ratings: QuerySet) -> None:
     known = set(county_codes)
     count = dict(branches.annotate(county=Substr("village_id", 1, COUNTY_DIGITS)).values("county")
                  .annotate(n=Count("pk")).values_list("county", "n").order_by())
@@ -51,14 +57,13 @@ def refresh(codes: Iterable[str] | None = None) -> None:
              .annotate(n=Count("pk"), weak=Count("pk", filter=weak),
                        open=Count("pk", filter=weak & ~Q(rerating="rectified")))
              .values_list("county", "year", "n", "weak", "open").order_by())
-    with transaction.atomic():
-        BranchTotal.objects.filter(county_id__in=county_codes).delete()
-        RatingTotal.objects.filter(county_id__in=county_codes).delete()
-        BranchTotal.objects.bulk_create([BranchTotal(county_id=c, branches=count.get(c[:COUNTY_DIGITS], 0))
-                                         for c in county_codes], batch_size=2000)
-        RatingTotal.objects.bulk_create([
-            RatingTotal(county_id=county.ljust(12, "0"), year=year, rated=n, weak=w, unrectified=o)
-            for county, year, n, w, o in rated if county.ljust(12, "0") in known], batch_size=2000)
+    BranchTotal.objects.filter(county_id__in=county_codes).delete()
+    RatingTotal.objects.filter(county_id__in=county_codes).delete()
+    BranchTotal.objects.bulk_create([BranchTotal(county_id=c, branches=count.get(c[:COUNTY_DIGITS], 0))
+                                     for c in county_codes], batch_size=2000)
+    RatingTotal.objects.bulk_create([
+        RatingTotal(county_id=county.ljust(12, "0"), year=year, rated=n, weak=w, unrectified=o)
+        for county, year, n, w, o in rated if county.ljust(12, "0") in known], batch_size=2000)
 
 
 def by_child(area: Area, year: int) -> list[dict[str, object]] | None:

@@ -35,3 +35,14 @@ def within_counties(field: str, prefixes: Iterable[str]) -> Q:
     for p in prefixes:
         q |= Q(**{f"{field}__gte": p.ljust(12, "0"), f"{field}__lte": p.ljust(12, "9")})
     return q
+
+
+def lock_counties(county_codes: list[str]) -> None:
+    """Hold the counties' area rows until the transaction ends (PostgreSQL `FOR NO KEY UPDATE`, which leaves rows
+    referring to them free to be written; SQLite holds its write lock already): two writes recounting the same
+    county count one after the other, the second seeing the first's rows, instead of both deleting and inserting
+    the same totals."""
+    from jingzhun.areas.models import Area
+
+    for part in (county_codes[i:i + 5000] for i in range(0, len(county_codes), 5000)):
+        list(Area.objects.select_for_update(no_key=True).filter(code__in=part).values_list("code", flat=True))

@@ -20,7 +20,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import ExtractYear, Substr
 
 from jingzhun.areas.models import Area, code_range
-from jingzhun.organisation.totals import COUNTY_DIGITS, county_prefixes, within_counties
+from jingzhun.organisation.totals import COUNTY_DIGITS, county_prefixes, lock_counties, within_counties
 from jingzhun.teams.models import SERVING, Cadre
 from jingzhun.training.models import COMPLETED, CadreTotal, CoverageTotal, Enrolment
 
@@ -45,6 +45,12 @@ def refresh(codes: Iterable[str] | None = None) -> None:
             return
         counties = counties.filter(within_counties("code", prefixes))
     county_codes = list(counties.values_list("code", flat=True))
+    with transaction.atomic():
+        lock_counties(county_codes)  # then count: a concurrent recount of these counties has committed
+        _write(county_codes, prefixes)
+
+
+def _write(county_codes: list[str], prefixes: list[str] | None) -> None:
     cadres = Cadre.objects.filter(status=SERVING)
     done = Enrolment.objects.filter(status=COMPLETED, cadre__status=SERVING)
     if prefixes is not None:
@@ -57,14 +63,13 @@ def refresh(codes: Iterable[str] | None = None) -> None:
                .values("county", "year", "course__topic").annotate(n=Count("cadre_id", distinct=True))
                .values_list("county", "year", "course__topic", "n").order_by())
     known = set(county_codes)
-    with transaction.atomic():
-        CadreTotal.objects.filter(county_id__in=county_codes).delete()
-        CoverageTotal.objects.filter(county_id__in=county_codes).delete()
-        CadreTotal.objects.bulk_create([CadreTotal(county_id=c, serving=serving.get(c[:COUNTY_DIGITS], 0))
-                                        for c in county_codes], batch_size=2000)
-        CoverageTotal.objects.bulk_create([
-            CoverageTotal(county_id=county.ljust(12, "0"), year=year, topic=topic, covered=n)
-            for county, year, topic, n in covered if county.ljust(12, "0") in known], batch_size=2000)
+    CadreTotal.objects.filter(county_id__in=county_codes).delete()
+    CoverageTotal.objects.filter(county_id__in=county_codes).delete()
+    CadreTotal.objects.bulk_create([CadreTotal(county_id=c, serving=serving.get(c[:COUNTY_DIGITS], 0))
+                                    for c in county_codes], batch_size=2000)
+    CoverageTotal.objects.bulk_create([
+        CoverageTotal(county_id=county.ljust(12, "0"), year=year, topic=topic, covered=n)
+        for county, year, topic, n in covered if county.ljust(12, "0") in known], batch_size=2000)
 
 
 def coverage(area_code: str, year: int) -> tuple[int, dict[str, int]] | None:
