@@ -188,3 +188,24 @@ def test_branch_roster_rating_and_rerating_recount(world, tmp_path):
     tiles = {f.key: f.value for f in people.figures(root, Area.objects.get(code=PROVINCE), dt.date(YEAR, 12, 31))}
     assert tiles["weak_branches"] == 1 and tiles["weak_unrectified"] == 0
     assert tiles["training_poverty_share"] == 0.0 and tiles["training_gaps"] == 3
+
+
+def test_a_cadre_edited_in_the_admin_recounts_both_stations(world):
+    from django.contrib.admin.sites import site
+    from django.test import RequestFactory
+
+    root = officer("prov", PROVINCE)
+    Enrolment.objects.create(course=Course.objects.get(code="K1"), cadre=world["A1"], status="completed",
+                             attended_tenths=160)
+    totals.recount_all()
+    assert poverty(root, COUNTY) == (2, 1) and poverty(root, OTHER_COUNTY) == (1, 0)
+    admin = site._registry[Cadre]
+    request = RequestFactory().post("/admin/")
+    request.user = root
+    moved = Cadre.objects.get(pk=world["A1"].pk)
+    moved.home_area_id = OTHER_VILLAGE  # A1 moves to 永顺县, with their completed course
+    admin.save_model(request, moved, None, True)
+    assert stored_training() == plain_training()
+    assert poverty(root, COUNTY) == (1, 0) and poverty(root, OTHER_COUNTY) == (2, 1)
+    admin.delete_queryset(request, Cadre.objects.filter(pk=world["A2"].pk))
+    assert stored_training() == plain_training() and poverty(root, COUNTY) == (0, 0)
