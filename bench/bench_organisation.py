@@ -217,6 +217,13 @@ def main() -> None:
     setup(Path(args.work))
     started = time.perf_counter()
     build(args.cadres, args.seed)
+    import io
+
+    from django.core.management import call_command
+
+    # Loaded in bulk, not through the imports: the people section's per-county totals are recounted as for any
+    # such data (docs/people.md, "Per-county totals"); else its training and branch tiles are counted live.
+    call_command("rebuild_people_totals", stdout=io.StringIO())
     from jingzhun.teams.models import Cadre
 
     print(f"database: {Cadre.objects.count():,} cadres, built in {time.perf_counter() - started:.0f} s")

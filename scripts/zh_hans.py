@@ -591,6 +591,8 @@ ZH = {
     "Party members present": "参会党员",
     "Export the course rosters (XLSX)": "导出培训班学员名册（XLSX）",
     "Export the branch roster (XLSX)": "导出村党组织名册（XLSX）",
+    "Export the branch elections (XLSX)": "导出村党组织选举（XLSX）",
+    "Upload many elections at once on the import page: they are checked first, and imported when you confirm.": "在导入页面批量上传选举：先检查，确认后导入。",
     "Import a party-branch roster": "导入村党组织名册",
     "Import all or nothing": "全部正确才导入",
     "Import the valid rows": "导入无错误的行",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from jingzhun.branches.models import Branch, Rating
+from jingzhun.branches.models import Branch, Election, Rating
 from jingzhun.talent.models import Allocation, Payment, Scheme, Talent
 from jingzhun.teams.models import Cadre
 from jingzhun.training.models import Course, Enrolment
@@ -18,9 +18,9 @@ DAY = dt.date(YEAR, 3, 4)
 # county → the names of its people records, as pages show them.
 NAMES = {
     COUNTY: {"course": "龙山脱贫攻坚专题班", "cadre": "龙学员", "talent": "龙人才", "scheme": "龙山三支一扶",
-             "branch": "洗车村党支部"},
+             "branch": "洗车村党支部", "elected": "龙换届书记"},
     OTHER_COUNTY: {"course": "永顺电商考察班", "cadre": "永学员", "talent": "永人才", "scheme": "永顺返乡计划",
-                   "branch": "司城村党支部"},
+                   "branch": "司城村党支部", "elected": "永换届书记"},
 }
 VILLAGE_OF = {COUNTY: VILLAGE, OTHER_COUNTY: OTHER_VILLAGE}
 
@@ -44,6 +44,7 @@ def add_people() -> dict[str, dict[str, int]]:
         payment = Payment.objects.create(scheme=scheme, year=YEAR, talent=talent, kind="subsidy", amount_fen=30_000,
                                          paid_on=DAY, entered_by="t")
         branch = Branch.objects.create(village_id=village, name=names["branch"], secretary="书记", members=30)
+        Election.objects.create(branch=branch, held_on=DAY, kind="regular", secretary=names["elected"], votes=21)
         rating = Rating.objects.create(branch=branch, year=YEAR, rating="weak", reason="leader", plan="整顿",
                                        deadline=dt.date(YEAR, 6, 30), responsible="乡党委", entered_by="t")
         ids[county] = {"course": course.pk, "talent": talent.pk, "scheme": scheme.pk, "payment": payment.pk,

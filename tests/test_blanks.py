@@ -18,6 +18,7 @@ def test_each_app_registers_its_template() -> None:
     found = blanks.kinds()
     assert {k: (b.default_name, b.writer) for k, b in found.items()} == {
         "branch_roster": ("村党组织名册导入模板.xlsx", "jingzhun.branches.roster.write_blank_template"),
+        "branch_elections": ("村党组织选举导入模板.xlsx", "jingzhun.branches.elections.write_blank_template"),
         "course_roster": ("培训班学员名册导入模板.xlsx", "jingzhun.training.roster.write_blank_template"),
         "talent_pool": ("人才库名册导入模板.xlsx", "jingzhun.talent.roster.write_blank_template"),
         "register": ("建档立卡导入模板.xlsx", "jingzhun.registry.exporter.write_blank_template"),

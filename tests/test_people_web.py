@@ -13,7 +13,7 @@ from jingzhun.branches.models import Branch, Rating
 from jingzhun.talent.models import Payment, Talent
 from jingzhun.training.models import Course, Enrolment
 from tests.factories import COUNTY, OTHER_COUNTY, OTHER_VILLAGE, VILLAGE
-from tests.people_web import NAMES, YEAR, add_people, names_outside
+from tests.people_web import DAY, NAMES, YEAR, add_people, names_outside
 from tests.test_hostile_files import uploads_here  # noqa: F401 -- the fixture
 from tests.web_cast import page
 
@@ -185,3 +185,35 @@ def test_roster_exports_round_trip_into_their_imports_and_hold_only_the_users_ar
     assert AuditEntry.objects.filter(action="export", object_type__in=["course_roster", "branch_roster"]).count() == 2
     assert web.client("auditor_a").get(reverse("branches:export_roster")).status_code == 403
     assert client.get(reverse("branches:export_roster") + f"?area={OTHER_COUNTY}").status_code == 404
+
+
+def test_branch_elections_export_round_trip_and_upload_within_the_users_areas(web, people, tmp_path, uploads_here):  # noqa: F811
+    import io
+
+    from python_calamine import CalamineWorkbook
+
+    from jingzhun.branches.elections import import_branch_elections
+    from jingzhun.branches.models import Election
+
+    client = web.client("officer_a")
+    assert 'href="/imports/?kind=branch_elections"' in page(client, reverse("branches:list"))
+    response = client.get(reverse("branches:export_elections"))
+    assert response.status_code == 200
+    data = b"".join(response.streaming_content)
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
+    # The one election of 洗车村 (tests/people_web.py), none of 永顺县's.
+    assert [[str(c) for c in r] for r in rows[1:]] == [[VILLAGE, DAY.isoformat(), "换届选举", "龙换届书记", "21"]]
+    path = tmp_path / "elections.xlsx"
+    path.write_bytes(data)
+    again = import_branch_elections(path, actor="officer_a", user=web.users["officer_a"])
+    assert again.ok and again.counts() == {"inserted": 0, "updated": 0, "unchanged": 1}, again.problems
+    assert web.client("auditor_a").get(reverse("branches:export_elections")).status_code == 403
+    assert client.get(reverse("branches:export_elections") + f"?area={OTHER_COUNTY}").status_code == 404
+    # Through the one upload page: another county's row refuses the file; valid-only lands the user's row alone.
+    text = f"村代码,选举日期,类型,当选书记,参会党员\n{VILLAGE},{YEAR}-05-01,补选,龙补选,19\n{OTHER_VILLAGE},{YEAR}-05-01,补选,冒名,1\n"
+    _, response = roster_upload(client, "branch_elections", "e.csv", text, "all")
+    assert "已登记在您的管辖区划以外" in response.content.decode() and not Election.objects.filter(held_on__month=5).exists()
+    roster_upload(client, "branch_elections", "e.csv", text, "valid")
+    assert list(Election.objects.filter(held_on__month=5).values_list("secretary", flat=True)) == ["龙补选"]
+    assert Branch.objects.get(village_id=VILLAGE).secretary == "龙补选"
+    assert Branch.objects.get(village_id=OTHER_VILLAGE).secretary == "书记"

@@ -96,6 +96,9 @@ requests = st.lists(st.one_of(
     # The people pages (issue 17): their records carry names of their county (tests/people_web.py).
     st.tuples(st.just("people"), st.sampled_from(["training:courses", "talent:pool", "branches:list"]),
               st.sampled_from(["", *AREAS])),
+    # Their roster exports (the course rosters, the branch roster, the branch elections): the same names.
+    st.tuples(st.just("people_export"), st.sampled_from(["training:export_roster", "branches:export_roster",
+                                                         "branches:export_elections"]), st.sampled_from(["", *AREAS])),
     # Return-to-poverty monitoring: the cases list (by area), a case, its overdue list, the county's list.
     st.tuples(st.just("monitoring"), st.sampled_from(["", *AREAS])),
     st.tuples(st.just("monitoring_case"), st.sampled_from(list(HOUSEHOLDS))),
@@ -376,6 +379,13 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
         elif kind == "people":
             response = client.get(reverse(ask[1]), {"year": "2024", **({"area": ask[2]} if ask[2] else {})})
             assert not any(name in response.content.decode() for name in hidden_names), ask
+        elif kind == "people_export":
+            response = client.get(reverse(ask[1]), {"year": "2024", **({"area": ask[2]} if ask[2] else {})})
+            if response.status_code == 200:
+                book = CalamineWorkbook.from_filelike(io.BytesIO(b"".join(response.streaming_content)))
+                text = " ".join(str(c) for r in book.get_sheet_by_index(0).to_python() for c in r)
+                assert not any(name in text for name in hidden_names), (ask, text)
+                continue
         elif kind == "organisation":
             add_organisation()
             response = client.get(reverse(f"organisation:{ask[1]}"))

@@ -100,4 +100,4 @@ def test_every_upload_kind_has_its_blank_template_and_every_tabular_template_is_
     assert templates - per_evaluation <= {k.template for k in kinds.values()}
     officer = [k.kind for k in upload_kinds.offered(web.users["officer_a"])]
     assert {"register", "roster", "village_records", "units", "unit_links", "secondments", "course_roster",
-            "branch_roster", "talent_pool", "crosscheck.vehicle"} <= set(officer)
+            "branch_roster", "branch_elections", "talent_pool", "crosscheck.vehicle"} <= set(officer)

@@ -97,3 +97,30 @@ class Rating(models.Model):
                                    | (~Q(rerating="") & Q(rerated_on__isnull=False)),
                                    name="rerating_has_date"),
         ]
+
+
+class BranchTotal(models.Model):
+    """Per county: its party branches. Derived data, recounted by `jingzhun.branches.totals.refresh` in the
+    transaction of every write that changes it (the roster import, the rating forms); never on a read."""
+
+    county = models.OneToOneField(Area, verbose_name="县", primary_key=True, on_delete=models.CASCADE,
+                                  related_name="+")
+    branches = models.PositiveIntegerField("党组织数", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "县村党组织数（汇总）"
+
+
+class RatingTotal(models.Model):
+    """Per county and year rated: branches rated, rated weak, and of those not (yet) re-rated rectified."""
+
+    county = models.ForeignKey(Area, verbose_name="县", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField("年度")
+    rated = models.PositiveIntegerField("已评定", default=0)
+    weak = models.PositiveIntegerField("软弱涣散", default=0)
+    unrectified = models.PositiveIntegerField("未整顿转化", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "县党组织评定（汇总）"
+        constraints = [models.UniqueConstraint(fields=["county", "year"], name="one_rating_total")]
+        indexes = [models.Index(fields=["year", "county"], name="rating_total_year")]

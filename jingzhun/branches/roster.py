@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from jingzhun.areas.models import Area
+from jingzhun.branches import totals
 from jingzhun.branches.models import Branch
 from jingzhun.tabular import parse, rules, steps
 from jingzhun.tabular.problems import Problems
@@ -131,6 +132,8 @@ class BranchRoster:
         if plan.update:
             Branch.objects.bulk_create(plan.update, batch_size=2000, update_conflicts=True, unique_fields=["village"],
                                        update_fields=list(FIELDS))
+        # New branches change their counties' totals (totals.py), in this transaction.
+        totals.refresh([b.village_id for b in plan.insert])
 
 
 def import_branch_roster(path: str | Path, *, actor: str, user: object | None = None, ranges: rules.Ranges = None,

@@ -4,6 +4,7 @@ the lists — weak branches by area, overdue rectifications — all within the u
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
@@ -12,7 +13,9 @@ from django.db.models.functions import Substr
 from jingzhun import access
 from jingzhun.areas.models import LEVEL_DIGITS, Area
 from jingzhun.audit import log as audit
+from jingzhun.branches import totals
 from jingzhun.branches.models import ELECTION_KIND, RATING, RERATING, WEAK, WEAK_REASON, Branch, Election, Rating
+from jingzhun.organisation.people import Figure
 from jingzhun.tabular.rules import OUTSIDE
 from jingzhun.teams.models import TeamMembership
 
@@ -47,6 +50,7 @@ def rate(user: object, branch_id: int, year: int, rating: str, *, actor: str, re
             responsible=responsible.strip()[:40] if weak else "", entered_by=actor)
         audit.record(actor, "branch.rate", object_type="branch", object_id=str(branch.pk), area=branch.village_id,
                      year=year, rating=rating)
+        totals.refresh([branch.village_id])
     return row
 
 
@@ -76,6 +80,7 @@ def rerate(user: object, rating_id: int, result: str, *, on: dt.date, actor: str
         Rating.objects.filter(pk=row.pk).update(rerating=result, rerated_on=on)
         audit.record(actor, "branch.rerate", object_type="branch", object_id=str(row.branch_id),
                      area=row.branch.village_id, year=row.year, result=result)
+        totals.refresh([row.branch.village_id])
         row.rerating, row.rerated_on = result, on
     return row
 
@@ -94,22 +99,48 @@ def visible(user: object, area_code: str | None = None) -> QuerySet:
 
 def overdue(user: object, today: dt.date, area_code: str | None = None) -> QuerySet:
     """Weak ratings whose rectification deadline has passed without a re-rating of "rectified"."""
-    return (Rating.objects.filter(rating=WEAK, deadline__lt=today, branch__in=visible(user, area_code))
-            .exclude(rerating="rectified").select_related("branch").order_by("deadline", "branch__village_id"))
+    # The branch's village through the join (ranges on its unique index), not a subquery of every branch.
+    qs = access.scope(Rating.objects.filter(rating=WEAK, deadline__lt=today), user, "branch__village_id", READ)
+    if area_code:
+        qs = access.within_area(qs, "branch__village_id", area_code)
+    return qs.exclude(rerating="rectified").select_related("branch").order_by("deadline", "branch__village_id")
 
 
 def weak_branches(user: object, area_code: str, year: int) -> list[dict[str, object]]:
-    """For the dashboard's people section: per area one level below `area_code`, the branches, those rated
-    weak in `year`, and those of them not yet rectified."""
+    """For the branch page and the dashboard's people section: per area one level below `area_code`, the
+    branches, those rated weak in `year`, and those of them not yet rectified. A province or a city: from the
+    per-county totals (`totals`); a county or a township: counted live (a few hundred branches)."""
     area = Area.objects.filter(code=area_code).only("code", "level").first()
     if area is None or not access.can_see_area(user, area.code, READ):
         return []
+    rows = totals.by_child(area, year)
+    if rows is None:
+        rows = _live_by_child(user, area, year)
+    codes = [str(r["part"]).ljust(12, "0") for r in rows]
+    names = dict(Area.objects.filter(code__in=codes).values_list("code", "name"))
+    return [{"code": code, "name": names.get(code, ""), "branches": r["branches"], "weak": r["weak"],
+             "unrectified": r["unrectified"]} for code, r in zip(codes, rows, strict=True)]
+
+
+def _live_by_child(user: object, area: Area, year: int) -> list[dict[str, Any]]:
     digits = LEVEL_DIGITS[CHILD[area.level]]
     weak = Q(ratings__year=year, ratings__rating=WEAK)
-    rows = (visible(user, area.code).annotate(part=Substr("village_id", 1, digits)).values("part")
-            .annotate(branches=Count("id", distinct=True), weak=Count("id", filter=weak, distinct=True),
-                      open=Count("id", filter=weak & ~Q(ratings__rerating="rectified"), distinct=True))
-            .order_by("part"))
-    names = dict(Area.objects.filter(code__in=[r["part"].ljust(12, "0") for r in rows]).values_list("code", "name"))
-    return [{"code": r["part"].ljust(12, "0"), "name": names.get(r["part"].ljust(12, "0"), ""),
-             "branches": r["branches"], "weak": r["weak"], "unrectified": r["open"]} for r in rows]
+    return list(visible(user, area.code).annotate(part=Substr("village_id", 1, digits)).values("part")
+                .annotate(branches=Count("id", distinct=True), weak=Count("id", filter=weak, distinct=True),
+                          unrectified=Count("id", filter=weak & ~Q(ratings__rerating="rectified"), distinct=True))
+                .order_by("part"))
+
+
+def people_figures(user: object, area: Area, today: dt.date) -> list[Figure]:
+    """The dashboard people section's branch tiles (`organisation.people.register`): in the latest year rated
+    (up to this year), the branches rated weak or lax and those not yet rectified — from the per-county totals at
+    county level and above, counted live below."""
+    found = totals.latest(area, today.year) if access.can_see_area(user, area.code, READ) else None
+    if found is None:
+        qs = Rating.objects.filter(branch__in=visible(user, area.code), year__lte=today.year)
+        latest = qs.order_by("-year").values_list("year", flat=True).first()
+        weak = qs.filter(year=latest or today.year, rating=WEAK)
+        found = (latest or today.year, weak.count(), weak.exclude(rerating="rectified").count())
+    year, weak_n, open_n = found
+    return [Figure("weak_branches", f"{year}年软弱涣散村党组织 / weak or lax branches, {year}", weak_n),
+            Figure("weak_unrectified", "其中未整顿转化 / of them not yet rectified", open_n)]

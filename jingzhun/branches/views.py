@@ -17,26 +17,29 @@ from django.views.decorators.http import require_POST
 
 from jingzhun import access
 from jingzhun.branches import service
-from jingzhun.branches.models import ELECTION_KIND, RATING, RERATING, WEAK_REASON, Branch, Rating
+from jingzhun.branches.elections import SPEC as ELECTIONS
+from jingzhun.branches.models import ELECTION_KIND, RATING, RERATING, WEAK_REASON, Branch, Election, Rating
 from jingzhun.branches.roster import SPEC
+from jingzhun.organisation import paging
 from jingzhun.web import roster_export
 from jingzhun.web.area_param import chosen_area, chosen_year
 from jingzhun.web.pages import requires
-
-SHOWN = 300
 
 
 @requires("people")
 def branch_list(request: HttpRequest) -> HttpResponse:
     area, year = chosen_area(request, "people"), chosen_year(request)
     this_year = Prefetch("ratings", queryset=Rating.objects.filter(year=year), to_attr="rated")
-    branches = list(service.visible(request.user, area.code).order_by("village_id").prefetch_related(this_year)[:SHOWN])
+    listed = paging.page(request, "page", service.visible(request.user, area.code).order_by("village_id")
+                         .prefetch_related(this_year))
+    branches = list(listed)
     secretaries = service.first_secretaries([b.village_id for b in branches])
     rows = [{"branch": b, "first_secretary": secretaries.get(b.village_id, ""),
              "rating": b.rated[0] if b.rated else None} for b in branches]  # type: ignore[attr-defined]
     return render(request, "branches/list.html", {
-        "area": area, "year": year, "rows": rows, "by_area": service.weak_branches(request.user, area.code, year),
-        "overdue": service.overdue(request.user, timezone.localdate(), area.code)[:SHOWN],
+        "area": area, "year": year, "rows": rows, "page": listed,
+        "by_area": service.weak_branches(request.user, area.code, year),
+        "overdue": paging.page(request, "overdue_page", service.overdue(request.user, timezone.localdate(), area.code)),
         "ratings": RATING.labels(), "reasons": WEAK_REASON.labels(),
         "reratings": {k: v for k, v in RERATING.labels().items() if k}, "election_kinds": ELECTION_KIND.labels(),
         "may_write": access.may(request.user, "manage_people"),
@@ -77,6 +80,20 @@ def export_roster(request: HttpRequest) -> Any:  # a FileResponse
                               sheet_name="村党组织名册", headers=SPEC.headers, area=area.code,
                               rows=found.values_list("village_id", "name", "secretary", "members"))
 
+
+
+@requires("export")
+def export_elections(request: HttpRequest) -> Any:  # a FileResponse
+    """The area's branch elections in the elections template's columns (the type as its label), scoped to the
+    user's areas of the export ability: edited and imported back, it changes only what was edited."""
+    area = chosen_area(request, "export")
+    found = access.within_area(access.scope(Election.objects.all(), request.user, "branch__village_id", "export"),
+                               "branch__village_id", area.code).order_by("branch__village_id", "held_on")
+    return roster_export.xlsx(
+        request, kind="branch_elections", name=f"村党组织选举-{area.code}.xlsx", sheet_name="村党组织选举",
+        headers=ELECTIONS.headers, area=area.code,
+        rows=([v, d.isoformat(), ELECTION_KIND.zh(k), s, n] for v, d, k, s, n in found.values_list(
+            "branch__village_id", "held_on", "kind", "secretary", "votes")))
 
 
 @require_POST

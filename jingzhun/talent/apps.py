@@ -26,3 +26,7 @@ class TalentConfig(AppConfig):
                                      "jingzhun.talent.roster.write_blank_template", "人才库名册 / a talent-pool roster"))
 
         pages.register(pages.Page("talent:pool", _("Talent"), "people", 71))
+        from jingzhun.organisation import people
+        from jingzhun.talent import pool
+
+        people.register("talent", pool.people_figures)

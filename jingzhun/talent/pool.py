@@ -11,9 +11,11 @@ from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 
 from jingzhun import access
+from jingzhun.areas.models import Area
 from jingzhun.audit import log as audit
 from jingzhun.crypto import resident_id_cipher
 from jingzhun.identity import mask, parse_resident_id
+from jingzhun.organisation.people import Figure
 from jingzhun.tabular.rules import OUTSIDE
 from jingzhun.talent.models import DEPARTURE, Quota, Scheme, Talent
 
@@ -130,3 +132,11 @@ def talent_retention(user: object, area_code: str | None, year: int) -> dict[str
     serving = sum(r.serving for r in found)
     return {"recruited": recruited, "serving": serving, "rate": serving / recruited if recruited else None,
             "departed": recruited - serving}
+
+
+def people_figures(user: object, area: Area, today: dt.date) -> list[Figure]:
+    """The dashboard people section's talent tile (`organisation.people.register`): retention today."""
+    found = retention(user, area.code, min(today, dt.date(today.year, 12, 31)))
+    recruited = sum(r.recruited for r in found)
+    rate = sum(r.serving for r in found) / recruited if recruited else None
+    return [Figure("talent_retention", "人才留任率 / talent retention", rate, "share")]

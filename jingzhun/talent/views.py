@@ -17,12 +17,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jingzhun import access
+from jingzhun.organisation import paging
 from jingzhun.talent import funds, pool, schemes
 from jingzhun.talent.models import DEPARTURE, ENTRY_KIND, RECRUITED, SPECIALITY, Payment, Scheme, Talent
 from jingzhun.web.area_param import chosen_area, chosen_year
 from jingzhun.web.pages import requires
-
-SHOWN = 200
 
 
 def _labels(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -40,11 +39,12 @@ def talent_pool(request: HttpRequest) -> HttpResponse:
                                  area.code).order_by("code")
     ledger = Payment.objects.filter(scheme__in=schemes, year=year).select_related("talent", "scheme").order_by("-pk")
     retention = pool.retention(request.user, area.code, min(dt.date(year, 12, 31), dt.date.today()))
+    listed = paging.page(request, "page", people)
     return render(request, "talent/pool.html", {
-        "area": area, "year": year, "people": people[:SHOWN], "total": people.count(), "schemes": schemes,
+        "area": area, "year": year, "people": listed, "total": listed.paginator.count, "schemes": schemes,
         "retention": retention, "vacancies": _labels(pool.vacancies(request.user, year, area.code)),
         "balances": [b for b in funds.balances(request.user, year) if b["scheme_id"] in {s.pk for s in schemes}],
-        "ledger": ledger[:SHOWN], "may_write": access.may(request.user, "manage_people"),
+        "ledger": paging.page(request, "ledger_page", ledger), "may_write": access.may(request.user, "manage_people"),
         "specialities": SPECIALITY.labels(), "recruited": RECRUITED.labels(), "departures": DEPARTURE.labels(),
         "kinds": {k: v for k, v in ENTRY_KIND.labels().items() if k != "reversal"}, "title": _("Talent"),
     })

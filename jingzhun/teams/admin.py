@@ -24,6 +24,7 @@ from jingzhun.teams.models import (
     VisitPhoto,
     WorkTeam,
 )
+from jingzhun.teams.signals import cadres_changed
 
 
 class ScopedAreaForeignKeys:
@@ -59,6 +60,22 @@ class CadreAdmin(ScopedAreaForeignKeys, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return access.scope(super().get_queryset(request), request.user, "home_area_id")
+
+    # A cadre's station or status edited here changes totals other apps keep over cadres (training coverage):
+    # they recount the stations before and after, in the admin's transaction (jingzhun.teams.signals).
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        before = Cadre.objects.filter(pk=obj.pk).values_list("home_area_id", flat=True).first() if change else None
+        super().save_model(request, obj, form, change)
+        cadres_changed.send(sender=Cadre, areas={a for a in (before, obj.home_area_id) if a})
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        cadres_changed.send(sender=Cadre, areas={obj.home_area_id})
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        areas = set(queryset.values_list("home_area_id", flat=True))
+        super().delete_queryset(request, queryset)
+        cadres_changed.send(sender=Cadre, areas=areas)
 
 
 class TeamMembershipInline(ScopedAreaForeignKeys, admin.TabularInline):

@@ -7,6 +7,14 @@ class TrainingConfig(AppConfig):
 
     def ready(self) -> None:
         from jingzhun.audit import names
+        from jingzhun.organisation import totals as people_totals
+        from jingzhun.training import receivers, totals  # noqa: F401  (receivers: connects them)
+
+        people_totals.register("training", totals.recount_all)
+        from jingzhun.organisation import people
+        from jingzhun.training import reports
+
+        people.register("training", reports.people_figures)
 
         names.register_actions({"course.add": "新增培训班 / course added",
                                 "course_roster.import": "导入培训名册 / course roster imported",

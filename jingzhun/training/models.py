@@ -98,3 +98,30 @@ class Enrolment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.course_id} · {self.cadre_id}"
+
+
+class CadreTotal(models.Model):
+    """Per county: its serving cadres (the denominator of coverage). Derived data, recounted by
+    `jingzhun.training.totals.refresh` in the transaction of every write that changes it; never on a read."""
+
+    county = models.OneToOneField(Area, verbose_name="县", primary_key=True, on_delete=models.CASCADE,
+                                  related_name="+")
+    serving = models.PositiveIntegerField("在岗干部数", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "县在岗干部数（汇总）"
+
+
+class CoverageTotal(models.Model):
+    """Per county, year and topic: the serving cadres stationed in the county who completed a course of the topic
+    starting that year (distinct cadres). Derived data, kept as `CadreTotal` is."""
+
+    county = models.ForeignKey(Area, verbose_name="县", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField("年度")
+    topic = models.CharField("主题", max_length=16, choices=TOPIC.choices)
+    covered = models.PositiveIntegerField("完成培训干部数", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "县培训覆盖（汇总）"
+        constraints = [models.UniqueConstraint(fields=["county", "year", "topic"], name="one_coverage_total")]
+        indexes = [models.Index(fields=["year", "county"], name="coverage_total_year")]

@@ -6,12 +6,14 @@ Definitions (docs/people.md): a cadre "in a poor county" is a serving cadre whos
 (`Cadre.home_area`) lies in a county marked national or provincial poor county; a course counts for the
 year it starts in; a cadre is "covered" by a topic when they *completed* a course of that topic that year;
 hours are the attended hours of every enrolment (completed or not) of courses starting that year.
-At a province's scale (200,000 cadres) these are live aggregates of a few hundred milliseconds
-(docs/benchmarks.md, "People pages"); the lists shown are bounded.
+Coverage of an area at county level or above is read from the per-county totals (`totals`: a few hundred rows,
+kept by the writes); below a county, or before the totals were ever counted, it is counted live (a province's
+live count takes a few hundred milliseconds, docs/benchmarks.md, "People pages"). The lists are paged.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
@@ -19,7 +21,9 @@ from django.db.models.functions import Substr
 
 from jingzhun import access
 from jingzhun.areas.models import Area
+from jingzhun.organisation.people import Figure
 from jingzhun.teams.models import SERVING, Cadre
+from jingzhun.training import totals
 from jingzhun.training.models import COMPLETED, POVERTY_WORK, TOPIC, Course, Enrolment
 
 ABILITY = "people"
@@ -60,8 +64,18 @@ class TopicCoverage:
 
 
 def coverage(user: object, area_code: str | None, year: int) -> list[TopicCoverage]:
-    """Per topic: serving cadres in poor counties, and how many of them completed a course of it that year —
-    counted from the year's completed enrolments (a few per cadre), each joined to its cadre by key."""
+    """Per topic: serving cadres in poor counties, and how many of them completed a course of it that year.
+    An area the user holds whole, at county level or above: from the per-county totals; else counted live."""
+    if area_code and access.can_see_area(user, area_code, ABILITY):
+        found = totals.coverage(area_code, year)
+        if found is not None:
+            return [TopicCoverage(topic, found[0], found[1].get(topic, 0)) for topic in TOPIC.codes]
+    return live_coverage(user, area_code, year)
+
+
+def live_coverage(user: object, area_code: str | None, year: int) -> list[TopicCoverage]:
+    """`coverage` counted from the rows: the year's completed enrolments (a few per cadre), each joined to its
+    cadre by key."""
     cadres = cadres_in_poor_counties(user, area_code)
     total = cadres.count()
     done = Enrolment.objects.filter(status=COMPLETED, course__start_date__year=year, cadre__status=SERVING)
@@ -80,16 +94,17 @@ def gaps(user: object, area_code: str | None, year: int) -> QuerySet:
     return cadres_in_poor_counties(user, area_code).filter(~Exists(done)).order_by("home_area_id", "name", "pk")
 
 
-def hours(user: object, area_code: str | None, year: int, limit: int = 200) -> list[dict[str, object]]:
-    """The first `limit` cadres in the user's areas (by area code) who trained in `year`, with their attended
-    hours (tenths) and courses in courses starting that year. Cadres are taken in index order first and their
-    enrolments summed after, so a province's page does not rank 200,000 cadres to show 200."""
+def hours(user: object, area_code: str | None, year: int, limit: int = 200, offset: int = 0
+          ) -> list[dict[str, object]]:
+    """`limit` cadres from the `offset`-th in the user's areas (by area code) who trained in `year`, with their
+    attended hours (tenths) and courses in courses starting that year. Cadres are taken in index order first and
+    their enrolments summed after, so a province's page does not rank 200,000 cadres to show 50."""
     courses = list(Course.objects.filter(start_date__year=year).values_list("pk", flat=True))
     qs = access.scope(Cadre.objects.all(), user, "home_area_id", ABILITY)
     if area_code:
         qs = access.within_area(qs, "home_area_id", area_code)
     shown = list(qs.filter(Exists(Enrolment.objects.filter(cadre_id=OuterRef("pk"), course_id__in=courses)))
-                 .order_by("home_area_id", "pk").values("pk", "name", "home_area_id")[:limit])
+                 .order_by("home_area_id", "pk").values("pk", "name", "home_area_id")[offset:offset + limit])
     sums = {r["cadre_id"]: r for r in Enrolment.objects.filter(
         cadre_id__in=[c["pk"] for c in shown], course_id__in=courses).values("cadre_id").annotate(
         tenths=Sum("attended_tenths"), courses=Count("course_id", distinct=True)).order_by()}
@@ -103,3 +118,13 @@ def training_coverage(user: object, area_code: str | None, year: int) -> dict[st
     found = {c.topic: c for c in coverage(user, area_code, year)}[POVERTY_WORK]
     return {"cadres": found.cadres, "covered": found.covered, "share": found.share,
             "gaps": found.cadres - found.covered}
+
+
+def people_figures(user: object, area: Area, today: dt.date) -> list[Figure]:
+    """The dashboard people section's training tiles (`organisation.people.register`): this year's coverage of
+    cadres in poor counties by poverty-work training, and the cadres without it."""
+    found = {c.topic: c for c in coverage(user, area.code, today.year)}[POVERTY_WORK]
+    return [Figure("training_poverty_share", f"{today.year}年贫困县干部脱贫攻坚培训覆盖率 / poor-county cadres trained "
+                   f"in poverty work, {today.year}", found.share, "share"),
+            Figure("training_gaps", "未参加脱贫攻坚培训的干部 / cadres without poverty-work training",
+                   found.cadres - found.covered)]

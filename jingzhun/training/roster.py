@@ -18,6 +18,7 @@ from jingzhun.tabular.problems import Problems
 from jingzhun.tabular.read import RawTable
 from jingzhun.tabular.spec import Column, Spec
 from jingzhun.teams.models import Cadre
+from jingzhun.training import totals
 from jingzhun.training.models import ENROLMENT_STATUS, MAX_TENTHS, Course, Enrolment
 
 SPEC = Spec("course_roster", (
@@ -168,6 +169,8 @@ class CourseRoster:
         if plan.update:
             Enrolment.objects.bulk_create(plan.update, batch_size=2000, update_conflicts=True,
                                           unique_fields=["course", "cadre"], update_fields=["status", "attended_tenths"])
+        # The coverage totals of the enrolled cadres' counties, in this transaction (totals.py).
+        totals.refresh(plan.touched)
 
 
 def import_course_roster(path: str | Path, *, actor: str, user: object | None = None, ranges: rules.Ranges = None,

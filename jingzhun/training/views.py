@@ -16,14 +16,13 @@ from django.views.decorators.http import require_POST
 
 from jingzhun import access
 from jingzhun.audit import log as audit
+from jingzhun.organisation import paging
 from jingzhun.training import reports
 from jingzhun.training.models import COURSE_KIND, ENROLMENT_STATUS, POVERTY_WORK, TOPIC, Course, Enrolment
 from jingzhun.training.roster import SPEC
 from jingzhun.web import roster_export
 from jingzhun.web.area_param import chosen_area, chosen_year
 from jingzhun.web.pages import requires
-
-SHOWN = 200
 
 
 @requires("people")
@@ -34,13 +33,16 @@ def courses(request: HttpRequest) -> HttpResponse:
     coverage = reports.coverage(request.user, area.code, year)
     # The gaps' total is the poverty-work line of the coverage (cadres − covered): no second count.
     poverty = next(c for c in coverage if c.topic == POVERTY_WORK)
+    gap_total = poverty.cadres - poverty.covered
     return render(request, "training/courses.html", {
-        "area": area, "year": year, "courses": listed[:SHOWN], "coverage": coverage,
-        "gaps": reports.gaps(request.user, area.code, year)[:SHOWN], "gap_total": poverty.cadres - poverty.covered,
-        "hours": reports.hours(request.user, area.code, year, SHOWN),
+        "area": area, "year": year, "courses": paging.page(request, "courses_page", listed), "coverage": coverage,
+        "gaps": paging.page(request, "gaps_page", reports.gaps(request.user, area.code, year), gap_total),
+        "gap_total": gap_total,
+        "hours": paging.window(request, "hours_page", lambda offset, limit: reports.hours(
+            request.user, area.code, year, limit, offset)),
         "topics": TOPIC.labels(), "kinds": COURSE_KIND.labels(), "may_write": access.may(request.user, "manage_people"),
         "may_export": access.may(request.user, "export"),
-"title": _("Training"),
+        "title": _("Training"),
     })
 
 

@@ -96,6 +96,7 @@ def tabular(kind: str, label: str, ability: str, importer: Callable[..., Any], a
 
 def _rosters() -> list[UploadKind]:
     from jingzhun.areas.village_records import import_village_records
+    from jingzhun.branches.elections import import_branch_elections
     from jingzhun.branches.roster import import_branch_roster
     from jingzhun.evaluation.frame_import import import_frame
     from jingzhun.organisation.imports.links import import_links
@@ -110,6 +111,8 @@ def _rosters() -> list[UploadKind]:
                     "course_roster.import"),
             tabular("branch_roster", "村党组织名册 / party-branch roster", "manage_people", import_branch_roster,
                     "branch_roster.import"),
+            tabular("branch_elections", "村党组织换届选举 / party-branch elections", "manage_people",
+                    import_branch_elections, "branch_elections.import"),
             tabular("talent_pool", "人才库名册 / talent-pool roster", "manage_people", import_talent,
                     "talent_pool.import"),
             tabular("evaluation_frame", "未建档户名单（评估抽样框） / never-registered households (evaluation frame)",

@@ -8,6 +8,7 @@ from jingzhun.teams.models import Cadre, CadreStatusEvent, TeamMembership, WorkT
 from jingzhun.teams.roster.plan import Plan
 from jingzhun.teams.roster.spec import CADRE_FIELDS, MEMBERSHIP_FIELDS
 from jingzhun.teams.roster.state import Posting
+from jingzhun.teams.signals import cadres_changed
 
 BATCH = 500  # rows per bulk statement
 
@@ -34,6 +35,10 @@ def apply(plan: Plan) -> None:
     CadreStatusEvent.objects.bulk_create(
         [CadreStatusEvent(cadre_id=cadre_pk[pn], status=status, date=day, reason=reason)
          for pn, status, day, reason in plan.events], batch_size=BATCH)
+    # Totals kept by other apps over cadres (training coverage) recount the counties touched, in this transaction.
+    touched = {c.home_area_id for c in (*plan.new_cadres, *plan.changed_cadres)}
+    touched.update(old for _pn, old, _new in plan.moves if old)
+    cadres_changed.send(sender=Cadre, areas=touched)
 
 
 def _known(pk: int | None) -> int:
