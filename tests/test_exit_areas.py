@@ -104,8 +104,15 @@ def test_county_incidence_and_the_evaluation_rates_at_their_thresholds(officer, 
     assert verdicts(RULES, officer)[COUNTY].eligible
     monkeypatch.setattr(areas, "evaluation_rates", rates("2/100", "2/100", "90/100"))
     county = verdicts(RULES, officer)[COUNTY]
-    assert [b.split(" / ")[0] for b in county.blocked] == ["错退率 2.00%，未低于 2.00%", "漏评率 2.00%，未低于 2.00%",
-                                                           "群众认可度 90.00%，未高于 90.00%"]
+    # Exactly 90 % satisfaction passes: the policy's satisfaction_at_threshold = "exits" (低于90%的不得退出).
+    assert [b.split(" / ")[0] for b in county.blocked] == ["错退率 2.00%，未低于 2.00%", "漏评率 2.00%，未低于 2.00%"]
+    monkeypatch.setattr(areas, "evaluation_rates", rates("1/100", "1/100", "8999/10000"))
+    assert verdicts(RULES, officer)[COUNTY].blocked == ["群众认可度 89.99%，低于 90.00% / satisfaction 89.99% is below 90.00%"]
+    strict = ExitRules(RULES.exit.model_copy(update={"county": RULES.exit.county.model_copy(
+        update={"satisfaction_at_threshold": None})}), RULES.base)
+    monkeypatch.setattr(areas, "evaluation_rates", rates("2/100", "2/100", "90/100"))
+    assert [b.split(" / ")[0] for b in verdicts(strict, officer)[COUNTY].blocked] == [
+        "错退率 2.00%，未低于 2.00%", "漏评率 2.00%，未低于 2.00%", "群众认可度 90.00%，未高于 90.00%"]
     assert verdicts(exits_at_threshold(RULES), officer)[COUNTY].eligible
     poor_people(VILLAGE2, 2)  # 4 / 200 = 2 %: the county's incidence at its threshold
     county = verdicts(RULES, officer)[COUNTY]

@@ -24,7 +24,7 @@ from django.db.models import Count, Q, QuerySet
 
 from jingzhun import access
 from jingzhun.areas.models import LEVEL_DIGITS, Area, VillageRecord
-from jingzhun.policy.exit import AreaExit, ExitRules
+from jingzhun.policy.exit import AreaExit, ExitRules, exit_rules_in_force
 from jingzhun.exits import yearend
 from jingzhun.registry.models import Household, Member
 
@@ -43,8 +43,10 @@ class CountyRates:
 def evaluation_rates(county: str, year: int) -> CountyRates | None:
     """The county's rates from the latest third-party evaluation of `year` that sampled it
     (`jingzhun.evaluation.results.county_rates`, the one place they are computed); None ("no data") when there is
-    none, or while its findings are incomplete — a county is never judged on part of its sample. The point
-    estimates go to the exit rule, which compares them with the exit policy's thresholds."""
+    none, or while its findings are incomplete — a county is never judged on part of its sample. The figures the
+    exit policy's `rates_compared` names (the point estimates, or the intervals' unfavourable bounds) go to the exit
+    rule, which compares them with the policy's thresholds — the same thresholds the evaluation's own verdicts
+    read (`evaluation.results.thresholds`)."""
     from jingzhun.evaluation.models import Evaluation, SampledHousehold
     from jingzhun.evaluation.results import county_rates
 
@@ -56,10 +58,14 @@ def evaluation_rates(county: str, year: int) -> CountyRates | None:
     if found.status != "complete" or any(r.proportion is None for r in found.three):
         return None
 
-    def exact(rate: Any) -> Fraction:
-        return Fraction(rate.proportion.estimate).limit_denominator(1_000_000)
+    bound = exit_rules_in_force(year, county).exit.county.rates_compared == "bound"
 
-    return CountyRates(exact(found.wrongly_exited), exact(found.missed_poor), exact(found.satisfied))
+    def exact(rate: Any, unfavourable: str) -> Fraction:
+        p = rate.proportion
+        return Fraction(getattr(p, unfavourable) if bound else p.estimate).limit_denominator(1_000_000)
+
+    return CountyRates(exact(found.wrongly_exited, "high"), exact(found.missed_poor, "high"),
+                       exact(found.satisfied, "low"))
 
 
 @dataclass
@@ -189,6 +195,8 @@ def _rates_words(v: AreaVerdict, rule: AreaExit, rates: CountyRates | None) -> N
         if not ok(value, limit):
             v.blocked.append(f"{zh} {percent(value)}，未低于 {percent(limit)} / {en} {percent(value)} is not below "
                              f"{percent(limit)}")
-    if not rule.above(rates.satisfaction, rule.satisfaction_above):
-        v.blocked.append(f"群众认可度 {percent(rates.satisfaction)}，未高于 {percent(rule.satisfaction_above)} / "
-                         f"satisfaction {percent(rates.satisfaction)} is not above {percent(rule.satisfaction_above)}")
+    if not rule.satisfied(rates.satisfaction):
+        inclusive = (rule.satisfaction_at_threshold or rule.at_threshold) == "exits"
+        zh, en = ("低于", "below") if inclusive else ("未高于", "not above")
+        v.blocked.append(f"群众认可度 {percent(rates.satisfaction)}，{zh} {percent(rule.satisfaction_above)} / "
+                         f"satisfaction {percent(rates.satisfaction)} is {en} {percent(rule.satisfaction_above)}")
