@@ -24,8 +24,8 @@ from django.db.models import Count, Q, QuerySet
 
 from jingzhun import access
 from jingzhun.areas.models import LEVEL_DIGITS, Area, VillageRecord
-from jingzhun.policy.exit import AreaExit, ExitRules, exit_rules_in_force
 from jingzhun.exits import yearend
+from jingzhun.policy.exit import AreaExit, ExitRules, exit_rules_in_force
 from jingzhun.registry.models import Household, Member
 
 ABILITY = "dashboard"
