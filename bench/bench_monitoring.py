@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import statistics
 import sys
 import tempfile
@@ -86,18 +87,21 @@ def run(db: Path, runs: int, again: bool) -> None:
     with connection.cursor() as cur:
         cur.execute("SELECT COUNT(*) FROM registry_household")
         households = cur.fetchone()[0]
-    times = []
+    times, cpus = [], []
     for _ in range(runs):
         with connection.cursor() as cur:
             for table in ("monitoring_trigger", "monitoring_casestep", "monitoring_case")[: 0 if again else 3]:
                 cur.execute(f"DELETE FROM {table}")
-        t = time.perf_counter()
+        load = os.getloadavg()[0]
+        t, c = time.perf_counter(), time.process_time()
         result = screening.screen(YEAR, today=dt.date(2021, 9, 16), actor="bench")
         times.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
         print(f"  {households:,} households: found {result.households:,} ({dict(result.found)}), "
-              f"{result.new_cases:,} cases, {result.new_triggers:,} triggers in {times[-1]:.2f} s")
+              f"{result.new_cases:,} cases, {result.new_triggers:,} triggers in {times[-1]:.2f} s "
+              f"(CPU {cpus[-1]:.2f} s; load {load:.1f} → {os.getloadavg()[0]:.1f})", flush=True)
     print(f"screening, SQLite in place: median {statistics.median(times):.2f} s of {runs} "
-          f"({', '.join(f'{t:.2f}' for t in times)})")
+          f"({', '.join(f'{t:.2f}' for t in times)}), CPU median {statistics.median(cpus):.2f} s")
 
 
 def cached_register(households: int, scale: float) -> Path:
@@ -132,7 +136,6 @@ def cached_register(households: int, scale: float) -> Path:
 
 
 def bench_duckdb(households: int, runs: int, scale: float) -> None:
-    import os
     from fractions import Fraction
 
     from bench_exit import Timer, _django_unused
