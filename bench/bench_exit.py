@@ -149,7 +149,7 @@ def module_at(ref: str, path: str, name: str) -> ModuleType:
     return module
 
 
-def _django_unused() -> None:
+def django_unused() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingzhun.settings")
     os.environ.setdefault("JINGZHUN_DATABASE_URL", f"sqlite:///{tempfile.gettempdir()}/bench-exit-unused.sqlite3")
     import django
@@ -158,7 +158,7 @@ def _django_unused() -> None:
 
 
 def bench_duckdb(data: Path, runs: int, baseline: str | None = None) -> None:
-    _django_unused()
+    django_unused()
     from jingzhun.exits import households
     from jingzhun.identification.engines import ParquetFiles
     from jingzhun.policy.exit import exit_rules

@@ -138,11 +138,11 @@ def cached_register(households: int, scale: float) -> Path:
 def bench_duckdb(households: int, runs: int, scale: float) -> None:
     from fractions import Fraction
 
-    from bench_exit import Timer, _django_unused
+    from bench_exit import Timer, django_unused
 
     data = cached_register(households, scale)
     os.environ.setdefault("JINGZHUN_DATABASE_URL", f"sqlite:///{tempfile.gettempdir()}/bench-monitoring-unused.sqlite3")
-    _django_unused()
+    django_unused()
     import duckdb
 
     from jingzhun.identification.engines import ParquetFiles, duckdb_register
