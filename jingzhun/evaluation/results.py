@@ -49,7 +49,7 @@ class Thresholds(BaseModel):
                    missed_poor_below=float(rule.missed_below), satisfied_at_least=float(rule.satisfaction_above),
                    error_rate_at_threshold="passes" if rule.at_threshold == "exits" else "fails",
                    satisfaction_at_threshold="passes" if at_satisfaction == "exits" else "fails",
-                   source=rules.exit.name)
+                   source=rules.exit.name.split(" / ")[0])  # the Chinese half: the page names it in words
 
 
 def thresholds(year: int, area: str = "") -> Thresholds:
