@@ -1,8 +1,9 @@
 """Household exit check benchmark (issue 18 targets: 1 M households on SQLite in place ≤ 15 s; 10 M on
 DuckDB ≤ 15 s).
 
+    python bench/bench_exit.py duckdb   --households 10000000 [--runs 3] [--baseline main]  # the 10 M target, one command
     python bench/bench_exit.py generate --households 1000000 --out /tmp/exit-1m [--all-poor]
-    python bench/bench_exit.py duckdb   --data /tmp/exit-1m [--runs 3]                 # DuckDB on the Parquet register
+    python bench/bench_exit.py duckdb   --data /tmp/exit-1m [--runs 3]                 # DuckDB on a given Parquet register
     python bench/bench_exit.py sqlitedb --data /tmp/exit-1m --db /tmp/exit-1m.sqlite3   # build a Django SQLite DB
     python bench/bench_exit.py inplace  --db /tmp/exit-1m.sqlite3 [--engines sqlite,duckdb] [--runs 3]
 
@@ -11,15 +12,28 @@ incomes around the 2020 line), with a second income year (2019: the 2020 incomes
 national exit policy's two income years are both there. `--all-poor` puts every household on the poor list
 (the worst case: every household is checked). Every timing is the median of --runs runs, with the machine's
 load average printed next to it.
+
+`duckdb --households N` synthesises the register once into /tmp/jingzhun-bench/exit-<N> (kept for the next run)
+and times the check there. `--baseline REF` times the check as git REF has it (its jingzhun/exits/households.py,
+loaded beside this tree's) in the same run, alternating with this tree's, so both see the same machine. Every
+run reports wall time and process CPU time (user + system of every thread: DuckDB's workers are threads of this
+process), and the load average before and after.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -87,26 +101,85 @@ def _report(label: str, times: list[float], rows: int, eligible: int) -> None:
           f"{bi.machine()}")
 
 
-def bench_duckdb(data: Path, runs: int) -> None:
-    import os
-    import tempfile
+CACHE = Path(tempfile.gettempdir()) / "jingzhun-bench"
 
+
+def cached_register(households: int) -> Path:
+    """The synthetic register of `households` households as Parquet, generated once and kept under /tmp."""
+    out = CACHE / f"exit-{households}"
+    if not (out / "done").exists():
+        generate(households, out, all_poor=False)
+        (out / "done").write_text("ok\n")
+    return out
+
+
+class Timer:
+    """Wall and process CPU time (user + system, every thread) of the runs of one variant, with the load."""
+
+    def __init__(self, label: str) -> None:
+        self.label, self.walls, self.cpus, self.loads = label, [], [], []  # type: ignore[var-annotated]
+
+    def run(self, fn: Callable[[], Any]) -> Any:
+        before = os.getloadavg()[0]
+        t, c = time.perf_counter(), time.process_time()
+        result = fn()
+        self.walls.append(time.perf_counter() - t)
+        self.cpus.append(time.process_time() - c)
+        self.loads.append((before, os.getloadavg()[0]))
+        print(f"  {self.label}: wall {self.walls[-1]:.2f} s, CPU {self.cpus[-1]:.2f} s, load {before:.1f} → "
+              f"{self.loads[-1][1]:.1f}", flush=True)
+        return result
+
+    def summary(self) -> str:
+        return (f"{self.label}: wall median {statistics.median(self.walls):.2f} s "
+                f"({', '.join(f'{w:.2f}' for w in self.walls)}), CPU median {statistics.median(self.cpus):.2f} s "
+                f"({', '.join(f'{c:.2f}' for c in self.cpus)}), load {self.loads[0][0]:.1f} → {self.loads[-1][1]:.1f}")
+
+
+def module_at(ref: str, path: str, name: str) -> ModuleType:
+    """The module `path` as git `ref` has it, loaded under `name` (its imports are this tree's)."""
+    root = Path(__file__).resolve().parent.parent
+    text = subprocess.run(["git", "show", f"{ref}:{path}"], cwd=root, check=True, capture_output=True,
+                          text=True).stdout
+    spec = importlib.util.spec_from_loader(name, loader=None)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    exec(compile(text, f"{ref}:{path}", "exec"), module.__dict__)  # noqa: S102  (our own repository's code)
+    sys.modules[name] = module
+    return module
+
+
+def django_unused() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingzhun.settings")
     os.environ.setdefault("JINGZHUN_DATABASE_URL", f"sqlite:///{tempfile.gettempdir()}/bench-exit-unused.sqlite3")
     import django
 
     django.setup()
-    from jingzhun.exits.households import check
+
+
+def bench_duckdb(data: Path, runs: int, baseline: str | None = None) -> None:
+    django_unused()
+    from jingzhun.exits import households
     from jingzhun.identification.engines import ParquetFiles
     from jingzhun.policy.exit import exit_rules
 
     rules = exit_rules(2020)
-    times = []
+    variants = [(Timer("this tree"), households.check)]
+    if baseline:
+        old = module_at(baseline, "jingzhun/exits/households.py", "bench_exit_baseline")
+        variants.insert(0, (Timer(f"baseline ({baseline})"), old.check))
+    print(f"exit check, DuckDB on Parquet, {data}; {bi.machine()}")
+    answers = []
     for _ in range(runs):
-        t = time.perf_counter()
-        result = check(rules, source=ParquetFiles(str(data)), threads=2)
-        times.append(time.perf_counter() - t)
-    _report(f"DuckDB on Parquet, {data.name}", times, result.num_rows, pc.sum(result["eligible"]).as_py() or 0)
+        for timer, check in variants:
+            result = timer.run(lambda check=check: check(rules, source=ParquetFiles(str(data)), threads=2))
+            answers.append((timer.label, result.num_rows, pc.sum(result["eligible"]).as_py() or 0,
+                            pc.sum(result["reasons"]).as_py()))
+    for timer, _ in variants:
+        print(timer.summary())
+    print("answers (variant, households checked, eligible, Σ reason codes):", sorted(set(answers)))
+    if len({a[1:] for a in answers}) != 1:
+        raise SystemExit("the variants disagree")
 
 
 def bench_inplace(db: Path, engines: list[str], runs: int) -> None:
@@ -132,8 +205,10 @@ def main() -> None:
     g.add_argument("--out", type=Path, required=True)
     g.add_argument("--all-poor", action="store_true")
     d = sub.add_parser("duckdb")
-    d.add_argument("--data", type=Path, required=True)
+    d.add_argument("--data", type=Path, help="a Parquet register (default: synthesised once under /tmp)")
+    d.add_argument("--households", type=int, default=10_000_000)
     d.add_argument("--runs", type=int, default=3)
+    d.add_argument("--baseline", help="also time the check as this git ref has it (e.g. main), alternating")
     s = sub.add_parser("sqlitedb")
     s.add_argument("--data", type=Path, required=True)
     s.add_argument("--db", type=Path, required=True)
@@ -145,7 +220,7 @@ def main() -> None:
     if args.cmd == "generate":
         generate(args.households, args.out, args.all_poor)
     elif args.cmd == "duckdb":
-        bench_duckdb(args.data, args.runs)
+        bench_duckdb(args.data or cached_register(args.households), args.runs, args.baseline)
     elif args.cmd == "sqlitedb":
         build_sqlite(args.data, args.db)
     else:

@@ -71,6 +71,7 @@ ZH = {
     "Seed": "随机种子",
     "Third-party evaluations": "第三方评估",
     "Thresholds are applied to the point estimate.": "以点估计值对照标准判定。",
+    "Thresholds of the exit policy %(source)s: wrongly exited below %(wrongly)s, missed poor below %(missed)s, acceptance at least %(satisfied)s.": "退出标准 %(source)s 的评估指标：错退率低于 %(wrongly)s，漏评率低于 %(missed)s，群众认可度不低于 %(satisfied)s。",
     "Thresholds are applied to the unfavourable bound of the 95% interval.": "以95%置信区间的不利端对照标准判定。",
     "Verdict": "结论",
     "Weight": "权数",

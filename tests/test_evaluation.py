@@ -193,7 +193,7 @@ def test_the_whole_area_is_one_stratified_estimate_over_its_counties(frame):
     ("satisfied", 0.90, True), ("satisfied", 0.8999, False), ("satisfied", 0.95, True)])
 def test_thresholds_exactly_at_their_lines(name, value, passes):
     p = Proportion(value, 0.01, max(0.0, value - 0.02), min(1.0, value + 0.02), 10, 100, 12, 2)
-    assert results.judge(name, p, results.thresholds()) is passes
+    assert results.judge(name, p, results.thresholds(2020)) is passes
     # Compared on the bound, an interval reaching over the line fails.
     strict = results.Thresholds(compare="bound")
     assert results.judge(name, p, strict) is (passes and name == "satisfied" and p.low >= 0.9)
@@ -244,3 +244,47 @@ def test_the_exit_rule_reads_a_countys_rates_from_its_evaluation_once_complete(f
     assert found is not None and (found.wrongly_exited, found.missed, found.satisfaction) == (
         Fraction(1, 12), Fraction(0), Fraction(20, 21))
     assert evaluation_rates(COUNTY, 2021) is None and evaluation_rates(OTHER_COUNTY, 2020) is None
+
+
+def test_the_exit_policys_thresholds_decide_the_evaluations_verdicts(frame, tmp_path, monkeypatch):
+    """One home for the thresholds: the province's exit policy of the year. Hand-worked: 1 of the county's 12 sampled
+    exited households wrongly exited, 错退率 8.33 %: fails the national 2 %; a provincial exit policy for 2020 that
+    allows 10 % makes the same findings pass, on the evaluation's page and in the county's exit verdict alike."""
+    from pathlib import Path
+
+    from jingzhun.exits import areas
+    from jingzhun.policy import exit as exit_policy
+
+    ev = draw.draw(name="a", year=2020, area_code=PROVINCE, seed=5, sizes=SIZES, user=None, actor="t")
+    exited = sorted(ev.households.filter(county=COUNTY, group="exited").values_list("number", flat=True))
+    rows = [[n, "", "", "是" if i == 0 else "否", "", ""] for i, n in enumerate(exited)]
+    assert findings.import_findings(ev, findings_file(frame / "f.csv", rows), actor="t").imported
+    national = results.county_rates(ev, COUNTY)
+    assert national.wrongly_exited.proportion.estimate == pytest.approx(1 / 12)
+    assert national.wrongly_exited.passes is False
+
+    shipped = Path(exit_policy.EXIT_DIR)
+    own = tmp_path / "exit"
+    own.mkdir()
+    for f in shipped.glob("*.toml"):
+        (own / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
+    text = (shipped / "national-2020.toml").read_text(encoding="utf-8")
+    text = text.replace('scope = "national"', f'scope = "province"\narea = "{PROVINCE}"').replace(
+        'wrongly_exited_below = "2%"', 'wrongly_exited_below = "10%"').replace(
+        'name = "', 'name = "湖南 ')
+    (own / f"{PROVINCE}-2020.toml").write_text(text, encoding="utf-8")
+    monkeypatch.setattr(exit_policy, "EXIT_DIR", own)
+    exit_policy.exit_rules.cache_clear()
+    try:
+        provincial = results.county_rates(ev, COUNTY)
+        assert provincial.wrongly_exited.passes is True
+        assert results.thresholds(2020, COUNTY).wrongly_exited_below == pytest.approx(0.10)
+        assert results.thresholds(2020, COUNTY).source.startswith("湖南 ")
+        # The county's exit reads the same rule: its 错退率 no longer blocks it (the other rates have no findings).
+        assert exit_policy.exit_rules(2020, COUNTY).exit.county.wrongly_exited_below == areas.Fraction(10, 100)
+        client = Client()
+        client.force_login(user("p", PROVINCE))
+        page = client.get(reverse("evaluation:detail", args=[ev.pk])).content.decode()
+        assert "湖南 " in page
+    finally:
+        exit_policy.exit_rules.cache_clear()

@@ -104,8 +104,15 @@ def test_county_incidence_and_the_evaluation_rates_at_their_thresholds(officer, 
     assert verdicts(RULES, officer)[COUNTY].eligible
     monkeypatch.setattr(areas, "evaluation_rates", rates("2/100", "2/100", "90/100"))
     county = verdicts(RULES, officer)[COUNTY]
-    assert [b.split(" / ")[0] for b in county.blocked] == ["错退率 2.00%，未低于 2.00%", "漏评率 2.00%，未低于 2.00%",
-                                                           "群众认可度 90.00%，未高于 90.00%"]
+    # Exactly 90 % satisfaction passes: the policy's satisfaction_at_threshold = "exits" (低于90%的不得退出).
+    assert [b.split(" / ")[0] for b in county.blocked] == ["错退率 2.00%，未低于 2.00%", "漏评率 2.00%，未低于 2.00%"]
+    monkeypatch.setattr(areas, "evaluation_rates", rates("1/100", "1/100", "8999/10000"))
+    assert verdicts(RULES, officer)[COUNTY].blocked == ["群众认可度 89.99%，低于 90.00% / satisfaction 89.99% is below 90.00%"]
+    strict = ExitRules(RULES.exit.model_copy(update={"county": RULES.exit.county.model_copy(
+        update={"satisfaction_at_threshold": None})}), RULES.base)
+    monkeypatch.setattr(areas, "evaluation_rates", rates("2/100", "2/100", "90/100"))
+    assert [b.split(" / ")[0] for b in verdicts(strict, officer)[COUNTY].blocked] == [
+        "错退率 2.00%，未低于 2.00%", "漏评率 2.00%，未低于 2.00%", "群众认可度 90.00%，未高于 90.00%"]
     assert verdicts(exits_at_threshold(RULES), officer)[COUNTY].eligible
     poor_people(VILLAGE2, 2)  # 4 / 200 = 2 %: the county's incidence at its threshold
     county = verdicts(RULES, officer)[COUNTY]
@@ -122,3 +129,53 @@ def test_a_county_with_a_village_lacking_its_record_is_blocked_and_scope_holds(o
     AreaRole.objects.create(user=township, area_id=Area.objects.get(code=VILLAGE).parent_id, role="officer")
     # A township officer sees its villages, not the county's whole-county verdict.
     assert set(verdicts(RULES, township, VILLAGE)) == {VILLAGE}
+
+
+def status_changed_after(number: str, status: str, year: int) -> None:
+    """The household's status changes in `year` (after the assessed 2020), as the workflow records it."""
+    from django.utils import timezone
+
+    from jingzhun.registry.models import Household, StatusEvent
+
+    hh = Household.objects.get(number=number)
+    Household.objects.filter(pk=hh.pk).update(status=status, exit_year=year if status == "exited" else hh.exit_year,
+                                              identified_year=year if status == "poor" else hh.identified_year)
+    StatusEvent.objects.create(household=hh, status=status, year=year, reason="", recorded_at=timezone.now())
+
+
+def test_verdicts_count_the_status_at_the_year_end_not_the_current_one(officer, monkeypatch):
+    from django.utils import timezone
+
+    from jingzhun.registry.models import Household, StatusEvent
+
+    monkeypatch.setattr(areas, "evaluation_rates", rates("0", "0", "1"))
+    poor_people(VILLAGE, 4)  # 4 / 200 = 2 % at the end of 2020: the village stays
+    record(VILLAGE, 200)
+    record(VILLAGE2, 200)
+    for hh in Household.objects.filter(village_id=VILLAGE):
+        StatusEvent.objects.create(household=hh, status="poor", year=2018, reason="", recorded_at=timezone.now())
+    before = verdicts(RULES, officer)
+    assert before[VILLAGE].poor_people == 4 and not before[VILLAGE].eligible
+    assert before[COUNTY].poor_people == 4 and before[COUNTY].incidence == Fraction(4, 400)
+    # 2021: two of the four exit and a household of VILLAGE2 is newly identified; the 2020 verdicts stay.
+    numbers = list(Household.objects.filter(village_id=VILLAGE).order_by("number").values_list("number", flat=True))
+    status_changed_after(numbers[0], "exited", 2021)
+    status_changed_after(numbers[1], "exited", 2021)
+    poor_people(VILLAGE2, 3)
+    for hh in Household.objects.filter(village_id=VILLAGE2):
+        Household.objects.filter(pk=hh.pk).update(identified_year=2021)
+    Area.objects.filter(code=VILLAGE).update(exit_year=2021)  # its exit recorded later: still judged for 2020
+    after = verdicts(RULES, officer)
+    for code in (VILLAGE, VILLAGE2, COUNTY):
+        assert (after[code].poor_people, after[code].blocked) == (before[code].poor_people, before[code].blocked), code
+    # The 2021 verdict (on 2021's records) does see the changes: 2 exited, 3 newly poor.
+    for village in (VILLAGE, VILLAGE2):
+        VillageRecord.objects.create(village_id=village, year=2021, population=200, hardened_road=True,
+                                     power_grid=True, clinic=True, collective_income=Decimal(1))
+    rules_2021 = ExitRules(RULES.exit.model_copy(update={"year": 2021}), RULES.base)
+    later = verdicts(rules_2021, officer)
+    assert later[VILLAGE].poor_people == 2 and later[VILLAGE2].poor_people == 3 and later[COUNTY].poor_people == 5
+    # An event of 2020 says what the household was at the end of 2020, whatever its fields now say.
+    StatusEvent.objects.create(household=Household.objects.get(number=numbers[2]), status="exited", year=2020,
+                               reason="", recorded_at=timezone.now())
+    assert verdicts(RULES, officer)[VILLAGE].poor_people == 3

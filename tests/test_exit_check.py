@@ -148,3 +148,79 @@ def test_shipped_exit_policies_load_and_bad_files_are_named(tmp_path):
         load_exit(missing)
     with pytest.raises(LookupError, match="no exit policy for 2031"):
         exit_rules(2031)
+
+
+THREE_YEARS = """name = "三年 / three years"
+year = 2020
+scope = "national"
+policy = "national-2020.toml"
+[household]
+lines = { 2018 = 2995, 2019 = 3218 }
+years_above = 3
+at_line = "stays"
+guarantees = ["housing"]
+"""
+
+#: number → (size, {year: wage income}) for the three-year window
+WINDOW = {"W-all": (3, {2018: "8985.03", 2019: "9654.03", 2020: "12000.03"}),
+          "W-gap": (1, {2018: "9000", 2020: "9000"}),
+          "W-at-2018": (3, {2018: "8985.00", 2019: "9654.03", 2020: "12000.03"}),
+          "W-only-2020": (1, {2020: "9000"})}
+
+
+@pytest.fixture(scope="module")
+def extra(register, django_db_blocker):
+    """Committed beside the register: the three-year window's households, and two whose net income is several
+    fields (1,000.01 + 2,000.02 − 0.01 + transfer 999.98 or 999.99)."""
+    made = {}
+    with django_db_blocker.unblock():
+        for seq, (number, (size, incomes)) in enumerate(WINDOW.items()):
+            hh = make_household(number, VILLAGE, [person(200 + seq * 4 + i) for i in range(size)])
+            for year, yuan in incomes.items():
+                income(hh, year, yuan)
+            made[number] = hh.pk
+        for seq, (number, transfer) in enumerate([("N-at", "999.98"), ("N-above", "999.99")]):
+            hh = make_household(number, VILLAGE, [person(300 + seq)])
+            income(hh, 2019, "9000")
+            IncomeRecord.objects.create(household=hh, year=2020, wage_income=Decimal("1000.01"),
+                                        production_income=Decimal("2000.02"), production_costs=Decimal("0.01"),
+                                        property_income=0, transfer_income=Decimal(transfer), medical_expenses=0)
+            made[number] = hh.pk
+    yield made
+    with django_db_blocker.unblock():
+        Household.objects.filter(pk__in=made.values()).delete()
+
+
+def test_a_window_of_three_years_with_a_year_missing_inside_it(extra):
+    """Three income years (2018–2020): a household with 2018 and 2020 but no 2019 record lacks the year inside the
+    window; one with 2020 only lacks two; one exactly at 2018's line per capita (2,995 × 3 = 8,985) stays. Bulk
+    and single checks agree, reason bits by year position."""
+    rules = loads_exit(THREE_YEARS, "three.toml")
+    assert rules.years() == [2018, 2019, 2020]
+    ids = [extra[n] for n in WINDOW]
+    want = {"W-all": (True, 0, 0), "W-gap": (False, 0, 0b010), "W-at-2018": (False, 0b001, 0),
+            "W-only-2020": (False, 0, 0b011)}
+    for engine in ENGINES:
+        got = {r["household_id"]: r for r in households.check(rules, engine=engine, households=ids).to_pylist()}
+        for number, (eligible, below, missing) in want.items():
+            row = got[extra[number]]
+            assert (row["eligible"], row["below"], row["missing"]) == (eligible, below, missing), (engine, number)
+            single = one.check_household(rules, Household.objects.get(pk=extra[number]))
+            keys = ("eligible", "below", "missing", "reasons", "pc_2018", "pc_2019", "pc_2020")
+            assert {k: row[k] for k in keys} == {k: single[k] for k in keys}, (engine, number)
+        assert got[extra["W-all"]]["pc_2018"] == 299501  # ⌊898,503 fen ÷ 3⌋
+        assert got[extra["W-gap"]]["pc_2019"] is None
+        assert codes.words(rules, got[extra["W-gap"]]) == ["缺少2019年收入记录 / no income record for 2019"]
+
+
+def test_income_net_of_several_fields_is_exact_in_fen(extra):
+    """The net income sums the sources and deducts the costs: 1,000.01 + 2,000.02 − 0.01 + 999.98 = 4,000.00
+    exactly (at the 2020 line: stays), and one fen more exits."""
+    ids = [extra["N-at"], extra["N-above"]]
+    for engine in ENGINES:
+        got = {r["household_id"]: r for r in households.check(RULES, engine=engine, households=ids).to_pylist()}
+        assert got[extra["N-at"]]["pc_2020"] == 400000 and not got[extra["N-at"]]["eligible"], engine
+        assert got[extra["N-above"]]["pc_2020"] == 400001 and got[extra["N-above"]]["eligible"], engine
+        for pk in ids:
+            single = one.check_household(RULES, Household.objects.get(pk=pk))
+            assert (single["eligible"], single["pc_2020"]) == (got[pk]["eligible"], got[pk]["pc_2020"]), pk

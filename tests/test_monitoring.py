@@ -142,6 +142,10 @@ def user_at(name: str, code: str, role: str = "officer") -> User:
 
 @pytest.fixture
 def planted(db):
+    return plant()
+
+
+def plant() -> dict[str, Household]:
     make_areas()
     h = {
         # income: per-capita under the line (2 people, 11,999.98 yuan → 5,999.99 each)
@@ -165,6 +169,35 @@ def planted(db):
     IncomeRecord.objects.filter(household=h["under"]).update(wage_income=Decimal("11999.98"))
     RigidExpense.objects.create(household=h["schooling"], year=YEAR, schooling=Decimal("10001"), recorded_by="t")
     return h
+
+
+ENGINES = {"sqlite": ("duckdb", "sqlite"), "postgresql": ("duckdb", "postgres")}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_bulk_triggers_on_every_engine_find_what_the_screening_finds():
+    """The one definition run three ways: compiled into the screening's SQL, and in bulk on DuckDB and in place
+    (committed rows: the engines read through their own connections). Same households, triggers and figures."""
+    from django.db import connection
+
+    from jingzhun.monitoring import triggers
+
+    plant()
+    rules = policy.rules("430000000000", YEAR)
+    numbers = dict(Household.objects.values_list("pk", "number"))
+    want = {("UNDER", "income", 599_999, 600_000), ("EDGE", "income", 0, 600_000), ("BOTH", "income", 50_000, 600_000),
+            ("FAR", "income", 10_000, 600_000), ("RIGID", "rigid", 1_200_100, 1_200_000),
+            ("SCHOOL", "rigid", 1_500_100, 1_500_000), ("BOTH", "rigid", 90_000, 50_000)}
+    for engine in ENGINES[connection.vendor]:
+        got = set()
+        for row in triggers.check(rules, YEAR, engine=engine).to_pylist():
+            if row["income_hit"]:
+                got.add((numbers[row["hid"]], "income", row["income_value"], row["income_threshold"]))
+            if row["rigid_hit"]:
+                got.add((numbers[row["hid"]], "rigid", row["rigid"], row["rigid_threshold"]))
+        assert got == want, engine
+    screening.screen(YEAR, today=TODAY, actor="a")
+    assert set(Trigger.objects.values_list("case__household__number", "code", "value_fen", "threshold_fen")) == want
 
 
 def signal_list(tmp_path, rule: str, members: list[Member], on: dt.datetime) -> CrossCheckList:

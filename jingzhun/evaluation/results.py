@@ -7,16 +7,14 @@
 
 Each by `rates.domain_rate` (estimate_proportion on the domain). A household without its finding is left out of
 that rate (non-response, counted and shown); a county with no finding at all has "no data" — never 0.
-The thresholds and which figure they are compared with are the policy in `data/thresholds.toml`
+The thresholds and which figure they are compared with are the exit policy's county rule of the evaluation's year
+and province (`jingzhun.policy.exit`, `[county]`): one home for them, shared with the county's exit verdict
 (docs/evaluation.md, "Thresholds").
 """
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -25,12 +23,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from jingzhun.evaluation.estimate import Proportion
 from jingzhun.evaluation.models import Evaluation, SampledHousehold
 from jingzhun.evaluation.rates import domain_rate
+from jingzhun.policy.exit import ExitRules, exit_rules_in_force
 
-THRESHOLDS_FILE = Path(__file__).with_name("data") / "thresholds.toml"
 AT = 1e-12  # a figure within this of its threshold is "at" it (floating sums of weights)
 
 
 class Thresholds(BaseModel):
+    """The county-exit thresholds the verdicts apply, as the exit policy of the evaluation's year and province
+    states them (`from_exit`: the policy's `[county]` rule is their one home; `source` names it)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     compare: Literal["point", "bound"] = "point"
     wrongly_exited_below: float = Field(0.02, ge=0, le=1)
@@ -38,11 +39,23 @@ class Thresholds(BaseModel):
     satisfied_at_least: float = Field(0.90, ge=0, le=1)
     error_rate_at_threshold: Literal["passes", "fails"] = "fails"
     satisfaction_at_threshold: Literal["passes", "fails"] = "passes"
+    source: str = ""
+
+    @classmethod
+    def from_exit(cls, rules: ExitRules) -> Thresholds:
+        rule = rules.exit.county
+        at_satisfaction = rule.satisfaction_at_threshold or rule.at_threshold
+        return cls(compare=rule.rates_compared, wrongly_exited_below=float(rule.wrongly_exited_below),
+                   missed_poor_below=float(rule.missed_below), satisfied_at_least=float(rule.satisfaction_above),
+                   error_rate_at_threshold="passes" if rule.at_threshold == "exits" else "fails",
+                   satisfaction_at_threshold="passes" if at_satisfaction == "exits" else "fails",
+                   source=rules.exit.name.split(" / ")[0])  # the Chinese half: the page names it in words
 
 
-@cache
-def thresholds() -> Thresholds:
-    return Thresholds(**tomllib.loads(THRESHOLDS_FILE.read_text(encoding="utf-8")))
+def thresholds(year: int, area: str = "") -> Thresholds:
+    """The thresholds for an evaluation of `year` over `area` (its province's exit policy when it has one, else the
+    national; for a year after the last shipped policy, the latest: `exit_rules_in_force`)."""
+    return Thresholds.from_exit(exit_rules_in_force(year, area))
 
 
 @dataclass(frozen=True)
@@ -109,7 +122,7 @@ def _rate(name: str, rows: list[tuple], policy: Thresholds) -> Rate:
 
 
 def _rates_of(pk: int, county: str, rows: list[tuple]) -> CountyRates:
-    policy = thresholds()
+    policy = thresholds(Evaluation.objects.values_list("year", flat=True).get(pk=pk), county)
     found = {name: _rate(name, rows, policy) for name in DOMAIN}
     recorded = sum(r.recorded for r in found.values())
     expected = sum(r.sampled for r in found.values())

@@ -76,7 +76,7 @@ def evaluation(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "evaluation/detail.html", {
         "evaluation": found, "rates": rates,
         "villages": list(villages), "households": list(households[:LIMIT]), "total": households.count(),
-        "limit": LIMIT, "policy": results.thresholds()})
+        "limit": LIMIT, "policy": results.thresholds(found.year, found.area_id)})
 
 
 def _audit_print(request: HttpRequest, found: Evaluation, what: str, villages: list[str], rows: int) -> None:

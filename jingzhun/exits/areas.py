@@ -1,7 +1,8 @@
 """Village and county exit (贫困村出列、贫困县摘帽): may they exit now, and if not, what blocks them.
 
-- Incidence (贫困发生率) = people in households on the poor list (poor or returned) ÷ the population of the
-  village's record (村情) of the policy's year; for a county, both summed over its villages. It must be below
+- Incidence (贫困发生率) = people in households on the poor list (poor or returned) at the end of the policy's
+  year (their status then, from the register's status history: `jingzhun.exits.yearend`; a status changed after
+  the year does not move the year's verdict) ÷ the population of the village's record (村情) of that year; for a county, both summed over its villages. It must be below
   the threshold of the area's region class (`Area.region_class`; when it is empty, the policy's `west`
   code prefixes decide): 2 %, 3 % in the west. Exactly at the threshold is the policy's `at_threshold`.
   Compared as exact fractions: 2 people in 100 is exactly 2 %.
@@ -19,12 +20,13 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from jingzhun import access, choices
+from jingzhun import access
 from jingzhun.areas.models import LEVEL_DIGITS, Area, VillageRecord
-from jingzhun.policy.exit import AreaExit, ExitRules
-from jingzhun.registry.models import Member
+from jingzhun.exits import yearend
+from jingzhun.policy.exit import AreaExit, ExitRules, exit_rules_in_force
+from jingzhun.registry.models import Household, Member
 
 ABILITY = "dashboard"
 
@@ -41,8 +43,10 @@ class CountyRates:
 def evaluation_rates(county: str, year: int) -> CountyRates | None:
     """The county's rates from the latest third-party evaluation of `year` that sampled it
     (`jingzhun.evaluation.results.county_rates`, the one place they are computed); None ("no data") when there is
-    none, or while its findings are incomplete — a county is never judged on part of its sample. The point
-    estimates go to the exit rule, which compares them with the exit policy's thresholds."""
+    none, or while its findings are incomplete — a county is never judged on part of its sample. The figures the
+    exit policy's `rates_compared` names (the point estimates, or the intervals' unfavourable bounds) go to the exit
+    rule, which compares them with the policy's thresholds — the same thresholds the evaluation's own verdicts
+    read (`evaluation.results.thresholds`)."""
     from jingzhun.evaluation.models import Evaluation, SampledHousehold
     from jingzhun.evaluation.results import county_rates
 
@@ -54,10 +58,14 @@ def evaluation_rates(county: str, year: int) -> CountyRates | None:
     if found.status != "complete" or any(r.proportion is None for r in found.three):
         return None
 
-    def exact(rate: Any) -> Fraction:
-        return Fraction(rate.proportion.estimate).limit_denominator(1_000_000)
+    bound = exit_rules_in_force(year, county).exit.county.rates_compared == "bound"
 
-    return CountyRates(exact(found.wrongly_exited), exact(found.missed_poor), exact(found.satisfied))
+    def exact(rate: Any, unfavourable: str) -> Fraction:
+        p = rate.proportion
+        return Fraction(getattr(p, unfavourable) if bound else p.estimate).limit_denominator(1_000_000)
+
+    return CountyRates(exact(found.wrongly_exited, "high"), exact(found.missed_poor, "high"),
+                       exact(found.satisfied, "low"))
 
 
 @dataclass
@@ -105,22 +113,30 @@ def _threshold(area: Area, rule: AreaExit) -> Fraction:
     return rule.threshold(area.code)
 
 
-def poor_people_by_village(user: object, low: str, high: str) -> dict[str, int]:
-    """People in households on the poor list, by village, within [low, high] and the user's areas (SQL)."""
-    qs: QuerySet = Member.objects.filter(household__status__in=list(choices.POOR_NOW),
-                                         household__village_id__gte=low, household__village_id__lte=high)
-    qs = access.scope(qs, user, "household__village_id", ABILITY)
+def poor_people_by_village(user: object, low: str, high: str, year: int) -> dict[str, int]:
+    """People in households on the poor list at the end of `year` (`yearend`: their status then, not now), by
+    village, within [low, high] and the user's areas (SQL)."""
+    hh = access.scope(Household.objects.filter(village_id__gte=low, village_id__lte=high), user, "village_id", ABILITY)
+    on_list = yearend.on_list_at_year_end(hh, year)
+    qs: QuerySet = Member.objects.filter(household__in=on_list.values("pk"))
     return dict(qs.values_list("household__village_id").annotate(n=Count("id")).values_list("household__village_id", "n"))
+
+
+def not_exited_before(year: int) -> Q:
+    """A poor village or county still poor at the start of `year`: not exited, or exited in `year` or later (so
+    the year's verdict stays listed after the area's exit is recorded)."""
+    return Q(exit_year__isnull=True) | Q(exit_year__gte=year)
 
 
 def villages(rules: ExitRules, user: object, area: Area) -> list[AreaVerdict]:
     """The poor villages (not yet exited) under `area` within the user's areas, each with its verdict."""
     low, high = area.code_range
     rule = rules.exit.village
-    found = list(access.scope(Area.objects.filter(level="village", poor_village=True, exit_year__isnull=True,
-                                                  code__gte=low, code__lte=high), user, "code", ABILITY).order_by("code"))
+    poor_then = Area.objects.filter(not_exited_before(rules.year), level="village", poor_village=True,
+                                    code__gte=low, code__lte=high)
+    found = list(access.scope(poor_then, user, "code", ABILITY).order_by("code"))
     records = {r.village_id: r for r in VillageRecord.objects.filter(village__in=found, year=rules.year)}
-    poor = poor_people_by_village(user, low, high)
+    poor = poor_people_by_village(user, low, high, rules.year)
     out = []
     for village in found:
         record = records.get(village.code)
@@ -142,7 +158,7 @@ def counties(rules: ExitRules, user: object, area: Area) -> list[AreaVerdict]:
     low, high = area.code_range
     digits = LEVEL_DIGITS["county"]
     rule = rules.exit.county
-    qs = Area.objects.filter(level="county", exit_year__isnull=True).exclude(poor_county="")
+    qs = Area.objects.filter(not_exited_before(rules.year), level="county").exclude(poor_county="")
     if LEVEL_DIGITS.get(area.level, 0) <= digits:  # the nation, a province, a city, a county
         qs = qs.filter(code__gte=low, code__lte=high)
     else:  # a township or a village: its county
@@ -151,7 +167,7 @@ def counties(rules: ExitRules, user: object, area: Area) -> list[AreaVerdict]:
     for county in access.scope(qs, user, "code", ABILITY).order_by("code"):
         c_low, c_high = county.code_range
         # A county's figures are whole-county figures: only for a user whose areas hold the whole county.
-        poor = sum(poor_people_by_village(user, c_low, c_high).values())
+        poor = sum(poor_people_by_village(user, c_low, c_high, rules.year).values())
         all_villages = Area.objects.filter(level="village", code__gte=c_low, code__lte=c_high)
         records = VillageRecord.objects.filter(village__in=all_villages, year=rules.year)
         population = sum(records.values_list("population", flat=True))
@@ -179,6 +195,8 @@ def _rates_words(v: AreaVerdict, rule: AreaExit, rates: CountyRates | None) -> N
         if not ok(value, limit):
             v.blocked.append(f"{zh} {percent(value)}，未低于 {percent(limit)} / {en} {percent(value)} is not below "
                              f"{percent(limit)}")
-    if not rule.above(rates.satisfaction, rule.satisfaction_above):
-        v.blocked.append(f"群众认可度 {percent(rates.satisfaction)}，未高于 {percent(rule.satisfaction_above)} / "
-                         f"satisfaction {percent(rates.satisfaction)} is not above {percent(rule.satisfaction_above)}")
+    if not rule.satisfied(rates.satisfaction):
+        inclusive = (rule.satisfaction_at_threshold or rule.at_threshold) == "exits"
+        zh, en = ("低于", "below") if inclusive else ("未高于", "not above")
+        v.blocked.append(f"群众认可度 {percent(rates.satisfaction)}，{zh} {percent(rule.satisfaction_above)} / "
+                         f"satisfaction {percent(rates.satisfaction)} is {en} {percent(rule.satisfaction_above)}")

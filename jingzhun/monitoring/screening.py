@@ -5,11 +5,9 @@ For each province in the user's areas (its rules: `jingzhun.monitoring.policy`),
 record of the year, neither removed nor in poverty now (poor households are helped as poor, not monitored),
 are found by:
 
-- `income`: per-capita net income (the four sources less production costs, over the members) under the
-  monitoring line — compared as ``net < line × size`` in fen, exact;
-- `rigid`: rigid expenses (the policy's list: the income record's medical spending, and schooling and disaster
-  from `RigidExpense`) above the policy's share of net income, ``rigid × den > num × net`` with the share as a
-  fraction, and above zero;
+- `income` and `rigid`: per-capita net income under the monitoring line, and rigid expenses above the policy's
+  share of net income — `jingzhun.monitoring.triggers`, the one definition, compiled to this database's SQL (the
+  same expression runs in bulk on the identification engines: `triggers.check`);
 - `signal_<list kind>`: a department's list (`jingzhun.crosscheck`, the monitoring kinds) imported in the year
   that named a member, unless an officer dismissed the hit.
 
@@ -23,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 from django.db import connection, transaction
@@ -31,12 +28,10 @@ from django.utils import timezone
 
 from jingzhun import access, choices
 from jingzhun.audit import log as audit
-from jingzhun.monitoring import calendar, policy
+from jingzhun.monitoring import calendar, policy, triggers
 from jingzhun.monitoring.kinds import OPEN_STATES, SIGNAL
 
 EXCLUDED = (choices.REMOVED, *choices.POOR_NOW)
-EXPENSE_SQL = {"medical": "i.medical_expenses", "schooling": "COALESCE(e.schooling, 0)",
-               "disaster": "COALESCE(e.disaster, 0)"}
 NET_SQL = "i.wage_income + i.production_income - i.production_costs + i.property_income + i.transfer_income"
 Span = tuple[str, str]
 
@@ -123,28 +118,15 @@ def _found(cur: Any, year: int, rules: policy.Rules, spans: list[Span]) -> None:
                 "code VARCHAR(24), value_fen BIGINT, threshold_fen BIGINT, hit_id BIGINT)")
     where = " OR ".join(["h.village_id BETWEEN %s AND %s"] * len(spans))
     params = [v for s in spans for v in s]
-    rigid = " + ".join(EXPENSE_SQL[e] for e in rules.rigid_expenses)
-    share = Fraction(rules.rigid_share)
-    line_fen = int(rules.line * 100)
-    base = f"""
-        SELECT h.id AS hid, h.village_id AS village, h.status AS status,
-               CAST(ROUND(({NET_SQL}) * 100) AS BIGINT) AS net,
-               CAST(ROUND(({rigid}) * 100) AS BIGINT) AS rigid,
-               (SELECT COUNT(*) FROM registry_member m WHERE m.household_id = h.id) AS size
-        FROM registry_household h
-        JOIN registry_incomerecord i ON i.household_id = h.id AND i.year = %s
-        LEFT JOIN monitoring_rigidexpense e ON e.household_id = h.id AND e.year = %s
-        WHERE ({where}) AND h.status NOT IN ({_in(EXCLUDED)})"""
-    # One pass over the households: those either trigger finds, with their figures; then a row per trigger.
+    # The income and rigid triggers: the one definition (`triggers.expression`), compiled to this database's SQL
+    # and run here, inside the screening's transaction. Its literals are the policy's numbers and the spans'
+    # area codes (digits), never user input; nothing is passed as a parameter, so its text is taken as it is.
     cur.execute("DROP TABLE IF EXISTS monitoring_hit")
-    cur.execute(f"""CREATE TEMPORARY TABLE monitoring_hit AS SELECT * FROM ({base}) b
-        WHERE (size > 0 AND net < %s * size) OR (rigid > 0 AND rigid * %s > %s * net)""",
-                [year, year, *params, line_fen, share.denominator, share.numerator])
-    cur.execute("""INSERT INTO monitoring_found SELECT hid, village, status, 'income', net / size, %s, NULL
-        FROM monitoring_hit WHERE size > 0 AND net < %s * size""", [line_fen, line_fen])
-    cur.execute("""INSERT INTO monitoring_found SELECT hid, village, status, 'rigid', rigid, (net * %s) / %s, NULL
-        FROM monitoring_hit WHERE rigid > 0 AND rigid * %s > %s * net""",
-                [share.numerator, share.denominator, share.denominator, share.numerator])
+    cur.execute(f"CREATE TEMPORARY TABLE monitoring_hit AS {triggers.sql(rules, year, connection.vendor, spans)}")
+    cur.execute("""INSERT INTO monitoring_found SELECT hid, village, status, 'income', income_value, income_threshold,
+        NULL FROM monitoring_hit WHERE income_hit""")
+    cur.execute("""INSERT INTO monitoring_found SELECT hid, village, status, 'rigid', rigid, rigid_threshold, NULL
+        FROM monitoring_hit WHERE rigid_hit""")
     cur.execute("DROP TABLE monitoring_hit")
     start = timezone.make_aware(dt.datetime(year, 1, 1))
     end = timezone.make_aware(dt.datetime(year + 1, 1, 1))

@@ -137,11 +137,24 @@ class AreaExit(_Strict):
 
 
 class CountyExit(AreaExit):
-    """贫困县退出: also the third-party evaluation's three rates (错退率, 漏评率 below; 群众认可度 above)."""
+    """贫困县退出: also the third-party evaluation's three rates (错退率, 漏评率 below; 群众认可度 above). The one
+    place their thresholds live: the evaluation's verdicts read them from here (`jingzhun.evaluation.results`)."""
 
     wrongly_exited_below: Rate = Fraction(2, 100)
     missed_below: Rate = Fraction(2, 100)
     satisfaction_above: Rate = Fraction(90, 100)
+    # Exactly at the satisfaction threshold; unset: as `at_threshold`. "exits": 90 % passes ("群众认可度低于90%的
+    # 不得退出", "达到90%以上": 以上 includes the number).
+    satisfaction_at_threshold: AtThreshold | None = None
+    # Which figure of the evaluation is compared: "point" — the estimate (what the national checks decided on);
+    # "bound" — the unfavourable end of the 95 % interval (the upper bound of an error rate, the lower bound of
+    # satisfaction), stricter: a county passes only when the sample shows it with 95 % confidence.
+    rates_compared: Literal["point", "bound"] = "point"
+
+    def satisfied(self, value: Fraction) -> bool:
+        """群众认可度 `value` passes its threshold."""
+        at = self.satisfaction_at_threshold or self.at_threshold
+        return value > self.satisfaction_above or (at == "exits" and value == self.satisfaction_above)
 
 
 class ExitPolicy(_Strict):
@@ -229,6 +242,21 @@ def load_exit(path: str | Path) -> ExitRules:
 
 def shipped_exits() -> list[str]:
     return sorted(p.name for p in EXIT_DIR.glob("*.toml"))
+
+
+def exit_rules_in_force(year: int, area: str = "") -> ExitRules:
+    """The exit policy of `year` (as `exit_rules`), or for a year after the last shipped one the latest before it:
+    the evaluations after 2020 (巩固脱贫成果后评估) kept the exit's rates and thresholds. LookupError when no shipped
+    policy is of `year` or before."""
+    try:
+        return exit_rules(year, area)
+    except LookupError:
+        earlier = [int(n.removeprefix("national-").removesuffix(".toml")) for n in shipped_exits()
+                   if n.startswith("national-")]
+        earlier = [y for y in earlier if y < year]
+        if not earlier:
+            raise
+        return exit_rules(max(earlier), area)
 
 
 @functools.cache
