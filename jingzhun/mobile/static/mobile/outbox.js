@@ -12,6 +12,9 @@
   var DB = "jingzhun-outbox", STORE = "records", KEEP_SENT_MS = 3 * 24 * 3600 * 1000;
   var RETRY_STATUSES = [408, 425, 429, 500, 502, 503, 504];
   var listeners = [];
+  // Other open pages of the app hear of every change (their counts and lists follow).
+  var channel = window.BroadcastChannel ? new BroadcastChannel("jingzhun-outbox") : null;
+  if (channel) { channel.onmessage = function () { listeners.forEach(function (f) { f(); }); }; }
 
   function open() {
     return new Promise(function (resolve, reject) {
@@ -43,7 +46,10 @@
   function put(record) { return run("readwrite", function (s) { return s.put(record); }).then(changed); }
   function remove(id) { return run("readwrite", function (s) { return s.delete(id); }).then(changed); }
 
-  function changed() { listeners.forEach(function (f) { f(); }); }
+  function changed() {
+    listeners.forEach(function (f) { f(); });
+    if (channel) { channel.postMessage("changed"); }
+  }
   function onChange(f) { listeners.push(f); }
 
   function newId() {
