@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
@@ -47,29 +48,31 @@ def households(user: object) -> QuerySet[Household]:
     return access.households(Household.objects.all(), user, ability="fieldwork")
 
 
-def with_due(qs: QuerySet[Household], due: Due) -> QuerySet[Household]:
+def with_due(qs: QuerySet[Household], due: Due, limit: int = SHOWN) -> list[dict[str, Any]]:
+    """The households of `qs` with their head's name, village name, last visit, whether a visit is overdue and
+    how many measures are due — the overdue first, then those with measures due, then by number."""
     last = Visit.objects.filter(household=OuterRef("pk")).order_by("-visited_at").values("visited_at")[:1]
     head = Member.objects.filter(household=OuterRef("pk"), position=1).values("name")[:1]
     measures = (PlanMeasure.objects.filter(plan__household=OuterRef("pk"), status__in=OPEN_MEASURES,
                                            due_on__lte=due.today + dt.timedelta(days=SOON_DAYS))
                 .order_by().values("plan__household").annotate(n=Count("pk")).values("n"))
-    annotated = qs.annotate(
+    late = Q(status__in=choices.NEEDS_HELPER) & (Q(last_visit__isnull=True) | Q(last_visit__lt=due.cutoff_time))
+    found = qs.annotate(
         last_visit=Subquery(last), head=Subquery(head),
         measures_due=Coalesce(Subquery(measures, output_field=IntegerField()), Value(0)),
-    )
-    late = Q(status__in=choices.NEEDS_HELPER) & (Q(last_visit__isnull=True) | Q(last_visit__lt=due.cutoff_time))
-    return annotated.annotate(overdue=Case(When(late, then=Value(1)), default=Value(0),
-                                           output_field=IntegerField())).select_related("village")
+    ).annotate(
+        overdue=Case(When(late, then=Value(1)), default=Value(0), output_field=IntegerField()),
+    ).order_by("-overdue", "-measures_due", "number").values(
+        "pk", "number", "head", "village__name", "status", "last_visit", "overdue", "measures_due")[:limit]
+    return [dict(row) for row in found]
 
 
 def rows(user: object, due: Due) -> tuple[list[dict[str, object]], int]:
     """The user's households (at most SHOWN), the overdue and those with measures due first; and the count."""
     qs = households(user)
-    total = qs.count()
-    ordered = with_due(qs, due).order_by("-overdue", "-measures_due", "number")[:SHOWN]
-    return [{"pk": h.pk, "number": h.number, "head": h.head or "", "village": h.village.name,
-             "status": choices.HOUSEHOLD_STATUS.label(h.status), "last_visit": h.last_visit,
-             "overdue": bool(h.overdue), "measures_due": h.measures_due} for h in ordered], total
+    return [{"pk": h["pk"], "number": h["number"], "head": h["head"] or "", "village": h["village__name"],
+             "status": choices.HOUSEHOLD_STATUS.label(h["status"]), "last_visit": h["last_visit"],
+             "overdue": bool(h["overdue"]), "measures_due": h["measures_due"]} for h in with_due(qs, due)], qs.count()
 
 
 def open_measures(household_id: int, due: Due) -> QuerySet[PlanMeasure]:
