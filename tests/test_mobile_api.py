@@ -171,6 +171,10 @@ def test_a_report_the_service_refuses_names_its_field(web):
     assert error["field"] == "reported_by" and "申报人" in error["zh"]
     future = api.post("/monitoring/reports", {**REPORT, "household_id": h.pk, "on": "2999-01-01"})
     assert future.status_code == 422 and Case.objects.count() == 0
+    # A year without a monitoring line (found by schemathesis as a 500): refused, naming the date.
+    long_ago = api.post("/monitoring/reports", {**REPORT, "household_id": h.pk, "on": "0136-01-01"})
+    assert long_ago.status_code == 422 and long_ago.json()["errors"][0]["field"] == "on"
+    assert "监测范围" in long_ago.json()["errors"][0]["zh"] and Case.objects.count() == 0
 
 
 def test_a_report_needs_the_monitor_ability(web):
