@@ -197,3 +197,27 @@ def test_pages_fit_a_phone(phone: BrowserContext) -> None:
         assert page.goto(url).status == 200, url
         no_sideways_scroll(page)
     shot(page, "mobile-outbox")
+
+
+def test_a_record_left_by_another_user_of_the_phone_is_not_sent_as_this_ones(phone: BrowserContext) -> None:
+    page = phone.new_page()
+    page.goto("/m/outbox/")
+    # Left in the phone's outbox by team_b, who used this phone before: a visit to a household of this user's.
+    page.evaluate("""() => new Promise((ok, fail) => {
+        const opened = indexedDB.open("jingzhun-outbox", 1);
+        opened.onsuccess = () => {
+            const tx = opened.result.transaction("records", "readwrite");
+            tx.objectStore("records").put({id: "left-by-team-b", user: "team_b", state: "queued", kind: "visit",
+                created: "2024-05-06T01:00:00Z", url: "/api/v1/visits", label: "走访 A101-1", page: "/m/",
+                body: {household_number: "A101-1", visited_at: "2024-05-06T09:30:00+08:00", notes: "别人的"}});
+            tx.oncomplete = () => { opened.result.close(); ok(); };
+            tx.onerror = () => fail(tx.error);
+        };
+        opened.onerror = () => fail(opened.error);
+    })""")
+    page.evaluate("() => jingzhunOutbox.flush()")
+    page.reload()
+    page.locator("#send-now").click()
+    page.evaluate("() => jingzhunOutbox.flush()")
+    assert page.locator("#outbox-list [data-record]").count() == 0  # not this user's to see
+    assert Visit.objects.count() == 0

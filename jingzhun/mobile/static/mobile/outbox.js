@@ -37,12 +37,21 @@
     });
   }
 
+  /* The logged-in user's records only: a phone shared by two helpers never sends one's record as the other's
+   * (each waits, on the phone, for its own person to log in again). */
+  function currentUser() { return document.body.getAttribute("data-user") || ""; }
+
   function all() {
     return run("readonly", function (s) { return s.getAll(); }).then(function (rows) {
-      return (rows || []).sort(function (a, b) { return a.created < b.created ? -1 : 1; });
+      return (rows || []).filter(function (r) { return r.user === currentUser(); })
+        .sort(function (a, b) { return a.created < b.created ? -1 : 1; });
     });
   }
-  function get(id) { return run("readonly", function (s) { return s.get(id); }); }
+  function get(id) {
+    return run("readonly", function (s) { return s.get(id); }).then(function (r) {
+      return r && r.user === currentUser() ? r : undefined;
+    });
+  }
   function put(record) { return run("readwrite", function (s) { return s.put(record); }).then(changed); }
   function remove(id) { return run("readwrite", function (s) { return s.delete(id); }).then(changed); }
 
@@ -61,6 +70,7 @@
   /* Queue a record: {kind, url, label, body, page, form}. */
   function add(record) {
     record.id = record.id || newId();
+    record.user = currentUser();
     record.state = "queued";
     record.created = record.created || new Date().toISOString();
     record.reason = "";
