@@ -28,8 +28,9 @@ ABILITIES: dict[str, frozenset[str]] = {
     "officer": frozenset({"register", "dashboard", "import", "export", "audit", "pair", "crosscheck", "plan",
                           "approve_plan", "supervise", "evaluate", "assess", "people", "manage_people", "monitor",
                           "screen", "organise", "see_organisation"}),
-    "work_team": frozenset({"register", "dashboard", "plan", "supervise", "people", "monitor"}),
-    "helper": frozenset({"register", "plan", "monitor"}),
+    # fieldwork: the phone app (jingzhun.mobile) — one's households, visits, attendance, a household's report.
+    "work_team": frozenset({"register", "dashboard", "plan", "supervise", "people", "monitor", "fieldwork"}),
+    "helper": frozenset({"register", "plan", "monitor", "fieldwork"}),
     # evaluate: open third-party evaluations of one's areas and record findings for their sampled households.
     "evaluator": frozenset({"register", "dashboard", "export", "evaluate", "people"}),
     "auditor": frozenset({"register", "dashboard", "audit", "people", "see_organisation"}),

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "jingzhun.web",
     "jingzhun.demo",
     "jingzhun.api",
+    "jingzhun.mobile",
     "ninja",  # the API reference page's template and static files (Swagger UI, served from 'self')
 ]
 MIDDLEWARE = [

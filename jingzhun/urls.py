@@ -13,6 +13,7 @@ urlpatterns = [
     path("evaluation/", include("jingzhun.evaluation.urls")),
     path("assessment/", include("jingzhun.assessment.urls")),
     path("api/", include("jingzhun.api.urls")),
+    path("m/", include("jingzhun.mobile.urls")),
     path("training/", include("jingzhun.training.urls")),
     path("talent/", include("jingzhun.talent.urls")),
     path("branches/", include("jingzhun.branches.urls")),

@@ -31,6 +31,19 @@ def api_for(user: object, *scopes: str) -> Api:
     return Api(token_for(user, scopes or ("read",)))
 
 
+class SessionApi(Api):
+    """The API as the phone app calls it: the user's session and a CSRF token (cookie and header), no token."""
+
+    def __init__(self, user: object):
+        from django.conf import settings
+
+        self.client = Client(enforce_csrf_checks=True)
+        self.client.force_login(user)  # type: ignore[arg-type]
+        secret = "p" * 32  # an unmasked CSRF secret: Django accepts it as the header's token too
+        self.client.cookies[settings.CSRF_COOKIE_NAME] = secret
+        self.headers = {"X-CSRFToken": secret}
+
+
 def ask(api: Api, web: Any, kind: str, target: str) -> Any:
     """One API request of the access properties (tests/test_web_access_property.py reads, and
     tests/test_write_access_property.py writes): `target` is a household number of the cast, or an area code
@@ -56,6 +69,9 @@ def ask(api: Api, web: Any, kind: str, target: str) -> Any:
     if kind == "visit":
         return api.post("/visits", {"household_number": target, "visited_at": "2024-05-06T09:30:00+08:00",
                                     "notes": "走访"})
+    if kind == "report":  # a household's own report of a hardship (monitoring)
+        return api.post("/monitoring/reports", {"household_id": h.pk, "on": "2024-05-06", "reported_by": "户主",
+                                                "situation": "受灾", "disaster": "800"})
     if kind == "plan":
         return api.client.put(f"/api/v1/households/{h.pk}/plans/2024", {"goal": "目标"},
                               content_type="application/json", headers=api.headers)

@@ -124,6 +124,9 @@ requests = st.lists(st.one_of(
     st.tuples(st.just("print_pdf"), st.sampled_from([*VILLAGES, *HOUSEHOLDS]), st.sampled_from(["card", "file"])),
     # The statistical report tables (报表) of an area: its figures count exactly the households the user sees.
     st.tuples(st.just("report"), st.sampled_from(AREAS)),
+    # The phone app (/m/): the list of one's households, a household's card, its visit and report forms.
+    st.tuples(st.just("mobile"), st.sampled_from(["home", "household", "visit", "report"]),
+              st.sampled_from(list(HOUSEHOLDS))),
     # The same reads through the API, with a token of the same user (every scope): one property for both.
     st.tuples(st.just("api"), st.sampled_from(["detail", "search", "reveal", "visits", "plans"]),
               st.sampled_from(list(HOUSEHOLDS))),
@@ -406,6 +409,8 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
         elif kind == "report":
             report_ask(client, ask[1], roles)
             continue
+        elif kind == "mobile":
+            response = mobile_ask(client, ask, roles, paired)
         else:  # reveal
             member = Member.objects.get(household__number=ask[1], position=1)
             response = client.post(reverse("web:reveal", args=[member.pk]))
@@ -419,6 +424,27 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
         if kind in ("evaluation", "findings"):  # a sampled household outside one's evaluating roles' areas
             assert not (numbers_in(body) & hidden), (ask, numbers_in(body) & hidden)
         assert not any(rid in body for rid in outside_ids), ask
+
+
+FIELDWORK = {"work_team", "helper"}  # the roles of the phone app (written here by hand, not read from access)
+
+
+def mobile_ask(client: Client, ask: tuple, roles: list[tuple[str, str]], paired: set[str]):  # type: ignore[no-untyped-def]
+    """A phone-app page: the list holds exactly the households of the user's fieldwork roles; a household's
+    pages open for those alone (403 without a fieldwork role, 404 for any other household)."""
+    own = oracle([(k, a) for k, a in roles if k in FIELDWORK], paired)
+    working = any(k in FIELDWORK for k, _a in roles)
+    if ask[1] == "home":
+        response = client.get(reverse("mobile:home"))
+        assert response.status_code == (200 if working else 403), ask
+        if working:
+            assert numbers_in(response.content.decode()) == own, (ask, own)
+        return response
+    pk = Household.objects.get(number=ask[2]).pk
+    response = client.get(reverse(f"mobile:{ask[1]}", args=[pk]))
+    expected = 200 if ask[2] in own else (404 if working else 403)
+    assert response.status_code == expected, (ask, response.status_code, expected)
+    return response
 
 
 def print_ask(client: Client, ask: tuple, allowed: set[str]):  # type: ignore[no-untyped-def]

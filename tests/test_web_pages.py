@@ -284,6 +284,28 @@ def test_every_page_in_chinese_has_no_untranslated_words(web):
         assert not words, (url, sorted(words))
 
 
+def test_the_phone_apps_pages_in_chinese_have_no_untranslated_words(web):
+    """The phone app (/m/) walked by a helper who is also a member of the village's work team."""
+    from jingzhun.areas.models import AreaRole
+    from jingzhun.teams.models import Cadre, TeamMembership, WorkTeam
+
+    user = web.users["helper_a"]
+    AreaRole.objects.create(user=user, area_id=VILLAGE, role="work_team")
+    TeamMembership.objects.create(cadre=Cadre.objects.get(user=user), team=WorkTeam.objects.get(village_id=VILLAGE),
+                                  role="member", start_date=dt.date(2019, 3, 1))
+    client = web.client("helper_a")
+    pk = Member.objects.get(household__number="A101-1", position=1).household_id
+    other = Member.objects.get(household__number="B102-1", position=1).household_id
+    urls = [reverse("mobile:home"), reverse("mobile:household", args=[pk]), reverse("mobile:visit", args=[pk]),
+            reverse("mobile:report", args=[pk]), reverse("mobile:attendance"), reverse("mobile:outbox"),
+            reverse("mobile:household", args=[other])]  # a 404 page
+    for url in urls:
+        text = visible_text(client.get(url).content.decode()).replace("helper_a", "")
+        words = set(re.findall(r"[A-Za-z]{2,}", text)) - LATIN_ALLOWED
+        words -= {w for w in words if re.fullmatch(r"[A-Z]\d*|[AB]", w)}
+        assert not words, (url, sorted(words))
+
+
 def test_every_page_renders_in_english(web):
     client = web.client("officer_a")
     client.post(reverse("set_language"), {"language": "en", "next": "/"})

@@ -51,7 +51,7 @@ from jingzhun.talent.roster import import_talent
 from jingzhun.teams.models import Visit
 from jingzhun.training.models import Course, Enrolment
 from jingzhun.training.roster import import_course_roster
-from tests.api_support import api_for
+from tests.api_support import SessionApi, api_for
 from tests.api_support import ask as api_ask
 from tests.factories import (
     COUNTY,
@@ -138,7 +138,9 @@ writes = st.lists(st.one_of(
     st.tuples(st.just("adjust"), st.sampled_from(list(HOUSEHOLDS)), st.sampled_from(ADJUST_TO),
               st.sampled_from(["page", "service"])),
     # The API's writes (a visit, a help plan), with a token of the same user: one property for web and API.
-    st.tuples(st.just("api"), st.sampled_from(["visit", "plan"]), st.sampled_from(list(HOUSEHOLDS))),
+    st.tuples(st.just("api"), st.sampled_from(["visit", "plan", "report"]), st.sampled_from(list(HOUSEHOLDS))),
+    # The phone app's writes: the same operations through the logged-in session with its CSRF token.
+    st.tuples(st.just("phone"), st.sampled_from(["visit", "report"]), st.sampled_from(list(HOUSEHOLDS))),
 ), min_size=1, max_size=5)
 users = st.tuples(
     st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), min_size=1, max_size=3, unique=True),
@@ -374,6 +376,11 @@ def shown_to_user(texts: list[str], outside: set[str], outside_ids: set[str], ma
 @example(who=([("officer", OTHER_COUNTY)], False, False),
          actions=[("monitor_report", "A101-2"), ("monitor_step", "A101-1", "check"), ("monitor_screen", "2021"),
                   ("monitor_step", "A102-1", "propose_elimination")])
+# The phone app: a work team of 白岩村 records visits and hardship reports for other villages' and another
+# county's households through its session, and through a token.
+@example(who=([("work_team", VILLAGE2), ("helper", COUNTY)], False, False),
+         actions=[("phone", "visit", "A101-1"), ("phone", "report", "A101-1"), ("phone", "visit", "B102-1"),
+                  ("api", "report", "A102-1"), ("phone", "report", "A101-2")])
 @example(who=([("work_team", VILLAGE), ("helper", COUNTY)], False, False),
          actions=[("monitor_step", "A101-2", "check"), ("monitor_report", "A102-1"),
                   ("monitor_step", "A101-1", "approve_elimination")])
@@ -539,8 +546,8 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
                     PROVINCE, COUNTY, OTHER_COUNTY)
                 assert drawn == (1 if may else 0), (action, "a draw beyond the user's areas")
                 evaluations_before += drawn
-        elif kind == "api":
-            response = api_ask(api, web, action[1], action[2])
+        elif kind in ("api", "phone"):
+            response = api_ask(api if kind == "api" else SessionApi(user), web, action[1], action[2])
             assert response.status_code < 500, action
             shown.append(response.content.decode())
             typed = {action[2]}  # a refused visit names the household number sent

@@ -12,8 +12,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from jingzhun.api import problems
-from jingzhun.api.auth import TokenAuth
-from jingzhun.api.routes import areas, plans, register, work
+from jingzhun.api.auth import SessionAuth, TokenAuth
+from jingzhun.api.routes import areas, monitoring, plans, register, work
 
 PROBLEM_STATUSES = (400, 401, 403, 404, 409, 422, 429)
 V = "/api/v1"
@@ -98,9 +98,9 @@ def build() -> NinjaAPI:
     api = Api(title="精准 Jingzhun API", version="1", description=(
         "贫困户登记、帮扶与监测的接口 / the poverty register, its help and monitoring work. "
         "令牌：Authorization: Bearer jz_…（在 /api/tokens/ 创建）/ tokens: made at /api/tokens/. docs/api.md."),
-        auth=TokenAuth(), urls_namespace="api", openapi_url="/openapi.json", docs_url="/docs")
+        auth=[TokenAuth(), SessionAuth()], urls_namespace="api", openapi_url="/openapi.json", docs_url="/docs")
     _problem_handlers(api)
-    for router in (register.router, work.router, plans.router, areas.router):
+    for router in (register.router, work.router, plans.router, areas.router, monitoring.router):
         api.add_router("/v1/", router)
     return api
 

@@ -117,6 +117,10 @@ def report(user: object, form: Report) -> Case:
     if household.status == choices.REMOVED:
         raise CaseRefused("已清退的户不能申报 / a removed household cannot report")
     year = form.on.year
+    try:  # a year without a monitoring line (a typo, a date long past) has no deadlines to open a case with
+        policy.rules(household.village_id, year)
+    except LookupError as exc:
+        raise CaseRefused(f"申报日期：{exc}") from None
     detail = {"reported_by": reported_by, "situation": situation, "schooling": str(schooling),
               "disaster": str(disaster)}
     with transaction.atomic():

@@ -27,6 +27,12 @@ class SupervisionConfig:
     copied_notes_households: int = 5  # the same normalised notes at this many households or more
     late_entry_days: int = 7  # a visit entered more than this many days after it happened is late ...
     late_entry_visits: int = 20  # ... and this many late ones entered by one person in one hour is a bulk entry
+    # Records entered one by one (the phone app, the API): a visit entered more than this many hours after it
+    # happened is late — the phone queues offline for a day or two in the mountains, not for a week.
+    entry_lag_hours: int = 72
+    # A phone's reported radius above this many metres does not place the helper at the household (a village
+    # house is tens of metres across; a cell-tower fix is hundreds).
+    location_accuracy_m: int = 100
     capacity_by_rank: Mapping[str, int] = field(default_factory=dict)  # helper capacity; rank missing → 5
 
     def __post_init__(self) -> None:

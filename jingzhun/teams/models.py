@@ -76,6 +76,12 @@ ATTENDANCE_METHOD = Enum("attendance_method", (
     ("inspection", "督查核实", "confirmed by inspection"),
     ("other", "其他", "other"),
 ))
+# How a visit reached the register: the supervision alerts on location and entry time read the phone's own.
+VISIT_CHANNEL = Enum("visit_channel", (
+    ("file", "文件导入", "imported from a file"),
+    ("api", "接口录入", "recorded through the API"),
+    ("phone", "手机应用", "recorded in the phone app"),
+))
 PROPOSAL_KIND = Enum("proposal_kind", (
     ("new", "新增结对", "new"),
     ("moved", "调整结对", "moved"),
@@ -324,6 +330,10 @@ class Visit(models.Model):
     measures = models.CharField("商议帮扶措施", max_length=200, blank=True)
     recorded_at = models.DateTimeField("录入时间")
     entered_by = models.CharField("录入人", max_length=150)
+    # The radius (metres, 95 % confidence) the phone reported with the coordinates (navigator.geolocation).
+    location_accuracy = models.DecimalField("定位精度（米）", max_digits=8, decimal_places=1, null=True, blank=True)
+    # A database default too: the benches and bulk loaders insert visits by SQL without naming it.
+    channel = models.CharField("录入方式", max_length=10, choices=VISIT_CHANNEL.choices, default="file", db_default="file")
 
     class Meta:
         verbose_name = verbose_name_plural = "入户走访"
@@ -349,6 +359,11 @@ class Visit(models.Model):
             # A visit cannot be entered before it happened.
             models.CheckConstraint(condition=Q(recorded_at__gte=F("visited_at")), name="visit_recorded_after_visit"),
             models.CheckConstraint(condition=~Q(entered_by=""), name="visit_has_entered_by"),
+            # An accuracy belongs to coordinates, and is a positive radius.
+            models.CheckConstraint(condition=Q(location_accuracy__isnull=True)
+                                   | Q(location_accuracy__gt=0, latitude__isnull=False),
+                                   name="visit_accuracy_with_coordinates"),
+            models.CheckConstraint(condition=Q(channel__in=VISIT_CHANNEL.codes), name="visit_channel_known"),
         ]
 
     def __str__(self) -> str:
@@ -369,6 +384,10 @@ class VisitPhoto(models.Model):
     visit = models.ForeignKey(Visit, verbose_name="走访", on_delete=models.CASCADE, related_name="photos")
     file = models.CharField("文件", max_length=255)
     sha256 = models.CharField("SHA-256", max_length=64)
+    # A phone's photo is kept here (a JPEG it resized, ≤ 1600 px), read only through the scoped API; a file's
+    # import names its photos by reference and leaves these empty. The digest is checked against the bytes.
+    data = models.BinaryField("照片数据", null=True, blank=True, editable=False)
+    size = models.PositiveIntegerField("字节数", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "走访照片"
@@ -377,6 +396,7 @@ class VisitPhoto(models.Model):
             # 64 characters; that they are lowercase hex is checked on entry (SQLite has no portable regex).
             models.CheckConstraint(condition=Exact(Length("sha256"), 64), name="photo_sha256_length"),
             models.CheckConstraint(condition=~Q(file=""), name="photo_has_file"),
+            models.CheckConstraint(condition=Q(data__isnull=True) | Q(size__isnull=False), name="photo_data_sized"),
         ]
 
 

@@ -14,7 +14,11 @@ per household for the last visit), scoped by area code ranges — never a Python
 - copied_notes: the same normalised notes (`jingzhun.teams.visits.notes_key`) at `copied_notes_households`
   households or more;
 - bulk_late_entry: `late_entry_visits` or more visits entered by one person within one clock hour, each
-  entered more than `late_entry_days` days after it happened.
+  entered more than `late_entry_days` days after it happened;
+- late_entry: visits entered one by one (the phone app, the API) more than `entry_lag_hours` after they
+  happened, per person entering and village;
+- poor_location: visits recorded in the phone app without a location, without the accuracy the phone
+  reported, or with an accuracy worse than `location_accuracy_m` metres, per person entering and village.
 
 Visits are scoped by the village recorded on the visit; helpers by their home area. See docs/teams.md.
 """
@@ -40,6 +44,8 @@ KINDS = {
     "same_coordinates": "多户坐标相同 / identical coordinates",
     "copied_notes": "走访记录雷同 / copied notes",
     "bulk_late_entry": "事后集中补录 / entered in bulk after the fact",
+    "late_entry": "走访录入滞后 / visits entered long after they happened",
+    "poor_location": "走访定位缺失或不准 / visit location missing or imprecise",
 }
 SHOWN_IDS = 50  # ids listed in an alert's evidence; the counts are always complete
 
@@ -300,9 +306,63 @@ def bulk_late_entry(w: Window, config: SupervisionConfig) -> list[Alert]:
     return out
 
 
+def late_entry(w: Window, config: SupervisionConfig) -> list[Alert]:
+    where, params = sql.area_where("v.village_id", w.root, w.ranges)
+    when, when_params = w.visit_time("v.visited_at")
+    lag = sql.seconds_between("v.recorded_at", "v.visited_at")
+    limit = config.entry_lag_hours * 3600
+    rows = sql.fetch(
+        f"""
+        SELECT v.entered_by, v.village_id, COUNT(*), COUNT(DISTINCT v.household_id), MAX({lag}),
+               MIN(v.visited_at), MAX(v.visited_at), {sql.id_list('v.id')}
+        FROM teams_visit v
+        WHERE v.channel <> 'file' AND {lag} > %s AND {where} AND {when}
+        GROUP BY v.entered_by, v.village_id
+        ORDER BY v.village_id, v.entered_by
+        """,
+        [limit, *params, *when_params],
+    )
+    hours = config.entry_lag_hours
+    return [Alert("late_entry", village, f"录入人 {who}",
+                  f"{n} 次走访在走访后超过 {hours} 小时才录入（最长 {int(longest) // 3600} 小时）/ {n} visits entered "
+                  f"over {hours} hours after they happened",
+                  {"录入人": who, "走访数": n, "户数": n_h, "最长滞后小时": int(longest) // 3600,
+                   "最早走访": _stamp(first), "最晚走访": _stamp(last), "走访ID": sql.ids(vv, SHOWN_IDS),
+                   "阈值小时": hours})
+            for who, village, n, n_h, longest, first, last, vv in rows]
+
+
+def poor_location(w: Window, config: SupervisionConfig) -> list[Alert]:
+    where, params = sql.area_where("v.village_id", w.root, w.ranges)
+    when, when_params = w.visit_time("v.visited_at")
+    missing = "(v.latitude IS NULL OR v.location_accuracy IS NULL)"
+    rows = sql.fetch(
+        f"""
+        SELECT v.entered_by, v.village_id, COUNT(*), SUM(CASE WHEN {missing} THEN 1 ELSE 0 END),
+               MAX(v.location_accuracy), {sql.id_list('v.id')}
+        FROM teams_visit v
+        WHERE v.channel = 'phone' AND ({missing} OR v.location_accuracy > %s) AND {where} AND {when}
+        GROUP BY v.entered_by, v.village_id
+        ORDER BY v.village_id, v.entered_by
+        """,
+        [config.location_accuracy_m, *params, *when_params],
+    )
+    limit = config.location_accuracy_m
+    out = []
+    for who, village, n, n_missing, worst, vv in rows:
+        worst_m = "" if worst is None else f"{float(worst):.0f}"
+        out.append(Alert("poor_location", village, f"录入人 {who}",
+                         f"{n} 次手机走访定位缺失（{n_missing} 次）或误差超过 {limit} 米 / {n} phone visits without a "
+                         f"location ({n_missing}) or less precise than {limit} m",
+                         {"录入人": who, "走访数": n, "无定位数": int(n_missing), "最大误差米": worst_m,
+                          "走访ID": sql.ids(vv, SHOWN_IDS), "阈值米": limit}))
+    return out
+
+
 CHECKS = {
     "unvisited": unvisited, "residence": residence, "over_capacity": over_capacity, "same_minute": same_minute,
     "same_coordinates": same_coordinates, "copied_notes": copied_notes, "bulk_late_entry": bulk_late_entry,
+    "late_entry": late_entry, "poor_location": poor_location,
 }
 
 

@@ -7,18 +7,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from ninja import Path as PathParam
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from jingzhun import access
 from jingzhun.api import idempotency, paging, records
-from jingzhun.api.auth import user_of
-from jingzhun.api.problems import ApiProblem, field_error
+from jingzhun.api.auth import by_session, user_of
+from jingzhun.api.problems import ApiProblem, bilingual, field_error, not_found
 from jingzhun.api.routes.register import visible
 from jingzhun.api.text import Short, Text, path_id
-from jingzhun.teams.models import Attendance, Cadre, Visit
+from jingzhun.teams import visit_photos
+from jingzhun.teams.models import Attendance, Cadre, Visit, VisitPhoto
 from jingzhun.teams.visits_import import attendance as attendance_import
 from jingzhun.teams.visits_import import import_attendance, import_visits
 from jingzhun.teams.visits_import import visits as visits_import
@@ -29,6 +33,15 @@ router = Router(tags=["visits and attendance"])
 class Photo(Schema):
     file: Short = Field(pattern=r"^[^;|]+$", description="文件名（不含 ; 与 |）/ file name (no ; or |)")
     sha256: Short = Field(pattern=r"^[0-9a-fA-F]{64}$")
+    jpeg_base64: str | None = Field(None, max_length=visit_photos.MAX_BYTES * 4 // 3 + 4, description=(
+        "照片本身（JPEG，base64，≤2 MB），其 SHA-256 须与 sha256 一致 / the JPEG itself, base64; its SHA-256 must "
+        "equal sha256"))
+
+
+class PhotoOut(Schema):
+    file: str
+    sha256: str
+    size: int | None = Field(description="已保存的字节数；仅有引用时为空 / bytes kept; empty for a reference only")
 
 
 class VisitIn(Schema):
@@ -38,6 +51,8 @@ class VisitIn(Schema):
     visited_at: dt.datetime = Field(description="ISO 8601；不带时区按北京时间 / without a zone: Beijing time")
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
+    location_accuracy: float | None = Field(None, gt=0, le=100000, description=(
+        "定位精度（米），手机报告的误差半径 / the radius in metres the phone reported"))
     notes: Text = Field("", max_length=visits_import.MAX_NOTES)
     measures: list[Short] = Field([], max_length=20)
     photos: list[Photo] = Field([], max_length=20)
@@ -51,10 +66,13 @@ class VisitOut(Schema):
     visited_at: dt.datetime
     latitude: float | None
     longitude: float | None
+    location_accuracy: float | None
     notes: str
     measures: list[str]
     recorded_at: dt.datetime
     entered_by: str
+    channel: str
+    photos: list[PhotoOut]
 
 
 class VisitPage(Schema):
@@ -65,9 +83,11 @@ class VisitPage(Schema):
 def _visit(v: Visit) -> VisitOut:
     return VisitOut(id=v.pk, household_id=v.household_id, cadre_id=v.cadre_id, village=v.village_id,
                     visited_at=v.visited_at, latitude=float(v.latitude) if v.latitude is not None else None,
-                    longitude=float(v.longitude) if v.longitude is not None else None, notes=v.notes,
-                    measures=[m for m in v.measures.split(",") if m], recorded_at=v.recorded_at,
-                    entered_by=v.entered_by)
+                    longitude=float(v.longitude) if v.longitude is not None else None,
+                    location_accuracy=float(v.location_accuracy) if v.location_accuracy is not None else None,
+                    notes=v.notes, measures=[m for m in v.measures.split(",") if m], recorded_at=v.recorded_at,
+                    entered_by=v.entered_by, channel=v.channel,
+                    photos=[PhotoOut(file=p.file, sha256=p.sha256, size=p.size) for p in v.photos.all()])
 
 
 class Paging(Schema):
@@ -79,7 +99,8 @@ class Paging(Schema):
 def household_visits(request: HttpRequest, page: Query[Paging], household_id: int = path_id()) -> VisitPage:
     user = user_of(request, "read")
     h = visible(user, household_id)
-    rows, following = paging.page(Visit.objects.filter(household=h), "id", page.cursor, page.limit, numeric=True)
+    visits = Visit.objects.filter(household=h).prefetch_related(Prefetch("photos", VisitPhoto.objects.defer("data")))
+    rows, following = paging.page(visits, "id", page.cursor, page.limit, numeric=True)
     return VisitPage(items=[_visit(v) for v in rows], next_cursor=following)
 
 
@@ -103,6 +124,8 @@ def _visit_row(user: object, body: VisitIn) -> tuple[dict[str, str], dt.datetime
         "cadre": str(body.cadre_id) if body.cadre_id is not None else ("" if given else _own_cadre(user)),
         "personnel": body.personnel_number, "household_number": body.household_number,
         "visited_at": when.strftime("%Y-%m-%d %H:%M:%S"), "latitude": coordinates[0], "longitude": coordinates[1],
+        # The phone's radius, to the decimetre the register keeps.
+        "location_accuracy": "" if body.location_accuracy is None else f"{max(body.location_accuracy, 0.1):.1f}",
         "notes": body.notes, "measures": ",".join(body.measures),
         "photos": ";".join(f"{p.file}|{p.sha256.lower()}" for p in body.photos),
     }, when
@@ -117,18 +140,57 @@ def record_visit(request: HttpRequest, body: VisitIn) -> Status[Any]:
     helper: one of your own pairs), the visitor a cadre working there; the same visit twice is refused.
     Send an `Idempotency-Key` header (an id made on the device) and a record sent twice lands once."""
     user = user_of(request, "write")
+    # A same-origin session is the phone app's (jingzhun.mobile); a token, another program's.
+    channel = "phone" if by_session(request) else "api"
 
     def write() -> tuple[int, Any]:
+        photos = _photo_bytes(body)
         row, when = _visit_row(user, body)
         actor = str(user)
-        records.run_one(import_visits, visits_import.SPEC, row, user=user, actor=actor, fields=VISIT_FIELDS)
-        found = (Visit.objects.filter(household__number=body.household_number, visited_at=when, entered_by=actor)
-                 .order_by("-pk").first())
-        if found is None:  # the import said it wrote it: not finding it is a fault, not a refusal
-            raise RuntimeError("visit imported but not found")
+        with transaction.atomic():  # the visit and its photos' bytes land together or not at all
+            records.run_one(import_visits, visits_import.SPEC, row, user=user, actor=actor, fields=VISIT_FIELDS,
+                            channel=channel)
+            found = (Visit.objects.filter(household__number=body.household_number, visited_at=when, entered_by=actor)
+                     .order_by("-pk").first())
+            if found is None:  # the import said it wrote it: not finding it is a fault, not a refusal
+                raise RuntimeError("visit imported but not found")
+            visit_photos.store(found.pk, photos)
         return 201, _visit(found).model_dump(mode="json")
 
     return Status(*idempotency.once(request, "visit", body.model_dump(mode="json"), write))
+
+
+def _photo_bytes(body: VisitIn) -> dict[str, bytes]:
+    """The photos sent with their bytes, each checked against its digest; 422 naming the photo otherwise."""
+    out: dict[str, bytes] = {}
+    for n, photo in enumerate(body.photos):
+        if photo.jpeg_base64 is None:
+            continue
+        try:
+            out[photo.sha256.lower()] = visit_photos.decoded(photo.jpeg_base64, photo.sha256)
+        except visit_photos.PhotoRefused as exc:
+            zh, en = bilingual(str(exc))
+            raise ApiProblem(422, "photo", f"第{n + 1}张照片：{zh} / photo {n + 1}: {en}",
+                             [field_error(f"photos.{n}.jpeg_base64", "photo", zh, en)]) from None
+    return out
+
+
+JPEG_ANSWER = {200: {"description": "照片（JPEG）/ the photo", "content": {"image/jpeg": {
+    "schema": {"type": "string", "format": "binary"}}}}}
+
+
+@router.get("/visits/{visit_id}/photos/{sha256}", response={200: None}, openapi_extra={"responses": JPEG_ANSWER},
+            summary="走访照片 / a visit's photo")
+def visit_photo(request: HttpRequest, sha256: str = PathParam(..., pattern=r"^[0-9a-f]{64}$"),
+                visit_id: int = path_id()) -> HttpResponse:
+    """The JPEG the phone sent with a visit, for a household you may see; 404 for any other, and for a photo
+    known only by reference (a file's import)."""
+    user = user_of(request, "read")
+    found = (visit_photos.visible(user).filter(visit_id=visit_id, sha256=sha256, data__isnull=False)
+             .values_list("data", flat=True).first())
+    if found is None:
+        raise not_found("photo")
+    return HttpResponse(bytes(found), content_type="image/jpeg")
 
 
 class AttendanceIn(Schema):

@@ -25,7 +25,7 @@ from jingzhun.registry.models import Household
 from jingzhun.tabular import parse, rules, steps
 from jingzhun.tabular.read import RawTable
 from jingzhun.tabular.spec import Column, Spec
-from jingzhun.teams.models import MEASURE, Visit
+from jingzhun.teams.models import MEASURE, VISIT_CHANNEL, Visit
 from jingzhun.teams.scope import paired_households
 from jingzhun.teams.visits import notes_key
 from jingzhun.teams.visits_import import shared
@@ -34,6 +34,8 @@ from jingzhun.teams.visits_import.shared import FromRows, Rows
 # Mainland China with its islands: a coordinate outside is a typo or swapped latitude and longitude.
 LAT_RANGE, LON_RANGE = (Decimal(3), Decimal(54)), (Decimal(73), Decimal(136))
 MAX_NOTES = 2000
+# A phone's reported radius in metres: above 100 km it locates nothing (a typo or a cell-tower guess).
+ACCURACY_RANGE = (Decimal("0.1"), Decimal(100000))
 SHA256 = re.compile(r"[0-9a-f]{64}")
 NO_HOUSEHOLD = ("没有这个户编号，或该户不在您的管辖区划内 / no household with this number, or registered outside your "
                 "areas")
@@ -46,6 +48,9 @@ SPEC = Spec("visits", (
     Column("latitude", "纬度", "latitude", kind="decimal", required=False, low=LAT_RANGE[0], high=LAT_RANGE[1],
            note="与经度同填或同空，最多6位小数 / with the longitude, at most 6 decimals"),
     Column("longitude", "经度", "longitude", kind="decimal", required=False, low=LON_RANGE[0], high=LON_RANGE[1]),
+    Column("location_accuracy", "定位精度（米）", "location_accuracy", kind="decimal", required=False,
+           low=ACCURACY_RANGE[0], high=ACCURACY_RANGE[1],
+           note="手机定位报告的误差半径，须有经纬度，最多1位小数 / the radius the phone reported, with coordinates"),
     Column("notes", "走访记录", "notes", required=False, max_length=MAX_NOTES),
     Column("measures", "商议帮扶措施", "measures", kind="multi", required=False, enum=MEASURE,
            note="可多项，以“、”或“,”分隔 / several, separated by 、 or ,"),
@@ -62,6 +67,7 @@ class Checked(FromRows):
     visited: list[dt.datetime | None] = field(default_factory=list)
     lat: list[str | None] = field(default_factory=list)
     lon: list[str | None] = field(default_factory=list)
+    accuracy: list[str | None] = field(default_factory=list)
     measures: list[str] = field(default_factory=list)
     photos: list[list[tuple[str, str]]] = field(default_factory=list)
 
@@ -81,8 +87,8 @@ class Visits:
     spec = SPEC
     action = "visits.import"
 
-    def __init__(self, now: dt.datetime):
-        self.now = now
+    def __init__(self, now: dt.datetime, channel: str = "file"):
+        self.now, self.channel = now, channel
 
     def check(self, table: RawTable, cell_problems: list[tuple[int, str, str]], context: steps.Context) -> Checked:
         rows = Rows.of(SPEC, table, cell_problems)
@@ -90,6 +96,7 @@ class Visits:
         checked.household, checked.village = _households(rows, context.scope)
         checked.visited = rows.parsed("visited_at", self._time)
         checked.lat, checked.lon = _coordinates(rows)
+        checked.accuracy = _accuracy(rows, checked.lat)
         for i, text in enumerate(rows.cells["notes"]):
             if len(text) > MAX_NOTES:
                 rows.refuse(i, "notes", text[:20] + "…", f"不超过{MAX_NOTES}字 / at most {MAX_NOTES} characters")
@@ -122,6 +129,8 @@ class Visits:
             "measures": pa.array([checked.measures[i] for i in keep], pa.string()),
             "recorded_at": pa.array([shared.db_datetime(self.now)] * len(keep), pa.string()),
             "entered_by": pa.array([context.actor] * len(keep), pa.string()),
+            "location_accuracy": pa.array([checked.accuracy[i] for i in keep], pa.string()),
+            "channel": pa.array([self.channel] * len(keep), pa.string()),
         })
         photos = [(place, file, digest) for place, i in enumerate(keep) for file, digest in checked.photos[i]]
         return Plan(visits, pa.table({
@@ -196,6 +205,21 @@ def _coordinates(rows: Rows) -> tuple[list[str | None], list[str | None]]:
     return lat, lon
 
 
+def _accuracy(rows: Rows, lat: list[str | None]) -> list[str | None]:
+    """The reported radius, only beside coordinates that were kept (an accuracy of nothing is no fact)."""
+    def parsed(text: str) -> str:
+        low, high = ACCURACY_RANGE
+        return format(parse.parse_decimal(text, low, high, places=1), "f")
+
+    values = rows.parsed_optional("location_accuracy", parsed)
+    for i, value in enumerate(values):
+        if value is not None and lat[i] is None and not rows.cells["latitude"][i]:
+            rows.refuse(i, "location_accuracy", rows.cells["location_accuracy"][i],
+                        "定位精度须与经纬度同填 / an accuracy goes with the latitude and longitude")
+            values[i] = None
+    return values
+
+
 def _measures(text: str) -> list[str]:
     try:
         return parse.parse_multi(text, MEASURE)
@@ -237,12 +261,15 @@ def _refuse_repeats(checked: Checked) -> None:
 
 
 def import_visits(path: str | Path, *, actor: str, ranges: rules.Ranges = None, user: object | None = None,
-                  now: dt.datetime | None = None, check: bool = False, mode: str = "all") -> shared.ImportOutcome:
+                  now: dt.datetime | None = None, check: bool = False, mode: str = "all",
+                  channel: str = "file") -> shared.ImportOutcome:
     """Check a visits file and import its visits and photos: every row when every row is good (`mode`
     "all"), the good rows ("valid"), or none (`check`, or mode "check": audited, writes nothing else).
 
     Who may write where: `user` (their officer and work-team areas; as a helper, only the households they
     are paired with, and themselves as the visitor — `jingzhun.teams.scope`), or bare `ranges`; neither =
-    the console operator, unrestricted."""
-    return shared.run(Visits(now or timezone.now()), "visits", path, actor=actor, ranges=ranges, user=user,
+    the console operator, unrestricted. `channel`: how the visits came (VISIT_CHANNEL; the API's own)."""
+    if channel not in VISIT_CHANNEL.codes:
+        raise ValueError(f"unknown channel {channel!r}")
+    return shared.run(Visits(now or timezone.now(), channel), "visits", path, actor=actor, ranges=ranges, user=user,
                       check=check, mode=mode)
