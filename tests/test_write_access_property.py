@@ -407,6 +407,8 @@ def shown_to_user(texts: list[str], outside: set[str], outside_ids: set[str], ma
          actions=[("alert", "A101-1", "target"), ("alert", "A102-1", "own"), ("alert", "B102-1", "target")])
 @example(who=([("work_team", VILLAGE), ("evaluator", COUNTY)], False, False),
          actions=[("alert", "A101-2", "target"), ("alert", "A101-1", "target")])
+@example(who=([("work_team", VILLAGE), ("officer", PROVINCE)], False, False),
+         actions=[("monitor_report", "A101-1"), ("monitor_report", "B102-1"), ("alert", "A102-1", "own")])
 # A township officer gives another county's household a helper of its own, and its own household the other
 # county's secretary (through the service: the page lists no such cadre); then a change inside, by the page.
 @example(who=([("officer", TOWNSHIP)], False, False),
@@ -658,7 +660,8 @@ def alert_write(client: Client, action: tuple, roles: list[tuple[str, str]]) -> 
     from jingzhun.teams.models import AlertNote
 
     _, number, where = action
-    village = HOUSEHOLDS[number][0]
+    # Where the household is now: an earlier write of the same run (an import) may have moved it.
+    village = Household.objects.get(number=number).village_id
     found = [a for a in supervision.alerts(supervision.window_for(None), kinds=["unvisited"])
              if a.subject == f"户 {number}"]
     key = alert_view.key_of(found[0]) if found else "f" * 40  # visited by an earlier write: no alert, none found
