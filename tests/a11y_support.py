@@ -28,7 +28,8 @@ OFFENDERS_JS = """() => {
   const contained = (el) => {
     for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
       const o = getComputedStyle(p).overflowX;
-      if (o === 'auto' || o === 'scroll' || o === 'hidden' || o === 'clip') return true;
+      if ((o === 'auto' || o === 'scroll' || o === 'hidden' || o === 'clip') &&
+          p.getBoundingClientRect().right <= width + 0.5) return true;  // a container that itself fits
     }
     return false;
   };

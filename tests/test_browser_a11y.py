@@ -264,3 +264,30 @@ def test_every_page_is_accessible_and_fits_a_phone_and_a_desktop(site: Web, brow
     assert not missing, f"the walk never reached {sorted(missing)}; it checked {sorted(walk.checked)}"
     assert not walk.problems, f"{len(walk.problems)} problem(s) on {len({p['page'] for p in walk.problems})} " \
         "page(s):\n" + "\n".join(f"{p['user']} {p['page']} {p['size']}: {p['problem']}" for p in walk.problems)
+
+
+# The two measures themselves, on pages whose answers are known by construction: a page that cannot fail would
+# pass the walk above whatever the site does.
+BROKEN = """<!doctype html><html><head><meta charset="utf-8"><title>t</title></head><body style="margin: 0"><main>
+<div style="width: 2000px">宽</div><p style="color: #bbb; background: #fff">浅灰色的字</p>
+<form><input name="q"></form></main></body></html>"""
+FITTING = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>t</title></head><body><main>
+<h1>表</h1><div style="overflow-x: auto" tabindex="0" role="region" aria-label="表">
+<table><tr><td style="min-width: 3000px">很宽的表在自己的容器里滚动</td></tr></table></div>
+<form><label>姓名 <input name="q"></label></form></main></body></html>"""
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_measures_find_what_they_should_and_nothing_else(browser: Browser, size: str) -> None:
+    context = browser.new_context(viewport=dict(zip(("width", "height"), SIZES[size], strict=True)))
+    try:
+        page = context.new_page()
+        page.set_content(BROKEN)
+        wide = sideways(page)
+        assert len(wide) == 1 and "2000 px of content" in wide[0] and "div (right edge 2000 px" in wide[0], wide
+        found = {line.split()[2] for line in axe_violations(page)}
+        assert found == {"color-contrast", "label", "html-has-lang"}, found
+        page.set_content(FITTING)
+        assert sideways(page) == [] and axe_violations(page) == []
+    finally:
+        context.close()
