@@ -26,6 +26,7 @@ import json
 import os
 import re
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
@@ -44,6 +46,9 @@ from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from jingzhun.areas.models import AreaRole
+from jingzhun.assessment import scoring_runs, snapshots
+from jingzhun.identification.run import run
+from jingzhun.policy.loading import national
 from tests.a11y_support import axe_violations, sideways
 from tests.browser_support import SHOTS, launch, new_context
 from tests.factories import COUNTY, PROVINCE, VILLAGE, VILLAGE2, household_rows, write_csv
@@ -52,6 +57,10 @@ from tests.test_web_pages import application_in_first_notice, evaluation_urls, e
 from tests.web_cast import Web, add_organisation, build_cast
 
 SIZES = {"desktop": (1366, 768), "phone": (390, 844)}
+# The path arguments that name a kind of page rather than a record (the print pages' `card` / `file`, the
+# forms' action); every other argument (a household, an area, an id, an indicator) is a record of one kind.
+KIND_ARGUMENTS = ("kind", "action")
+EXPLORE = 3  # records of a kind already checked that are opened for their links only
 A11Y_SHOTS = SHOTS / "a11y"
 REPORT = SHOTS.parent / "a11y-report.json"
 
@@ -71,13 +80,13 @@ SKIP = re.compile(r"^/(static/|api/v1/|api/openapi\.json|logout/|i18n/)|\.(xlsx|
 
 
 def kind(path: str) -> str | None:
-    """The kind of page at `path`: its URL pattern's name and its word arguments (`card`, `file`, an action);
-    None for an address that is no page of the site."""
+    """The kind of page at `path`: its URL pattern's name and its `KIND_ARGUMENTS`; None for an address that is
+    no page of the site."""
     try:
         match = resolve(path)
     except Resolver404:
         return None
-    words = [str(v) for v in match.kwargs.values() if re.fullmatch(r"[a-z_]+", str(v))]
+    words = [str(match.kwargs[k]) for k in KIND_ARGUMENTS if k in match.kwargs]
     name = match.view_name
     if name.startswith("admin:"):  # one model's list stands for all lists, one form for all forms
         name = re.sub(r"^admin:\w+?_(changelist|change|add|delete|history)$", r"admin:\1", name)
@@ -116,11 +125,18 @@ def records(web: Web) -> None:
     application_in_first_notice()
     exit_application()
     monitoring_case()
+    client = web.client("officer_a")
     year = timezone.localdate().year
-    response = web.client("officer_a").post(reverse("web:plan", args=["A101-1", year]), {
+    response = client.post(reverse("web:plan", args=["A101-1", year]), {
         "goal": "稳定增收", "measure-1-category": "health", "measure-1-description": "慢病签约服务",
         "measure-1-amount": "100", "measure-1-status": "planned"})
     assert response.status_code in (200, 302)
+    assert client.post(reverse("web:pairing"), {"county": COUNTY}).status_code == 302  # a pairing run to review
+    # An identification run, and the assessment's 2019 figures scored under two shipped schemes.
+    run(national(2019), year=2019, engine="postgres" if connection.vendor == "postgresql" else "sqlite", actor="t")
+    snapshots.compute(2019, engine="duckdb")
+    for ref in ("file:county-leadership-2016.toml", "file:helper.toml"):
+        scoring_runs.run(ref, 2019, actor="t")
 
 
 @dataclass
@@ -130,6 +146,7 @@ class Walk:
     problems: list[dict[str, str]] = field(default_factory=list)
     pages: list[dict[str, object]] = field(default_factory=list)
     skipped: set[str] = field(default_factory=set)
+    explored: Counter[str] = field(default_factory=Counter)
 
 
 @pytest.fixture(scope="module")
@@ -155,9 +172,14 @@ def site(browser: Browser, committed_db: None, live_server: LiveServer, settings
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False  # the live server speaks plain HTTP
     settings.UPLOADS_SYNCHRONOUS = True
     settings.UPLOAD_DIR = str(tmp_path / "uploads")
+    started = time.monotonic()
     web = build_cast(tmp_path)
     records(web)
+    SETUP_SECONDS.append(round(time.monotonic() - started, 1))
     return web
+
+
+SETUP_SECONDS: list[float] = []  # for the report: how long the records took to make
 
 
 def logged_in(browser: Browser, live_server: LiveServer, user: User | None) -> BrowserContext:
@@ -206,7 +228,14 @@ def walk_user(context: BrowserContext, base: str, user: str, start: list[str], w
     while queue:
         where = queue.pop(0)
         page_kind = kind(urlsplit(where).path)
-        if page_kind is None or SKIP.search(urlsplit(where).path) or (page_kind in walk.checked and where not in start):
+        if page_kind is None or SKIP.search(urlsplit(where).path):
+            continue
+        if page_kind in walk.checked and where not in start:
+            # Checked already; a few more records of a kind are still opened for their links (an application
+            # with a notice links to the notice; the first one found may have none).
+            if walk.explored[page_kind] < EXPLORE and resolve(urlsplit(where).path).kwargs:
+                walk.explored[page_kind] += 1
+                explore(page, where, base, seen, queue)
             continue
         try:
             response = page.goto(where)
@@ -228,11 +257,25 @@ def walk_user(context: BrowserContext, base: str, user: str, start: list[str], w
         for problem in errors:
             walk.problems.append({"user": user or "visitor", "page": where, "size": "", "problem": problem})
         errors.clear()
-        for found in links(page, base):
-            if found not in seen:
-                seen.add(found)
-                queue.append(found)
+        follow(page, base, seen, queue)
     page.close()
+
+
+def follow(page: Page, base: str, seen: set[str], queue: list[str]) -> None:
+    for found in links(page, base):
+        if found not in seen:
+            seen.add(found)
+            queue.append(found)
+
+
+def explore(page: Page, where: str, base: str, seen: set[str], queue: list[str]) -> None:
+    """Open a page only for its links (no measuring)."""
+    try:
+        response = page.goto(where)
+    except PlaywrightError:
+        return
+    if response is not None and "text/html" in (response.headers.get("content-type") or ""):
+        follow(page, base, seen, queue)
 
 
 # Kinds the walk must reach: if discovery broke (a menu no longer rendered, links no longer followed), the
@@ -241,6 +284,7 @@ MUST_REACH = {"web:home", "web:login", "web:dashboard_area", "web:households", "
               "web:household_paper:card", "web:household_paper:file", "web:village_paper:card", "web:imports",
               "web:upload", "web:templates", "web:audit", "web:coverage", "web:alerts", "web:pairing", "web:hits",
               "web:applications", "web:application", "web:exits", "web:yearly", "web:identification",
+              "web:identification_run", "web:pairing_run", "appraisal:notice", "assessment:run", "assessment:unit",
               "monitoring:cases", "monitoring:case", "evaluation:list", "evaluation:detail", "evaluation:findings",
               "assessment:index", "training:courses", "talent:pool", "branches:list", "organisation:units",
               "organisation:shortlist", "api_tokens"}
@@ -249,6 +293,7 @@ MUST_REACH = {"web:home", "web:login", "web:dashboard_area", "web:households", "
 def test_every_page_is_accessible_and_fits_a_phone_and_a_desktop(site: Web, browser: Browser,
                                                                    live_server: LiveServer) -> None:
     A11Y_SHOTS.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
     extra = form_only_urls(site)
     walk = Walk()
     for user in ["", *USERS]:
@@ -258,7 +303,8 @@ def test_every_page_is_accessible_and_fits_a_phone_and_a_desktop(site: Web, brow
             walk_user(context, live_server.url, user, start, walk)
         finally:
             context.close()
-    REPORT.write_text(json.dumps({"pages": walk.pages, "problems": walk.problems, "skipped": sorted(walk.skipped)},
+    REPORT.write_text(json.dumps({"setup_seconds": SETUP_SECONDS[-1:], "explored": sum(walk.explored.values()),
+                                  "walk_seconds": round(time.monotonic() - started, 1), "pages": walk.pages, "problems": walk.problems, "skipped": sorted(walk.skipped)},
                                  ensure_ascii=False, indent=1), encoding="utf-8")
     missing = {k for k in MUST_REACH if not any(c == k or c.startswith(k + ":") for c in walk.checked)}
     assert not missing, f"the walk never reached {sorted(missing)}; it checked {sorted(walk.checked)}"
