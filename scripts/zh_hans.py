@@ -14,6 +14,8 @@ ZH = {
     "Your roles do not allow this page.": "您的角色无权访问此页面。",
     "Not found": "未找到",
     "There is nothing here, or it is outside your area.": "此处没有内容，或不在您的管辖区域内。",
+    # Accessibility (stop 21, a11y): names that screen readers read out
+    "Areas in %(name)s": "%(name)s下辖区域",
     "Audit log": "审计日志",
     "User": "用户",
     "Action": "操作",

@@ -89,7 +89,8 @@ def tree(html: str) -> tuple[list[tuple[str, str]], set[str]]:
     picker = re.search(r'<nav class="card area-picker".*?</nav>', html, re.S)
     assert picker
     links = [(code, text(name)) for code, name in re.findall(r'data-area="(\d{12})"[^>]*>(.*?)</a>', picker.group(0))]
-    opened = set(re.findall(r'<details open><summary><a [^>]*data-area="(\d{12})"', picker.group(0)))
+    # A branch is its area's link followed by its <details> (the toggle is not inside the link's summary).
+    opened = set(re.findall(r'data-area="(\d{12})"[^>]*>[^<]*</a><details open>', picker.group(0)))
     return links, opened
 
 
