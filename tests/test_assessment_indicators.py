@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from django.db.models import Count
 
 from jingzhun.areas.models import AreaRole, VillageRecord
 from jingzhun.assessment import signoff, snapshots
@@ -213,6 +214,34 @@ def test_a_refresh_changes_one_village_and_its_ancestors_and_keeps_the_old_versi
     for unit_type in ("village", "township", "county", "city", "province", "cadre", "work_team"):
         assert table(unit_type, second.version) == table(unit_type, third.version), unit_type
     check_hand(first.version)  # the first version still reads as it was
+
+
+def test_a_version_writes_only_the_values_that_changed(register):
+    """Unchanged values stay one open row across versions: a second computation over the same data writes
+    nothing and reads the same; after one household's change only the values it moves are written, and
+    every version still reads whole."""
+    first = snapshots.compute(2020, today=TODAY)
+    assert first.rows > 100
+    second = snapshots.compute(2020, today=TODAY)
+    assert second.version == first.version + 1 and second.rows == 0
+    kinds = ("village", "township", "county", "city", "province", "work_team", "cadre")
+    for unit_type in kinds:
+        assert table(unit_type, second.version) == table(unit_type, first.version), unit_type
+    h4 = Household.objects.get(number="H4")
+    StatusEvent.objects.create(household=h4, status="exited", year=2020, recorded_at=local(2021, 2, 1))
+    third = snapshots.compute(2020, today=TODAY)
+    assert 0 < third.rows < first.rows
+    assert table("village", third.version)[VILLAGE] == table("village", first.version)[VILLAGE]
+    assert table("township", third.version)[TOWNSHIP]["poor_households_end"] == 2
+    assert table("township", second.version)[TOWNSHIP]["poor_households_end"] == 3
+    check_hand(first.version)
+    check_hand(second.version)
+    # Every value of the new version is one row, whichever version wrote it.
+    from jingzhun.assessment.models import Value
+
+    current = Value.objects.filter(period="2020", last_version__isnull=True)
+    assert current.count() == first.rows
+    assert not current.values("unit_type", "unit", "indicator").annotate(n=Count("id")).filter(n__gt=1).exists()
 
 
 def officer(name: str, area: str) -> User:

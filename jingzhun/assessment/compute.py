@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import ibis.expr.types as ir
 import numpy as np
@@ -349,49 +348,53 @@ def medians(incomes: dict[str, np.ndarray], codes: list[str], level: str) -> lis
 
 def values_table(measured: Measured) -> pa.Table:
     """Every unit's value of every indicator it has (the declared "no data" ones included, as None) as rows:
-    unit_type, unit, area_code, indicator, numerator, denominator, value."""
-    cols: dict[str, list[Any]] = {k: [] for k in ("unit_type", "unit", "area_code", "indicator", "numerator",
-                                                  "denominator", "value")}
+    unit_type, unit, area_code, indicator, numerator, denominator, value. Built as whole arrays per unit type
+    and indicator (NaN → null), never a Python list of values: 700,000 rows at 1 M households."""
+    pieces: list[pa.Table] = []
     for unit_type, units in measured.units.items():
         n = len(units.keys)
         if not n:
             continue
+        keys, areas = pa.array(units.keys, pa.string()), pa.array(units.areas, pa.string())
+        nothing = np.full(n, np.nan)
         for ind in catalogue.for_unit(unit_type):
-            num: Any
-            den: Any
-            val: Any
+            num: np.ndarray
+            den: np.ndarray
+            val: np.ndarray
             if ind.evaluation_rate:
                 num, den, val = _evaluated(measured, unit_type, units.keys, ind.code)
             elif ind.formula is None:
-                num = den = val = [None] * n
+                num = den = val = nothing
             elif ind.kind == "median":
-                num, den = [None] * n, units.parts["inc_n"].astype(np.float64).tolist()
-                val = medians(measured.incomes, units.keys, unit_type)
+                num, den = nothing, units.parts["inc_n"].astype(np.float64)
+                val = np.array([np.nan if m is None else m for m in medians(measured.incomes, units.keys, unit_type)],
+                               dtype=np.float64)
             else:
                 a, b, c = ind.formula(units.parts)
-                num, den = _floats(a), [None] * n if b is None else _floats(b)
-                val = _floats(c)
-            cols["unit_type"] += [unit_type] * n
-            cols["unit"] += units.keys
-            cols["area_code"] += units.areas
-            cols["indicator"] += [ind.code] * n
-            cols["numerator"] += num
-            cols["denominator"] += den
-            cols["value"] += val
-    f = pa.float64()
-    return pa.table({k: pa.array(v, f if k in ("numerator", "denominator", "value") else pa.string())
-                     for k, v in cols.items()})
+                num, den, val = np.asarray(a, np.float64), nothing if b is None else np.asarray(b, np.float64), c
+            pieces.append(pa.table({
+                "unit_type": pa.array(np.full(n, unit_type, dtype=object), pa.string()), "unit": keys,
+                "area_code": areas, "indicator": pa.array(np.full(n, ind.code, dtype=object), pa.string()),
+                "numerator": _nullable(num), "denominator": _nullable(den), "value": _nullable(val)}))
+    if not pieces:
+        f, s = pa.float64(), pa.string()
+        return pa.table({k: pa.array([], f if k in ("numerator", "denominator", "value") else s)
+                         for k in ("unit_type", "unit", "area_code", "indicator", "numerator", "denominator", "value")})
+    return pa.concat_tables(pieces)
 
 
-def _evaluated(measured: Measured, unit_type: str, keys: list[str], code: str) -> tuple[list[Any], ...]:
+def _nullable(a: np.ndarray) -> pa.Array:
+    """Floats with NaN as null: a value that cannot be made is "no data", stored as None, never 0."""
+    a = np.asarray(a, dtype=np.float64)
+    return pa.array(a, pa.float64(), mask=np.isnan(a))
+
+
+def _evaluated(measured: Measured, unit_type: str, keys: list[str], code: str) -> tuple[np.ndarray, ...]:
     found = measured.evaluated.get(unit_type, {})
     none = (None, None, None)
     cells = [found.get(key, {}).get(code, none) for key in keys]
-    return tuple(list(column) for column in zip(*cells, strict=True)) if cells else ([], [], [])
-
-
-def _floats(a: np.ndarray) -> list[float | None]:
-    return [None if x != x else x for x in np.asarray(a, dtype=np.float64).tolist()]
+    return tuple(np.array([np.nan if x is None else x for x in column], dtype=np.float64)
+                 for column in zip(*cells, strict=True))
 
 
 def period_of(year: int, today: dt.date | None = None) -> exprs.Period:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from django.db import connection
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
@@ -105,13 +106,56 @@ def _stamped(values: pa.Table, period: str, version: int) -> pa.Table:
         .append_column("last_version", pa.array([None] * n, pa.int64()))
 
 
-def _close(period: str, version: int, close: tuple[str, list[Any]], villages: list[str]) -> None:
-    """Inside the transaction: end the current rows matched by `close` (a WHERE clause on the value table) and
-    the villages' parts at the previous version."""
+KEY = ("unit_type", "unit", "indicator")
+COMPARED = ("area_code", "numerator", "denominator", "value")
+
+
+def _current(period: str, close: tuple[str, list[Any]]) -> pa.Table:
+    """The current rows a computation replaces (matched by `close`, a WHERE clause on the value table): id, key
+    and what is compared."""
     where, params = close
+    columns = ("id", *KEY, *COMPARED)
     with connection.cursor() as cur:
-        cur.execute(f"UPDATE {VALUE_TABLE} SET last_version = %s WHERE period = %s AND last_version IS NULL AND "
-                    f"({where})", [version - 1, period, *params])
+        cur.execute(f"SELECT {', '.join(columns)} FROM {VALUE_TABLE} WHERE period = %s AND last_version IS NULL "
+                    f"AND ({where})", [period, *params])
+        rows = cur.fetchall()
+    found = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    types = [pa.int64(), *[pa.string()] * 4, *[pa.float64()] * 3]
+    return pa.table({c: pa.array(list(v), t) for c, v, t in zip(columns, found, types, strict=True)})
+
+
+def _same(a: pa.ChunkedArray, b: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Equal, two nulls counting as equal (a value that stays "no data" is unchanged)."""
+    return pc.if_else(pc.is_null(a), pc.is_null(b), pc.fill_null(pc.equal(a, b), False))
+
+
+def changes(new: pa.Table, old: pa.Table) -> tuple[pa.Table, list[int]]:
+    """What a new version writes: the rows of `new` that differ from the current row of their unit and
+    indicator in `old` (or have none), and the ids of the `old` rows to close (changed, or gone from `new`).
+    An unchanged value stays one open row across versions: a full computation over unchanged data writes
+    nothing, and reading any version still finds every value (`at_version`)."""
+    if old.num_rows == 0:
+        return new, []
+    renamed = old.rename_columns([c if c in KEY else f"old_{c}" for c in old.column_names])
+    j = new.append_column("new_row", pa.array(np.arange(new.num_rows), pa.int64())).join(
+        renamed, keys=list(KEY), join_type="full outer")
+    unchanged = pc.and_(pc.is_valid(j.column("new_row")), pc.is_valid(j.column("old_id")))
+    for c in COMPARED:
+        unchanged = pc.and_(unchanged, _same(j.column(c), j.column(f"old_{c}")))
+    changed = pc.invert(unchanged)
+    ids = pc.drop_null(pc.filter(j.column("old_id"), changed)).to_pylist()
+    rows = pc.drop_null(pc.filter(j.column("new_row"), changed)).to_numpy()
+    return new.take(pa.array(np.sort(rows), pa.int64())), ids
+
+
+def _close(period: str, version: int, ids: list[int], villages: list[str]) -> None:
+    """Inside the transaction: end the replaced value rows (`ids`) and the villages' parts at the previous
+    version."""
+    with connection.cursor() as cur:
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            cur.execute(f"UPDATE {VALUE_TABLE} SET last_version = %s WHERE id IN ({', '.join(['%s'] * len(chunk))})",
+                        [version - 1, *chunk])
         for i in range(0, len(villages), 500):
             chunk = villages[i:i + 500]
             cur.execute(f"UPDATE {PARTS_TABLE} SET last_version = %s WHERE period = %s AND last_version IS NULL "
@@ -141,7 +185,8 @@ def _store(measured: cm.Measured, *, kind: str, area: str, engine: str, digest: 
     period = period_key(measured.period.year)
     version = _next_version(period)
     measured.evaluated = evaluated.values_for(measured.period.year, {t: u.keys for t, u in measured.units.items()})
-    values = _stamped(cm.values_table(measured), period, version)
+    written, replaced = changes(cm.values_table(measured), _current(period, close))
+    values = _stamped(written, period, version)
     parts = _parts_table(measured, period, version)
     tables = {VALUE_TABLE: values, PARTS_TABLE: parts}
     units = sum(len(u.keys) for u in measured.units.values())
@@ -152,7 +197,7 @@ def _store(measured: cm.Measured, *, kind: str, area: str, engine: str, digest: 
         if _next_version(period) != version:
             raise db.ConcurrentWrite(f"{period} 年的指标正被另一计算写入，请重试 / another computation of {period} "
                                      "was stored meanwhile; run it again")
-        _close(period, version, close, parts.column("village").to_pylist() if parts.num_rows else [])
+        _close(period, version, replaced, parts.column("village").to_pylist() if parts.num_rows else [])
         for name, table in tables.items():
             with db.indexes_deferred(name, table.num_rows):
                 loader.load(name)
