@@ -97,29 +97,27 @@ class Activity:
 
 
 def _activity(session: engines.Session, t: dict[str, ir.Table], p: exprs.Period, span: tuple[str, str] | None,
-              cadres: ir.Table | None, households: ir.Table) -> Activity:
-    """The year's visits, same-minute alerts, member-months and measures due: of the areas in `span` and of the
-    cadres of `cadres` (a one-column table `cadre`; None with no span: everything)."""
+              cadres: list[int] | None, households: list[int] | None) -> Activity:
+    """The year's visits, same-minute alerts, member-months and measures due: of the areas in `span`, of the
+    cadres `cadres` and of the households `households` (None with no span: everything). Each table is
+    narrowed before it is aggregated, through its indexes (village, cadre, household), so a one-village
+    refresh reads that village's rows, not the province's."""
     visits = exprs.visits_in_year(t, p)
     if span is not None:
         # Every visit of the cadres who visited in the span or are measured: a same-minute alert's village is
         # the lowest of its minute's visits, and a cadre's counts are all of their visits.
         # (Fetched, then a list: the database finds their visits through its cadre index.)
         here = visits.filter(visits["village_id"].between(*span)).select(w_cadre=visits["cadre_id"])
-        if cadres is not None:
-            here = here.union(cadres.select(w_cadre=cadres["cadre"]))
-        who = _arrow(session, here.distinct()).column("w_cadre").to_pylist()
+        who = sorted(set(_arrow(session, here.distinct()).column("w_cadre").to_pylist()) | set(cadres or ()))
         visits = visits.filter(visits["cadre_id"].isin(who or [-1]))
     vg = visits.group_by(village=visits["village_id"], cadre=visits["cadre_id"]).aggregate(n=visits.count())
     sm = exprs.same_minute(visits).select("village", "cadre")
-    mm = exprs.member_months(t, p)
-    if span is not None:
-        keep = mm["village"].between(*span)
-        if cadres is not None:
-            keep = keep | mm["cadre"].isin(cadres["cadre"])
-        mm = mm.filter(keep)
+    mm = exprs.member_months(t, p, span=span, cadres=cadres)
     mg = mm.group_by(["village", "team", "cadre"]).aggregate(n=mm.count(), met=exprs.flag(mm["met"]).sum())
-    md = exprs.measures_due(t, households, p)
+    hh = t["household"]
+    if households is not None:
+        hh = hh.filter(hh["id"].isin(households or [-1]))
+    md = exprs.measures_due(t, hh, p, ids=households)
     md = md.group_by(["household", "village"]).aggregate(due=md.count(), on_time=exprs.flag(md["on_time"]).sum())
     return Activity(_arrow(session, vg), _arrow(session, sm), _arrow(session, mg), _arrow(session, md))
 
@@ -143,20 +141,21 @@ def measure(session: engines.Session, p: exprs.Period, *, span: tuple[str, str] 
         pairs = pairs.semi_join(mine, pairs["cadre"] == mine["c_id"])
     pair_rows = _arrow(session, pairs)
     whole = span is None and cadres is None
-    narrow = None if whole else _arrow(session, hh.select("id")).column("id").to_pylist()
+    narrow = None if whole or not areas else _arrow(session, hh.select("id")).column("id").to_pylist()
     facts = _facts(session, t, hh, p, ids=narrow, flags=True) if areas or whole else None
     everyone = t["household"]
+    measured: list[int] | None = None
+    households: list[int] | None = None
     if whole:
-        cadre_facts, households = facts, everyone
+        cadre_facts = facts
     else:
         # The cadres' households by id (fetched: Ibis cannot join the pair table into an expression that is
         # itself filtered by the pair table).
         ids = sorted(set(pair_rows.column("household").to_pylist())) or [-1]
         cadre_facts = _facts(session, t, everyone.filter(everyone["id"].isin(ids)), p, ids=ids)
-        keep = everyone["id"].isin(ids)
-        households = everyone.filter(keep if span is None else keep | everyone["village_id"].between(*span))
-    measured_cadres = None if whole else pairs.select("cadre").distinct()
-    activity = _activity(session, t, p, span, measured_cadres, households)
+        measured = sorted(set(pair_rows.column("cadre").to_pylist()))
+        households = sorted(set(ids) | set(narrow or ()))
+    activity = _activity(session, t, p, span, measured, households)
     if areas:
         assert facts is not None
         _measure_areas(session, t, facts, activity, p, span, out)

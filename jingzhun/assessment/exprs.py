@@ -242,9 +242,12 @@ def same_minute(visits: ir.Table) -> ir.Table:
     return g.filter(g["households"] > 1)
 
 
-def member_months(t: dict[str, ir.Table], p: Period) -> ir.Table:
+def member_months(t: dict[str, ir.Table], p: Period, *, span: tuple[str, str] | None = None,
+                  cadres: list[int] | None = None) -> ir.Table:
     """One row per work-team membership and whole judged month of the year it covers: its team, village,
-    cadre and whether the member had `min_days` attendance days in the team's village that month."""
+    cadre and whether the member had `min_days` attendance days in the team's village that month. With a
+    `span`: only the memberships of teams in its villages or of `cadres` — and only their attendance (their
+    village's or their own), filtered before it is counted."""
     rows = []
     for month in range(1, p.judged_months + 1):
         first = dt.date(p.year, month, 1)
@@ -258,9 +261,14 @@ def member_months(t: dict[str, ir.Table], p: Period) -> ir.Table:
     mt = ms.join(tm, ms["team_id"] == tm["id"]).select(
         mid=ms["id"], cadre=ms["cadre_id"], team=ms["team_id"], village=tm["village_id"],
         start=ms["start_date"], stop=ms["end_date"])
-    mm = mt.join(months, (mt["start"] <= months["m_first"]) & (mt["stop"].isnull() | (mt["stop"] >= months["m_last"])))
     a = t["attendance"]
     a = a.filter((a["date"] >= p.first) & (a["date"] <= p.last))
+    if span is not None:
+        keep_m, keep_a = mt["village"].between(*span), a["village_id"].between(*span)
+        if cadres:
+            keep_m, keep_a = keep_m | mt["cadre"].isin(cadres), keep_a | a["cadre_id"].isin(cadres)
+        mt, a = mt.filter(keep_m), a.filter(keep_a)
+    mm = mt.join(months, (mt["start"] <= months["m_first"]) & (mt["stop"].isnull() | (mt["stop"] >= months["m_last"])))
     days = a.group_by(d_cadre=a["cadre_id"], d_village=a["village_id"], d_month=a["date"].month()).aggregate(
         days=a.count())
     j = mm.left_join(days, (mm["cadre"] == days["d_cadre"]) & (mm["village"] == days["d_village"])
@@ -283,9 +291,12 @@ def full_teams(t: dict[str, ir.Table], p: Period) -> ir.Table:
     return g.filter(g["members"] >= p.min_team).select("village")
 
 
-def measures_due(t: dict[str, ir.Table], hh: ir.Table, p: Period) -> ir.Table:
-    """The plan measures due in the year (not cancelled), with their household and village and whether on time."""
+def measures_due(t: dict[str, ir.Table], hh: ir.Table, p: Period, *, ids: list[int] | None = None) -> ir.Table:
+    """The plan measures due in the year (not cancelled), with their household and village and whether on time.
+    `ids` (the ids of `hh`, when few) picks their plans first, through the plans' household index."""
     me, pl = t["measure"], t["plan"]
+    if ids is not None:
+        pl = pl.filter(pl["household_id"].isin(ids or [-1]))
     due = me.filter((me["due_on"] >= p.first) & (me["due_on"] <= p.last) & (me["status"] != "cancelled"))
     j = due.join(pl, due["plan_id"] == pl["id"]).join(hh, pl["household_id"] == hh["id"])
     return j.select(measure=due["id"], household=pl["household_id"], village=hh["village_id"],

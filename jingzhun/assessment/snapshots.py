@@ -110,15 +110,19 @@ KEY = ("unit_type", "unit", "indicator")
 COMPARED = ("area_code", "numerator", "denominator", "value")
 
 
-def _current(period: str, close: tuple[str, list[Any]]) -> pa.Table:
-    """The current rows a computation replaces (matched by `close`, a WHERE clause on the value table): id, key
-    and what is compared."""
-    where, params = close
+Clause = tuple[str, list[Any]]  # a WHERE clause on the value table and its parameters
+
+
+def _current(period: str, close: list[Clause]) -> pa.Table:
+    """The current rows a computation replaces (matched by any of `close`, one query each so that each can use
+    an index): id, key and what is compared."""
     columns = ("id", *KEY, *COMPARED)
+    rows: list[tuple[Any, ...]] = []
     with connection.cursor() as cur:
-        cur.execute(f"SELECT {', '.join(columns)} FROM {VALUE_TABLE} WHERE period = %s AND last_version IS NULL "
-                    f"AND ({where})", [period, *params])
-        rows = cur.fetchall()
+        for where, params in close:
+            cur.execute(f"SELECT {', '.join(columns)} FROM {VALUE_TABLE} WHERE period = %s AND last_version IS NULL "
+                        f"AND ({where})", [period, *params])
+            rows += cur.fetchall()
     found = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
     types = [pa.int64(), *[pa.string()] * 4, *[pa.float64()] * 3]
     return pa.table({c: pa.array(list(v), t) for c, v, t in zip(columns, found, types, strict=True)})
@@ -179,7 +183,7 @@ def _next_version(period: str) -> int:
 
 
 def _store(measured: cm.Measured, *, kind: str, area: str, engine: str, digest: str, counts: dict[str, Any],
-           actor: str, started: float, close: tuple[str, list[Any]], areas: list[str]) -> Snapshot:
+           actor: str, started: float, close: list[Clause], areas: list[str]) -> Snapshot:
     """The values as a new version: the version is taken before the transaction (the rows carry it, and a large
     load is staged before the transaction begins) and checked inside it, as `db.check_next_id` checks ids."""
     period = period_key(measured.period.year)
@@ -211,10 +215,10 @@ def _store(measured: cm.Measured, *, kind: str, area: str, engine: str, digest: 
     return snap
 
 
-def _span_close(span: tuple[str, str] | None) -> tuple[str, list[Any]]:
+def _span_close(span: tuple[str, str] | None) -> list[Clause]:
     if span is None:
-        return "1 = 1", []
-    return "area_code BETWEEN %s AND %s", list(span)
+        return [("1 = 1", [])]
+    return [("area_code BETWEEN %s AND %s", list(span))]
 
 
 def compute(year: int, engine: str = "duckdb", area: str | None = None, *, actor: str = "system",
@@ -273,12 +277,11 @@ def refresh(village: str, year: int, *, actor: str = "system", engine: str | Non
     with engines.open_session(engine or native_engine(), _needs()) as session:
         measured = cm.measure(session, p, span=span, cadres=cadres)
     _ancestors(measured, period, village)
-    units = [(t, u.keys) for t, u in measured.units.items()]
-    clause = " OR ".join(f"(unit_type = %s AND unit IN ({', '.join(['%s'] * len(keys))}))" for t, keys in units if keys)
-    params = [v for t, keys in units if keys for v in (t, *keys)]
+    # One clause per unit type: each reads its units' current rows through the (period, unit_type, unit) index.
+    close = [(f"unit_type = %s AND unit IN ({', '.join(['%s'] * len(u.keys))})", [t, *u.keys])
+             for t, u in measured.units.items() if u.keys]
     return _store(measured, kind="refresh", area=village, engine=engine or native_engine(), digest=digest,
-                  counts=counts, actor=actor, started=started, close=(clause or "1 = 0", params),
-                  areas=[village])
+                  counts=counts, actor=actor, started=started, close=close, areas=[village])
 
 
 def _ancestors(measured: cm.Measured, period: str, village: str) -> None:
