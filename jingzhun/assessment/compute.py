@@ -107,7 +107,10 @@ def _activity(session: engines.Session, t: dict[str, ir.Table], p: exprs.Period,
         # Every visit of the cadres who visited in the span or are measured: a same-minute alert's village is
         # the lowest of its minute's visits, and a cadre's counts are all of their visits.
         # (Fetched, then a list: the database finds their visits through its cadre index.)
-        here = visits.filter(visits["village_id"].between(*span)).select(w_cadre=visits["cadre_id"])
+        # Who ever visited there (a superset of the year's visitors: the others' rows fall outside every unit
+        # measured): with the year's bounds too, SQLite skip-scanned its (cadre, time) index over every visit.
+        v = t["visit"]
+        here = v.filter(v["village_id"].between(*span)).select(w_cadre=v["cadre_id"])
         who = sorted(set(_arrow(session, here.distinct()).column("w_cadre").to_pylist()) | set(cadres or ()))
         visits = visits.filter(visits["cadre_id"].isin(who or [-1]))
     vg = visits.group_by(village=visits["village_id"], cadre=visits["cadre_id"]).aggregate(n=visits.count())

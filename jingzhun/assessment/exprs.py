@@ -262,12 +262,15 @@ def member_months(t: dict[str, ir.Table], p: Period, *, span: tuple[str, str] | 
         mid=ms["id"], cadre=ms["cadre_id"], team=ms["team_id"], village=tm["village_id"],
         start=ms["start_date"], stop=ms["end_date"])
     a = t["attendance"]
-    a = a.filter((a["date"] >= p.first) & (a["date"] <= p.last))
-    if span is not None:
+    if span is None:
+        a = a.filter((a["date"] >= p.first) & (a["date"] <= p.last))
+    else:
         keep_m, keep_a = mt["village"].between(*span), a["village_id"].between(*span)
         if cadres:
             keep_m, keep_a = keep_m | mt["cadre"].isin(cadres), keep_a | a["cadre_id"].isin(cadres)
-        mt, a = mt.filter(keep_m), a.filter(keep_a)
+        # The year as year(date), which no index serves: a date range here led SQLite to skip-scan its
+        # (cadre, date) index over the whole table instead of reading the village's and cadres' rows.
+        mt, a = mt.filter(keep_m), a.filter(keep_a & (a["date"].year() == p.year))
     mm = mt.join(months, (mt["start"] <= months["m_first"]) & (mt["stop"].isnull() | (mt["stop"] >= months["m_last"])))
     days = a.group_by(d_cadre=a["cadre_id"], d_village=a["village_id"], d_month=a["date"].month()).aggregate(
         days=a.count())
