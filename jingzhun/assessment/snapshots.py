@@ -240,18 +240,20 @@ def compute(year: int, engine: str = "duckdb", area: str | None = None, *, actor
 
 
 def _current_parts(period: str, span: tuple[str, str]) -> tuple[list[str], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The current parts and incomes of every village in `span`: one row of counts per village, gathered into
+    one array per part (a village's JSON lacking a part — stored before it existed — counts 0 there)."""
     rows = VillageParts.objects.filter(period=period, last_version__isnull=True,
                                        village__gte=span[0], village__lte=span[1]).order_by("village")
     codes: list[str] = []
-    parts: dict[str, list[int]] = {p: [] for p in PARTS}
+    counts: list[list[int]] = []
     incomes: dict[str, np.ndarray] = {}
     for village, text, blob in rows.values_list("village", "parts", "incomes"):
         codes.append(village)
         found = text if isinstance(text, dict) else json.loads(text)
-        for p in PARTS:
-            parts[p].append(int(found.get(p, 0)))
+        counts.append([found.get(p, 0) for p in PARTS])
         incomes[village] = np.frombuffer(bytes(blob), dtype="<i8")
-    return codes, {p: np.asarray(v, dtype=np.int64) for p, v in parts.items()}, incomes
+    table = np.asarray(counts, dtype=np.int64).reshape(len(codes), len(PARTS))
+    return codes, {p: table[:, k].copy() for k, p in enumerate(PARTS)}, incomes
 
 
 def refresh(village: str, year: int, *, actor: str = "system", engine: str | None = None,
