@@ -2,6 +2,8 @@
 
 `compute(year, engine=…, area=None)` measures every unit (in `area`) on an engine and stores the values as a
 new version of the period, with the data fingerprint they came from, in one transaction with its audit row.
+A version writes only the values that changed (`changes`): an unchanged value's row stays open, so it reads
+in the new version as in the old, and a computation over unchanged data writes no value at all.
 `refresh(village, year)` recomputes one village, its work teams, the cadres paired there and the village's
 ancestors (summed from the stored village parts, so nothing else is read again) as a new version.
 `values(unit_type, period, …)` reads a version (the latest by default), limited to the user's areas in SQL.
