@@ -159,9 +159,9 @@ def _close(period: str, version: int, ids: list[int], villages: list[str]) -> No
     version."""
     with connection.cursor() as cur:
         for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            cur.execute(f"UPDATE {VALUE_TABLE} SET last_version = %s WHERE id IN ({', '.join(['%s'] * len(chunk))})",
-                        [version - 1, *chunk])
+            some = ids[i:i + 500]
+            cur.execute(f"UPDATE {VALUE_TABLE} SET last_version = %s WHERE id IN ({', '.join(['%s'] * len(some))})",
+                        [version - 1, *some])
         for i in range(0, len(villages), 500):
             chunk = villages[i:i + 500]
             cur.execute(f"UPDATE {PARTS_TABLE} SET last_version = %s WHERE period = %s AND last_version IS NULL "
