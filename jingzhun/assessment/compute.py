@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
@@ -97,29 +97,30 @@ class Activity:
 
 
 def _activity(session: engines.Session, t: dict[str, ir.Table], p: exprs.Period, span: tuple[str, str] | None,
-              cadres: ir.Table | None, households: ir.Table) -> Activity:
-    """The year's visits, same-minute alerts, member-months and measures due: of the areas in `span` and of the
-    cadres of `cadres` (a one-column table `cadre`; None with no span: everything)."""
+              cadres: list[int] | None, households: list[int] | None) -> Activity:
+    """The year's visits, same-minute alerts, member-months and measures due: of the areas in `span`, of the
+    cadres `cadres` and of the households `households` (None with no span: everything). Each table is
+    narrowed before it is aggregated, through its indexes (village, cadre, household), so a one-village
+    refresh reads that village's rows, not the province's."""
     visits = exprs.visits_in_year(t, p)
     if span is not None:
         # Every visit of the cadres who visited in the span or are measured: a same-minute alert's village is
         # the lowest of its minute's visits, and a cadre's counts are all of their visits.
         # (Fetched, then a list: the database finds their visits through its cadre index.)
-        here = visits.filter(visits["village_id"].between(*span)).select(w_cadre=visits["cadre_id"])
-        if cadres is not None:
-            here = here.union(cadres.select(w_cadre=cadres["cadre"]))
-        who = _arrow(session, here.distinct()).column("w_cadre").to_pylist()
+        # Who ever visited there (a superset of the year's visitors: the others' rows fall outside every unit
+        # measured): with the year's bounds too, SQLite skip-scanned its (cadre, time) index over every visit.
+        v = t["visit"]
+        here = v.filter(v["village_id"].between(*span)).select(w_cadre=v["cadre_id"])
+        who = sorted(set(_arrow(session, here.distinct()).column("w_cadre").to_pylist()) | set(cadres or ()))
         visits = visits.filter(visits["cadre_id"].isin(who or [-1]))
     vg = visits.group_by(village=visits["village_id"], cadre=visits["cadre_id"]).aggregate(n=visits.count())
     sm = exprs.same_minute(visits).select("village", "cadre")
-    mm = exprs.member_months(t, p)
-    if span is not None:
-        keep = mm["village"].between(*span)
-        if cadres is not None:
-            keep = keep | mm["cadre"].isin(cadres["cadre"])
-        mm = mm.filter(keep)
+    mm = exprs.member_months(t, p, span=span, cadres=cadres)
     mg = mm.group_by(["village", "team", "cadre"]).aggregate(n=mm.count(), met=exprs.flag(mm["met"]).sum())
-    md = exprs.measures_due(t, households, p)
+    hh = t["household"]
+    if households is not None:
+        hh = hh.filter(hh["id"].isin(households or [-1]))
+    md = exprs.measures_due(t, hh, p, ids=households)
     md = md.group_by(["household", "village"]).aggregate(due=md.count(), on_time=exprs.flag(md["on_time"]).sum())
     return Activity(_arrow(session, vg), _arrow(session, sm), _arrow(session, mg), _arrow(session, md))
 
@@ -143,22 +144,21 @@ def measure(session: engines.Session, p: exprs.Period, *, span: tuple[str, str] 
         pairs = pairs.semi_join(mine, pairs["cadre"] == mine["c_id"])
     pair_rows = _arrow(session, pairs)
     whole = span is None and cadres is None
-    narrow = None if whole else _arrow(session, hh.select("id")).column("id").to_pylist()
-    facts = (_arrow(session, exprs.with_flags(exprs.household_facts(t, hh, p, ids=narrow)))
-             if areas or whole else None)
+    narrow = None if whole or not areas else _arrow(session, hh.select("id")).column("id").to_pylist()
+    facts = _facts(session, t, hh, p, ids=narrow, flags=True) if areas or whole else None
     everyone = t["household"]
+    measured: list[int] | None = None
+    households: list[int] | None = None
     if whole:
-        cadre_facts, households = facts, everyone
+        cadre_facts = facts
     else:
         # The cadres' households by id (fetched: Ibis cannot join the pair table into an expression that is
         # itself filtered by the pair table).
         ids = sorted(set(pair_rows.column("household").to_pylist())) or [-1]
-        cadre_facts = _arrow(session, exprs.household_facts(t, everyone.filter(everyone["id"].isin(ids)), p,
-                                                            ids=ids))
-        keep = everyone["id"].isin(ids)
-        households = everyone.filter(keep if span is None else keep | everyone["village_id"].between(*span))
-    measured_cadres = None if whole else pairs.select("cadre").distinct()
-    activity = _activity(session, t, p, span, measured_cadres, households)
+        cadre_facts = _facts(session, t, everyone.filter(everyone["id"].isin(ids)), p, ids=ids)
+        measured = sorted(set(pair_rows.column("cadre").to_pylist()))
+        households = sorted(set(ids) | set(narrow or ()))
+    activity = _activity(session, t, p, span, measured, households)
     if areas:
         assert facts is not None
         _measure_areas(session, t, facts, activity, p, span, out)
@@ -168,6 +168,32 @@ def measure(session: engines.Session, p: exprs.Period, *, span: tuple[str, str] 
     homes = _arrow(session, cd.join(ids, cd["id"] == ids["x_cadre"]).select(cadre=cd["id"], home=cd["home_area_id"]))
     _measure_cadres(homes, pair_rows, cadre_facts, activity, out)
     return out
+
+
+def _facts(session: engines.Session, t: dict[str, ir.Table], hh: ir.Table, p: exprs.Period, *,
+           ids: list[int] | None, flags: bool = False) -> pa.Table:
+    """The household facts (`exprs.household_facts`, with `exprs.with_flags` when `flags`). SQLite plans the
+    ten-way join of grouped subqueries poorly — at 1 M households 39 s of its 68 s of measuring went to that
+    one query — while each piece alone is a scan or a GROUP BY on an index: there, for every household, the
+    pieces are fetched one by one and joined by DuckDB in memory (the same expressions, `exprs.join_facts`).
+    A few households (`ids`) are one indexed query on any engine."""
+    pieces = exprs.household_pieces(t, hh, p, ids=ids)
+    if session.engine != "sqlite" or ids is not None:
+        facts = exprs.join_facts(pieces, p)
+        return _arrow(session, exprs.with_flags(facts) if flags else facts)
+    import duckdb
+
+    con = duckdb.connect(config={"threads": 2})
+    try:
+        local = ibis.duckdb.from_connection(con)
+        here = {}
+        for name, piece in pieces.items():
+            con.register(f"piece_{name}", _arrow(session, piece))
+            here[name] = local.table(f"piece_{name}")
+        facts = exprs.join_facts(here, p)
+        return local.to_pyarrow(exprs.with_flags(facts) if flags else facts)
+    finally:
+        con.close()
 
 
 def _sum_into(units: Units, keys: pa.Array | pa.ChunkedArray, columns: dict[str, np.ndarray]) -> None:
@@ -349,49 +375,53 @@ def medians(incomes: dict[str, np.ndarray], codes: list[str], level: str) -> lis
 
 def values_table(measured: Measured) -> pa.Table:
     """Every unit's value of every indicator it has (the declared "no data" ones included, as None) as rows:
-    unit_type, unit, area_code, indicator, numerator, denominator, value."""
-    cols: dict[str, list[Any]] = {k: [] for k in ("unit_type", "unit", "area_code", "indicator", "numerator",
-                                                  "denominator", "value")}
+    unit_type, unit, area_code, indicator, numerator, denominator, value. Built as whole arrays per unit type
+    and indicator (NaN → null), never a Python list of values: 700,000 rows at 1 M households."""
+    pieces: list[pa.Table] = []
     for unit_type, units in measured.units.items():
         n = len(units.keys)
         if not n:
             continue
+        keys, areas = pa.array(units.keys, pa.string()), pa.array(units.areas, pa.string())
+        nothing = np.full(n, np.nan)
         for ind in catalogue.for_unit(unit_type):
-            num: Any
-            den: Any
-            val: Any
+            num: np.ndarray
+            den: np.ndarray
+            val: np.ndarray
             if ind.evaluation_rate:
                 num, den, val = _evaluated(measured, unit_type, units.keys, ind.code)
             elif ind.formula is None:
-                num = den = val = [None] * n
+                num = den = val = nothing
             elif ind.kind == "median":
-                num, den = [None] * n, units.parts["inc_n"].astype(np.float64).tolist()
-                val = medians(measured.incomes, units.keys, unit_type)
+                num, den = nothing, units.parts["inc_n"].astype(np.float64)
+                val = np.array([np.nan if m is None else m for m in medians(measured.incomes, units.keys, unit_type)],
+                               dtype=np.float64)
             else:
                 a, b, c = ind.formula(units.parts)
-                num, den = _floats(a), [None] * n if b is None else _floats(b)
-                val = _floats(c)
-            cols["unit_type"] += [unit_type] * n
-            cols["unit"] += units.keys
-            cols["area_code"] += units.areas
-            cols["indicator"] += [ind.code] * n
-            cols["numerator"] += num
-            cols["denominator"] += den
-            cols["value"] += val
-    f = pa.float64()
-    return pa.table({k: pa.array(v, f if k in ("numerator", "denominator", "value") else pa.string())
-                     for k, v in cols.items()})
+                num, den, val = np.asarray(a, np.float64), nothing if b is None else np.asarray(b, np.float64), c
+            pieces.append(pa.table({
+                "unit_type": pa.array(np.full(n, unit_type, dtype=object), pa.string()), "unit": keys,
+                "area_code": areas, "indicator": pa.array(np.full(n, ind.code, dtype=object), pa.string()),
+                "numerator": _nullable(num), "denominator": _nullable(den), "value": _nullable(val)}))
+    if not pieces:
+        f, s = pa.float64(), pa.string()
+        return pa.table({k: pa.array([], f if k in ("numerator", "denominator", "value") else s)
+                         for k in ("unit_type", "unit", "area_code", "indicator", "numerator", "denominator", "value")})
+    return pa.concat_tables(pieces)
 
 
-def _evaluated(measured: Measured, unit_type: str, keys: list[str], code: str) -> tuple[list[Any], ...]:
+def _nullable(a: np.ndarray) -> pa.Array:
+    """Floats with NaN as null: a value that cannot be made is "no data", stored as None, never 0."""
+    a = np.asarray(a, dtype=np.float64)
+    return pa.array(a, pa.float64(), mask=np.isnan(a))
+
+
+def _evaluated(measured: Measured, unit_type: str, keys: list[str], code: str) -> tuple[np.ndarray, ...]:
     found = measured.evaluated.get(unit_type, {})
     none = (None, None, None)
     cells = [found.get(key, {}).get(code, none) for key in keys]
-    return tuple(list(column) for column in zip(*cells, strict=True)) if cells else ([], [], [])
-
-
-def _floats(a: np.ndarray) -> list[float | None]:
-    return [None if x != x else x for x in np.asarray(a, dtype=np.float64).tolist()]
+    return tuple(np.array([np.nan if x is None else x for x in column], dtype=np.float64)
+                 for column in zip(*cells, strict=True))
 
 
 def period_of(year: int, today: dt.date | None = None) -> exprs.Period:

@@ -122,21 +122,27 @@ def per_capita(net: ir.IntegerValue, size: ir.IntegerValue) -> ir.IntegerValue:
     return ibis.ifelse(net >= 0, positive, negative)
 
 
-def household_facts(t: dict[str, ir.Table], hh: ir.Table, p: Period, *, ids: list[int] | None = None) -> ir.Table:
-    """One row per household of `hh` with what every indicator reads of it. `ids` (the ids of `hh`, when they
-    are few: one village's, one cadre's) limits every per-household table to them before it is aggregated, so
-    the database reads those rows through its household_id indexes instead of aggregating whole tables."""
+def household_pieces(t: dict[str, ir.Table], hh: ir.Table, p: Period, *,
+                     ids: list[int] | None = None) -> dict[str, ir.Table]:
+    """What `household_facts` joins, each a table of its own keyed by a household id column: the households
+    (`hh`), their sizes, incomes of the year and the year before, statuses at the end of the year and the
+    year before, helper at the year's end, pairs of the year, recent visits and approved plans. Each is one
+    plain scan or GROUP BY, so an engine that joins poorly (SQLite) can run them one by one and leave the join
+    to another (`jingzhun.assessment.compute`). `ids` (the ids of `hh`, when they are few: one village's, one
+    cadre's) limits every per-household table to them before it is aggregated, so the database reads those
+    rows through its household_id indexes instead of aggregating whole tables."""
     y = p.year
 
     def mine(x: ir.Table) -> ir.Table:
         return x.filter(x["household_id"].isin(ids or [-1])) if ids is not None else x
 
-    m = mine(t["member"]).semi_join(hh, t["member"]["household_id"] == hh["id"])
+    m = mine(t["member"])
+    if ids is None:
+        m = m.semi_join(hh, t["member"]["household_id"] == hh["id"])
     size = m.group_by(s_hid=m["household_id"]).aggregate(size=m.count())
     income, event = mine(t["income"]), mine(t["event"])
     inc, prev = net_income(income, y), net_income(income, y - 1)
     prev = prev.select(p_hid=prev["n_hid"], net_prev=prev["net"])
-    end, start = latest_status(event, y, "s_end"), latest_status(event, y - 1, "s_start")
     pr = mine(t["pair"])
     active = pr.filter((pr["start_date"] <= p.last) & (pr["end_date"].isnull() | (pr["end_date"] > p.last)))
     at_end = active.group_by(a_hid=active["household_id"]).aggregate(end_cadre=active["cadre_id"].min(),
@@ -149,11 +155,33 @@ def household_facts(t: dict[str, ir.Table], hh: ir.Table, p: Period, *, ids: lis
     pl = mine(t["plan"])
     plans = pl.filter((pl["year"] == y) & pl["approved_at"].notnull())
     plans = plans.group_by(l_hid=plans["household_id"]).aggregate(plan=plans.count())
+    return {"household": hh, "size": size, "inc": inc, "prev": prev, "end": latest_status(event, y, "s_end"),
+            "start": status_before(event, y), "at_end": at_end, "paired": paired, "recent": recent, "plans": plans}
+
+
+def status_before(event: ir.Table, year: int) -> ir.Table:
+    """The status at the end of `year` − 1 of the households with an event of `year` (`moved` true): for every
+    other household it is its status at the end of `year` (its events up to `year` − 1 are all it has), so
+    the window over the events runs once over every household and once over the few that moved."""
+    moved = event.filter(event["year"] == year).select(m_hid=event["household_id"]).distinct()
+    before = latest_status(event.semi_join(moved, event["household_id"] == moved["m_hid"]), year - 1, "s_start")
+    j = moved.left_join(before, moved["m_hid"] == before["s_start_hid"])
+    return j.select(s_start_hid=j["m_hid"], s_start_ev=j["s_start_ev"], moved=ibis.literal(True))
+
+
+def join_facts(pieces: dict[str, ir.Table], p: Period) -> ir.Table:
+    """The pieces (`household_pieces`) joined: one row per household with what every indicator reads of it."""
+    y = p.year
+    hh, size, inc, prev = pieces["household"], pieces["size"], pieces["inc"], pieces["prev"]
+    end, start, at_end, paired = pieces["end"], pieces["start"], pieces["at_end"], pieces["paired"]
+    recent, plans = pieces["recent"], pieces["plans"]
     j = (hh.left_join(size, hh["id"] == size["s_hid"]).left_join(inc, hh["id"] == inc["n_hid"])
          .left_join(prev, hh["id"] == prev["p_hid"]).left_join(end, hh["id"] == end["s_end_hid"])
          .left_join(start, hh["id"] == start["s_start_hid"]).left_join(at_end, hh["id"] == at_end["a_hid"])
          .left_join(paired, hh["id"] == paired["y_hid"]).left_join(recent, hh["id"] == recent["r_hid"])
          .left_join(plans, hh["id"] == plans["l_hid"]))
+    # Households with no event of the year kept their status of the year before.
+    j = j.mutate(s_start_ev=ibis.ifelse(j["moved"].notnull(), j["s_start_ev"], j["s_end_ev"]))
     j = j.mutate(s_end=status_at(j, y, "s_end"), s_start=status_at(j, y - 1, "s_start"))
     n = ibis.coalesce(j["size"], 0)
     poor = poor_statuses(y)
@@ -173,6 +201,11 @@ def household_facts(t: dict[str, ir.Table], hh: ir.Table, p: Period, *, ids: lis
                    & (j["end_start"].isnull() | (j["end_start"] <= p.cutoff_date)) & j["recent"].isnull()),
         plan_ok=j["plan"].notnull(),
     )
+
+
+def household_facts(t: dict[str, ir.Table], hh: ir.Table, p: Period, *, ids: list[int] | None = None) -> ir.Table:
+    """One row per household of `hh` with what every indicator reads of it (`household_pieces` joined)."""
+    return join_facts(household_pieces(t, hh, p, ids=ids), p)
 
 
 def flag(value: ir.BooleanValue) -> ir.IntegerValue:
@@ -209,9 +242,12 @@ def same_minute(visits: ir.Table) -> ir.Table:
     return g.filter(g["households"] > 1)
 
 
-def member_months(t: dict[str, ir.Table], p: Period) -> ir.Table:
+def member_months(t: dict[str, ir.Table], p: Period, *, span: tuple[str, str] | None = None,
+                  cadres: list[int] | None = None) -> ir.Table:
     """One row per work-team membership and whole judged month of the year it covers: its team, village,
-    cadre and whether the member had `min_days` attendance days in the team's village that month."""
+    cadre and whether the member had `min_days` attendance days in the team's village that month. With a
+    `span`: only the memberships of teams in its villages or of `cadres` — and only their attendance (their
+    village's or their own), filtered before it is counted."""
     rows = []
     for month in range(1, p.judged_months + 1):
         first = dt.date(p.year, month, 1)
@@ -225,9 +261,17 @@ def member_months(t: dict[str, ir.Table], p: Period) -> ir.Table:
     mt = ms.join(tm, ms["team_id"] == tm["id"]).select(
         mid=ms["id"], cadre=ms["cadre_id"], team=ms["team_id"], village=tm["village_id"],
         start=ms["start_date"], stop=ms["end_date"])
-    mm = mt.join(months, (mt["start"] <= months["m_first"]) & (mt["stop"].isnull() | (mt["stop"] >= months["m_last"])))
     a = t["attendance"]
-    a = a.filter((a["date"] >= p.first) & (a["date"] <= p.last))
+    if span is None:
+        a = a.filter((a["date"] >= p.first) & (a["date"] <= p.last))
+    else:
+        keep_m, keep_a = mt["village"].between(*span), a["village_id"].between(*span)
+        if cadres:
+            keep_m, keep_a = keep_m | mt["cadre"].isin(cadres), keep_a | a["cadre_id"].isin(cadres)
+        # The year as year(date), which no index serves: a date range here led SQLite to skip-scan its
+        # (cadre, date) index over the whole table instead of reading the village's and cadres' rows.
+        mt, a = mt.filter(keep_m), a.filter(keep_a & (a["date"].year() == p.year))
+    mm = mt.join(months, (mt["start"] <= months["m_first"]) & (mt["stop"].isnull() | (mt["stop"] >= months["m_last"])))
     days = a.group_by(d_cadre=a["cadre_id"], d_village=a["village_id"], d_month=a["date"].month()).aggregate(
         days=a.count())
     j = mm.left_join(days, (mm["cadre"] == days["d_cadre"]) & (mm["village"] == days["d_village"])
@@ -250,9 +294,12 @@ def full_teams(t: dict[str, ir.Table], p: Period) -> ir.Table:
     return g.filter(g["members"] >= p.min_team).select("village")
 
 
-def measures_due(t: dict[str, ir.Table], hh: ir.Table, p: Period) -> ir.Table:
-    """The plan measures due in the year (not cancelled), with their household and village and whether on time."""
+def measures_due(t: dict[str, ir.Table], hh: ir.Table, p: Period, *, ids: list[int] | None = None) -> ir.Table:
+    """The plan measures due in the year (not cancelled), with their household and village and whether on time.
+    `ids` (the ids of `hh`, when few) picks their plans first, through the plans' household index."""
     me, pl = t["measure"], t["plan"]
+    if ids is not None:
+        pl = pl.filter(pl["household_id"].isin(ids or [-1]))
     due = me.filter((me["due_on"] >= p.first) & (me["due_on"] <= p.last) & (me["status"] != "cancelled"))
     j = due.join(pl, due["plan_id"] == pl["id"]).join(hh, pl["household_id"] == hh["id"])
     return j.select(measure=due["id"], household=pl["household_id"], village=hh["village_id"],

@@ -2,6 +2,8 @@
 
 `compute(year, engine=…, area=None)` measures every unit (in `area`) on an engine and stores the values as a
 new version of the period, with the data fingerprint they came from, in one transaction with its audit row.
+A version writes only the values that changed (`changes`): an unchanged value's row stays open, so it reads
+in the new version as in the old, and a computation over unchanged data writes no value at all.
 `refresh(village, year)` recomputes one village, its work teams, the cadres paired there and the village's
 ancestors (summed from the stored village parts, so nothing else is read again) as a new version.
 `values(unit_type, period, …)` reads a version (the latest by default), limited to the user's areas in SQL.
@@ -17,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from django.db import connection
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
@@ -105,13 +108,60 @@ def _stamped(values: pa.Table, period: str, version: int) -> pa.Table:
         .append_column("last_version", pa.array([None] * n, pa.int64()))
 
 
-def _close(period: str, version: int, close: tuple[str, list[Any]], villages: list[str]) -> None:
-    """Inside the transaction: end the current rows matched by `close` (a WHERE clause on the value table) and
-    the villages' parts at the previous version."""
-    where, params = close
+KEY = ("unit_type", "unit", "indicator")
+COMPARED = ("area_code", "numerator", "denominator", "value")
+
+
+Clause = tuple[str, list[Any]]  # a WHERE clause on the value table and its parameters
+
+
+def _current(period: str, close: list[Clause]) -> pa.Table:
+    """The current rows a computation replaces (matched by any of `close`, one query each so that each can use
+    an index): id, key and what is compared."""
+    columns = ("id", *KEY, *COMPARED)
+    rows: list[tuple[Any, ...]] = []
     with connection.cursor() as cur:
-        cur.execute(f"UPDATE {VALUE_TABLE} SET last_version = %s WHERE period = %s AND last_version IS NULL AND "
-                    f"({where})", [version - 1, period, *params])
+        for where, params in close:
+            cur.execute(f"SELECT {', '.join(columns)} FROM {VALUE_TABLE} WHERE period = %s AND last_version IS NULL "
+                        f"AND ({where})", [period, *params])
+            rows += cur.fetchall()
+    found = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    types = [pa.int64(), *[pa.string()] * 4, *[pa.float64()] * 3]
+    return pa.table({c: pa.array(list(v), t) for c, v, t in zip(columns, found, types, strict=True)})
+
+
+def _same(a: pa.ChunkedArray, b: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Equal, two nulls counting as equal (a value that stays "no data" is unchanged)."""
+    return pc.if_else(pc.is_null(a), pc.is_null(b), pc.fill_null(pc.equal(a, b), False))
+
+
+def changes(new: pa.Table, old: pa.Table) -> tuple[pa.Table, list[int]]:
+    """What a new version writes: the rows of `new` that differ from the current row of their unit and
+    indicator in `old` (or have none), and the ids of the `old` rows to close (changed, or gone from `new`).
+    An unchanged value stays one open row across versions: a full computation over unchanged data writes
+    nothing, and reading any version still finds every value (`at_version`)."""
+    if old.num_rows == 0:
+        return new, []
+    renamed = old.rename_columns([c if c in KEY else f"old_{c}" for c in old.column_names])
+    j = new.append_column("new_row", pa.array(np.arange(new.num_rows), pa.int64())).join(
+        renamed, keys=list(KEY), join_type="full outer")
+    unchanged = pc.and_(pc.is_valid(j.column("new_row")), pc.is_valid(j.column("old_id")))
+    for c in COMPARED:
+        unchanged = pc.and_(unchanged, _same(j.column(c), j.column(f"old_{c}")))
+    changed = pc.invert(unchanged)
+    ids = pc.drop_null(pc.filter(j.column("old_id"), changed)).to_pylist()
+    rows = pc.drop_null(pc.filter(j.column("new_row"), changed)).to_numpy()
+    return new.take(pa.array(np.sort(rows), pa.int64())), ids
+
+
+def _close(period: str, version: int, ids: list[int], villages: list[str]) -> None:
+    """Inside the transaction: end the replaced value rows (`ids`) and the villages' parts at the previous
+    version."""
+    with connection.cursor() as cur:
+        for i in range(0, len(ids), 500):
+            some = ids[i:i + 500]
+            cur.execute(f"UPDATE {VALUE_TABLE} SET last_version = %s WHERE id IN ({', '.join(['%s'] * len(some))})",
+                        [version - 1, *some])
         for i in range(0, len(villages), 500):
             chunk = villages[i:i + 500]
             cur.execute(f"UPDATE {PARTS_TABLE} SET last_version = %s WHERE period = %s AND last_version IS NULL "
@@ -135,13 +185,14 @@ def _next_version(period: str) -> int:
 
 
 def _store(measured: cm.Measured, *, kind: str, area: str, engine: str, digest: str, counts: dict[str, Any],
-           actor: str, started: float, close: tuple[str, list[Any]], areas: list[str]) -> Snapshot:
+           actor: str, started: float, close: list[Clause], areas: list[str]) -> Snapshot:
     """The values as a new version: the version is taken before the transaction (the rows carry it, and a large
     load is staged before the transaction begins) and checked inside it, as `db.check_next_id` checks ids."""
     period = period_key(measured.period.year)
     version = _next_version(period)
     measured.evaluated = evaluated.values_for(measured.period.year, {t: u.keys for t, u in measured.units.items()})
-    values = _stamped(cm.values_table(measured), period, version)
+    written, replaced = changes(cm.values_table(measured), _current(period, close))
+    values = _stamped(written, period, version)
     parts = _parts_table(measured, period, version)
     tables = {VALUE_TABLE: values, PARTS_TABLE: parts}
     units = sum(len(u.keys) for u in measured.units.values())
@@ -152,7 +203,7 @@ def _store(measured: cm.Measured, *, kind: str, area: str, engine: str, digest: 
         if _next_version(period) != version:
             raise db.ConcurrentWrite(f"{period} 年的指标正被另一计算写入，请重试 / another computation of {period} "
                                      "was stored meanwhile; run it again")
-        _close(period, version, close, parts.column("village").to_pylist() if parts.num_rows else [])
+        _close(period, version, replaced, parts.column("village").to_pylist() if parts.num_rows else [])
         for name, table in tables.items():
             with db.indexes_deferred(name, table.num_rows):
                 loader.load(name)
@@ -166,10 +217,10 @@ def _store(measured: cm.Measured, *, kind: str, area: str, engine: str, digest: 
     return snap
 
 
-def _span_close(span: tuple[str, str] | None) -> tuple[str, list[Any]]:
+def _span_close(span: tuple[str, str] | None) -> list[Clause]:
     if span is None:
-        return "1 = 1", []
-    return "area_code BETWEEN %s AND %s", list(span)
+        return [("1 = 1", [])]
+    return [("area_code BETWEEN %s AND %s", list(span))]
 
 
 def compute(year: int, engine: str = "duckdb", area: str | None = None, *, actor: str = "system",
@@ -191,18 +242,20 @@ def compute(year: int, engine: str = "duckdb", area: str | None = None, *, actor
 
 
 def _current_parts(period: str, span: tuple[str, str]) -> tuple[list[str], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The current parts and incomes of every village in `span`: one row of counts per village, gathered into
+    one array per part (a village's JSON lacking a part — stored before it existed — counts 0 there)."""
     rows = VillageParts.objects.filter(period=period, last_version__isnull=True,
                                        village__gte=span[0], village__lte=span[1]).order_by("village")
     codes: list[str] = []
-    parts: dict[str, list[int]] = {p: [] for p in PARTS}
+    counts: list[list[int]] = []
     incomes: dict[str, np.ndarray] = {}
     for village, text, blob in rows.values_list("village", "parts", "incomes"):
         codes.append(village)
         found = text if isinstance(text, dict) else json.loads(text)
-        for p in PARTS:
-            parts[p].append(int(found.get(p, 0)))
+        counts.append([found.get(p, 0) for p in PARTS])
         incomes[village] = np.frombuffer(bytes(blob), dtype="<i8")
-    return codes, {p: np.asarray(v, dtype=np.int64) for p, v in parts.items()}, incomes
+    table = np.asarray(counts, dtype=np.int64).reshape(len(codes), len(PARTS))
+    return codes, {p: table[:, k].copy() for k, p in enumerate(PARTS)}, incomes
 
 
 def refresh(village: str, year: int, *, actor: str = "system", engine: str | None = None,
@@ -228,12 +281,11 @@ def refresh(village: str, year: int, *, actor: str = "system", engine: str | Non
     with engines.open_session(engine or native_engine(), _needs()) as session:
         measured = cm.measure(session, p, span=span, cadres=cadres)
     _ancestors(measured, period, village)
-    units = [(t, u.keys) for t, u in measured.units.items()]
-    clause = " OR ".join(f"(unit_type = %s AND unit IN ({', '.join(['%s'] * len(keys))}))" for t, keys in units if keys)
-    params = [v for t, keys in units if keys for v in (t, *keys)]
+    # One clause per unit type: each reads its units' current rows through the (period, unit_type, unit) index.
+    close = [(f"unit_type = %s AND unit IN ({', '.join(['%s'] * len(u.keys))})", [t, *u.keys])
+             for t, u in measured.units.items() if u.keys]
     return _store(measured, kind="refresh", area=village, engine=engine or native_engine(), digest=digest,
-                  counts=counts, actor=actor, started=started, close=(clause or "1 = 0", params),
-                  areas=[village])
+                  counts=counts, actor=actor, started=started, close=close, areas=[village])
 
 
 def _ancestors(measured: cm.Measured, period: str, village: str) -> None:

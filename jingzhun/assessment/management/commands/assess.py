@@ -12,6 +12,9 @@ from jingzhun.assessment.catalogue import UNIT_TYPES
 from jingzhun.core.operator import acting_user
 from jingzhun.identification.engines import ENGINES, EngineUnavailable
 
+# A version writes only the values that changed (jingzhun.assessment.snapshots.changes).
+WRITTEN = "个值写入（未变的值沿用上一版）/ values written (unchanged values carry over)"
+
 
 class Command(BaseCommand):
     help = "考核指标：计算、刷新、查看、报送与审核 / Assessment indicators: compute, refresh, show, sign off"
@@ -65,12 +68,12 @@ class Command(BaseCommand):
         self._needs_operator(user)
         snap = snapshots.compute(opts["year"], engine=opts["engine"], area=opts["area"], actor=str(user))
         self.stdout.write(f"{snap.period} 第 {snap.version} 版 / version {snap.version}: {snap.units} 个考核对象 units, "
-                          f"{snap.rows} 个值 values, {snap.seconds:.2f} s ({snap.engine})")
+                          f"{snap.rows} {WRITTEN}, {snap.seconds:.2f} s ({snap.engine})")
 
     def do_refresh(self, user: object, opts: dict[str, Any]) -> None:
         self._needs_operator(user)
         snap = snapshots.refresh(opts["village"], opts["year"], actor=str(user))
-        self.stdout.write(f"{snap.period} 第 {snap.version} 版 / version {snap.version}: {snap.rows} 个值 values, "
+        self.stdout.write(f"{snap.period} 第 {snap.version} 版 / version {snap.version}: {snap.rows} {WRITTEN}, "
                           f"{snap.seconds:.2f} s")
 
     def do_show(self, user: object, opts: dict[str, Any]) -> None:
