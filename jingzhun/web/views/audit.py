@@ -142,7 +142,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             moment = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1 if op == "lt" else 0), dt.time()))
             filters[f"at__{op}"] = moment
     before = request.GET.get("before", "")
-    if before.isdigit():
+    if before.isascii() and before.isdigit() and len(before) <= 18:  # "²" is isdigit() but no int; a key fits 18
         filters["pk__lt"] = int(before)
     rows = [] if problem else _newest(request.user, filters, PAGE_SIZE + 1)
     more = len(rows) > PAGE_SIZE
