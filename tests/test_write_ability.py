@@ -161,3 +161,27 @@ def test_a_cadre_and_a_work_team_of_a_county_seen_only_are_not_edited_in_the_adm
     url = reverse("admin:teams_workteam_change", args=[team.pk])
     response = posted(client, web, url, end_date="2020-01-01")
     assert response.status_code == 403 and WorkTeam.objects.get(pk=team.pk).end_date is None
+
+
+def test_an_admin_edit_and_delete_of_ones_own_rows_is_audited_with_their_area(web):
+    """Every write in the admin is an audit row in its area (the register's pages had one, the other tables none):
+    the officer of B's change of a village record of B, and its deletion."""
+    _user, client = mixed("m8", "auditor", staff=True,
+                          codenames=("view_villagerecord", "change_villagerecord", "delete_villagerecord"))
+    record = VillageRecord.objects.create(village_id=OTHER_VILLAGE, year=2020, population=9)
+    url = reverse("admin:areas_villagerecord_change", args=[record.pk])
+    assert posted(client, web, url, population="10").status_code == 302
+    entry = AuditEntry.objects.get(action="admin.change")
+    assert (entry.actor, entry.object_type, entry.object_id, entry.area) == ("m8", "areas.villagerecord",
+                                                                             str(record.pk), OTHER_VILLAGE)
+    assert entry.detail["fields"] == ["population"]
+    deleted = client.post(reverse("admin:areas_villagerecord_delete", args=[record.pk]), {"post": "yes"})
+    assert deleted.status_code == 302 and not VillageRecord.objects.filter(pk=record.pk).exists()
+    gone = AuditEntry.objects.get(action="admin.delete")
+    assert (gone.object_type, gone.object_id, gone.area) == ("areas.villagerecord", str(record.pk), OTHER_VILLAGE)
+    # A's record, through the list's bulk delete: refused whole, nothing deleted, nothing recorded.
+    theirs = VillageRecord.objects.get(village_id=VILLAGE, year=2019)
+    client.post(reverse("admin:areas_villagerecord_changelist"),
+                {"action": "delete_selected", "_selected_action": [str(theirs.pk)], "post": "yes"})
+    assert VillageRecord.objects.filter(pk=theirs.pk).exists()
+    assert AuditEntry.objects.filter(action="admin.delete").count() == 1

@@ -70,8 +70,9 @@ class IncomeInline(admin.TabularInline):
 @admin.register(Household)
 class HouseholdAdmin(AreaWrites, admin.ModelAdmin):
     # Seen by every role over the village (get_queryset); changed only by a role that writes the register
-    # ("import", as an import would): a move needs both ends there (the village's choices).
-    area_fields = ("village",)
+    # ("import", as an import would): a move needs both ends there (the village's choices). Changes are recorded
+    # as household.admin_change below.
+    area_fields, audit_changes = ("village",), False
     list_display = ["number", "village", "status", "category", "primary_cause", "exit_year"]
     list_filter = ["status", "category", "primary_cause", "housing_grade"]
     search_fields = ["number"]
@@ -102,7 +103,7 @@ def _audit_edit(request: HttpRequest, kind: str, object_id: str, form: Any, vill
 
 @admin.register(Member)
 class MemberAdmin(AreaWrites, admin.ModelAdmin):
-    area_path = "household__village_id"
+    area_path, audit_changes = "household__village_id", False  # changes: member.admin_change below
     list_display = ["name", "household", "relation", "sex", "birth_date", "masked_id"]
     list_select_related = ["household"]
     search_fields = ["name", "household__number"]
