@@ -64,3 +64,31 @@ def test_the_audit_page_with_a_superscript_cursor_is_its_first_page(web):
     first = client.get(reverse("web:audit"))
     odd = client.get(reverse("web:audit") + "?before=²")
     assert odd.status_code == 200 and odd.context["rows"] == first.context["rows"]
+
+
+@pytest.mark.parametrize(("slug", "field"), [("appraise", "held_on"), ("publish", "starts_on")])
+def test_an_appraisal_step_dated_9999_is_refused_and_the_application_still_opens(web, slug, field):
+    """A step dated 9999-12-31 was stored as the application's state date; its deadline (that date plus the
+    days allowed) is no date, and the application's page failed from then on, for everyone."""
+    import datetime as dt
+
+    from jingzhun.appraisal import workflow
+    from jingzhun.appraisal.models import Application, Step
+    from jingzhun.registry.models import Household
+
+    root = web.users["root"]
+    app = workflow.apply(Household.objects.get(number="A101-1"), 2020, applied_by="甲", on=dt.date(2020, 1, 2),
+                         user=root)
+    if slug == "publish":
+        workflow.appraise(app.pk, held_on=dt.date(2020, 1, 3), attendees=9, votes_for=9, votes_against=0,
+                          votes_abstain=0, minutes="同意", user=root)
+        workflow.crosscheck(app.pk, on=dt.date(2020, 1, 4), user=root)
+    steps = Step.objects.filter(application=app).count()
+    client = web.client("officer_a")
+    data = {"held_on": "2020-01-03", "attendees": "9", "votes_for": "9", "votes_against": "0", "votes_abstain": "0",
+            "minutes": "同意", "starts_on": "2020-01-05", "days": "7", "contact": "村委会", field: "9999-12-31"}
+    response = client.post(reverse("web:application_step", args=[app.pk, slug]), data)
+    assert response.status_code == 400 and "须在 1980-01-01 至" in response.content.decode()
+    assert Step.objects.filter(application=app).count() == steps
+    assert Application.objects.get(pk=app.pk).state_since.year < 2100
+    assert client.get(reverse("web:application", args=[app.pk])).status_code == 200
