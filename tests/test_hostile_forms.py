@@ -94,3 +94,18 @@ def test_a_nul_character_anywhere_in_a_request_is_refused_before_any_view(web, h
     assert response.status_code == 400 and "NUL" in response.content.decode()
     # Without it the same requests are answered as usual.
     assert client.get(reverse("monitoring:overdue"), {"area": "433130"}).status_code == 200
+
+
+def test_every_form_refuses_a_post_without_the_csrf_token(web):
+    """A page on another site cannot make a logged-in officer's browser write: every form address (and the
+    admin's) answers a POST without the CSRF token with 403, and nothing is audited."""
+    from jingzhun.audit.models import AuditEntry
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(web.users["root"])
+    urls = [*forms(), reverse("admin:registry_household_changelist"), reverse("web:imports"),
+            reverse("web:reveal", args=[1]), "/admin/auth/user/add/"]
+    before = AuditEntry.objects.count()  # after forms(): making its records (the evaluation's draw) is audited
+    refused = {url: client.post(url, {"reason": "x", "note": "x"}).status_code for url in urls}
+    assert {url: code for url, code in refused.items() if code != 403} == {}
+    assert AuditEntry.objects.count() == before
