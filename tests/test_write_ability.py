@@ -67,6 +67,7 @@ def test_alerts_of_a_county_seen_only_as_auditor_are_not_exported_by_an_officer_
     _user, client = mixed("m1", "auditor")
     shown = client.get(reverse("web:alerts") + f"?area={COUNTY}&kind=unvisited")
     assert shown.status_code == 200 and len(shown.context["alerts"]) == 3  # A101-1, A101-2, A102-1: they see them
+    assert shown.context["may_export"] is False  # no export button where the export is refused
     taken = client.get(reverse("web:alerts") + f"?area={COUNTY}&kind=unvisited&format=xlsx")
     assert taken.status_code in (403, 404)
     assert not AuditEntry.objects.filter(action="supervision.export").exists()
@@ -74,6 +75,7 @@ def test_alerts_of_a_county_seen_only_as_auditor_are_not_exported_by_an_officer_
     own = client.get(reverse("web:alerts") + f"?area={OTHER_COUNTY}&kind=unvisited&format=xlsx")
     assert own.status_code == 200
     assert sorted(r[3] for r in sheet_rows(own)) == ["户 B102-1", "户 B102-2"]
+    assert client.get(reverse("web:alerts") + f"?area={OTHER_COUNTY}").context["may_export"] is True
 
 
 # --------------------------------------------------------------------------- the admin: register edits

@@ -119,7 +119,7 @@ def alerts(request: HttpRequest) -> Any:  # a page, or a FileResponse for ?forma
     return render(request, "web/alerts.html", {
         "area": area, "days": days, "alerts": listed[:SHOWN_ALERTS], "total": len(listed), "kind": kind,
         "kinds": list(supervision.KINDS.items()), "handled": state, "problem": problem,
-        "may_handle": access.may(request.user, "supervise"), "may_export": access.may(request.user, "export"),
+        "may_handle": access.may(request.user, "supervise"), "may_export": access.can_see_area(request.user, area.code, "export"),
         "query": request.GET.urlencode(),
         "findings": [(f, rules.RULES.get(f.rule, f.rule)) for f in findings[:SHOWN_ALERTS]], "findings_total": len(findings), "month": last_month,
         "counts": [(supervision.KINDS[k], counts.get(k, 0)) for k in supervision.KINDS],
