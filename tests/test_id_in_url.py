@@ -69,3 +69,34 @@ def test_a_name_or_a_number_still_goes_back_as_a_get(web):
     for typed in ("王大", "A102-1", "433130101201"):
         response = client.post(reverse("web:households"), {"q": typed})
         assert response.status_code == 302 and "q=" in response["Location"], typed
+
+
+@pytest.fixture
+def uploads_here(settings, tmp_path):
+    settings.UPLOAD_DIR = str(tmp_path / "uploads")
+    settings.UPLOADS_SYNCHRONOUS = True
+
+
+def test_an_id_in_an_uploaded_files_name_reaches_no_page_record_or_log_line(web, uploads_here):
+    """Officers name a household's file by its head's ID ("433130…-王小川.csv"). The name was kept as given: in
+    the upload's row and page, in the audit log's `file` (a log line kept for years), in the error report. It
+    is kept masked as every ID shown is (first 6 and last 4), wherever it goes."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from jingzhun.audit.models import AuditEntry
+    from jingzhun.web.models import Upload
+
+    rid = web.resident_id("A101-2", 1)
+    name = f"{rid}-王小川.csv"
+    text = "村代码,年度,户数\n" + "433130101201,2023,12\n"
+    client = web.client("officer_a")
+    response = client.post(reverse("web:imports"), {"kind": "village_records",
+                                                     "file": SimpleUploadedFile(name, text.encode())}, follow=True)
+    assert response.status_code == 200
+    upload = Upload.objects.get()
+    client.post(reverse("web:upload_confirm", args=[upload.token]), {"mode": "all"})
+    shown = client.get(reverse("web:upload", args=[upload.token])).content.decode()
+    shown += client.get(reverse("web:imports")).content.decode() + client.get(reverse("web:audit")).content.decode()
+    kept = " ".join([Upload.objects.get().file_name, *(str(e.detail) + e.object_id for e in AuditEntry.objects.all())])
+    assert rid[6:14] not in kept and rid[6:14] not in shown
+    assert f"{rid[:6]}********{rid[-4:]}-王小川.csv" in Upload.objects.get().file_name
