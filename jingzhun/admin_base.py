@@ -71,6 +71,10 @@ class AreaWrites:
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         before = self.area_of(obj) if change else None
         super().save_model(request, obj, form, change)  # type: ignore[misc]
+        if not self.may_write(request, obj):
+            # Where the row now lies, whichever field put it there (a new area's own code, not only the choices
+            # offered): outside, the admin's transaction is undone.
+            raise PermissionDenied(self.write_ability)
         if self.audit_changes and (form.changed_data or not change):
             self.record(request, "admin.change" if change else "admin.add", obj, [before, self.area_of(obj)],
                         fields=sorted(form.changed_data))

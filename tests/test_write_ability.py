@@ -187,3 +187,17 @@ def test_an_admin_edit_and_delete_of_ones_own_rows_is_audited_with_their_area(we
                 {"action": "delete_selected", "_selected_action": [str(theirs.pk)], "post": "yes"})
     assert VillageRecord.objects.filter(pk=theirs.pk).exists()
     assert AuditEntry.objects.filter(action="admin.delete").count() == 1
+
+
+def test_a_new_area_is_added_only_inside_the_areas_where_the_user_writes(web):
+    """The area's own code says where it lies, not a choice offered: an officer of B (who audits A) adding an
+    area coded inside A, under a parent of B, is refused and nothing is added; the same inside B is added."""
+    from jingzhun.areas.models import Area
+
+    _user, client = mixed("m9", "auditor", staff=True, codenames=("view_area", "add_area"))
+    add = reverse("admin:areas_area_add")
+    base = {**form_data(web.client("root").get(add)), "name": "新村", "level": "village", "parent": OTHER_COUNTY}
+    refused = client.post(add, {**base, "code": "433130109201"})
+    assert refused.status_code in (200, 403) and not Area.objects.filter(code="433130109201").exists()
+    added = client.post(add, {**base, "code": "433127109201"})
+    assert added.status_code == 302 and Area.objects.filter(code="433127109201").exists()
