@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "jingzhun.web.middleware.no_nul_characters",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "jingzhun.web.middleware.chinese_first",
     "django.middleware.locale.LocaleMiddleware",

@@ -138,3 +138,21 @@ def test_crosscheck_error_report_has_no_formula(tmp_path):
     data = path.read_bytes()
     assert_no_formula(data)
     assert "HYPERLINK" in xlsx_texts(data)
+
+
+@pytest.mark.parametrize("kind", ["units", "unit_links", "secondments"])
+def test_organisation_xlsx_exports_have_no_formula(web, kind):
+    """Units, their links and secondments come from officers' files: a unit named =HYPERLINK(…) and a
+    secondment's post "=1+2" leave the export as text."""
+    from jingzhun.organisation.models import Secondment, Unit
+    from tests.web_cast import add_organisation
+
+    add_organisation()
+    Unit.objects.filter(name="龙山县水利局").update(name=EVIL[:60])
+    Secondment.objects.update(post="=1+2", purpose="@SUM(A1:A9)")
+    response = web.client("officer_a").get(reverse("organisation:export", args=[kind]))
+    assert response.status_code == 200
+    data = b"".join(response.streaming_content)
+    assert_no_formula(data)
+    texts = xlsx_texts(data)
+    assert ("=1+2" in texts and "@SUM(A1:A9)" in texts) if kind == "secondments" else "HYPERLINK" in texts

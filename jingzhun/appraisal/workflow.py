@@ -125,9 +125,24 @@ def _check(app: Application, action: str, user: object) -> None:
 _LEVEL_ZH = {"village": "村级", "township": "乡镇级", "county": "县级"}
 
 
+FIRST_DAY = dt.date(1980, 1, 1)
+AHEAD_DAYS = 366  # a notice may be published to start ahead; nothing is recorded further ahead than a year
+
+
+def _on_checked(on: dt.date) -> dt.date:
+    """A step's date within 1980-01-01 … a year from today. A date such as 9999-12-31 was accepted and stored as
+    the application's state date, and every page that works out its deadline from it then failed."""
+    last = timezone.localdate() + dt.timedelta(days=AHEAD_DAYS)
+    if not FIRST_DAY <= on <= last:
+        raise StepRefused(f"日期 {on.isoformat()} 须在 {FIRST_DAY.isoformat()} 至 {last.isoformat()} 之间 / the date "
+                          f"{on.isoformat()} must be between {FIRST_DAY.isoformat()} and {last.isoformat()}")
+    return on
+
+
 def _move(app: Application, action: str, to: str, user: object, on: dt.date, *, reason: str = "",
           detail: dict[str, Any] | None = None) -> Step:
     assert to in table(app)[action].targets, (action, to)
+    _on_checked(on)
     before = app.state
     app.state, app.state_since = to, on
     app.save(update_fields=["state", "state_since"])
@@ -161,6 +176,7 @@ def apply(household: Household | int, year: int, *, applied_by: str, on: dt.date
     if hh is None:
         raise StepRefused(f"户 {household} 不存在 / no household {household}")
     applied_by = _required(applied_by, "申请人", "the applicant")
+    _on_checked(on)
     if not isinstance(year, int) or not YEARS[0] <= year <= YEARS[1]:
         raise StepRefused(f"识别年度须为 {YEARS[0]}–{YEARS[1]} 之间的年份，而非 {year!r} / "
                           f"the year must be between {YEARS[0]} and {YEARS[1]}, got {year!r}")
@@ -299,6 +315,7 @@ def publish_notice(app_ids: Sequence[int], *, stage: str, starts_on: dt.date, co
     if days > MAX_NOTICE_DAYS:
         raise StepRefused(f"公示天数不能超过 {MAX_NOTICE_DAYS} 天 / a notice runs at most {MAX_NOTICE_DAYS} days, "
                           f"got {days}")
+    _on_checked(starts_on)  # before its end is worked out: 9999-12-31 plus the days is no date
     if not app_ids:
         raise StepRefused("没有公示对象 / no applications to publish")
     with transaction.atomic():

@@ -44,7 +44,8 @@ SHOWN = 1000  # rows of a ranked table on the page; the XLSX has them all
 
 def _year(request: HttpRequest, default: int | None = None) -> int:
     raw = (request.GET.get("year") or request.POST.get("year") or "").strip()
-    if raw.isdigit() and 2000 <= int(raw) <= 2100:
+    # ASCII digits only: "²" passes isdigit() but not int().
+    if raw.isascii() and raw.isdigit() and len(raw) == 4 and 2000 <= int(raw) <= 2100:
         return int(raw)
     return default or timezone.localdate().year - 1
 

@@ -9,7 +9,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from jingzhun import access
-from jingzhun.areas.models import Area
+from jingzhun.admin_base import AreaWrites
+from jingzhun.organisation import scope
 from jingzhun.organisation.models import PostKind, Unit, VillageType, VillageTyping
 
 
@@ -24,17 +25,18 @@ class VillageTypeAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "skills", "active"]
 
 
-class Scoped(admin.ModelAdmin):
-    area_field = "area_id"
+class Scoped(AreaWrites, admin.ModelAdmin):
+    """Seen with "see_organisation", written with "organise" (as the pages and imports are), each over the
+    record's own area."""
+
+    write_ability, area_path, area_fields = scope.WRITE, "area_id", ("area", "village")
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return access.scope(super().get_queryset(request), request.user, self.area_field)
+        return access.scope(super().get_queryset(request), request.user, self.area_path, scope.READ)
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name in ("area", "village"):
-            kwargs["queryset"] = access.scope(Area.objects.all(), request.user, "code")
-        elif db_field.name == "merged_into":
-            kwargs["queryset"] = access.scope(Unit.objects.all(), request.user, "area_id")
+        if db_field.name == "merged_into":
+            kwargs["queryset"] = access.scope(Unit.objects.all(), request.user, "area_id", scope.WRITE)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -49,6 +51,6 @@ class UnitAdmin(Scoped):
 
 @admin.register(VillageTyping)
 class VillageTypingAdmin(Scoped):
-    area_field = "village_id"
+    area_path = "village_id"
     list_display = ["village", "village_type"]
     raw_id_fields = ["village"]

@@ -44,6 +44,7 @@ GOAL_MAX = 2000
 DESCRIPTION_MAX = 200
 AMOUNT_MAX = Decimal("9999999999.99")  # the column holds 12 digits, 2 of them decimals
 CENT = Decimal("0.01")
+ROW_ID_MAX = 2**62
 APPROVER_LEVEL = "township"  # a township or county (or higher) officer signs plans off
 CONTENT_FIELDS = ("category", "description", "amount", "cadre_id", "due_on")
 PROGRESS_FIELDS = ("status", "done_on", "result")
@@ -135,12 +136,21 @@ def _amount(value: object) -> Decimal | None:
     return amount if amount.is_finite() else None
 
 
+def _row_id(value: object) -> int | None:
+    """A row id as typed: a whole number a database key can be (1 … 2**62); None for anything else (0, a
+    negative, more digits than a 64-bit key holds — each once a foreign-key or overflow error, not a message)."""
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    number = int(text)
+    return number if 1 <= number <= ROW_ID_MAX else None
+
+
 def _clean_measure(i: int, m: MeasureInput, year: int, today: dt.date, problems: list[Problem]) -> _Clean:
     out = _Clean(None)
     if m.id not in (None, ""):
-        try:
-            out.id = int(str(m.id))
-        except ValueError:
+        out.id = _row_id(m.id)
+        if out.id is None:
             problems.append(_problem("id", "不是有效编号", "not a valid id", i))
     category = (m.category or "").strip()
     if category not in MEASURE_CATEGORY.codes:
@@ -156,15 +166,14 @@ def _clean_measure(i: int, m: MeasureInput, year: int, today: dt.date, problems:
         problems.append(_problem("amount", "不是有效金额", "not a number", i))
     elif amount < 0:
         problems.append(_problem("amount", "须 ≥ 0", "must be ≥ 0", i))
+    elif amount > AMOUNT_MAX:  # before the cents: quantizing 1e309 to cents is itself an error
+        problems.append(_problem("amount", f"不能超过 {AMOUNT_MAX} 元", f"at most {AMOUNT_MAX} yuan", i))
     elif amount.quantize(CENT) != amount:
         problems.append(_problem("amount", "最多两位小数（元、角、分）", "at most 2 decimals", i))
-    elif amount > AMOUNT_MAX:
-        problems.append(_problem("amount", f"不能超过 {AMOUNT_MAX} 元", f"at most {AMOUNT_MAX} yuan", i))
     cadre: int | None = None
     if m.cadre not in (None, ""):
-        try:
-            cadre = int(str(m.cadre))
-        except ValueError:
+        cadre = _row_id(m.cadre)
+        if cadre is None:
             problems.append(_problem("cadre", "不是有效编号", "not a valid id", i))
     due_on = _date(m.due_on)
     if due_on == "":
@@ -184,7 +193,7 @@ def _clean_measure(i: int, m: MeasureInput, year: int, today: dt.date, problems:
         problems.append(_problem("done_on", "仅在状态为已完成时填写", "only when the status is done", i))
     elif isinstance(done_on, dt.date) and done_on > today:
         problems.append(_problem("done_on", "不能晚于今天", "must not be in the future", i))
-    if amount is not None and amount.is_finite() and amount.quantize(CENT) == amount:
+    if amount is not None and 0 <= amount <= AMOUNT_MAX and amount.quantize(CENT) == amount:
         amount = amount.quantize(CENT)  # 50000 and 50000.00 are one amount, stored and compared as 50000.00
     out.values = {"category": category, "description": description, "amount": amount, "cadre_id": cadre,
                   "due_on": due_on if isinstance(due_on, dt.date) else None, "status": status,

@@ -17,7 +17,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from jingzhun import access
-from jingzhun.areas.models import Area
+from jingzhun.admin_base import AreaWrites
 from jingzhun.choices import HEALTH
 from jingzhun.core.addresses import client_address
 from jingzhun.registry import sensitive
@@ -68,7 +68,11 @@ class IncomeInline(admin.TabularInline):
 
 
 @admin.register(Household)
-class HouseholdAdmin(admin.ModelAdmin):
+class HouseholdAdmin(AreaWrites, admin.ModelAdmin):
+    # Seen by every role over the village (get_queryset); changed only by a role that writes the register
+    # ("import", as an import would): a move needs both ends there (the village's choices). Changes are recorded
+    # as household.admin_change below.
+    area_fields, audit_changes = ("village",), False
     list_display = ["number", "village", "status", "category", "primary_cause", "exit_year"]
     list_filter = ["status", "category", "primary_cause", "housing_grade"]
     search_fields = ["number"]
@@ -79,11 +83,6 @@ class HouseholdAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return access.households(super().get_queryset(request), request.user)
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "village":  # only into a village the user may see
-            kwargs["queryset"] = access.scope(Area.objects.all(), request.user, "code")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         before = Household.objects.filter(pk=obj.pk).values_list("village_id", flat=True).first() if change else None
@@ -103,7 +102,8 @@ def _audit_edit(request: HttpRequest, kind: str, object_id: str, form: Any, vill
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(AreaWrites, admin.ModelAdmin):
+    area_path, audit_changes = "household__village_id", False  # changes: member.admin_change below
     list_display = ["name", "household", "relation", "sex", "birth_date", "masked_id"]
     list_select_related = ["household"]
     search_fields = ["name", "household__number"]
@@ -131,8 +131,8 @@ class MemberAdmin(admin.ModelAdmin):
         return self.readonly_fields if sensitive.may_reveal(request.user) else [*self.readonly_fields, "birth_year"]
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "household":  # only into a household the user may see
-            kwargs["queryset"] = access.households(Household.objects.all(), request.user)
+        if db_field.name == "household":  # only into a household where the user writes the register
+            kwargs["queryset"] = access.households(Household.objects.all(), request.user, ability=self.write_ability)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="证件号码")

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from jingzhun.db import scratch
+from jingzhun.identity import mask_id_like
 from jingzhun.tabular import preflight
 from jingzhun.tabular.spec import FileProblem, Spec
 
@@ -499,13 +500,15 @@ def read_any(path: str | os.PathLike[str], spec: Spec) -> tuple[RawTable, list[t
     the scratch folders of killed imports are swept (`jingzhun.db.scratch`)."""
     scratch.sweep()
     p = Path(path)
-    shown = _shown_name.get()
-    if shown is None:
-        return _read_any(p, spec)
+    given = _shown_name.get()
+    # The name every message, report, batch and audit row carries: an ID in it ("433130…-王小川.csv", a
+    # household's file named by its head) shown masked, as every ID is.
+    shown = mask_id_like(p.name if given is None else given)
     try:
         raw, problems = _read_any(p, spec)
     except FileProblem as exc:
-        raise FileProblem(str(exc).replace(str(p), shown).replace(p.name, shown)) from None
+        text = str(exc) if given is None else str(exc).replace(str(p), shown)
+        raise FileProblem(text.replace(p.name, shown)) from None
     raw.file_name = shown
     return raw, problems
 

@@ -12,8 +12,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from jingzhun import access
-from jingzhun.admin_base import ReadOnlyAdmin
-from jingzhun.areas.models import Area
+from jingzhun.admin_base import AreaWrites, ReadOnlyAdmin
 from jingzhun.teams.models import (
     Attendance,
     Cadre,
@@ -26,17 +25,18 @@ from jingzhun.teams.models import (
 )
 from jingzhun.teams.signals import cadres_changed
 
+WRITE = "import"  # the roster import's ability (officers): who writes cadres and teams, here as there
+
 
 class ScopedAreaForeignKeys:
-    """Area foreign keys offer (and accept) only areas the user may see."""
-
-    area_fields: tuple[str, ...] = ()
+    """Cadre (and membership) foreign keys offer and accept only those where the user writes rosters; area
+    foreign keys are `AreaWrites`'s."""
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name in self.area_fields:
-            kwargs["queryset"] = access.scope(Area.objects.all(), request.user, "code")
-        elif db_field.name == "cadre":
-            kwargs["queryset"] = access.scope(Cadre.objects.all(), request.user, "home_area_id")
+        if db_field.name == "cadre":
+            kwargs["queryset"] = access.scope(Cadre.objects.all(), request.user, "home_area_id", WRITE)
+        elif db_field.name == "replaced_by":  # a membership of a team in those areas, not any in the table
+            kwargs["queryset"] = access.scope(TeamMembership.objects.all(), request.user, "team__village_id", WRITE)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
 
 
@@ -46,8 +46,8 @@ class CadreStatusEventInline(admin.TabularInline):
 
 
 @admin.register(Cadre)
-class CadreAdmin(ScopedAreaForeignKeys, admin.ModelAdmin):
-    area_fields = ("home_area",)
+class CadreAdmin(AreaWrites, ScopedAreaForeignKeys, admin.ModelAdmin):
+    write_ability, area_path, area_fields = WRITE, "home_area_id", ("home_area",)
     list_display = ["personnel_number", "name", "unit", "unit_kind", "rank", "skills", "home_area", "status"]
     list_filter = ["status", "unit_kind", "rank"]
     search_fields = ["personnel_number", "name", "unit"]
@@ -86,8 +86,8 @@ class TeamMembershipInline(ScopedAreaForeignKeys, admin.TabularInline):
 
 
 @admin.register(WorkTeam)
-class WorkTeamAdmin(ScopedAreaForeignKeys, admin.ModelAdmin):
-    area_fields = ("village",)
+class WorkTeamAdmin(AreaWrites, ScopedAreaForeignKeys, admin.ModelAdmin):
+    write_ability, area_fields = WRITE, ("village",)
     list_display = ["village", "start_date", "end_date"]
     list_select_related = ["village"]
     raw_id_fields = ["village"]

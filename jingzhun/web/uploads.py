@@ -155,7 +155,7 @@ def store(user: Any, upload: UploadedFile, kind: str = "register") -> Upload:
     if kind not in {k.kind for k in upload_kinds.offered(user)}:
         raise ValueError(f"{kind}: 您不能上传这类文件 / you may not upload files of this kind")
     sweep()
-    name = Path(upload.name or "upload").name
+    name = mask_id_like(Path(upload.name or "upload").name)  # kept, shown and audited: an ID in it masked
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
         raise ValueError(f"{name}: 只接受 CSV 或 XLSX 文件 / only CSV or XLSX files are accepted")

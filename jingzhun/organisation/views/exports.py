@@ -10,7 +10,7 @@ from typing import Any
 
 from django.http import FileResponse, Http404, HttpRequest
 
-from jingzhun import access
+from jingzhun import access, cells
 from jingzhun.audit import log as audit
 from jingzhun.choices import UNIT_KIND
 from jingzhun.core.addresses import client_address
@@ -70,7 +70,7 @@ def _write(path: Path, spec: Spec, rows: Iterable[list[Any]], sheet_name: str) -
 
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False})
     sheet = book.add_worksheet(sheet_name)
-    sheet.write_row(0, 0, spec.headers)
+    cells.write_row(sheet, 0, 0, list(spec.headers))
     for i, row in enumerate(rows, start=1):
-        sheet.write_row(i, 0, row)
+        cells.write_row(sheet, i, 0, row)  # names from officers' files: text cells, never formulas (jingzhun.cells)
     book.close()

@@ -56,6 +56,9 @@ ACTIONS = {
     "attendance.check": "检查考勤 / attendance checked",
     "household.admin_change": "后台修改农户 / household changed in the admin",
     "member.admin_change": "后台修改成员 / member changed in the admin",
+    # Any other area-scoped row written in the admin (jingzhun.admin_base.AreaWrites); the object names its table.
+    "admin.add": "后台新增 / added in the admin", "admin.change": "后台修改 / changed in the admin",
+    "admin.delete": "后台删除 / deleted in the admin",
     # User administration (jingzhun.web.admin), as "中文 / English": the page shows the active language's side.
     "user.create": "新建用户 / user created", "user.change": "修改用户 / user changed",
     "user.password": "重设密码 / password set", "user.delete": "删除用户 / user deleted",
@@ -142,7 +145,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             moment = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1 if op == "lt" else 0), dt.time()))
             filters[f"at__{op}"] = moment
     before = request.GET.get("before", "")
-    if before.isdigit():
+    if before.isascii() and before.isdigit() and len(before) <= 18:  # "²" is isdigit() but no int; a key fits 18
         filters["pk__lt"] = int(before)
     rows = [] if problem else _newest(request.user, filters, PAGE_SIZE + 1)
     more = len(rows) > PAGE_SIZE

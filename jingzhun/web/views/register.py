@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -29,7 +30,16 @@ from jingzhun.web.pages import requires
 
 PAGE_SIZE = 50
 FEN = Decimal("0.01")
-ID_LIKE = re.compile(r"^\d{15}$|^\d{17}[\dXx]$")
+# A resident ID as people type it: 15 digits, or 17 and a check character, grouped by spaces or hyphens
+# ("433130 19900101 123X") and perhaps in full-width characters (an input method's; `\d` is Unicode here). Such a
+# text is searched only in a POST and never sent back into a link (the API's list refuses it in its URL too).
+ID_LIKE = re.compile(r"^(?:\d[\s\-]*){14}\d$|^(?:\d[\s\-]*){17}[\dXxＸｘ]$")
+SEPARATORS = re.compile(r"[\s\-]+")
+
+
+def id_text(text: str) -> str:
+    """An ID-like text as the ID itself: full-width characters made plain (NFKC), the grouping taken out."""
+    return SEPARATORS.sub("", unicodedata.normalize("NFKC", text))
 
 
 def visible_households(user: object) -> QuerySet[Household]:
@@ -44,7 +54,7 @@ def search(qs: QuerySet[Household], text: str) -> tuple[QuerySet[Household], str
         return qs, "", ""
     if ID_LIKE.match(text):
         try:
-            number = parse_resident_id(text).number
+            number = parse_resident_id(id_text(text)).number
         except InvalidResidentID as exc:
             return qs.none(), _("Not a valid resident ID: %(why)s") % {"why": exc}, ""
         index = crypto.resident_id_cipher().index(number)

@@ -36,8 +36,10 @@ def _days(text: str) -> int:
 
 
 def _alerts_xlsx(request: HttpRequest, found: list[supervision.Alert], area: Area) -> Any:  # a FileResponse
-    """The filtered alerts as a workbook (audited by the writer: who took which alerts of which area)."""
-    if not access.may(request.user, "export"):
+    """The filtered alerts as a workbook (audited by the writer: who took which alerts of which area). Taking
+    them away is "export" over the area itself: a role that only sees it (an auditor's, an evaluator's) shows
+    the alerts, and an export role held elsewhere does not reach them. The alerts lie inside the area."""
+    if not access.can_see_area(request.user, area.code, "export"):
         raise PermissionDenied("export")
     folder = Path(tempfile.mkdtemp(prefix="jingzhun-alerts-"))
     path = write_alerts_xlsx(found, folder / f"督查预警-{area.code}.xlsx", actor=request.user.get_username(),
@@ -117,7 +119,7 @@ def alerts(request: HttpRequest) -> Any:  # a page, or a FileResponse for ?forma
     return render(request, "web/alerts.html", {
         "area": area, "days": days, "alerts": listed[:SHOWN_ALERTS], "total": len(listed), "kind": kind,
         "kinds": list(supervision.KINDS.items()), "handled": state, "problem": problem,
-        "may_handle": access.may(request.user, "supervise"), "may_export": access.may(request.user, "export"),
+        "may_handle": access.may(request.user, "supervise"), "may_export": access.can_see_area(request.user, area.code, "export"),
         "query": request.GET.urlencode(),
         "findings": [(f, rules.RULES.get(f.rule, f.rule)) for f in findings[:SHOWN_ALERTS]], "findings_total": len(findings), "month": last_month,
         "counts": [(supervision.KINDS[k], counts.get(k, 0)) for k in supervision.KINDS],
