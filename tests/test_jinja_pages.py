@@ -51,7 +51,8 @@ def test_values_are_escaped_localised_and_in_local_time(web):
     assert '<script>alert("x")' not in html and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&amp;" in html
     # truncatechars:80 with Django's Chinese ellipsis "..." keeps 77 characters ("<b>" and 74 很), then escapes
     assert "2019-05-02 01:30 · &lt;b&gt;" + "很" * 74 + "...</li>" in html
-    assert "<li>2019-05-02 · " in html
+    # The register's status change is dated by its year (the file has no day), never by the row's writing.
+    assert "<li>2019年度 · " in html and "<li>2019-05-02 · " not in html
     assert "<dd>2.50</dd>" in html  # arable land (mu), a decimal as Django prints it
 
 
@@ -61,4 +62,24 @@ def test_both_languages(web):
     assert "<h2>一、家庭基本情况</h2>" in html and 'lang="zh-CN"' in html and "<h2>1. Family</h2>" not in html
     client.cookies["django_language"] = "en"
     html = page(client, reverse("web:household", args=["A101-1"]))
-    assert "<h2>1. Family</h2>" in html and "Reveal (audited)" in html and 'lang="en"' in html
+    assert "<h2>1. Family</h2>" in html and 'lang="en"' in html
+
+
+def test_the_reveal_button_only_for_those_who_may_and_health_only_for_the_households_own_helper(web):
+    """A101-1 is helped by helper_a (tests/web_cast.py); its first member's health, as the register file gave it,
+    is shown to that helper (audited) and to nobody else; the reveal button shows only with the permission."""
+    from django.contrib.auth.models import Permission
+
+    from jingzhun.audit.models import AuditEntry
+
+    url = reverse("web:household", args=["A101-1"])
+    expected = web.rows["A101-1"][0]["health"]  # as the file wrote it: the Chinese label the page shows
+    officer = page(web.client("officer_a"), url)
+    assert 'data-reveal="1"' not in officer and 'class="health"' not in officer
+    assert not AuditEntry.objects.filter(action="health.shown").exists()
+    helper = page(web.client("helper_a"), url)
+    assert f'<td class="health">{expected}' in helper and 'data-reveal="1"' not in helper
+    shown = AuditEntry.objects.get(action="health.shown")
+    assert (shown.actor, shown.area) == ("helper_a", VILLAGE)
+    web.users["officer_a"].user_permissions.add(Permission.objects.get(codename="reveal_sensitive"))
+    assert 'data-reveal="1"' in page(web.client("officer_a"), url)

@@ -12,6 +12,7 @@ from jingzhun.audit.models import AuditEntry
 from jingzhun.branches.models import Branch, Rating
 from jingzhun.talent.models import Payment, Talent
 from jingzhun.training.models import Course, Enrolment
+from jingzhun.web import once
 from tests.factories import COUNTY, OTHER_COUNTY, OTHER_VILLAGE, VILLAGE
 from tests.people_web import DAY, NAMES, YEAR, add_people, names_outside
 from tests.test_hostile_files import uploads_here  # noqa: F401 -- the fixture
@@ -91,11 +92,11 @@ def test_an_officers_writes_land_and_are_audited(web, people):
     mine = people[COUNTY]
     client.post(reverse("talent:write", args=["pay"]), {"scheme": mine["scheme"], "year": YEAR,
                                                          "talent": mine["talent"], "amount": "123.45", "kind": "award",
-                                                         "on": "2024-05-01"})
+                                                         "on": "2024-05-01", "once": once.new_token()})
     assert Payment.objects.filter(talent_id=mine["talent"], amount_fen=12_345).exists()
     response = client.post(reverse("talent:write", args=["pay"]), {
         "scheme": mine["scheme"], "year": YEAR, "talent": mine["talent"], "amount": "1000", "kind": "award",
-        "on": "2024-05-01"}, follow=True)
+        "on": "2024-05-01", "once": once.new_token()}, follow=True)
     assert "不足支付" in response.content.decode()  # 1,000 元 > the 576.55 元 left
     client.post(reverse("branches:write", args=["rerate"]), {"rating": mine["rating"], "result": "rectified",
                                                              "on": "2024-07-01"})

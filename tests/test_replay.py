@@ -5,9 +5,8 @@ Each test renders the page as a browser would, takes the form as rendered (every
 too if the page ever carries one), fills it, and sends the very same request twice. The expected counts are by
 hand: one form, one row.
 
-These entry points live in apps other helpers are changing this stop (jingzhun/talent/**, jingzhun/branches/**),
-so they are marked xfail(strict=True) and reported to the lead: the fix is a one-time form token (or a
-request-hash window) applied once for every form page, not a patch per view.
+The guard is one-time form tokens (jingzhun.web.once): every write form of these pages carries one, and the
+write claims it in its own transaction.
 """
 
 from __future__ import annotations
@@ -42,11 +41,7 @@ def twice(client: Client, url: str, data: dict[str, str]) -> None:
         assert client.post(url, data).status_code in (200, 302, 400, 409)
 
 
-REPLAY = ("no form page guards against a second submit: needs a one-time form token (jingzhun/talent/views.py "
-          "write, jingzhun/branches/views.py write) — in apps other helpers are changing; for the lead")
 
-
-@pytest.mark.xfail(strict=True, reason=REPLAY)
 def test_a_payment_sent_twice_is_paid_once(web):
     ids = add_people()[COUNTY]
     client = web.client("officer_a")
@@ -58,7 +53,6 @@ def test_a_payment_sent_twice_is_paid_once(web):
     assert Payment.objects.filter(talent_id=ids["talent"]).count() == before + 1
 
 
-@pytest.mark.xfail(strict=True, reason=REPLAY)
 def test_an_allocation_sent_twice_is_allotted_once(web):
     ids = add_people()[COUNTY]
     client = web.client("officer_a")
@@ -70,12 +64,28 @@ def test_an_allocation_sent_twice_is_allotted_once(web):
     assert Allocation.objects.filter(scheme_id=ids["scheme"]).count() == before + 1
 
 
-@pytest.mark.xfail(strict=True, reason=REPLAY)
 def test_an_election_sent_twice_is_recorded_once(web):
     ids = add_people()[COUNTY]
     client = web.client("officer_a")
     url = reverse("branches:write", args=["elect"])
     form = rendered_form(client, reverse("branches:list") + f"?year={YEAR}&area={COUNTY}", url)
+    before = Election.objects.filter(branch_id=ids["branch"]).count()  # the cast's branches have one each
     twice(client, url, {**form, "branch": str(ids["branch"]), "held_on": f"{YEAR}-05-01", "kind": "by_election",
                         "secretary": "补选者"})
-    assert Election.objects.filter(branch_id=ids["branch"]).count() == 1
+    assert Election.objects.filter(branch_id=ids["branch"]).count() == before + 1
+
+
+def test_a_form_without_its_token_writes_nothing_and_a_refused_write_gives_the_token_back(web):
+    ids = add_people()[COUNTY]
+    client = web.client("officer_a")
+    url = reverse("talent:write", args=["pay"])
+    form = rendered_form(client, reverse("talent:pool") + f"?year={YEAR}&area={COUNTY}", url)
+    paid = {"scheme": str(ids["scheme"]), "talent": str(ids["talent"]), "kind": "award", "on": f"{YEAR}-05-01",
+            "year": str(YEAR)}
+    before = Payment.objects.filter(talent_id=ids["talent"]).count()
+    client.post(url, {**{k: v for k, v in form.items() if k != "once"}, **paid, "amount": "100"})
+    assert Payment.objects.filter(talent_id=ids["talent"]).count() == before
+    client.post(url, {**form, **paid, "amount": "-5"})  # refused by the rule: the token stays unused
+    assert Payment.objects.filter(talent_id=ids["talent"]).count() == before
+    client.post(url, {**form, **paid, "amount": "100"})
+    assert Payment.objects.filter(talent_id=ids["talent"]).count() == before + 1

@@ -51,6 +51,7 @@ from jingzhun.talent.roster import import_talent
 from jingzhun.teams.models import Visit
 from jingzhun.training.models import Course, Enrolment
 from jingzhun.training.roster import import_course_roster
+from jingzhun.web import once
 from tests.api_support import SessionApi, api_for
 from tests.api_support import ask as api_ask
 from tests.factories import (
@@ -222,11 +223,12 @@ def people_write(client: Client, user: User, tmp_path: Path, ids: dict[str, dict
     user was shown."""
     mine, village = ids[county], PEOPLE_VILLAGE[county]
     on = {"on": "2024-05-01", "year": "2024"}
+    fresh = {"once": once.new_token()}  # the one-time token the page draws on its money and election forms
     forms = {
         "pay": ("talent:write", ["pay"], {"scheme": mine["scheme"], "talent": mine["talent"], "amount": "1",
-                                          "kind": "award", **on}),
+                                          "kind": "award", **on, **fresh}),
         "reverse": ("talent:write", ["reverse"], {"payment": mine["payment"], "reason": "错发", **on}),
-        "allocate": ("talent:write", ["allocate"], {"scheme": mine["scheme"], "amount": "5", **on}),
+        "allocate": ("talent:write", ["allocate"], {"scheme": mine["scheme"], "amount": "5", **on, **fresh}),
         "depart": ("talent:write", ["depart"], {"talent": mine["talent"], "reason": "career", **on}),
         "join": ("talent:write", ["join"], {"name": "新人", "serving_area": village, "speciality": "health",
                                             "recruited": "returnee", "start_date": "2024-05-01"}),
@@ -238,7 +240,7 @@ def people_write(client: Client, user: User, tmp_path: Path, ids: dict[str, dict
                                               "rating": "good"}),
         "rerate": ("branches:write", ["rerate"], {"rating": mine["rating"], "result": "rectified", **on}),
         "elect": ("branches:write", ["elect"], {"branch": mine["branch"], "held_on": "2024-05-01", "kind": "by_election",
-                                                "secretary": "补选者"}),
+                                                "secretary": "补选者", **fresh}),
         "add_course": ("training:add_course", [], {"code": f"N{next(COUNTER)}", "title": "新班", "topic": "other",
                                                    "kind": "thematic", "start_date": "2024-06-01",
                                                    "end_date": "2024-06-02", "hours": "4", "area": county}),

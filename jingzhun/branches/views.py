@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,7 +22,7 @@ from jingzhun.branches.elections import SPEC as ELECTIONS
 from jingzhun.branches.models import ELECTION_KIND, RATING, RERATING, WEAK_REASON, Branch, Election, Rating
 from jingzhun.branches.roster import SPEC
 from jingzhun.organisation import paging
-from jingzhun.web import roster_export
+from jingzhun.web import once, roster_export
 from jingzhun.web.area_param import chosen_area, chosen_year
 from jingzhun.web.pages import requires
 
@@ -103,7 +104,15 @@ def write(request: HttpRequest, action: str) -> HttpResponse:
     if handler is None:
         raise Http404
     try:
-        messages.success(request, handler(request, request.POST, request.user.get_username()))
+        # The write first (out of area: 404 as ever), then the form's one-time token, in one transaction: a form
+        # sent again finds its token taken and the write rolls back.
+        with transaction.atomic():
+            done = handler(request, request.POST, request.user.get_username())
+            if action == "elect":  # an election sent twice must not be recorded twice
+                once.claim(request)
+        messages.success(request, done)
+    except once.AlreadySent as exc:
+        messages.warning(request, str(exc))
     except LookupError:
         raise Http404(_("No such area in your scope")) from None
     except (KeyError, ValueError) as exc:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,6 +20,7 @@ from jingzhun import access
 from jingzhun.organisation import paging
 from jingzhun.talent import funds, pool, schemes
 from jingzhun.talent.models import DEPARTURE, ENTRY_KIND, RECRUITED, SPECIALITY, Payment, Scheme, Talent
+from jingzhun.web import once
 from jingzhun.web.area_param import chosen_area, chosen_year
 from jingzhun.web.pages import requires
 
@@ -114,6 +115,10 @@ ACTIONS: dict[str, Callable[[HttpRequest, Any, str], str]] = {
     "quota": _quota}
 
 
+# Money moves: a second submit of the same form (a double click, a resend) must not pay or allot twice.
+ONCE = frozenset({"pay", "allocate"})
+
+
 @require_POST
 @requires("manage_people")
 def write(request: HttpRequest, action: str) -> HttpResponse:
@@ -123,7 +128,15 @@ def write(request: HttpRequest, action: str) -> HttpResponse:
     if handler is None:
         raise Http404
     try:
-        messages.success(request, handler(request, request.POST, request.user.get_username()))
+        # The write first (out of area: 404 as ever), then the form's one-time token, in one transaction: a form
+        # sent again finds its token taken and the write rolls back.
+        with transaction.atomic():
+            done = handler(request, request.POST, request.user.get_username())
+            if action in ONCE:
+                once.claim(request)
+        messages.success(request, done)
+    except once.AlreadySent as exc:
+        messages.warning(request, str(exc))
     except LookupError:
         raise Http404(_("No such area in your scope")) from None
     except (KeyError, ValueError) as exc:

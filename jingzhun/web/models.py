@@ -88,3 +88,12 @@ class LoginFailure(models.Model):
         verbose_name = verbose_name_plural = "登录失败"
         indexes = [models.Index(fields=["username", "at"], name="login_failure_user"),
                    models.Index(fields=["address", "at"], name="login_failure_address")]
+
+
+class FormOnce(models.Model):
+    """A one-time form token claimed by the write it was drawn for (jingzhun.web.once): the same form sent twice
+    writes once."""
+
+    token = models.CharField("表单令牌", max_length=64, unique=True)
+    user_id = models.IntegerField("用户")
+    used_at = models.DateTimeField("提交时间", db_index=True)

@@ -36,3 +36,13 @@ def lang(value: object) -> str:
         return text
     english = (translation.get_language() or "").startswith("en")
     return parts[1] if english else parts[0]
+
+
+@register.simple_tag
+def once() -> str:
+    """A one-time token for a form whose write must land once (jingzhun.web.once)."""
+    from django.utils.html import format_html
+
+    from jingzhun.web.once import FIELD, new_token
+
+    return format_html('<input type="hidden" name="{}" value="{}">', FIELD, new_token())

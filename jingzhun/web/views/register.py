@@ -286,7 +286,10 @@ def household_detail(request: HttpRequest, number: str) -> HttpResponse:
     causes = plan_services.household_causes(household)
     members = _member_rows(household.pk, request.user)
     return render(request, "web/household.html", {
-        "h": household, "members": members, "income_chart": _income_chart(incomes),
+        "h": household, "members": members,
+        # The reveal button only for those who may reveal; the household's own helper sees its members' health.
+        "can_reveal": sensitive.may_reveal(request.user),
+        "health": sensitive.helper_health(request.user, household.pk, household.village_id) or {}, "income_chart": _income_chart(incomes),
         "income_rows": [_income_row(i, len(members)) for i in incomes],
         "pair": pair, "visits": household_reads.visits(household.pk),
         "events": household_reads.events(household.pk),
