@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from jingzhun.audit.models import AuditEntry
-from jingzhun.branches.models import Branch, Rating
+from jingzhun.branches.models import Branch, Election, Rating
 from jingzhun.demo import people
 from jingzhun.talent import funds
 from jingzhun.talent.models import Payment, Scheme, Talent
@@ -34,6 +34,10 @@ def test_the_demo_fills_every_people_part_once(db):
         got = funds.balance(scheme.pk, 2024)
         assert 0 < got.paid <= got.allocated
     assert Branch.objects.count() == 3 and Rating.objects.filter(year=2023).count() == 3
+    # Each branch's 2021 election, through the elections import (one audit row per county's file).
+    assert set(Election.objects.filter(kind="regular").values_list("branch__village_id", flat=True)) == {
+        VILLAGE, VILLAGE2, OTHER_VILLAGE}
+    assert AuditEntry.objects.filter(action="branch_elections.import").count() == 2
     assert AuditEntry.objects.filter(action="course_roster.import").count() == 2
     counts = (Course.objects.count(), Enrolment.objects.count(), Payment.objects.count(), Rating.objects.count())
     people.run(TODAY, say=lambda _text: None)

@@ -141,6 +141,7 @@ def party_branches(county: Area, today: dt.date, rng: random.Random, operator: O
         made = Branch.objects.bulk_create([
             Branch(village_id=v.code, name=f"{v.name}党支部", secretary=_name(rng), members=rng.randint(15, 60))
             for v in villages])
+    elections(made, today, rng)
     year = today.year - 1
     for branch in made:
         if rng.random() < 0.125:
@@ -151,3 +152,28 @@ def party_branches(county: Area, today: dt.date, rng: random.Random, operator: O
                 branches.rerate(operator, rating.pk, "rectified", on=today - dt.timedelta(days=10), actor=ACTOR)
         else:
             branches.rate(operator, branch.pk, year, rng.choice(("good", "fair", "average")), actor=ACTOR)
+
+
+def elections(made: list[Branch], today: dt.date, rng: random.Random) -> None:
+    """Every branch's last regular election (the villages' 2021 round of 换届) and a by-election in about one in
+    ten, imported as a county would: a file through the branch elections import."""
+    from jingzhun.branches.elections import import_branch_elections
+
+    rows = []
+    for branch in made:
+        rows.append((branch.village_id, dt.date(2021, 3, rng.randint(1, 28)).isoformat(), "换届选举", branch.secretary,
+                     str(max(branch.members - rng.randint(0, 5), 1))))
+        if rng.random() < 0.1:
+            rows.append((branch.village_id, (today - dt.timedelta(days=rng.randint(30, 300))).isoformat(), "补选",
+                         _name(rng), str(max(branch.members - rng.randint(0, 8), 1))))
+    if not rows:
+        return
+    with tempfile.TemporaryDirectory(prefix="jingzhun-demo-") as folder:
+        path = Path(folder) / "branch-elections.csv"
+        with path.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(["村代码", "选举日期", "类型", "当选书记", "参会党员"])
+            writer.writerows(rows)
+        outcome = import_branch_elections(path, actor=ACTOR)
+    if not outcome.ok:
+        raise RuntimeError(f"demo elections refused: {outcome.problems[:3]}")
