@@ -59,8 +59,12 @@ def no_nul_characters(get_response: Callable[[HttpRequest], HttpResponse]) -> Ca
         if request.method == "POST" and request.content_type in FORMS:
             fields += [f"{k}{v}" for k, values in request.POST.lists() for v in values]
         if any(NUL in text for text in fields):
-            return HttpResponseBadRequest("请求含有空字符（NUL），已拒绝 / the request holds a NUL character and was "
-                                          "refused", content_type="text/plain; charset=utf-8")
+            text = "请求含有空字符（NUL），已拒绝 / the request holds a NUL character and was refused"
+            if request.path.startswith("/api/"):  # the API answers every refusal as a problem document
+                from jingzhun.api import problems
+
+                return problems.response(400, "nul-character", text)
+            return HttpResponseBadRequest(text, content_type="text/plain; charset=utf-8")
         return get_response(request)
 
     return middleware
