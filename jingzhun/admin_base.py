@@ -75,9 +75,10 @@ class AreaWrites:
             # Where the row now lies, whichever field put it there (a new area's own code, not only the choices
             # offered): outside, the admin's transaction is undone.
             raise PermissionDenied(self.write_ability)
-        if self.audit_changes and (form.changed_data or not change):
+        fields = sorted(getattr(form, "changed_data", None) or [])  # no form: a save made in code, recorded whole
+        if self.audit_changes and (fields or not change or form is None):
             self.record(request, "admin.change" if change else "admin.add", obj, [before, self.area_of(obj)],
-                        fields=sorted(form.changed_data))
+                        fields=fields)
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         area = self.area_of(obj)

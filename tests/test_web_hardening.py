@@ -157,6 +157,8 @@ def test_no_template_carries_inline_script_the_csp_would_block():
     found = []
     for path in [*root.rglob("templates/**/*.html"), *root.rglob("jinja2/**/*.html")]:
         text = path.read_text(encoding="utf-8")
-        if re.search(r"\son[a-z]+\s*=", text) or re.search(r"<script(?![^>]*\ssrc=)[^>]*>", text):
+        # A data block (<script type="application/json">) is not run, so the CSP has nothing to block.
+        if re.search(r"\son[a-z]+\s*=", text) or re.search(
+                r"<script(?![^>]*\ssrc=)(?![^>]*type=\"application/json\")[^>]*>", text):
             found.append(str(path.relative_to(root)))
     assert found == []
