@@ -10,10 +10,11 @@ from jingzhun import choices, crypto
 from jingzhun.identity import mask
 from jingzhun.registry import sensitive
 from jingzhun.registry.models import Household, Member
+from jingzhun.teams.health import helper_health
 
 
 def members(user: object, household: Household) -> list[dict[str, Any]]:
-    health = sensitive.helper_health(user, household.pk, household.village_id) or {}
+    health = helper_health(user, household.pk, household.village_id) or {}
     ids = crypto.resident_id_cipher()
     return [{"name": m["name"], "relation": choices.RELATION.label(m["relation"]),
              "sex": choices.SEX.label(m["sex"]), "born": sensitive.shown_birth_date(user, m["birth_date"]),

@@ -24,6 +24,7 @@ from jingzhun.identity import InvalidResidentID, mask, parse_resident_id
 from jingzhun.plans import services as plan_services
 from jingzhun.registry import sensitive
 from jingzhun.registry.models import Household, Member
+from jingzhun.teams.health import helper_health
 from jingzhun.web import household_reads
 from jingzhun.web.lockout import client_address
 from jingzhun.web.pages import requires
@@ -289,7 +290,7 @@ def household_detail(request: HttpRequest, number: str) -> HttpResponse:
         "h": household, "members": members,
         # The reveal button only for those who may reveal; the household's own helper sees its members' health.
         "can_reveal": sensitive.may_reveal(request.user),
-        "health": sensitive.helper_health(request.user, household.pk, household.village_id) or {}, "income_chart": _income_chart(incomes),
+        "health": helper_health(request.user, household.pk, household.village_id) or {}, "income_chart": _income_chart(incomes),
         "income_rows": [_income_row(i, len(members)) for i in incomes],
         "pair": pair, "visits": household_reads.visits(household.pk),
         "events": household_reads.events(household.pk),
