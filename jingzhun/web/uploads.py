@@ -293,12 +293,14 @@ def start(upload: Upload, user: Any, mode: str) -> None:
 
 
 def import_job(job: Job) -> None:
-    """The import job. A retry (its worker died) first looks for the batch of an attempt that committed
-    just before: then the import is done, and running it again would only add an empty batch."""
+    """The import job. Every run first looks for the batch of an earlier run that committed just before its
+    worker died or was stopped: then the import is done, and running it again would only add an empty batch or
+    be refused. Every run, not only a counted retry: a worker stopped with SIGTERM gives its job back without
+    counting the attempt, and its import may have committed in the moment before the stop."""
     upload = Upload.objects.filter(token=job.args["token"]).first()
     if upload is None or upload.state != UploadState.RUNNING:
         return  # recorded already
-    batch = _committed_batch(upload) if job.attempts > 1 else None
+    batch = _committed_batch(upload)
     if batch is not None:
         _finish(upload, UploadState.DONE, _batch_outcome(batch))
         return
