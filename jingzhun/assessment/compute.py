@@ -96,25 +96,30 @@ class Activity:
     measures: pa.Table  # household, village, due, on_time
 
 
-def _activity(session: engines.Session, t: dict[str, ir.Table], p: exprs.Period, span: tuple[str, str] | None,
-              cadres: list[int] | None, households: list[int] | None) -> Activity:
-    """The year's visits, same-minute alerts, member-months and measures due: of the areas in `span`, of the
-    cadres `cadres` and of the households `households` (None with no span: everything). Each table is
-    narrowed before it is aggregated, through its indexes (village, cadre, household), so a one-village
-    refresh reads that village's rows, not the province's."""
+def _visits(session: engines.Session, t: dict[str, ir.Table], p: exprs.Period, span: tuple[str, str] | None,
+            cadres: list[int] | None) -> ir.Table:
+    """The year's visits: of the cadres who visited in `span` or are `cadres` (None with no span: everyone's).
+    Every visit of such a cadre counts: a same-minute alert's village is the lowest of its minute's visits, and
+    a cadre's counts are all of their visits."""
     visits = exprs.visits_in_year(t, p)
-    if span is not None:
-        # Every visit of the cadres who visited in the span or are measured: a same-minute alert's village is
-        # the lowest of its minute's visits, and a cadre's counts are all of their visits.
-        # (Fetched, then a list: the database finds their visits through its cadre index.)
-        # Who ever visited there (a superset of the year's visitors: the others' rows fall outside every unit
-        # measured): with the year's bounds too, SQLite skip-scanned its (cadre, time) index over every visit.
-        v = t["visit"]
-        here = v.filter(v["village_id"].between(*span)).select(w_cadre=v["cadre_id"])
-        who = sorted(set(_arrow(session, here.distinct()).column("w_cadre").to_pylist()) | set(cadres or ()))
-        visits = visits.filter(visits["cadre_id"].isin(who or [-1]))
+    if span is None:
+        return visits
+    # Who ever visited there (a superset of the year's visitors: the others' rows fall outside every unit
+    # measured), fetched, then a list: the database finds their visits through its cadre index. With the
+    # year's bounds too, SQLite skip-scanned its (cadre, time) index over every visit.
+    v = t["visit"]
+    here = v.filter(v["village_id"].between(*span)).select(w_cadre=v["cadre_id"])
+    who = sorted(set(_arrow(session, here.distinct()).column("w_cadre").to_pylist()) | set(cadres or ()))
+    return visits.filter(visits["cadre_id"].isin(who or [-1]))
+
+
+def _activity_exprs(t: dict[str, ir.Table], p: exprs.Period, visits: ir.Table, span: tuple[str, str] | None,
+                    cadres: list[int] | None, households: list[int] | None) -> dict[str, ir.Table]:
+    """The year's visits by village and cadre, the helpers who may have same-minute alerts, the member-months
+    and the measures due: of the areas in `span`, of the cadres `cadres` and of the households `households`
+    (None with no span: everything). Each table is narrowed before it is aggregated, through its indexes
+    (village, cadre, household), so a one-village refresh reads that village's rows, not the province's."""
     vg = visits.group_by(village=visits["village_id"], cadre=visits["cadre_id"]).aggregate(n=visits.count())
-    sm = exprs.same_minute(visits).select("village", "cadre")
     mm = exprs.member_months(t, p, span=span, cadres=cadres)
     mg = mm.group_by(["village", "team", "cadre"]).aggregate(n=mm.count(), met=exprs.flag(mm["met"]).sum())
     hh = t["household"]
@@ -122,7 +127,14 @@ def _activity(session: engines.Session, t: dict[str, ir.Table], p: exprs.Period,
         hh = hh.filter(hh["id"].isin(households or [-1]))
     md = exprs.measures_due(t, hh, p, ids=households)
     md = md.group_by(["household", "village"]).aggregate(due=md.count(), on_time=exprs.flag(md["on_time"]).sum())
-    return Activity(_arrow(session, vg), _arrow(session, sm), _arrow(session, mg), _arrow(session, md))
+    return {"a_visits": vg, "a_helpers": exprs.same_minute_helpers(visits), "a_mm": mg, "a_measures": md}
+
+
+def _activity(session: engines.Session, visits: ir.Table, found: dict[str, pa.Table]) -> Activity:
+    """The activity from what `_activity_exprs` fetched; the same-minute alerts of the helpers found there."""
+    helpers = sorted(found["a_helpers"].column("cadre").to_pylist())
+    sm = exprs.same_minute(visits.filter(visits["cadre_id"].isin(helpers or [-1]))).select("village", "cadre")
+    return Activity(found["a_visits"], _arrow(session, sm), found["a_mm"], found["a_measures"])
 
 
 def measure(session: engines.Session, p: exprs.Period, *, span: tuple[str, str] | None = None,
@@ -131,7 +143,8 @@ def measure(session: engines.Session, p: exprs.Period, *, span: tuple[str, str] 
     given, or with a home area in `span`, or all; `areas=False` measures the cadres only.
 
     The household facts are fetched once and summed here per village and per cadre; the work tables' counts
-    likewise (`_activity`), so no table is aggregated twice."""
+    likewise (`_activity`), so no table is aggregated twice. The queries that do not depend on each other's
+    results are fetched together (`engines.Session.to_arrow_all`: side by side on SQLite)."""
     t = _materialised(session)
     out = Measured(p)
     hh = _in_span(t["household"], "village_id", span)
@@ -142,58 +155,81 @@ def measure(session: engines.Session, p: exprs.Period, *, span: tuple[str, str] 
         cd = t["cadre"]
         mine = _in_span(cd, "home_area_id", span).select(c_id=cd["id"])
         pairs = pairs.semi_join(mine, pairs["cadre"] == mine["c_id"])
-    pair_rows = _arrow(session, pairs)
+    ids = pairs.select(x_cadre=pairs["cadre"]).distinct()
+    cd = t["cadre"]
+    homes = cd.join(ids, cd["id"] == ids["x_cadre"]).select(cadre=cd["id"], home=cd["home_area_id"])
     whole = span is None and cadres is None
-    narrow = None if whole or not areas else _arrow(session, hh.select("id")).column("id").to_pylist()
-    facts = _facts(session, t, hh, p, ids=narrow, flags=True) if areas or whole else None
-    everyone = t["household"]
-    measured: list[int] | None = None
-    households: list[int] | None = None
     if whole:
-        cadre_facts = facts
+        # Everything at once: the facts' pieces, the activity, the pairs and the cadres' homes.
+        visits = _visits(session, t, p, None, None)
+        found = session.to_arrow_all({**_facts_exprs(session, t, hh, p, ids=None, flags=True),
+                                      **_activity_exprs(t, p, visits, None, None, None),
+                                      "pairs": pairs, "homes": homes})
+        pair_rows = found["pairs"]
+        facts = cadre_facts = _facts_from(session, found, p, flags=True)
+        activity = _activity(session, visits, found)
+        home_rows = found["homes"]
     else:
+        pair_rows = _arrow(session, pairs)
+        narrow = _arrow(session, hh.select("id")).column("id").to_pylist() if areas else None
+        facts = _facts(session, t, hh, p, ids=narrow, flags=True) if areas else None
         # The cadres' households by id (fetched: Ibis cannot join the pair table into an expression that is
         # itself filtered by the pair table).
-        ids = sorted(set(pair_rows.column("household").to_pylist())) or [-1]
-        cadre_facts = _facts(session, t, everyone.filter(everyone["id"].isin(ids)), p, ids=ids)
+        everyone = t["household"]
+        mine_ids = sorted(set(pair_rows.column("household").to_pylist())) or [-1]
+        cadre_facts = _facts(session, t, everyone.filter(everyone["id"].isin(mine_ids)), p, ids=mine_ids)
         measured = sorted(set(pair_rows.column("cadre").to_pylist()))
-        households = sorted(set(ids) | set(narrow or ()))
-    activity = _activity(session, t, p, span, measured, households)
+        households = sorted(set(mine_ids) | set(narrow or ()))
+        visits = _visits(session, t, p, span, measured)
+        found = session.to_arrow_all({**_activity_exprs(t, p, visits, span, measured, households), "homes": homes})
+        activity = _activity(session, visits, found)
+        home_rows = found["homes"]
     if areas:
         assert facts is not None
         _measure_areas(session, t, facts, activity, p, span, out)
-    assert cadre_facts is not None
-    ids = pairs.select(x_cadre=pairs["cadre"]).distinct()
-    cd = t["cadre"]
-    homes = _arrow(session, cd.join(ids, cd["id"] == ids["x_cadre"]).select(cadre=cd["id"], home=cd["home_area_id"]))
-    _measure_cadres(homes, pair_rows, cadre_facts, activity, out)
+    _measure_cadres(home_rows, pair_rows, cadre_facts, activity, out)
     return out
 
 
-def _facts(session: engines.Session, t: dict[str, ir.Table], hh: ir.Table, p: exprs.Period, *,
-           ids: list[int] | None, flags: bool = False) -> pa.Table:
-    """The household facts (`exprs.household_facts`, with `exprs.with_flags` when `flags`). SQLite plans the
-    ten-way join of grouped subqueries poorly — at 1 M households 39 s of its 68 s of measuring went to that
-    one query — while each piece alone is a scan or a GROUP BY on an index: there, for every household, the
-    pieces are fetched one by one and joined by DuckDB in memory (the same expressions, `exprs.join_facts`).
-    A few households (`ids`) are one indexed query on any engine."""
+def _facts_exprs(session: engines.Session, t: dict[str, ir.Table], hh: ir.Table, p: exprs.Period, *,
+                 ids: list[int] | None, flags: bool = False) -> dict[str, ir.Table]:
+    """What the household facts are fetched as (`_facts_from` makes them of it). SQLite plans the ten-way
+    join of grouped subqueries poorly — at 1 M households 39 s of its 68 s of measuring went to that one
+    query — while each piece alone is a scan or a GROUP BY on an index: there, for every household, the pieces
+    are fetched one by one and joined by DuckDB in memory (the same expressions, `exprs.join_facts`). A few
+    households (`ids`) are one indexed query on any engine."""
     pieces = exprs.household_pieces(t, hh, p, ids=ids)
     if session.engine != "sqlite" or ids is not None:
         facts = exprs.join_facts(pieces, p)
-        return _arrow(session, exprs.with_flags(facts) if flags else facts)
+        return {"facts": exprs.with_flags(facts) if flags else facts}
+    return {f"piece_{name}": piece for name, piece in pieces.items()}
+
+
+def _facts_from(session: engines.Session, found: dict[str, pa.Table], p: exprs.Period, *,
+                flags: bool = False) -> pa.Table:
+    if "facts" in found:
+        return found["facts"]
     import duckdb
 
     con = duckdb.connect(config={"threads": 2})
     try:
         local = ibis.duckdb.from_connection(con)
         here = {}
-        for name, piece in pieces.items():
-            con.register(f"piece_{name}", _arrow(session, piece))
-            here[name] = local.table(f"piece_{name}")
+        for key, piece in found.items():
+            if key.startswith("piece_"):
+                con.register(key, piece)
+                here[key.removeprefix("piece_")] = local.table(key)
         facts = exprs.join_facts(here, p)
         return local.to_pyarrow(exprs.with_flags(facts) if flags else facts)
     finally:
         con.close()
+
+
+def _facts(session: engines.Session, t: dict[str, ir.Table], hh: ir.Table, p: exprs.Period, *,
+           ids: list[int] | None, flags: bool = False) -> pa.Table:
+    """The household facts (`exprs.household_facts`, with `exprs.with_flags` when `flags`)."""
+    return _facts_from(session, session.to_arrow_all(_facts_exprs(session, t, hh, p, ids=ids, flags=flags)), p,
+                       flags=flags)
 
 
 def _sum_into(units: Units, keys: pa.Array | pa.ChunkedArray, columns: dict[str, np.ndarray]) -> None:
