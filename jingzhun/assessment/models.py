@@ -73,8 +73,12 @@ class Value(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "指标值"
         indexes = [
-            models.Index(fields=["period", "unit_type", "area_code"], condition=Q(last_version__isnull=True),
-                         name="value_current"),
+            # Covering: a version reads every current value of its scope to compare (700,000 rows at 1 M
+            # households), from this index alone, not from rows scattered among the closed ones. last_version
+            # is in it for SQLite, which counts an index as covering only with every column the query names.
+            models.Index(fields=["period", "unit_type", "area_code", "unit", "indicator", "numerator", "denominator",
+                                 "value", "last_version"], condition=Q(last_version__isnull=True),
+                         name="value_current_cover"),
             models.Index(fields=["period", "unit_type", "unit", "first_version"], name="value_unit_version"),
         ]
         constraints = [

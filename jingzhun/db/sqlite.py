@@ -97,3 +97,19 @@ def page_cache(kib: int) -> Iterator[None]:
         with connection.cursor() as cur:
             cur.execute(f"PRAGMA cache_size = {own}")
 
+
+
+def analyze_if_analyzed(table: str) -> Any:
+    """A migration step: on SQLite, gather `table`'s statistics again when the database keeps statistics
+    (sqlite_stat1). A new index has none, and the planner, trusting the old ones, passes it over (the
+    assessment's covering indexes were; without any statistics it takes them)."""
+
+    def run(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor != "sqlite":
+            return
+        with schema_editor.connection.cursor() as cur:
+            cur.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            if cur.fetchone():
+                cur.execute(f'ANALYZE "{table}"')
+
+    return run

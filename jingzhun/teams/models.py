@@ -341,6 +341,9 @@ class Visit(models.Model):
             models.Index(fields=["household", "visited_at"], name="visit_household_time"),
             models.Index(fields=["cadre", "visited_at"], name="visit_cadre_time"),
             models.Index(fields=["village", "visited_at"], name="visit_village_time"),
+            # The assessment's visits per village and helper in a year: SQLite groups them in this index's
+            # order, reading nothing else (it has no hash aggregation; without it, a sort of every visit).
+            models.Index(fields=["village", "cadre", "visited_at"], name="visit_village_cadre_time"),
             # Copied notes and shared coordinates: finding the repeated values is a scan of these small
             # indexes in order, not a hash aggregate over millions of visits (see supervision.py).
             models.Index(fields=["notes_key"], condition=Q(notes_key__gt=""), name="visit_notes_key"),
