@@ -163,3 +163,27 @@ def test_no_write_outside_the_users_areas_and_the_refusal_names_nothing(ledger):
         funds.reverse(user, theirs.pk, on=DAY, actor="a", reason="x")
     assert funds.balance(other.pk, 2024).paid == 100
     assert {r["scheme_id"] for r in funds.balances(user)} == {scheme.pk}
+
+
+def test_an_allocation_dated_in_the_future_is_refused_and_writes_nothing(ledger):
+    from jingzhun.talent.models import Allocation
+
+    scheme, user = ledger["scheme"], ledger["officer"]
+    before = AuditEntry.objects.count()
+    with pytest.raises(funds.Refused) as refused:
+        funds.allocate(user, scheme.pk, 2024, 1_000, made_on=DAY + dt.timedelta(days=1), actor="t", today=DAY)
+    assert "下达日期 2024-03-02" in str(refused.value) and "made_on 2024-03-02 is after today 2024-03-01" in str(
+        refused.value)
+    assert not Allocation.objects.exists() and AuditEntry.objects.count() == before
+    # Today itself, and the past, are accepted.
+    funds.allocate(user, scheme.pk, 2024, 1_000, made_on=DAY, actor="t", today=DAY)
+    funds.allocate(user, scheme.pk, 2024, 1_000, made_on=DAY - dt.timedelta(days=400), actor="t", today=DAY)
+    assert funds.balance(scheme.pk, 2024).allocated == 2_000
+
+
+def test_without_a_given_today_the_service_refuses_tomorrow(ledger):
+    from django.utils import timezone
+
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    with pytest.raises(funds.Refused, match="made_on"):
+        funds.allocate(ledger["officer"], ledger["scheme"].pk, 2024, 1_000, made_on=tomorrow, actor="t")
