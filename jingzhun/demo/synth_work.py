@@ -427,10 +427,10 @@ def attendance(members: Sequence[tuple[int, str, dt.date]], *, seed: int, today:
     days in a full month, except the first member last month (12 days) and, in the months before the last two,
     a village's share of short months (`lapses`, from `lapse_table`: 12–19 days)."""
     rng = _rng(seed, "attendance")
-    short = {v: lapse.short_months for v, lapse in (lapses or {}).items()}
     this_month = today.replace(day=1)
     last_month = (this_month - dt.timedelta(days=1)).replace(day=1)
     first = min((last_month - dt.timedelta(days=1)).replace(day=1), (since or today).replace(day=1))
+    shorts = short_months(members, first, last_month, lapses or {}, seed)
     rows: list[tuple[str, ...]] = []
     for n, (cadre, village, start) in enumerate(sorted(members)):
         month = first
@@ -440,7 +440,7 @@ def attendance(members: Sequence[tuple[int, str, dt.date]], *, seed: int, today:
             days = [d for d in days if start <= d < today]
             if month == last_month and n == 0:
                 want = 12
-            elif month < last_month and lapsed(seed, short.get(village, 0.0), str(cadre), f"{month}"):
+            elif (cadre, month) in shorts:
                 want = rng.randrange(12, 20)
             elif month == this_month:
                 want = round(len(days) * 0.8)
@@ -450,6 +450,26 @@ def attendance(members: Sequence[tuple[int, str, dt.date]], *, seed: int, today:
                 rows.append((str(cadre), village, d.isoformat(), "手机定位签到" if rng.random() < 0.85 else "纸质签到簿"))
             month = following
     return rows
+
+
+def short_months(members: Sequence[tuple[int, str, dt.date]], first: dt.date, before: dt.date,
+                 lapses: Mapping[str, Lapses], seed: int) -> set[tuple[int, dt.date]]:
+    """(cadre, month) of the member-months below the residence rule: of each village's whole months from `first`
+    to before `before`, its `lapses` share (rounded), drawn from the seed — an exact count, so a team that slips
+    often is seen to."""
+    months = []
+    month = first
+    while month < before:
+        months.append(month)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    by_village: dict[str, list[tuple[int, dt.date]]] = {}
+    for cadre, village, start in sorted(members):
+        by_village.setdefault(village, []).extend((cadre, m) for m in months if start <= m)
+    out: set[tuple[int, dt.date]] = set()
+    for village, candidates in by_village.items():
+        k = round(lapses[village].short_months * len(candidates)) if village in lapses else 0
+        out.update(_rng(seed, "short", village).sample(candidates, min(k, len(candidates))))
+    return out
 
 
 # Department lists -----------------------------------------------------------------------------------------
