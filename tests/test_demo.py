@@ -140,8 +140,8 @@ def test_demo_imports_every_household_of_the_generated_registers(demo):
         with path.open(encoding="utf-8-sig", newline="") as f:
             last |= {row["户编号"] for row in csv.DictReader(f)}
     # The files from 2020 on list only the households still on the register; removed ones were imported
-    # in earlier years and stay in the database. (A monitored household whose risk was eliminated after
-    # 2020 drops out of the later files: docs/synth.md.)
+    # in earlier years and stay in the database. (A never-registered monitored household whose risk was
+    # eliminated is listed once more, as 申请, in that year's file, then drops out: docs/synth.md.)
     assert last <= set(in_files)
     assert Household.objects.exclude(number__in=last).exclude(status="removed").count() == 0
 

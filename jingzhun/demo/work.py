@@ -461,6 +461,12 @@ def plans(ctx: Context) -> None:
     ctx.say(f"  帮扶计划 / help plans: {len(chosen)}")
 
 
+def _done_on(due: dt.date, late: bool, spread: int) -> dt.date:
+    """A measure's day done: 3–22 days before its due date, or, done late, 5–24 days after it (still in the year:
+    the last measures are due on 30 November)."""
+    return due + dt.timedelta(days=5 + spread) if late else due - dt.timedelta(days=3 + spread)
+
+
 def finished_year_plans(ctx: Context, helper: User, officer: User) -> int:
     """A plan of the finished year for every household paired at its end, written by its helper (the helper login) or
     an officer over it (the county officer in their county, the province officer elsewhere), approved, its
@@ -493,7 +499,7 @@ def finished_year_plans(ctx: Context, helper: User, officer: User) -> int:
             late = synth_work.lapsed(ctx.seed, share, "late", number, str(k))
             measures.append(MeasureInput(
                 category=category, description=text, amount=Decimal(amount), cadre=pair.cadre_id, due_on=due,
-                status="done", done_on=due + dt.timedelta(days=(5 if late else -3) + (n + k) % 20 * (1 if late else -1)),
+                status="done", done_on=_done_on(due, late, (n + k) % 20),
                 result=f"已{MEASURE_CATEGORY.zh(category)}，户主满意"))
         mine = low <= pair.household.village_id <= high
         approver = officer if mine else province
