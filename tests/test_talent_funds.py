@@ -187,3 +187,25 @@ def test_without_a_given_today_the_service_refuses_tomorrow(ledger):
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
     with pytest.raises(funds.Refused, match="made_on"):
         funds.allocate(ledger["officer"], ledger["scheme"].pk, 2024, 1_000, made_on=tomorrow, actor="t")
+
+
+def test_the_allocation_form_refuses_a_future_date_in_words(web):
+    """Through the page: tomorrow (Beijing time) is refused with the rule in words, nothing is allotted."""
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from jingzhun.talent.models import Allocation
+    from tests.people_web import add_people
+    from tests.test_replay import rendered_form
+
+    ids = add_people()[COUNTY]
+    client = web.client("officer_a")
+    url = reverse("talent:write", args=["allocate"])
+    form = rendered_form(client, reverse("talent:pool") + f"?year=2024&area={COUNTY}", url)
+    before = Allocation.objects.filter(scheme_id=ids["scheme"]).count()
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    response = client.post(url, {**form, "scheme": str(ids["scheme"]), "amount": "500", "on": tomorrow.isoformat(),
+                                 "year": str(tomorrow.year)}, follow=True)
+    assert Allocation.objects.filter(scheme_id=ids["scheme"]).count() == before
+    # The page shows the message's half in its language (`lang` filter): the field and the rule, in Chinese.
+    assert f"下达日期 {tomorrow} 晚于今天 {timezone.localdate()}：不能登记尚未下达的资金" in response.content.decode()
