@@ -501,3 +501,50 @@ def test_assistance_goes_on_the_households_help_plan(planted):
     assert HelpPlan.objects.get(household_id=case.household_id, year=YEAR).pk == plan.pk
     assert list(plan.measures.values_list("category", "description")) == [("welfare_job", "公益岗位")]
     assert CaseStep.objects.filter(case=case, action="assist").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_risk_elimination_reads_per_capita_income_as_the_triggers_do():
+    """Risk elimination's per-capita income (`screening.per_capita_fen`) and the income trigger's value are one
+    definition: net in fen (summed in yuan, rounded once) ÷ members, truncated toward zero; none with no
+    members. Hand-worked, then held equal to the bulk triggers on DuckDB and in place (committed rows)."""
+    from django.db import connection
+
+    from jingzhun.monitoring import triggers
+
+    make_areas()
+    neg, three, none = household("NEG", size=2), household("THREE", size=3), household("NONE", size=0)
+    income = [
+        # −10.01 yuan over 2 people: −500 fen (floor division would give −501)
+        (neg, YEAR, {"production_income": Decimal("100"), "production_costs": Decimal("110.01")}),
+        # 0.10 + 0.20 + 0.01 yuan (0.31 in fen, not 0.30000000000000004 × 100 truncated): 31 ÷ 2 → 15
+        (neg, YEAR + 1, {"wage_income": Decimal("0.10"), "property_income": Decimal("0.20"),
+                         "transfer_income": Decimal("0.01")}),
+        (neg, YEAR + 2, {"wage_income": Decimal("10000.01")}),  # 1,000,001 fen ÷ 2 → 500,000
+        (three, YEAR, {"wage_income": Decimal("100")}),  # 10,000 fen ÷ 3 → 3,333
+        (none, YEAR, {"wage_income": Decimal("100")}),  # no members: none
+    ]
+    for h, year, amounts in income:
+        IncomeRecord.objects.create(household=h, year=year, **amounts)
+    assert screening.per_capita_fen(neg.pk, YEAR) == {YEAR: -500, YEAR + 1: 15, YEAR + 2: 500_000}
+    assert screening.per_capita_fen(neg.pk, YEAR + 1) == {YEAR + 1: 15, YEAR + 2: 500_000}
+    assert screening.per_capita_fen(three.pk, YEAR) == {YEAR: 3333}
+    assert screening.per_capita_fen(none.pk, YEAR) == {YEAR: None}
+    rules = policy.rules("430000000000", YEAR)
+    for engine in ENGINES[connection.vendor]:
+        found = {row["hid"]: row["income_value"] for row in triggers.check(rules, YEAR, engine=engine).to_pylist()}
+        assert found == {neg.pk: -500, three.pk: 3333}, engine  # no members: no income trigger
+        for hid, value in found.items():
+            assert screening.per_capita_fen(hid, YEAR)[YEAR] == value
+
+
+@pytest.mark.django_db
+def test_a_household_without_members_cannot_show_its_risk_gone():
+    make_areas()
+    h = household("EMPTY", size=0, status="monitored")
+    IncomeRecord.objects.create(household=h, year=YEAR + 1, wage_income=Decimal("100000"))
+    case = Case.objects.create(household=h, village_id=VILLAGE, year=YEAR, source="self_report", kind="edge",
+                               state="monitored", monitored_since=dt.date(2021, 9, 1), opened_on=dt.date(2021, 8, 1),
+                               check_due=dt.date(2021, 8, 20), decide_due=dt.date(2021, 9, 1), created_by="t")
+    blockers = cases.elimination_blockers(case, dt.date(2022, 6, 1))
+    assert blockers == [f"{YEAR + 1} 年无家庭成员，无法计算人均纯收入 / {YEAR + 1}: no members, so no per-capita income"]

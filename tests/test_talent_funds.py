@@ -163,3 +163,49 @@ def test_no_write_outside_the_users_areas_and_the_refusal_names_nothing(ledger):
         funds.reverse(user, theirs.pk, on=DAY, actor="a", reason="x")
     assert funds.balance(other.pk, 2024).paid == 100
     assert {r["scheme_id"] for r in funds.balances(user)} == {scheme.pk}
+
+
+def test_an_allocation_dated_in_the_future_is_refused_and_writes_nothing(ledger):
+    from jingzhun.talent.models import Allocation
+
+    scheme, user = ledger["scheme"], ledger["officer"]
+    before = AuditEntry.objects.count()
+    with pytest.raises(funds.Refused) as refused:
+        funds.allocate(user, scheme.pk, 2024, 1_000, made_on=DAY + dt.timedelta(days=1), actor="t", today=DAY)
+    assert "下达日期 2024-03-02" in str(refused.value) and "made_on 2024-03-02 is after today 2024-03-01" in str(
+        refused.value)
+    assert not Allocation.objects.exists() and AuditEntry.objects.count() == before
+    # Today itself, and the past, are accepted.
+    funds.allocate(user, scheme.pk, 2024, 1_000, made_on=DAY, actor="t", today=DAY)
+    funds.allocate(user, scheme.pk, 2024, 1_000, made_on=DAY - dt.timedelta(days=400), actor="t", today=DAY)
+    assert funds.balance(scheme.pk, 2024).allocated == 2_000
+
+
+def test_without_a_given_today_the_service_refuses_tomorrow(ledger):
+    from django.utils import timezone
+
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    with pytest.raises(funds.Refused, match="made_on"):
+        funds.allocate(ledger["officer"], ledger["scheme"].pk, 2024, 1_000, made_on=tomorrow, actor="t")
+
+
+def test_the_allocation_form_refuses_a_future_date_in_words(web):
+    """Through the page: tomorrow (Beijing time) is refused with the rule in words, nothing is allotted."""
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from jingzhun.talent.models import Allocation
+    from tests.people_web import add_people
+    from tests.test_replay import rendered_form
+
+    ids = add_people()[COUNTY]
+    client = web.client("officer_a")
+    url = reverse("talent:write", args=["allocate"])
+    form = rendered_form(client, reverse("talent:pool") + f"?year=2024&area={COUNTY}", url)
+    before = Allocation.objects.filter(scheme_id=ids["scheme"]).count()
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    response = client.post(url, {**form, "scheme": str(ids["scheme"]), "amount": "500", "on": tomorrow.isoformat(),
+                                 "year": str(tomorrow.year)}, follow=True)
+    assert Allocation.objects.filter(scheme_id=ids["scheme"]).count() == before
+    # The page shows the message's half in its language (`lang` filter): the field and the rule, in Chinese.
+    assert f"下达日期 {tomorrow} 晚于今天 {timezone.localdate()}：不能登记尚未下达的资金" in response.content.decode()

@@ -42,3 +42,25 @@ def test_the_demo_fills_every_people_part_once(db):
     counts = (Course.objects.count(), Enrolment.objects.count(), Payment.objects.count(), Rating.objects.count())
     people.run(TODAY, say=lambda _text: None)
     assert (Course.objects.count(), Enrolment.objects.count(), Payment.objects.count(), Rating.objects.count()) == counts
+
+
+@pytest.mark.parametrize("today", [dt.date(2025, 1, 1), dt.date(2025, 1, 3), dt.date(2025, 1, 15)])
+def test_the_demo_run_in_january_allocates_in_the_past(db, today):
+    """The demo's fund is allocated on 15 January, or on the day before a run earlier than that: never ahead of
+    the day it runs (the service refuses a future date)."""
+    from jingzhun.talent.models import Allocation
+
+    make_areas()
+    for i in range(6):
+        cadre(f"J{i:03d}", f"干部{i}", (VILLAGE, OTHER_VILLAGE)[i % 2])
+    people.run(today, say=lambda _text: None)
+    days = set(Allocation.objects.values_list("made_on", flat=True))
+    assert days == {min(dt.date(2025, 1, 15), today - dt.timedelta(days=1))}
+
+
+def test_the_demos_allocation_day_is_before_every_day_of_the_year():
+    day = dt.date(2028, 1, 1)
+    while day.year == 2028:
+        made = people.allocated_on(day)
+        assert made < day and (made == dt.date(2028, 1, 15) or day <= dt.date(2028, 1, 15))
+        day += dt.timedelta(days=1)

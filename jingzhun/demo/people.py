@@ -89,6 +89,12 @@ def training(county: Area, today: dt.date, rng: random.Random, operator: Operato
             raise RuntimeError(f"demo course roster refused: {outcome.problems[:3]}")
 
 
+def allocated_on(today: dt.date) -> dt.date:
+    """The day the year's fund was allocated: 15 January, or — run before that — the day before the run (the last
+    days of December for a run on 1 January: a fund allocated ahead of its year). Always before `today`."""
+    return min(dt.date(today.year, 1, 15), today - dt.timedelta(days=1))
+
+
 def talent(county: Area, today: dt.date, rng: random.Random, operator: Operator) -> None:
     """Two schemes with this year's quotas in three villages, a dozen people (a few gone), a year's fund
     allocated, monthly subsidies paid, an award, and one payment reversed."""
@@ -117,7 +123,8 @@ def talent(county: Area, today: dt.date, rng: random.Random, operator: Operator)
         else:
             people.append((scheme, person))
     for scheme in schemes:
-        funds.allocate(operator, scheme.pk, today.year, 30_000_000, made_on=dt.date(today.year, 1, 15), actor=ACTOR)
+        funds.allocate(operator, scheme.pk, today.year, 30_000_000, made_on=allocated_on(today), actor=ACTOR,
+                       today=today)
     first = None
     for month in range(1, today.month + 1):
         for scheme, person in people:

@@ -253,11 +253,14 @@ _RETURN_REASONS = (("因病返贫", 0.6), ("因灾返贫", 0.15), ("因意外事
                    ("务工收入下降返贫", 0.1))
 _SHOCKS = (("因病", 0.55), ("因灾", 0.2), ("因意外事故", 0.1), ("务工收入下降", 0.15))
 _MONITOR_KINDS = ("脱贫不稳定户", "边缘易致贫户", "突发严重困难户")  # the three kinds of 监测对象
+# The reason `monitoring.cases.approve_elimination` records when a monitored household's risk is eliminated.
+_ELIMINATED = "防返贫监测：风险消除"
 _REASONS = (*(r for r, _ in _REMOVAL_REASONS), _DEATH, _MOVED, *(r for r, _ in _RETURN_REASONS),
-            *(f"{k}（{s}）" for k in _MONITOR_KINDS for s in (*(s for s, _ in _SHOCKS), "收入不稳定")))
+            *(f"{k}（{s}）" for k in _MONITOR_KINDS for s in (*(s for s, _ in _SHOCKS), "收入不稳定")), _ELIMINATED)
 _R_REMOVAL, _R_DEATH, _R_MOVED = 0, len(_REMOVAL_REASONS), len(_REMOVAL_REASONS) + 1
 _R_RETURN = _R_MOVED + 1
 _R_MONITOR = _R_RETURN + len(_RETURN_REASONS)  # + kind × 5 + shock (4 = 收入不稳定)
+_R_ELIMINATED = len(_REASONS) - 1
 
 # ---------------------------------------------------------------------------------------------------
 # Coded values: indices into the choices.py enums (the files carry their Chinese labels)
@@ -284,8 +287,8 @@ S_NONE, S_PRE, S_PRIMARY, S_JUNIOR, S_SENIOR, S_VOC, S_HIGHER, S_DROPOUT = (
     _SCHOOLING[k] for k in ("none", "preschool", "primary", "junior", "senior", "vocational", "higher", "dropout"))
 E_PRE, E_ILLITERATE, E_PRIMARY, E_JUNIOR, E_SENIOR, E_VOC, E_COLLEGE = (
     _EDUCATION[k] for k in ("preschool", "illiterate", "primary", "junior", "senior", "vocational", "college"))
-ST_POOR, ST_EXITED, ST_MONITORED, ST_RETURNED, ST_REMOVED = (
-    _STATUS[k] for k in ("poor", "exited", "monitored", "returned", "removed"))
+ST_APPLICANT, ST_POOR, ST_EXITED, ST_MONITORED, ST_RETURNED, ST_REMOVED = (
+    _STATUS[k] for k in ("applicant", "poor", "exited", "monitored", "returned", "removed"))
 CAUSES = c.CAUSE.codes
 _ETHNICITIES = list(c.ETHNICITIES)
 _ETHNIC_INDEX = {e: i for i, e in enumerate(_ETHNICITIES)}
@@ -1398,11 +1401,25 @@ class _Batch:
 
     # -- output --------------------------------------------------------------------------------------
 
+    def _on_list(self, y: int) -> np.ndarray:
+        return self.reg & (self.ident <= y) & ((self.removed == 0) | (self.removed >= y))
+
+    def _monitored(self, y: int) -> np.ndarray:
+        return self.monitor[y - FIRST_YEAR] >= 0 if y > LAST_POOR_YEAR else np.zeros(self.H, bool)
+
+    def eliminated(self, y: int) -> np.ndarray:
+        """Households off the poor list (never registered, or removed) whose monitoring ended in year y: risk
+        eliminated (风险消除). Like a removal, the file of that year lists them once more, with the status the
+        risk elimination gives them (`monitoring.cases.approve_elimination`: the status before monitoring,
+        申请 for a never-registered household), so the register records that their monitoring ended."""
+        if y <= LAST_POOR_YEAR + 1:
+            return np.zeros(self.H, bool)
+        return (self._monitored(y - 1) & ~self._monitored(y) & ~self._on_list(y) & (self.gone >= y)
+                & (self.first_monitored < y))
+
     def listed(self, y: int) -> np.ndarray:
         """Households in the register file of year y."""
-        monitored = self.monitor[y - FIRST_YEAR] >= 0 if y > LAST_POOR_YEAR else np.zeros(self.H, bool)
-        on_list = self.reg & (self.ident <= y) & ((self.removed == 0) | (self.removed >= y))
-        return (self.gone >= y) & (monitored | on_list)
+        return ((self.gone >= y) & (self._monitored(y) | self._on_list(y))) | self.eliminated(y)
 
     def register_rows(self, y: int) -> tuple[pa.Array, int]:
         """The rows of year y's register file (one string per member, ending in a newline)."""
@@ -1445,13 +1462,14 @@ class _Batch:
         hcat = np.where(self.dibao_from <= y, self.category, _CATEGORY["general"])
         monitored = self.monitor[t] >= 0
         in_return = (self.returned > 0) & (self.returned <= y) & (y < self.reexit)
-        status = np.select([self.removed == y, monitored, in_return, y >= self.first_exit],
-                           [ST_REMOVED, ST_MONITORED, ST_RETURNED, ST_EXITED], ST_POOR)
+        ended = self.eliminated(y)
+        status = np.select([ended & self.reg, ended, self.removed == y, monitored, in_return, y >= self.first_exit],
+                           [ST_REMOVED, ST_APPLICANT, ST_REMOVED, ST_MONITORED, ST_RETURNED, ST_EXITED], ST_POOR)
         exited = status == ST_EXITED
         shown_exit = np.where(exited, np.where((self.returned > 0) & (y >= self.reexit), self.reexit, self.first_exit),
                               np.where(monitored & self.reg & ((self.removed == 0) | (self.removed > y)), self.final_exit, 0))
-        reason = np.select([status == ST_REMOVED, status == ST_RETURNED, status == ST_MONITORED],
-                           [self.reason, self.return_reason, self.monitor[t]], -1)
+        reason = np.select([ended, status == ST_REMOVED, status == ST_RETURNED, status == ST_MONITORED],
+                           [_R_ELIMINATED, self.reason, self.return_reason, self.monitor[t]], -1)
         ident = np.where(self.reg & (self.ident <= y), self.ident, self.first_monitored)
         # Income: recorded per-capita income × members, split by source. The weights follow each
         # household's workers, migrants, elderly, 低保 and land, scaled to NBS 2019 poor-area shares.

@@ -27,7 +27,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,6 +134,52 @@ class Roster:
 
 def _rng(seed: int, *names: str) -> random.Random:
     return random.Random(f"{seed}:" + ":".join(names))
+
+
+@dataclass(frozen=True)
+class Lapses:
+    """How often a village's work team and its helpers fell short in the finished year: the share of its member-months
+    below the 20-day residence rule, and the share of its households whose plan was not approved or whose
+    measures were done late. Teams differ, as they do: so the year's assessment grades them apart."""
+
+    short_months: float
+    plans: float
+
+
+# (short months, plans) of each tier, drawn uniformly between the bounds: the teams that keep every rule, those
+# that slip now and then, and those that slip often.
+_KEEPS, _SLIPS, _OFTEN = ((0.0, 0.0), (0.0, 0.0)), ((0.0, 0.04), (0.05, 0.15)), ((0.06, 0.12), (0.15, 0.3))
+
+
+def lapse_table(seed: int, villages: Iterable[str]) -> dict[str, Lapses]:
+    """Each work team's village's `Lapses`, from the seed: in a seeded order of the villages, one in six keeps
+    every rule and one in six slips often (at least one of each), the rest slip now and then."""
+    order = sorted(set(villages), key=lambda v: (_rng(seed, "tier", v).random(), v))
+    few = max(1, len(order) // 6)
+    out = {}
+    for i, village in enumerate(order):
+        rng = _rng(seed, "lapses", village)
+        short, plans = _KEEPS if i < few else (_OFTEN if i >= len(order) - few else _SLIPS)
+        out[village] = Lapses(rng.uniform(*short), rng.uniform(*plans))
+    return out
+
+
+def unapproved_plans(seed: int, households: Mapping[str, list[str]], lapses: Mapping[str, Lapses]) -> set[str]:
+    """Of each village's households (village → household numbers), those whose plan was left unapproved: the
+    village's share (`lapse_table`; none outside it) of them, at least one where the share is not 0 (so a village
+    that slips at all scores below one that never does), drawn from the seed."""
+    out: set[str] = set()
+    for village, numbers in households.items():
+        share = lapses[village].plans if village in lapses else 0.0
+        if share > 0 and numbers:
+            k = max(1, round(share * len(numbers)))
+            out.update(_rng(seed, "unapproved", village).sample(sorted(numbers), k))
+    return out
+
+
+def lapsed(seed: int, share: float, *names: str) -> bool:
+    """Whether this one thing (named) lapsed, at the share given: its own draw, so stages draw independently."""
+    return _rng(seed, "lapsed", *names).random() < share
 
 
 def _weighted(rng: random.Random, options: Sequence[tuple[str, int]]) -> str:
@@ -375,14 +421,16 @@ def _rows(items: Iterable[tuple[dt.datetime, Pair, str, str, tuple[float, float]
 
 
 def attendance(members: Sequence[tuple[int, str, dt.date]], *, seed: int, today: dt.date,
-               since: dt.date | None = None) -> list[tuple[str, ...]]:
+               since: dt.date | None = None, lapses: Mapping[str, Lapses] | None = None) -> list[tuple[str, ...]]:
     """Days in the village for (cadre id, village, membership start) over the two last full months (from
     `since`'s month when earlier: the whole of the last finished year) and this month up to yesterday: 20–26
-    days in a full month, except the first member last month (12 days)."""
+    days in a full month, except the first member last month (12 days) and, in the months before the last two,
+    a village's share of short months (`lapses`, from `lapse_table`: 12–19 days)."""
     rng = _rng(seed, "attendance")
     this_month = today.replace(day=1)
     last_month = (this_month - dt.timedelta(days=1)).replace(day=1)
     first = min((last_month - dt.timedelta(days=1)).replace(day=1), (since or today).replace(day=1))
+    shorts = short_months(members, first, last_month, lapses or {}, seed)
     rows: list[tuple[str, ...]] = []
     for n, (cadre, village, start) in enumerate(sorted(members)):
         month = first
@@ -392,6 +440,8 @@ def attendance(members: Sequence[tuple[int, str, dt.date]], *, seed: int, today:
             days = [d for d in days if start <= d < today]
             if month == last_month and n == 0:
                 want = 12
+            elif (cadre, month) in shorts:
+                want = rng.randrange(12, 20)
             elif month == this_month:
                 want = round(len(days) * 0.8)
             else:
@@ -400,6 +450,26 @@ def attendance(members: Sequence[tuple[int, str, dt.date]], *, seed: int, today:
                 rows.append((str(cadre), village, d.isoformat(), "手机定位签到" if rng.random() < 0.85 else "纸质签到簿"))
             month = following
     return rows
+
+
+def short_months(members: Sequence[tuple[int, str, dt.date]], first: dt.date, before: dt.date,
+                 lapses: Mapping[str, Lapses], seed: int) -> set[tuple[int, dt.date]]:
+    """(cadre, month) of the member-months below the residence rule: of each village's whole months from `first`
+    to before `before`, its `lapses` share (rounded), drawn from the seed — an exact count, so a team that slips
+    often is seen to."""
+    months = []
+    month = first
+    while month < before:
+        months.append(month)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    by_village: dict[str, list[tuple[int, dt.date]]] = {}
+    for cadre, village, start in sorted(members):
+        by_village.setdefault(village, []).extend((cadre, m) for m in months if start <= m)
+    out: set[tuple[int, dt.date]] = set()
+    for village, candidates in by_village.items():
+        k = round(lapses[village].short_months * len(candidates)) if village in lapses else 0
+        out.update(_rng(seed, "short", village).sample(candidates, min(k, len(candidates))))
+    return out
 
 
 # Department lists -----------------------------------------------------------------------------------------

@@ -380,6 +380,12 @@ def visits(ctx: Context) -> None:
         ctx.say(f"  入户走访 / visits: {total}")
 
 
+def team_lapses(ctx: Context) -> dict[str, synth_work.Lapses]:
+    """How often each work team's village fell short in the finished year (attendance and plans read the same)."""
+    return synth_work.lapse_table(ctx.seed, WorkTeam.objects.filter(end_date__isnull=True)
+                                  .values_list("village_id", flat=True))
+
+
 def attendance(ctx: Context) -> None:
     if Attendance.objects.exists():
         return
@@ -389,7 +395,8 @@ def attendance(ctx: Context) -> None:
                        .values_list("cadre_id", "team__village_id", "start_date"))
         synth_work.write_csv(path, synth_work.ATTENDANCE_HEADER,
                              synth_work.attendance(members, seed=ctx.seed, today=ctx.today,
-                                                   since=dt.date(finished_year(ctx.today), 1, 1)))
+                                                   since=dt.date(finished_year(ctx.today), 1, 1),
+                                                   lapses=team_lapses(ctx)))
     out = io.StringIO()
     call_command("import_visits", str(path), "--kind", "attendance", "--actor", ACTOR, stdout=out)
     ctx.say("  驻村考勤 / attendance: " + out.getvalue().strip())
@@ -454,11 +461,18 @@ def plans(ctx: Context) -> None:
     ctx.say(f"  帮扶计划 / help plans: {len(chosen)}")
 
 
+def _done_on(due: dt.date, late: bool, spread: int) -> dt.date:
+    """A measure's day done: 3–22 days before its due date, or, done late, 5–24 days after it (still in the year:
+    the last measures are due on 30 November)."""
+    return due + dt.timedelta(days=5 + spread) if late else due - dt.timedelta(days=3 + spread)
+
+
 def finished_year_plans(ctx: Context, helper: User, officer: User) -> int:
     """A plan of the finished year for every household paired at its end, written by its helper (the helper login) or
-    an officer over it (the county officer in their county, the province officer elsewhere), each approved, its
-    two measures due in the year and done on time (a few days before their due date): the year's record the
-    helpers and teams are assessed on."""
+    an officer over it (the county officer in their county, the province officer elsewhere), approved, its
+    two measures due in the year and done on time (a few days before their due date) — except, at the share of
+    the village's `team_lapses`, a plan left unapproved or a measure done late: the year's record the
+    helpers and teams are assessed on, not the same in every village."""
     year = finished_year(ctx.today)
     province = ctx.user("province")
     low, high = ctx.county.code_range
@@ -467,22 +481,32 @@ def finished_year_plans(ctx: Context, helper: User, officer: User) -> int:
     pairs = (HelperPair.objects.filter(Q(end_date__isnull=True) | Q(end_date__gt=end), start_date__lte=end)
              .exclude(household__status=choices.REMOVED).select_related("household", "cadre")
              .order_by("household__number"))
+    by_village: dict[str, list[str]] = {}
+    for pair in pairs:
+        by_village.setdefault(pair.household.village_id, []).append(pair.household.number)
+    # The teams' villages slip as their attendance does (the same table); elsewhere every plan is approved.
+    lapses = team_lapses(ctx)
+    unapproved = synth_work.unapproved_plans(ctx.seed, by_village, lapses)
     for n, pair in enumerate(pairs):
         causes = household_causes(pair.household) or ["other"]
         categories = sorted(CAUSE_MEASURES.get(causes[0], CAUSE_MEASURES["other"]))[:2]
+        share = lapses[pair.household.village_id].plans if pair.household.village_id in lapses else 0.0
+        number = pair.household.number
         measures = []
         for k, category in enumerate(categories):
             text, amount = _MEASURE_TEXT[category]
             due = dt.date(year, 6, 30) if k == 0 else dt.date(year, 11, 30)
+            late = synth_work.lapsed(ctx.seed, share, "late", number, str(k))
             measures.append(MeasureInput(
                 category=category, description=text, amount=Decimal(amount), cadre=pair.cadre_id, due_on=due,
-                status="done", done_on=due - dt.timedelta(days=3 + (n + k) % 20),
+                status="done", done_on=_done_on(due, late, (n + k) % 20),
                 result=f"已{MEASURE_CATEGORY.zh(category)}，户主满意"))
         mine = low <= pair.household.village_id <= high
         approver = officer if mine else province
         writer = helper if pair.cadre.user_id == helper.pk and pair.end_date is None else approver
         plan = save_plan(writer, pair.household_id, year, _GOALS[n % len(_GOALS)], measures, today=ctx.today)
-        approve_plan(approver, plan.pk)
+        if number not in unapproved:
+            approve_plan(approver, plan.pk)
     return len(pairs)
 
 

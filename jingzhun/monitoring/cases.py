@@ -290,7 +290,9 @@ def elimination_blockers(case: Case, today: dt.date) -> list[str]:
         out.append(f"{case.year} 年以后无收入记录 / no income recorded after {case.year}")
     for year, fen in sorted(incomes.items()):
         line = policy.rules(case.village_id, min(year, policy.YEARS[1])).line
-        if fen <= int(line * 100):
+        if fen is None:  # no members: no per-capita income to show the risk gone
+            out.append(f"{year} 年无家庭成员，无法计算人均纯收入 / {year}: no members, so no per-capita income")
+        elif fen <= int(line * 100):
             out.append(f"{year} 年人均纯收入 {fen / 100:.2f} 元未超过监测范围 {line} 元 / {year}: per-capita income "
                        f"{fen / 100:.2f} not above the line {line}")
     return out

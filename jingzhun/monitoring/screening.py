@@ -32,7 +32,6 @@ from jingzhun.monitoring import calendar, policy, triggers
 from jingzhun.monitoring.kinds import OPEN_STATES, SIGNAL
 
 EXCLUDED = (choices.REMOVED, *choices.POOR_NOW)
-NET_SQL = "i.wage_income + i.production_income - i.production_costs + i.property_income + i.transfer_income"
 Span = tuple[str, str]
 
 
@@ -172,10 +171,10 @@ def _write(cur: Any, year: int, today: dt.date, check_due: dt.date, decide_due: 
     return new, cur.rowcount
 
 
-def per_capita_fen(household_id: int, since: int) -> dict[int, int]:
-    """The household's per-capita net income in fen, by year from `since` (risk elimination's test)."""
+def per_capita_fen(household_id: int, since: int) -> dict[int, int | None]:
+    """The household's per-capita net income in fen, by year from `since` (risk elimination's test): the
+    triggers' one definition (`triggers.per_capita_by_year`) compiled to this database's SQL; None for a year
+    whose household has no members."""
     with connection.cursor() as cur:
-        cur.execute(f"""SELECT i.year, CAST(ROUND(({NET_SQL}) * 100) AS BIGINT),
-                (SELECT COUNT(*) FROM registry_member m WHERE m.household_id = i.household_id)
-            FROM registry_incomerecord i WHERE i.household_id = %s AND i.year >= %s""", [household_id, since])
-        return {year: net // size for year, net, size in cur.fetchall() if size}
+        cur.execute(triggers.per_capita_sql(household_id, since, connection.vendor))
+        return {int(year): None if fen is None else int(fen) for year, fen in cur.fetchall()}

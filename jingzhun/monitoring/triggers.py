@@ -70,21 +70,48 @@ def within(hh: ir.Table, spans: Sequence[Span] | None) -> ir.Table:
     return hh.filter(cond)
 
 
-def expression(rules: policy.Rules, year: int, t: Tables, spans: Sequence[Span] | None = None) -> ir.Table:
-    """One row per household of `t.household` (in `spans` when given) that a trigger finds (see the module)."""
-    hh = within(t.household.filter(~t.household["status"].isin(list(EXCLUDED))), spans)
-    hh = hh.select(hid=hh["id"], village=hh["village_id"], status=hh["status"])
-    inc = t.income.filter(t.income["year"] == year)
+def net_fen(inc: ir.Table) -> ir.IntegerValue:
+    """An income record's net income in fen: the four sources less production costs, summed in yuan and turned
+    into fen once."""
     net_yuan = inc[SOURCES[0]]
     for f in SOURCES[1:]:
         net_yuan = net_yuan + inc[f]
     for f in SUBTRACT:
         net_yuan = net_yuan - inc[f]
-    inc = inc.select(i_hid=inc["household_id"], net=ic.fen_of(net_yuan), i_medical=inc["medical_expenses"])
+    return ic.fen_of(net_yuan)
+
+
+def sizes(member: ir.Table) -> ir.Table:
+    """(m_hid, m_size): each household's members, of the households that have any."""
+    return member.group_by(m_hid=member["household_id"]).aggregate(m_size=member.count())
+
+
+def per_capita(net: ir.IntegerValue, size: ir.IntegerValue) -> ir.IntegerValue:
+    """Per-capita net income in fen: net ÷ members truncated toward zero (SQL's integer division, so −1,001 fen
+    over 2 is −500); null for a household with no members."""
+    return ibis.ifelse(size > 0, truncated(net, ibis.greatest(size, 1)), ibis.null("int64"))
+
+
+def per_capita_by_year(t: Tables, household_id: int, since: int) -> ir.Table:
+    """(year, per_capita) of one household's income records of `since` and later: risk elimination's test
+    (`monitoring.cases.elimination_blockers`), by the same definition as the income trigger's value."""
+    inc = t.income.filter((t.income["household_id"] == household_id) & (t.income["year"] >= since))
+    inc = inc.select(i_hid=inc["household_id"], year=inc["year"], net=net_fen(inc))
+    members = sizes(t.member.filter(t.member["household_id"] == household_id))
+    j = inc.left_join(members, inc["i_hid"] == members["m_hid"])
+    size = ibis.coalesce(j["m_size"], 0).cast("int64")
+    return j.select(year=j["year"], per_capita=per_capita(j["net"], size)).order_by("year")
+
+
+def expression(rules: policy.Rules, year: int, t: Tables, spans: Sequence[Span] | None = None) -> ir.Table:
+    """One row per household of `t.household` (in `spans` when given) that a trigger finds (see the module)."""
+    hh = within(t.household.filter(~t.household["status"].isin(list(EXCLUDED))), spans)
+    hh = hh.select(hid=hh["id"], village=hh["village_id"], status=hh["status"])
+    inc = t.income.filter(t.income["year"] == year)
+    inc = inc.select(i_hid=inc["household_id"], net=net_fen(inc), i_medical=inc["medical_expenses"])
     ex = t.rigid_expense.filter(t.rigid_expense["year"] == year)
     ex = ex.select(e_hid=ex["household_id"], e_schooling=ex["schooling"], e_disaster=ex["disaster"])
-    m = t.member
-    members = m.group_by(m_hid=m["household_id"]).aggregate(m_size=m.count())
+    members = sizes(t.member)
     j = (hh.inner_join(inc, hh["hid"] == inc["i_hid"]).left_join(ex, hh["hid"] == ex["e_hid"])
          .left_join(members, hh["hid"] == members["m_hid"]))
     column = {"medical": j["i_medical"], "schooling": j["e_schooling"], "disaster": j["e_disaster"]}
@@ -101,7 +128,7 @@ def expression(rules: policy.Rules, year: int, t: Tables, spans: Sequence[Span] 
     g = f.filter(f["income_hit"] | f["rigid_hit"])
     return g.select(
         *COLUMNS[:8],
-        income_value=ibis.ifelse(g["size"] > 0, truncated(g["net"], ibis.greatest(g["size"], 1)), ibis.null("int64")),
+        income_value=per_capita(g["net"], g["size"]),
         income_threshold=ibis.literal(line_fen, "int64"),
         rigid_threshold=truncated(g["net"] * share.numerator, share.denominator))
 
@@ -119,10 +146,17 @@ def unbound() -> Tables:
     return Tables(table("household"), table("member"), table("income"), table("rigid_expense"))
 
 
+DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres"}
+
+
 def sql(rules: policy.Rules, year: int, vendor: str, spans: Sequence[Span] | None) -> str:
     """The expression as SQL of the Django database (`connection.vendor`), reading its tables."""
-    dialect = {"sqlite": "sqlite", "postgresql": "postgres"}[vendor]
-    return str(ibis.to_sql(expression(rules, year, unbound(), spans), dialect=dialect))
+    return str(ibis.to_sql(expression(rules, year, unbound(), spans), dialect=DIALECTS[vendor]))
+
+
+def per_capita_sql(household_id: int, since: int, vendor: str) -> str:
+    """`per_capita_by_year` as SQL of the Django database (the two integers are its only inputs)."""
+    return str(ibis.to_sql(per_capita_by_year(unbound(), int(household_id), int(since)), dialect=DIALECTS[vendor]))
 
 
 def check(rules: policy.Rules, year: int, *, engine: str = "duckdb", source: engines.Source | None = None,

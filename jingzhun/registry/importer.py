@@ -397,6 +397,9 @@ class Plan:
     rewrite_members: list[int] = field(default_factory=list)  # household indexes whose members changed
     replace_income: list[int] = field(default_factory=list)  # household indexes whose income changed
     status_changed: list[int] = field(default_factory=list)
+    # household index → the year of its latest stored status event, of the households whose status changes
+    # (the year their new status event takes depends on it: `event_years`)
+    last_event_year: dict[int, int] = field(default_factory=dict)
     income_year: dict[int, int] = field(default_factory=dict)  # household index → the file's income year
     member_id: dict[bytes, int] = field(default_factory=dict)  # blind index → kept member id
     changes: list[tuple[int, str, int | None, str, str, str]] = field(default_factory=list)
@@ -452,6 +455,7 @@ def _compare(checked: validation.Checked, matched: np.ndarray, existing: dict[st
                     status_changed.add(i)
     plan.update_households = sorted(updates)
     plan.status_changed = sorted(status_changed)
+    plan.last_event_year = _last_event_years(plan, plan.status_changed)
 
     # Income of the file's year.
     incomes: dict[tuple[int, int], tuple[Any, ...]] = {}
@@ -595,7 +599,8 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
         "registry_member": members,
         "registry_household": _household_table(checked, plan, stamp),
         "registry_incomerecord": _income_table(checked, plan, income_households),
-        "registry_statusevent": _status_table(checked, plan, status_households, batch_id, stamp),
+        "registry_statusevent": _status_table(checked, plan, status_households, batch_id, stamp,
+                                              timezone.localdate(now).year),
         "registry_change": _change_table(plan, batch_id),
     }
     progress("write", 0.4)
@@ -837,11 +842,48 @@ def _income_table(checked: validation.Checked, plan: Plan, households: np.ndarra
     return pa.table(columns)
 
 
-def _status_table(checked: validation.Checked, plan: Plan, households: np.ndarray, batch: int, stamp: str) -> pa.Table:
+def _last_event_years(plan: Plan, households: list[int]) -> dict[int, int]:
+    """The year of each household's latest stored status event (households with none are left out)."""
+    by_id = {plan.household_id[i]: i for i in households}
+    years: dict[int, int] = {}
+    with connection.cursor() as cur:
+        for chunk in _chunks(list(by_id)):
+            cur.execute("SELECT household_id, MAX(year) FROM registry_statusevent "
+                        f"WHERE year IS NOT NULL AND household_id IN ({_marks(chunk)}) GROUP BY household_id", chunk)
+            years.update((by_id[hid], int(year)) for hid, year in cur.fetchall())
+    return years
+
+
+def event_years(status: pa.Array, exit_year: pa.Array, income_year: pa.Array, last_year: pa.Array,
+                this_year: int) -> pa.Array:
+    """The year of the status event a file's row records, so that the status at the end of a year (the latest
+    event of a year ≤ it: `appraisal.yearly.status_at`, `assessment.exprs.latest_status`) reads the file right.
+
+    The row tells the status at the end of its income year (the file's year; without one, the year of the
+    import). An exit is dated its exit year when that comes after the household's latest stored event
+    (`last_year`, null for a new household): a poor household that exited in its exit year. When it does not,
+    the exit year is an earlier exit the household came back to — monitoring ended (风险消除) or a return to
+    poverty ended — and the change is dated the file's year: dated its old exit year it would sort before the
+    monitoring it ends, and the household would count as monitored for ever."""
+    observed = pc.fill_null(income_year, this_year)
+    later = pc.or_kleene(pc.is_null(last_year), pc.greater(exit_year, last_year))
+    use_exit = pc.fill_null(pc.and_kleene(pc.equal(status, "exited"), pc.and_kleene(pc.is_valid(exit_year), later)),
+                            False)
+    return pc.if_else(use_exit, exit_year, observed)
+
+
+def _status_table(checked: validation.Checked, plan: Plan, households: np.ndarray, batch: int, stamp: str,
+                  this_year: int) -> pa.Table:
     heads = pa.array(checked.head_row[households])
     status = checked.values["status"].take(heads)
-    year = pc.if_else(pc.equal(status, "exited"), checked.values["exit_year"].take(heads),
-                      checked.values["income_year"].take(heads))
+    # As an array, without a Python object per household: a first load has a million and no stored events.
+    stored = np.full(len(checked.households), -1, dtype=np.int64)
+    if plan.last_event_year:
+        stored[np.fromiter(plan.last_event_year, np.int64)] = np.fromiter(plan.last_event_year.values(), np.int64)
+    last_year = stored[households]
+    last = pa.array(last_year, pa.int64(), mask=last_year < 0)
+    year = event_years(status, pc.cast(checked.values["exit_year"].take(heads), pa.int64()),
+                       pc.cast(checked.values["income_year"].take(heads), pa.int64()), last, this_year)
     return pa.table({
         "household_id": plan.ids(households),
         "status": status,

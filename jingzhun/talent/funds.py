@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Q, Sum
+from django.utils import timezone
 
 from jingzhun import access
 from jingzhun.audit import log as audit
@@ -62,7 +63,14 @@ def balance(scheme_id: int, year: int) -> Balance:
     return Balance(scheme_id, year, int(allocated), int(paid))
 
 
-def allocate(user: object, scheme_id: int, year: int, amount_fen: int, *, made_on: dt.date, actor: str) -> Allocation:
+def allocate(user: object, scheme_id: int, year: int, amount_fen: int, *, made_on: dt.date, actor: str,
+             today: dt.date | None = None) -> Allocation:
+    """Record an allocation made on `made_on` (not after `today`, Beijing time: a fund is entered once it has been
+    allocated, never ahead of it)."""
+    today = today or timezone.localdate()
+    if made_on > today:
+        raise Refused(f"下达日期 {made_on} 晚于今天 {today}：不能登记尚未下达的资金 / made_on {made_on} is after "
+                      f"today {today}: an allocation cannot be dated in the future")
     with transaction.atomic():
         scheme = _locked_scheme(user, scheme_id)
         row = Allocation.objects.create(scheme=scheme, year=year, amount_fen=_amount(amount_fen), made_on=made_on,
