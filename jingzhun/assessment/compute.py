@@ -9,7 +9,8 @@ denominators; its median is taken over its households' incomes themselves.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import ibis
@@ -93,7 +94,17 @@ class Activity:
     visits: pa.Table  # village, cadre, n: visits of the year
     same_minute: pa.Table  # village, cadre: one row per same-minute alert
     member_months: pa.Table  # village, team, cadre, n, met
-    measures: pa.Table  # household, village, due, on_time
+
+
+@dataclass
+class Sums:
+    """The households' parts summed where their facts are (the engine, or a DuckDB beside it: `_beside`)."""
+
+    villages: pa.Table  # village and the household parts (exprs.village_sums)
+    cadres: pa.Table  # cadre and their households' parts (exprs.cadre_sums)
+    incomes: pa.Table  # village, pc: the per-capita incomes counted, for the medians
+    measures: pa.Table  # village, due, on_time
+    cadre_measures: pa.Table  # cadre, due, on_time
 
 
 def _visits(session: engines.Session, t: dict[str, ir.Table], p: exprs.Period, span: tuple[str, str] | None,
@@ -114,27 +125,94 @@ def _visits(session: engines.Session, t: dict[str, ir.Table], p: exprs.Period, s
 
 
 def _activity_exprs(t: dict[str, ir.Table], p: exprs.Period, visits: ir.Table, span: tuple[str, str] | None,
-                    cadres: list[int] | None, households: list[int] | None) -> dict[str, ir.Table]:
-    """The year's visits by village and cadre, the helpers who may have same-minute alerts, the member-months
-    and the measures due: of the areas in `span`, of the cadres `cadres` and of the households `households`
-    (None with no span: everything). Each table is narrowed before it is aggregated, through its indexes
-    (village, cadre, household), so a one-village refresh reads that village's rows, not the province's."""
+                    cadres: list[int] | None, *, text_minutes: bool) -> dict[str, ir.Table]:
+    """The year's visits by village and cadre, the helpers who may have same-minute alerts and the
+    member-months: of the areas in `span` and of the cadres `cadres` (None with no span: everything). Each
+    table is narrowed before it is aggregated, through its indexes (village, cadre), so a one-village refresh
+    reads that village's rows, not the province's."""
     vg = visits.group_by(village=visits["village_id"], cadre=visits["cadre_id"]).aggregate(n=visits.count())
     mm = exprs.member_months(t, p, span=span, cadres=cadres)
     mg = mm.group_by(["village", "team", "cadre"]).aggregate(n=mm.count(), met=exprs.flag(mm["met"]).sum())
+    return {"a_visits": vg, "a_helpers": exprs.same_minute_helpers(visits, text=text_minutes), "a_mm": mg}
+
+
+def _measures_due(t: dict[str, ir.Table], p: exprs.Period, households: list[int] | None) -> ir.Table:
+    """The measures due in the year per household (household, village, due, on_time): of `households`, or all."""
     hh = t["household"]
     if households is not None:
         hh = hh.filter(hh["id"].isin(households or [-1]))
     md = exprs.measures_due(t, hh, p, ids=households)
-    md = md.group_by(["household", "village"]).aggregate(due=md.count(), on_time=exprs.flag(md["on_time"]).sum())
-    return {"a_visits": vg, "a_helpers": exprs.same_minute_helpers(visits), "a_mm": mg, "a_measures": md}
+    return md.group_by(["household", "village"]).aggregate(due=md.count(), on_time=exprs.flag(md["on_time"]).sum())
 
 
 def _activity(session: engines.Session, visits: ir.Table, found: dict[str, pa.Table]) -> Activity:
     """The activity from what `_activity_exprs` fetched; the same-minute alerts of the helpers found there."""
     helpers = sorted(found["a_helpers"].column("cadre").to_pylist())
     sm = exprs.same_minute(visits.filter(visits["cadre_id"].isin(helpers or [-1]))).select("village", "cadre")
-    return Activity(found["a_visits"], _arrow(session, sm), found["a_mm"], found["a_measures"])
+    return Activity(found["a_visits"], _arrow(session, sm), found["a_mm"])
+
+
+def _sum_exprs(f_area: ir.Table | None, f_cadre: ir.Table, pairs: ir.Table, md: ir.Table) -> dict[str, ir.Table]:
+    out = {"cadres": exprs.cadre_sums(pairs, f_cadre), "measures": exprs.measure_sums(md),
+           "cadre_measures": exprs.measure_sums(md, pairs)}
+    if f_area is not None:
+        out |= {"villages": exprs.village_sums(f_area), "incomes": exprs.counted_incomes(f_area)}
+    return out
+
+
+def _sums(found: dict[str, pa.Table]) -> Sums:
+    empty = pa.table({"village": pa.array([], pa.string())})
+    return Sums(found.get("villages", empty), found["cadres"], found.get("incomes", empty), found["measures"],
+                found["cadre_measures"])
+
+
+@contextmanager
+def _beside(tables: dict[str, pa.Table]) -> Iterator[dict[str, ir.Table]]:
+    """Arrow tables in a DuckDB of our own, as Ibis tables: to join and sum what an engine fetched."""
+    import duckdb
+
+    con = duckdb.connect(config={"threads": 2})
+    try:
+        local = ibis.duckdb.from_connection(con)
+        for key, table in tables.items():
+            con.register(key, table)
+        yield {key: local.table(key) for key in tables}
+    finally:
+        con.close()
+
+
+def _summed_beside(tables: dict[str, pa.Table], p: exprs.Period, *, pieces: bool) -> Sums:
+    """The sums of `tables` (pairs, md, and either the facts' pieces, joined here, or the area's and the
+    cadres' facts: f_area, f_cadre) in a DuckDB of our own."""
+    with _beside(tables) as here:
+        if pieces:
+            f_area = f_cadre = exprs.with_flags(exprs.join_facts(
+                {key.removeprefix("piece_"): table for key, table in here.items() if key.startswith("piece_")}, p))
+        else:
+            f_area, f_cadre = here.get("f_area"), here["f_cadre"]
+        found = {key: expr.to_pyarrow() for key, expr in _sum_exprs(f_area, f_cadre, here["pairs"], here["md"]).items()}
+    return _sums(found)
+
+
+def _whole(session: engines.Session, t: dict[str, ir.Table], p: exprs.Period, pairs: ir.Table,
+           homes: ir.Table) -> tuple[Sums, Activity, pa.Table]:
+    """Every household, area, team and cadre: the queries fetched at once (side by side on SQLite); the
+    households' facts summed where they are: in DuckDB itself, once (cached), or, from the other engines,
+    in a DuckDB beside them — SQLite's pieces joined there (`_facts_exprs`)."""
+    visits = _visits(session, t, p, None, None)
+    md = _measures_due(t, p, None)
+    asked = {**_activity_exprs(t, p, visits, None, None, text_minutes=session.engine == "sqlite"), "homes": homes}
+    if session.engine == "duckdb":
+        facts = exprs.with_flags(exprs.household_facts(t, t["household"], p)).cache()
+        found = session.to_arrow_all({**asked, **_sum_exprs(facts, facts, pairs, md)})
+        return _sums(found), _activity(session, visits, found), found["homes"]
+    facts_exprs = _facts_exprs(session, t, t["household"], p, ids=None)
+    found = session.to_arrow_all({**asked, **facts_exprs, "pairs": pairs, "md": md})
+    if "facts" in found:
+        found["f_area"] = found["f_cadre"] = found["facts"]
+    kept = {k: v for k, v in found.items() if k in ("pairs", "md", "f_area", "f_cadre") or k.startswith("piece_")}
+    sums = _summed_beside(kept, p, pieces="facts" not in found)
+    return sums, _activity(session, visits, found), found["homes"]
 
 
 def measure(session: engines.Session, p: exprs.Period, *, span: tuple[str, str] | None = None,
@@ -142,9 +220,9 @@ def measure(session: engines.Session, p: exprs.Period, *, span: tuple[str, str] 
     """The parts of the areas in `span` (every area when None) and their work teams, and of the cadres: those
     given, or with a home area in `span`, or all; `areas=False` measures the cadres only.
 
-    The household facts are fetched once and summed here per village and per cadre; the work tables' counts
-    likewise (`_activity`), so no table is aggregated twice. The queries that do not depend on each other's
-    results are fetched together (`engines.Session.to_arrow_all`: side by side on SQLite)."""
+    The household facts are made once and summed per village and per cadre where they are (`Sums`); the
+    work tables' counts likewise (`_activity`), so no table is aggregated twice. The queries that do not
+    depend on each other's results are fetched together (`engines.Session.to_arrow_all`)."""
     t = _materialised(session)
     out = Measured(p)
     hh = _in_span(t["household"], "village_id", span)
@@ -158,78 +236,49 @@ def measure(session: engines.Session, p: exprs.Period, *, span: tuple[str, str] 
     ids = pairs.select(x_cadre=pairs["cadre"]).distinct()
     cd = t["cadre"]
     homes = cd.join(ids, cd["id"] == ids["x_cadre"]).select(cadre=cd["id"], home=cd["home_area_id"])
-    whole = span is None and cadres is None
-    if whole:
-        # Everything at once: the facts' pieces, the activity, the pairs and the cadres' homes.
-        visits = _visits(session, t, p, None, None)
-        found = session.to_arrow_all({**_facts_exprs(session, t, hh, p, ids=None, flags=True),
-                                      **_activity_exprs(t, p, visits, None, None, None),
-                                      "pairs": pairs, "homes": homes})
-        pair_rows = found["pairs"]
-        facts = cadre_facts = _facts_from(session, found, p, flags=True)
-        activity = _activity(session, visits, found)
-        home_rows = found["homes"]
+    if span is None and cadres is None:
+        sums, activity, home_rows = _whole(session, t, p, pairs, homes)
     else:
         pair_rows = _arrow(session, pairs)
         narrow = _arrow(session, hh.select("id")).column("id").to_pylist() if areas else None
-        facts = _facts(session, t, hh, p, ids=narrow, flags=True) if areas else None
         # The cadres' households by id (fetched: Ibis cannot join the pair table into an expression that is
         # itself filtered by the pair table).
         everyone = t["household"]
         mine_ids = sorted(set(pair_rows.column("household").to_pylist())) or [-1]
-        cadre_facts = _facts(session, t, everyone.filter(everyone["id"].isin(mine_ids)), p, ids=mine_ids)
         measured = sorted(set(pair_rows.column("cadre").to_pylist()))
         households = sorted(set(mine_ids) | set(narrow or ()))
         visits = _visits(session, t, p, span, measured)
-        found = session.to_arrow_all({**_activity_exprs(t, p, visits, span, measured, households), "homes": homes})
+        asked = {**_activity_exprs(t, p, visits, span, measured, text_minutes=session.engine == "sqlite"),
+                 "homes": homes, "md": _measures_due(t, p, households),
+                 "f_cadre": _facts_expr(t, everyone.filter(everyone["id"].isin(mine_ids)), p, mine_ids)}
+        if narrow is not None:
+            asked["f_area"] = _facts_expr(t, hh, p, narrow)
+        found = session.to_arrow_all(asked)
         activity = _activity(session, visits, found)
         home_rows = found["homes"]
+        sums = _summed_beside({k: found[k] for k in ("md", "f_cadre", "f_area") if k in found} | {"pairs": pair_rows},
+                              p, pieces=False)
     if areas:
-        assert facts is not None
-        _measure_areas(session, t, facts, activity, p, span, out)
-    _measure_cadres(home_rows, pair_rows, cadre_facts, activity, out)
+        _measure_areas(session, t, sums, activity, p, span, out)
+    _measure_cadres(home_rows, sums, activity, out)
     return out
 
 
+def _facts_expr(t: dict[str, ir.Table], hh: ir.Table, p: exprs.Period, ids: list[int]) -> ir.Table:
+    """The facts (with their flags) of a few households `hh` (ids `ids`): one query through the indexes."""
+    return exprs.with_flags(exprs.household_facts(t, hh, p, ids=ids))
+
+
 def _facts_exprs(session: engines.Session, t: dict[str, ir.Table], hh: ir.Table, p: exprs.Period, *,
-                 ids: list[int] | None, flags: bool = False) -> dict[str, ir.Table]:
-    """What the household facts are fetched as (`_facts_from` makes them of it). SQLite plans the ten-way
+                 ids: list[int] | None) -> dict[str, ir.Table]:
+    """What every household's facts are fetched as from an engine other than DuckDB. SQLite plans the ten-way
     join of grouped subqueries poorly — at 1 M households 39 s of its 68 s of measuring went to that one
-    query — while each piece alone is a scan or a GROUP BY on an index: there, for every household, the pieces
-    are fetched one by one and joined by DuckDB in memory (the same expressions, `exprs.join_facts`). A few
-    households (`ids`) are one indexed query on any engine."""
+    query — while each piece alone is a scan or a GROUP BY on an index: there the pieces are fetched one by
+    one and joined by DuckDB beside it (the same expressions, `exprs.join_facts`)."""
     pieces = exprs.household_pieces(t, hh, p, ids=ids)
-    if session.engine != "sqlite" or ids is not None:
-        facts = exprs.join_facts(pieces, p)
-        return {"facts": exprs.with_flags(facts) if flags else facts}
+    if session.engine != "sqlite":
+        return {"facts": exprs.with_flags(exprs.join_facts(pieces, p))}
     return {f"piece_{name}": piece for name, piece in pieces.items()}
-
-
-def _facts_from(session: engines.Session, found: dict[str, pa.Table], p: exprs.Period, *,
-                flags: bool = False) -> pa.Table:
-    if "facts" in found:
-        return found["facts"]
-    import duckdb
-
-    con = duckdb.connect(config={"threads": 2})
-    try:
-        local = ibis.duckdb.from_connection(con)
-        here = {}
-        for key, piece in found.items():
-            if key.startswith("piece_"):
-                con.register(key, piece)
-                here[key.removeprefix("piece_")] = local.table(key)
-        facts = exprs.join_facts(here, p)
-        return local.to_pyarrow(exprs.with_flags(facts) if flags else facts)
-    finally:
-        con.close()
-
-
-def _facts(session: engines.Session, t: dict[str, ir.Table], hh: ir.Table, p: exprs.Period, *,
-           ids: list[int] | None, flags: bool = False) -> pa.Table:
-    """The household facts (`exprs.household_facts`, with `exprs.with_flags` when `flags`)."""
-    return _facts_from(session, session.to_arrow_all(_facts_exprs(session, t, hh, p, ids=ids, flags=flags)), p,
-                       flags=flags)
 
 
 def _sum_into(units: Units, keys: pa.Array | pa.ChunkedArray, columns: dict[str, np.ndarray]) -> None:
@@ -252,27 +301,22 @@ def _col(table: pa.Table, name: str) -> np.ndarray:
     return pc.fill_null(column, 0).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def _village_household_parts(v: Units, facts: pa.Table) -> None:
-    """The households' counts per village (the flags are the Ibis expressions' own: exprs.with_flags)."""
-    pe = _col(facts, "poor_end")
-    inc_ok, prev_ok = _col(facts, "inc_ok"), _col(facts, "prev_ok")
-    _sum_into(v, facts.column("village"), {
-        "poor_start": _col(facts, "poor_start"), "poor_end": pe, "poor_pop_end": pe * _col(facts, "size"),
-        "population": _col(facts, "size"), "exited": _col(facts, "exited"), "returned": _col(facts, "returned"),
-        "inc_sum": inc_ok * _col(facts, "pc"), "inc_n": inc_ok, "inc_prev_sum": prev_ok * _col(facts, "pc_prev"),
-        "inc_prev_n": prev_ok, "housing_ok": pe * _col(facts, "housing"), "water_ok": pe * _col(facts, "water"),
-        "road_ok": pe * _col(facts, "road_ok"), "helper_ok": pe * _col(facts, "helper"),
-        "paired": _col(facts, "paired"), "alerts": _col(facts, "unvisited"), "plans_ok": pe * _col(facts, "plan_ok")})
+def _village_household_parts(v: Units, sums: Sums) -> None:
+    """The households' counts per village (summed where the facts are: exprs.village_sums)."""
+    found = sums.villages
+    if found.num_rows:
+        _sum_into(v, found.column("village"), {part: _col(found, part) for part in found.column_names
+                                               if part != "village"})
 
 
-def _measure_areas(session: engines.Session, t: dict[str, ir.Table], facts: pa.Table, activity: Activity,
+def _measure_areas(session: engines.Session, t: dict[str, ir.Table], sums: Sums, activity: Activity,
                    p: exprs.Period, span: tuple[str, str] | None, out: Measured) -> None:
     area = _in_span(t["area"], "code", span)
     rows = _arrow(session, area.select("code", "level", "poor_village")).sort_by("code")
     villages = rows.filter(pc.equal(rows.column("level"), "village"))
     v = Units.empty(villages.column("code").to_pylist(), villages.column("code").to_pylist())
     v.parts["poor_villages"] = pc.cast(villages.column("poor_village"), pa.int64()).to_numpy(zero_copy_only=False).copy()
-    _village_household_parts(v, facts)
+    _village_household_parts(v, sums)
     records = _arrow(session, _in_span(exprs.village_records(t, p), "village", span))
     _population_from_records(v, records)
     _sum_into(v, activity.visits.column("village"), {"visits": _col(activity.visits, "n")})
@@ -283,13 +327,12 @@ def _measure_areas(session: engines.Session, t: dict[str, ir.Table], facts: pa.T
     full = _arrow(session, _in_span(exprs.full_teams(t, p), "village", span))
     _sum_into(v, full.column("village"), {"team_ok": np.ones(full.num_rows, np.int64)})
     v.parts["team_ok"] *= v.parts["poor_villages"]  # coverage is of poor villages
-    md = activity.measures
+    md = sums.measures
     _sum_into(v, md.column("village"), {"measures_due": _col(md, "due"), "measures_on_time": _col(md, "on_time")})
     v.parts["alerts"] += v.parts["mm"] - v.parts["mm_met"]  # residence alerts: the member-months below the rule
     v.parts["hh_base"] = v.parts["poor_end"].copy()
     out.units["village"] = v
-    incomes = facts.filter(pc.fill_null(facts.column("inc_ok"), False)).select(["village", "pc"])
-    out.incomes = _by_village(incomes)
+    out.incomes = _by_village(sums.incomes)
     for level in AREA_LEVELS[1:]:
         codes = rows.filter(pc.equal(rows.column("level"), level)).column("code").to_pylist()
         out.units[level] = rollup(v, codes, level)
@@ -328,33 +371,29 @@ def _measure_teams(session: engines.Session, t: dict[str, ir.Table], p: exprs.Pe
     out.units["work_team"] = u
 
 
-def _measure_cadres(homes: pa.Table, pairs: pa.Table, facts: pa.Table, activity: Activity, out: Measured) -> None:
-    """Each cadre with a pair in the year: their households' facts, their own visits, same-minute alerts,
+def _measure_cadres(homes: pa.Table, sums: Sums, activity: Activity, out: Measured) -> None:
+    """Each cadre with a pair in the year: their households' parts, their own visits, same-minute alerts,
     member-months below the residence rule and their households' measures."""
     found = homes.sort_by("cadre")
     u = Units.empty([str(i) for i in found.column("cadre").to_pylist()], found.column("home").to_pylist())
     out.units["cadre"] = u
     if not u.keys:
         return
-    j = pairs.join(facts, keys="household", right_keys="hid", join_type="inner")
-    inc_ok = np.asarray(pc.is_valid(j.column("pc")).to_numpy(zero_copy_only=False), dtype=np.int64)
-    prev_ok = np.asarray(pc.is_valid(j.column("pc_prev")).to_numpy(zero_copy_only=False), dtype=np.int64)
-    own = pc.fill_null(pc.equal(j.column("end_cadre"), j.column("cadre")), False)
-    n = j.num_rows
-    _sum_into(u, j.column("cadre"), {
-        "paired": np.ones(n, np.int64), "hh_base": np.ones(n, np.int64), "plans_ok": _col(j, "plan_ok"),
-        "inc_sum": inc_ok * _col(j, "pc"), "inc_n": inc_ok, "inc_prev_sum": prev_ok * _col(j, "pc_prev"),
-        "inc_prev_n": prev_ok, "alerts": _col(j, "unvisited") * np.asarray(own.to_numpy(zero_copy_only=False), np.int64)})
+    c = sums.cadres
+    _sum_into(u, c.column("cadre"), {
+        "paired": _col(c, "paired"), "hh_base": _col(c, "paired"), "plans_ok": _col(c, "plans_ok"),
+        "inc_sum": _col(c, "inc_sum"), "inc_n": _col(c, "inc_n"), "inc_prev_sum": _col(c, "inc_prev_sum"),
+        "inc_prev_n": _col(c, "inc_prev_n"), "alerts": _col(c, "alerts")})
     vg, sm, mm = activity.visits, activity.same_minute, activity.member_months
     _sum_into(u, vg.column("cadre"), {"visits": _col(vg, "n")})
     _sum_into(u, sm.column("cadre"), {"alerts": np.ones(sm.num_rows, np.int64)})
     _sum_into(u, mm.column("cadre"), {"alerts": _col(mm, "n") - _col(mm, "met")})
-    md = pairs.join(activity.measures, keys="household", join_type="inner")
+    md = sums.cadre_measures
     _sum_into(u, md.column("cadre"), {"measures_due": _col(md, "due"), "measures_on_time": _col(md, "on_time")})
 
 
 def _by_village(incomes: pa.Table) -> dict[str, np.ndarray]:
-    if incomes.num_rows == 0:
+    if incomes.num_rows == 0 or "pc" not in incomes.column_names:
         return {}
     t = incomes.sort_by([("village", "ascending"), ("pc", "ascending")])
     villages = t.column("village").to_numpy(zero_copy_only=False)

@@ -136,17 +136,24 @@ class Session:
 
     def to_arrow_all(self, exprs: dict[str, ir.Table]) -> dict[str, pa.Table]:
         """Several results. On SQLite, which runs a query on one core, `SQLITE_READERS` connections read side
-        by side (Python's sqlite3 lets go of the interpreter while SQLite works); the other engines run each
-        query on all their cores already."""
+        by side (Python's sqlite3 and DuckDB let go of the interpreter while they work); the other engines run
+        each query on all their cores already. Everything Ibis does happens here, in this thread (its
+        expressions are not made to be shared between threads): the threads only read."""
         if self.engine != "sqlite" or not self.path or len(exprs) < 2:
             return {key: self.to_arrow(expr) for key, expr in exprs.items()}
         from concurrent.futures import ThreadPoolExecutor
 
-        compiled = {key: (self.backend.compile(expr), expr) for key, expr in exprs.items()}
-        with ThreadPoolExecutor(SQLITE_READERS) as pool:
-            futures = {key: pool.submit(_sqlite_read_apart, self.path, sql, expr)
-                       for key, (sql, expr) in compiled.items()}
-            return {key: future.result() for key, future in futures.items()}
+        reads = {key: _SqliteRead.of(self.backend, expr) for key, expr in exprs.items()}
+        # One DuckDB (the extension loaded and the file attached once), a cursor of its own for each read.
+        con = _duckdb_on_sqlite(self.path)
+        try:
+            with ThreadPoolExecutor(SQLITE_READERS) as pool:
+                futures = {key: pool.submit(read.run, self.path, con.cursor()) for key, read in reads.items()}
+                found = {key: future.result() for key, future in futures.items()}
+        finally:
+            con.close()
+        # What a thread could not read into its types goes the Ibis way, here.
+        return {key: exprs[key].to_pyarrow() if table is None else table for key, table in found.items()}
 
 
 #: Connections the sqlite engine reads on at once (`Session.to_arrow_all`): the machines we run on have two
@@ -193,56 +200,75 @@ def _duckdb_type(kind: pa.DataType) -> str:
     return "VARCHAR"
 
 
-def _sqlite_through_duckdb(path: str, sql: str, target: pa.Schema) -> pa.Table:
-    """`sql` run by SQLite on the file at `path`, its rows carried into Arrow by DuckDB's `sqlite_query` (C++,
-    no Python object per value: at a million rows of several columns about half of the Python cursor's
-    time). The extension hands every column over as text; each is cast back to its type."""
+def _duckdb_on_sqlite(path: str) -> Any:
+    """A DuckDB with the SQLite file at `path` attached, read-only, as `reg`."""
     import duckdb
 
     from jingzhun.db.sqlite import duckdb_sqlite_extension
 
     con = duckdb.connect(config={"threads": 1})
-    try:
-        con.execute(f"LOAD '{duckdb_sqlite_extension()}'")
-        con.execute(f"ATTACH {path!r} AS reg (TYPE sqlite, READ_ONLY)")
-        columns = ", ".join(f'CAST("{f.name}" AS {_duckdb_type(f.type)}) AS "{f.name}"' for f in target)
-        found = con.execute(f"SELECT {columns} FROM sqlite_query('reg', $1)", [sql]).to_arrow_table()
-    finally:
-        con.close()
+    con.execute(f"LOAD '{duckdb_sqlite_extension()}'")
+    con.execute(f"ATTACH {path!r} AS reg (TYPE sqlite, READ_ONLY)")
+    return con
+
+
+def _sqlite_through_duckdb(duck: Any, sql: str, target: pa.Schema) -> pa.Table:
+    """`sql` run by SQLite on the file DuckDB `duck` attached, its rows carried into Arrow by DuckDB's
+    `sqlite_query` (C++, no Python object per value: at a million rows of several columns about half of the
+    Python cursor's time). The extension hands every column over as text; each is cast back to its type."""
+    columns = ", ".join(f'CAST("{f.name}" AS {_duckdb_type(f.type)}) AS "{f.name}"' for f in target)
+    found = duck.execute(f"SELECT {columns} FROM sqlite_query('reg', $1)", [sql]).to_arrow_table()
     return found.cast(target)
 
 
-def _sqlite_read_apart(path: str, sql: str, expr: ir.Table) -> pa.Table:
-    """`expr` (compiled: `sql`) on a connection of its own: through DuckDB (`_sqlite_through_duckdb`), or, with
-    in-memory tables (which live in one connection) or a value DuckDB cannot cast, through Python's cursor
-    with those tables copied there first."""
-    import sqlite3
+@dataclass(frozen=True)
+class _SqliteRead:
+    """One query to read on a connection of its own (`Session.to_arrow_all`): its SQL, the Arrow types of its
+    result, and the rows of the in-memory tables it reads (they live in one connection: copied to the new one)."""
 
-    import duckdb
-    from ibis.expr import operations as ops
+    sql: str
+    target: pa.Schema
+    memtables: tuple[tuple[str, pa.Table], ...]
 
-    target = expr.as_table().schema().to_pyarrow()
-    memtables = expr.op().find(ops.InMemoryTable)
-    if not memtables and all(_sqlite_plain(f.type) for f in target):
+    @classmethod
+    def of(cls, backend: Any, expr: ir.Table) -> _SqliteRead:
+        from ibis.expr import operations as ops
+
+        memtables = tuple((m.name, m.data.to_pyarrow(m.schema)) for m in expr.op().find(ops.InMemoryTable))
+        return cls(backend.compile(expr), expr.as_table().schema().to_pyarrow(), memtables)
+
+    def run(self, path: str, duck: Any) -> pa.Table | None:
+        """The result through DuckDB (`_sqlite_through_duckdb`, on the cursor `duck`, closed after), or, with
+        in-memory tables or a value DuckDB cannot cast, through Python's cursor; None when a value does not
+        fit its type there either."""
+        import duckdb
+
         try:
-            return _sqlite_through_duckdb(path, sql, target)
-        except (duckdb.Error, pa.ArrowInvalid):
-            pass
-    con = sqlite3.connect(path, check_same_thread=False)
-    try:
-        for memtable in memtables:
-            data = memtable.data.to_pyarrow(memtable.schema)
-            names = ", ".join(f'"{c}"' for c in data.column_names)
-            con.execute(f'CREATE TEMP TABLE "{memtable.name}" ({names})')
-            values = [[v.isoformat() if hasattr(v, "isoformat") else v for v in row.values()]
-                      for row in data.to_pylist()]
-            con.executemany(f'INSERT INTO temp."{memtable.name}" VALUES ({", ".join("?" * data.num_columns)})',
-                            values)
-        table = _sqlite_table(con.execute(sql).fetchall(), target) if all(_sqlite_plain(f.type) for f in target) \
-            else None
-    finally:
-        con.close()
-    return expr.to_pyarrow() if table is None else table
+            if not all(_sqlite_plain(f.type) for f in self.target):
+                return None
+            if not self.memtables:
+                try:
+                    return _sqlite_through_duckdb(duck, self.sql, self.target)
+                except (duckdb.Error, pa.ArrowInvalid):
+                    pass
+            return self._by_cursor(path)
+        finally:
+            duck.close()
+
+    def _by_cursor(self, path: str) -> pa.Table | None:
+        import sqlite3
+
+        con = sqlite3.connect(path)
+        try:
+            for name, data in self.memtables:
+                names = ", ".join(f'"{c}"' for c in data.column_names)
+                con.execute(f'CREATE TEMP TABLE "{name}" ({names})')
+                values = [[v.isoformat() if hasattr(v, "isoformat") else v for v in row.values()]
+                          for row in data.to_pylist()]
+                con.executemany(f'INSERT INTO temp."{name}" VALUES ({", ".join("?" * data.num_columns)})', values)
+            return _sqlite_table(con.execute(self.sql).fetchall(), self.target)
+        finally:
+            con.close()
 
 
 def sqlite_arrow(backend: Any, expr: ir.Table) -> pa.Table:
