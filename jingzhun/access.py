@@ -140,6 +140,11 @@ def _range_q(spans: list[tuple[str, str]], field: str) -> Q:
     return q
 
 
+def area_range_q(spans: list[tuple[str, str]], field: str) -> Q:
+    """Q restricting `field` (a 12-digit area code column) to the code ranges `spans` (none: nothing)."""
+    return _range_q(spans, field)
+
+
 def area_q(user: object, field: str, ability: str | None = None) -> Q | None:
     """Q restricting `field` (a 12-digit area code column) to the user's subtrees (of the roles carrying
     `ability`, when given); None = no limit. Without `ability`, helper roles count: a helper may see their
