@@ -36,7 +36,7 @@ from jingzhun.assessment import (
 from jingzhun.assessment.models import DECISION, ScoreResult, ScoringRun, Signoff, SignoffStep
 from jingzhun.assessment.sheets import deduction_labels, explained, explainer, records_behind, write_xlsx
 from jingzhun.teams.supervision import KINDS
-from jingzhun.web.pages import requires
+from jingzhun.web.pages import requires, requires_download
 
 ABILITY = "assess"
 SHOWN = 1000  # rows of a ranked table on the page; the XLSX has them all
@@ -165,13 +165,13 @@ def indicator_records(request: HttpRequest, pk: int, unit: str, code: str) -> Ht
         "parts": records_behind(run, result, code, request.user)})
 
 
-@requires(ABILITY)
+@requires_download(ABILITY)
 def run_xlsx(request: HttpRequest, pk: int) -> Any:
     run = _run(request, pk)
     return write_xlsx(request, run, _rows(run, request.user))
 
 
-@requires(ABILITY)
+@requires_download(ABILITY)
 def run_sheet(request: HttpRequest, pk: int, unit: str) -> HttpResponse:
     run = _run(request, pk)
     result = _result(request, run, unit)

@@ -22,7 +22,7 @@ from jingzhun.training.models import COURSE_KIND, ENROLMENT_STATUS, POVERTY_WORK
 from jingzhun.training.roster import SPEC
 from jingzhun.web import roster_export
 from jingzhun.web.area_param import chosen_area, chosen_year
-from jingzhun.web.pages import requires
+from jingzhun.web.pages import requires, requires_download
 
 
 @requires("people")
@@ -79,7 +79,7 @@ def add_course(request: HttpRequest) -> HttpResponse:
     return redirect(f"{reverse('training:courses')}?area={course.area_id}&year={course.start_date.year}")
 
 
-@requires("export")
+@requires_download("people")
 def export_roster(request: HttpRequest) -> Any:  # a FileResponse
     """The area's enrolments in the year's courses, in the roster template's columns (status as its label,
     hours as typed), scoped to the user's areas of the export ability."""

@@ -1,0 +1,84 @@
+"""Two officers handle the same alert at the same instant: one note stands, the other officer is told
+"already handled" (409), never a 500, and nothing else is written.
+
+Two real connections: a thread (the other officer, with a connection of its own) handles the alert inside a
+transaction it keeps open; the page's request then checks, finds no committed note, and inserts. On PostgreSQL
+the insert waits on the unique key: the thread commits only once it sees the request waiting on its lock
+(pg_stat_activity), so the request's insert meets the committed note — the race, every time. On SQLite
+transactions begin IMMEDIATE, so the request waits before its check and finds the note there: the same answer.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from django.db import connection, connections, transaction
+from django.urls import reverse
+
+from jingzhun.audit.models import AuditEntry
+from jingzhun.teams import alert_view, supervision
+from jingzhun.teams.models import AlertNote
+from tests.web_cast import Web
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _wait_until_someone_waits_on_a_lock(timeout: float = 60.0) -> None:
+    """On PostgreSQL, until another backend of this database waits on a lock (the request's insert)."""
+    if connection.vendor != "postgresql":
+        time.sleep(1.0)  # SQLite: the request's BEGIN IMMEDIATE waits for this writer whatever the timing
+        return
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the request never waited on the other officer's note")
+
+
+def test_the_second_of_two_simultaneous_handlers_is_told_already_handled(committed_web: Web):
+    web = committed_web
+    officer = web.client("officer_a")
+    url = reverse("web:alerts") + "?kind=unvisited"
+    target = next(s for s in officer.get(url).context["alerts"] if s.subject == "户 A101-1")
+    alerts = supervision.alerts(supervision.window_for(None), kinds=["unvisited"])
+    written, failed = threading.Event(), []
+
+    def other_officer() -> None:
+        try:
+            with transaction.atomic():
+                alert_view.handle(alerts, target.key, "另一名干部已入户", actor="township_a")
+                written.set()
+                _wait_until_someone_waits_on_a_lock()
+        except Exception as exc:  # noqa: BLE001 -- reported to the test below
+            failed.append(exc)
+            written.set()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_officer)
+    thread.start()
+    assert written.wait(30)
+    response = officer.post(url, {"key": target.key, "note": "我也处理了"})
+    thread.join(60)
+    assert not failed, failed
+    assert response.status_code == 409
+    assert "该预警已处理" in response.content.decode()
+    # The first note stands, alone, with its one audit row; the second wrote nothing.
+    assert list(AlertNote.objects.values_list("note", "handled_by")) == [("另一名干部已入户", "township_a")]
+    assert AuditEntry.objects.filter(action="supervision.handle").count() == 1
+
+
+def test_a_note_written_before_the_check_gives_the_same_answer(committed_web: Web):
+    officer = committed_web.client("officer_a")
+    url = reverse("web:alerts") + "?kind=unvisited"
+    target = next(s for s in officer.get(url).context["alerts"] if s.subject == "户 A101-1")
+    assert officer.post(url, {"key": target.key, "note": "先处理"}).status_code == 302
+    again = officer.post(url, {"key": target.key, "note": "又处理"})
+    assert again.status_code == 409 and "该预警已处理" in again.content.decode()
+    assert list(AlertNote.objects.values_list("note", flat=True)) == ["先处理"]
