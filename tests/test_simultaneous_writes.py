@@ -1,4 +1,5 @@
-"""Two officers handle the same alert at the same instant: one note stands, the other officer is told
+"""Two officers write the same thing at the same instant (handle one alert, submit one township's figures):
+one write stands, the other officer is told
 "already handled" (409), never a 500, and nothing else is written.
 
 Two real connections: a thread (the other officer, with a connection of its own) handles the alert inside a
@@ -82,3 +83,43 @@ def test_a_note_written_before_the_check_gives_the_same_answer(committed_web: We
     again = officer.post(url, {"key": target.key, "note": "又处理"})
     assert again.status_code == 409 and "该预警已处理" in again.content.decode()
     assert list(AlertNote.objects.values_list("note", flat=True)) == ["先处理"]
+
+
+def test_two_first_submits_of_a_township_at_once_record_one(committed_web: Web):
+    """Two officers submit a township's figures at the same instant, before any sign-off row exists (nothing to
+    lock): one submit stands, the other is refused in words (no 500), one step and one audit row."""
+    import datetime as dt
+
+    from jingzhun.assessment import signoff
+    from jingzhun.assessment.models import Signoff, SignoffStep, Snapshot
+    from tests.factories import TOWNSHIP
+
+    web = committed_web
+    Snapshot.objects.create(period="2019", version=1, kind="full", engine="duckdb", data_fingerprint="x", actor="t",
+                            created_at=dt.datetime.now(dt.UTC))
+    officer = web.client("officer_a")  # logged in first: a login is audited, and the audit chain is a lock too
+    written, failed = threading.Event(), []
+
+    def other_officer() -> None:
+        try:
+            with transaction.atomic():
+                signoff.submit(web.users["township_a"], TOWNSHIP, 2019)
+                written.set()
+                _wait_until_someone_waits_on_a_lock()
+        except Exception as exc:  # noqa: BLE001 -- reported to the test below
+            failed.append(exc)
+            written.set()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_officer)
+    thread.start()
+    assert written.wait(30)
+    response = officer.post(reverse("assessment:signoff"), {"year": "2019", "township": TOWNSHIP,
+                                                                            "action": "submit"}, follow=True)
+    thread.join(60)
+    assert not failed, failed
+    assert response.status_code == 200 and "已报送" in response.content.decode()
+    assert list(Signoff.objects.values_list("state", "updated_by")) == [("submitted", "township_a")]
+    assert SignoffStep.objects.count() == 1
+    assert AuditEntry.objects.filter(action="assessment.signoff.submit").count() == 1
