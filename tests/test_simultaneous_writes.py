@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 from django.db import connection, connections, transaction
+from django.http import HttpResponse
 from django.urls import reverse
 
 from jingzhun.audit.models import AuditEntry
 from jingzhun.teams import alert_view, supervision
 from jingzhun.teams.models import AlertNote
+from tests.factories import VILLAGE
 from tests.web_cast import Web
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -123,3 +126,66 @@ def test_two_first_submits_of_a_township_at_once_record_one(committed_web: Web):
     assert list(Signoff.objects.values_list("state", "updated_by")) == [("submitted", "township_a")]
     assert SignoffStep.objects.count() == 1
     assert AuditEntry.objects.filter(action="assessment.signoff.submit").count() == 1
+
+
+def first_then(web: Web, first: Callable[[], object], second: Callable[[], HttpResponse]) -> HttpResponse:
+    """`first` in a transaction of its own connection (a thread), kept open until `second` — a request of this
+    connection — waits on its lock (PostgreSQL) or a second (SQLite); then it commits. The response of `second`."""
+    written, failed = threading.Event(), []
+
+    def other_officer() -> None:
+        try:
+            with transaction.atomic():
+                first()
+                written.set()
+                _wait_until_someone_waits_on_a_lock()
+        except Exception as exc:  # noqa: BLE001 -- reported below
+            failed.append(exc)
+            written.set()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_officer)
+    thread.start()
+    assert written.wait(30)
+    response = second()
+    thread.join(60)
+    assert not failed, failed
+    return response
+
+
+def test_two_ratings_of_one_branch_at_once_record_one(committed_web: Web):
+    from jingzhun.branches import service
+    from jingzhun.branches.models import Branch, Rating
+
+    web = committed_web
+    branch = Branch.objects.create(village_id=VILLAGE, name="洗车村党支部", secretary="书记", members=30)
+    officer = web.client("officer_a")  # logged in before the race: a login is audited, the audit chain locks
+    response = first_then(web, lambda: service.rate(web.users["township_a"], branch.pk, 2024, "good",
+                                                    actor="township_a"),
+                          lambda: officer.post(reverse("branches:write", args=["rate"]), {
+                              "branch": str(branch.pk), "year": "2024", "rating": "good", "area": VILLAGE},
+                              follow=True))
+    assert response.status_code == 200 and "已评定" in response.content.decode()
+    assert list(Rating.objects.values_list("entered_by", flat=True)) == ["township_a"]
+    assert AuditEntry.objects.filter(action="branch.rate").count() == 1
+
+
+def test_two_applications_for_one_household_at_once_file_one(committed_web: Web):
+    import datetime as dt
+
+    from jingzhun.appraisal import workflow
+    from jingzhun.appraisal.models import Application
+    from jingzhun.registry.models import Household
+
+    web = committed_web
+    household = Household.objects.get(number="A101-2")
+    officer = web.client("officer_a")
+    response = first_then(web, lambda: workflow.apply(household, 2024, applied_by="户主", on=dt.date(2024, 3, 1),
+                                                      user=web.users["township_a"]),
+                          lambda: officer.post(reverse("web:application_new"), {
+                              "household": "A101-2", "year": "2024", "applied_by": "户主", "on": "2024-03-01",
+                              "kind": "identify"}))
+    assert response.status_code < 500 and "已有 2024 年度的在办申请" in response.content.decode()
+    assert list(Application.objects.values_list("created_by", flat=True)) == ["township_a"]
+    assert AuditEntry.objects.filter(action="appraisal.apply").count() == 1

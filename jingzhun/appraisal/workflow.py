@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jingzhun import access, choices
@@ -196,9 +196,16 @@ def apply(household: Household | int, year: int, *, applied_by: str, on: dt.date
         if Application.objects.filter(household=hh, year=year, kind=kind).exclude(state="rejected").exists():
             raise StepRefused(f"户 {hh.number} 已有 {year} 年度的在办申请（{kinds.KIND.zh(kind)}） / household {hh.number} "
                               f"already has an open {kind} application for {year}")
-        app = Application.objects.create(household=hh, village_id=hh.village_id, year=year, kind=kind,
-                                         applied_by=applied_by, applied_on=on, state="applied", state_since=on,
-                                         created_by=actor_name(user))
+        try:
+            # Two officers filing at the same instant both pass the check above; the unique open application
+            # lets one in and refuses the other (after the first commits, on PostgreSQL): the same words.
+            with transaction.atomic():
+                app = Application.objects.create(household=hh, village_id=hh.village_id, year=year, kind=kind,
+                                                 applied_by=applied_by, applied_on=on, state="applied",
+                                                 state_since=on, created_by=actor_name(user))
+        except IntegrityError:
+            raise StepRefused(f"户 {hh.number} 已有 {year} 年度的在办申请（{kinds.KIND.zh(kind)}） / household "
+                              f"{hh.number} already has an open {kind} application for {year}") from None
         reason = detail.get("exit_check", {}).get("override", "")
         Step.objects.create(application=app, action="apply", from_state="", to_state="applied", actor=actor_name(user),
                             on=on, reason=reason, detail=detail)
