@@ -189,3 +189,56 @@ def test_two_applications_for_one_household_at_once_file_one(committed_web: Web)
     assert response.status_code < 500 and "已有 2024 年度的在办申请" in response.content.decode()
     assert list(Application.objects.values_list("created_by", flat=True)) == ["township_a"]
     assert AuditEntry.objects.filter(action="appraisal.apply").count() == 1
+
+
+def test_two_check_ins_of_one_cadre_and_day_at_once_record_one(committed_web: Web, tmp_path):
+    """The import subsystem checks before its write transaction: two records of the same cadre's day sent at
+    once (the phone app's check-in through the API, an officer's attendance file) both pass the check; the
+    second's write then meets the first's rows (its prepared ids taken, or the unique day). It checks again
+    and is refused like any day already recorded: a 422 naming the rule, nothing written, not a 500."""
+    from jingzhun.teams.models import Attendance, Cadre
+    from jingzhun.teams.visits_import.attendance import SPEC, import_attendance
+    from tests.api_support import api_for
+
+    web = committed_web
+    member = Cadre.objects.filter(home_area_id=VILLAGE, user__isnull=True).order_by("pk").first()
+    api = api_for(web.users["officer_a"], "read", "write")
+
+    def file_import() -> None:
+        row = {"cadre": str(member.pk), "village": VILLAGE, "date": "2024-05-06", "method": "register"}
+        path = tmp_path / "考勤.csv"
+        path.write_text(",".join(SPEC.headers) + "\n" + ",".join(row.get(c.key, "") for c in SPEC.columns) + "\n",
+                        encoding="utf-8")
+        outcome = import_attendance(path, actor="township_a", user=web.users["township_a"])
+        assert outcome.inserted == 1, outcome
+
+    response = first_then(web, file_import, lambda: api.post("/attendance", {
+        "cadre_id": member.pk, "village": VILLAGE, "date": "2024-05-06", "method": "app"}))
+    assert response.status_code == 422, (response.status_code, response.content[:300])
+    assert "该干部当天已有考勤" in response.content.decode()
+    assert list(Attendance.objects.values_list("entered_by", "method")) == [("township_a", "register")]
+    assert AuditEntry.objects.filter(action="attendance.import").count() == 1
+
+
+def test_two_check_ins_of_different_cadres_at_once_both_land(committed_web: Web, tmp_path):
+    """Not a clash at all: two cadres' days written at once. The second's prepared ids were taken by the first
+    (the bulk path hands out ids before its transaction); it checks and writes again, and both days land."""
+    from jingzhun.teams.models import Attendance, Cadre
+    from jingzhun.teams.visits_import.attendance import SPEC, import_attendance
+    from tests.api_support import api_for
+
+    web = committed_web
+    first, second = Cadre.objects.filter(home_area_id=VILLAGE, user__isnull=True).order_by("pk")[:2]
+    api = api_for(web.users["officer_a"], "read", "write")
+
+    def file_import() -> None:
+        row = {"cadre": str(first.pk), "village": VILLAGE, "date": "2024-05-06", "method": "register"}
+        path = tmp_path / "考勤.csv"
+        path.write_text(",".join(SPEC.headers) + "\n" + ",".join(row.get(c.key, "") for c in SPEC.columns) + "\n",
+                        encoding="utf-8")
+        assert import_attendance(path, actor="township_a", user=web.users["township_a"]).inserted == 1
+
+    response = first_then(web, file_import, lambda: api.post("/attendance", {
+        "cadre_id": second.pk, "village": VILLAGE, "date": "2024-05-06", "method": "app"}))
+    assert response.status_code == 201, (response.status_code, response.content[:300])
+    assert sorted(Attendance.objects.values_list("cadre_id", flat=True)) == sorted([first.pk, second.pk])
