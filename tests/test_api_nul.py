@@ -122,3 +122,23 @@ def test_the_field_is_found_at_any_depth_without_recursion():
     assert nul_field(deep) == ".".join(["0"] * 100_000)
     assert nul_field({"a": [{"b": "ok"}, {"c": ["x", "y" + NUL]}]}) == "a.1.c.1"
     assert nul_field({"a": 1, "b": None, "c": 1.5, "d": [True]}) is None
+
+
+def test_a_body_over_the_size_limit_is_a_problem_document(web: Web, settings):
+    api = api_for(web.users["helper_a"], "read", "write")
+    body = json.dumps({"household_number": "A101-1", "visited_at": "2024-05-06T09:30:00+08:00",
+                       "notes": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)})
+    before = _stored()
+    response = api.client.post("/api/v1/visits", body, content_type="application/json", headers=api.headers)
+    assert response.status_code == 400 and response["Content-Type"].startswith("application/problem+json")
+    assert response.json()["type"].endswith("#too-large") and _stored() == before
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00+08:00", "9999-12-31T23:59:59-12:00", "1899-12-31T23:00:00"])
+def test_a_visit_time_off_the_calendar_is_a_422_naming_it(web: Web, when: str):
+    """Converted to Beijing time, these run out of Python's calendar (an OverflowError: a 500 before)."""
+    api = api_for(web.users["helper_a"], "read", "write")
+    before = _stored()
+    response = api.post("/visits", {"household_number": "A101-1", "visited_at": when})
+    assert response.status_code == 422, (when, response.status_code)
+    assert [e["field"] for e in response.json()["errors"]] == ["visited_at"] and _stored() == before

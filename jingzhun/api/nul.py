@@ -2,13 +2,16 @@
 check of the raw request never sees it — is refused before any operation: a 400 problem document naming the
 field. PostgreSQL stores no NUL in text, and a NUL truncates the value in C code along the way; the typed
 fields refuse it too (`jingzhun.api.text`), but a field that is not one (an unknown key, a key itself) would
-reach the database. Said once here for every write operation, whatever its schema."""
+reach the database. Said once here for every write operation, whatever its schema. A body over Django's
+size limit gets its problem document here too (Django's own refusal is an HTML page)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
 NUL = "\x00"
@@ -41,15 +44,19 @@ def nul_field(data: Any) -> str | None:
 
 
 def refusal(request: HttpRequest) -> HttpResponse | None:
-    """The 400 for an API write whose JSON body holds a NUL; None for anything else (invalid JSON, a body too
-    large, a form: the operation answers those as it does)."""
+    """The 400 for an API write whose JSON body holds a NUL, or is over the size limit; None for anything else
+    (invalid JSON, a form: the operation answers those as it does)."""
     if request.method not in WRITES or request.content_type in ("multipart/form-data",
                                                                  "application/x-www-form-urlencoded"):
         return None
     try:
         raw = request.body
-    except Exception:  # noqa: BLE001 -- too large and the like: the operation's own answer
-        return None
+    except RequestDataTooBig:  # Django's own answer would be an HTML page; the API's are problem documents
+        from jingzhun.api import problems
+
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return problems.response(400, "too-large", f"请求体超过 {limit:,} 字节 / the request body is larger than "
+                                                   f"{limit:,} bytes")
     if b"\\u0000" not in raw:  # the cheap test first: most bodies stop here (a raw NUL is not JSON)
         return None
     try:
