@@ -172,3 +172,20 @@ def test_a_decision_through_the_page_needs_a_reason(committed_web):
     a.post(reverse("assessment:signoff"), {"year": str(YEAR), "township": TOWNSHIP, "action": "submit"})
     assert Signoff.objects.get(township=TOWNSHIP).state == "submitted"
     assert TOWNSHIP_A2 in page(a, reverse("assessment:signoff") + f"?year={YEAR}")
+
+
+def test_an_id_in_a_schemes_file_name_is_masked_where_it_is_kept_shown_and_audited(committed_web):
+    """The register's uploads mask an ID typed into a file's name (stop 21); a scheme's upload did not."""
+    import datetime as dt
+
+    from tests.factories import resident_id
+
+    client = committed_web.client("officer_a")
+    rid = resident_id("433130", dt.date(1990, 1, 1), 1, True)
+    client.post(reverse("assessment:index"), {"action": "upload",
+                                              "file": SimpleUploadedFile(f"{rid}.toml", VILLAGE_SCHEME.encode())})
+    (row,) = SchemeFile.objects.all()
+    assert rid not in row.file_name and row.file_name.startswith(rid[:6])
+    entry = AuditEntry.objects.get(action="assessment.scheme.upload")
+    assert rid not in str(entry.detail)
+    assert rid not in page(client, reverse("assessment:index"))
