@@ -70,3 +70,14 @@ def test_a_deeply_nested_monitoring_policy_is_a_policy_error():
 
     with pytest.raises(policy.PolicyError, match="嵌套过深"):
         policy.parse(deep_toml(), "深.toml")
+
+
+def test_a_number_too_long_for_python_is_a_boundary_problem(tmp_path: Path):
+    """json.loads raises a plain ValueError (not a JSONDecodeError) for an integer of over 4,300 digits."""
+    path = tmp_path / "长.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": [' + "1" * 5000 + "]}")
+    with pytest.raises(geojson.BoundaryProblem, match="不是 JSON 文件"):
+        geojson.read(path)
+    path.write_text('{"type": "FeatureCollection", "features": [NaN]}')
+    with pytest.raises(geojson.BoundaryProblem, match="NaN"):  # its own words still
+        geojson.read(path)
