@@ -81,3 +81,18 @@ def test_a_number_too_long_for_python_is_a_boundary_problem(tmp_path: Path):
     path.write_text('{"type": "FeatureCollection", "features": [NaN]}')
     with pytest.raises(geojson.BoundaryProblem, match="NaN"):  # its own words still
         geojson.read(path)
+
+
+def test_an_integer_too_long_for_python_is_refused_in_words(web: Web):
+    """tomllib raises a plain ValueError (not a TOMLDecodeError) for an integer of over 4,300 digits."""
+    text = 'name_zh = "x"\nyear = ' + "1" * 5000 + "\n"
+    response = web.client("officer_a").post(reverse("assessment:index"), {
+        "action": "upload", "file": SimpleUploadedFile("长.toml", text.encode())}, follow=True)
+    assert response.status_code == 200 and "TOML" in response.content.decode()
+    assert not SchemeFile.objects.exists()
+    with pytest.raises(loading.PolicyError):
+        loading.loads_model(text, "长.toml", Policy)
+    from jingzhun.monitoring import policy
+
+    with pytest.raises(policy.PolicyError):
+        policy.parse(text, "长.toml")

@@ -308,7 +308,7 @@ def parse_scheme(text: str, name: str = "<string>", *,
     the catalogue's direction of each code. Raises :class:`SchemeError` listing every problem."""
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, and an integer of over 4,300 digits (Python's limit)
         raise SchemeError(name, [Problem("", f"TOML 语法错误 / TOML syntax error: {exc}")]) from None
     except RecursionError:  # tomllib recurses into nested arrays and tables: a hostile file is no traceback
         raise SchemeError(name, [Problem("", TOO_DEEP)]) from None
