@@ -16,7 +16,6 @@ import re
 from collections.abc import Callable, Iterator
 
 import pytest
-from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from python_calamine import CalamineWorkbook
 
