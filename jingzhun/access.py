@@ -140,12 +140,47 @@ def _range_q(spans: list[tuple[str, str]], field: str) -> Q:
     return q
 
 
+def area_range_q(spans: list[tuple[str, str]], field: str) -> Q:
+    """Q restricting `field` (a 12-digit area code column) to the code ranges `spans` (none: nothing)."""
+    return _range_q(spans, field)
+
+
 def area_q(user: object, field: str, ability: str | None = None) -> Q | None:
     """Q restricting `field` (a 12-digit area code column) to the user's subtrees (of the roles carrying
     `ability`, when given); None = no limit. Without `ability`, helper roles count: a helper may see their
     village's area facts, not its other households."""
     spans = ranges(user, ability=ability)
     return None if spans is None else _range_q(spans, field)
+
+
+# Taking data away (a workbook, a PDF, a print) needs the "export" ability besides the ability that reads
+# it, on the same role: an auditor who reads organisation records and an evaluator who exports elsewhere
+# do not add up to a download. The web's `pages.requires_download` guards every download view with it.
+EXPORT = "export"
+
+
+def download_ranges(user: object, ability: str) -> list[tuple[str, str]] | None:
+    """The code ranges of the user's roles carrying both `ability` and "export"; None = unrestricted."""
+    found = grants(user)
+    if found is None:
+        return None
+    return [(g.low, g.high) for g in found if {ability, EXPORT} <= ABILITIES.get(g.role, frozenset())]
+
+
+def may_download(user: object, ability: str) -> bool:
+    spans = download_ranges(user, ability)
+    return spans is None or bool(spans)
+
+
+def download_q(user: object, field: str, ability: str) -> Q | None:
+    """`area_q` for a download: `field` limited to the ranges of roles carrying `ability` and "export"."""
+    spans = download_ranges(user, ability)
+    return None if spans is None else _range_q(spans, field)
+
+
+def can_download_area(user: object, code: str, ability: str) -> bool:
+    spans = download_ranges(user, ability)
+    return spans is None or any(low <= code <= high for low, high in spans)
 
 
 def scope(qs: QuerySet, user: object, field: str, ability: str | None = None) -> QuerySet:

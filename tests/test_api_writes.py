@@ -71,10 +71,13 @@ def test_a_refused_write_frees_its_key(web):
 
 def test_bad_input_is_a_422_naming_the_field(web):
     api = api_for(web.users["helper_a"], "read", "write")
-    response = api.post("/visits", {**VISIT, "visited_at": "yesterday", "notes": "a\x00b"})
+    response = api.post("/visits", {**VISIT, "visited_at": "yesterday", "notes": "a\ud800b"})  # a lone surrogate
     assert response.status_code == 422
     fields = {e["field"] for e in response.json()["errors"]}
     assert fields == {"visited_at", "notes"}
+    # A NUL is refused before any operation, naming its field (tests/test_api_nul.py has every write).
+    response = api.post("/visits", {**VISIT, "visited_at": "yesterday", "notes": "a\x00b"})
+    assert response.status_code == 400 and [e["field"] for e in response.json()["errors"]] == ["notes"]
 
 
 def test_officers_record_attendance_in_their_areas_only(web):

@@ -197,6 +197,27 @@ def test_forbidden_steps_later_in_the_process(setup):
     assert state(app) == "first_notice"
 
 
+def test_a_stranger_cannot_tell_an_id_elsewhere_from_no_id(setup):
+    """Filing for a household, or stepping an application, of another county gives the very words a
+    missing id gives: the workflow is no oracle on ids (the web's forms already answer alike)."""
+    s = setup
+    app = workflow.apply(s["h1"], 2020, applied_by="张德明", on=D, user=s["village"])
+    stranger = user_at("stranger", "433127000000")
+    missing = Household.objects.order_by("-pk").values_list("pk", flat=True).first() + 1000
+
+    def said(call) -> str:
+        with pytest.raises(StepRefused) as info:
+            call()
+        return str(info.value)
+
+    there = said(lambda: workflow.apply(s["h2"].pk, 2020, applied_by="x", on=D, user=stranger))
+    nowhere = said(lambda: workflow.apply(missing, 2020, applied_by="x", on=D, user=stranger))
+    assert there == nowhere
+    there = said(lambda: workflow.object_(app.pk, on=D, reason="x", user=stranger))
+    nowhere = said(lambda: workflow.object_(app.pk + 1000, on=D, reason="x", user=stranger))
+    assert there.replace(str(app.pk), "N") == nowhere.replace(str(app.pk + 1000), "N")
+
+
 def test_levels_of_authority(setup):
     s = setup
     app = workflow.apply(s["h1"], 2020, applied_by="张德明", on=D, user=s["village"])
@@ -206,7 +227,7 @@ def test_levels_of_authority(setup):
     with pytest.raises(StepRefused, match="township-level"):
         workflow.township_review(app.pk, approve=True, on=D, user=s["village"])
     stranger = user_at("stranger", "433127000000")
-    with pytest.raises(StepRefused, match="no township-level role"):
+    with pytest.raises(StepRefused, match="outside your areas"):
         workflow.township_review(app.pk, approve=True, on=D, user=stranger)
     with pytest.raises(StepRefused, match="no role over the household's village") as info:
         workflow.apply(s["h2"], 2020, applied_by="x", on=D, user=stranger)

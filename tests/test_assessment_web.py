@@ -17,6 +17,7 @@ from jingzhun.assessment import scoring_runs, snapshots
 from jingzhun.assessment.models import Decision, SchemeFile, ScoreResult, Signoff
 from jingzhun.audit.models import AuditEntry
 from jingzhun.teams.models import Cadre
+from jingzhun.web import once
 from tests.factories import COUNTY, OTHER_VILLAGE, TOWNSHIP, VILLAGE, VILLAGE2
 from tests.test_assessment_decisions import VILLAGE_SCHEME
 from tests.web_cast import TOWNSHIP_A2, VILLAGE_A3, page
@@ -136,6 +137,25 @@ def test_nothing_outside_the_officers_areas_is_shown_or_decided(committed_web):
         assert web.client(name).post(reverse("assessment:decide"), decide).status_code == 403
 
 
+def test_a_decision_form_sent_twice_records_one_decision(committed_web):
+    """A double click, the browser's resend or a replayed request of the decision form: one warning, not two
+    (the form carries a one-time token, `jingzhun.web.once`); a form without its token records nothing."""
+    web = committed_web
+    scored(web)
+    a = web.client("officer_a")
+    form = a.get(reverse("assessment:flags") + f"?year={YEAR}").content.decode()
+    token = re.search(r'name="once" value="([^"]+)"', form)
+    assert token is not None, "the decision form carries a one-time token"
+    decide = {"subject": "flag", "unit_type": "village", "unit": VILLAGE2, "year": str(YEAR), "decision": "talk",
+              "reason": "等次最低，约谈", "once": token.group(1)}
+    for _ in range(3):
+        assert a.post(reverse("assessment:decide"), decide).status_code == 302
+    assert Decision.objects.count() == 1
+    assert AuditEntry.objects.filter(action="assessment.decide").count() == 1
+    a.post(reverse("assessment:decide"), {k: v for k, v in decide.items() if k != "once"})
+    assert Decision.objects.count() == 1
+
+
 def test_a_decision_through_the_page_needs_a_reason(committed_web):
     web = committed_web
     scored(web)
@@ -144,10 +164,28 @@ def test_a_decision_through_the_page_needs_a_reason(committed_web):
               "reason": "  "}
     shown = a.post(reverse("assessment:decide"), decide, follow=True).content.decode()
     assert "须说明理由" in shown and not Decision.objects.exists()
-    a.post(reverse("assessment:decide"), {**decide, "reason": "等次最低，约谈", "on": "2020-03-01"})
+    a.post(reverse("assessment:decide"), {**decide, "reason": "等次最低，约谈", "on": "2020-03-01",
+                                          "once": once.new_token()})
     (d,) = Decision.objects.all()
     assert (d.area_code, d.decided_by, str(d.decided_on)) == (VILLAGE2, "officer_a", "2020-03-01")
     assert "等次最低，约谈" in page(a, reverse("assessment:flags") + f"?year={YEAR}")
     a.post(reverse("assessment:signoff"), {"year": str(YEAR), "township": TOWNSHIP, "action": "submit"})
     assert Signoff.objects.get(township=TOWNSHIP).state == "submitted"
     assert TOWNSHIP_A2 in page(a, reverse("assessment:signoff") + f"?year={YEAR}")
+
+
+def test_an_id_in_a_schemes_file_name_is_masked_where_it_is_kept_shown_and_audited(committed_web):
+    """The register's uploads mask an ID typed into a file's name (stop 21); a scheme's upload did not."""
+    import datetime as dt
+
+    from tests.factories import resident_id
+
+    client = committed_web.client("officer_a")
+    rid = resident_id("433130", dt.date(1990, 1, 1), 1, True)
+    client.post(reverse("assessment:index"), {"action": "upload",
+                                              "file": SimpleUploadedFile(f"{rid}.toml", VILLAGE_SCHEME.encode())})
+    (row,) = SchemeFile.objects.all()
+    assert rid not in row.file_name and row.file_name.startswith(rid[:6])
+    entry = AuditEntry.objects.get(action="assessment.scheme.upload")
+    assert rid not in str(entry.detail)
+    assert rid not in page(client, reverse("assessment:index"))

@@ -162,3 +162,23 @@ def test_a_review_is_resolved_only_within_the_areas_and_a_merge_moves_the_cadres
     done = review.resolve(admin, "root", r.pk, "distinct", None, "两县各自的水利局")
     assert done.status == "distinct" and Unit.objects.get(pk=other.pk).merged_into_id is None
     assert AuditEntry.objects.filter(action="organisation.unit_review").count() == 2
+
+
+@pytest.mark.parametrize("mode", ["all", "check"])
+def test_secondment_cadre_of_another_county_is_not_found_like_no_cadre(officer, tmp_path, mode):
+    """The personnel number of a cadre working in another county gives the very answer a number nobody has
+    gives (no oracle on other counties' rosters); the lookup is scoped in SQL to the importer's areas."""
+    Unit.objects.create(name="省财政厅", kind="provincial", level="province", area_id=PROVINCE)
+    Cadre.objects.create(personnel_number="P900", name="外县", unit="省财政厅", unit_kind="provincial", rank="staff",
+                         home_area_id=OTHER_VILLAGE)
+    row = {"personnel_number": "P900", "unit_name": "省财政厅", "unit_kind": "省直部门", "unit_area": PROVINCE,
+           "from_area": PROVINCE, "to_area": COUNTY, "post": "副县长", "start_date": "2020-03-01",
+           "end_date": "2022-02-28"}
+    answers = []
+    for number in ("P900", "P999"):  # elsewhere, and nowhere
+        path = write(tmp_path / f"{number}.csv", secondments.SPEC, [{**row, "personnel_number": number}])
+        out = secondments.import_secondments(path, actor="county", user=officer, mode=mode)
+        assert not Secondment.objects.exists()
+        [p] = out.problems
+        answers.append((p.row, p.column, p.rule))
+    assert answers[0] == answers[1] == (2, "人员编号", secondments.NO_CADRE)

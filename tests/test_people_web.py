@@ -218,3 +218,24 @@ def test_branch_elections_export_round_trip_and_upload_within_the_users_areas(we
     assert list(Election.objects.filter(held_on__month=5).values_list("secretary", flat=True)) == ["龙补选"]
     assert Branch.objects.get(village_id=VILLAGE).secretary == "龙补选"
     assert Branch.objects.get(village_id=OTHER_VILLAGE).secretary == "书记"
+
+
+def test_a_course_in_an_unregistered_area_of_ones_county_is_not_found_not_a_500(web, people):
+    """433130999999 lies in 龙山县's code range but is no registered area: the course's foreign key refused
+    it at commit (an IntegrityError, a 500). It is as unknown as an area elsewhere now."""
+    before = Course.objects.count()
+    response = web.client("officer_a").post(reverse("training:add_course"), {
+        "code": "U1", "title": "无此区划", "topic": "other", "kind": "thematic", "start_date": "2024-01-01",
+        "end_date": "2024-01-02", "hours": "4", "area": "433130999999"})
+    assert response.status_code == 404 and Course.objects.count() == before
+
+
+@pytest.mark.parametrize("change", [{"serving_area": "433130999999"}, {"speciality": "nope"}, {"name": ""}])
+def test_a_talent_with_an_unregistered_area_or_a_bad_code_is_refused_not_a_500(web, people, change):
+    """full_clean's ValidationError (an area in range but unregistered, a code not in its table) went up as a
+    500; now an unknown area is "not found" and a bad field a refusal naming it, and nothing is written."""
+    before = Talent.objects.count()
+    form = {"name": "新人", "serving_area": VILLAGE, "speciality": "health", "recruited": "returnee",
+            "start_date": "2024-05-01", "once": once.new_token(), **change}
+    response = web.client("officer_a").post(reverse("talent:write", args=["join"]), form)
+    assert response.status_code in (302, 404) and Talent.objects.count() == before

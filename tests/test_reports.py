@@ -242,9 +242,10 @@ def test_the_page_offers_only_the_users_areas(history):
     assert "贫困人口规模及变化表" in html and "防返贫监测对象情况表" in html
 
 
-# Which areas each of the cast's users may report on, by hand: their figures role's area and the areas below it.
+# Which areas each of the cast's users may report on, by hand: their figures role's area and the areas below it,
+# when that role also exports (the workbook is a download): an auditor sees the dashboard but takes no tables.
 A_AREAS = {COUNTY, TOWNSHIP, TOWNSHIP_A2, VILLAGE}
-REPORTS_ON = {"officer_a": A_AREAS, "auditor_a": A_AREAS, "evaluator_a": A_AREAS,
+REPORTS_ON = {"officer_a": A_AREAS, "auditor_a": None, "evaluator_a": A_AREAS,
               "officer_b": {OTHER_COUNTY, OTHER_TOWNSHIP}, "township_a": {TOWNSHIP, VILLAGE},
               "root": {PROVINCE, COUNTY, TOWNSHIP, TOWNSHIP_A2, VILLAGE, OTHER_COUNTY, OTHER_TOWNSHIP},
               "helper_a": None, "no_role": None}  # None: the page is refused (403) whatever the area

@@ -3,6 +3,7 @@ and SQLite refuse them with an error of the database, which must be a 422 here, 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from ninja import Path
@@ -19,7 +20,18 @@ def _clean(value: str) -> str:
     return value
 
 
+def _moment(value: dt.datetime) -> dt.datetime:
+    # Converted to Beijing time and back along the way: a year 1 or 9999 with a zone runs out of the calendar
+    # (OverflowError, a 500). No visit of this register is that old or that far off.
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"年份应在 {EARLIEST_YEAR}–{LATEST_YEAR} 之间 / the year must be between {EARLIEST_YEAR} and "
+                         f"{LATEST_YEAR}")
+    return value
+
+
 Text = Annotated[str, AfterValidator(_clean)]
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
+Moment = Annotated[dt.datetime, AfterValidator(_moment)]
 Short = Annotated[str, Field(max_length=200), AfterValidator(_clean)]
 
 # An object's id in a path or body: a database integer (a larger number would overflow SQLite's, a 500).

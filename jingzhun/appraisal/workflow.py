@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jingzhun import access, choices
@@ -89,10 +89,15 @@ def _refuse_kind(app: Application, action: str) -> StepRefused:
                        f"({app.pk}) has no step {t.en} ({action!r})")
 
 
+NO_HOUSEHOLD = ("该户不存在，或您没有在该户所在村受理申请的权限 / no such household, or no role over the "
+                "household's village")
+
+
 def _locked(app_id: int) -> Application:
     app = Application.objects.select_for_update().filter(pk=app_id).first()
-    if app is None:
-        raise StepRefused(f"申请 {app_id} 不存在 / no application {app_id}")
+    if app is None:  # the same words as one outside the user's areas (`_check`): ids cannot be probed
+        raise StepRefused(f"申请 {app_id} 不存在或不在您的管辖范围 / no application {app_id} in your areas: none, or "
+                          f"it is outside your areas")
     return app
 
 
@@ -110,8 +115,8 @@ def _check(app: Application, action: str, user: object) -> None:
     t = kinds.ALL_STEPS[action]
     if not access.can_see_area(user, app.village_id):
         # Someone with no role over the village learns nothing of the application: not its state, not its place.
-        raise StepRefused(f"申请 {app.pk} 不在您的管辖范围，您没有执行“{t.zh}”的权限 / no {t.level}-level role over "
-                          f"application {app.pk} for {t.en} ({action!r}): it is outside your areas")
+        raise StepRefused(f"申请 {app.pk} 不存在或不在您的管辖范围 / no application {app.pk} in your areas: none, or "
+                          f"it is outside your areas")
     if action not in table(app):
         raise _refuse_kind(app, action)
     t = table(app)[action]
@@ -173,15 +178,14 @@ def apply(household: Household | int, year: int, *, applied_by: str, on: dt.date
     except ValueError as exc:
         raise StepRefused(str(exc)) from None
     hh = household if isinstance(household, Household) else Household.objects.filter(pk=household).first()
-    if hh is None:
-        raise StepRefused(f"户 {household} 不存在 / no household {household}")
+    if hh is None or not may_step(user, hh.village_id, "village"):
+        # One answer for "no such household" and "not where you may file": ids cannot be probed.
+        raise StepRefused(NO_HOUSEHOLD)
     applied_by = _required(applied_by, "申请人", "the applicant")
     _on_checked(on)
     if not isinstance(year, int) or not YEARS[0] <= year <= YEARS[1]:
         raise StepRefused(f"识别年度须为 {YEARS[0]}–{YEARS[1]} 之间的年份，而非 {year!r} / "
                           f"the year must be between {YEARS[0]} and {YEARS[1]}, got {year!r}")
-    if not may_step(user, hh.village_id, "village"):
-        raise StepRefused("您没有在该户所在村受理申请的权限 / no role over the household's village")
     detail: dict[str, Any] = {"applied_by": applied_by, "kind": kind}
     if kind == kinds.EXIT:
         try:
@@ -192,9 +196,16 @@ def apply(household: Household | int, year: int, *, applied_by: str, on: dt.date
         if Application.objects.filter(household=hh, year=year, kind=kind).exclude(state="rejected").exists():
             raise StepRefused(f"户 {hh.number} 已有 {year} 年度的在办申请（{kinds.KIND.zh(kind)}） / household {hh.number} "
                               f"already has an open {kind} application for {year}")
-        app = Application.objects.create(household=hh, village_id=hh.village_id, year=year, kind=kind,
-                                         applied_by=applied_by, applied_on=on, state="applied", state_since=on,
-                                         created_by=actor_name(user))
+        try:
+            # Two officers filing at the same instant both pass the check above; the unique open application
+            # lets one in and refuses the other (after the first commits, on PostgreSQL): the same words.
+            with transaction.atomic():
+                app = Application.objects.create(household=hh, village_id=hh.village_id, year=year, kind=kind,
+                                                 applied_by=applied_by, applied_on=on, state="applied",
+                                                 state_since=on, created_by=actor_name(user))
+        except IntegrityError:
+            raise StepRefused(f"户 {hh.number} 已有 {year} 年度的在办申请（{kinds.KIND.zh(kind)}） / household "
+                              f"{hh.number} already has an open {kind} application for {year}") from None
         reason = detail.get("exit_check", {}).get("override", "")
         Step.objects.create(application=app, action="apply", from_state="", to_state="applied", actor=actor_name(user),
                             on=on, reason=reason, detail=detail)

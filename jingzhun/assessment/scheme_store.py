@@ -21,6 +21,7 @@ from jingzhun.areas.models import LEVEL_DIGITS
 from jingzhun.assessment import catalogue, schemes
 from jingzhun.assessment.models import SchemeFile
 from jingzhun.audit.log import record
+from jingzhun.identity import mask_id_like
 
 MAX_BYTES = 200_000  # a scheme is a page of TOML; anything larger is not one
 
@@ -107,7 +108,8 @@ def get(ref: str, user: object | None) -> Stored:
 def upload(user: object, file_name: str, data: bytes, *, actor: str) -> SchemeFile:
     """Check and store an officer's scheme file, audited. SchemeError (every problem named) when it is not a
     usable scheme; nothing is stored then."""
-    name = Path(file_name or "scheme.toml").name[:200]
+    # Kept, shown and audited: an ID typed into the file's name is masked, as for the register's uploads.
+    name = mask_id_like(Path(file_name or "scheme.toml").name)[:200]
     if len(data) > MAX_BYTES:
         raise schemes.SchemeError(name, [schemes.Problem("", f"文件超过 {MAX_BYTES} 字节 / the file is larger than "
                                                              f"{MAX_BYTES} bytes")])

@@ -297,6 +297,9 @@ def _catalogue_problems(scheme: Scheme, known_codes: Collection[str] | Mapping[s
     return problems
 
 
+TOO_DEEP = "TOML 嵌套过深 / the TOML is nested too deeply"
+
+
 def parse_scheme(text: str, name: str = "<string>", *,
                  known_codes: Collection[str] | Mapping[str, Collection[str]] | None = None,
                  directions: Mapping[str, str] | None = None) -> Scheme:
@@ -305,8 +308,10 @@ def parse_scheme(text: str, name: str = "<string>", *,
     the catalogue's direction of each code. Raises :class:`SchemeError` listing every problem."""
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, and an integer of over 4,300 digits (Python's limit)
         raise SchemeError(name, [Problem("", f"TOML 语法错误 / TOML syntax error: {exc}")]) from None
+    except RecursionError:  # tomllib recurses into nested arrays and tables: a hostile file is no traceback
+        raise SchemeError(name, [Problem("", TOO_DEEP)]) from None
     try:
         scheme = Scheme.model_validate(data)
     except ValidationError as exc:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jingzhun import access
@@ -68,7 +68,14 @@ def submit(user: object, township: str, year: int) -> Signoff:
                                f"{found.state}")
         signoff = found or Signoff(township=township, period=period)
         signoff.version, signoff.state, signoff.level, signoff.reason = version, "submitted", "", ""
-        _step(signoff, "submit", "township", user)
+        try:
+            # A first submit has no row to lock: two at the same instant both create one, and the unique
+            # (township, period) lets one in; the other waits for it (PostgreSQL) and is refused like a
+            # submit that found the row. A savepoint keeps the transaction usable for the answer.
+            with transaction.atomic():
+                _step(signoff, "submit", "township", user)
+        except IntegrityError:
+            raise SignoffError(f"乡镇 {township} {period} 年的指标已报送 / already submitted") from None
     return signoff
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -36,7 +37,8 @@ from jingzhun.assessment import (
 from jingzhun.assessment.models import DECISION, ScoreResult, ScoringRun, Signoff, SignoffStep
 from jingzhun.assessment.sheets import deduction_labels, explained, explainer, records_behind, write_xlsx
 from jingzhun.teams.supervision import KINDS
-from jingzhun.web.pages import requires
+from jingzhun.web import once
+from jingzhun.web.pages import requires, requires_download
 
 ABILITY = "assess"
 SHOWN = 1000  # rows of a ranked table on the page; the XLSX has them all
@@ -165,13 +167,13 @@ def indicator_records(request: HttpRequest, pk: int, unit: str, code: str) -> Ht
         "parts": records_behind(run, result, code, request.user)})
 
 
-@requires(ABILITY)
+@requires_download(ABILITY)
 def run_xlsx(request: HttpRequest, pk: int) -> Any:
     run = _run(request, pk)
     return write_xlsx(request, run, _rows(run, request.user))
 
 
-@requires(ABILITY)
+@requires_download(ABILITY)
 def run_sheet(request: HttpRequest, pk: int, unit: str) -> HttpResponse:
     run = _run(request, pk)
     result = _result(request, run, unit)
@@ -308,11 +310,18 @@ def decide(request: HttpRequest) -> HttpResponse:
     back = reverse("assessment:shortlist" if subject == "shortlist" else "assessment:flags")
     try:
         on = dt.date.fromisoformat(post.get("on", "")) if post.get("on") else None
-        decisions.decide(request.user, subject=subject, unit_type=post.get("unit_type", ""),
-                         unit=post.get("unit", ""), year=_year(request), decision=post.get("decision", ""),
-                         reason=post.get("reason", ""), on=on, actor=request.user.get_username())
+        # The decision, then the form's one-time token, in one transaction: a double click or a resent form
+        # finds the token taken and records no second warning or promotion (out of area: 404 as ever).
+        with transaction.atomic():
+            decisions.decide(request.user, subject=subject, unit_type=post.get("unit_type", ""),
+                             unit=post.get("unit", ""), year=_year(request), decision=post.get("decision", ""),
+                             reason=post.get("reason", ""), on=on, actor=request.user.get_username())
+            once.claim(request)
     except decisions.NotFound as exc:
         raise Http404(str(exc)) from None
+    except once.AlreadySent as exc:
+        messages.warning(request, str(exc))
+        return redirect(f"{back}?year={_year(request)}")
     except ValueError as exc:
         messages.error(request, str(exc))
     else:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 
@@ -44,10 +44,16 @@ def rate(user: object, branch_id: int, year: int, rating: str, *, actor: str, re
         branch = _branch(user, branch_id)
         if Rating.objects.filter(branch=branch, year=year).exists():
             raise ValueError(f"{year}年度已评定 / already rated for {year}")
-        row = Rating.objects.create(
-            branch=branch, year=year, rating=rating, reason=reason if weak else "", detail=detail[:300],
-            plan=plan.strip()[:500] if weak else "", deadline=deadline if weak else None,
-            responsible=responsible.strip()[:40] if weak else "", entered_by=actor)
+        try:
+            # Two raters at the same instant both pass the check above; the unique (branch, year) lets one
+            # in and refuses the other (after the first commits, on PostgreSQL): the same words, not a 500.
+            with transaction.atomic():
+                row = Rating.objects.create(
+                    branch=branch, year=year, rating=rating, reason=reason if weak else "", detail=detail[:300],
+                    plan=plan.strip()[:500] if weak else "", deadline=deadline if weak else None,
+                    responsible=responsible.strip()[:40] if weak else "", entered_by=actor)
+        except IntegrityError:
+            raise ValueError(f"{year}年度已评定 / already rated for {year}") from None
         audit.record(actor, "branch.rate", object_type="branch", object_id=str(branch.pk), area=branch.village_id,
                      year=year, rating=rating)
         totals.refresh([branch.village_id])

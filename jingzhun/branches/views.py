@@ -24,7 +24,7 @@ from jingzhun.branches.roster import SPEC
 from jingzhun.organisation import paging
 from jingzhun.web import once, roster_export
 from jingzhun.web.area_param import chosen_area, chosen_year
-from jingzhun.web.pages import requires
+from jingzhun.web.pages import requires, requires_download
 
 
 @requires("people")
@@ -71,7 +71,7 @@ def _rerate(request: HttpRequest, p: Any, actor: str) -> str:
     return _("Re-rating recorded.")
 
 
-@requires("export")
+@requires_download("people")
 def export_roster(request: HttpRequest) -> Any:  # a FileResponse
     """The area's branches in the roster template's columns, scoped to the user's areas of the export ability."""
     area = chosen_area(request, "export")
@@ -83,7 +83,7 @@ def export_roster(request: HttpRequest) -> Any:  # a FileResponse
 
 
 
-@requires("export")
+@requires_download("people")
 def export_elections(request: HttpRequest) -> Any:  # a FileResponse
     """The area's branch elections in the elections template's columns (the type as its label), scoped to the
     user's areas of the export ability: edited and imported back, it changes only what was edited."""

@@ -16,7 +16,7 @@ from jingzhun import access
 from jingzhun.audit import log as audit
 from jingzhun.evaluation import draw, drawform, fieldlist, findings, results
 from jingzhun.evaluation.models import FINDINGS, Evaluation, SampledVillage
-from jingzhun.web.pages import requires
+from jingzhun.web.pages import requires, requires_download
 
 LIMIT = 500
 
@@ -84,7 +84,7 @@ def _audit_print(request: HttpRequest, found: Evaluation, what: str, villages: l
                  object_id=str(found.pk), areas=villages, format=what, rows=rows)
 
 
-@requires("evaluate")
+@requires_download("evaluate")
 def field_list(request: HttpRequest, pk: int, village: str) -> HttpResponse:
     found = _evaluation(request, pk)
     sampled = access.scope(SampledVillage.objects.filter(evaluation=found, village_id=village).select_related(
@@ -96,7 +96,7 @@ def field_list(request: HttpRequest, pk: int, village: str) -> HttpResponse:
     return render(request, "evaluation/field_list.html", {"evaluation": found, "sampled": sampled, "rows": rows})
 
 
-@requires("evaluate")
+@requires_download("evaluate")
 def field_list_xlsx(request: HttpRequest, pk: int) -> Any:  # a FileResponse
     found = _evaluation(request, pk)
     households = draw.households_of(found, request.user)

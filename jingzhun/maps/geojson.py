@@ -46,8 +46,12 @@ def read(path: Path, *, code_property: str = "code", max_bytes: int = MAX_BYTES)
     try:
         with path.open("rb") as f:
             data = json.loads(f.read(), parse_constant=_no_constants)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BoundaryProblem(f"不是 JSON 文件：{exc} / not a JSON file: {exc}") from None
+    except BoundaryProblem:
+        raise
+    except ValueError as exc:  # a decode error, and a number of over 4,300 digits (Python's own limit)
+        raise BoundaryProblem(f"不是 JSON 文件：{str(exc)[:200]} / not a JSON file: {str(exc)[:200]}") from None
+    except RecursionError:  # json recurses into nested arrays: a hostile file is a refusal, not a traceback
+        raise BoundaryProblem("JSON 嵌套过深 / the JSON is nested too deeply") from None
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise BoundaryProblem("顶层须为 FeatureCollection / the top level must be a FeatureCollection")
     features = data.get("features")

@@ -80,8 +80,10 @@ class Rules:
 def parse(text: str, name: str) -> File:
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, and an integer of over 4,300 digits (Python's limit)
         raise PolicyError(name, [Problem("", f"TOML 语法错误 / TOML syntax error: {exc}")]) from None
+    except RecursionError:  # tomllib recurses into nested arrays and tables: a hostile file is no traceback
+        raise PolicyError(name, [Problem("", "TOML 嵌套过深 / the TOML is nested too deeply")]) from None
     try:
         found = File.model_validate(data)
     except ValidationError as exc:

@@ -17,5 +17,12 @@ def q(user: object, field: str, *, write: bool = False) -> Q:
     return Q() if found is None else found
 
 
+def download_q(user: object, field: str) -> Q:
+    """Q limiting `field` to the areas where the user may take the records away: roles carrying both the
+    read ability and "export" (`access.download_q`), so an auditor reads them but does not download them."""
+    found = access.download_q(user, field, READ)
+    return Q() if found is None else found
+
+
 def covers(user: object, code: str, *, write: bool = False) -> bool:
     return access.can_see_area(user, code, WRITE if write else READ)

@@ -96,9 +96,11 @@ def loads_model(text: str, file: str, model: type[M]) -> M:
     every problem by file and dotted key otherwise."""
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, and an integer of over 4,300 digits (Python's limit)
         # tomllib puts "(at line N, column M)" in its message; keep it, it is what the officer needs.
         raise PolicyError(file, [Problem("", f"TOML 语法错误 / TOML syntax error: {exc}")]) from None
+    except RecursionError:  # tomllib recurses into nested arrays and tables: a hostile file is no traceback
+        raise PolicyError(file, [Problem("", "TOML 嵌套过深 / the TOML is nested too deeply")]) from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:

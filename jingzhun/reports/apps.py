@@ -10,6 +10,6 @@ class ReportsConfig(AppConfig):
         from jingzhun.audit import names
         from jingzhun.web import pages
 
-        pages.register(pages.Page("reports:index", _("Reports"), "dashboard", 45))
+        pages.register(pages.Page("reports:index", _("Reports"), "export", 45))
         names.register_actions({"report.download": "下载统计报表 / statistical reports downloaded"})
         names.register_keys({"tables": "报表 / tables"})

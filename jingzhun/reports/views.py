@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from jingzhun.reports.tables import TABLES
 from jingzhun.reports.workbook import write
 from jingzhun.web.area_param import chosen_area, chosen_year
 from jingzhun.web.lockout import client_address
-from jingzhun.web.pages import requires
+from jingzhun.web.pages import requires_download
 
 PICKER_LIMIT = 5000  # a province's areas down to its townships; a national user picks by code past this
 
@@ -44,7 +44,7 @@ def chosen_tables(request: HttpRequest) -> list[str]:
     return [code for code in TABLES if code in asked] or list(TABLES)
 
 
-@requires(counts.ABILITY)
+@requires_download(counts.ABILITY)  # the page is the download's form (the menu: "export")
 def index(request: HttpRequest) -> HttpResponse:
     area = chosen_area(request, counts.ABILITY)
     areas = picker(request.user)
@@ -59,10 +59,13 @@ def index(request: HttpRequest) -> HttpResponse:
     })
 
 
-@requires(counts.ABILITY)
+@requires_download(counts.ABILITY)
 def download(request: HttpRequest) -> HttpResponse:
-    """The chosen tables of the area and year as one workbook, audited before it is made."""
+    """The chosen tables of the area and year as one workbook, audited before it is made. Only where a role
+    carries both the dashboard and "export": an auditor sees the tables on the page but takes none away."""
     area = chosen_area(request, counts.ABILITY)
+    if not access.can_download_area(request.user, area.code, counts.ABILITY):
+        raise Http404(_("No such area in your scope"))
     year, codes = chosen_year(request), chosen_tables(request)
     audit.record(str(request.user), "report.download", object_type="area", object_id=area.code, area=area.code,
                  address=client_address(request), year=year, tables=codes)

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.db.models import Q
+
 from jingzhun import access
 from jingzhun.identity import mask
 from jingzhun.tabular.parse import Invalid
@@ -69,6 +71,14 @@ class Scope:
     def covers(self, code: str | None) -> bool:
         """The code lies in one of the wide ranges."""
         return self.wide is None or (code is not None and any(lo <= code <= hi for lo, hi in self.wide))
+
+    def q(self, field: str) -> Q:
+        """The wide ranges as a SQL predicate on the 12-digit code column `field` (everything when
+        unrestricted, nothing without a range): a lookup by natural key filters in SQL, so a row outside
+        the areas is never fetched and "not found" and "outside" are the same answer."""
+        if self.wide is None:
+            return Q()
+        return access.area_range_q(list(self.wide), field)
 
     def helper_covers(self, code: str | None) -> bool:
         return code is not None and any(lo <= code <= hi for lo, hi in self.helper)

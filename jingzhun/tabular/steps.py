@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from jingzhun.audit import log as audit
+from jingzhun.db import ConcurrentWrite
 from jingzhun.tabular import rules
 from jingzhun.tabular.problems import Problem, Problems
 from jingzhun.tabular.read import RawTable, read_any
@@ -137,6 +138,11 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
+ATTEMPTS = 3
+CONFLICT = ("同时有其他写入保存了相同的记录，本次未写入任何数据；请重新导入 / other writes saved the same records at the "
+            "same moment: nothing was written; import again")
+
+
 def run(importer: Importer[C, P], path: str | Path, *, actor: str, scope: rules.Scope, mode: str = "all",
         user: object | None = None) -> Outcome[P]:
     """Read, check, and — unless the mode says otherwise — plan and apply. Nothing is written when a
@@ -145,6 +151,21 @@ def run(importer: Importer[C, P], path: str | Path, *, actor: str, scope: rules.
     path = Path(path)
     raw, cell_problems = read_any(path, importer.spec)
     context = Context(actor, scope, mode, raw.file_name, sha256_of(path), user)
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return _checked_and_applied(importer, raw, cell_problems, context)
+        except (IntegrityError, ConcurrentWrite):
+            # The checks run before the write transaction: another write that landed in between (a phone's
+            # record, another officer's file) took the ids this one prepared, or the same keys. Nothing of this
+            # one landed. Check again: the checks now see those rows and refuse the rows they clash with.
+            if attempt == ATTEMPTS:
+                return Outcome(raw.file_name, raw.table.num_rows, [Problem(raw.file_name, 0, "", "", CONFLICT)])
+    raise AssertionError("unreachable")
+
+
+def _checked_and_applied(importer: Importer[C, P], raw: RawTable, cell_problems: list[tuple[int, str, str]],
+                         context: Context) -> Outcome[P]:
+    actor, mode = context.actor, context.mode
     checked = importer.check(raw, cell_problems, context)
     order = {col.header: i for i, col in enumerate(importer.spec.columns)}
     outcome: Outcome[P] = Outcome(raw.file_name, raw.table.num_rows, checked.problems.sorted(order))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 
@@ -26,8 +27,8 @@ def join(user: object, *, name: str, area_id: str, speciality: str, recruited: s
          actor: str, scheme_id: int | None = None, qualifications: str = "", resident_id: str = "") -> Talent:
     """Add a person to the pool in one of the user's areas. The ID, when given, is checked (GB 11643) and
     stored only as ciphertext, blind index and mask; a person already in the pool is refused by the index."""
-    if not access.can_see_area(user, area_id, ABILITY):
-        raise LookupError(OUTSIDE)
+    if not access.can_see_area(user, area_id, ABILITY) or not Area.objects.filter(code=area_id).exists():
+        raise LookupError(OUTSIDE)  # an unregistered code in one's range is as unknown as one elsewhere
     # The scheme too must be the user's: joining another area's scheme would change its retention and quotas.
     if scheme_id is not None:
         scheme_area = Scheme.objects.filter(pk=scheme_id).values_list("area_id", flat=True).first()
@@ -40,8 +41,12 @@ def join(user: object, *, name: str, area_id: str, speciality: str, recruited: s
         cipher = resident_id_cipher()
         talent.resident_id_cipher, talent.resident_id_index = cipher.encrypt(number), cipher.index(number)
         talent.resident_id_masked = mask(number)
-    with transaction.atomic():
+    try:
         talent.full_clean(exclude=["resident_id_cipher", "resident_id_index", "scheme"])
+    except ValidationError as exc:  # a code not in its table, a blank name: the form's problem, not a 500
+        fields = ", ".join(sorted(exc.message_dict))
+        raise ValueError(f"登记信息无效：{fields} / not a valid record: {fields}") from None
+    with transaction.atomic():
         talent.save()
         audit.record(actor, "talent.join", object_type="talent", object_id=str(talent.pk), area=area_id)
     return talent

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from jingzhun import access
 from jingzhun.areas.models import Area
@@ -32,6 +32,13 @@ MAX_NOTE = 2000
 
 class NotHandled(ValueError):
     """The note was refused (no such alert in the user's areas, an empty note); nothing was written."""
+
+
+class AlreadyHandled(NotHandled):
+    """Someone's note on the alert stands already (written before, or at the same instant); nothing was written."""
+
+
+ALREADY = "该预警已处理 / this alert has been handled already"
 
 
 @dataclass
@@ -96,12 +103,19 @@ def handle(alerts: Iterable[Alert], key: str, note: str, *, actor: str) -> Alert
         raise NotHandled("没有找到该预警（不在您的辖区或已消除） / no such alert in your areas now")
     with transaction.atomic():
         if AlertNote.objects.filter(key=key).exists():
-            raise NotHandled("该预警已处理 / this alert has been handled already")
-        row = AlertNote.objects.create(key=key, kind=found.kind, area=found.area, subject=found.subject[:200],
-                                       note=note, handled_by=actor)
+            raise AlreadyHandled(ALREADY)
+        try:
+            # Two officers at the same instant both pass the check above; the unique key lets one note in and
+            # the other's insert fails (PostgreSQL waits for the first to commit, then refuses). That is the
+            # same answer as a note found by the check, not a 500: a savepoint keeps the transaction usable.
+            with transaction.atomic():
+                row = AlertNote.objects.create(key=key, kind=found.kind, area=found.area,
+                                               subject=found.subject[:200], note=note, handled_by=actor)
+        except IntegrityError:
+            raise AlreadyHandled(ALREADY) from None
         log.record(actor, "supervision.handle", object_type="alert", object_id=key, area=found.area,
                    kind=found.kind, note=note)
     return row
 
 
-__all__ = ["KINDS", "NotHandled", "ShownAlert", "evidence_text", "handle", "key_of", "shown"]
+__all__ = ["ALREADY", "KINDS", "AlreadyHandled", "NotHandled", "ShownAlert", "evidence_text", "handle", "key_of", "shown"]

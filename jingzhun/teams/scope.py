@@ -24,10 +24,12 @@ from collections.abc import Iterable, Sequence
 
 # The area rule itself is the shared one (jingzhun.tabular.rules); what follows is what it means for cadres,
 # households and teams.
+from django.db.models import Q
+
 from jingzhun.tabular.rules import OUTSIDE, Ranges, Scope, resolve
 
 __all__ = ["OUTSIDE", "ROSTER_ROLES", "VISIT_ROLES", "Ranges", "Scope", "cadres_working_here", "own_cadre",
-           "paired_households", "resolve"]
+           "paired_households", "resolve", "working_here_q"]
 
 # Roles whose areas count for each import. Read-only roles (evaluator, auditor, user administrator) write none.
 ROSTER_ROLES = frozenset({"officer"})
@@ -63,6 +65,19 @@ def cadres_working_here(scope: Scope, cadre_ids: Iterable[int]) -> set[int]:
             cadre_id__in=part, end_date__isnull=True).values_list("cadre_id", "household__village_id")
             if scope.covers(village))
     return found
+
+
+def working_here_q(scope: Scope) -> Q:
+    """The cadres the importer may refer to, as a SQL predicate on `Cadre`: home area or the village of an
+    open team membership in the wide areas (`cadres_working_here` without the helper's own record). A
+    lookup by personnel number filtered by it never fetches a cadre of another county, so "no such number"
+    and "elsewhere" are one answer."""
+    if scope.unrestricted:
+        return Q()
+    from jingzhun.teams.models import TeamMembership
+
+    open_here = TeamMembership.objects.filter(scope.q("team__village_id"), end_date__isnull=True).values("cadre_id")
+    return scope.q("home_area_id") | Q(pk__in=open_here)
 
 
 def paired_households(scope: Scope) -> set[int]:

@@ -61,10 +61,12 @@ def _lookups(data: dict[str, list[Any]], scope: rules.Scope) -> tuple[dict[str, 
     """The courses and cadres the file names that lie in the scope, fetched in chunks."""
     codes = sorted({(v or "").strip() for v in data.get("course", [])})
     numbers = sorted({(v or "").strip() for v in data.get("personnel_number", [])} - {""})
-    courses = {c.code: c for part in rules.chunks(codes) for c in Course.objects.filter(code__in=part)
-               if scope.covers(c.area_id)}
+    # Scoped in SQL: a course or cadre of another county is never fetched, so it is "not in your areas"
+    # exactly like a code or number nobody has.
+    courses = {c.code: c for part in rules.chunks(codes) for c in Course.objects.filter(scope.q("area_id"),
+                                                                                         code__in=part)}
     cadres = {c.personnel_number: c for part in rules.chunks(numbers) for c in Cadre.objects.filter(
-        personnel_number__in=part).only("pk", "name", "personnel_number", "home_area_id") if scope.covers(c.home_area_id)}
+        scope.q("home_area_id"), personnel_number__in=part).only("pk", "name", "personnel_number", "home_area_id")}
     return courses, cadres
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jingzhun import access
+from jingzhun.areas.models import Area
 from jingzhun.audit import log as audit
 from jingzhun.organisation import paging
 from jingzhun.training import reports
@@ -22,7 +23,7 @@ from jingzhun.training.models import COURSE_KIND, ENROLMENT_STATUS, POVERTY_WORK
 from jingzhun.training.roster import SPEC
 from jingzhun.web import roster_export
 from jingzhun.web.area_param import chosen_area, chosen_year
-from jingzhun.web.pages import requires
+from jingzhun.web.pages import requires, requires_download
 
 
 @requires("people")
@@ -66,20 +67,26 @@ def add_course(request: HttpRequest) -> HttpResponse:
     except (ValueError, KeyError):
         messages.error(request, _("The course is incomplete or its dates or hours are invalid."))
         return redirect("training:courses")
-    if not access.can_see_area(request.user, str(fields["area_id"]), "manage_people"):
+    if (not access.can_see_area(request.user, str(fields["area_id"]), "manage_people")
+            or not Area.objects.filter(code=fields["area_id"]).exists()):  # unregistered: as unknown as elsewhere
         raise Http404(_("No such area in your scope"))
     if not fields["code"] or not fields["title"] or Course.objects.filter(code=fields["code"]).exists():
         messages.error(request, _("A course needs a title and a code not used before."))
         return redirect("training:courses")
-    with transaction.atomic():
-        course = Course.objects.create(**fields)
-        audit.record(request.user.get_username(), "course.add", object_type="course", object_id=str(course.pk),
-                     area=course.area_id, code=course.code)
+    try:
+        with transaction.atomic():
+            course = Course.objects.create(**fields)
+            audit.record(request.user.get_username(), "course.add", object_type="course", object_id=str(course.pk),
+                         area=course.area_id, code=course.code)
+    except IntegrityError:
+        # A code taken at the same instant by another officer (both passed the check above): refused in words.
+        messages.error(request, _("A course needs a title and a code not used before."))
+        return redirect("training:courses")
     messages.success(request, _("Course added."))
     return redirect(f"{reverse('training:courses')}?area={course.area_id}&year={course.start_date.year}")
 
 
-@requires("export")
+@requires_download("people")
 def export_roster(request: HttpRequest) -> Any:  # a FileResponse
     """The area's enrolments in the year's courses, in the roster template's columns (status as its label,
     hours as typed), scoped to the user's areas of the export ability."""

@@ -52,12 +52,19 @@ def no_nul_characters(get_response: Callable[[HttpRequest], HttpResponse]) -> Ca
     one, PostgreSQL stores none in text (a query or write with one was a 500 there, not on SQLite), and a NUL
     truncates the value in C code along the way. Said once here, before any view. A form's fields are read as the
     CSRF check reads them a step later (a file upload's parts through the same handlers, the size limit first);
-    a file's content is not a field; a JSON body is the API's to check."""
+    a file's content is not a field; an API request's JSON body is decoded and walked (`jingzhun.api.nul`)."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
         fields = [request.path, *(f"{k}{v}" for k, values in request.GET.lists() for v in values)]
         if request.method == "POST" and request.content_type in FORMS:
             fields += [f"{k}{v}" for k, values in request.POST.lists() for v in values]
+        if request.path.startswith("/api/"):
+            from jingzhun.api import nul
+
+            # A JSON body's strings, decoded (the escape \u0000 is not a NUL byte on the wire).
+            refused = nul.refusal(request)
+            if refused is not None:
+                return refused
         if any(NUL in text for text in fields):
             text = "请求含有空字符（NUL），已拒绝 / the request holds a NUL character and was refused"
             if request.path.startswith("/api/"):  # the API answers every refusal as a problem document

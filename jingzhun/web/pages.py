@@ -66,3 +66,26 @@ def requires(ability: str) -> Callable[[View], View]:
         return guarded
 
     return decorate
+
+
+def requires_download(ability: str) -> Callable[[View], View]:
+    """`requires(ability)` for a view that returns a file or a print: the user must also hold "export" on a
+    role carrying `ability` (`access.may_download`), else 403. The view scopes its rows the same way
+    (`access.download_ranges`). The mark `download_ability` lets the test of every download route check
+    that none is left unguarded."""
+    if ability not in access.ALL_ABILITIES:
+        raise ValueError(f"unknown ability {ability!r}")
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not access.may_download(request.user, ability):
+                raise PermissionDenied(f"{ability}+{access.EXPORT}")
+            return view(request, *args, **kwargs)
+
+        guarded.download_ability = ability  # type: ignore[attr-defined]
+        return guarded
+
+    return decorate

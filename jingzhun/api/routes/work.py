@@ -20,7 +20,7 @@ from jingzhun.api import idempotency, paging, records
 from jingzhun.api.auth import by_session, user_of
 from jingzhun.api.problems import ApiProblem, bilingual, field_error, not_found
 from jingzhun.api.routes.register import visible
-from jingzhun.api.text import Short, Text, path_id
+from jingzhun.api.text import Moment, Short, Text, path_id
 from jingzhun.teams import visit_photos
 from jingzhun.teams.models import Attendance, Cadre, Visit, VisitPhoto
 from jingzhun.teams.visits_import import attendance as attendance_import
@@ -48,7 +48,7 @@ class VisitIn(Schema):
     household_number: Short
     cadre_id: int | None = Field(None, ge=1, le=2**62, description="缺省为本人的干部记录 / default: your own cadre record")
     personnel_number: Short = ""
-    visited_at: dt.datetime = Field(description="ISO 8601；不带时区按北京时间 / without a zone: Beijing time")
+    visited_at: Moment = Field(description="ISO 8601；不带时区按北京时间 / without a zone: Beijing time")
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
     location_accuracy: float | None = Field(None, gt=0, le=100000, description=(

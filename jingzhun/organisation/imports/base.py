@@ -62,8 +62,9 @@ class RowImporter:
     model: Any
     fields: tuple[str, ...]  # the fields a row sets (besides the key's)
 
-    def lookups(self, data: dict[str, list[str | None]]) -> dict[str, Any]:
-        """What the rows refer to, read once for the whole file (areas, units, cadres)."""
+    def lookups(self, data: dict[str, list[str | None]], scope: rules.Scope) -> dict[str, Any]:
+        """What the rows refer to, read once for the whole file (areas, units, cadres); what only the
+        importer's areas may refer to is filtered by `scope` in SQL."""
         return {}
 
     def keyed(self, cells: dict[str, str], found: dict[str, Any]) -> tuple[Any, str, dict[str, Any]]:
@@ -83,7 +84,7 @@ class RowImporter:
             checked.problems.add(row, self.spec.header_of(key), "", rule)
         data = table.table.to_pydict()
         numbers = data.pop("_row")
-        checked.context = self.lookups(data)
+        checked.context = self.lookups(data, context.scope)
         keyed: dict[Any, dict[str, Any]] = {}
         for i, row in enumerate(numbers):
             cells = {k: (data[k][i] or "").strip() if k in data else "" for k in self.spec.by_key}

@@ -65,7 +65,7 @@ class Links(base.RowImporter):
     fields = FIELDS
     area_column = "village"
 
-    def lookups(self, data: dict[str, list[str | None]]) -> dict[str, Any]:
+    def lookups(self, data: dict[str, list[str | None]], scope: rules.Scope) -> dict[str, Any]:
         villages = areas_named(data.get("village", []))
         return {"units": unit_pks(data), "villages": villages}
 

@@ -16,7 +16,10 @@ from jingzhun.organisation.models import Secondment
 from jingzhun.tabular import parse, rules, steps
 from jingzhun.tabular.spec import Column, Spec
 from jingzhun.teams.models import Cadre
+from jingzhun.teams.scope import working_here_q
 
+NO_CADRE = ("您的管辖区划内没有这个人员编号的干部（不存在或登记在区划以外）/ no cadre with this personnel number "
+            "in your areas (none, or registered outside them)")
 FIELDS = ("from_unit_id", "from_area_id", "post", "end_date", "purpose")
 
 SPEC = Spec("secondments", (
@@ -48,10 +51,13 @@ class Secondments(base.RowImporter):
     fields = FIELDS
     area_column = "to_area"
 
-    def lookups(self, data: dict[str, list[str | None]]) -> dict[str, Any]:
+    def lookups(self, data: dict[str, list[str | None]], scope: rules.Scope) -> dict[str, Any]:
+        # Only the cadres who work in the importer's areas, in SQL: a number of another county's cadre is
+        # "not found" exactly like a number nobody has (no oracle on other counties' personnel numbers).
         numbers = sorted({(v or "").strip() for v in data.get("personnel_number", []) if v})
+        here = working_here_q(scope)
         cadres = {n: pk for part in rules.chunks(numbers) for n, pk in Cadre.objects.filter(
-            personnel_number__in=part).values_list("personnel_number", "pk")}
+            here, personnel_number__in=part).values_list("personnel_number", "pk")}
         return {"cadres": cadres, "units": unit_pks(data),
                 "areas": areas_named(data.get("to_area", []), data.get("from_area", []))}
 
@@ -84,7 +90,7 @@ class Secondments(base.RowImporter):
         if key[1] not in found["areas"]:
             return "to_area", "不是已登记的区划代码 / not a registered area code"
         if key[0] not in found["cadres"]:
-            return "personnel_number", "没有这个人员编号的干部 / no cadre with this personnel number"
+            return "personnel_number", NO_CADRE
         return None
 
     def values(self, cells: dict[str, str], stored: dict[str, Any] | None, found: dict[str, Any]) -> dict[str, Any]:

@@ -60,7 +60,7 @@ class Units(base.RowImporter):
     model = Unit
     fields = ("level",)
 
-    def lookups(self, data: dict[str, list[str | None]]) -> dict[str, Any]:
+    def lookups(self, data: dict[str, list[str | None]], scope: rules.Scope) -> dict[str, Any]:
         return {"areas": areas_named(data.get("area", []))}
 
     def keyed(self, cells: dict[str, str], found: dict[str, Any]) -> tuple[Any, str, dict[str, Any]]:

@@ -18,7 +18,7 @@ from jingzhun.organisation import scope
 from jingzhun.organisation.imports import links, secondments, units
 from jingzhun.organisation.models import UNIT_LEVEL, Secondment, Unit, UnitVillageLink
 from jingzhun.tabular.spec import Spec
-from jingzhun.web.pages import requires
+from jingzhun.web.pages import requires_download
 
 
 def _yuan(fen: int) -> str:
@@ -26,12 +26,12 @@ def _yuan(fen: int) -> str:
 
 
 def _unit_rows(user: object) -> Iterable[list[Any]]:
-    for u in Unit.objects.filter(scope.q(user, "area_id"), merged_into__isnull=True).order_by("area_id", "name"):
+    for u in Unit.objects.filter(scope.download_q(user, "area_id"), merged_into__isnull=True).order_by("area_id", "name"):
         yield [u.name, UNIT_KIND.zh(u.kind), u.area_id, UNIT_LEVEL.zh(u.level)]
 
 
 def _link_rows(user: object) -> Iterable[list[Any]]:
-    for k in UnitVillageLink.objects.filter(scope.q(user, "village_id")).select_related("unit").order_by(
+    for k in UnitVillageLink.objects.filter(scope.download_q(user, "village_id")).select_related("unit").order_by(
             "year", "village_id", "unit__name").iterator(chunk_size=2000):
         yield [k.unit.name, UNIT_KIND.zh(k.unit.kind), k.unit.area_id, k.village_id, k.year,
                _yuan(k.funds_pledged_fen), k.projects_pledged, k.people_pledged, _yuan(k.funds_delivered_fen),
@@ -39,7 +39,7 @@ def _link_rows(user: object) -> Iterable[list[Any]]:
 
 
 def _secondment_rows(user: object) -> Iterable[list[Any]]:
-    for s in Secondment.objects.filter(scope.q(user, "to_area_id")).select_related("cadre", "from_unit").order_by(
+    for s in Secondment.objects.filter(scope.download_q(user, "to_area_id")).select_related("cadre", "from_unit").order_by(
             "start_date", "pk").iterator(chunk_size=2000):
         yield [s.cadre.personnel_number, s.from_unit.name, UNIT_KIND.zh(s.from_unit.kind), s.from_unit.area_id,
                s.from_area_id, s.to_area_id, s.post, s.start_date.isoformat(), s.end_date.isoformat(), s.purpose]
@@ -49,13 +49,13 @@ KINDS = {"units": (units.SPEC, _unit_rows, "单位名录"), "unit_links": (links
          "secondments": (secondments.SPEC, _secondment_rows, "挂职")}
 
 
-@requires(scope.READ)
+@requires_download(scope.READ)
 def export_xlsx(request: HttpRequest, kind: str) -> Any:  # a FileResponse
     if kind not in KINDS:
         raise Http404(kind)
     spec, rows, sheet_name = KINDS[kind]
     user = request.user
-    spans = access.ranges(user, ability=scope.READ)
+    spans = access.download_ranges(user, scope.READ)
     name = f"{sheet_name}.xlsx"
     audit.record(user.get_username(), "export", object_type=kind, object_id=name,
                  areas=[low for low, _ in spans or ()], address=client_address(request),

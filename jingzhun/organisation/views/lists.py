@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jingzhun import access
 from jingzhun.areas.models import Area
 from jingzhun.choices import UNIT_KIND
 from jingzhun.organisation import coverage, fit, leadership, scope, secondments, shortlists
@@ -32,7 +33,8 @@ def unit_list(request: HttpRequest) -> HttpResponse:
               .annotate(n=Count("pk")).values("n"))
     qs = qs.annotate(cadre_count=Coalesce(Subquery(cadres), 0)).select_related("area").order_by("area_id", "name", "pk")
     return render(request, "organisation/units.html", {
-        "page": page_of(request, qs), "kinds": UNIT_KIND.labels(), "kind": kind, "title": _("Units")})
+        "page": page_of(request, qs), "kinds": UNIT_KIND.labels(), "kind": kind, "title": _("Units"),
+        "may_export": access.may_download(request.user, READ)})
 
 
 @requires(READ)
@@ -112,7 +114,7 @@ def secondment_page(request: HttpRequest) -> HttpResponse:
     ending = secondments.ending_within(request.user, timezone.localdate(), days)
     return render(request, "organisation/secondments.html", {
         "shares": secondments.share_by_year(request.user), "days": days, "ending": ending[:SHOWN],
-        "total": ending.count(), "title": _("Secondments")})
+        "total": ending.count(), "title": _("Secondments"), "may_export": access.may_download(request.user, READ)})
 
 
 @requires(READ)

@@ -47,5 +47,5 @@ def overview(request: HttpRequest, code: str | None = None) -> HttpResponse:
         "charts": dashboard.chart_data(board, labels),
         "people": people.figures(request.user, area, timezone.localdate()) if access.can_see_area(request.user, code, "see_organisation")
         else [],
-        "title": area.name,
+        "title": area.name, "may_print": access.can_download_area(request.user, area.code, "register"),
     })

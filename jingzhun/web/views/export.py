@@ -18,10 +18,10 @@ from jingzhun.areas.models import Area
 from jingzhun.registry import sensitive
 from jingzhun.registry.exporter import export_register
 from jingzhun.web.lockout import client_address
-from jingzhun.web.pages import requires
+from jingzhun.web.pages import requires_download
 
 
-@requires("export")
+@requires_download("register")
 def export_xlsx(request: HttpRequest) -> Any:  # a FileResponse
     spans = access.ranges(request.user, ability="export")
     code = request.GET.get("area", "").strip()

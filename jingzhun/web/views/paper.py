@@ -5,7 +5,8 @@ follow the page's language.
 
 Scoped like the household page: a household outside the user's households is "not found", and a village's
 bulk print holds only the households the user may see (access.households, in SQL). Every print is an export
-of personal data and is audited with the village and the count.
+of personal data and is audited with the village and the count: it needs the "export" ability besides seeing the
+register (`pages.requires_download`), on the same role, so a helper or an auditor does not print.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from jingzhun.audit import log as audit
 from jingzhun.audit import names
 from jingzhun.registry.models import Household
 from jingzhun.web.lockout import client_address
-from jingzhun.web.pages import requires
+from jingzhun.web.pages import requires_download
 from jingzhun.web.paper import load, pdf
 
 # The audit log's names of the prints, and of the count they record (jingzhun.audit.names).
@@ -69,11 +70,11 @@ def _pdf_link(request: HttpRequest, kind: str, code: str, one: str) -> str:
             else reverse("web:village_paper_pdf", args=[code, kind]))
 
 
-@requires("register")
+@requires_download("register")
 def household_paper(request: HttpRequest, number: str, kind: str, fmt: str = "html") -> HttpResponse:
     """One household's card or file; outside the user's households it is "not found"."""
     _kind(kind)
-    scoped = access.households(Household.objects.filter(number=number), request.user)
+    scoped = access.households(Household.objects.filter(number=number), request.user, ability=access.EXPORT)
     household = scoped.select_related("village").first()
     if household is None:
         raise Http404(_("No such household in your scope"))
@@ -81,17 +82,17 @@ def household_paper(request: HttpRequest, number: str, kind: str, fmt: str = "ht
                   one=household.number, fmt=fmt)
 
 
-@requires("register")
+@requires_download("register")
 def village_paper(request: HttpRequest, code: str, kind: str, fmt: str = "html") -> HttpResponse:
     """Every household of a village the user may see, one per sheet. A village outside the user's areas is
-    "not found" (not an empty print: existence is not disclosed); a helper's print holds their own households."""
+    "not found" (not an empty print: existence is not disclosed)."""
     _kind(kind)
-    if not (code.isdigit() and len(code) == 12) or not access.can_see_area(request.user, code):
+    if not (code.isdigit() and len(code) == 12) or not access.can_download_area(request.user, code, "register"):
         raise Http404(_("No such area in your scope"))
     village = Area.objects.filter(code=code, level="village").select_related("parent__parent").first()
     if village is None:
         raise Http404(_("No such area in your scope"))
-    scoped = access.households(Household.objects.filter(village_id=code), request.user)
+    scoped = access.households(Household.objects.filter(village_id=code), request.user, ability=access.EXPORT)
     back = (reverse("web:dashboard_area", args=[code]) if access.may(request.user, "dashboard")
             else f"{reverse('web:households')}?area={code}")
     return _print(request, kind, scoped, village, back, fmt=fmt)

@@ -290,6 +290,8 @@ def household_detail(request: HttpRequest, number: str) -> HttpResponse:
         "h": household, "members": members,
         # The reveal button only for those who may reveal; the household's own helper sees its members' health.
         "can_reveal": sensitive.may_reveal(request.user),
+        # Printing is a download (`pages.requires_download`): the buttons only where it would be allowed.
+        "may_print": access.can_download_area(request.user, household.village_id, "register"),
         "health": helper_health(request.user, household.pk, household.village_id) or {}, "income_chart": _income_chart(incomes),
         "income_rows": [_income_row(i, len(members)) for i in incomes],
         "pair": pair, "visits": household_reads.visits(household.pk),

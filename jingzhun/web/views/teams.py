@@ -91,7 +91,7 @@ def alerts(request: HttpRequest) -> Any:  # a page, or a FileResponse for ?forma
     kind = kind if kind in supervision.KINDS else ""
     window = supervision.window_for(area.code, request.user, since=timezone.now() - dt.timedelta(days=days))
     found = supervision.alerts(window, kinds=[kind] if kind else None)
-    problem = ""
+    problem, status = "", 200
     if request.method == "POST":
         if not access.may(request.user, "supervise"):
             raise PermissionDenied("supervise")
@@ -103,6 +103,8 @@ def alerts(request: HttpRequest) -> Any:  # a page, or a FileResponse for ?forma
                               request.POST.get("key", ""), request.POST.get("note", ""),
                               actor=request.user.get_username())
             return redirect(f"{request.path}?{request.GET.urlencode()}")
+        except alert_view.AlreadyHandled as e:  # handled before, or by someone else at the same instant
+            problem, status = str(e), 409
         except alert_view.NotHandled as e:
             problem = str(e)
     if request.GET.get("format") == "xlsx":
@@ -124,4 +126,4 @@ def alerts(request: HttpRequest) -> Any:  # a page, or a FileResponse for ?forma
         "findings": [(f, rules.RULES.get(f.rule, f.rule)) for f in findings[:SHOWN_ALERTS]], "findings_total": len(findings), "month": last_month,
         "counts": [(supervision.KINDS[k], counts.get(k, 0)) for k in supervision.KINDS],
         "title": _("Supervision alerts"),
-    })
+    }, status=status)

@@ -28,7 +28,7 @@ from jingzhun.policy import DATA_DIR, PolicyError, available, load_policy, loads
 from jingzhun.registry.models import StatusEvent
 from jingzhun.web.dashboard import levels_above
 from jingzhun.web.lockout import client_address
-from jingzhun.web.pages import requires
+from jingzhun.web.pages import requires, requires_download
 from jingzhun.web.templatetags.jingzhun import lang
 
 ABILITY = "dashboard"
@@ -124,7 +124,7 @@ def difference(request: HttpRequest) -> HttpResponse:
 HEADERS = ["变化类别", "户编号", "所在村代码", "所在村", "上年状态", "本年状态"]
 
 
-@requires(EXPORT_ABILITY)
+@requires_download(ABILITY)
 def difference_xlsx(request: HttpRequest) -> Any:  # a FileResponse
     """The whole difference list of the area as XLSX: household numbers, villages and statuses only (no
     names, no IDs), audited as an export before the first row is written."""
