@@ -346,6 +346,9 @@ class Visit(models.Model):
             models.Index(fields=["notes_key"], condition=Q(notes_key__gt=""), name="visit_notes_key"),
             models.Index(fields=["latitude", "longitude"], condition=Q(latitude__isnull=False),
                          name="visit_coordinates"),
+            # The late-entry and poor-location alerts read only visits entered through the API or the phone
+            # (`channel IN (...)`, supervision.py): most visits come from files, so this index skips them.
+            models.Index(fields=["channel", "visited_at"], name="visit_channel_time"),
         ]
         constraints = [
             # Coordinates come as a pair or not at all, and inside the globe's ranges.

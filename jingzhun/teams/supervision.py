@@ -34,6 +34,7 @@ from django.utils import timezone
 from jingzhun import choices
 from jingzhun.teams import rules, sql
 from jingzhun.teams.config import SupervisionConfig
+from jingzhun.teams.models import VISIT_CHANNEL
 from jingzhun.teams.pairing_db import DEFAULT_CAPACITY
 
 KINDS = {
@@ -311,16 +312,19 @@ def late_entry(w: Window, config: SupervisionConfig) -> list[Alert]:
     when, when_params = w.visit_time("v.visited_at")
     lag = sql.seconds_between("v.recorded_at", "v.visited_at")
     limit = config.entry_lag_hours * 3600
+    # The channels a person entered by hand, named (not `<> 'file'`): an IN list reads the channel index.
+    typed = [code for code in VISIT_CHANNEL.codes if code != "file"]
+    entered = ", ".join(["%s"] * len(typed))
     rows = sql.fetch(
         f"""
         SELECT v.entered_by, v.village_id, COUNT(*), COUNT(DISTINCT v.household_id), MAX({lag}),
                MIN(v.visited_at), MAX(v.visited_at), {sql.id_list('v.id')}
         FROM teams_visit v
-        WHERE v.channel <> 'file' AND {lag} > %s AND {where} AND {when}
+        WHERE v.channel IN ({entered}) AND {lag} > %s AND {where} AND {when}
         GROUP BY v.entered_by, v.village_id
         ORDER BY v.village_id, v.entered_by
         """,
-        [limit, *params, *when_params],
+        [*typed, limit, *params, *when_params],
     )
     hours = config.entry_lag_hours
     return [Alert("late_entry", village, f"录入人 {who}",
