@@ -3,7 +3,7 @@
     python bench/bench_visit_channel.py --db /tmp/bench/channel.sqlite3 [--visits 1000000] [--phone 10]
 
 Builds (once; reused when the file exists) bench/bench_supervision.py's province with `--households` households and
-`--visits` visits, then gives every `--phone`th visit (by id) the phone channel and every 50th the API channel, the
+`--visits` visits, then gives every `--phone`th visit (by id) the phone channel and every `--api`th (50) the API channel, the
 rest staying "file" (imported); of the phone visits, one in four has no location and one in four reports worse than
 the 100 m limit, and one in five typed visits was entered two days late. Then, for each alert, the province as of
 2021-01-01: the median of `--repeat` runs with the index `visit_channel_time` dropped, then with it back, the rows
@@ -39,14 +39,14 @@ def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def channels(cur: object, phone: int) -> None:
+def channels(cur: object, phone: int, api: int) -> None:
     """Phone, API and file visits in fixed shares, with missing and poor locations and late entries."""
     cur.execute(f"""UPDATE teams_visit SET
-        channel = CASE WHEN id % {phone} = 0 THEN 'phone' WHEN id % 50 = 1 THEN 'api' ELSE 'file' END,
+        channel = CASE WHEN id % {phone} = 0 THEN 'phone' WHEN id % {api} = 1 THEN 'api' ELSE 'file' END,
         location_accuracy = CASE WHEN id % {phone} = 0 AND (id / {phone}) % 4 = 1 THEN NULL
                                  WHEN id % {phone} = 0 AND (id / {phone}) % 4 = 2 THEN 250
                                  WHEN id % {phone} = 0 THEN 20 ELSE NULL END,
-        recorded_at = CASE WHEN (id % {phone} = 0 OR id % 50 = 1) AND id % 5 = 0
+        recorded_at = CASE WHEN (id % {phone} = 0 OR id % {api} = 1) AND id % 5 = 0
                            THEN datetime(visited_at, '+2 days') ELSE recorded_at END""")  # type: ignore[attr-defined]
 
 
@@ -66,6 +66,7 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=1_000_000)
     parser.add_argument("--helpers", type=int, default=20_000)
     parser.add_argument("--phone", type=int, default=10, help="every Nth visit is a phone visit")
+    parser.add_argument("--api", type=int, default=50, help="every Nth visit is an API visit")
     parser.add_argument("--db", default="/tmp/jingzhun-bench/channel.sqlite3")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
@@ -86,12 +87,12 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     fill(args.households, args.visits, args.helpers)
     with connection.cursor() as cur:
-        channels(cur, args.phone)
+        channels(cur, args.phone, args.api)
         cur.execute("ANALYZE")
     window = supervision.Window(as_of=dt.datetime(2021, 1, 1, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai")),
                                 root=code_range(PROVINCE, "province"))
     config = SupervisionConfig()
-    print(f"{args.households:,} households, {args.visits:,} visits (every {args.phone}th by phone, every 50th by API),"
+    print(f"{args.households:,} households, {args.visits:,} visits (every {args.phone}th by phone, every {args.api}th by API),"
           f" SQLite, median of {args.repeat}; load before {loadavg()}\n")
     print("| alert | index | wall s | CPU s | alerts |\n|---|---|---:|---:|---:|")
     for name in ("late_entry", "poor_location"):

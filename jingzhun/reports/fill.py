@@ -22,10 +22,21 @@ def fill(user: object, area: Area, year: int, codes: Sequence[str]) -> list[Fill
         if code not in codes:
             continue
         by_child = table.count(user, area, year, group)
-        total = table.count(user, area, year, own).get(area.code[:own], {})
+        # The total over every group (a household of a village with no area row too), as a statement of its own
+        # counts it; counted again only where figures are distinct people.
+        total = (sum_of(by_child) if table.additive
+                 else table.count(user, area, year, own).get(area.code[:own], {}))
         out.append(Filled(table, [(child, values(table.columns, by_child.get(key, {})))
                                   for child, key in zip(children, keys, strict=True)],
                           values(table.columns, total)))
+    return out
+
+
+def sum_of(figures: counts.Figures) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for values in figures.values():
+        for key, value in values.items():
+            out[key] = out.get(key, 0) + value
     return out
 
 

@@ -37,6 +37,9 @@ class Table:
     note: Label  # the definitions the figures follow (统计口径)
     columns: tuple[Column, ...]
     count: Callable[[object, Area, int, int], counts.Figures]
+    # Every figure is a count or sum over rows that fall in exactly one child: the total row is the sum of the
+    # groups. False where a figure counts distinct people (a helper of two townships is one helper in the total).
+    additive: bool = True
 
 
 def both(top: Label, prefix: str) -> tuple[Column, ...]:
@@ -78,7 +81,7 @@ COVERAGE = Table(
      Column((("驻村工作队", "village work teams"), ("已派驻工作队村数", "villages with a team")), "teamed"),
      Column((("驻村工作队", "village work teams"), ("覆盖率（%）", "coverage (%)")), "teamed", share_of="poor_villages"),
      Column((("驻村工作队", "village work teams"), ("驻村干部人数", "team members")), "team_cadres")),
-    counts.coverage)
+    counts.coverage, additive=False)
 
 EXITS = Table(
     "exits", "表4", ("脱贫退出情况表", "Exits from poverty"),

@@ -1,0 +1,84 @@
+"""The report workbook of a whole province (five tables) built as the worker builds it, on an existing web database.
+
+    set -a; . /tmp/wb21/web.sqlite3.keys.env; set +a
+    cp /tmp/wb21/web.sqlite3 /tmp/rj/web.sqlite3          # never the original: this migrates and writes
+    python bench/bench_report_jobs.py --db /tmp/rj/web.sqlite3 [--year 2020] [--runs 2]
+
+Migrates the copy, then per run asks for the workbook of the province as a superuser (`reports.build.ask`), which
+queues the `report.build` job and, with REPORTS_SYNCHRONOUS, runs it in this process exactly as a worker's child
+runs it (the area rule, the five tables' counts, the XLSX, the private file, the row and the audit). Prints wall and
+this process's CPU (user + system; SQLite runs in this process) per run and per table, and the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", required=True, help="a copy of the web database (it is migrated and written)")
+    parser.add_argument("--year", type=int, default=2020)
+    parser.add_argument("--runs", type=int, default=2)
+    args = parser.parse_args()
+    if Path(args.db).resolve() == Path("/tmp/wb21/web.sqlite3"):
+        raise SystemExit("copy the database first: this benchmark migrates and writes it")
+    os.environ["JINGZHUN_DATABASE_URL"] = f"sqlite:///{Path(args.db).resolve()}"
+    os.environ["JINGZHUN_REPORTS_SYNCHRONOUS"] = "1"
+    os.environ["JINGZHUN_REPORT_DIR"] = tempfile.mkdtemp(prefix="bench-reports-")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingzhun.settings")
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+
+    from jingzhun.areas.models import Area
+    from jingzhun.registry.models import Household
+    from jingzhun.reports import build
+    from jingzhun.reports.fill import fill
+    from jingzhun.reports.tables import TABLES
+
+    call_command("migrate", verbosity=0)
+    user = User.objects.filter(username="bench-reports").first() or User.objects.create_superuser(
+        "bench-reports", "", None)
+    province = Area.objects.filter(level="province").order_by("code").first()
+    assert province is not None
+    print(f"{Household.objects.count():,} households; province {province.code}; year {args.year}; "
+          f"load before {loadavg()}")
+    for code in TABLES:  # each table's counts alone (by child and the total), no workbook
+        t0, c0 = time.perf_counter(), cpu()
+        fill(user, province, args.year, [code])
+        print(f"  {code}: wall {time.perf_counter() - t0:.2f} s, CPU {cpu() - c0:.2f} s", flush=True)
+    walls, cpus = [], []
+    for run in range(args.runs):
+        t0, c0 = time.perf_counter(), cpu()
+        done = build.ask(user, province, args.year, list(TABLES), False)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(cpu() - c0)
+        assert done.state == "done", (done.state, done.error)
+        print(f"run {run + 1}: the job (five tables, XLSX {done.size:,} bytes, audited): wall {walls[-1]:.2f} s, "
+              f"CPU {cpus[-1]:.2f} s, load {loadavg()}", flush=True)
+    print(f"median: wall {statistics.median(walls):.2f} s, CPU {statistics.median(cpus):.2f} s; load after {loadavg()}")
+
+
+if __name__ == "__main__":
+    main()
