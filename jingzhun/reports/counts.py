@@ -114,9 +114,12 @@ def summed(facts: QuerySet[Any], sums: list[tuple[str, str, list[Any]]]) -> Figu
     """`sums` (key, SQL over the facts' columns, its parameters) of the rows of `facts`, grouped by its column `g`."""
     inner, inner_params = facts.query.sql_with_params()
     select = ", ".join(f"{expr} AS {key}" for key, expr, _ in sums)
-    params = [p for _, _, ps in sums for p in ps] + list(inner_params)
+    params = list(inner_params) + [p for _, _, ps in sums for p in ps]  # the facts come first in the statement
     with connection.cursor() as cur:
-        cur.execute(f"SELECT facts.g, {select} FROM ({inner}) facts GROUP BY facts.g", params)
+        # MATERIALIZED: neither SQLite nor PostgreSQL may fold the facts into this statement, which would put the
+        # status subqueries back into every sum.
+        cur.execute(f"WITH facts AS MATERIALIZED ({inner}) SELECT facts.g, {select} FROM facts GROUP BY facts.g",
+                    params)
         return {row[0]: {key: int(v or 0) for (key, _, _), v in zip(sums, row[1:], strict=True)}
                 for row in cur.fetchall()}
 
