@@ -83,7 +83,9 @@ def ask(request: HttpRequest) -> HttpResponse:
 
 
 def readable_run(request: HttpRequest, token: str) -> ReportFile:
-    run = build.readable(request.user).select_related("area", "user").filter(token=token[:32]).first()
+    if len(token) != 32:  # the exact token: a longer address must not match its first 32 characters
+        raise Http404(_("No such report"))
+    run = build.readable(request.user).select_related("area", "user").filter(token=token).first()
     if run is None:
         raise Http404(_("No such report"))
     return build.refresh(run)
