@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 INDEX = "visit_channel_time"
-CREATE = f'CREATE INDEX "{INDEX}" ON "teams_visit" ("channel", "visited_at")'
+COLUMNS = os.environ.get("BENCH_CHANNEL_INDEX", "channel, visited_at")  # to try other shapes of the index
+CREATE = f'CREATE INDEX "{INDEX}" ON "teams_visit" ({COLUMNS})'
 
 
 def cpu() -> float:
@@ -76,10 +77,10 @@ def main() -> None:
     import django
 
     django.setup()
+    from bench_supervision import PROVINCE, fill
     from django.core.management import call_command
     from django.db import connection
 
-    from bench_supervision import PROVINCE, fill
     from jingzhun.areas.models import code_range
     from jingzhun.teams import supervision
     from jingzhun.teams.config import SupervisionConfig

@@ -33,9 +33,9 @@ from jingzhun.areas.models import Area
 from jingzhun.audit.models import AuditEntry
 from jingzhun.monitoring.models import Case
 from jingzhun.registry.models import Household, StatusEvent
+from jingzhun.reports.models import ReportFile
 from jingzhun.teams.models import Cadre, HelperPair
 from tests.factories import COUNTY, OTHER_COUNTY, OTHER_TOWNSHIP, PROVINCE, TOWNSHIP, VILLAGE, VILLAGE2
-from jingzhun.reports.models import ReportFile
 from tests.report_support import ask, here, token_of, workbook_response
 from tests.web_cast import TOWNSHIP_A2, VILLAGE_A3, page
 

@@ -77,7 +77,8 @@ def expires_at(run: ReportFile) -> dt.datetime | None:
 def readable(user: Any) -> QuerySet[ReportFile]:
     """The report files `user` may read: their own, of an area they still see the figures of; any of an area they
     may export."""
-    own = access.scope(ReportFile.objects.filter(user_id=getattr(user, "pk", None)), user, "area_id", counts.ABILITY)
+    own = access.scope(ReportFile.objects.filter(user_id=getattr(user, "pk", None) or 0), user, "area_id",
+                       counts.ABILITY)
     shared = access.scope(ReportFile.objects.all(), user, "area_id", "export")
     return ReportFile.objects.filter(pk__in=(own | shared).values("pk"))
 

@@ -34,8 +34,8 @@ def fill(user: object, area: Area, year: int, codes: Sequence[str]) -> list[Fill
 
 def sum_of(figures: counts.Figures) -> dict[str, int]:
     out: dict[str, int] = {}
-    for values in figures.values():
-        for key, value in values.items():
+    for group in figures.values():
+        for key, value in group.items():
             out[key] = out.get(key, 0) + value
     return out
 

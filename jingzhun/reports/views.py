@@ -59,7 +59,7 @@ def index(request: HttpRequest) -> HttpResponse:
     if area.code not in {a.code for a in areas}:
         areas.insert(0, area)
     en = english()
-    recent = build.readable(request.user).filter(user_id=request.user.pk).select_related("area")[:RECENT]
+    recent = build.readable(request.user).filter(user_id=request.user.pk or 0).select_related("area")[:RECENT]
     return render(request, "reports/index.html", {
         "title": _("Statistical reports"), "area": area, "areas": [
             (a.code, "\u3000" * max(0, LEVEL_DEPTH[a.level] - LEVEL_DEPTH[areas[0].level]) + a.name) for a in areas],
