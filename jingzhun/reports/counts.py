@@ -159,11 +159,15 @@ def coverage(user: object, area: Area, year: int, group: int) -> Figures:
 
 
 def exits(user: object, area: Area, year: int, group: int) -> Figures:
-    """Table 4: households and people exited in the year and in all; poor villages and counties, exited in the
-    year and by its end."""
+    """Table 4: households and people exited in the year and in all (table 1's figures); poor villages and counties,
+    exited in the year and by its end (`exit_areas`)."""
+    return merge(scale(user, area, year, group), exit_areas(user, area, year, group))
+
+
+def exit_areas(user: object, area: Area, year: int, group: int) -> Figures:
     villages = in_area(Area.objects.filter(level="village", poor_village=True), user, area, "code")
     counties = in_area(Area.objects.filter(level="county").exclude(poor_county=""), user, area, "code")
-    return merge(scale(user, area, year, group), areas_by_group(villages, counties, year, group))
+    return areas_by_group(villages, counties, year, group)
 
 
 def areas_by_group(villages: QuerySet[Any], counties: QuerySet[Any], year: int, group: int) -> Figures:

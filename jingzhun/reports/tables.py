@@ -40,6 +40,9 @@ class Table:
     # Every figure is a count or sum over rows that fall in exactly one child: the total row is the sum of the
     # groups. False where a figure counts distinct people (a helper of two townships is one helper in the total).
     additive: bool = True
+    # The statements whose figures, merged, are `count`'s, when a table shares one with another (table 4 takes
+    # table 1's): a workbook of both counts it once (`fill`).
+    parts: tuple[Callable[[object, Area, int, int], counts.Figures], ...] = ()
 
 
 def both(top: Label, prefix: str) -> tuple[Column, ...]:
@@ -96,7 +99,7 @@ EXITS = Table(
      Column((("贫困县", "poor counties"), ("总数", "in all")), "counties"),
      Column((("贫困县", "poor counties"), ("本年摘帽", "exited in the year")), "counties_exited"),
      Column((("贫困县", "poor counties"), ("累计摘帽", "exited by the end of the year")), "counties_exited_total")),
-    counts.exits)
+    counts.exits, parts=(counts.scale, counts.exit_areas))
 
 MONITORING = Table(
     "monitoring", "表5", ("防返贫监测对象情况表", "Households monitored for return to poverty"),
