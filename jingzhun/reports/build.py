@@ -104,7 +104,10 @@ def ask(user: Any, area: Area, year: int, tables: list[str], english: bool) -> R
             run = ReportFile.objects.create(token=token, user=user, area=area, year=year, tables=tables,
                                             english=english, key=key, job=job)
     except IntegrityError:  # the same user's identical request, a moment earlier: join it
-        return ReportFile.objects.get(key=key, user=user, state=ReportState.BUILDING)
+        joined = ReportFile.objects.filter(key=key, user=user, state=ReportState.BUILDING).first()
+        if joined is None:  # it ended in between: the next click asks anew
+            raise
+        return joined
     if settings.REPORTS_SYNCHRONOUS:
         runner.run_inline(job)
         run.refresh_from_db()
