@@ -76,8 +76,8 @@ class Window:
     last_month: dt.date | None = None
 
     def visit_time(self, column: str, *, indexed: bool = False) -> tuple[str, list[Any]]:
-        """The window's condition on `column`. `indexed`: left open to SQLite's index on (channel, visited_at),
-        which the alerts over typed visits only (a small share, read in the window's range) want."""
+        """The window's condition on `column`. `indexed`: left open to SQLite's index, for the alerts over typed
+        visits only, which search the covering index `visit_channel_time` by channel and this range."""
         if not sql.pg() and not indexed:
             column = f"+{column}"  # as in sql.area_where: no skip-scan of an index over millions of visits
         parts, params = [f"{column} <= %s"], [sql.adapt_dt(self.as_of)]
