@@ -78,6 +78,37 @@ def main() -> None:
         print(f"run {run + 1}: the job (five tables, XLSX {done.size:,} bytes, audited): wall {walls[-1]:.2f} s, "
               f"CPU {cpus[-1]:.2f} s, load {loadavg()}", flush=True)
     print(f"median: wall {statistics.median(walls):.2f} s, CPU {statistics.median(cpus):.2f} s; load after {loadavg()}")
+    county(user, args.year)
+
+
+def county(user: object, year: int) -> None:
+    """The small case end to end: a county's workbook queued as the web queues it, then `jingzhun worker --once` (a
+    new process: its start-up, the claim, the child `run_job` and the build), timed from the ask to the row done."""
+    import subprocess
+
+    from django.conf import settings
+    from django.db.models import Count
+
+    from jingzhun.areas.models import Area
+    from jingzhun.registry.models import Household
+    from jingzhun.reports import build
+    from jingzhun.reports.tables import TABLES
+
+    code = (Household.objects.values("village__parent__parent").annotate(n=Count("pk")).order_by("-n")
+            .values_list("village__parent__parent", flat=True).first())
+    area = Area.objects.get(code=code)
+    n = Household.objects.filter(village__parent__parent=area).count()
+    settings.REPORTS_SYNCHRONOUS = False
+    t0 = time.perf_counter()
+    run = build.ask(user, area, year, list(TABLES), False)
+    env = {**os.environ, "JINGZHUN_REPORTS_SYNCHRONOUS": "0"}
+    subprocess.run([sys.executable, "-m", "jingzhun.cli", "worker", "--once"], env=env, check=True,
+                   capture_output=True, cwd=Path(__file__).resolve().parent.parent)
+    run.refresh_from_db()
+    wall = time.perf_counter() - t0
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(f"a county ({area.name}, {n:,} households) through a new worker process: {run.state} in wall {wall:.2f} s, "
+          f"CPU of the worker and its child {children.ru_utime + children.ru_stime:.2f} s; load {loadavg()}")
 
 
 if __name__ == "__main__":
