@@ -31,6 +31,7 @@ def queued(settings, tmp_path):
     """Requests only queue their builds (no worker runs them unless a test does)."""
     settings.REPORT_DIR = str(tmp_path / "reports")
     settings.REPORTS_SYNCHRONOUS = False
+    settings.REPORT_INLINE_HOUSEHOLDS = 0  # every area is "large": a worker's
     return settings
 
 
@@ -64,6 +65,7 @@ def test_identical_requests_while_one_builds_share_it_and_others_get_their_own(w
 def test_a_worker_builds_it_in_a_child_process_and_the_page_offers_it(committed_web, settings, tmp_path):
     settings.REPORT_DIR = str(tmp_path / "reports")
     settings.REPORTS_SYNCHRONOUS = False
+    settings.REPORT_INLINE_HOUSEHOLDS = 0
     run = ask(committed_web.client("officer_a"), tables=("scale", "exits"))
     env = worker_env(JINGZHUN_REPORT_DIR=settings.REPORT_DIR)
     done = subprocess.run([sys.executable, "-m", "jingzhun.cli", "worker", "--once"], cwd=ROOT, env=env,
@@ -161,3 +163,19 @@ def test_a_hostile_form_is_refused_or_read_as_the_defaults(web, settings, tmp_pa
     assert run.year == timezone.localdate().year and run.tables == ["scale"]
     for token in ("x" * 32, "../" + run.token, run.token + "0"):
         assert client.get(f"/reports/{token}/file/").status_code == 404
+
+
+def test_a_small_area_is_built_by_the_request_itself_a_larger_one_by_a_worker(web, settings, tmp_path):
+    """County A has 4 households (tests/web_cast.py), its township 石牌镇 3: with the limit at 3 the township is
+    built at once, as the same job (done, audited, its file offered); the county waits for a worker."""
+    settings.REPORT_DIR = str(tmp_path / "reports")
+    settings.REPORTS_SYNCHRONOUS = False
+    settings.REPORT_INLINE_HOUSEHOLDS = 3
+    client = web.client("officer_a")
+    township = ask(client, area=TOWNSHIP)
+    assert township.state == ReportState.DONE and Job.objects.get(pk=township.job_id).state == JobState.DONE
+    assert AuditEntry.objects.filter(action="report.built", object_id=str(township.pk)).count() == 1
+    assert reverse("reports:download", args=[township.token]) in client.get(
+        reverse("reports:run", args=[township.token])).content.decode()
+    county = ask(client, area=COUNTY)
+    assert county.state == ReportState.BUILDING and Job.objects.get(pk=county.job_id).state == JobState.QUEUED

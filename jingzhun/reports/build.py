@@ -1,7 +1,9 @@
 """Report workbooks built by the job queue: ask, build (in a worker's child process), read, expire.
 
 A request records what was asked (`ReportFile`) and queues a `report.build` job in one transaction; an identical
-request (same area, year, tables and language) while one is building joins it, if the asker may read its file.
+request (same area, year, tables and language) while one is building joins it, if the asker may read its file. An
+area of at most REPORT_INLINE_HOUSEHOLDS households is built by the request itself, as the same job (`here`): a
+county's counting takes less than a worker's poll and its child's start; a province goes to a worker.
 The job counts the figures under the asker's own areas, checked again when it runs (a role taken away meanwhile
 fails the build), writes the workbook to `REPORT_DIR/<token>/report.xlsx` (0600, folder 0700) and marks the row
 done and audits `report.built` in one transaction. A job whose worker is gone is retried or failed by the queue
@@ -18,6 +20,7 @@ reports page and every request).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import secrets
 import shutil
@@ -39,6 +42,7 @@ from jingzhun.reports.fill import fill, unit_name
 from jingzhun.reports.models import ReportFile, ReportState
 from jingzhun.reports.workbook import write
 
+logger = logging.getLogger(__name__)
 BUILD = "report.build"  # the job kind, registered by `ReportsConfig.ready`
 ORPHAN_SECONDS = 3600  # a folder with no row (its request rolled back) after this long
 
@@ -91,7 +95,8 @@ def key_of(area: Area, year: int, tables: list[str], english: bool) -> str:
 
 def ask(user: Any, area: Area, year: int, tables: list[str], english: bool) -> ReportFile:
     """The build of these tables for `user` (whose areas the caller has checked hold `area`): one already building
-    that the user may read, or a new one queued for a worker (built at once when `REPORTS_SYNCHRONOUS`)."""
+    that the user may read, or a new one queued for a worker; built at once by this process for a small area (a
+    county) and when `REPORTS_SYNCHRONOUS` (tests)."""
     sweep()
     key = key_of(area, year, tables, english)
     for running in readable(user).filter(key=key, state=ReportState.BUILDING).order_by("-pk"):
@@ -108,10 +113,26 @@ def ask(user: Any, area: Area, year: int, tables: list[str], english: bool) -> R
         if joined is None:  # it ended in between: the next click asks anew
             raise
         return joined
-    if settings.REPORTS_SYNCHRONOUS:
-        runner.run_inline(job)
+    if settings.REPORTS_SYNCHRONOUS or small(user, area):
+        here(job)
         run.refresh_from_db()
     return run
+
+
+def small(user: Any, area: Area) -> bool:
+    """Whether the request may build the workbook itself: at most REPORT_INLINE_HOUSEHOLDS households (a county: a
+    fraction of a second of counting, less than a worker's poll and its child's start; one index range count)."""
+    limit = settings.REPORT_INLINE_HOUSEHOLDS
+    return counts.households(user, area)[: limit + 1].count() <= limit
+
+
+def here(job: Job) -> None:
+    """The same job, run by this process while its user waits (the worker's code, without its child: a report reads
+    no file from outside). A worker that claimed it first builds it; a build that fails fails its row (`failed`)."""
+    try:
+        runner.run_inline(job)
+    except Exception:  # recorded on the job and the row by `queue.fail`; the page says so
+        logger.exception("report build %s", job.pk)
 
 
 # --- the job ---------------------------------------------------------------------------------------------
