@@ -68,10 +68,11 @@ def fill(households: int, visits: int, helpers: int) -> None:
                    1, 1, 1, 1, 1, 1, '2020-01-01 00:00:00', '2020-01-01 00:00:00'
             FROM n""")
         cur.execute(f"""
-            INSERT INTO teams_cadre (id, name, unit, unit_kind, rank, skills, home_area_id, status, phone)
+            INSERT INTO teams_cadre (id, name, unit, unit_kind, rank, skills, home_area_id, status, phone,
+                                     personnel_number)
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {helpers})
             SELECT i, '干部' || i, '单位', 'county', 'staff', '', (SELECT code FROM vidx WHERE idx = (i - 1) / {per}),
-                   'serving', '' FROM n""")
+                   'serving', '', '' FROM n""")
         # Needy household i → one of the helpers of its own village, in turn.
         cur.execute(f"""
             INSERT INTO teams_helperpair (household_id, cadre_id, start_date, end_date, end_reason, run_id)

@@ -148,6 +148,13 @@ UPLOAD_MAX_BYTES = int(os.environ.get("JINGZHUN_UPLOAD_MAX_BYTES", str(200 * 102
 UPLOAD_MAX_ROWS = int(os.environ.get("JINGZHUN_UPLOAD_MAX_ROWS", "300000"))
 UPLOAD_MAX_UNZIPPED_MB = int(os.environ.get("JINGZHUN_UPLOAD_MAX_UNZIPPED_MB", "1024"))
 UPLOAD_KEEP_HOURS = float(os.environ.get("JINGZHUN_UPLOAD_KEEP_HOURS", "24"))
+# Report workbooks (jingzhun.reports) are built by a worker into REPORT_DIR (files 0600, folders 0700) and kept
+# REPORT_KEEP_HOURS after they were built; REPORTS_SYNCHRONOUS builds them in the request (tests).
+REPORT_DIR = os.environ.get("JINGZHUN_REPORT_DIR", str(Path.cwd() / ".jingzhun" / "reports"))
+REPORT_KEEP_HOURS = float(os.environ.get("JINGZHUN_REPORT_KEEP_HOURS", "24"))
+REPORTS_SYNCHRONOUS = os.environ.get("JINGZHUN_REPORTS_SYNCHRONOUS") == "1"
+# An area of at most this many households (a county) is built by the request itself, as the same job.
+REPORT_INLINE_HOUSEHOLDS = int(os.environ.get("JINGZHUN_REPORT_INLINE_HOUSEHOLDS", "50000"))
 # The job queue (jingzhun.jobs): a worker renews a running job's lease every third of JOBS_LEASE_SECONDS; a job
 # whose worker has gone (this host: at once; another host: when the lease runs out) is retried up to
 # JOBS_MAX_ATTEMPTS times in all. An idle worker looks at the queue every JOBS_POLL_SECONDS.

@@ -89,3 +89,23 @@ def test_an_accuracy_without_coordinates_cannot_be_stored(tree):
     with pytest.raises(IntegrityError), transaction.atomic():
         Visit.objects.create(cadre=cadre("k", VILLAGE, ""), household=household("X", VILLAGE), visited_at=AT,
                              recorded_at=AT, entered_by="x", location_accuracy=Decimal("5"))
+
+
+@pytest.mark.parametrize("check", ["late_entry", "poor_location"])
+def test_the_typed_visit_alerts_read_only_the_channel_index_on_sqlite(tree, check):
+    """The two alerts over typed visits are answered from the covering index `visit_channel_time` (teams 0009),
+    searched by channel and the window's time, never by a scan of every visit (bench/bench_visit_channel.py)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL chooses its plan from its statistics")
+    visit("P1", VILLAGE, lag=dt.timedelta(days=10), accuracy="500")
+    window = supervision.window_for(COUNTY, as_of=AS_OF, since=AS_OF - dt.timedelta(days=90))
+    with CaptureQueriesContext(connection) as seen:
+        assert supervision.CHECKS[check](window, SupervisionConfig())
+    sql = next(q["sql"] for q in seen.captured_queries if "teams_visit" in q["sql"])
+    with connection.cursor() as cur:
+        cur.execute("EXPLAIN QUERY PLAN " + sql)
+        plan = " ".join(str(row[-1]) for row in cur.fetchall())
+    assert "COVERING INDEX visit_channel_time (channel=? AND visited_at>? AND visited_at<?)" in plan, plan

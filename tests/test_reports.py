@@ -33,8 +33,10 @@ from jingzhun.areas.models import Area
 from jingzhun.audit.models import AuditEntry
 from jingzhun.monitoring.models import Case
 from jingzhun.registry.models import Household, StatusEvent
+from jingzhun.reports.models import ReportFile
 from jingzhun.teams.models import Cadre, HelperPair
 from tests.factories import COUNTY, OTHER_COUNTY, OTHER_TOWNSHIP, PROVINCE, TOWNSHIP, VILLAGE, VILLAGE2
+from tests.report_support import ask, here, token_of, workbook_response
 from tests.web_cast import TOWNSHIP_A2, VILLAGE_A3, page
 
 YEAR = 2020
@@ -102,12 +104,11 @@ def history(web):
     return web
 
 
-def workbook(client, **params) -> bytes:
-    query = "&".join(f"{k}={v}" for k, vs in params.items() for v in ([vs] if isinstance(vs, str | int) else vs))
-    response = client.get(f"{reverse('reports:download')}?{query}")
+def workbook(client, area, year, tables=()) -> bytes:
+    response = workbook_response(client, area, year, [tables] if isinstance(tables, str) else tables)
     assert response.status_code == 200, response.status_code
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    return response.content
+    return b"".join(response.streaming_content)
 
 
 def sheets(body: bytes) -> dict[str, list[list[object]]]:
@@ -188,14 +189,14 @@ def test_the_headers_follow_the_pages_language(history):
 
 def test_a_county_officer_gets_their_county_and_its_townships_never_another_county(history):
     a, b = history.client("officer_a"), history.client("officer_b")
-    for url in (f"{reverse('reports:download')}?area={COUNTY}&year={YEAR}",
-                f"{reverse('reports:download')}?area={TOWNSHIP}&year={YEAR}",
-                f"{reverse('reports:index')}?area={COUNTY}"):
-        page(b, url, 404)
-    page(history.client("township_a"), f"{reverse('reports:download')}?area={COUNTY}&year={YEAR}", 404)
-    page(history.client("helper_a"), reverse("reports:download"), 403)
+    for area in (COUNTY, TOWNSHIP):
+        assert ask(b, area, YEAR).status_code == 404
+    page(b, f"{reverse('reports:index')}?area={COUNTY}", 404)
+    assert ask(history.client("township_a"), COUNTY, YEAR).status_code == 404
+    assert ask(history.client("helper_a"), COUNTY, YEAR).status_code == 403
     page(history.client("no_role"), reverse("reports:index"), 403)
-    assert not AuditEntry.objects.filter(action="report.download").exists()
+    assert not ReportFile.objects.exists()
+    assert not AuditEntry.objects.filter(action__in=["report.download", "report.built"]).exists()
     # County B's own report holds only county B: the import's events (its income year 2019) make B102-1
     # (3 people) poor and B102-2 (1 person) returned all through 2020; B102-1's case of 2020.
     found = sheets(workbook(b, area=OTHER_COUNTY, year=YEAR))
@@ -226,11 +227,21 @@ def test_a_helper_pair_of_another_county_is_not_counted_even_with_a_cadre_of_thi
     assert a["合计"] == pytest.approx(COVERAGE["合计"])
 
 
-def test_the_download_is_audited_with_area_year_and_tables(history):
-    workbook(history.client("officer_a"), area=TOWNSHIP, year=YEAR, tables=["causes", "scale", "nonsense"])
-    entry = AuditEntry.objects.filter(action="report.download").latest("pk")
-    assert (entry.actor, entry.area, entry.object_id) == ("officer_a", TOWNSHIP, TOWNSHIP)
-    assert entry.detail == {"year": YEAR, "tables": ["scale", "causes"]}
+def test_the_build_and_every_download_are_audited_with_area_year_and_tables(history):
+    client = history.client("officer_a")
+    asked = ask(client, TOWNSHIP, YEAR, ["causes", "scale", "nonsense"])
+    run = ReportFile.objects.get(token=token_of(asked))
+    built = AuditEntry.objects.get(action="report.built")
+    assert (built.actor, built.area, built.object_id) == ("officer_a", TOWNSHIP, str(run.pk))
+    assert built.detail == {"year": YEAR, "tables": ["scale", "causes"]}
+    assert not AuditEntry.objects.filter(action="report.download").exists()  # built, not yet read
+    for _ in range(2):
+        with here():
+            response = client.get(reverse("reports:download", args=[run.token]))
+        assert response.status_code == 200 and set(response["Cache-Control"].split(", ")) == {"private", "no-store"}
+    entries = AuditEntry.objects.filter(action="report.download").order_by("pk")
+    assert [(e.actor, e.area, e.object_id, e.detail) for e in entries] == [
+        ("officer_a", TOWNSHIP, str(run.pk), {"year": YEAR, "tables": ["scale", "causes"]})] * 2
 
 
 def test_the_page_offers_only_the_users_areas(history):
@@ -256,7 +267,8 @@ def test_each_user_reports_on_their_areas_only(web, username):
     client, allowed = web.client(username), REPORTS_ON[username]
     for area in (PROVINCE, COUNTY, TOWNSHIP, TOWNSHIP_A2, VILLAGE, OTHER_COUNTY, OTHER_TOWNSHIP):
         status = 403 if allowed is None else 200 if area in allowed else 404
-        for url in (reverse("reports:index"), reverse("reports:download")):
-            response = client.get(url, {"area": area, "year": YEAR})
-            assert response.status_code == status, (username, area, url, response.status_code)
+        assert client.get(reverse("reports:index"), {"area": area, "year": YEAR}).status_code == status, area
+        response = workbook_response(client, area, YEAR)
+        assert response.status_code == status, (username, area, response.status_code)
     assert AuditEntry.objects.filter(action="report.download").count() == len(allowed or ())
+    assert AuditEntry.objects.filter(action="report.built").count() == len(allowed or ())

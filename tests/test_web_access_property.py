@@ -9,6 +9,7 @@ code prefixes, never through jingzhun.access.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import itertools
 import re
@@ -28,12 +29,14 @@ from jingzhun.areas.models import LEVEL_DIGITS, AreaRole
 from jingzhun.plans.models import HelpPlan
 from jingzhun.registry import template
 from jingzhun.registry.models import Household, Member
-from jingzhun.teams.models import Cadre, HelperPair
+from jingzhun.teams.models import Cadre, HelperPair, Visit, VisitPhoto
 from jingzhun.training.models import Course
 from tests.api_support import api_for
 from tests.api_support import ask as api_ask
 from tests.factories import COUNTY, OTHER_COUNTY, OTHER_TOWNSHIP, OTHER_VILLAGE, PROVINCE, TOWNSHIP, VILLAGE, VILLAGE2
 from tests.people_web import add_people, names_outside
+from tests.report_support import ask as ask_report
+from tests.report_support import here, token_of, workbook_response
 from tests.web_cast import (
     HOUSEHOLDS,
     ORGANISATION_NAMES,
@@ -124,6 +127,10 @@ requests = st.lists(st.one_of(
     st.tuples(st.just("print_pdf"), st.sampled_from([*VILLAGES, *HOUSEHOLDS]), st.sampled_from(["card", "file"])),
     # The statistical report tables (报表) of an area: its figures count exactly the households the user sees.
     st.tuples(st.just("report"), st.sampled_from(AREAS)),
+    # A report file built for another user (a superuser) of an area: read only with `export` over the area.
+    st.tuples(st.just("report_file"), st.sampled_from(AREAS)),
+    # A visit's phone photo and the visit's page, through the household's address (its own and another's).
+    st.tuples(st.just("photo"), st.sampled_from(list(HOUSEHOLDS)), st.sampled_from(list(HOUSEHOLDS))),
     # The phone app (/m/): the list of one's households, a household's card, its visit and report forms.
     st.tuples(st.just("mobile"), st.sampled_from(["home", "household", "visit", "report"]),
               st.sampled_from(list(HOUSEHOLDS))),
@@ -265,6 +272,13 @@ def poor_people(area: str, visible: set[str]) -> int:
                ("print_pdf", OTHER_VILLAGE, "card"), ("print_pdf", "B102-2", "file")])
 @example(who=([("officer", TOWNSHIP_A2), ("work_team", VILLAGE)], set(), False),
          asks=[("report", TOWNSHIP), ("report", VILLAGE), ("report", TOWNSHIP_A2), ("report", COUNTY)])
+# Always tried: an auditor (figures, no export) and an evaluator (export) of county A open a file someone else built;
+# a helper of A101-1 asks for its photo, and for another household's photo through A101-1's address.
+@example(who=([("auditor", COUNTY), ("evaluator", TOWNSHIP)], set(), False),
+         asks=[("report_file", COUNTY), ("report_file", TOWNSHIP), ("report_file", OTHER_COUNTY)])
+@example(who=([("helper", VILLAGE)], {"A101-1"}, False),
+         asks=[("photo", "A101-1", "A101-1"), ("photo", "A101-1", "B102-1"), ("photo", "A101-3", "A101-3"),
+               ("report_file", VILLAGE)])
 def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
     roles, paired, reveal = who
     user = make_user(roles, paired, reveal)
@@ -411,6 +425,11 @@ def test_no_answer_holds_a_household_outside_the_users_scope(web, who, asks):
         elif kind == "report":
             report_ask(client, ask[1], roles)
             continue
+        elif kind == "report_file":
+            report_file_ask(client, ask[1], roles)
+            continue
+        elif kind == "photo":
+            response = photo_ask(client, ask, allowed)
         elif kind == "mobile":
             response = mobile_ask(client, ask, roles, paired)
         else:  # reveal
@@ -495,12 +514,13 @@ def report_ask(client: Client, area: str, roles: list[tuple[str, str]]) -> None:
     """Table 1 of an area for 2019 (the cast's import events are of 2019): refused unless a figures role holds
     the area; else its total of households and people poor at the year's end is the hand count over the
     households in the area that the user's figures roles cover."""
-    response = client.get(reverse("reports:download"), {"area": area, "year": "2019", "tables": "scale"})
+    response = workbook_response(client, area, 2019, ["scale"])
     if not any(k in FIGURES & EXPORTERS and inside(area, a) for k, a in roles):
         assert response.status_code in (403, 404), (area, roles, response.status_code)
         return
     assert response.status_code == 200, (area, roles)
-    grid = CalamineWorkbook.from_filelike(io.BytesIO(response.content)).get_sheet_by_index(0).to_python()
+    body = b"".join(response.streaming_content)
+    grid = CalamineWorkbook.from_filelike(io.BytesIO(body)).get_sheet_by_index(0).to_python()
     total = next(row for row in grid if row[0] == "合计")
     seen = {n for n, (village, *_rest) in HOUSEHOLDS.items()
             if inside(village, area) and any(k in FIGURES & EXPORTERS and inside(village, a) for k, a in roles)}
@@ -509,6 +529,61 @@ def report_ask(client: Client, area: str, roles: list[tuple[str, str]]) -> None:
     assert (total[9], total[10]) == (len(poor), sum(SIZES_AND_STATUS[n][0] for n in poor)), (area, roles, total)
     monitored = [n for n in seen if SIZES_AND_STATUS[n][1] == "监测对象"]
     assert (total[11], total[12]) == (len(monitored), sum(SIZES_AND_STATUS[n][0] for n in monitored)), (area, roles)
+
+
+EXPORTERS = {"officer", "evaluator"}  # the roles with `export`, written here by hand
+
+
+def report_file_ask(client: Client, area: str, roles: list[tuple[str, str]]) -> None:
+    """A workbook of `area` that someone else (a superuser) asked for: its page, state and file open only to a
+    user with an export role holding the area; "not found" (or 403 without the figures ability) to any other."""
+    asker = User.objects.filter(is_superuser=True).order_by("pk").first() or User.objects.create_superuser(
+        "report-asker", None, None)
+    other = Client()
+    other.force_login(asker)
+    token = token_of(ask_report(other, area, 2019, ["scale"]))
+    readable = any(k in EXPORTERS and inside(area, a) for k, a in roles)
+    for name in ("reports:run", "reports:status", "reports:download"):
+        with here():
+            response = client.get(reverse(name, args=[token]))
+        if readable:
+            assert response.status_code == 200, (name, area, roles)
+        else:
+            assert response.status_code in (403, 404), (name, area, roles, response.status_code)
+
+
+def visit_photos() -> dict[str, tuple[int, str]]:
+    """One phone visit with one kept photo for every household: {number: (visit id, digest)}."""
+    out = {}
+    cadre = Cadre.objects.filter(name="拍照人").first() or Cadre.objects.create(
+        name="拍照人", unit="县直", unit_kind="county", rank="staff", home_area_id=COUNTY)
+    for number in HOUSEHOLDS:
+        h = Household.objects.get(number=number)
+        data = b"\xff\xd8\xff\xe0" + number.encode() + b"\xff\xd9"
+        digest = hashlib.sha256(data).hexdigest()
+        photo = VisitPhoto.objects.filter(sha256=digest).first()
+        if photo is None:
+            at = dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC)
+            visit = Visit.objects.create(cadre=cadre, household=h, village_id=h.village_id, visited_at=at,
+                                         recorded_at=at, entered_by="phone", channel="phone")
+            photo = VisitPhoto.objects.create(visit=visit, file="p.jpg", sha256=digest, data=data, size=len(data))
+        out[number] = (photo.visit_id, digest)
+    return out
+
+
+def photo_ask(client: Client, ask: tuple, allowed: set[str]):  # type: ignore[no-untyped-def]
+    """The photo of household ask[2]'s visit asked for through household ask[1]'s address, and that visit's page:
+    200 only when they are the same household and the user may see it; the bytes are the photo's own."""
+    photos = visit_photos()
+    visit_id, digest = photos[ask[2]]
+    page_response = client.get(reverse("web:visit", args=[ask[1], visit_id]))
+    response = client.get(reverse("web:visit_photo", args=[ask[1], visit_id, digest]))
+    if ask[1] == ask[2] and ask[1] in allowed:
+        assert page_response.status_code == 200 and response.status_code == 200, ask
+        assert hashlib.sha256(response.content).hexdigest() == digest
+    else:
+        assert page_response.status_code in (403, 404) and response.status_code in (403, 404), ask
+    return page_response
 
 
 def assessment_ask(client: Client, ask: tuple, allowed: set[str], runs: dict[str, int]):  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html as html_lib
 import io
 import re
@@ -21,10 +22,13 @@ from jingzhun.audit.models import AuditEntry
 from jingzhun.evaluation.models import SampledHousehold
 from jingzhun.registry import template
 from jingzhun.registry.models import Household, Member
+from jingzhun.teams.models import Cadre, Visit, VisitPhoto
 from jingzhun.training.models import Course
 from jingzhun.web.models import Upload
 from tests.factories import COUNTY, OTHER_VILLAGE, TOWNSHIP, VILLAGE, VILLAGE2, household_rows, write_csv
 from tests.people_web import add_people
+from tests.report_support import ask as ask_report
+from tests.report_support import token_of
 from tests.web_cast import HOUSEHOLDS, SEES, add_organisation, evaluation, numbers_in, page
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +38,7 @@ pytestmark = pytest.mark.django_db
 def uploads_here(settings, tmp_path):
     settings.UPLOAD_DIR = str(tmp_path / "uploads")
     settings.UPLOADS_SYNCHRONOUS = True
+    settings.REPORT_DIR = str(tmp_path / "reports")
 
 
 def upload(client: Client, path) -> Upload:
@@ -155,6 +160,20 @@ def visible_text(html: str) -> str:
     return html_lib.unescape(html)
 
 
+def phone_visit_with_photo(number: str) -> int:
+    """A phone visit of the household with one photo kept (its page shows a thumbnail); the visit's id."""
+    household = Household.objects.get(number=number)
+    at = dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC)
+    cadre = Cadre.objects.filter(name="周帮扶").first() or Cadre.objects.create(
+        name="周帮扶", unit="县直", unit_kind="county", rank="staff", home_area_id=household.village_id)
+    visit = Visit.objects.create(cadre=cadre, household=household, village_id=household.village_id, visited_at=at,
+                                 recorded_at=at, entered_by="王录入", notes="入户核实", channel="phone")
+    data = b"\xff\xd8\xff\xe0" + bytes(range(64)) + b"\xff\xd9"
+    VisitPhoto.objects.create(visit=visit, file="p.jpg", sha256=hashlib.sha256(data).hexdigest(), data=data,
+                              size=len(data))
+    return visit.pk
+
+
 def walk(client: Client) -> dict[str, str]:
     """Every page a county officer can reach, rendered."""
     member = Member.objects.get(household__number="A101-1", position=1)
@@ -187,6 +206,10 @@ def walk(client: Client) -> dict[str, str]:
     if not Course.objects.exists():
         add_people()
     case = monitoring_case()
+    # A report workbook's page, built (its download offered), and a visit's page with a phone photo.
+    run = token_of(ask_report(client, COUNTY, 2019, ["scale"]))
+    urls += [reverse("reports:run", args=[run])]
+    urls += [reverse("web:visit", args=["A101-1", phone_visit_with_photo("A101-1")])]
     urls += [reverse("monitoring:cases"), reverse("monitoring:cases") + "?state=open&kind=unstable",
              reverse("monitoring:case", args=[case]), reverse("monitoring:report"), reverse("monitoring:overdue"),
              reverse("monitoring:county"), reverse("monitoring:county") + "?county=433130000000"]

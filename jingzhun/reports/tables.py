@@ -37,6 +37,12 @@ class Table:
     note: Label  # the definitions the figures follow (统计口径)
     columns: tuple[Column, ...]
     count: Callable[[object, Area, int, int], counts.Figures]
+    # Every figure is a count or sum over rows that fall in exactly one child: the total row is the sum of the
+    # groups. False where a figure counts distinct people (a helper of two townships is one helper in the total).
+    additive: bool = True
+    # The statements whose figures, merged, are `count`'s, when a table shares one with another (table 4 takes
+    # table 1's): a workbook of both counts it once (`fill`).
+    parts: tuple[Callable[[object, Area, int, int], counts.Figures], ...] = ()
 
 
 def both(top: Label, prefix: str) -> tuple[Column, ...]:
@@ -78,7 +84,7 @@ COVERAGE = Table(
      Column((("驻村工作队", "village work teams"), ("已派驻工作队村数", "villages with a team")), "teamed"),
      Column((("驻村工作队", "village work teams"), ("覆盖率（%）", "coverage (%)")), "teamed", share_of="poor_villages"),
      Column((("驻村工作队", "village work teams"), ("驻村干部人数", "team members")), "team_cadres")),
-    counts.coverage)
+    counts.coverage, additive=False)
 
 EXITS = Table(
     "exits", "表4", ("脱贫退出情况表", "Exits from poverty"),
@@ -93,7 +99,7 @@ EXITS = Table(
      Column((("贫困县", "poor counties"), ("总数", "in all")), "counties"),
      Column((("贫困县", "poor counties"), ("本年摘帽", "exited in the year")), "counties_exited"),
      Column((("贫困县", "poor counties"), ("累计摘帽", "exited by the end of the year")), "counties_exited_total")),
-    counts.exits)
+    counts.exits, parts=(counts.scale, counts.exit_areas))
 
 MONITORING = Table(
     "monitoring", "表5", ("防返贫监测对象情况表", "Households monitored for return to poverty"),

@@ -7,5 +7,8 @@ from jingzhun.reports import views
 app_name = "reports"
 urlpatterns = [
     path("", views.index, name="index"),
-    path("download/", views.download, name="download"),
+    path("ask/", views.ask, name="ask"),
+    path("<str:token>/", views.run, name="run"),
+    path("<str:token>/status/", views.status, name="status"),
+    path("<str:token>/file/", views.download, name="download"),
 ]

@@ -349,6 +349,13 @@ class Visit(models.Model):
             models.Index(fields=["notes_key"], condition=Q(notes_key__gt=""), name="visit_notes_key"),
             models.Index(fields=["latitude", "longitude"], condition=Q(latitude__isnull=False),
                          name="visit_coordinates"),
+            # The late-entry and poor-location alerts read only visits entered through the API or the phone
+            # (`channel IN (...)` in the window's range, supervision.py), and only these columns: the index holds
+            # them all, so those alerts never touch the table. With the channel and time alone each typed visit
+            # was a lookup in the table, slower than a scan of it once typed visits pass a few percent
+            # (bench/bench_visit_channel.py, docs/benchmarks.md "Stop 22 — reportjobs").
+            models.Index(fields=["channel", "visited_at", "village", "entered_by", "recorded_at", "household",
+                                 "latitude", "location_accuracy", "id"], name="visit_channel_time"),
         ]
         constraints = [
             # Coordinates come as a pair or not at all, and inside the globe's ranges.

@@ -25,7 +25,12 @@ def chosen_area(request: HttpRequest, ability: str) -> Area:
 
 def chosen_year(request: HttpRequest) -> int:
     """`?year=` between 2013 and 2100, else this year."""
-    text = request.GET.get("year", "").strip()
-    if text.isascii() and text.isdigit() and 2013 <= int(text) <= 2100:
+    return year_of(request.GET.get("year", ""))
+
+
+def year_of(text: str) -> int:
+    """A year between 2013 and 2100 as typed (a form's field), else this year."""
+    text = text.strip()
+    if text.isascii() and text.isdigit() and len(text) <= 4 and 2013 <= int(text) <= 2100:
         return int(text)
     return timezone.localdate().year

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F
+from django.db.models import Count, F, Q
 
 from jingzhun import choices
 from jingzhun.db.prepared import Prepared
@@ -21,8 +21,10 @@ INCOMES = Prepared(lambda household: IncomeRecord.objects.filter(household_id=ho
 # The active pair (at most one: a constraint), with what the page shows of its cadre.
 PAIR = Prepared(lambda household: HelperPair.objects.filter(household_id=household, end_date__isnull=True)
                 .order_by("pk").values("start_date", "cadre_id", "cadre__name", "cadre__unit", "cadre__user_id")[:1])
+# With the number of photos whose bytes are kept (the phone app's), shown on the visit's own page.
 VISITS = Prepared(lambda household: Visit.objects.filter(household_id=household).order_by("-visited_at")
-                  .values("visited_at", "notes")[:20])
+                  .annotate(photo_count=Count("photos", filter=Q(photos__data__isnull=False)))
+                  .values("pk", "visited_at", "notes", "photo_count")[:20])
 # In the order the changes happened: by year, then the day where one is known, then as written.
 EVENTS = Prepared(lambda household: StatusEvent.objects.filter(household_id=household)
                   .order_by(F("year").asc(nulls_first=True), F("occurred_on").asc(nulls_first=True), "recorded_at", "pk")

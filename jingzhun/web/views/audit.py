@@ -89,7 +89,8 @@ ROLE_NAMES = dict(ROLES)
 OBJECTS = {"member": gettext_lazy("member"), "register": gettext_lazy("register"),
            "import_batch": gettext_lazy("import batch"), "help_plan": gettext_lazy("help plan"),
            "plan_measure": gettext_lazy("measure"), "application": gettext_lazy("application"),
-           "notice": gettext_lazy("notice"), **MONITORING_OBJECTS}
+           "notice": gettext_lazy("notice"), "report": gettext_lazy("report workbook"),
+           "visit": gettext_lazy("home visit"), **MONITORING_OBJECTS}
 
 
 def _areas_shown(user: object, ids: list[int]) -> dict[int, str]:
