@@ -27,7 +27,6 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -40,7 +39,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 from playwright.sync_api import Error as PlaywrightError
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
@@ -50,7 +49,7 @@ from jingzhun.assessment import scoring_runs, snapshots
 from jingzhun.identification.run import run
 from jingzhun.policy.loading import national
 from tests.a11y_support import axe_violations, sideways
-from tests.browser_support import SHOTS, launch, new_context
+from tests.browser_support import SHOTS, new_context
 from tests.factories import COUNTY, PROVINCE, VILLAGE, VILLAGE2, household_rows, write_csv
 from tests.people_web import add_people
 from tests.test_web_pages import application_in_first_notice, evaluation_urls, exit_application, monitoring_case
@@ -153,24 +152,6 @@ class Walk:
     skipped: set[str] = field(default_factory=set)
     explored: Counter[str] = field(default_factory=Counter)
     reached: set[str] = field(default_factory=set)  # every kind checked, for any user
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls beside one unless told
-    # (tests/test_browser.py says more). This module's ORM calls are plain synchronous setup between steps.
-    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            chromium = launch(playwright)
-            yield chromium
-            chromium.close()
-    finally:
-        if before is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 @pytest.fixture
