@@ -91,16 +91,12 @@ class VillageRecords:
     action = "village_records.import"
 
     def check(self, table: RawTable, cell_problems: list[tuple[int, str, str]], context: steps.Context) -> Checked:
-        checked = Checked(Problems(table.file_name))
-        for row, key, rule in cell_problems:
-            checked.problems.add(row, SPEC.header_of(key), "", rule)
-        data = table.table.to_pydict()
-        numbers = data.pop("_row")
-        named = sorted({(v or "").strip() for v in data.get("village", [])})
+        opened = steps.opening(table, SPEC, cell_problems)
+        checked = Checked(opened.problems)
+        named = sorted(opened.distinct("village"))
         villages = {code for part in rules.chunks(named) for code in Area.objects.filter(
             level="village", code__in=part).values_list("code", flat=True)}
-        for i, row in enumerate(numbers):
-            cells = {k: (data[k][i] or "").strip() if k in data else "" for k in SPEC.by_key}
+        for row, cells in opened.rows():
             unit = self._key(row, cells, villages, context.scope, checked.problems)
             if unit is None:
                 continue

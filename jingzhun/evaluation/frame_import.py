@@ -96,16 +96,11 @@ class FrameImport:
     action = "evaluation_frame.import"
 
     def check(self, table: RawTable, cell_problems: list[tuple[int, str, str]], context: steps.Context) -> Checked:
-        checked = Checked(Problems(table.file_name))
-        for row, key, rule in cell_problems:
-            checked.problems.add(row, SPEC.header_of(key), "", rule)
-        data = table.table.to_pydict()
-        numbers = data.pop("_row")
-        column = lambda key: [(v or "").strip() for v in data.get(key, [""] * len(numbers))]  # noqa: E731
-        named, codes = sorted(set(column("number"))), sorted(set(column("village")))
+        opened = steps.opening(table, SPEC, cell_problems)
+        checked = Checked(opened.problems)
+        named, codes = sorted(opened.distinct("number")), sorted(opened.distinct("village"))
         checked.stored, registered, villages = _lookups(named, codes)
-        for i, row in enumerate(numbers):
-            cells = {k: (data[k][i] or "").strip() if k in data else "" for k in SPEC.by_key}
+        for row, cells in opened.rows():
             number = cells["number"]
             if not self._well_formed(row, cells, checked.problems) or not self._admitted(
                     row, cells, checked, registered, villages, context.scope):
