@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jingzhun import choices as c
-from jingzhun.areas.models import Area, VillageRecord
+from jingzhun.areas.models import VillageRecord
 from jingzhun.tabular import parse, rules, steps
 from jingzhun.tabular.problems import Problems
 from jingzhun.tabular.read import RawTable
@@ -93,9 +93,7 @@ class VillageRecords:
     def check(self, table: RawTable, cell_problems: list[tuple[int, str, str]], context: steps.Context) -> Checked:
         opened = steps.opening(table, SPEC, cell_problems)
         checked = Checked(opened.problems)
-        named = sorted(opened.distinct("village"))
-        villages = {code for part in rules.chunks(named) for code in Area.objects.filter(
-            level="village", code__in=part).values_list("code", flat=True)}
+        villages = rules.registered_villages(opened.distinct("village"))
         for row, cells in opened.rows():
             unit = self._key(row, cells, villages, context.scope, checked.problems)
             if unit is None:

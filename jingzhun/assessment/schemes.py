@@ -11,10 +11,8 @@ database. Indicator codes are checked against the catalogue only when the caller
 
 from __future__ import annotations
 
-import re
 import tomllib
-from collections.abc import Collection, Hashable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Hashable, Mapping
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -23,6 +21,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from pydantic_core import PydanticCustomError
 
 from jingzhun.assessment.scoring import UnitScore, score
+from jingzhun.policy.problems import FileError, Problem, problems_of
 
 #: The shipped schemes (package data).
 SCHEMES_DIR = Path(__file__).resolve().parent / "data" / "schemes"
@@ -211,21 +210,10 @@ def _unique(items: list[str], key: str, field: str, zh: str, en: str) -> None:
 # --------------------------------------------------------------------------- loading
 
 
-@dataclass(frozen=True)
-class Problem:
-    key: str  # dotted path, "" for the whole file
-    message: str  # "中文 / English"
-
-
-class SchemeError(ValueError):
+class SchemeError(FileError):
     """A scheme file that cannot be used; ``problems`` lists every problem found."""
 
-    def __init__(self, file: str, problems: list[Problem]) -> None:
-        self.file = file
-        self.problems = problems
-        lines = [f"{file}: {p.key}: {p.message}" if p.key else f"{file}: {p.message}" for p in problems]
-        head = f"考核方案有 {len(problems)} 处错误 / the scheme has {len(problems)} problem(s): {file}"
-        super().__init__("\n".join([head, *lines]))
+    WHAT = ("考核方案", "scheme")
 
 
 _ZH = {
@@ -243,41 +231,6 @@ _ZH = {
     "dict_type": "须为表（[...]）/ must be a table ([...])",
     "model_type": "须为表 / must be a table",
 }
-
-
-def _dotted(loc: Iterable[Any]) -> str:
-    out = ""
-    for part in loc:
-        if part == "[key]":
-            continue
-        if isinstance(part, int):
-            out += f"[{part + 1}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def _problems(exc: ValidationError) -> list[Problem]:
-    problems = []
-    for err in exc.errors(include_url=False):
-        ctx = err.get("ctx") or {}
-        loc: tuple[Any, ...] = tuple(err["loc"])
-        if err["type"] == "scheme":
-            message = err["msg"]
-            if "key" in ctx:
-                # "grades[2].minimum" → ("grades", 1, "minimum"): positions in the key are already 1-based.
-                parts = re.findall(r"\[(\d+)\]|([^.\[\]]+)", str(ctx["key"]))
-                loc = (*loc, *(int(n) - 1 if n else name for n, name in parts))
-        elif err["type"] in _ZH:
-            message = _ZH[err["type"]].format(**{k: str(v) for k, v in ctx.items()})
-        else:
-            message = f"取值无效 / invalid value: {err['msg']}"
-        value = err.get("input")
-        if (err["type"] not in ("missing", "extra_forbidden") and not isinstance(value, dict | list)
-                and str(value) not in message):
-            message += f" (值 / value: {value!r})"
-        problems.append(Problem(_dotted(loc), message))
-    return problems
 
 
 def _catalogue_problems(scheme: Scheme, known_codes: Collection[str] | Mapping[str, Collection[str]] | None,
@@ -310,7 +263,7 @@ def parse_scheme(text: str, name: str = "<string>", *,
     try:
         scheme = Scheme.model_validate(data)
     except ValidationError as exc:
-        raise SchemeError(name, _problems(exc)) from None
+        raise SchemeError(name, problems_of(exc, _ZH, "scheme")) from None
     problems = _catalogue_problems(scheme, known_codes, directions)
     if problems:
         raise SchemeError(name, problems)

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jingzhun.areas.models import Area
 from jingzhun.branches import totals
 from jingzhun.branches.models import Branch
 from jingzhun.tabular import parse, rules, steps
@@ -75,9 +74,7 @@ class BranchRoster:
     def check(self, table: RawTable, cell_problems: list[tuple[int, str, str]], context: steps.Context) -> Checked:
         opened = steps.opening(table, SPEC, cell_problems)
         checked = Checked(opened.problems)
-        named = sorted(opened.distinct("village"))
-        villages = {code for part in rules.chunks(named) for code in Area.objects.filter(
-            level="village", code__in=part).values_list("code", flat=True)}
+        villages = rules.registered_villages(opened.distinct("village"))
         for part in rules.chunks(sorted(villages)):
             for b in Branch.objects.filter(village_id__in=part).values("village_id", *FIELDS):
                 checked.stored[b.pop("village_id")] = b

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jingzhun.areas.models import Area
 from jingzhun.evaluation.models import FrameHousehold
 from jingzhun.registry.models import Household
 from jingzhun.tabular import parse, rules, steps
@@ -81,14 +80,11 @@ def _lookups(named: list[str], codes: list[str]) -> tuple[dict[str, dict[str, An
     village), registered village codes — in chunks of IN lists."""
     stored: dict[str, dict[str, Any]] = {}
     registered: dict[str, str] = {}
-    villages: set[str] = set()
     for part in rules.chunks(named):
         for found in FrameHousehold.objects.filter(number__in=part).values("pk", "number", *FIELDS):
             stored[found.pop("number")] = found
         registered.update(Household.objects.filter(number__in=part).values_list("number", "village_id"))
-    for part in rules.chunks(codes):
-        villages.update(Area.objects.filter(level="village", code__in=part).values_list("code", flat=True))
-    return stored, registered, villages
+    return stored, registered, rules.registered_villages(codes)
 
 
 class FrameImport:
