@@ -11,17 +11,16 @@ database. Indicator codes are checked against the catalogue only when the caller
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Collection, Hashable, Mapping
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from jingzhun.assessment.scoring import UnitScore, score
-from jingzhun.policy.problems import FileError, Problem, problems_of
+from jingzhun.policy.problems import FileError, Problem, read_text, validated
 
 #: The shipped schemes (package data).
 SCHEMES_DIR = Path(__file__).resolve().parent / "data" / "schemes"
@@ -256,14 +255,7 @@ def parse_scheme(text: str, name: str = "<string>", *,
     """Parse and check a scheme given as TOML text; ``name`` names it in messages. ``known_codes``: the
     catalogue's codes, all together or by unit type (``{"county": {...}, "cadre": {...}}``); ``directions``:
     the catalogue's direction of each code. Raises :class:`SchemeError` listing every problem."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SchemeError(name, [Problem("", f"TOML 语法错误 / TOML syntax error: {exc}")]) from None
-    try:
-        scheme = Scheme.model_validate(data)
-    except ValidationError as exc:
-        raise SchemeError(name, problems_of(exc, _ZH, "scheme")) from None
+    scheme = validated(text, name, Scheme, SchemeError, _ZH, "scheme")
     problems = _catalogue_problems(scheme, known_codes, directions)
     if problems:
         raise SchemeError(name, problems)
@@ -275,11 +267,7 @@ def load_scheme(path: str | Path, *,
                 directions: Mapping[str, str] | None = None) -> Scheme:
     """Read and check one scheme file; raises :class:`SchemeError` naming the file and every problem."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SchemeError(str(path), [Problem("", f"无法读取 / cannot read: {exc}")]) from None
-    return parse_scheme(text, str(path), known_codes=known_codes, directions=directions)
+    return parse_scheme(read_text(path, SchemeError), str(path), known_codes=known_codes, directions=directions)
 
 
 def shipped() -> list[Path]:

@@ -20,8 +20,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from jingzhun.policy.loading import DATA_DIR, PolicyError, Problem, load_policy, loads_model
+from jingzhun.policy.loading import DATA_DIR, PolicyError, load_policy, loads_model
 from jingzhun.policy.model import AreaCode, Guarantee, Guarantees, Policy, Yuan
+from jingzhun.policy.problems import Problem
 
 EXIT_DIR = DATA_DIR / "exit"
 GUARANTEE_NAMES: tuple[str, ...] = tuple(Guarantees.model_fields)

@@ -8,14 +8,13 @@ rule, in Chinese and English. Nothing is half-loaded: a file with any problem yi
 from __future__ import annotations
 
 import functools
-import tomllib
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from jingzhun.policy.model import Policy
-from jingzhun.policy.problems import FileError, Problem, problems_of
+from jingzhun.policy.problems import FileError, read_text, validated
 
 #: The shipped policy files (package data).
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -45,15 +44,7 @@ M = TypeVar("M", bound=BaseModel)
 def loads_model(text: str, file: str, model: type[M]) -> M:
     """Parse TOML text and validate it as `model` (a policy, an exit policy, ...); a PolicyError naming
     every problem by file and dotted key otherwise."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        # tomllib puts "(at line N, column M)" in its message; keep it, it is what the officer needs.
-        raise PolicyError(file, [Problem("", f"TOML 语法错误 / TOML syntax error: {exc}")]) from None
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise PolicyError(file, problems_of(exc, _ZH, "policy")) from None
+    return validated(text, file, model, PolicyError, _ZH, "policy")
 
 
 def loads_policy(text: str, file: str = "<string>") -> Policy:
@@ -64,11 +55,7 @@ def loads_policy(text: str, file: str = "<string>") -> Policy:
 def load_policy(path: str | Path) -> Policy:
     """Read and validate one policy file; raises :class:`PolicyError` naming every problem."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(str(path), [Problem("", f"无法读取 / cannot read: {exc}")]) from None
-    return loads_policy(text, str(path))
+    return loads_policy(read_text(path, PolicyError), str(path))
 
 
 def available() -> list[str]:
