@@ -1,4 +1,6 @@
-"""Driving Debian's Chromium from Playwright (Python, sync API) for tests/test_browser.py.
+"""Driving Debian's Chromium from Playwright (Python, sync API) for the browser tests (tests/test_browser.py,
+tests/test_browser_a11y.py, tests/test_mobile_browser.py), and their one `browser` fixture (tests/conftest.py
+makes it every test module's).
 
 Playwright's own browser download does not work here, so the tests use the distribution's Chromium,
 which `.ci/run` installs. A missing browser is a failure, never a skip: a skipped browser test would
@@ -7,11 +9,13 @@ let the web application go untested without anyone noticing.
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 # No sandbox (containers run as root), no GPU, and nothing that phones home during a test.
@@ -25,6 +29,28 @@ def launch(playwright: Playwright) -> Browser:
         pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's Chromium, which .ci/run installs "
                     "(apt-get install chromium); Playwright's own browser download does not work here")
     return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for a test module (`launch`: a missing one fails the module, never skips it).
+
+    Playwright's sync API runs an asyncio event loop in the test thread for as long as the browser is open;
+    Django sees a running loop and refuses ORM calls from this thread (SynchronousOnlyOperation), although
+    the tests' ORM calls are plain synchronous setup made between browser steps. Allowed while the browser is
+    open only, and put back as it was after."""
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = launch(playwright)
+            yield chromium
+            chromium.close()
+    finally:
+        if before is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 def new_context(browser: Browser, base_url: str, *, locale: str = "zh-CN") -> BrowserContext:

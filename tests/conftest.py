@@ -60,7 +60,8 @@ def areas(committed_db):
     make_areas()
 
 
-# A real `jingzhun worker` for tests whose uploads are queued; the web tests' cast of users and households
-# (fixtures shared by several test modules).
+# A real `jingzhun worker` for tests whose uploads are queued; the web tests' cast of users and households;
+# the browser tests' Chromium (fixtures shared by several test modules).
+from tests.browser_support import browser  # noqa: E402, F401
 from tests.job_support import worker  # noqa: E402, F401
 from tests.web_cast import committed_web, web  # noqa: E402, F401

@@ -16,16 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Permission, User
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 from python_calamine import CalamineWorkbook
@@ -36,7 +35,8 @@ from jingzhun.registry.importer import import_register
 from jingzhun.registry.models import Household, Member
 from jingzhun.teams import pairing_db
 from jingzhun.teams.models import Cadre
-from tests.browser_support import cells, launch, log_in, new_context, shot
+from tests import browser_support
+from tests.browser_support import cells, log_in, new_context, shot
 from tests.factories import (
     COUNTY,
     OTHER_VILLAGE,
@@ -103,25 +103,6 @@ class World:
 
     def ids(self, number: str) -> list[str]:
         return [r["resident_id"] for r in self.rows[number]]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    # Playwright's sync API runs an asyncio event loop in the test thread for as long as the browser is
-    # open; Django sees a running loop and refuses ORM calls from this thread (SynchronousOnlyOperation),
-    # although they are plain synchronous calls made between browser steps. Allow them for this module only.
-    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            chromium = launch(playwright)
-            yield chromium
-            chromium.close()
-    finally:
-        if before is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 @pytest.fixture
@@ -529,3 +510,12 @@ def test_the_map_colours_the_areas_below_drills_down_and_shows_visits(world: Wor
     page.wait_for_selector("#map[data-drawn='1'] svg")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(page, "map-2-phone")
+
+
+def test_a_missing_chromium_fails_the_browser_tests_never_skips_them(monkeypatch: pytest.MonkeyPatch,
+                                                                     tmp_path: Path) -> None:
+    # The shared `browser` fixture launches through `launch`: without Debian's Chromium every browser test must
+    # fail (CI would otherwise pass with the web application untested). Failed, not Skipped, is what is raised.
+    monkeypatch.setattr(browser_support, "CHROMIUM", tmp_path / "chromium")
+    with pytest.raises(pytest.fail.Exception, match="chromium is missing"):
+        browser_support.launch(cast(Playwright, None))

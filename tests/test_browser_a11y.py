@@ -9,11 +9,17 @@ checked for one user is not checked again for the next, except each user's home 
 page reachable from a menu or a link is checked without editing this file; one reached only by a form goes into
 `EXTRA_URLS` (or `form_only_urls`, when its address holds a record's id).
 
+The walk runs twice: in Chinese (the browser asks for zh-CN, as an official's does) and in English, chosen as
+a user chooses it — the header's language button, once per user, kept by the site's language cookie for every
+page after. English words are longer than Chinese ones: a heading, a menu or a button that fits in Chinese may
+push a phone page sideways in English. Same pages, same rules, each language a test of its own.
+
 Each page is measured at 1,366 × 768, then at 390 × 844 (resized, not reloaded): the document must not scroll
 sideways (a wide table may scroll inside its own container) and axe-core (tests/vendor/axe-core) must report no
 violation of impact "serious" or "critical". Script errors on a page count as problems too. Every problem of
 every page is gathered and reported at once; screenshots of each page at both sizes are kept in
-test-artifacts/screenshots/a11y/, and the full list of pages and problems in test-artifacts/a11y-report.json.
+test-artifacts/screenshots/a11y/ (English: a11y/en/), and the full list of pages and problems in
+test-artifacts/a11y-report.json (English: a11y-report-en.json).
 
 The register and its people are the web tests' cast (tests/web_cast.py) with a record of each kind: a help plan,
 an upload with errors, an application in its first notice, an exit, a monitoring case, the people pages'
@@ -27,7 +33,6 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -40,7 +45,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 from playwright.sync_api import Error as PlaywrightError
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
@@ -50,7 +55,7 @@ from jingzhun.assessment import scoring_runs, snapshots
 from jingzhun.identification.run import run
 from jingzhun.policy.loading import national
 from tests.a11y_support import axe_violations, sideways
-from tests.browser_support import SHOTS, launch, new_context
+from tests.browser_support import SHOTS, new_context
 from tests.factories import COUNTY, PROVINCE, VILLAGE, VILLAGE2, household_rows, write_csv
 from tests.people_web import add_people
 from tests.test_web_pages import application_in_first_notice, evaluation_urls, exit_application, monitoring_case
@@ -65,7 +70,10 @@ EXPLORE = 3  # records of a kind already checked that are opened for their links
 # forms, buttons, columns) — about five times longer; for a quiet machine, not for every CI run.
 EVERY_USER = os.environ.get("JINGZHUN_A11Y_EVERY_USER") == "1"
 A11Y_SHOTS = SHOTS / "a11y"
-REPORT = SHOTS.parent / "a11y-report.json"
+# The UI's languages (settings.LANGUAGES) → where each walk keeps its screenshots and its report. Chinese is the
+# browser's own language; English is chosen with the header's button.
+LANGUAGES = {"zh-hans": (A11Y_SHOTS, SHOTS.parent / "a11y-report.json"),
+             "en": (A11Y_SHOTS / "en", SHOTS.parent / "a11y-report-en.json")}
 
 # The users walked, in this order: the cast's (tests/web_cast.py) and three more made here. A kind of page is
 # checked for the first user who reaches it; put the user with the widest menu first.
@@ -153,24 +161,11 @@ class Walk:
     skipped: set[str] = field(default_factory=set)
     explored: Counter[str] = field(default_factory=Counter)
     reached: set[str] = field(default_factory=set)  # every kind checked, for any user
+    language: str = "zh-hans"
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls beside one unless told
-    # (tests/test_browser.py says more). This module's ORM calls are plain synchronous setup between steps.
-    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            chromium = launch(playwright)
-            yield chromium
-            chromium.close()
-    finally:
-        if before is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
+    @property
+    def shots(self) -> Path:
+        return LANGUAGES[self.language][0]
 
 
 @pytest.fixture
@@ -188,20 +183,34 @@ def site(browser: Browser, committed_db: None, live_server: LiveServer, settings
 SETUP_SECONDS: list[float] = []  # for the report: how long the records took to make
 
 
-def logged_in(browser: Browser, live_server: LiveServer, user: User | None) -> BrowserContext:
+def logged_in(browser: Browser, live_server: LiveServer, user: User | None, language: str) -> BrowserContext:
     """A context with the user's session, made by Django's test client (the login form is tested elsewhere:
-    Argon2 would cost a second per user here)."""
+    Argon2 would cost a second per user here), in the language the walk is in."""
     context = new_context(browser, live_server.url)
     if user is not None:
         client = Client()
         client.force_login(user)
         cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
         context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
+    if language != "zh-hans":
+        choose_language(context, language)
     return context
 
 
-def shot_name(user: str, page_kind: str, size: str) -> Path:
-    return A11Y_SHOTS / f"{user or 'visitor'}-{re.sub(r'[^A-Za-z0-9_.-]', '_', page_kind)}-{size}.png"
+def choose_language(context: BrowserContext, language: str) -> None:
+    """As a user does it: the language button in the header of the first page (the login page for a visitor).
+    The site keeps the choice in its language cookie; the page it comes back to must be in that language."""
+    page = context.new_page()
+    page.goto("/")
+    with page.expect_navigation():
+        page.click(f"header form.lang button[data-lang={language}]")
+    shown = page.get_attribute("html", "lang") or ""
+    assert shown.lower().startswith(language[:2]), f"chose {language}, {page.url} is in {shown!r}"
+    page.close()
+
+
+def shot_name(walk: Walk, user: str, page_kind: str, size: str) -> Path:
+    return walk.shots / f"{user or 'visitor'}-{re.sub(r'[^A-Za-z0-9_.-]', '_', page_kind)}-{size}.png"
 
 
 def measure(page: Page, where: str, user: str, page_kind: str, walk: Walk) -> None:
@@ -211,7 +220,7 @@ def measure(page: Page, where: str, user: str, page_kind: str, walk: Walk) -> No
         page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
         for problem in sideways(page) + axe_violations(page):
             walk.problems.append({"user": user or "visitor", "page": where, "size": f"{width}px", "problem": problem})
-        page.screenshot(path=str(shot_name(user, page_kind, size)), full_page=True)
+        page.screenshot(path=str(shot_name(walk, user, page_kind, size)), full_page=True)
 
 
 def links(page: Page, base: str) -> list[str]:
@@ -263,7 +272,7 @@ def walk_user(context: BrowserContext, base: str, user: str, start: list[str], w
         started = time.monotonic()
         measure(page, where, user, page_kind, walk)
         walk.pages.append({"user": user or "visitor", "page": where, "kind": page_kind, "status": response.status,
-                           "seconds": round(time.monotonic() - started, 2)})
+                           "lang": page.get_attribute("html", "lang"), "seconds": round(time.monotonic() - started, 2)})
         for problem in errors:
             walk.problems.append({"user": user or "visitor", "page": where, "size": "", "problem": problem})
         errors.clear()
@@ -301,20 +310,21 @@ MUST_REACH = {"web:home", "web:login", "web:dashboard_area", "web:households", "
               "mobile:visit", "mobile:report", "mobile:attendance", "mobile:outbox"}
 
 
+@pytest.mark.parametrize("language", list(LANGUAGES))
 def test_every_page_is_accessible_and_fits_a_phone_and_a_desktop(site: Web, browser: Browser,
-                                                                   live_server: LiveServer) -> None:
-    A11Y_SHOTS.mkdir(parents=True, exist_ok=True)
+                                                                   live_server: LiveServer, language: str) -> None:
     started = time.monotonic()
     extra = form_only_urls(site)
-    walk = Walk()
+    walk = Walk(language=language)
+    walk.shots.mkdir(parents=True, exist_ok=True)
     for user in ["", *USERS]:
-        context = logged_in(browser, live_server, site.users[user] if user else None)
+        context = logged_in(browser, live_server, site.users[user] if user else None, language)
         try:
             start = ([] if not user else ["/"]) + EXTRA_URLS.get(user, []) + extra.get(user, [])
             walk_user(context, live_server.url, user, start, walk)
         finally:
             context.close()
-    REPORT.write_text(json.dumps({"setup_seconds": SETUP_SECONDS[-1:], "explored": sum(walk.explored.values()),
+    LANGUAGES[language][1].write_text(json.dumps({"setup_seconds": SETUP_SECONDS[-1:], "explored": sum(walk.explored.values()),
                                   "walk_seconds": round(time.monotonic() - started, 1), "pages": walk.pages, "problems": walk.problems, "skipped": sorted(walk.skipped)},
                                  ensure_ascii=False, indent=1), encoding="utf-8")
     missing = {k for k in MUST_REACH if not any(c == k or c.startswith(k + ":") for c in walk.reached)}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import struct
 import zlib
 from collections.abc import Iterator
@@ -19,37 +18,19 @@ from collections.abc import Iterator
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from jingzhun.areas.models import AreaRole
 from jingzhun.registry.models import Household
 from jingzhun.teams.models import Attendance, Cadre, TeamMembership, Visit, VisitPhoto, WorkTeam
-from tests.browser_support import launch, shot
+from tests.browser_support import shot
 from tests.factories import VILLAGE
 
 PHONE = {"width": 390, "height": 844}
 POSITION = {"latitude": 28.512345, "longitude": 109.412345, "accuracy": 15.4}
 NOT_IN_AREAS = "不在您的管辖区划内"  # the visits import's refusal of a household outside the user's areas
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    # As in tests/test_browser.py: Playwright's sync API runs an event loop in this thread; the ORM calls made
-    # between browser steps are plain synchronous calls.
-    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            chromium = launch(playwright)
-            yield chromium
-            chromium.close()
-    finally:
-        if before is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 def png(width: int, height: int) -> bytes:

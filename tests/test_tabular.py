@@ -9,13 +9,15 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from jingzhun import choices as c
 from jingzhun.areas.models import VillageRecord
 from jingzhun.areas.village_records import SPEC, import_village_records
 from jingzhun.audit.models import AuditEntry
-from jingzhun.tabular import parse, rules
+from jingzhun.tabular import parse, rules, steps
+from jingzhun.tabular.read import RawTable
 from jingzhun.tabular.spec import Column, FileProblem, Spec
 from tests.factories import COUNTY, OTHER_COUNTY, OTHER_VILLAGE, VILLAGE, VILLAGE2
 
@@ -358,3 +360,28 @@ def test_the_command_and_the_blank_template_of_village_records(areas, tmp_path):
     out = io.StringIO()
     call_command("import_village_records", str(path), stdout=out)  # the console operator: every area
     assert "inserted 1" in out.getvalue() and VillageRecord.objects.count() == 1
+
+
+def test_the_opening_of_a_check_worked_by_hand():
+    # What every row-at-a-time importer's check starts from (steps.opening): a three-row table of the 村情 spec
+    # without its optional "households" column, one blank cell, padded and full-width-spaced cells, and one cell
+    # problem the reader found (row 3's year did not parse).
+    table = pa.table({"_row": [2, 3, 4], "village": [f" {VILLAGE} ", f"\u3000{VILLAGE2}", None],
+                      "year": ["2019", None, " 2020"]})
+    opened = steps.opening(RawTable(table, "utf-8", "村情.csv"), SPEC, [(3, "year", "须为整数 / a whole number")])
+    assert [(p.row, p.column, p.rule) for p in opened.problems.found] == [(3, "年度", "须为整数 / a whole number")]
+    assert opened.problems.file == "村情.csv"
+    rows = list(opened.rows())
+    assert [row for row, _ in rows] == [2, 3, 4]
+    assert [(cells["village"], cells["year"], cells["households"]) for _, cells in rows] == [
+        (VILLAGE, "2019", ""), (VILLAGE2, "", ""), ("", "2020", "")]
+    assert set(rows[0][1]) == set(SPEC.by_key)  # every key of the spec, the file's or not
+    assert opened.distinct("village") == {VILLAGE, VILLAGE2, ""}
+    assert opened.distinct("households") == set()
+
+
+def test_registered_villages_are_the_village_codes_the_area_tree_holds(areas):
+    # tests/factories.py's tree: VILLAGE, VILLAGE2 and OTHER_VILLAGE are villages; COUNTY is a county, not a village.
+    codes = [VILLAGE, VILLAGE2, COUNTY, "", "433130999999", VILLAGE]
+    assert rules.registered_villages(codes) == {VILLAGE, VILLAGE2}
+    assert rules.registered_villages([]) == set()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jingzhun import choices as c
-from jingzhun.areas.models import Area, VillageRecord
+from jingzhun.areas.models import VillageRecord
 from jingzhun.tabular import parse, rules, steps
 from jingzhun.tabular.problems import Problems
 from jingzhun.tabular.read import RawTable
@@ -91,16 +91,10 @@ class VillageRecords:
     action = "village_records.import"
 
     def check(self, table: RawTable, cell_problems: list[tuple[int, str, str]], context: steps.Context) -> Checked:
-        checked = Checked(Problems(table.file_name))
-        for row, key, rule in cell_problems:
-            checked.problems.add(row, SPEC.header_of(key), "", rule)
-        data = table.table.to_pydict()
-        numbers = data.pop("_row")
-        named = sorted({(v or "").strip() for v in data.get("village", [])})
-        villages = {code for part in rules.chunks(named) for code in Area.objects.filter(
-            level="village", code__in=part).values_list("code", flat=True)}
-        for i, row in enumerate(numbers):
-            cells = {k: (data[k][i] or "").strip() if k in data else "" for k in SPEC.by_key}
+        opened = steps.opening(table, SPEC, cell_problems)
+        checked = Checked(opened.problems)
+        villages = rules.registered_villages(opened.distinct("village"))
+        for row, cells in opened.rows():
             unit = self._key(row, cells, villages, context.scope, checked.problems)
             if unit is None:
                 continue

@@ -11,18 +11,16 @@ database. Indicator codes are checked against the catalogue only when the caller
 
 from __future__ import annotations
 
-import re
-import tomllib
-from collections.abc import Collection, Hashable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Hashable, Mapping
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from jingzhun.assessment.scoring import UnitScore, score
+from jingzhun.policy.problems import FileError, Problem, read_text, validated
 
 #: The shipped schemes (package data).
 SCHEMES_DIR = Path(__file__).resolve().parent / "data" / "schemes"
@@ -211,21 +209,10 @@ def _unique(items: list[str], key: str, field: str, zh: str, en: str) -> None:
 # --------------------------------------------------------------------------- loading
 
 
-@dataclass(frozen=True)
-class Problem:
-    key: str  # dotted path, "" for the whole file
-    message: str  # "中文 / English"
-
-
-class SchemeError(ValueError):
+class SchemeError(FileError):
     """A scheme file that cannot be used; ``problems`` lists every problem found."""
 
-    def __init__(self, file: str, problems: list[Problem]) -> None:
-        self.file = file
-        self.problems = problems
-        lines = [f"{file}: {p.key}: {p.message}" if p.key else f"{file}: {p.message}" for p in problems]
-        head = f"考核方案有 {len(problems)} 处错误 / the scheme has {len(problems)} problem(s): {file}"
-        super().__init__("\n".join([head, *lines]))
+    WHAT = ("考核方案", "scheme")
 
 
 _ZH = {
@@ -245,41 +232,6 @@ _ZH = {
 }
 
 
-def _dotted(loc: Iterable[Any]) -> str:
-    out = ""
-    for part in loc:
-        if part == "[key]":
-            continue
-        if isinstance(part, int):
-            out += f"[{part + 1}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def _problems(exc: ValidationError) -> list[Problem]:
-    problems = []
-    for err in exc.errors(include_url=False):
-        ctx = err.get("ctx") or {}
-        loc: tuple[Any, ...] = tuple(err["loc"])
-        if err["type"] == "scheme":
-            message = err["msg"]
-            if "key" in ctx:
-                # "grades[2].minimum" → ("grades", 1, "minimum"): positions in the key are already 1-based.
-                parts = re.findall(r"\[(\d+)\]|([^.\[\]]+)", str(ctx["key"]))
-                loc = (*loc, *(int(n) - 1 if n else name for n, name in parts))
-        elif err["type"] in _ZH:
-            message = _ZH[err["type"]].format(**{k: str(v) for k, v in ctx.items()})
-        else:
-            message = f"取值无效 / invalid value: {err['msg']}"
-        value = err.get("input")
-        if (err["type"] not in ("missing", "extra_forbidden") and not isinstance(value, dict | list)
-                and str(value) not in message):
-            message += f" (值 / value: {value!r})"
-        problems.append(Problem(_dotted(loc), message))
-    return problems
-
-
 def _catalogue_problems(scheme: Scheme, known_codes: Collection[str] | Mapping[str, Collection[str]] | None,
                         directions: Mapping[str, str] | None) -> list[Problem]:
     """Codes the catalogue does not have for the scheme's unit type, and indicators with no direction."""
@@ -297,25 +249,13 @@ def _catalogue_problems(scheme: Scheme, known_codes: Collection[str] | Mapping[s
     return problems
 
 
-TOO_DEEP = "TOML 嵌套过深 / the TOML is nested too deeply"
-
-
 def parse_scheme(text: str, name: str = "<string>", *,
                  known_codes: Collection[str] | Mapping[str, Collection[str]] | None = None,
                  directions: Mapping[str, str] | None = None) -> Scheme:
     """Parse and check a scheme given as TOML text; ``name`` names it in messages. ``known_codes``: the
     catalogue's codes, all together or by unit type (``{"county": {...}, "cadre": {...}}``); ``directions``:
     the catalogue's direction of each code. Raises :class:`SchemeError` listing every problem."""
-    try:
-        data = tomllib.loads(text)
-    except ValueError as exc:  # TOMLDecodeError, and an integer of over 4,300 digits (Python's limit)
-        raise SchemeError(name, [Problem("", f"TOML 语法错误 / TOML syntax error: {exc}")]) from None
-    except RecursionError:  # tomllib recurses into nested arrays and tables: a hostile file is no traceback
-        raise SchemeError(name, [Problem("", TOO_DEEP)]) from None
-    try:
-        scheme = Scheme.model_validate(data)
-    except ValidationError as exc:
-        raise SchemeError(name, _problems(exc)) from None
+    scheme = validated(text, name, Scheme, SchemeError, _ZH, "scheme")
     problems = _catalogue_problems(scheme, known_codes, directions)
     if problems:
         raise SchemeError(name, problems)
@@ -327,11 +267,7 @@ def load_scheme(path: str | Path, *,
                 directions: Mapping[str, str] | None = None) -> Scheme:
     """Read and check one scheme file; raises :class:`SchemeError` naming the file and every problem."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SchemeError(str(path), [Problem("", f"无法读取 / cannot read: {exc}")]) from None
-    return parse_scheme(text, str(path), known_codes=known_codes, directions=directions)
+    return parse_scheme(read_text(path, SchemeError), str(path), known_codes=known_codes, directions=directions)
 
 
 def shipped() -> list[Path]:

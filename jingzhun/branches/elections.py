@@ -88,14 +88,10 @@ class BranchElections:
     action = "branch_elections.import"
 
     def check(self, table: RawTable, cell_problems: list[tuple[int, str, str]], context: steps.Context) -> Checked:
-        checked = Checked(Problems(table.file_name))
-        for row, column, rule in cell_problems:
-            checked.problems.add(row, SPEC.header_of(column), "", rule)
-        data = table.table.to_pydict()
-        numbers = data.pop("_row")
-        branches = _branches(data, context.scope)
-        for i, row in enumerate(numbers):
-            cells = {k: (data[k][i] or "").strip() if k in data else "" for k in SPEC.by_key}
+        opened = steps.opening(table, SPEC, cell_problems)
+        checked = Checked(opened.problems)
+        branches = _branches(opened.data, context.scope)
+        for row, cells in opened.rows():
             self._row(checked, row, cells, branches, context.scope)
         for part in rules.chunks(sorted({k[0] for k in checked.values})):
             for e in Election.objects.filter(branch_id__in=part).values("pk", "branch_id", "held_on", *FIELDS):

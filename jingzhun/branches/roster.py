@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jingzhun.areas.models import Area
 from jingzhun.branches import totals
 from jingzhun.branches.models import Branch
 from jingzhun.tabular import parse, rules, steps
@@ -73,19 +72,13 @@ class BranchRoster:
     action = "branch_roster.import"
 
     def check(self, table: RawTable, cell_problems: list[tuple[int, str, str]], context: steps.Context) -> Checked:
-        checked = Checked(Problems(table.file_name))
-        for row, column, rule in cell_problems:
-            checked.problems.add(row, SPEC.header_of(column), "", rule)
-        data = table.table.to_pydict()
-        numbers = data.pop("_row")
-        named = sorted({(v or "").strip() for v in data.get("village", [])})
-        villages = {code for part in rules.chunks(named) for code in Area.objects.filter(
-            level="village", code__in=part).values_list("code", flat=True)}
+        opened = steps.opening(table, SPEC, cell_problems)
+        checked = Checked(opened.problems)
+        villages = rules.registered_villages(opened.distinct("village"))
         for part in rules.chunks(sorted(villages)):
             for b in Branch.objects.filter(village_id__in=part).values("village_id", *FIELDS):
                 checked.stored[b.pop("village_id")] = b
-        for i, row in enumerate(numbers):
-            cells = {k: (data[k][i] or "").strip() if k in data else "" for k in SPEC.by_key}
+        for row, cells in opened.rows():
             village = cells["village"]
             if not context.scope.covers(village):  # outside: one answer, whether the village exists or not
                 checked.problems.add(row, SPEC.header_of("village"), village, rules.OUTSIDE)

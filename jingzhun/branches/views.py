@@ -6,12 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.contrib import messages
-from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -22,7 +19,7 @@ from jingzhun.branches.elections import SPEC as ELECTIONS
 from jingzhun.branches.models import ELECTION_KIND, RATING, RERATING, WEAK_REASON, Branch, Election, Rating
 from jingzhun.branches.roster import SPEC
 from jingzhun.organisation import paging
-from jingzhun.web import once, roster_export
+from jingzhun.web import form_write, roster_export
 from jingzhun.web.area_param import chosen_area, chosen_year
 from jingzhun.web.pages import requires, requires_download
 
@@ -103,21 +100,5 @@ def write(request: HttpRequest, action: str) -> HttpResponse:
     handler = {"rate": _rate, "rerate": _rerate, "elect": _elect}.get(action)
     if handler is None:
         raise Http404
-    try:
-        # The write first (out of area: 404 as ever), then the form's one-time token, in one transaction: a form
-        # sent again finds its token taken and the write rolls back.
-        with transaction.atomic():
-            done = handler(request, request.POST, request.user.get_username())
-            if action == "elect":  # an election sent twice must not be recorded twice
-                once.claim(request)
-        messages.success(request, done)
-    except once.AlreadySent as exc:
-        messages.warning(request, str(exc))
-    except LookupError:
-        raise Http404(_("No such area in your scope")) from None
-    except (KeyError, ValueError) as exc:
-        text = str(exc) if isinstance(exc, ValueError) and " / " in str(exc) else ""
-        messages.error(request, text or _("The form is incomplete or invalid."))
-    area = request.POST.get("area", "").strip()
-    suffix = f"?area={area}" if len(area) == 12 and area.isascii() and area.isdigit() else ""
-    return redirect(reverse("branches:list") + suffix)
+    form_write.write(request, handler, claim_once=action == "elect")  # an election must not be recorded twice
+    return form_write.back_to(request, "branches:list")

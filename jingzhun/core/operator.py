@@ -3,9 +3,13 @@ the machine's operator, who — like `jingzhun import` — sees every area. Eith
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.management.base import CommandError
+from django.utils import timezone
 
 
 @dataclass(frozen=True)
@@ -30,3 +34,19 @@ def acting_user(username: str | None, actor: str) -> object:
     if user is None:
         raise LookupError(f"用户 {username} 不存在或已停用 / no active user {username!r}")
     return user
+
+
+def add_operator_arguments(parser: Any) -> None:
+    """--user and --actor, as every command that acts for someone takes them (then `acting_user`)."""
+    parser.add_argument("--user", help="以该用户身份操作（按其管辖范围）/ act as this user (scoped to their areas)")
+    parser.add_argument("--actor", default="cli", help="审计记录中的操作人 / the name recorded in the audit log")
+
+
+def day_of(text: str | None) -> dt.date:
+    """A command's day argument (YYYY-MM-DD); none given: today, in the site's time zone."""
+    if not text:
+        return timezone.localdate()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"{text}: 日期应为 YYYY-MM-DD / a date as YYYY-MM-DD") from None

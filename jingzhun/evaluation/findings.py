@@ -106,18 +106,14 @@ class Findings:
         self.evaluation = evaluation
 
     def check(self, table: RawTable, cell_problems: list[tuple[int, str, str]], context: steps.Context) -> Checked:
-        checked = Checked(Problems(table.file_name))
-        for row, key, rule in cell_problems:
-            checked.problems.add(row, SPEC.header_of(key), "", rule)
-        data = table.table.to_pydict()
-        numbers = data.pop("_row")
-        named = sorted({(v or "").strip() for v in data.get("number", [])})
+        opened = steps.opening(table, SPEC, cell_problems)
+        checked = Checked(opened.problems)
+        named = sorted(opened.distinct("number"))
         for part in rules.chunks(named):
             for found in SampledHousehold.objects.filter(evaluation=self.evaluation, number__in=part).values(
                     "pk", "number", "village_id", "group", *FINDINGS):
                 checked.stored[found["number"]] = found
-        for i, row in enumerate(numbers):
-            cells = {k: (data[k][i] or "").strip() if k in data else "" for k in SPEC.by_key}
+        for row, cells in opened.rows():
             number = cells["number"]
             stored = checked.stored.get(number)
             # Sampled elsewhere or not at all: the same words (no oracle).

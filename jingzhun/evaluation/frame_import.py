@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jingzhun.areas.models import Area
 from jingzhun.evaluation.models import FrameHousehold
 from jingzhun.registry.models import Household
 from jingzhun.tabular import parse, rules, steps
@@ -81,14 +80,11 @@ def _lookups(named: list[str], codes: list[str]) -> tuple[dict[str, dict[str, An
     village), registered village codes — in chunks of IN lists."""
     stored: dict[str, dict[str, Any]] = {}
     registered: dict[str, str] = {}
-    villages: set[str] = set()
     for part in rules.chunks(named):
         for found in FrameHousehold.objects.filter(number__in=part).values("pk", "number", *FIELDS):
             stored[found.pop("number")] = found
         registered.update(Household.objects.filter(number__in=part).values_list("number", "village_id"))
-    for part in rules.chunks(codes):
-        villages.update(Area.objects.filter(level="village", code__in=part).values_list("code", flat=True))
-    return stored, registered, villages
+    return stored, registered, rules.registered_villages(codes)
 
 
 class FrameImport:
@@ -96,16 +92,11 @@ class FrameImport:
     action = "evaluation_frame.import"
 
     def check(self, table: RawTable, cell_problems: list[tuple[int, str, str]], context: steps.Context) -> Checked:
-        checked = Checked(Problems(table.file_name))
-        for row, key, rule in cell_problems:
-            checked.problems.add(row, SPEC.header_of(key), "", rule)
-        data = table.table.to_pydict()
-        numbers = data.pop("_row")
-        column = lambda key: [(v or "").strip() for v in data.get(key, [""] * len(numbers))]  # noqa: E731
-        named, codes = sorted(set(column("number"))), sorted(set(column("village")))
+        opened = steps.opening(table, SPEC, cell_problems)
+        checked = Checked(opened.problems)
+        named, codes = sorted(opened.distinct("number")), sorted(opened.distinct("village"))
         checked.stored, registered, villages = _lookups(named, codes)
-        for i, row in enumerate(numbers):
-            cells = {k: (data[k][i] or "").strip() if k in data else "" for k in SPEC.by_key}
+        for row, cells in opened.rows():
             number = cells["number"]
             if not self._well_formed(row, cells, checked.problems) or not self._admitted(
                     row, cells, checked, registered, villages, context.scope):

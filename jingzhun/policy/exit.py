@@ -20,8 +20,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from jingzhun.policy.loading import DATA_DIR, PolicyError, Problem, load_policy, loads_model
+from jingzhun.policy.loading import DATA_DIR, PolicyError, load_policy, loads_model
 from jingzhun.policy.model import AreaCode, Guarantee, Guarantees, Policy, Yuan
+from jingzhun.policy.problems import Problem, read_text
 
 EXIT_DIR = DATA_DIR / "exit"
 GUARANTEE_NAMES: tuple[str, ...] = tuple(Guarantees.model_fields)
@@ -233,11 +234,7 @@ def loads_exit(text: str, file: str = "<string>", beside: Path | None = None) ->
 
 def load_exit(path: str | Path) -> ExitRules:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(str(path), [Problem("", f"无法读取 / cannot read: {exc}")]) from None
-    return loads_exit(text, str(path), path.parent)
+    return loads_exit(read_text(path, PolicyError), str(path), path.parent)
 
 
 def shipped_exits() -> list[str]:

@@ -8,15 +8,13 @@ rule, in Chinese and English. Nothing is half-loaded: a file with any problem yi
 from __future__ import annotations
 
 import functools
-import re
-import tomllib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from jingzhun.policy.model import Policy
+from jingzhun.policy.problems import FileError, read_text, validated
 
 #: The shipped policy files (package data).
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -34,58 +32,10 @@ _ZH = {
 }
 
 
-@dataclass(frozen=True)
-class Problem:
-    key: str  # dotted path, "" for the whole file
-    message: str  # "中文 / English"
-
-
-class PolicyError(ValueError):
+class PolicyError(FileError):
     """A policy file that cannot be used; ``problems`` lists every problem found."""
 
-    def __init__(self, file: str, problems: list[Problem]) -> None:
-        self.file = file
-        self.problems = problems
-        lines = [f"{file}: {p.key}: {p.message}" if p.key else f"{file}: {p.message}" for p in problems]
-        head = f"策略文件有 {len(problems)} 处错误 / the policy file has {len(problems)} problem(s): {file}"
-        super().__init__("\n".join([head, *lines]))
-
-
-def _dotted(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if part == "[key]":  # pydantic marks a bad dict key this way; the key itself is already in loc
-            continue
-        if isinstance(part, int):
-            out += f"[{part + 1}]"
-        elif str(part).startswith("["):
-            out += str(part)
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def _problems(exc: ValidationError) -> list[Problem]:
-    problems = []
-    for err in exc.errors(include_url=False):
-        ctx = err.get("ctx") or {}
-        loc = tuple(err["loc"])
-        if err["type"] == "policy":
-            message = err["msg"]
-            if "key" in ctx:
-                key = str(ctx["key"])
-                loc = (*loc, *re.findall(r"\[\d+\]|[^.\[\]]+", key))
-        elif err["type"] in _ZH:
-            message = _ZH[err["type"]].format(**{k: str(v) for k, v in ctx.items()})
-        else:
-            message = f"取值无效 / invalid value: {err['msg']}"
-        value = err.get("input")
-        # Show the offending value unless the message already does (or there is none to show).
-        if (err["type"] not in ("missing", "extra_forbidden") and not isinstance(value, dict | list)
-                and repr(value) not in message and str(value) not in message):
-            message += f" (值 / value: {value!r})"
-        problems.append(Problem(_dotted(loc), message))
-    return problems
+    WHAT = ("策略文件", "policy file")
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -94,17 +44,7 @@ M = TypeVar("M", bound=BaseModel)
 def loads_model(text: str, file: str, model: type[M]) -> M:
     """Parse TOML text and validate it as `model` (a policy, an exit policy, ...); a PolicyError naming
     every problem by file and dotted key otherwise."""
-    try:
-        data = tomllib.loads(text)
-    except ValueError as exc:  # TOMLDecodeError, and an integer of over 4,300 digits (Python's limit)
-        # tomllib puts "(at line N, column M)" in its message; keep it, it is what the officer needs.
-        raise PolicyError(file, [Problem("", f"TOML 语法错误 / TOML syntax error: {exc}")]) from None
-    except RecursionError:  # tomllib recurses into nested arrays and tables: a hostile file is no traceback
-        raise PolicyError(file, [Problem("", "TOML 嵌套过深 / the TOML is nested too deeply")]) from None
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise PolicyError(file, _problems(exc)) from None
+    return validated(text, file, model, PolicyError, _ZH, "policy")
 
 
 def loads_policy(text: str, file: str = "<string>") -> Policy:
@@ -115,11 +55,7 @@ def loads_policy(text: str, file: str = "<string>") -> Policy:
 def load_policy(path: str | Path) -> Policy:
     """Read and validate one policy file; raises :class:`PolicyError` naming every problem."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(str(path), [Problem("", f"无法读取 / cannot read: {exc}")]) from None
-    return loads_policy(text, str(path))
+    return loads_policy(read_text(path, PolicyError), str(path))
 
 
 def available() -> list[str]:

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from django.db.models import Q
 
 from jingzhun import access
+from jingzhun.areas.models import Area
 from jingzhun.identity import mask
 from jingzhun.tabular.parse import Invalid
 
@@ -153,3 +154,10 @@ def chunks(items: Sequence[Any], step: int = 5000) -> Iterable[Sequence[Any]]:
     """IN (...) lists well under SQLite's and PostgreSQL's parameter limits."""
     for start in range(0, len(items), step):
         yield items[start : start + step]
+
+
+def registered_villages(codes: Iterable[str]) -> set[str]:
+    """Which of a file's village codes the area tree holds as villages (asked in IN lists of `chunks`)."""
+    named = sorted(set(codes))
+    return {code for part in chunks(named)
+            for code in Area.objects.filter(level="village", code__in=part).values_list("code", flat=True)}

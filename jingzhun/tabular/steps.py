@@ -16,7 +16,7 @@ its writes. A new importer is one module with these three methods (docs/architec
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +67,50 @@ class Plan(Protocol):
     #     happen (an importer whose re-import must leave no trace says so);
     #   detail() -> dict — more of the audit rows' detail (check and import), beside what `run` records (its
     #     keys: none of run's own — file, sha256, rows, errors, rejected_rows, counts, areas).
+
+
+@dataclass
+class Opened:
+    """The table as an importer's `check` starts from it: the problems found so far (the reader's cell problems,
+    each under its column's header), the columns as Python lists by key, and each row's number in the file."""
+
+    spec: Spec
+    problems: Problems
+    data: dict[str, list[Any]]
+    numbers: list[int]
+
+    def rows(self) -> Iterator[tuple[int, dict[str, str]]]:
+        """Each row's number and its cells by the spec's keys, trimmed; "" for a blank cell or a column the file
+        does not have (an optional one)."""
+        data, keys = self.data, self.spec.by_key
+        for i, row in enumerate(self.numbers):
+            yield row, {k: (data[k][i] or "").strip() if k in data else "" for k in keys}
+
+    def distinct(self, key: str) -> set[str]:
+        """The column's values, trimmed, each once ("" among them for a blank cell); empty without the column."""
+        return distinct(self.data, key)
+
+
+def distinct(data: dict[str, list[Any]], key: str) -> set[str]:
+    """A column's values, trimmed, each once: what an importer looks up in the database before its rows."""
+    return {(v or "").strip() for v in data.get(key, [])}
+
+
+def cell_problems_of(file_name: str, spec: Spec, cell_problems: list[tuple[int, str, str]]) -> Problems:
+    """A file's problems, starting with the reader's cell problems (a number or date that did not parse) under
+    their columns' headers: the first thing every importer's `check` reports."""
+    problems = Problems(file_name)
+    for row, key, rule in cell_problems:
+        problems.add(row, spec.header_of(key), "", rule)
+    return problems
+
+
+def opening(table: RawTable, spec: Spec, cell_problems: list[tuple[int, str, str]]) -> Opened:
+    """The opening every row-at-a-time importer's `check` shares: cell problems into the report, the table as
+    Python lists by column, and the row numbers."""
+    data = table.table.to_pydict()
+    numbers = data.pop("_row")
+    return Opened(spec, cell_problems_of(table.file_name, spec, cell_problems), data, numbers)
 
 
 C = TypeVar("C", bound=Checked)

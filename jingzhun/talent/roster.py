@@ -86,16 +86,12 @@ class TalentRoster:
     action = "talent_pool.import"
 
     def check(self, table: RawTable, cell_problems: list[tuple[int, str, str]], context: steps.Context) -> Checked:
-        checked = Checked(Problems(table.file_name))
-        for row, column, rule in cell_problems:
-            checked.problems.add(row, SPEC.header_of(column), "", rule)
-        data = table.table.to_pydict()
-        numbers = data.pop("_row")
-        found = _lookups(data, context.scope)
+        opened = steps.opening(table, SPEC, cell_problems)
+        checked = Checked(opened.problems)
+        found = _lookups(opened.data, context.scope)
         cipher = resident_id_cipher()
         keyed: list[tuple[int, dict[str, str], bytes]] = []
-        for i, row in enumerate(numbers):
-            cells = {k: (data[k][i] or "").strip() if k in data else "" for k in SPEC.by_key}
+        for row, cells in opened.rows():
             try:
                 number = parse_resident_id(cells["resident_id"]).number
             except InvalidResidentID as exc:

@@ -8,11 +8,8 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import messages
-from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,7 +17,7 @@ from jingzhun import access
 from jingzhun.organisation import paging
 from jingzhun.talent import funds, pool, schemes
 from jingzhun.talent.models import DEPARTURE, ENTRY_KIND, RECRUITED, SPECIALITY, Payment, Scheme, Talent
-from jingzhun.web import once
+from jingzhun.web import form_write
 from jingzhun.web.area_param import chosen_area, chosen_year
 from jingzhun.web.pages import requires
 
@@ -127,24 +124,5 @@ def write(request: HttpRequest, action: str) -> HttpResponse:
     handler = ACTIONS.get(action)
     if handler is None:
         raise Http404
-    try:
-        # The write first (out of area: 404 as ever), then the form's one-time token, in one transaction: a form
-        # sent again finds its token taken and the write rolls back.
-        with transaction.atomic():
-            done = handler(request, request.POST, request.user.get_username())
-            if action in ONCE:
-                once.claim(request)
-        messages.success(request, done)
-    except once.AlreadySent as exc:
-        messages.warning(request, str(exc))
-    except LookupError:
-        raise Http404(_("No such area in your scope")) from None
-    except (KeyError, ValueError) as exc:
-        # The rules' own words ("中文 / English"); anything else (a date that is no date) in the page's words.
-        text = str(exc) if isinstance(exc, ValueError) and " / " in str(exc) else ""
-        messages.error(request, text or _("The form is incomplete or invalid."))
-    except IntegrityError:  # the same person twice (blind index), or another stored rule
-        messages.error(request, _("Refused: this would duplicate or contradict a stored record."))
-    area = request.POST.get("area", "").strip()
-    suffix = f"?area={area}" if len(area) == 12 and area.isascii() and area.isdigit() else ""
-    return redirect(reverse("talent:pool") + suffix)
+    form_write.write(request, handler, claim_once=action in ONCE)
+    return form_write.back_to(request, "talent:pool")

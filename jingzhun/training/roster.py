@@ -75,14 +75,10 @@ class CourseRoster:
     action = "course_roster.import"
 
     def check(self, table: RawTable, cell_problems: list[tuple[int, str, str]], context: steps.Context) -> Checked:
-        checked = Checked(Problems(table.file_name))
-        for row, column, rule in cell_problems:
-            checked.problems.add(row, SPEC.header_of(column), "", rule)
-        data = table.table.to_pydict()
-        numbers = data.pop("_row")
-        courses, cadres = _lookups(data, context.scope)
-        for i, row in enumerate(numbers):
-            cells = {k: (data[k][i] or "").strip() if k in data else "" for k in SPEC.by_key}
+        opened = steps.opening(table, SPEC, cell_problems)
+        checked = Checked(opened.problems)
+        courses, cadres = _lookups(opened.data, context.scope)
+        for row, cells in opened.rows():
             found = self._key(row, cells, courses, cadres, checked.problems)
             if found is None:
                 continue

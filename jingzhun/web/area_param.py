@@ -23,6 +23,20 @@ def chosen_area(request: HttpRequest, ability: str) -> Area:
     return found
 
 
+def area_or_everywhere(user: object, code: str, ability: str) -> Area | None:
+    """The area `code` names (none: the user's home area of `ability`); None for everywhere (an unrestricted
+    user without a home area). 404 when the area is not the user's, whether it exists or not."""
+    if not code:
+        home = access.home_area(user, ability)
+        if home is None:
+            return None
+        code = home
+    area = Area.objects.filter(code=code).first() if code and access.can_see_area(user, code, ability) else None
+    if area is None:
+        raise Http404(_("No such area in your scope"))
+    return area
+
+
 def chosen_year(request: HttpRequest) -> int:
     """`?year=` between 2013 and 2100, else this year."""
     return year_of(request.GET.get("year", ""))

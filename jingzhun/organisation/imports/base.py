@@ -79,15 +79,11 @@ class RowImporter:
         raise NotImplementedError
 
     def check(self, table: RawTable, cell_problems: list[tuple[int, str, str]], context: steps.Context) -> Checked:
-        checked = Checked(Problems(table.file_name))
-        for row, key, rule in cell_problems:
-            checked.problems.add(row, self.spec.header_of(key), "", rule)
-        data = table.table.to_pydict()
-        numbers = data.pop("_row")
-        checked.context = self.lookups(data, context.scope)
+        opened = steps.opening(table, self.spec, cell_problems)
+        checked = Checked(opened.problems)
+        checked.context = self.lookups(opened.data, context.scope)
         keyed: dict[Any, dict[str, Any]] = {}
-        for i, row in enumerate(numbers):
-            cells = {k: (data[k][i] or "").strip() if k in data else "" for k in self.spec.by_key}
+        for row, cells in opened.rows():
             try:
                 key, area, key_values = self.keyed(cells, checked.context)
             except RowProblem as exc:

@@ -55,9 +55,7 @@ class Rows:
 
     @classmethod
     def of(cls, spec: Spec, table: RawTable, cell_problems: list[tuple[int, str, str]]) -> Rows:
-        problems = Problems(table.file_name)
-        for row, key, rule in cell_problems:
-            problems.add(row, spec.header_of(key), "", rule)
+        problems = steps.cell_problems_of(table.file_name, spec, cell_problems)
         n = table.table.num_rows
         # Trimmed by Arrow, column at a time (Unicode whitespace, the full-width space too): no Python per cell.
         cells = {col.key: pc.utf8_trim_whitespace(pc.fill_null(table.table.column(col.key), "")).to_pylist()

@@ -6,16 +6,16 @@ pages' (kind shown there); this page links to them.
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jingzhun import access
 from jingzhun.appraisal.models import Application
-from jingzhun.areas.models import Area
 from jingzhun.exits import pipeline
 from jingzhun.policy.exit import exit_rules, shipped_exits
+from jingzhun.web.area_param import area_or_everywhere
 from jingzhun.web.pages import requires
 
 ABILITY = pipeline.ABILITY
@@ -34,21 +34,9 @@ def _year(request: HttpRequest) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and int(text) in shipped else None
 
 
-def _area(user: object, code: str) -> Area | None:
-    if not code:
-        home = access.home_area(user, ABILITY)
-        if home is None:
-            return None
-        code = home
-    area = Area.objects.filter(code=code).first() if code and access.can_see_area(user, code, ABILITY) else None
-    if area is None:
-        raise Http404(_("No such area in your scope"))
-    return area
-
-
 @requires(ABILITY)
 def pipeline_page(request: HttpRequest) -> HttpResponse:
-    area = _area(request.user, request.GET.get("area", "").strip())
+    area = area_or_everywhere(request.user, request.GET.get("area", "").strip(), ABILITY)
     year = _year(request)
     if year is None:
         return render(request, "web/exits.html", {

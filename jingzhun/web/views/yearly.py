@@ -26,6 +26,7 @@ from jingzhun.choices import HOUSEHOLD_STATUS, Enum
 from jingzhun.identification.models import IdentificationRun
 from jingzhun.policy import DATA_DIR, PolicyError, available, load_policy, loads_policy
 from jingzhun.registry.models import StatusEvent
+from jingzhun.web.area_param import area_or_everywhere
 from jingzhun.web.dashboard import levels_above
 from jingzhun.web.lockout import client_address
 from jingzhun.web.pages import requires, requires_download
@@ -58,20 +59,6 @@ def _year(request: HttpRequest, years: list[int]) -> int:
     return int(text)
 
 
-def _area(user: object, code: str, ability: str) -> Area | None:
-    """The chosen area (default: the user's home area); None = everything (an unrestricted user); 404 when
-    the area is not the user's."""
-    if not code:
-        home = access.home_area(user, ability)
-        if home is None:
-            return None
-        code = home
-    area = Area.objects.filter(code=code).first() if code and access.can_see_area(user, code, ability) else None
-    if area is None:
-        raise Http404(_("No such area in your scope"))
-    return area
-
-
 def _status(code: str | None) -> str:
     return HOUSEHOLD_STATUS.label(code) if code else "—"
 
@@ -79,7 +66,7 @@ def _status(code: str | None) -> str:
 @requires(ABILITY)
 def difference(request: HttpRequest) -> HttpResponse:
     user = request.user
-    area = _area(user, request.GET.get("area", "").strip(), ABILITY)
+    area = area_or_everywhere(user, request.GET.get("area", "").strip(), ABILITY)
     years = _years(user, ABILITY)
     problem, status = "", 200
     try:
@@ -131,7 +118,7 @@ def difference_xlsx(request: HttpRequest) -> Any:  # a FileResponse
     import xlsxwriter
 
     user = request.user
-    area = _area(user, request.GET.get("area", "").strip(), EXPORT_ABILITY)
+    area = area_or_everywhere(user, request.GET.get("area", "").strip(), EXPORT_ABILITY)
     years = _years(user, EXPORT_ABILITY)
     try:
         year = _year(request, years)

@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from jingzhun.appraisal import deadlines, notices, yearly
 from jingzhun.appraisal.models import STATE, Application, Notice
-from jingzhun.core.operator import acting_user
-
-
-def _day(text: str | None) -> dt.date:
-    if not text:
-        return timezone.localdate()
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"{text}: 日期应为 YYYY-MM-DD / a date as YYYY-MM-DD") from None
+from jingzhun.core.operator import acting_user, add_operator_arguments, day_of
 
 
 class Command(BaseCommand):
     help = "评议公示：超期清单、打印公示、办理记录、年度动态调整、规模控制 / Appraisal and notice reports"
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--user", help="以该用户身份操作（按其管辖范围）/ act as this user (scoped to their areas)")
-        parser.add_argument("--actor", default="cli", help="审计记录中的操作人 / the name recorded in the audit log")
+        add_operator_arguments(parser)
         sub = parser.add_subparsers(dest="action", required=True)
         overdue = sub.add_parser("overdue", help="超期清单 / overdue applications")
         overdue.add_argument("--area", help="区划代码 / area code (its whole subtree)")
@@ -60,7 +48,7 @@ class Command(BaseCommand):
 
     def do_overdue(self, user: object, opts: dict[str, Any]) -> None:
         overrides = {k: opts[f"limit_{k}"] for k in deadlines.DEFAULT_LIMITS if opts.get(f"limit_{k}") is not None}
-        items = deadlines.overdue(user, today=_day(opts["today"]), area=opts["area"], overrides=overrides)
+        items = deadlines.overdue(user, today=day_of(opts["today"]), area=opts["area"], overrides=overrides)
         for o in items:
             self.stdout.write(f"{o.application_id:>6}  {o.household_number}  {o.village}  {o.description}  "
                               f"（自 {o.since} 起，期限 {o.limit_days} 天）")

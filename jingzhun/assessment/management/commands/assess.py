@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from jingzhun.assessment import flags, scoring_runs, shortlist, signoff, snapshots
 from jingzhun.assessment.catalogue import UNIT_TYPES
-from jingzhun.core.operator import acting_user
+from jingzhun.core.operator import acting_user, add_operator_arguments
 from jingzhun.identification.engines import ENGINES, EngineUnavailable
 
 # A version writes only the values that changed (jingzhun.assessment.snapshots.changes).
@@ -20,8 +20,7 @@ class Command(BaseCommand):
     help = "考核指标：计算、刷新、查看、报送与审核 / Assessment indicators: compute, refresh, show, sign off"
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--user", help="以该用户身份操作（按其管辖范围）/ act as this user (scoped to their areas)")
-        parser.add_argument("--actor", default="cli", help="审计记录中的操作人 / the name recorded in the audit log")
+        add_operator_arguments(parser)
         sub = parser.add_subparsers(dest="action", required=True)
         comp = sub.add_parser("compute", help="计算全部指标（新版本）/ compute every indicator as a new version")
         comp.add_argument("--year", type=int, required=True)

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
-from jingzhun.core.operator import acting_user
+from jingzhun.core.operator import acting_user, add_operator_arguments
 from jingzhun.crosscheck import actions
 from jingzhun.crosscheck.models import HIT_STATUS, RULE, CrossCheckList
 from jingzhun.tabular.spec import FileProblem
@@ -19,8 +19,7 @@ class Command(BaseCommand):
     help = "部门比对：导入名单、查看命中、核实 / Cross-department checks: import lists, list hits, decide"
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--user", help="以该用户身份操作（按其管辖范围）/ act as this user (scoped to their areas)")
-        parser.add_argument("--actor", default="cli", help="审计记录中的操作人 / the name recorded in the audit log")
+        add_operator_arguments(parser)
         sub = parser.add_subparsers(dest="action", required=True)
         imp = sub.add_parser("import", help="导入部门名单 / import a department list (CSV or XLSX)")
         imp.add_argument("file")

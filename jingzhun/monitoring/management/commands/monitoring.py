@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
-from jingzhun.core.operator import acting_user
+from jingzhun.core.operator import acting_user, add_operator_arguments, day_of
 from jingzhun.monitoring import calendar, layered, overdue, policy, screening
 from jingzhun.monitoring.kinds import TRIGGER
-
-
-def _day(text: str | None) -> dt.date:
-    if not text:
-        return timezone.localdate()
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"{text}: 日期应为 YYYY-MM-DD / a date as YYYY-MM-DD") from None
 
 
 class Command(BaseCommand):
     help = "防返贫动态监测：排查、超期预警、分层分类清单、政策 / Return-to-poverty monitoring"
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--user", help="以该用户身份操作（按其管辖范围）/ act as this user (scoped to their areas)")
-        parser.add_argument("--actor", default="cli", help="审计记录中的操作人 / the name recorded in the audit log")
+        add_operator_arguments(parser)
         sub = parser.add_subparsers(dest="action", required=True)
         screen = sub.add_parser("screen", help="批量排查 / screen households against the policy's triggers")
         screen.add_argument("--year", type=int, required=True, help="收入年度 / the income year screened")
@@ -51,7 +39,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
 
     def do_screen(self, user: object, opts: dict[str, Any]) -> None:
-        result = screening.screen(opts["year"], today=_day(opts["today"]), actor=str(user), user=user,
+        result = screening.screen(opts["year"], today=day_of(opts["today"]), actor=str(user), user=user,
                                   area=opts["area"])
         for code, n in sorted(result.found.items()):
             self.stdout.write(f"  {TRIGGER.zh(code)}：{n} 户 / {code}: {n}")
@@ -63,7 +51,7 @@ class Command(BaseCommand):
                               "working days are Monday to Friday")
 
     def do_overdue(self, user: object, opts: dict[str, Any]) -> None:
-        today = _day(opts["today"])
+        today = day_of(opts["today"])
         items = overdue.overdue(user, today=today, area=opts["area"])
         for o in items:
             self.stdout.write(f"{o.case_id:>6}  {o.household_number}  {o.village}  {o.description}")
