@@ -203,8 +203,15 @@ def _whole(session: engines.Session, t: dict[str, ir.Table], p: exprs.Period, pa
     md = _measures_due(t, p, None)
     asked = {**_activity_exprs(t, p, visits, None, None, text_minutes=session.engine == "sqlite"), "homes": homes}
     if session.engine == "duckdb":
-        facts = exprs.with_flags(exprs.household_facts(t, t["household"], p)).cache()
-        found = session.to_arrow_all({**asked, **_sum_exprs(facts, facts, pairs, md)})
+        # Made once, as a table of DuckDB's own, and summed three ways. (Ibis' `cache()` could not drop its
+        # table again: DuckDB refused the statement.)
+        backend, made = session.backend, exprs.with_flags(exprs.household_facts(t, t["household"], p))
+        backend.con.execute(f"CREATE OR REPLACE TEMP TABLE assessment_facts AS {backend.compile(made)}")
+        try:
+            facts = backend.table("assessment_facts")
+            found = session.to_arrow_all({**asked, **_sum_exprs(facts, facts, pairs, md)})
+        finally:
+            backend.con.execute("DROP TABLE IF EXISTS assessment_facts")
         return _sums(found), _activity(session, visits, found), found["homes"]
     facts_exprs = _facts_exprs(session, t, t["household"], p, ids=None)
     found = session.to_arrow_all({**asked, **facts_exprs, "pairs": pairs, "md": md})

@@ -22,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-PREFIXES = ("jingzhun-stage-", "jingzhun-import-", "jingzhun-export-", "jingzhun-yearly-")
+PREFIXES = ("jingzhun-stage-", "jingzhun-import-", "jingzhun-export-", "jingzhun-yearly-", "jingzhun-read-")
 STALE_AFTER_SECONDS = 3600  # folders without an owner lock: no web request lives this long
 OWNER_FILE = ".owner"
 

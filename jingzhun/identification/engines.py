@@ -136,22 +136,12 @@ class Session:
 
     def to_arrow_all(self, exprs: dict[str, ir.Table]) -> dict[str, pa.Table]:
         """Several results. On SQLite, which runs a query on one core, `SQLITE_READERS` connections read side
-        by side (Python's sqlite3 and DuckDB let go of the interpreter while they work); the other engines run
-        each query on all their cores already. Everything Ibis does happens here, in this thread (its
-        expressions are not made to be shared between threads): the threads only read."""
+        by side in a process of their own (`_read_apart`); the other engines run each query on all their cores
+        already. Everything Ibis does happens here, in this thread."""
         if self.engine != "sqlite" or not self.path or len(exprs) < 2:
             return {key: self.to_arrow(expr) for key, expr in exprs.items()}
-        from concurrent.futures import ThreadPoolExecutor
-
         reads = {key: _SqliteRead.of(self.backend, expr) for key, expr in exprs.items()}
-        # One DuckDB (the extension loaded and the file attached once), a cursor of its own for each read.
-        con = _duckdb_on_sqlite(self.path)
-        try:
-            with ThreadPoolExecutor(SQLITE_READERS) as pool:
-                futures = {key: pool.submit(read.run, self.path, con.cursor()) for key, read in reads.items()}
-                found = {key: future.result() for key, future in futures.items()}
-        finally:
-            con.close()
+        found = _read_apart(self.path, reads)
         # What a thread could not read into its types goes the Ibis way, here.
         return {key: exprs[key].to_pyarrow() if table is None else table for key, table in found.items()}
 
@@ -186,41 +176,6 @@ def _sqlite_table(rows: list[tuple[Any, ...]], target: pa.Schema) -> pa.Table | 
     return pa.Table.from_arrays(arrays, schema=target)
 
 
-def _duckdb_type(kind: pa.DataType) -> str:
-    if pa.types.is_boolean(kind):
-        return "BOOLEAN"
-    if pa.types.is_integer(kind):
-        return "BIGINT"
-    if pa.types.is_floating(kind):
-        return "DOUBLE"
-    if pa.types.is_date32(kind):
-        return "DATE"
-    if pa.types.is_timestamp(kind):
-        return "TIMESTAMP"
-    return "VARCHAR"
-
-
-def _duckdb_on_sqlite(path: str) -> Any:
-    """A DuckDB with the SQLite file at `path` attached, read-only, as `reg`."""
-    import duckdb
-
-    from jingzhun.db.sqlite import duckdb_sqlite_extension
-
-    con = duckdb.connect(config={"threads": 1})
-    con.execute(f"LOAD '{duckdb_sqlite_extension()}'")
-    con.execute(f"ATTACH {path!r} AS reg (TYPE sqlite, READ_ONLY)")
-    return con
-
-
-def _sqlite_through_duckdb(duck: Any, sql: str, target: pa.Schema) -> pa.Table:
-    """`sql` run by SQLite on the file DuckDB `duck` attached, its rows carried into Arrow by DuckDB's
-    `sqlite_query` (C++, no Python object per value: at a million rows of several columns about half of the
-    Python cursor's time). The extension hands every column over as text; each is cast back to its type."""
-    columns = ", ".join(f'CAST("{f.name}" AS {_duckdb_type(f.type)}) AS "{f.name}"' for f in target)
-    found = duck.execute(f"SELECT {columns} FROM sqlite_query('reg', $1)", [sql]).to_arrow_table()
-    return found.cast(target)
-
-
 @dataclass(frozen=True)
 class _SqliteRead:
     """One query to read on a connection of its own (`Session.to_arrow_all`): its SQL, the Arrow types of its
@@ -237,26 +192,13 @@ class _SqliteRead:
         memtables = tuple((m.name, m.data.to_pyarrow(m.schema)) for m in expr.op().find(ops.InMemoryTable))
         return cls(backend.compile(expr), expr.as_table().schema().to_pyarrow(), memtables)
 
-    def run(self, path: str, duck: Any) -> pa.Table | None:
-        """The result through DuckDB (`_sqlite_through_duckdb`, on the cursor `duck`, closed after), or, with
-        in-memory tables or a value DuckDB cannot cast, through Python's cursor; None when a value does not
-        fit its type there either."""
-        import duckdb
-
-        try:
-            if not all(_sqlite_plain(f.type) for f in self.target):
-                return None
-            if not self.memtables:
-                try:
-                    return _sqlite_through_duckdb(duck, self.sql, self.target)
-                except (duckdb.Error, pa.ArrowInvalid):
-                    pass
-            return self._by_cursor(path)
-        finally:
-            duck.close()
-
-    def _by_cursor(self, path: str) -> pa.Table | None:
+    def by_cursor(self, path: str) -> pa.Table | None:
+        """The result through Python's sqlite3 (the in-memory tables copied to its connection first); None when
+        a value does not fit its type."""
         import sqlite3
+
+        if not all(_sqlite_plain(f.type) for f in self.target):
+            return None
 
         con = sqlite3.connect(path)
         try:
@@ -269,6 +211,60 @@ class _SqliteRead:
             return _sqlite_table(con.execute(self.sql).fetchall(), self.target)
         finally:
             con.close()
+
+
+def _duckdb_type(kind: pa.DataType) -> str:
+    if pa.types.is_boolean(kind):
+        return "BOOLEAN"
+    if pa.types.is_integer(kind):
+        return "BIGINT"
+    if pa.types.is_floating(kind):
+        return "DOUBLE"
+    if pa.types.is_date32(kind):
+        return "DATE"
+    if pa.types.is_timestamp(kind):
+        return "TIMESTAMP"
+    return "VARCHAR"
+
+
+def _read_apart(path: str, reads: dict[str, _SqliteRead]) -> dict[str, pa.Table | None]:
+    """The reads' results: those of plain types by `jingzhun.identification.sqlite_reader` in a process of its
+    own (`SQLITE_READERS` at once), the others here, through Python's sqlite3, meanwhile. None where a value
+    did not fit its type (the caller reads it the Ibis way)."""
+    import json
+    import subprocess
+    import sys
+
+    from jingzhun.db import scratch
+    from jingzhun.db.sqlite import duckdb_sqlite_extension
+
+    apart = {k: r for k, r in reads.items() if not r.memtables and all(_sqlite_plain(f.type) for f in r.target)}
+    out = scratch.mkdtemp("jingzhun-read-")
+    try:
+        jobs = [{"key": k, "sql": r.sql, "columns": [[f.name, _duckdb_type(f.type)] for f in r.target]}
+                for k, r in apart.items()]
+        child = subprocess.Popen(
+            [sys.executable, "-m", "jingzhun.identification.sqlite_reader", path, out, duckdb_sqlite_extension(),
+             str(SQLITE_READERS)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert child.stdin is not None
+        child.stdin.write(json.dumps(jobs))
+        child.stdin.close()
+        found: dict[str, pa.Table | None] = {k: r.by_cursor(path) for k, r in reads.items() if k not in apart}
+        assert child.stdout is not None
+        answer = child.stdout.read()
+        if child.wait() != 0:
+            raise RuntimeError(f"sqlite_reader exited with {child.returncode}")
+        for (key, read), error in zip(apart.items(), json.loads(answer), strict=True):
+            if error is None:
+                with pa.OSFile(f"{out}/{key}.arrow", "rb") as source:
+                    found[key] = pa.ipc.open_file(source).read_all().cast(read.target)
+            else:  # a value DuckDB could not cast: Python's cursor (or, failing that, Ibis) reads it
+                found[key] = read.by_cursor(path)
+        return found
+    finally:
+        import shutil
+
+        shutil.rmtree(out, ignore_errors=True)
 
 
 def sqlite_arrow(backend: Any, expr: ir.Table) -> pa.Table:
