@@ -21,6 +21,16 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 
+def _cast(name: str, kind: str) -> str:
+    """The column back to its type (the extension hands every column over as text). An integer must be one
+    exactly: DuckDB rounds "2.5" to 3, where the Python cursor's reading would refuse it."""
+    column = f'"{name}"'
+    if kind == "BIGINT":
+        return (f"CASE WHEN {column} IS NULL THEN NULL WHEN CAST({column} AS DOUBLE) = CAST({column} AS BIGINT) "
+                f"THEN CAST({column} AS BIGINT) ELSE error('not an integer: ' || {column}) END AS {column}")
+    return f"CAST({column} AS {kind}) AS {column}"
+
+
 def run(database: str, out: str, extension: str, readers: int, jobs: list[dict[str, Any]]) -> list[str | None]:
     import duckdb
     import pyarrow as pa
@@ -32,8 +42,7 @@ def run(database: str, out: str, extension: str, readers: int, jobs: list[dict[s
     def one(job: dict[str, Any]) -> str | None:
         cur = con.cursor()
         try:
-            # The extension hands every column over as text: each is cast back to its type.
-            columns = ", ".join(f'CAST("{name}" AS {kind}) AS "{name}"' for name, kind in job["columns"])
+            columns = ", ".join(_cast(name, kind) for name, kind in job["columns"])
             table = cur.execute(f"SELECT {columns} FROM sqlite_query('reg', $1)", [job["sql"]]).to_arrow_table()
             with pa.OSFile(f"{out}/{job['key']}.arrow", "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
                 writer.write_table(table)
