@@ -57,8 +57,10 @@ def exprs(backend) -> dict[str, ibis.Table]:  # type: ignore[no-untyped-def]
 def test_every_read_is_what_ibis_reads(session) -> None:  # type: ignore[no-untyped-def]
     s, _con = session
     asked = exprs(s.backend)
-    found = s.to_arrow_all(asked)
+    found = s.to_arrow_all(large=True, exprs=asked)
     assert set(found) == set(asked)
+    here = s.to_arrow_all(asked)  # small reads: in this process, one after another
+    assert all(here[key].equals(found[key]) for key in asked)
     for key, expr in asked.items():
         expected = expr.to_pyarrow()
         assert found[key].schema == expected.schema, key
@@ -76,7 +78,7 @@ def test_every_read_is_what_ibis_reads(session) -> None:  # type: ignore[no-unty
 def test_a_value_that_does_not_fit_its_type_is_read_the_ibis_way(session) -> None:  # type: ignore[no-untyped-def]
     s, _con = session
     odd = s.backend.table("odd")
-    found = s.to_arrow_all({"odd": odd, "t": s.backend.table("t").select("id")})
+    found = s.to_arrow_all(large=True, exprs={"odd": odd, "t": s.backend.table("t").select("id")})
     assert found["odd"].equals(odd.to_pyarrow())
     assert found["t"].num_rows == len(ROWS)
 
@@ -84,11 +86,12 @@ def test_a_value_that_does_not_fit_its_type_is_read_the_ibis_way(session) -> Non
 def test_the_reads_leave_the_database_whole_and_writable(session) -> None:  # type: ignore[no-untyped-def]
     s, con = session
     for _ in range(3):
-        s.to_arrow_all(exprs(s.backend))
+        s.to_arrow_all(large=True, exprs=exprs(s.backend))
     con.execute("INSERT INTO t (id, name) VALUES (5, '丙')")
     con.commit()
     assert con.execute("PRAGMA quick_check").fetchone() == ("ok",)
-    assert s.to_arrow_all({"n": s.backend.table("t").count().as_table(), "t": s.backend.table("t")})["t"].num_rows == 5
+    again = s.to_arrow_all(large=True, exprs={"n": s.backend.table("t").count().as_table(), "t": s.backend.table("t")})
+    assert again["t"].num_rows == 5 and again["n"].column(0).to_pylist() == [5]
 
 
 def test_the_reader_reports_an_error_per_job(tmp_path: Path) -> None:

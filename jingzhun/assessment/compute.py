@@ -214,7 +214,7 @@ def _whole(session: engines.Session, t: dict[str, ir.Table], p: exprs.Period, pa
             backend.con.execute("DROP TABLE IF EXISTS assessment_facts")
         return _sums(found), _activity(session, visits, found), found["homes"]
     facts_exprs = _facts_exprs(session, t, t["household"], p, ids=None)
-    found = session.to_arrow_all({**asked, **facts_exprs, "pairs": pairs, "md": md})
+    found = session.to_arrow_all({**asked, **facts_exprs, "pairs": pairs, "md": md}, large=True)
     if "facts" in found:
         found["f_area"] = found["f_cadre"] = found["facts"]
     kept = {k: v for k, v in found.items() if k in ("pairs", "md", "f_area", "f_cadre") or k.startswith("piece_")}

@@ -134,11 +134,12 @@ class Session:
             return sqlite_arrow(self.backend, expr)
         return expr.to_pyarrow()
 
-    def to_arrow_all(self, exprs: dict[str, ir.Table]) -> dict[str, pa.Table]:
-        """Several results. On SQLite, which runs a query on one core, `SQLITE_READERS` connections read side
-        by side in a process of their own (`_read_apart`); the other engines run each query on all their cores
-        already. Everything Ibis does happens here, in this thread."""
-        if self.engine != "sqlite" or not self.path or len(exprs) < 2:
+    def to_arrow_all(self, exprs: dict[str, ir.Table], *, large: bool = False) -> dict[str, pa.Table]:
+        """Several results. On SQLite, which runs a query on one core, `large` ones (millions of rows read, as a
+        whole province's) are read `SQLITE_READERS` at a time in a process of their own (`_read_apart`: it
+        costs about 0.4 s to start, which a one-village refresh does not recover); the other engines run
+        each query on all their cores already. Everything Ibis does happens here, in this thread."""
+        if self.engine != "sqlite" or not self.path or len(exprs) < 2 or not large:
             return {key: self.to_arrow(expr) for key, expr in exprs.items()}
         reads = {key: _SqliteRead.of(self.backend, expr) for key, expr in exprs.items()}
         found = _read_apart(self.path, reads)
