@@ -103,8 +103,8 @@ def test_the_reader_reports_an_error_per_job(tmp_path: Path) -> None:
         con.execute("CREATE TABLE x (a INTEGER)")
         con.execute("INSERT INTO x VALUES (7)")
     errors = sqlite_reader.run(str(path), str(tmp_path), duckdb_sqlite_extension(), 2, [
-        {"key": "good", "sql": "SELECT a FROM x", "columns": [["a", "BIGINT"]]},
-        {"key": "bad", "sql": "SELECT nope FROM x", "columns": [["nope", "BIGINT"]]},
+        {"key": "good", "query": "SELECT a FROM reg.x WHERE a > $1", "params": [1]},
+        {"key": "bad", "query": "SELECT nope FROM reg.x", "params": []},
     ])
     assert errors[0] is None and errors[1] and "nope" in errors[1]
     with pa.OSFile(str(tmp_path / "good.arrow"), "rb") as source:

@@ -72,21 +72,6 @@ def _in_span(t: ir.Table, column: str, span: tuple[str, str] | None) -> ir.Table
     return t if span is None else t.filter(t[column].between(*span))
 
 
-def _materialised(session: engines.Session) -> dict[str, ir.Table]:
-    """The tables to query. DuckDB reading the SQLite file through its scanner would read every table again for
-    each of the queries below: there each table is read once into DuckDB's own memory first."""
-    if session.engine != "duckdb":
-        return session.raw
-    con = session.backend.con
-    if "reg" not in {row[0] for row in con.execute("SELECT database_name FROM duckdb_databases()").fetchall()}:
-        return session.raw  # Parquet files or PostgreSQL's Arrow: read fast already / already tables
-    out = {}
-    for key in session.raw:
-        con.execute(f'CREATE OR REPLACE TEMP TABLE "m_{key}" AS SELECT * FROM "{key}"')
-        out[key] = session.backend.table(f"m_{key}")
-    return out
-
-
 @dataclass
 class Activity:
     """What the work tables say, fetched once for the areas and the cadres alike (numpy sums them per unit)."""
@@ -230,7 +215,7 @@ def measure(session: engines.Session, p: exprs.Period, *, span: tuple[str, str] 
     The household facts are made once and summed per village and per cadre where they are (`Sums`); the
     work tables' counts likewise (`_activity`), so no table is aggregated twice. The queries that do not
     depend on each other's results are fetched together (`engines.Session.to_arrow_all`)."""
-    t = _materialised(session)
+    t = session.raw
     out = Measured(p)
     hh = _in_span(t["household"], "village_id", span)
     pairs = exprs.pairs_in_year(t, p)

@@ -228,44 +228,74 @@ def _duckdb_type(kind: pa.DataType) -> str:
     return "VARCHAR"
 
 
-def _read_apart(path: str, reads: dict[str, _SqliteRead]) -> dict[str, pa.Table | None]:
-    """The reads' results: those of plain types by `jingzhun.identification.sqlite_reader` in a process of its
-    own (`SQLITE_READERS` at once), the others here, through Python's sqlite3, meanwhile. None where a value
-    did not fit its type (the caller reads it the Ibis way)."""
+def _sqlite_query_cast(name: str, kind: str) -> str:
+    """A column of `sqlite_query` back to its type (the extension hands every column over as text). An
+    integer must be one exactly: DuckDB rounds "2.5" to 3, where the Python cursor's reading refuses it."""
+    column = f'"{name}"'
+    if kind == "BIGINT":
+        return (f"CASE WHEN {column} IS NULL THEN NULL WHEN CAST({column} AS DOUBLE) = CAST({column} AS BIGINT) "
+                f"THEN CAST({column} AS BIGINT) ELSE error('not an integer: ' || {column}) END AS {column}")
+    return f"CAST({column} AS {kind}) AS {column}"
+
+
+def read_in_child(path: str, queries: dict[str, tuple[str, list[Any]]], *,
+                  meanwhile: Any = None) -> dict[str, pa.Table | str]:
+    """DuckDB queries over the SQLite database at `path` (attached as `reg`), run by
+    `jingzhun.identification.sqlite_reader` in a process of its own, `SQLITE_READERS` at a time: each
+    result, or the error DuckDB gave for it. `meanwhile` (a function) runs here while the child reads."""
     import json
+    import shutil
     import subprocess
     import sys
 
     from jingzhun.db import scratch
     from jingzhun.db.sqlite import duckdb_sqlite_extension
 
-    apart = {k: r for k, r in reads.items() if not r.memtables and all(_sqlite_plain(f.type) for f in r.target)}
     out = scratch.mkdtemp("jingzhun-read-")
     try:
-        jobs = [{"key": k, "sql": r.sql, "columns": [[f.name, _duckdb_type(f.type)] for f in r.target]}
-                for k, r in apart.items()]
+        jobs = [{"key": key, "query": sql, "params": params} for key, (sql, params) in queries.items()]
         child = subprocess.Popen(
             [sys.executable, "-m", "jingzhun.identification.sqlite_reader", path, out, duckdb_sqlite_extension(),
              str(SQLITE_READERS)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        assert child.stdin is not None
-        child.stdin.write(json.dumps(jobs))
-        child.stdin.close()
-        found: dict[str, pa.Table | None] = {k: r.by_cursor(path) for k, r in reads.items() if k not in apart}
-        assert child.stdout is not None
-        answer = child.stdout.read()
-        if child.wait() != 0:
-            raise RuntimeError(f"sqlite_reader exited with {child.returncode}")
-        for (key, read), error in zip(apart.items(), json.loads(answer), strict=True):
+        assert child.stdin is not None and child.stdout is not None
+        try:
+            child.stdin.write(json.dumps(jobs))
+            child.stdin.close()
+            if meanwhile is not None:
+                meanwhile()
+            answer = child.stdout.read()
+        finally:
+            if child.wait() != 0:
+                raise RuntimeError(f"jingzhun.identification.sqlite_reader exited with {child.returncode}")
+        found: dict[str, pa.Table | str] = {}
+        for key, error in zip(queries, json.loads(answer), strict=True):
             if error is None:
-                with pa.OSFile(f"{out}/{key}.arrow", "rb") as source:
-                    found[key] = pa.ipc.open_file(source).read_all().cast(read.target)
-            else:  # a value DuckDB could not cast: Python's cursor (or, failing that, Ibis) reads it
-                found[key] = read.by_cursor(path)
+                with pa.memory_map(f"{out}/{key}.arrow") as source:
+                    found[key] = pa.ipc.open_file(source).read_all()
+            else:
+                found[key] = error
         return found
     finally:
-        import shutil
-
         shutil.rmtree(out, ignore_errors=True)
+
+
+def _read_apart(path: str, reads: dict[str, _SqliteRead]) -> dict[str, pa.Table | None]:
+    """The reads' results: those of plain types by SQLite in a process of its own (`read_in_child`, carried
+    into Arrow by DuckDB's `sqlite_query`), the others here, through Python's sqlite3, meanwhile. None where a
+    value did not fit its type (the caller reads it the Ibis way)."""
+    apart = {k: r for k, r in reads.items() if not r.memtables and all(_sqlite_plain(f.type) for f in r.target)}
+    here: dict[str, pa.Table | None] = {}
+
+    def read_here() -> None:
+        here.update({k: r.by_cursor(path) for k, r in reads.items() if k not in apart})
+
+    queries = {k: (f"SELECT {', '.join(_sqlite_query_cast(f.name, _duckdb_type(f.type)) for f in r.target)} "
+                   "FROM sqlite_query('reg', $1)", [r.sql]) for k, r in apart.items()}
+    found: dict[str, pa.Table | None] = {}
+    for key, result in read_in_child(path, queries, meanwhile=read_here).items():
+        # A value DuckDB could not cast: Python's cursor reads it (or, failing that, Ibis).
+        found[key] = apart[key].by_cursor(path) if isinstance(result, str) else result.cast(apart[key].target)
+    return {**found, **here}
 
 
 def sqlite_arrow(backend: Any, expr: ir.Table) -> pa.Table:
@@ -327,12 +357,13 @@ def duckdb_register(con: Any, source: Source, need: dict[str, set[str]]) -> None
             con.execute(f'CREATE VIEW "{key}" AS SELECT {_select_sql(key, cols, f"read_parquet({str(path)!r})")}')
         return
     if source.vendor == "sqlite":
-        from jingzhun.db import duckdb_sqlite_extension
-
-        con.execute(f"LOAD '{duckdb_sqlite_extension()}'")
-        con.execute(f"ATTACH {source.path!r} AS reg (TYPE sqlite, READ_ONLY)")
-        for key, cols in need.items():
-            con.execute(f'CREATE VIEW "{key}" AS SELECT {_select_sql(key, cols, f"reg.{TABLE_NAMES[key]}")}')
+        # Read by DuckDB in a process of its own (`read_in_child`: never DuckDB's SQLite in this one).
+        found = read_in_child(source.path, {key: (f"SELECT {_select_sql(key, cols, f'reg.{TABLE_NAMES[key]}')}", [])
+                                            for key, cols in need.items()})
+        for key, table in found.items():
+            if isinstance(table, str):
+                raise RuntimeError(f"{TABLE_NAMES[key]}: {table}")
+            con.register(key, table)
         return
     # PostgreSQL: DuckDB has no postgres scanner here; the columns stream as Arrow through Ibis.
     pg = ibis.postgres.connect(**dict(source.params))

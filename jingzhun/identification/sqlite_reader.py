@@ -1,16 +1,19 @@
-"""SQLite queries run in a process of their own, their rows carried into Arrow by DuckDB's `sqlite_query`.
+"""DuckDB reading a SQLite database in a process of its own, the results handed back as Arrow.
 
-The sqlite engine's big reads (`engines.Session.to_arrow_all`) come here. DuckDB hands SQLite's rows to Arrow
-in C++, with no Python object per value, and several at once; but its SQLite is a second copy of the library,
-and two copies in one process do not see each other's locks on a WAL database (one closing its connection
-can remove the shared memory the other has mapped: a bus error). In a process of its own it is one more
-reader of the file, as SQLite means readers to be.
+DuckDB reads SQLite through its own copy of the SQLite library. Two copies in one process do not see each
+other's locks (POSIX locks belong to the process): the copy that opens a WAL database while the other has
+it open takes itself for the first connection and truncates the shared-memory file the other has mapped,
+and the other's next read of it is a bus error (seen after a large import left a long WAL). In a process
+of its own, DuckDB is one more reader of the file, as SQLite means readers to be. Every DuckDB read of
+the Django SQLite database goes through here: the engines' tables (`engines.duckdb_register`) and the
+sqlite engine's large reads (`engines.Session.to_arrow_all`).
 
     python -m jingzhun.identification.sqlite_reader DATABASE OUT_DIR EXTENSION READERS < jobs.json
 
-`jobs.json`: a list of {"key", "sql", "columns": [[name, DuckDB type], ...]}. Each result is written to
-OUT_DIR/<key>.arrow (Arrow IPC); the process prints a JSON list of the errors (None where a job succeeded).
-It imports neither Django nor the application: only DuckDB and Arrow.
+`jobs.json`: a list of {"key", "query", "params"}: DuckDB queries over the database attached as `reg`
+(read-only). Each result is written to OUT_DIR/<key>.arrow (Arrow IPC), READERS at a time; the process
+prints a JSON list of the errors (None where a job succeeded). It imports neither Django nor the
+application: only DuckDB and Arrow.
 """
 
 from __future__ import annotations
@@ -21,29 +24,19 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 
-def _cast(name: str, kind: str) -> str:
-    """The column back to its type (the extension hands every column over as text). An integer must be one
-    exactly: DuckDB rounds "2.5" to 3, where the Python cursor's reading would refuse it."""
-    column = f'"{name}"'
-    if kind == "BIGINT":
-        return (f"CASE WHEN {column} IS NULL THEN NULL WHEN CAST({column} AS DOUBLE) = CAST({column} AS BIGINT) "
-                f"THEN CAST({column} AS BIGINT) ELSE error('not an integer: ' || {column}) END AS {column}")
-    return f"CAST({column} AS {kind}) AS {column}"
-
-
 def run(database: str, out: str, extension: str, readers: int, jobs: list[dict[str, Any]]) -> list[str | None]:
     import duckdb
     import pyarrow as pa
 
-    con = duckdb.connect(config={"threads": 1})
+    con = duckdb.connect(config={"threads": max(1, readers)})
+    con.execute("SET TimeZone = 'UTC'")
     con.execute(f"LOAD '{extension}'")
     con.execute(f"ATTACH {database!r} AS reg (TYPE sqlite, READ_ONLY)")
 
     def one(job: dict[str, Any]) -> str | None:
         cur = con.cursor()
         try:
-            columns = ", ".join(_cast(name, kind) for name, kind in job["columns"])
-            table = cur.execute(f"SELECT {columns} FROM sqlite_query('reg', $1)", [job["sql"]]).to_arrow_table()
+            table = cur.execute(job["query"], job.get("params") or []).to_arrow_table()
             with pa.OSFile(f"{out}/{job['key']}.arrow", "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
                 writer.write_table(table)
             return None
