@@ -1,9 +1,11 @@
 """The four engines, and the one place where they differ: how the register's tables reach Ibis.
 
 - ``duckdb`` (the default batch engine): DuckDB reads the register, from the SQLite file through its
-  sqlite scanner, from PostgreSQL as Arrow (Ibis' postgres backend streams it), or from Parquet files
-  (the benchmark). Every column is cast to one canonical type derived from the Django models.
-- ``sqlite``: Ibis' sqlite backend on the Django database file, in place.
+  sqlite scanner in a process of its own (`jingzhun.identification.sqlite_reader`), from PostgreSQL as
+  Arrow (Ibis' postgres backend streams it), or from Parquet files (the benchmark). Every column is cast
+  to one canonical type derived from the Django models.
+- ``sqlite``: Ibis' sqlite backend on the Django database file, in place; a whole computation's large
+  reads run in that same reader process, SQLite answering each query (`Session.to_arrow_all`).
 - ``postgres``: Ibis' postgres backend on the Django database, in place.
 - ``spark``: PySpark in local mode (``local[2]``): the register's needed columns are written as
   Parquet (through DuckDB, as above) and read by Spark. One Spark session per process, shared.
