@@ -33,6 +33,29 @@ def _evaluation_pk() -> int:
     return int(evaluation().pk)
 
 
+@pytest.fixture(autouse=True)
+def _reports_here(settings):  # type: ignore[no-untyped-def]
+    """Workbooks built at once, into the folder tests/report_support.py asks them into."""
+    from tests.report_support import FOLDER
+
+    settings.REPORT_DIR = FOLDER
+    settings.REPORTS_SYNCHRONOUS = True
+
+
+def _report_token() -> str:
+    """The officer of 龙山县's workbook of the county (asked once, as the form does)."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from tests.report_support import ask, token_of
+
+    officer = Client()
+    officer.force_login(User.objects.get(username="officer_a"))
+    response = ask(officer, COUNTY, 2019, ["scale"])
+    assert response.status_code == 302, response.status_code
+    return token_of(response)
+
+
 # Route name → the addresses to ask (each one the officer of 龙山县 may download).
 DOWNLOADS: dict[str, list[Address]] = {
     "web:export": [lambda: reverse("web:export") + f"?area={COUNTY}"],
@@ -50,13 +73,17 @@ DOWNLOADS: dict[str, list[Address]] = {
     "training:export_roster": [lambda: reverse("training:export_roster") + f"?area={COUNTY}&year=2024"],
     "branches:export_roster": [lambda: reverse("branches:export_roster") + f"?area={COUNTY}"],
     "branches:export_elections": [lambda: reverse("branches:export_elections") + f"?area={COUNTY}"],
-    "reports:download": [lambda: reverse("reports:download") + f"?area={COUNTY}&year=2019&tables=scale"],
+    # A workbook the officer asked for (built at once, a county being small): its page, state and file.
+    "reports:download": [lambda: reverse("reports:download", args=[_report_token()])],
+    "reports:run": [lambda: reverse("reports:run", args=[_report_token()])],
+    "reports:status": [lambda: reverse("reports:status", args=[_report_token()])],
     "reports:index": [lambda: reverse("reports:index") + f"?area={COUNTY}"],  # the download's own form
     "organisation:export": [lambda kind=kind: reverse("organisation:export", args=[kind])  # type: ignore[misc]
                             for kind in ("units", "unit_links", "secondments")],
 }
 # Routes that look like downloads but are not an export of records, with the reason.
 NOT_DOWNLOADS = {
+    "reports:ask": "a POST that asks for a workbook (guarded as a download: tests/test_report_jobs.py)",
     "web:template_download": "a blank template: headers and the guide, no records",
     "web:upload_report": "the uploader's own file back with its problems (their upload, `_own`), no stored records",
 }
@@ -127,7 +154,10 @@ def test_export_held_elsewhere_does_not_add_to_reading_here(web: Web):
     for kind in ("units", "unit_links", "secondments"):
         assert both.get(reverse("organisation:export", args=[kind])).status_code == 403, kind
     other = web.client("officer_b")
-    assert other.get(reverse("reports:download") + f"?area={COUNTY}&year=2019&tables=scale").status_code == 404
+    from tests.report_support import ask
+
+    assert ask(other, COUNTY, 2019, ["scale"]).status_code == 404
+    assert other.get(reverse("reports:download", args=[_report_token()])).status_code == 404
     mine = other.get(reverse("organisation:export", args=["units"]))
     assert mine.status_code == 200
     grid = CalamineWorkbook.from_filelike(io.BytesIO(_body(mine))).get_sheet_by_index(0).to_python()

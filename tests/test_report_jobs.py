@@ -47,11 +47,12 @@ def test_identical_requests_while_one_builds_share_it_and_others_get_their_own(w
     assert first.state == ReportState.BUILDING and Job.objects.get(pk=first.job_id).state == JobState.QUEUED
     assert ask(officer).pk == first.pk  # a double click
     assert ask(evaluator).pk == first.pk  # may export county A: joins, and may read the file
-    mine = ask(auditor)  # may not export: cannot read officer_a's file, so builds their own
-    assert mine.pk != first.pk and mine.user.username == "auditor_a"
+    # May not export, so may not ask (every report view is a download's: tests/test_downloads.py).
+    refused = auditor.post(reverse("reports:ask"), {"area": COUNTY, "year": "2020", "tables": ["scale"]})
+    assert refused.status_code == 403
     assert ask(officer, tables=("causes",)).pk != first.pk  # other tables, other build
     assert ask(officer, area=TOWNSHIP).pk != first.pk
-    assert Job.objects.filter(kind="report.build").count() == 4
+    assert Job.objects.filter(kind="report.build").count() == 3
     # The page follows it: "running" while queued, with the stage the progress script shows.
     assert web.client("officer_a").get(reverse("reports:status", args=[first.token])).json() == {
         "state": "running", "stage": "queued", "done": 0.0}
@@ -86,21 +87,21 @@ def test_a_worker_builds_it_in_a_child_process_and_the_page_offers_it(committed_
 def test_only_the_asker_or_an_exporter_of_the_area_reads_the_file(web, settings, tmp_path):
     settings.REPORT_DIR = str(tmp_path / "reports")
     settings.REPORTS_SYNCHRONOUS = True
-    run = ask(web.client("auditor_a"))
+    run = ask(web.client("evaluator_a"))
     assert run.state == ReportState.DONE
-    expected = {"auditor_a": 200, "officer_a": 200, "evaluator_a": 200, "root": 200,  # the asker; export over A
+    expected = {"evaluator_a": 200, "officer_a": 200, "root": 200,  # the asker; export over A
                 "township_a": 404,  # exports only 石牌镇, not the county the file is of
-                "officer_b": 404, "helper_a": 403, "no_role": 403}
+                "officer_b": 404, "auditor_a": 403, "helper_a": 403, "no_role": 403}  # 403: no export at all
     for username, status in expected.items():
         client = web.client(username)
         for name in ("reports:run", "reports:status", "reports:download"):
             assert client.get(reverse(name, args=[run.token])).status_code == status, (username, name)
     readers = set(AuditEntry.objects.filter(action="report.download").values_list("actor", flat=True))
     assert readers == {u for u, s in expected.items() if s == 200}
-    # The asker who loses the area's figures loses the file too (an auditor cannot export).
-    AreaRole.objects.filter(user__username="auditor_a").delete()
-    AreaRole.objects.create(user=web.users["auditor_a"], area_id=TOWNSHIP, role="auditor")
-    assert web.client("auditor_a").get(reverse("reports:download", args=[run.token])).status_code == 404
+    # The asker who no longer exports the county loses the file too.
+    AreaRole.objects.filter(user__username="evaluator_a").update(area_id=TOWNSHIP)
+    web.users["evaluator_a"].refresh_from_db()
+    assert web.client("evaluator_a").get(reverse("reports:download", args=[run.token])).status_code == 404
 
 
 def test_a_role_taken_away_before_the_build_fails_it_unbuilt_and_unaudited(web, queued):
