@@ -49,8 +49,8 @@ def _address(url_name: str, script_prefix: str) -> str:
 View = Callable[..., HttpResponse]
 
 
-def requires(ability: str) -> Callable[[View], View]:
-    """Log in first; then the user's roles must grant `ability`, else 403 (and nothing is fetched)."""
+def _guard(ability: str, allowed: Callable[[Any], bool], denied: str) -> Callable[[View], View]:
+    """Log in first; then `allowed(user)`, else 403 (and nothing is fetched)."""
     if ability not in access.ALL_ABILITIES:
         raise ValueError(f"unknown ability {ability!r}")
 
@@ -59,8 +59,8 @@ def requires(ability: str) -> Callable[[View], View]:
         def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if not access.may(request.user, ability):
-                raise PermissionDenied(ability)
+            if not allowed(request.user):
+                raise PermissionDenied(denied)
             return view(request, *args, **kwargs)
 
         return guarded
@@ -68,23 +68,20 @@ def requires(ability: str) -> Callable[[View], View]:
     return decorate
 
 
+def requires(ability: str) -> Callable[[View], View]:
+    """Log in first; then the user's roles must grant `ability`, else 403 (and nothing is fetched)."""
+    return _guard(ability, lambda user: access.may(user, ability), ability)
+
+
 def requires_download(ability: str) -> Callable[[View], View]:
     """`requires(ability)` for a view that returns a file or a print: the user must also hold "export" on a
     role carrying `ability` (`access.may_download`), else 403. The view scopes its rows the same way
     (`access.download_ranges`). The mark `download_ability` lets the test of every download route check
     that none is left unguarded."""
-    if ability not in access.ALL_ABILITIES:
-        raise ValueError(f"unknown ability {ability!r}")
+    guard = _guard(ability, lambda user: access.may_download(user, ability), f"{ability}+{access.EXPORT}")
 
     def decorate(view: View) -> View:
-        @wraps(view)
-        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not access.may_download(request.user, ability):
-                raise PermissionDenied(f"{ability}+{access.EXPORT}")
-            return view(request, *args, **kwargs)
-
+        guarded = guard(view)
         guarded.download_ability = ability  # type: ignore[attr-defined]
         return guarded
 
