@@ -236,7 +236,7 @@ def visits_in_year(t: dict[str, ir.Table], p: Period) -> ir.Table:
 def minute(at: ir.TimestampValue, *, text: bool = True) -> ir.Value:
     """A time's clock minute: as text ("2020-03-04 05:06"), cheap on SQLite, which stores the time as that text
     (an epoch minute parses every row's text); or as whole epoch minutes, cheap where times are numbers
-    (grouping 16-character strings cost DuckDB four times the integers). Either gives the same grouping, and
+    (grouping 16-character strings costs DuckDB far more than integers). Either gives the same grouping, and
     UTC or China's time alike: they are whole hours apart (as `jingzhun.teams.sql.minute`)."""
     return at.cast("string").substr(0, 16) if text else at.epoch_seconds() // 60
 
