@@ -110,7 +110,7 @@ def _visits(session: engines.Session, t: dict[str, ir.Table], p: exprs.Period, s
 
 
 def _activity_exprs(t: dict[str, ir.Table], p: exprs.Period, visits: ir.Table, span: tuple[str, str] | None,
-                    cadres: list[int] | None, *, text_minutes: bool) -> dict[str, ir.Table]:
+                    cadres: list[int] | None, *, engine: str) -> dict[str, ir.Table]:
     """The year's visits by village and cadre, the helpers who may have same-minute alerts and the
     member-months: of the areas in `span` and of the cadres `cadres` (None with no span: everything). Each
     table is narrowed before it is aggregated, through its indexes (village, cadre), so a one-village refresh
@@ -118,7 +118,11 @@ def _activity_exprs(t: dict[str, ir.Table], p: exprs.Period, visits: ir.Table, s
     vg = visits.group_by(village=visits["village_id"], cadre=visits["cadre_id"]).aggregate(n=visits.count())
     mm = exprs.member_months(t, p, span=span, cadres=cadres)
     mg = mm.group_by(["village", "team", "cadre"]).aggregate(n=mm.count(), met=exprs.flag(mm["met"]).sum())
-    return {"a_visits": vg, "a_helpers": exprs.same_minute_helpers(visits, text=text_minutes), "a_mm": mg}
+    return {"a_visits": vg, "a_helpers": exprs.same_minute_helpers(visits, by=MINUTES_BY.get(engine, "epoch")), "a_mm": mg}
+
+
+#: How each engine finds the helpers with two visits in one minute (`exprs.same_minute_helpers`).
+MINUTES_BY = {"sqlite": "text", "duckdb": "order"}
 
 
 def _measures_due(t: dict[str, ir.Table], p: exprs.Period, households: list[int] | None) -> ir.Table:
@@ -186,7 +190,7 @@ def _whole(session: engines.Session, t: dict[str, ir.Table], p: exprs.Period, pa
     in a DuckDB beside them — SQLite's pieces joined there (`_facts_exprs`)."""
     visits = _visits(session, t, p, None, None)
     md = _measures_due(t, p, None)
-    asked = {**_activity_exprs(t, p, visits, None, None, text_minutes=session.engine == "sqlite"), "homes": homes}
+    asked = {**_activity_exprs(t, p, visits, None, None, engine=session.engine), "homes": homes}
     if session.engine == "duckdb":
         # Made once, as a table of DuckDB's own, and summed three ways. (Ibis' `cache()` could not drop its
         # table again: DuckDB refused the statement.)
@@ -240,7 +244,7 @@ def measure(session: engines.Session, p: exprs.Period, *, span: tuple[str, str] 
         measured = sorted(set(pair_rows.column("cadre").to_pylist()))
         households = sorted(set(mine_ids) | set(narrow or ()))
         visits = _visits(session, t, p, span, measured)
-        asked = {**_activity_exprs(t, p, visits, span, measured, text_minutes=session.engine == "sqlite"),
+        asked = {**_activity_exprs(t, p, visits, span, measured, engine=session.engine),
                  "homes": homes, "md": _measures_due(t, p, households),
                  "f_cadre": _facts_expr(t, everyone.filter(everyone["id"].isin(mine_ids)), p, mine_ids)}
         if narrow is not None:

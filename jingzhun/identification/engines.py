@@ -348,6 +348,11 @@ def _duckdb(threads: int | None = None) -> Any:
     # PostgreSQL's timestamps arrive with their zone; cast to plain TIMESTAMP they must stay in UTC, as SQLite
     # stores them, whatever the machine's zone.
     con.execute("SET TimeZone = 'UTC'")
+    # A GROUP BY on one integer key whose range (from the statistics) fits in 2^24, as household and cadre
+    # ids of up to 16 M households, indexes an array instead of hashing: counting 35 M members by household
+    # took 0.8 s instead of 3.7 s (10 M households, 2 cores). The array is allocated whole, 2^24 rows at
+    # most per thread; DuckDB's default stops at 2^12.
+    con.execute("SET perfect_ht_threshold = 24")
     return con
 
 
