@@ -109,6 +109,10 @@ def _visits(session: engines.Session, t: dict[str, ir.Table], p: exprs.Period, s
     return visits.filter(visits["cadre_id"].isin(who or [-1]))
 
 
+#: How each engine finds the helpers with two visits in one minute (`exprs.same_minute_helpers`).
+MINUTES_BY = {"sqlite": "text", "duckdb": "order"}
+
+
 def _activity_exprs(t: dict[str, ir.Table], p: exprs.Period, visits: ir.Table, span: tuple[str, str] | None,
                     cadres: list[int] | None, *, engine: str) -> dict[str, ir.Table]:
     """The year's visits by village and cadre, the helpers who may have same-minute alerts and the
@@ -119,10 +123,6 @@ def _activity_exprs(t: dict[str, ir.Table], p: exprs.Period, visits: ir.Table, s
     mm = exprs.member_months(t, p, span=span, cadres=cadres)
     mg = mm.group_by(["village", "team", "cadre"]).aggregate(n=mm.count(), met=exprs.flag(mm["met"]).sum())
     return {"a_visits": vg, "a_helpers": exprs.same_minute_helpers(visits, by=MINUTES_BY.get(engine, "epoch")), "a_mm": mg}
-
-
-#: How each engine finds the helpers with two visits in one minute (`exprs.same_minute_helpers`).
-MINUTES_BY = {"sqlite": "text", "duckdb": "order"}
 
 
 def _measures_due(t: dict[str, ir.Table], p: exprs.Period, households: list[int] | None) -> ir.Table:
@@ -183,27 +183,48 @@ def _summed_beside(tables: dict[str, pa.Table], p: exprs.Period, *, pieces: bool
     return _sums(found)
 
 
-def _whole(session: engines.Session, t: dict[str, ir.Table], p: exprs.Period, pairs: ir.Table,
-           homes: ir.Table) -> tuple[Sums, Activity, pa.Table]:
+@contextmanager
+def _kept(backend: ibis.BaseBackend, made: dict[str, ir.Table]) -> Iterator[dict[str, ir.Table]]:
+    """Results a computation reads more than once, made once as temporary tables of DuckDB's own and dropped
+    after. (Ibis' `cache()` could not drop its table again: DuckDB refused the statement.) The expressions
+    read no in-memory table (`ibis.memtable`), which compiling alone would not register."""
+    names = {key: f"assessment_{key}" for key in made}
+    try:
+        for key, expr in made.items():
+            backend.con.execute(f"CREATE OR REPLACE TEMP TABLE {names[key]} AS {backend.compile(expr)}")
+        yield {key: backend.table(name) for key, name in names.items()}
+    finally:
+        for name in names.values():
+            backend.con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _homes(t: dict[str, ir.Table], pairs: ir.Table) -> ir.Table:
+    """The home area of each cadre with a pair in `pairs`."""
+    ids = pairs.select(x_cadre=pairs["cadre"]).distinct()
+    cd = t["cadre"]
+    return cd.join(ids, cd["id"] == ids["x_cadre"]).select(cadre=cd["id"], home=cd["home_area_id"])
+
+
+def _whole(session: engines.Session, t: dict[str, ir.Table], p: exprs.Period,
+           pairs: ir.Table) -> tuple[Sums, Activity, pa.Table]:
     """Every household, area, team and cadre: the queries fetched at once (side by side on SQLite); the
-    households' facts summed where they are: in DuckDB itself, once (cached), or, from the other engines,
-    in a DuckDB beside them — SQLite's pieces joined there (`_facts_exprs`)."""
+    households' facts summed where they are: in DuckDB itself, made once (with the measures due and the
+    pairs, each read twice or more), or, from the other engines, in a DuckDB beside them — SQLite's pieces
+    joined there (`_facts_exprs`)."""
     visits = _visits(session, t, p, None, None)
     md = _measures_due(t, p, None)
-    asked = {**_activity_exprs(t, p, visits, None, None, engine=session.engine), "homes": homes}
+    activity = _activity_exprs(t, p, visits, None, None, engine=session.engine)
     if session.engine == "duckdb":
-        # Made once, as a table of DuckDB's own, and summed three ways. (Ibis' `cache()` could not drop its
-        # table again: DuckDB refused the statement.)
-        backend, made = session.backend, exprs.with_flags(exprs.household_facts(t, t["household"], p))
-        backend.con.execute(f"CREATE OR REPLACE TEMP TABLE assessment_facts AS {backend.compile(made)}")
-        try:
-            facts = backend.table("assessment_facts")
-            found = session.to_arrow_all({**asked, **_sum_exprs(facts, facts, pairs, md)})
-        finally:
-            backend.con.execute("DROP TABLE IF EXISTS assessment_facts")
+        facts = exprs.with_flags(exprs.household_facts(t, t["household"], p)).select(*exprs.SUMMED)
+        made = {"facts": facts, "md": md, "pairs": pairs}
+        with _kept(session.backend, made) as kept:
+            facts, kept_pairs = kept["facts"], kept["pairs"]
+            found = session.to_arrow_all({**activity, "homes": _homes(t, kept_pairs),
+                                          **_sum_exprs(facts, facts, kept_pairs, kept["md"])})
         return _sums(found), _activity(session, visits, found), found["homes"]
     facts_exprs = _facts_exprs(session, t, t["household"], p, ids=None)
-    found = session.to_arrow_all({**asked, **facts_exprs, "pairs": pairs, "md": md}, large=True)
+    found = session.to_arrow_all({**activity, "homes": _homes(t, pairs), **facts_exprs, "pairs": pairs, "md": md},
+                                 large=True)
     if "facts" in found:
         found["f_area"] = found["f_cadre"] = found["facts"]
     kept = {k: v for k, v in found.items() if k in ("pairs", "md", "f_area", "f_cadre") or k.startswith("piece_")}
@@ -229,11 +250,8 @@ def measure(session: engines.Session, p: exprs.Period, *, span: tuple[str, str] 
         cd = t["cadre"]
         mine = _in_span(cd, "home_area_id", span).select(c_id=cd["id"])
         pairs = pairs.semi_join(mine, pairs["cadre"] == mine["c_id"])
-    ids = pairs.select(x_cadre=pairs["cadre"]).distinct()
-    cd = t["cadre"]
-    homes = cd.join(ids, cd["id"] == ids["x_cadre"]).select(cadre=cd["id"], home=cd["home_area_id"])
     if span is None and cadres is None:
-        sums, activity, home_rows = _whole(session, t, p, pairs, homes)
+        sums, activity, home_rows = _whole(session, t, p, pairs)
     else:
         pair_rows = _arrow(session, pairs)
         narrow = _arrow(session, hh.select("id")).column("id").to_pylist() if areas else None
@@ -245,7 +263,7 @@ def measure(session: engines.Session, p: exprs.Period, *, span: tuple[str, str] 
         households = sorted(set(mine_ids) | set(narrow or ()))
         visits = _visits(session, t, p, span, measured)
         asked = {**_activity_exprs(t, p, visits, span, measured, engine=session.engine),
-                 "homes": homes, "md": _measures_due(t, p, households),
+                 "homes": _homes(t, pairs), "md": _measures_due(t, p, households),
                  "f_cadre": _facts_expr(t, everyone.filter(everyone["id"].isin(mine_ids)), p, mine_ids)}
         if narrow is not None:
             asked["f_area"] = _facts_expr(t, hh, p, narrow)

@@ -23,6 +23,7 @@ import ibis.expr.types as ir
 from django.conf import settings
 
 from jingzhun import choices as c
+from jingzhun.identification.compile import fen_of
 
 INCOME_ADD = ("wage_income", "production_income", "property_income", "transfer_income")
 INCOME_SUBTRACT = ("production_costs",)
@@ -85,16 +86,12 @@ def poor_statuses(year: int) -> tuple[str, ...]:
     return (*c.POOR_NOW, c.MONITORED) if year >= 2021 else c.POOR_NOW
 
 
-def _fen(column: ir.Value) -> ir.IntegerValue:
-    return (column.cast("float64") * 100).round().cast("int64")
-
-
 def net_income(income: ir.Table, year: int | None) -> ir.Table:
     """(household id, year, net income in fen) of `year`'s income rows (of every row given for None)."""
     inc = income if year is None else income.filter(income["year"] == year)
-    net = sum((_fen(inc[f]) for f in INCOME_ADD), ibis.literal(0, "int64"))
+    net = sum((fen_of(inc[f]) for f in INCOME_ADD), ibis.literal(0, "int64"))
     for f in INCOME_SUBTRACT:
-        net = net - _fen(inc[f])
+        net = net - fen_of(inc[f])
     return inc.select(n_hid=inc["household_id"], n_year=inc["year"], net=net)
 
 
@@ -233,6 +230,12 @@ def with_flags(h: ir.Table) -> ir.Table:
     and returned in the year, and whether the household counts in the income indicators of Y and of Y−1."""
     return h.mutate(exited=_exited(h), returned=_returned(h), inc_ok=h["needs_end"] & h["pc"].notnull(),
                     prev_ok=h["needs_start"] & h["pc_prev"].notnull())
+
+
+#: The facts' columns `village_sums`, `cadre_sums` and `counted_incomes` read (a table kept for them needs no
+#: more: the statuses as text cost DuckDB a second in storing 10 M rows).
+SUMMED = ("hid", "village", "size", "poor_start", "poor_end", "exited", "returned", "inc_ok", "pc", "prev_ok",
+          "pc_prev", "housing", "water", "road_ok", "helper", "paired", "unvisited", "plan_ok", "end_cadre")
 
 
 def visits_in_year(t: dict[str, ir.Table], p: Period) -> ir.Table:

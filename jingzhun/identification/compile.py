@@ -181,8 +181,13 @@ def _numeric(op: str, v: Any, value: ir.Value, scale: int) -> ir.BooleanValue:
 
 
 def fen_of(column: ir.Value) -> ir.IntegerValue:
-    # Through a double: SQLite holds decimals as doubles anyway, and cents up to 10^9 are exact after
-    # rounding; Ibis cannot round a decimal of unknown precision.
+    """Yuan as whole fen. A decimal of two places or fewer (DuckDB, PostgreSQL, Spark read the register's
+    columns so) times 100 is a whole number already: cast, exactly and without the double arithmetic that
+    cost DuckDB 2.5 s over 20 M income rows. Otherwise through a double: SQLite holds decimals as doubles
+    anyway, and fen up to 10^9 are exact after rounding; Ibis cannot round a decimal of unknown precision."""
+    kind = column.type()
+    if kind.is_decimal() and kind.scale is not None and kind.scale <= 2:  # type: ignore[attr-defined]
+        return (column * 100).cast("int64")
     return (column.cast("float64") * 100).round().cast("int64")
 
 
