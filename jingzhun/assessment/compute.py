@@ -439,26 +439,30 @@ def rollup(v: Units, codes: list[str], level: str) -> Units:
 
 
 def median_fen(values: np.ndarray) -> float | None:
-    """The median of integer fen (the mean of the middle two for an even count), None for no values."""
+    """The median of integer fen (the mean of the middle two for an even count), None for no values. A
+    partition, not a sort: the province's median alone is taken over every counted household's income."""
     n = len(values)
     if not n:
         return None
-    s = np.sort(values)
-    return float(s[n // 2]) if n % 2 else (float(s[n // 2 - 1]) + float(s[n // 2])) / 2
+    low, high = (n - 1) // 2, n // 2
+    middle = np.partition(values, [low, high])
+    return (float(middle[low]) + float(middle[high])) / 2
 
 
-def medians(incomes: dict[str, np.ndarray], codes: list[str], level: str) -> list[float | None]:
-    """Each area's median per-capita income in yuan over its villages' households."""
+def medians(incomes: dict[str, np.ndarray], codes: list[str], level: str) -> np.ndarray:
+    """Each area's median per-capita income in yuan over its villages' households (NaN: none counted)."""
     if level == "village":
-        return [None if (m := median_fen(incomes.get(c, np.empty(0, np.int64)))) is None else m / 100 for c in codes]
-    groups: dict[str, list[np.ndarray]] = {}
-    for village, values in incomes.items():
-        groups.setdefault(ancestor(village, level), []).append(values)
-    out: list[float | None] = []
-    for code in codes:
+        groups = {code: [values] for code, values in incomes.items()}
+    else:
+        groups = {}
+        for village, values in incomes.items():
+            groups.setdefault(ancestor(village, level), []).append(values)
+    out = np.full(len(codes), np.nan)
+    for i, code in enumerate(codes):
         found = groups.get(code)
-        m = median_fen(np.concatenate(found)) if found else None
-        out.append(None if m is None else m / 100)
+        m = median_fen(found[0] if len(found) == 1 else np.concatenate(found)) if found else None
+        if m is not None:
+            out[i] = m / 100
     return out
 
 
@@ -483,14 +487,13 @@ def values_table(measured: Measured) -> pa.Table:
                 num = den = val = nothing
             elif ind.kind == "median":
                 num, den = nothing, units.parts["inc_n"].astype(np.float64)
-                val = np.array([np.nan if m is None else m for m in medians(measured.incomes, units.keys, unit_type)],
-                               dtype=np.float64)
+                val = medians(measured.incomes, units.keys, unit_type)
             else:
                 a, b, c = ind.formula(units.parts)
                 num, den, val = np.asarray(a, np.float64), nothing if b is None else np.asarray(b, np.float64), c
             pieces.append(pa.table({
-                "unit_type": pa.array(np.full(n, unit_type, dtype=object), pa.string()), "unit": keys,
-                "area_code": areas, "indicator": pa.array(np.full(n, ind.code, dtype=object), pa.string()),
+                "unit_type": pa.repeat(pa.scalar(unit_type, pa.string()), n), "unit": keys,
+                "area_code": areas, "indicator": pa.repeat(pa.scalar(ind.code, pa.string()), n),
                 "numerator": _nullable(num), "denominator": _nullable(den), "value": _nullable(val)}))
     if not pieces:
         f, s = pa.float64(), pa.string()
@@ -507,6 +510,9 @@ def _nullable(a: np.ndarray) -> pa.Array:
 
 def _evaluated(measured: Measured, unit_type: str, keys: list[str], code: str) -> tuple[np.ndarray, ...]:
     found = measured.evaluated.get(unit_type, {})
+    if not found:  # no evaluation of this unit type: every unit "no data", without a look-up per unit
+        nothing = np.full(len(keys), np.nan)
+        return nothing, nothing, nothing
     none = (None, None, None)
     cells = [found.get(key, {}).get(code, none) for key in keys]
     return tuple(np.array([np.nan if x is None else x for x in column], dtype=np.float64)
