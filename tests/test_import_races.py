@@ -19,12 +19,15 @@ from pathlib import Path
 
 import pytest
 from django.db import transaction
+from django.urls import reverse
 
 from jingzhun import crypto
 from jingzhun.registry import template
 from jingzhun.registry.importer import ImportResult, import_register
 from jingzhun.registry.models import Change, Household, ImportBatch, Member, StatusEvent
+from jingzhun.web.models import Upload
 from tests.factories import COUNTY, OTHER_VILLAGE, VILLAGE, VILLAGE2, household_rows, write_csv
+from tests.test_hostile_files import post, token_of, uploads_here  # noqa: F401 -- the fixture
 from tests.test_simultaneous_writes import first_then
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -155,3 +158,49 @@ def test_an_import_updating_a_household_moved_out_of_the_importers_areas_meanwhi
     assert ImportBatch.objects.count() == 1
     with transaction.atomic():  # the income stayed as it was
         assert Household.objects.get(number="H1").incomes.get(year=2019).wage_income == 6000
+
+
+# --- the web upload: its confirm is the import that meets the other write --------------------------------------
+
+
+def test_an_upload_confirmed_while_another_file_creates_its_new_household_lands(committed_web, uploads_here, tmp_path):  # noqa: F811
+    """Case 1 through the upload page. Before, the page showed "ConcurrentWrite: registry_household changed while
+    this import was prepared; run it again" (English only, the class name) and the upload failed."""
+    web = committed_web
+    mine = household_rows("R9", VILLAGE, size=2, seed=90)
+    client = web.client("officer_a")
+    response = post(client, "r9.csv", write_csv(tmp_path / "r9.csv", mine).read_bytes())
+    token = token_of(response)
+    other = household_rows("R9", VILLAGE, size=3, seed=91)
+    page = first_then(web, imported_first(tmp_path, other, "other.csv"),
+                      lambda: client.post(reverse("web:upload_confirm", args=[token]), {"mode": "all"}, follow=True))
+    upload = Upload.objects.get(token=token)
+    assert upload.state == "done", upload.result
+    assert (upload.result["inserted"], upload.result["updated"]) == (0, 1)
+    assert people("R9") == [r["resident_id"] for r in mine]
+    assert "ConcurrentWrite" not in page.content.decode()
+    no_duplicates()
+
+
+def test_an_upload_confirmed_while_its_household_leaves_the_officers_areas_says_why(committed_web, uploads_here,  # noqa: F811
+                                                                                   tmp_path):
+    """Case 3 through the upload page: the household moves out of the officer's areas between the check and the
+    confirm's write. The page names the row and the rule (before: "ScopeChanged: …", no row); nothing written."""
+    web = committed_web
+    rows = [dict(r) for r in web.rows["A101-1"]]
+    rows[0]["wage_income"] = "9100"
+    client = web.client("officer_a")
+    token = token_of(post(client, "a.csv", write_csv(tmp_path / "a.csv", rows).read_bytes()))
+
+    def moved_out() -> None:
+        Household.objects.filter(number="A101-1").update(village_id=OTHER_VILLAGE)
+
+    page = first_then(web, moved_out, lambda: client.post(reverse("web:upload_confirm", args=[token]), {"mode": "all"},
+                                                          follow=True))
+    upload = Upload.objects.get(token=token)
+    assert upload.state == "failed" and not upload.result["imported"]
+    assert upload.result["error"].startswith("第2行“户编号”：此户编号已登记在您的管辖范围以外")
+    assert "row 2, 户编号: this household number is registered outside" in upload.result["error"]
+    assert "此户编号已登记在您的管辖范围以外" in page.content.decode()
+    assert Household.objects.get(number="A101-1").village_id == OTHER_VILLAGE
+    assert str(Household.objects.get(number="A101-1").incomes.get(year=2019).wage_income) == "6000.00"
