@@ -35,7 +35,7 @@ from jingzhun.identity import mask, mask_id_like
 from jingzhun.registry import signals, template, validation
 from jingzhun.registry.models import ImportBatch
 from jingzhun.registry.reading import RawTable, read_any
-from jingzhun.tabular import rules
+from jingzhun.tabular import rules, steps
 from jingzhun.tabular.problems import Problem
 from jingzhun.tabular.rules import Scope
 
@@ -96,10 +96,28 @@ def import_register(
     the valid households, "check" only validates."""
     if mode not in ("all", "valid", "check"):
         raise ValueError("mode must be 'all', 'valid' or 'check' (validate only, write nothing)")
+    attempts: list[ImportResult] = []  # each attempt's result, as soon as its file is read
+
+    def refused(exc: Exception) -> ImportResult:
+        # Still clashing after the last attempt: nothing of the file was written; said in words, as a problem
+        # of the whole file (row 0), like the other importers' (`steps.CONFLICT`).
+        last = attempts[-1]
+        rule = str(exc) if isinstance(exc, ScopeChanged) else steps.CONFLICT
+        return ImportResult(file_name=last.file_name, rows=last.rows, households=last.households,
+                            errors=[Problem(last.file_name, 0, "", "", rule)])
+
+    # Another write that lands between this import's check and its write (another officer's file or form):
+    # the file is read and checked again, and planned on what is stored now (`steps.retried`).
+    return steps.retried(lambda: _import_once(path, actor, mode, scope, progress, attempts.append), refused)
+
+
+def _import_once(path: str | Path, actor: str, mode: str, scope: tuple[str, str] | Sequence[tuple[str, str]] | None,
+                 progress: Progress, started: Callable[[ImportResult], None]) -> ImportResult:
     progress("read", 0.0)
     raw, cell_problems = read_any(path)
     file_name = raw.file_name
     result = ImportResult(file_name=file_name, rows=raw.table.num_rows)
+    started(result)
     row_no = raw.table.column("_row").to_numpy()
     cells = _cell_columns(raw)
     area_rule = Scope.of_ranges(spans_of(scope))  # the one area rule (jingzhun.tabular.rules)
@@ -612,14 +630,15 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
           db.atomic_writing("registry_importbatch"), db.page_cache(BULK_CACHE_KIB)):
         del tables
         keys.mark()
+        for table, expected in first.items():
+            db.check_next_id(table, expected)
+        _still_within(plan, spans)
+        _still_planned(checked, good, plan)
         if not plan.update_households and loader.staged:
             # Everything the write needs from the parsed file is staged: its columns (half the
             # memory the import holds at a million households) can go before SQLite's cache grows.
             checked.values.clear()
             members.release()
-        for table, expected in first.items():
-            db.check_next_id(table, expected)
-        _still_within(plan, spans)
         ImportBatch.objects.create(
             pk=batch_id, file_name=file_name, file_sha256=digest, mode=mode, actor=actor, started_at=now,
             rows=checked.n, rejected_rows=rejected_rows,
@@ -678,8 +697,26 @@ def _written_villages(checked: validation.Checked, plan: Plan, updated: set[int]
     return sorted(v for v in villages if v)
 
 
-class ScopeChanged(RuntimeError):
+class ScopeChanged(db.ConcurrentWrite):
     """A household the import updates left the importer's areas between the check and the write."""
+
+
+class PlanChanged(db.ConcurrentWrite):
+    """What the plan compared the file with changed between the plan and the write."""
+
+
+def _still_planned(checked: validation.Checked, good: np.ndarray, plan: Plan) -> None:
+    """The plan once more, inside the write's transaction with other writers locked out: a household it
+    updates, or leaves as it is, changed since (an officer's decision, another file) must not be written from
+    the old comparison — its fields would be overwritten without their change rows and status events. Only
+    when the plan matched stored households: new households and people are held by the unique keys."""
+    if not plan.household_id:
+        return
+    again = _plan(checked, good)
+    if (again.household_id != plan.household_id or again.village_before != plan.village_before
+            or again.changes != plan.changes or again.last_event_year != plan.last_event_year
+            or again.member_id != plan.member_id or not np.array_equal(again.new_households, plan.new_households)):
+        raise PlanChanged("户在检查后被修改，未导入任何数据 / a household changed after the check; nothing was imported")
 
 
 def _still_within(plan: Plan, spans: list[tuple[str, str]] | None) -> None:

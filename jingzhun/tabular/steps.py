@@ -16,7 +16,7 @@ its writes. A new importer is one module with these three methods (docs/architec
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,6 +116,7 @@ def opening(table: RawTable, spec: Spec, cell_problems: list[tuple[int, str, str
 C = TypeVar("C", bound=Checked)
 P = TypeVar("P", bound=Plan)
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 @dataclass
@@ -187,6 +188,23 @@ CONFLICT = ("同时有其他写入保存了相同的记录，本次未写入任�
             "same moment: nothing was written; import again")
 
 
+def retried(attempt: Callable[[], T], refused: Callable[[Exception], T]) -> T:
+    """`attempt` — checks, then a write transaction — up to ATTEMPTS times; `refused(the last error)` after that.
+
+    The checks run before the write transaction: another write that landed in between (a phone's record,
+    another officer's file or form) took the ids this one prepared or the same keys (IntegrityError), or changed
+    what its plan read (ConcurrentWrite). Nothing of this one landed. Check again: the checks now see those rows,
+    and refuse the rows they clash with or plan the write on what is stored now. Every importer retries so, the
+    register's (`jingzhun.registry.importer`) and those `run` composes."""
+    for n in range(1, ATTEMPTS + 1):
+        try:
+            return attempt()
+        except (IntegrityError, ConcurrentWrite) as exc:
+            if n == ATTEMPTS:
+                return refused(exc)
+    raise AssertionError("unreachable")
+
+
 def run(importer: Importer[C, P], path: str | Path, *, actor: str, scope: rules.Scope, mode: str = "all",
         user: object | None = None) -> Outcome[P]:
     """Read, check, and — unless the mode says otherwise — plan and apply. Nothing is written when a
@@ -195,16 +213,9 @@ def run(importer: Importer[C, P], path: str | Path, *, actor: str, scope: rules.
     path = Path(path)
     raw, cell_problems = read_any(path, importer.spec)
     context = Context(actor, scope, mode, raw.file_name, sha256_of(path), user)
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            return _checked_and_applied(importer, raw, cell_problems, context)
-        except (IntegrityError, ConcurrentWrite):
-            # The checks run before the write transaction: another write that landed in between (a phone's
-            # record, another officer's file) took the ids this one prepared, or the same keys. Nothing of this
-            # one landed. Check again: the checks now see those rows and refuse the rows they clash with.
-            if attempt == ATTEMPTS:
-                return Outcome(raw.file_name, raw.table.num_rows, [Problem(raw.file_name, 0, "", "", CONFLICT)])
-    raise AssertionError("unreachable")
+    return retried(lambda: _checked_and_applied(importer, raw, cell_problems, context),
+                   lambda exc: Outcome(raw.file_name, raw.table.num_rows,
+                                       [Problem(raw.file_name, 0, "", "", CONFLICT)]))
 
 
 def _checked_and_applied(importer: Importer[C, P], raw: RawTable, cell_problems: list[tuple[int, str, str]],
