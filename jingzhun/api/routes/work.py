@@ -37,8 +37,8 @@ router = Router(tags=["visits and attendance"])
 # escaped as JSON's longest, about 130 KB — well inside the body's bound (tests/test_api_visit_contract.py).
 MAX_PHOTOS = 20
 PHOTOS_TOTAL_BASE64 = 8 * 1024 * 1024
-PHOTOS_TOTAL_RULE = (f"照片的 base64 合计不超过 {PHOTOS_TOTAL_BASE64:,} 字符（约 6 MB 的 JPEG）/ the photos' base64 "
-                     f"at most {PHOTOS_TOTAL_BASE64:,} characters in all (about 6 MB of JPEG)")
+PHOTOS_TOTAL_ZH = f"照片的 base64 合计不超过 {PHOTOS_TOTAL_BASE64:,} 字符（约 6 MB 的 JPEG）"
+PHOTOS_TOTAL_EN = f"the photos' base64 at most {PHOTOS_TOTAL_BASE64:,} characters in all (about 6 MB of JPEG)"
 
 
 class Photo(Schema):
@@ -67,8 +67,8 @@ class VisitIn(Schema):
     notes: Text = Field("", max_length=visits_import.MAX_NOTES)
     measures: list[Short] = Field([], max_length=20)
     photos: list[Photo] = Field([], max_length=MAX_PHOTOS, description=(
-        f"每张 ≤2 MB；{PHOTOS_TOTAL_RULE}；请求体不超过 {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} 字节 / each at most "
-        f"2 MB; the request body at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes"),
+        f"每张 ≤2 MB；{PHOTOS_TOTAL_ZH}；请求体不超过 {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} 字节 / each at most "
+        f"2 MB; {PHOTOS_TOTAL_EN}; the request body at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes"),
         json_schema_extra={"x-max-total-base64": PHOTOS_TOTAL_BASE64})
 
 
@@ -188,8 +188,8 @@ def record_visit(request: HttpRequest, body: VisitIn) -> Status[Any]:
 def _photos_within_total(body: VisitIn) -> None:
     """422 naming `photos` when their base64 is over the total the schema states (JSON Schema cannot say it)."""
     if sum(len(p.jpeg_base64 or "") for p in body.photos) > PHOTOS_TOTAL_BASE64:
-        zh, en = bilingual(PHOTOS_TOTAL_RULE)
-        raise ApiProblem(422, "photos", PHOTOS_TOTAL_RULE, [field_error("photos", "photos-total", zh, en)])
+        raise ApiProblem(422, "photos", f"{PHOTOS_TOTAL_ZH} / {PHOTOS_TOTAL_EN}",
+                         [field_error("photos", "photos-total", PHOTOS_TOTAL_ZH, PHOTOS_TOTAL_EN)])
 
 
 def _recorded(visit_id: int) -> ApiProblem:
