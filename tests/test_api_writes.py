@@ -35,9 +35,11 @@ def test_a_helper_records_a_visit_to_their_household_once_per_key(web):
     # The same key for another record: a conflict, nothing written.
     other = api.post("/visits", {**VISIT, "notes": "另一次"}, headers=key)
     assert other.status_code == 409 and Visit.objects.count() == 1
-    # Without a key the same visit again is refused by the import's own rule (a visit is an event).
+    # Without a key the same visit again is refused by the import's own rule (a visit is an event): a conflict
+    # naming the visit recorded (tests/test_api_visit_contract.py).
     repeat = api.post("/visits", VISIT)
-    assert repeat.status_code == 422 and "已录入" in str(repeat.json()["errors"])
+    assert repeat.status_code == 409 and "已录入" in str(repeat.json()["errors"])
+    assert repeat.json()["existing_id"] == first.json()["id"]
 
 
 def test_a_visit_outside_the_users_households_is_refused_and_nothing_lands(web):

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Schema
+from pydantic import Field
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "/api/docs/problems#"
@@ -36,17 +37,21 @@ class Problem(Schema):
     status: int
     detail: str
     errors: list[FieldError] = []
+    # An extension member (RFC 9457): a program resending a record needs the id, not words to parse.
+    existing_id: int | None = Field(None, description=(
+        "409 already-recorded：已录入的那条记录的 id / the id of the record already there"))
 
 
 class ApiProblem(Exception):
     """Raised anywhere under an operation; the API answers it as a problem document."""
 
     def __init__(self, status: int, kind: str, detail: str, errors: list[dict[str, str]] | None = None,
-                 headers: dict[str, str] | None = None):
+                 headers: dict[str, str] | None = None, existing_id: int | None = None):
         super().__init__(detail)
         self.status, self.kind, self.detail = status, kind, detail
         self.errors = errors or []
         self.headers = headers or {}
+        self.existing_id = existing_id
 
 
 def field_error(field: str, rule: str, zh: str, en: str) -> dict[str, str]:
@@ -60,9 +65,11 @@ def bilingual(text: str) -> tuple[str, str]:
 
 
 def response(status: int, kind: str, detail: str, errors: list[dict[str, str]] | None = None,
-             headers: dict[str, str] | None = None) -> HttpResponse:
+             headers: dict[str, str] | None = None, existing_id: int | None = None) -> HttpResponse:
     body: dict[str, Any] = {"type": TYPE_BASE + kind, "title": TITLES.get(status, str(status)), "status": status,
                             "detail": detail, "errors": errors or []}
+    if existing_id is not None:
+        body["existing_id"] = existing_id
     answer = JsonResponse(body, status=status, content_type=MEDIA_TYPE, json_dumps_params={"ensure_ascii": False})
     for name, value in (headers or {}).items():
         answer[name] = value
@@ -70,7 +77,7 @@ def response(status: int, kind: str, detail: str, errors: list[dict[str, str]] |
 
 
 def of(problem: ApiProblem) -> HttpResponse:
-    return response(problem.status, problem.kind, problem.detail, problem.errors, problem.headers)
+    return response(problem.status, problem.kind, problem.detail, problem.errors, problem.headers, problem.existing_id)
 
 
 def not_found(what: str = "object") -> ApiProblem:

@@ -25,9 +25,12 @@ def _field(spec: Spec, column: str, fields: dict[str, str]) -> str:
 
 
 def run_one(importer: Importer, spec: Spec, row: dict[str, str], *, user: object, actor: str,
-            fields: dict[str, str], **options: Any) -> ImportOutcome:
+            fields: dict[str, str], recorded: Callable[[int], ApiProblem] | None = None,
+            **options: Any) -> ImportOutcome:
     """Import `row` (column key → cell text) as a file of one row; 422 with the importer's reasons when it
-    is refused. `fields`: column key → the API's field name, for the errors."""
+    is refused. `fields`: column key → the API's field name, for the errors. `recorded`: the problem to
+    raise, given the stored record's id, when the row's one reason is the importer's own rule that the
+    record is stored already (a resend: the importer's rule, said as a conflict naming that record)."""
     with tempfile.TemporaryDirectory(prefix="jingzhun-api-") as folder:
         path = Path(folder) / f"api-{spec.name}.csv"
         with path.open("w", encoding="utf-8", newline="") as out:
@@ -39,6 +42,10 @@ def run_one(importer: Importer, spec: Spec, row: dict[str, str], *, user: object
         except FileProblem as exc:
             zh, en = bilingual(str(exc))
             raise ApiProblem(422, "refused", str(exc), [field_error("", "file", zh, en)]) from exc
+    # One row: when it is among the rows refused as stored already, that refusal is one of its errors; when
+    # it is the only one, the record is otherwise good and the answer is the record already there.
+    if recorded is not None and len(outcome.errors) == 1 and outcome.recorded:
+        raise recorded(next(iter(outcome.recorded.values())))
     if outcome.errors:
         errors = []
         for p in outcome.errors:

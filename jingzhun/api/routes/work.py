@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
@@ -28,6 +29,16 @@ from jingzhun.teams.visits_import import import_attendance, import_visits
 from jingzhun.teams.visits_import import visits as visits_import
 
 router = Router(tags=["visits and attendance"])
+
+# A request body is at most settings.DATA_UPLOAD_MAX_MEMORY_SIZE (10 MiB: it is read into memory whole; a larger
+# one is a 400 before any operation, jingzhun.api.nul). Twenty photos of 2 MB each would be 53 MiB of base64,
+# so the schema states the photos' total too: 8 MiB of base64 (6 MiB of JPEG, the phone app's four photos
+# of 1.5 MB), leaving the rest of a visit at its longest — every text at its length limit, each character
+# escaped as JSON's longest, about 130 KB — well inside the body's bound (tests/test_api_visit_contract.py).
+MAX_PHOTOS = 20
+PHOTOS_TOTAL_BASE64 = 8 * 1024 * 1024
+PHOTOS_TOTAL_ZH = f"照片的 base64 合计不超过 {PHOTOS_TOTAL_BASE64:,} 字符（约 6 MB 的 JPEG）"
+PHOTOS_TOTAL_EN = f"the photos' base64 at most {PHOTOS_TOTAL_BASE64:,} characters in all (about 6 MB of JPEG)"
 
 
 class Photo(Schema):
@@ -55,7 +66,10 @@ class VisitIn(Schema):
         "定位精度（米），手机报告的误差半径 / the radius in metres the phone reported"))
     notes: Text = Field("", max_length=visits_import.MAX_NOTES)
     measures: list[Short] = Field([], max_length=20)
-    photos: list[Photo] = Field([], max_length=20)
+    photos: list[Photo] = Field([], max_length=MAX_PHOTOS, description=(
+        f"每张 ≤2 MB；{PHOTOS_TOTAL_ZH}；请求体不超过 {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} 字节 / each at most "
+        f"2 MB; {PHOTOS_TOTAL_EN}; the request body at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes"),
+        json_schema_extra={"x-max-total-base64": PHOTOS_TOTAL_BASE64})
 
 
 class VisitOut(Schema):
@@ -134,12 +148,23 @@ def _visit_row(user: object, body: VisitIn) -> tuple[dict[str, str], dt.datetime
 VISIT_FIELDS = {"cadre": "cadre_id", "personnel": "personnel_number"}
 
 
-@router.post("/visits", response={201: VisitOut}, summary="录入走访 / record a visit")
+RECORD_VISIT = (
+    "Recorded through the visits import (`import_visits`): the household must be in your areas now (a helper: "
+    "one of your own pairs), the visitor a cadre working there.\n\n"
+    "A visit is an event, recorded once: the same helper, household and time as a visit recorded already (the "
+    "import's rule) is a 409 `already-recorded` problem naming it (`existing_id`), and nothing is written. Send "
+    "an `Idempotency-Key` header (an id made on the device) and a record sent twice gets its first answer.\n\n"
+    f"请求体不超过 {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} 字节（更大的为 400 too-large）；照片每张 ≤2 MB，"
+    f"base64 合计 ≤{PHOTOS_TOTAL_BASE64:,} 字符（超出为 422，指明 photos）/ the request body at most "
+    f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes (a larger one is a 400 too-large); each photo at most 2 MB, "
+    f"their base64 at most {PHOTOS_TOTAL_BASE64:,} characters in all (over it: a 422 naming photos).")
+
+
+@router.post("/visits", response={201: VisitOut}, summary="录入走访 / record a visit", description=RECORD_VISIT)
 def record_visit(request: HttpRequest, body: VisitIn) -> Status[Any]:
-    """Recorded through the visits import (`import_visits`): the household must be in your areas now (a
-    helper: one of your own pairs), the visitor a cadre working there; the same visit twice is refused.
-    Send an `Idempotency-Key` header (an id made on the device) and a record sent twice lands once."""
+    """Described in the schema by RECORD_VISIT (its limits are computed, so not this docstring)."""
     user = user_of(request, "write")
+    _photos_within_total(body)
     # A same-origin session is the phone app's (jingzhun.mobile); a token, another program's.
     channel = "phone" if by_session(request) else "api"
 
@@ -149,7 +174,7 @@ def record_visit(request: HttpRequest, body: VisitIn) -> Status[Any]:
         actor = str(user)
         with transaction.atomic():  # the visit and its photos' bytes land together or not at all
             records.run_one(import_visits, visits_import.SPEC, row, user=user, actor=actor, fields=VISIT_FIELDS,
-                            channel=channel)
+                            recorded=_recorded, channel=channel)
             found = (Visit.objects.filter(household__number=body.household_number, visited_at=when, entered_by=actor)
                      .order_by("-pk").first())
             if found is None:  # the import said it wrote it: not finding it is a fault, not a refusal
@@ -158,6 +183,22 @@ def record_visit(request: HttpRequest, body: VisitIn) -> Status[Any]:
         return 201, _visit(found).model_dump(mode="json")
 
     return Status(*idempotency.once(request, "visit", body.model_dump(mode="json"), write))
+
+
+def _photos_within_total(body: VisitIn) -> None:
+    """422 naming `photos` when their base64 is over the total the schema states (JSON Schema cannot say it)."""
+    if sum(len(p.jpeg_base64 or "") for p in body.photos) > PHOTOS_TOTAL_BASE64:
+        raise ApiProblem(422, "photos", f"{PHOTOS_TOTAL_ZH} / {PHOTOS_TOTAL_EN}",
+                         [field_error("photos", "photos-total", PHOTOS_TOTAL_ZH, PHOTOS_TOTAL_EN)])
+
+
+def _recorded(visit_id: int) -> ApiProblem:
+    """The answer to a visit the import finds recorded already (its rule: same helper, household and time).
+    A conflict naming that visit, not the visit as if it were this request's: its notes, measures and photos
+    may differ from what was sent, and the import's rule does not compare them."""
+    zh, en = bilingual(visits_import.already_recorded(visit_id))
+    return ApiProblem(409, "already-recorded", f"{zh}，本次未写入 / {en}: nothing was written",
+                      [field_error("visited_at", "already-recorded", zh, en)], existing_id=visit_id)
 
 
 def _photo_bytes(body: VisitIn) -> dict[str, bytes]:

@@ -75,8 +75,8 @@ class Days:
             low, high = min(d for _, d in seen), max(d for _, d in seen)
             for part in rules.chunks(sorted({k for k, _ in seen})):
                 stored = Attendance.objects.filter(cadre_id__in=part, date__gte=low, date__lte=high)
-                shared.refuse_stored(rows, seen, stored.values_list("cadre_id", "date"), "date",
-                                     "该干部当天已有考勤 / already recorded for this cadre and day")
+                shared.refuse_stored(rows, seen, (((k, d), pk) for k, d, pk in stored.values_list("cadre_id", "date", "pk")),
+                                     "date", lambda _: "该干部当天已有考勤 / already recorded for this cadre and day")
         return checked
 
     def _date(self, text: str) -> dt.date:

@@ -141,11 +141,17 @@ def first_rows(rows: Rows, keys: Sequence[K | None], column: str, rule: Callable
     return seen
 
 
-def refuse_stored(rows: Rows, seen: dict[K, int], stored: Iterable[K], column: str, rule: str) -> None:
-    for key in stored:
+def refuse_stored(rows: Rows, seen: dict[K, int], stored: Iterable[tuple[K, int]], column: str,
+                  rule: Callable[[int], str]) -> dict[int, int]:
+    """Refuse each row whose key is stored already (`stored`: key and the stored record's id; `rule` given
+    that id); the refused rows' numbers → those ids (the API names the record already there)."""
+    refused: dict[int, int] = {}
+    for key, pk in stored:
         if key in seen:
             i = seen[key]
-            rows.refuse(i, column, rows.cells[column][i], rule)
+            rows.refuse(i, column, rows.cells[column][i], rule(pk))
+            refused[rows.numbers[i]] = pk
+    return refused
 
 
 # The cadre a row names --------------------------------------------------------------------------------------
@@ -236,6 +242,8 @@ class ImportOutcome:
     errors: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)  # the plan's figures (a check: what an import would do)
     written: bool = False
+    # The rows refused as recorded already (a visit's helper, household and time stored): row → the stored id.
+    recorded: dict[int, int] = field(default_factory=dict)
 
     @property
     def imported(self) -> bool:

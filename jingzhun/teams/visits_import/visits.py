@@ -89,6 +89,7 @@ class Visits:
 
     def __init__(self, now: dt.datetime, channel: str = "file"):
         self.now, self.channel = now, channel
+        self.recorded: dict[int, int] = {}  # the last check's rows refused as stored already → the visit's id
 
     def check(self, table: RawTable, cell_problems: list[tuple[int, str, str]], context: steps.Context) -> Checked:
         rows = Rows.of(SPEC, table, cell_problems)
@@ -102,7 +103,7 @@ class Visits:
                 rows.refuse(i, "notes", text[:20] + "…", f"不超过{MAX_NOTES}字 / at most {MAX_NOTES} characters")
         checked.measures = [",".join(codes or ()) for codes in rows.parsed_optional("measures", _measures)]
         checked.photos = [value or [] for value in rows.parsed_optional("photos", _photos)]
-        _refuse_repeats(checked)
+        self.recorded = _refuse_repeats(checked)
         return checked
 
     def _time(self, text: str) -> dt.datetime:
@@ -244,20 +245,31 @@ def _photos(text: str) -> list[tuple[str, str]]:
     return photos
 
 
-def _refuse_repeats(checked: Checked) -> None:
-    """The same visit twice — same helper, household and time — in the file or already stored."""
+def already_recorded(visit_id: int) -> str:
+    """The rule a row breaks when its visit is stored already, naming that visit (the API's 409 says it too)."""
+    return (f"该走访已录入（走访 {visit_id}，同一帮扶人、户、时间）/ this visit is already recorded (visit {visit_id}: "
+            "same helper, household and time)")
+
+
+def _refuse_repeats(checked: Checked) -> dict[int, int]:
+    """The same visit twice — same helper, household and time — in the file or already stored; the rows
+    refused as stored already → the stored visit's id."""
     rows = checked.rows
     keys = [(k, h, w) if k is not None and h is not None and w is not None else None
             for k, h, w in zip(checked.cadre, checked.household, checked.visited, strict=True)]
     seen = shared.first_rows(rows, keys, "visited_at",
                              lambda first: f"与第{first}行重复（同一帮扶人、户、时间）/ duplicates row {first}")
+    recorded: dict[int, int] = {}
     if not seen:
-        return
+        return recorded
     times = [w for _, _, w in seen]
     for part in rules.chunks(sorted({h for _, h, _ in seen})):
         stored = Visit.objects.filter(household_id__in=part, visited_at__gte=min(times), visited_at__lte=max(times))
-        shared.refuse_stored(rows, seen, stored.values_list("cadre_id", "household_id", "visited_at"), "visited_at",
-                             "该走访已录入 / this visit is already recorded")
+        recorded.update(shared.refuse_stored(
+            rows, seen, (((k, h, w), pk) for k, h, w, pk in stored.values_list("cadre_id", "household_id", "visited_at",
+                                                                               "pk")),
+            "visited_at", already_recorded))
+    return recorded
 
 
 def import_visits(path: str | Path, *, actor: str, ranges: rules.Ranges = None, user: object | None = None,
@@ -271,5 +283,7 @@ def import_visits(path: str | Path, *, actor: str, ranges: rules.Ranges = None, 
     the console operator, unrestricted. `channel`: how the visits came (VISIT_CHANNEL; the API's own)."""
     if channel not in VISIT_CHANNEL.codes:
         raise ValueError(f"unknown channel {channel!r}")
-    return shared.run(Visits(now or timezone.now(), channel), "visits", path, actor=actor, ranges=ranges, user=user,
-                      check=check, mode=mode)
+    importer = Visits(now or timezone.now(), channel)
+    outcome = shared.run(importer, "visits", path, actor=actor, ranges=ranges, user=user, check=check, mode=mode)
+    outcome.recorded = importer.recorded
+    return outcome
