@@ -22,10 +22,17 @@ from jingzhun.db.indexes import indexes_deferred
 from jingzhun.db.loader import Loader, load
 from jingzhun.db.plain import execute_many, for_database
 from jingzhun.db.postgres import copy_csv
-from jingzhun.db.sqlite import atomic_writing, duckdb_sqlite_extension, page_cache, sorting_on_all_cores
+from jingzhun.db.sqlite import (
+                                atomic_writing,
+                                commits_seen,
+                                duckdb_sqlite_extension,
+                                others_committed_since,
+                                page_cache,
+                                sorting_on_all_cores,
+)
 
 __all__ = [
-    "ConcurrentWrite", "ForeignKeysAtEnd", "Loader", "atomic_writing", "check_next_id", "copy_csv",
+    "ConcurrentWrite", "ForeignKeysAtEnd", "Loader", "atomic_writing", "check_next_id", "commits_seen", "copy_csv",
     "duckdb_sqlite_extension", "execute_many", "for_database", "indexes_deferred", "load", "next_id",
-    "page_cache", "sorting_on_all_cores", "sync_sequence",
+    "others_committed_since", "page_cache", "sorting_on_all_cores", "sync_sequence",
 ]

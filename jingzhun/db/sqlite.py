@@ -113,3 +113,20 @@ def analyze_if_analyzed(table: str) -> Any:
                 cur.execute(f'ANALYZE "{table}"')
 
     return run
+
+
+def others_committed_since(seen: tuple[int, int] | None) -> bool:
+    """Whether another connection committed to the database since `seen` (a `commits_seen()` of this same
+    connection). On SQLite this is exact and free (`PRAGMA data_version` changes exactly when another
+    connection commits); elsewhere, or on a connection opened since, it is not known: True."""
+    return seen is None or commits_seen() != seen
+
+
+def commits_seen() -> tuple[int, int] | None:
+    """This connection and its count of other connections' commits (SQLite), else None."""
+    if connection.vendor != "sqlite":
+        return None
+    with connection.cursor() as cur:
+        cur.execute("PRAGMA data_version")
+        version = int(cur.fetchone()[0])
+    return id(connection.connection), version

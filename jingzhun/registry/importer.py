@@ -586,6 +586,7 @@ def _text(value: Any) -> str:
 def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest: str, result: ImportResult,
            actor: str, mode: str, progress: Progress, id_ciphers: crypto.Batch | None = None,
            spans: list[tuple[str, str]] | None = None) -> None:
+    seen = db.commits_seen()  # before the plan reads: a commit by another connection from here on may change it
     plan = _plan(checked, good)
     now = timezone.now()
     stamp = connection.ops.adapt_datetimefield_value(now)
@@ -633,7 +634,7 @@ def _write(checked: validation.Checked, good: np.ndarray, file_name: str, digest
         for table, expected in first.items():
             db.check_next_id(table, expected)
         _still_within(plan, spans)
-        _still_planned(checked, good, plan)
+        _still_planned(checked, good, plan, seen)
         if not plan.update_households and loader.staged:
             # Everything the write needs from the parsed file is staged: its columns (half the
             # memory the import holds at a million households) can go before SQLite's cache grows.
@@ -705,13 +706,13 @@ class PlanChanged(db.ConcurrentWrite):
     """What the plan compared the file with changed between the plan and the write."""
 
 
-def _still_planned(checked: validation.Checked, good: np.ndarray, plan: Plan) -> None:
+def _still_planned(checked: validation.Checked, good: np.ndarray, plan: Plan, seen: tuple[int, int] | None) -> None:
     """The plan once more, inside the write's transaction with other writers locked out: a household it
     updates, or leaves as it is, changed since (an officer's decision, another file) must not be written from
     the old comparison — its fields would be overwritten without their change rows and status events. Only
     when the plan matched stored households: new households and people are held by the unique keys."""
-    if not plan.household_id:
-        return
+    if not plan.household_id or not db.others_committed_since(seen):
+        return  # nothing stored to compare, or (SQLite) nobody else committed since the plan: it stands
     again = _plan(checked, good)
     if (again.household_id != plan.household_id or again.village_before != plan.village_before
             or again.changes != plan.changes or again.last_event_year != plan.last_event_year
