@@ -101,3 +101,18 @@ def test_every_upload_kind_has_its_blank_template_and_every_tabular_template_is_
     officer = [k.kind for k in upload_kinds.offered(web.users["officer_a"])]
     assert {"register", "roster", "village_records", "units", "unit_links", "secondments", "course_roster",
             "branch_roster", "branch_elections", "talent_pool", "crosscheck.vehicle"} <= set(officer)
+
+
+def test_a_kind_refused_at_its_write_says_why_in_words():
+    """Nothing imported for problems: the page's "error" names the first in both languages, and how many."""
+    from jingzhun.tabular.problems import Problem
+    from jingzhun.web import upload_kinds
+
+    whole = Problem("f.csv", 0, "", "", "同时有其他写入 / another write at the same moment")
+    row = Problem("f.csv", 3, "走访时间", "x", "该走访已录入 / this visit is already recorded")
+    assert upload_kinds.refused(False, [whole], {"imported": False})["error"] == (
+        "同时有其他写入 / another write at the same moment")
+    assert upload_kinds.refused(False, [row, whole], {"imported": False})["error"] == (
+        "第3行“走访时间”：该走访已录入（共 2 处） / row 3, 走访时间: this visit is already recorded (2 problems in all)")
+    assert "error" not in upload_kinds.refused(True, [row], {"imported": True})
+    assert "error" not in upload_kinds.refused(False, [], {"imported": False})

@@ -40,6 +40,23 @@ def figures(rows: int, units: int, problems: list[Problem], plan: dict[str, Any]
             "result": {"plan": plan}}
 
 
+def refusal(problems: list[Any]) -> str:
+    """The first problem, in words ("中文 / English", as the page's `lang` filter splits them), and how many."""
+    first = problems[0]
+    zh, _, en = first.rule.partition(" / ")
+    if first.row:
+        zh, en = f"第{first.row}行“{first.column}”：{zh}", f"row {first.row}, {first.column}: {en or zh}"
+    if len(problems) > 1:
+        zh, en = f"{zh}（共 {len(problems)} 处）", f"{en or zh} ({len(problems)} problems in all)"
+    return f"{zh} / {en}" if en else zh
+
+
+def refused(imported: bool, problems: list[Problem], outcome: dict[str, Any]) -> dict[str, Any]:
+    """`outcome` with, when nothing was imported for `problems`, why in words (the page shows "error"): a
+    refusal at the write (another write landed in between, `steps.CONFLICT`) has no row list to read."""
+    return outcome if imported or not problems else {**outcome, "error": refusal(problems)}
+
+
 def _tabular_check(check: Callable[[Path, Any], Any]) -> Callable[[Path, Any], dict[str, Any]]:
     def run(path: Path, user: Any) -> dict[str, Any]:
         outcome = check(path, user)
@@ -59,8 +76,9 @@ def _roster() -> UploadKind:
     def run(path: Path, user: Any, mode: str) -> tuple[bool, dict[str, Any]]:
         out = import_roster(path, actor=user.get_username(), user=user, mode=mode)
         done = not out.checked_only and (mode == "valid" or not out.errors)
-        return done, {"imported": done, "inserted": out.cadres_inserted, "updated": out.cadres_updated,
-                      "unchanged": out.cadres_unchanged, "errors": len(out.errors)}
+        return done, refused(done, out.errors, {
+            "imported": done, "inserted": out.cadres_inserted, "updated": out.cadres_updated,
+            "unchanged": out.cadres_unchanged, "errors": len(out.errors)})
 
     return UploadKind("roster", "帮扶干部名册 / cadre roster", "import", "roster", check, run, "teams.roster.import")
 
@@ -77,7 +95,8 @@ def _visits(kind: str) -> UploadKind:
 
     def run(path: Path, user: Any, mode: str) -> tuple[bool, dict[str, Any]]:
         out = importer(path, actor=user.get_username(), user=user, mode=mode)
-        return out.written, {"imported": out.written, "inserted": out.inserted, "errors": len(out.errors)}
+        return out.written, refused(out.written, out.errors, {"imported": out.written, "inserted": out.inserted,
+                                                              "errors": len(out.errors)})
 
     label = "走访记录 / visits" if kind == "visits" else "驻村考勤 / attendance"
     return UploadKind(kind, label, "plan", "", check, run, f"{kind}.import")
@@ -88,7 +107,8 @@ def tabular(kind: str, label: str, ability: str, importer: Callable[..., Any], a
     subsystem's shape) and whose blank template has the same kind name."""
     def run(path: Path, user: Any, mode: str) -> tuple[bool, dict[str, Any]]:
         out = importer(path, actor=user.get_username(), user=user, mode=mode)
-        return out.imported, {"imported": out.imported, **out.counts(), "errors": len(out.problems)}
+        return out.imported, refused(out.imported, list(out.problems), {"imported": out.imported, **out.counts(),
+                                                                        "errors": len(out.problems)})
 
     check = _tabular_check(lambda path, user: importer(path, actor=user.get_username(), user=user, mode="check"))
     return UploadKind(kind, label, ability, kind, check, run, action)

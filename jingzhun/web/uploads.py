@@ -363,19 +363,8 @@ def _import(upload: Upload, mode: str, progress: Any) -> tuple[dict[str, Any], b
     if not result.imported and result.errors:
         # Refused at the write although the check had passed: another write landed in between (the import
         # checked again, `steps.retried`). The page shows why, from the problems found now.
-        outcome["error"] = refusal(result.errors)
+        outcome["error"] = upload_kinds.refusal(result.errors)
     return outcome, result.imported
-
-
-def refusal(problems: list[Any]) -> str:
-    """The first problem, in words ("中文 / English", as the page's `lang` filter splits them), and how many."""
-    first = problems[0]
-    zh, _, en = first.rule.partition(" / ")
-    if first.row:
-        zh, en = f"第{first.row}行“{first.column}”：{zh}", f"row {first.row}, {first.column}: {en or zh}"
-    if len(problems) > 1:
-        zh, en = f"{zh}（共 {len(problems)} 处）", f"{en or zh} ({len(problems)} problems in all)"
-    return f"{zh} / {en}" if en else zh
 
 
 def _finish(upload: Upload, state: str, outcome: dict[str, Any]) -> None:
