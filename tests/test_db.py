@@ -209,3 +209,24 @@ def test_few_new_rows_are_looked_up_without_counting_their_parents(areas, tmp_pa
         IncomeRecord.objects.create(household_id=household.id + 1000, year=2032)
         keys.check()
     assert not IncomeRecord.objects.filter(year=2032).exists()
+
+
+def test_commits_by_another_connection_are_seen_and_this_ones_are_not(rows_table):
+    """`others_committed_since`: on SQLite, this connection's own commits leave it False and another
+    connection's commit makes it True (SQLite's data_version); elsewhere it is always True (not known)."""
+    import sqlite3
+
+    seen = db.commits_seen()
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(f"INSERT INTO {TABLE} (id, name, amount) VALUES (1, 'own', 1)")
+    if connection.vendor != "sqlite":
+        assert seen is None and db.others_committed_since(seen)
+        return
+    assert not db.others_committed_since(seen)
+    other = sqlite3.connect(connection.settings_dict["NAME"])
+    try:
+        other.execute(f"INSERT INTO {TABLE} (id, name, amount) VALUES (2, 'other', 2)")
+        other.commit()
+    finally:
+        other.close()
+    assert db.others_committed_since(seen)
