@@ -938,6 +938,8 @@ ZH = {
     "Phone app": "手机应用",
     "Phone app menu": "手机应用菜单",
     "Photos (at most 4)": "照片（最多4张）",
+    "Photos: at most about %(mb)s MB in all for one visit. Choose fewer photos, or smaller ones; this visit was not saved.":
+        "照片：每次走访的照片合计不超过约 %(mb)s MB。请少选几张或换小一些的照片；本条走访未保存。",
     "Plan measures": "帮扶计划措施",
     "Recent visits": "最近走访",
     "Record a visit": "录入走访",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import random
 import struct
 import zlib
 from collections.abc import Iterator
@@ -169,6 +170,39 @@ def test_a_refused_record_comes_back_in_chinese_and_stays_until_discarded(phone:
     page.click("[data-record][data-state=refused] [data-discard]")
     page.locator("#outbox-list [data-record]").first.wait_for(state="detached")
     assert page.locator("#outbox-list [data-record]").count() == 0
+
+
+def noise_png(side: int, seed: int) -> bytes:
+    """A PNG of random pixels: its JPEG stays large (a photo stand-in the phone cannot make small)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    pixels = random.Random(seed).randbytes(side * side * 3)
+    rows = b"".join(b"\x00" + pixels[y * side * 3:(y + 1) * side * 3] for y in range(side))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows, 1)) + chunk(b"IEND", b""))
+
+
+def test_photos_over_the_servers_total_are_not_queued_and_the_page_says_why(phone: BrowserContext, monkeypatch) -> None:
+    """The page's bound is the server's one constant (patched here to about 1 MB of JPEG: a second number in
+    the script would not follow it); a visit over it is told in the page's words and never queued."""
+    from jingzhun.api.routes import work
+
+    monkeypatch.setattr(work, "PHOTOS_TOTAL_BASE64", 4 * 2**20 // 3)
+    household = Household.objects.get(number="A101-1")
+    page = phone.new_page()
+    page.goto(f"/m/h/{household.pk}/visit/")
+    assert page.get_attribute("#record", "data-photos-total") == str(4 * 2**20 // 3)
+    page.fill("#notes", "拍了四张照片")
+    page.set_input_files("#photos", files=[{"name": f"photo-{n}.png", "mimeType": "image/png",
+                                            "buffer": noise_png(1600, n)} for n in range(4)])
+    page.click("#record button[type=submit]")
+    page.wait_for_selector("#saved[data-refused=photos]", timeout=60_000)
+    said = page.inner_text("#saved")
+    assert said == page.get_attribute("#record", "data-photos-over") and "1 MB" in said
+    assert page.get_attribute("#saved", "data-record") is None and queued(page) == "0"
+    assert page.evaluate("() => jingzhunOutbox.all().then(rows => rows.length)") == 0
+    assert page.is_enabled("#record button[type=submit]")  # to choose other photos and save again
+    assert Visit.objects.count() == 0
 
 
 def test_pages_fit_a_phone(phone: BrowserContext) -> None:

@@ -179,3 +179,14 @@ def test_a_second_role_does_not_widen_fieldwork(web):
     helper.user = user
     helper.save()
     assert numbers_in(page(web.client("officer_a"), "/m/")) == {"A101-1"}
+
+
+def test_the_visit_page_states_the_apis_photos_total(web):
+    """The bound the page's script keeps a visit's photos under is the one the API's schema publishes."""
+    from django.test import Client
+
+    schema = Client().get("/api/openapi.json").json()
+    total = schema["components"]["schemas"]["VisitIn"]["properties"]["photos"]["x-max-total-base64"]
+    html = page(web.client("helper_a"), f"/m/h/{Household.objects.get(number='A101-1').pk}/visit/")
+    assert f'data-photos-total="{total}"' in html
+    assert re.search(r'data-photos-over="[^"]*\b6 MB', html)  # 8 MiB of base64 is 6 MiB of JPEG

@@ -195,7 +195,7 @@ def test_two_check_ins_of_one_cadre_and_day_at_once_record_one(committed_web: We
     """The import subsystem checks before its write transaction: two records of the same cadre's day sent at
     once (the phone app's check-in through the API, an officer's attendance file) both pass the check; the
     second's write then meets the first's rows (its prepared ids taken, or the unique day). It checks again
-    and is refused like any day already recorded: a 422 naming the rule, nothing written, not a 500."""
+    and is refused like any day already recorded: a 409 naming the day stored, nothing written, not a 500."""
     from jingzhun.teams.models import Attendance, Cadre
     from jingzhun.teams.visits_import.attendance import SPEC, import_attendance
     from tests.api_support import api_for
@@ -214,8 +214,10 @@ def test_two_check_ins_of_one_cadre_and_day_at_once_record_one(committed_web: We
 
     response = first_then(web, file_import, lambda: api.post("/attendance", {
         "cadre_id": member.pk, "village": VILLAGE, "date": "2024-05-06", "method": "app"}))
-    assert response.status_code == 422, (response.status_code, response.content[:300])
+    assert response.status_code == 409, (response.status_code, response.content[:300])
     assert "该干部当天已有考勤" in response.content.decode()
+    # The id the second check found (the check run again inside the write), not an earlier check's nothing.
+    assert response.json()["existing_id"] == Attendance.objects.get().pk
     assert list(Attendance.objects.values_list("entered_by", "method")) == [("township_a", "register")]
     assert AuditEntry.objects.filter(action="attendance.import").count() == 1
 

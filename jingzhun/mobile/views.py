@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from jingzhun import choices
+from jingzhun.api.routes import work as work_api
 from jingzhun.areas.models import Area
 from jingzhun.mobile import card, due
 from jingzhun.registry.models import Household, Member
@@ -56,8 +57,13 @@ def household(request: HttpRequest, pk: int) -> HttpResponse:
 @requires("fieldwork")
 def visit(request: HttpRequest, pk: int) -> HttpResponse:
     h = _household(request, pk)
+    # The API's bound on a visit's photos (their base64 in all), read here at each request so the page and the
+    # server hold one number: the page refuses a visit over it before queueing one the server would refuse.
+    total = work_api.PHOTOS_TOTAL_BASE64
     return _page(request, "visit.html", _("Record a visit"), household=h, now=timezone.localtime(),
-                 measures=[(code, zh) for code, zh, _en in MEASURE.values])
+                 measures=[(code, zh) for code, zh, _en in MEASURE.values],
+                 # In MB of JPEG to the person (base64 is 4 characters per 3 bytes), to a tenth: "6", "1.5".
+                 photos_total=total, photos_total_mb=f"{total * 3 / 4 / 2**20:.1f}".removesuffix(".0"))
 
 
 @require_GET

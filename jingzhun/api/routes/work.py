@@ -286,7 +286,8 @@ ATTENDANCE_FIELDS = {"cadre": "cadre_id", "personnel": "personnel_number"}
 @router.post("/attendance", response={201: AttendanceOut}, summary="驻村签到 / record a day of attendance")
 def record_attendance(request: HttpRequest, body: AttendanceIn) -> Status[Any]:
     """Recorded through the attendance import (`import_attendance`): the village in your areas, the cadre
-    working there (a team member: themselves); one day per cadre."""
+    working there (a team member: themselves). One day per cadre: a day already recorded for the cadre is
+    a 409 `already-recorded` problem naming it (`existing_id`), and nothing is written."""
     user = user_of(request, "write")
 
     def write() -> tuple[int, Any]:
@@ -296,10 +297,18 @@ def record_attendance(request: HttpRequest, body: AttendanceIn) -> Status[Any]:
                "date": body.date.isoformat(), "method": body.method}
         actor = str(user)
         records.run_one(import_attendance, attendance_import.SPEC, row, user=user, actor=actor,
-                        fields=ATTENDANCE_FIELDS)
+                        fields=ATTENDANCE_FIELDS, recorded=_day_recorded)
         found = Attendance.objects.filter(village_id=body.village, date=body.date, entered_by=actor).order_by("-pk").first()
         if found is None:
             raise RuntimeError("attendance imported but not found")
         return 201, _attendance(found).model_dump(mode="json")
 
     return Status(*idempotency.once(request, "attendance", body.model_dump(mode="json"), write))
+
+
+def _day_recorded(day_id: int) -> ApiProblem:
+    """The answer to a day the import finds recorded already for the cadre (as `_recorded` for a visit): a
+    conflict naming that day, not the day as if it were this request's (its method or village may differ)."""
+    zh, en = bilingual(attendance_import.already_recorded(day_id))
+    return ApiProblem(409, "already-recorded", f"{zh}，本次未写入 / {en}: nothing was written",
+                      [field_error("date", "already-recorded", zh, en)], existing_id=day_id)

@@ -62,6 +62,7 @@ class Days:
     def __init__(self, now: dt.datetime):
         self.now = now
         self.today = timezone.localtime(now).date()
+        self.recorded: dict[int, int] = {}  # the last check's rows refused as stored already → the day's id
 
     def check(self, table: RawTable, cell_problems: list[tuple[int, str, str]], context: steps.Context) -> Checked:
         rows = Rows.of(SPEC, table, cell_problems)
@@ -71,12 +72,15 @@ class Days:
         keys = [(k, d) if k is not None and d is not None else None for k, d in zip(cadre, checked.date, strict=True)]
         seen = shared.first_rows(rows, keys, "date", lambda first: f"与第{first}行重复（同一干部同一天）/ duplicates row "
                                                                    f"{first} (one row per cadre and day)")
+        # Set on every check: a write that meets another's rows checks again, and its answer is this check's.
+        self.recorded = {}
         if seen:
             low, high = min(d for _, d in seen), max(d for _, d in seen)
             for part in rules.chunks(sorted({k for k, _ in seen})):
                 stored = Attendance.objects.filter(cadre_id__in=part, date__gte=low, date__lte=high)
-                shared.refuse_stored(rows, seen, (((k, d), pk) for k, d, pk in stored.values_list("cadre_id", "date", "pk")),
-                                     "date", lambda _: "该干部当天已有考勤 / already recorded for this cadre and day")
+                self.recorded.update(shared.refuse_stored(
+                    rows, seen, (((k, d), pk) for k, d, pk in stored.values_list("cadre_id", "date", "pk")),
+                    "date", already_recorded))
         return checked
 
     def _date(self, text: str) -> dt.date:
@@ -102,6 +106,11 @@ class Days:
         first = db.next_id("teams_attendance")
         days = plan.days.add_column(0, "id", pa.array(range(first, first + plan.days.num_rows), pa.int64()))
         shared.insert({"teams_attendance": days}, {"teams_attendance": first}, deferred="teams_attendance")
+
+
+def already_recorded(day_id: int) -> str:
+    """The rule a row breaks when its cadre's day is stored already, naming that day (the API's 409 says it too)."""
+    return f"该干部当天已有考勤（考勤 {day_id}）/ already recorded for this cadre and day (attendance {day_id})"
 
 
 def _villages(rows: Rows, cadre: list[int | None], scope: rules.Scope) -> list[str | None]:
@@ -131,5 +140,7 @@ def import_attendance(path: str | Path, *, actor: str, ranges: rules.Ranges = No
                       now: dt.datetime | None = None, check: bool = False, mode: str = "all") -> shared.ImportOutcome:
     """Check an attendance file and import its days (modes as `import_visits`). The village and the cadre
     of every row must be in the importer's areas; a helper records only their own days in their own areas."""
-    return shared.run(Days(now or timezone.now()), "attendance", path, actor=actor, ranges=ranges, user=user,
-                      check=check, mode=mode)
+    importer = Days(now or timezone.now())
+    outcome = shared.run(importer, "attendance", path, actor=actor, ranges=ranges, user=user, check=check, mode=mode)
+    outcome.recorded = importer.recorded
+    return outcome

@@ -242,7 +242,8 @@ class ImportOutcome:
     errors: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)  # the plan's figures (a check: what an import would do)
     written: bool = False
-    # The rows refused as recorded already (a visit's helper, household and time stored): row → the stored id.
+    # The rows refused as recorded already (a visit's helper, household and time, or a cadre's day, stored):
+    # row → the stored id.
     recorded: dict[int, int] = field(default_factory=dict)
 
     @property

@@ -69,6 +69,16 @@
     }));
   }
 
+  /* The server's bound on a visit's photos, their base64 in all (the page renders it from the API's one
+   * constant): a visit over it would be refused, so it is not queued; the person chooses other photos now. */
+  var photosTotal = Number(form.getAttribute("data-photos-total")) || 0;
+  var PHOTOS_OVER = {};  // the refusal below, told apart from a failure to save
+  function withinTotal(pictures) {
+    var sum = pictures.reduce(function (n, p) { return n + p.jpeg_base64.length; }, 0);
+    if (photosTotal > 0 && sum > photosTotal) { throw PHOTOS_OVER; }
+    return pictures;
+  }
+
   /* ---- the record ---- */
   function values() {
     var out = {};
@@ -107,7 +117,8 @@
     button.disabled = true;
     saved.textContent = "正在保存…";
     var kept = values();
-    photos().then(function (pictures) {
+    saved.removeAttribute("data-refused");
+    photos().then(withinTotal).then(function (pictures) {
       var record = { kind: kind, url: form.getAttribute("data-url"), label: form.getAttribute("data-label"),
                      page: location.pathname, form: kept, body: body(kept, pictures) };
       if (editing) { return outbox.remove(editing).then(function () { return outbox.add(record); }); }
@@ -118,7 +129,12 @@
       button.disabled = false;
       return outbox.flush();
     }).catch(function (error) {
-      saved.textContent = "未能保存：" + error;
+      if (error === PHOTOS_OVER) {  // the words the page's language gives, with the bound in them
+        saved.textContent = form.getAttribute("data-photos-over");
+        saved.setAttribute("data-refused", "photos");
+      } else {
+        saved.textContent = "未能保存：" + error;
+      }
       button.disabled = false;
     });
   });
