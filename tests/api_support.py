@@ -76,3 +76,18 @@ def ask(api: Api, web: Any, kind: str, target: str) -> Any:
         return api.client.put(f"/api/v1/households/{h.pk}/plans/2024", {"goal": "目标"},
                               content_type="application/json", headers=api.headers)
     raise ValueError(kind)
+
+
+def assert_already_recorded(answer: Any, record_id: int, field: str, zh_rule: str, named: tuple[str, str]) -> None:
+    """A resend's answer: a 409 `already-recorded` problem naming the stored record (`existing_id`, and in the
+    detail both ways `named`), its one field error on `field` with the import's rule `zh_rule`, and no member
+    outside the published Problem schema."""
+    assert answer.status_code == 409, answer.content
+    problem = answer.json()
+    assert answer["Content-Type"].startswith("application/problem+json")
+    assert problem["type"].endswith("#already-recorded") and problem["existing_id"] == record_id
+    assert named[0] in problem["detail"] and named[1] in problem["detail"]
+    assert [e["field"] for e in problem["errors"]] == [field]
+    assert zh_rule in problem["errors"][0]["zh"]
+    declared = Client().get("/api/openapi.json").json()["components"]["schemas"]["Problem"]["properties"]
+    assert set(problem) <= set(declared)  # every member of the answer is in the published Problem schema

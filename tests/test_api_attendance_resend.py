@@ -8,12 +8,11 @@ problem beside it stays a 422 listing every problem."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from jingzhun.audit.models import AuditEntry
 from jingzhun.teams.models import Attendance, Cadre
 from jingzhun.teams.visits_import import import_attendance
-from tests.api_support import api_for
+from tests.api_support import api_for, assert_already_recorded
 from tests.factories import VILLAGE
 
 pytestmark = pytest.mark.django_db
@@ -34,18 +33,10 @@ def test_the_same_day_sent_again_without_a_key_is_a_409_naming_it_and_nothing_mo
     assert first.status_code == 201, first.content
     day = first.json()["id"]
     audits = AuditEntry.objects.count()
-    declared = Client().get("/api/openapi.json").json()["components"]["schemas"]["Problem"]["properties"]
     # The same day again, and the same cadre and day recorded another way: the rule is the cadre and the day.
     for body in (_day(member), {**_day(member), "method": "inspection"}):
-        again = api.post("/attendance", body)
-        assert again.status_code == 409, again.content
-        problem = again.json()
-        assert again["Content-Type"].startswith("application/problem+json")
-        assert problem["type"].endswith("#already-recorded") and problem["existing_id"] == day
-        assert f"考勤 {day}" in problem["detail"] and f"attendance {day}" in problem["detail"]
-        assert [e["field"] for e in problem["errors"]] == ["date"]
-        assert "已有考勤" in problem["errors"][0]["zh"]
-        assert set(problem) <= set(declared)
+        assert_already_recorded(api.post("/attendance", body), day, "date", "已有考勤",
+                                (f"考勤 {day}", f"attendance {day}"))
     assert Attendance.objects.count() == 1 and AuditEntry.objects.count() == audits
     # Another officer of the same areas meets the same day.
     assert api_for(web.users["township_a"], "read", "write").post(

@@ -19,7 +19,7 @@ from django.test import Client
 from jingzhun.audit.models import AuditEntry
 from jingzhun.teams.models import Cadre, Visit, VisitPhoto
 from jingzhun.teams.visits_import import import_visits
-from tests.api_support import api_for
+from tests.api_support import api_for, assert_already_recorded
 
 pytestmark = pytest.mark.django_db
 
@@ -108,19 +108,11 @@ def test_the_same_visit_sent_again_without_a_key_is_a_409_naming_it_and_nothing_
     assert first.status_code == 201, first.content
     visit = first.json()["id"]
     audits = AuditEntry.objects.count()
-    declared = _schema()["components"]["schemas"]["Problem"]["properties"]
     # The phone's retry after a lost answer, and the same helper, household and time with other notes: the
     # import's rule is the helper, the household and the time, so both are the visit already recorded.
     for body in (VISIT, {**VISIT, "notes": "补充记录"}):
-        again = api.post("/visits", body)
-        assert again.status_code == 409, again.content
-        problem = again.json()
-        assert again["Content-Type"].startswith("application/problem+json")
-        assert problem["type"].endswith("#already-recorded") and problem["existing_id"] == visit
-        assert f"走访 {visit}" in problem["detail"] and f"visit {visit}" in problem["detail"]
-        assert [e["field"] for e in problem["errors"]] == ["visited_at"]
-        assert "已录入" in problem["errors"][0]["zh"]
-        assert set(problem) <= set(declared)  # every member of the answer is in the published Problem schema
+        assert_already_recorded(api.post("/visits", body), visit, "visited_at", "已录入",
+                                (f"走访 {visit}", f"visit {visit}"))
     assert Visit.objects.count() == 1 and AuditEntry.objects.count() == audits
     # An officer entering it for the helper (by the helper's cadre number) meets the same visit.
     officer = api_for(web.users["officer_a"], "read", "write")

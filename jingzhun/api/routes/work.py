@@ -5,6 +5,7 @@ sent with an `Idempotency-Key` lands once, however often it is sent (a phone res
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -174,7 +175,8 @@ def record_visit(request: HttpRequest, body: VisitIn) -> Status[Any]:
         actor = str(user)
         with transaction.atomic():  # the visit and its photos' bytes land together or not at all
             records.run_one(import_visits, visits_import.SPEC, row, user=user, actor=actor, fields=VISIT_FIELDS,
-                            recorded=_recorded, channel=channel)
+                            recorded=_already_recorded("visited_at", visits_import.already_recorded),
+                            channel=channel)
             found = (Visit.objects.filter(household__number=body.household_number, visited_at=when, entered_by=actor)
                      .order_by("-pk").first())
             if found is None:  # the import said it wrote it: not finding it is a fault, not a refusal
@@ -192,13 +194,16 @@ def _photos_within_total(body: VisitIn) -> None:
                          [field_error("photos", "photos-total", PHOTOS_TOTAL_ZH, PHOTOS_TOTAL_EN)])
 
 
-def _recorded(visit_id: int) -> ApiProblem:
-    """The answer to a visit the import finds recorded already (its rule: same helper, household and time).
-    A conflict naming that visit, not the visit as if it were this request's: its notes, measures and photos
-    may differ from what was sent, and the import's rule does not compare them."""
-    zh, en = bilingual(visits_import.already_recorded(visit_id))
-    return ApiProblem(409, "already-recorded", f"{zh}，本次未写入 / {en}: nothing was written",
-                      [field_error("visited_at", "already-recorded", zh, en)], existing_id=visit_id)
+def _already_recorded(field: str, words: Callable[[int], str]) -> Callable[[int], ApiProblem]:
+    """The answer to a record the import finds stored already (a visit: same helper, household and time; a
+    cadre's day): a conflict naming that record (`existing_id`, `words` giving the import's rule for it), not
+    the record as if it were this request's — its notes, photos or method may differ from what was sent, and
+    the import's rule does not compare them."""
+    def problem(record_id: int) -> ApiProblem:
+        zh, en = bilingual(words(record_id))
+        return ApiProblem(409, "already-recorded", f"{zh}，本次未写入 / {en}: nothing was written",
+                          [field_error(field, "already-recorded", zh, en)], existing_id=record_id)
+    return problem
 
 
 def _photo_bytes(body: VisitIn) -> dict[str, bytes]:
@@ -297,18 +302,11 @@ def record_attendance(request: HttpRequest, body: AttendanceIn) -> Status[Any]:
                "date": body.date.isoformat(), "method": body.method}
         actor = str(user)
         records.run_one(import_attendance, attendance_import.SPEC, row, user=user, actor=actor,
-                        fields=ATTENDANCE_FIELDS, recorded=_day_recorded)
+                        fields=ATTENDANCE_FIELDS,
+                        recorded=_already_recorded("date", attendance_import.already_recorded))
         found = Attendance.objects.filter(village_id=body.village, date=body.date, entered_by=actor).order_by("-pk").first()
         if found is None:
             raise RuntimeError("attendance imported but not found")
         return 201, _attendance(found).model_dump(mode="json")
 
     return Status(*idempotency.once(request, "attendance", body.model_dump(mode="json"), write))
-
-
-def _day_recorded(day_id: int) -> ApiProblem:
-    """The answer to a day the import finds recorded already for the cadre (as `_recorded` for a visit): a
-    conflict naming that day, not the day as if it were this request's (its method or village may differ)."""
-    zh, en = bilingual(attendance_import.already_recorded(day_id))
-    return ApiProblem(409, "already-recorded", f"{zh}，本次未写入 / {en}: nothing was written",
-                      [field_error("date", "already-recorded", zh, en)], existing_id=day_id)
