@@ -156,8 +156,9 @@ def _sums(found: dict[str, pa.Table]) -> Sums:
 
 
 @contextmanager
-def _beside(tables: dict[str, pa.Table]) -> Iterator[dict[str, ir.Table]]:
-    """Arrow tables in a DuckDB of our own, as Ibis tables: to join and sum what an engine fetched."""
+def _beside(tables: dict[str, pa.Table]) -> Iterator[tuple[ibis.BaseBackend, dict[str, ir.Table]]]:
+    """Arrow tables in a DuckDB of our own, as Ibis tables (and that DuckDB): to join and sum what an engine
+    fetched."""
     import duckdb
 
     con = duckdb.connect(config={"threads": 2})
@@ -165,22 +166,26 @@ def _beside(tables: dict[str, pa.Table]) -> Iterator[dict[str, ir.Table]]:
         local = ibis.duckdb.from_connection(con)
         for key, table in tables.items():
             con.register(key, table)
-        yield {key: local.table(key) for key in tables}
+        yield local, {key: local.table(key) for key in tables}
     finally:
         con.close()
 
 
 def _summed_beside(tables: dict[str, pa.Table], p: exprs.Period, *, pieces: bool) -> Sums:
     """The sums of `tables` (pairs, md, and either the facts' pieces, joined here, or the area's and the
-    cadres' facts: f_area, f_cadre) in a DuckDB of our own."""
-    with _beside(tables) as here:
+    cadres' facts: f_area, f_cadre) in a DuckDB of our own. Pieces are joined once into a table the sums then
+    read: as one expression each sum joined them again (three joins of every household's pieces)."""
+    with _beside(tables) as (local, here):
         if pieces:
-            f_area = f_cadre = exprs.with_flags(exprs.join_facts(
+            joined = exprs.with_flags(exprs.join_facts(
                 {key.removeprefix("piece_"): table for key, table in here.items() if key.startswith("piece_")}, p))
-        else:
-            f_area, f_cadre = here.get("f_area"), here["f_cadre"]
-        found = {key: expr.to_pyarrow() for key, expr in _sum_exprs(f_area, f_cadre, here["pairs"], here["md"]).items()}
-    return _sums(found)
+            with _kept(local, {"facts": joined.select(*exprs.SUMMED)}) as kept:
+                return _sums_of(kept["facts"], kept["facts"], here)
+        return _sums_of(here.get("f_area"), here["f_cadre"], here)
+
+
+def _sums_of(f_area: ir.Table | None, f_cadre: ir.Table, here: dict[str, ir.Table]) -> Sums:
+    return _sums({key: expr.to_pyarrow() for key, expr in _sum_exprs(f_area, f_cadre, here["pairs"], here["md"]).items()})
 
 
 @contextmanager
