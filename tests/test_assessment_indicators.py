@@ -15,7 +15,7 @@ from django.db.models import Count
 from jingzhun.areas.models import AreaRole, VillageRecord
 from jingzhun.assessment import signoff, snapshots
 from jingzhun.assessment.catalogue import BY_CODE, CATALOGUE
-from jingzhun.assessment.models import Signoff
+from jingzhun.assessment.models import Signoff, Snapshot
 from jingzhun.audit.models import AuditEntry
 from jingzhun.plans.models import HelpPlan, PlanMeasure
 from jingzhun.registry.models import Household, IncomeRecord, Member, StatusEvent
@@ -283,6 +283,37 @@ def test_a_version_writes_only_the_values_that_changed(register):
     current = Value.objects.filter(period="2020", last_version__isnull=True)
     assert current.count() == first.rows
     assert not current.values("unit_type", "unit", "indicator").annotate(n=Count("id")).filter(n__gt=1).exists()
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "native"])
+def test_a_version_stored_while_another_measures_makes_that_one_refuse(register, engine, monkeypatch):
+    """The rows a version replaces are read before the engine measures (while DuckDB's copy of a SQLite register
+    is read apart): a version stored in between makes the slower computation refuse whole — it would have
+    closed the rows of the version before and left two current rows for every value the other one wrote."""
+    from jingzhun.assessment import compute as cm
+    from jingzhun.assessment.models import Value
+    from jingzhun.db import ConcurrentWrite
+
+    engine = native() if engine == "native" else engine
+    first = snapshots.compute(2020, engine=engine, today=TODAY)
+    h4 = Household.objects.get(number="H4")
+    StatusEvent.objects.create(household=h4, status="exited", year=2020, recorded_at=local(2021, 2, 1))
+    measure = cm.measure
+
+    def measure_while_another_stores(*args, **kwargs):
+        monkeypatch.setattr(cm, "measure", measure)
+        snapshots.compute(2020, engine=engine, today=TODAY)  # the other computation, stored first
+        return measure(*args, **kwargs)
+
+    monkeypatch.setattr(cm, "measure", measure_while_another_stores)
+    with pytest.raises(ConcurrentWrite):
+        snapshots.compute(2020, engine=engine, today=TODAY)
+    assert list(Snapshot.objects.filter(period="2020").values_list("version", flat=True).order_by("version")) == [
+        first.version, first.version + 1]
+    current = Value.objects.filter(period="2020", last_version__isnull=True)
+    assert current.count() == first.rows
+    assert not current.values("unit_type", "unit", "indicator").annotate(n=Count("id")).filter(n__gt=1).exists()
+    assert table("township")[TOWNSHIP]["poor_households_end"] == 2
 
 
 def officer(name: str, area: str) -> User:

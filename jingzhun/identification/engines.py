@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -356,8 +356,12 @@ def _duckdb(threads: int | None = None) -> Any:
     return con
 
 
-def duckdb_register(con: Any, source: Source, need: dict[str, set[str]]) -> None:
-    """Tables (views) of the needed columns in DuckDB connection `con`, with canonical types."""
+def duckdb_register(con: Any, source: Source, need: dict[str, set[str]], *,
+                    meanwhile: Callable[[], None] | None = None) -> None:
+    """Tables (views) of the needed columns in DuckDB connection `con`, with canonical types. `meanwhile` (a
+    function) runs while a process of its own reads them (SQLite), else first."""
+    if meanwhile is not None and not (isinstance(source, Database) and source.vendor == "sqlite"):
+        meanwhile()
     if isinstance(source, ParquetFiles):
         for key, cols in need.items():
             path = Path(source.directory) / f"{key}.parquet"
@@ -366,7 +370,7 @@ def duckdb_register(con: Any, source: Source, need: dict[str, set[str]]) -> None
     if source.vendor == "sqlite":
         # Read by DuckDB in a process of its own (`read_in_child`: never DuckDB's SQLite in this one).
         found = read_in_child(source.path, {key: (f"SELECT {_select_sql(key, cols, f'reg.{TABLE_NAMES[key]}')}", [])
-                                            for key, cols in need.items()})
+                                            for key, cols in need.items()}, meanwhile=meanwhile)
         for key, table in found.items():
             if isinstance(table, str):
                 raise RuntimeError(f"{TABLE_NAMES[key]}: {table}")
@@ -415,15 +419,18 @@ def spark_session() -> Any:
 
 @contextmanager
 def open_session(engine: str, need: dict[str, set[str]], *, source: Source | None = None,
-                 span: tuple[str, str] | None = None, threads: int | None = None) -> Iterator[Session]:
-    """The register's needed columns as Ibis tables on `engine`."""
+                 span: tuple[str, str] | None = None, threads: int | None = None,
+                 meanwhile: Callable[[], None] | None = None) -> Iterator[Session]:
+    """The register's needed columns as Ibis tables on `engine`. `meanwhile` (a function: the caller's own reads
+    of the database) runs before the session is handed over: while DuckDB's copy of a SQLite register is read
+    in a process of its own, else first."""
     if engine not in ENGINES:
         raise ValueError(f"engine: 须为 {', '.join(ENGINES)} 之一 / must be one of {', '.join(ENGINES)}, not {engine!r}")
     source = Database.current() if source is None else source
     if engine == "duckdb":
         con = _duckdb(threads)
         try:
-            duckdb_register(con, source, need)
+            duckdb_register(con, source, need, meanwhile=meanwhile)
             backend = ibis.duckdb.from_connection(con)
             raw = {k: backend.table(k) for k in need}
             yield Session(engine, _scoped(raw, span), backend, raw)
@@ -434,6 +441,8 @@ def open_session(engine: str, need: dict[str, set[str]], *, source: Source | Non
         vendor = "sqlite" if engine == "sqlite" else "postgresql"
         if not isinstance(source, Database) or source.vendor != vendor:
             raise EngineUnavailable(f"engine {engine}: 登记库不是 {vendor} / the register is not in {vendor}")
+        if meanwhile is not None:
+            meanwhile()
         backend = (ibis.sqlite.connect(source.path) if engine == "sqlite"
                    else ibis.postgres.connect(**dict(source.params)))
         try:
@@ -448,7 +457,7 @@ def open_session(engine: str, need: dict[str, set[str]], *, source: Source | Non
     tmp = tempfile.mkdtemp(prefix="jingzhun-spark-")
     try:
         con = _duckdb(threads)
-        duckdb_register(con, source, need)
+        duckdb_register(con, source, need, meanwhile=meanwhile)
         paths = {}
         for key in need:
             paths[key] = os.path.join(tmp, f"{key}.parquet")
