@@ -84,6 +84,17 @@ from tests.web_cast import (
     evaluation,
     numbers_in,
 )
+from tests.write_property_assessment import (
+    ASSESSING,
+    REPORTING,
+    SCHEMES,
+    names_nothing_outside,
+    outside_state,
+    report_write,
+    score_write,
+    seed,
+    upload_write,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -143,6 +154,11 @@ writes = st.lists(st.one_of(
     st.tuples(st.just("api"), st.sampled_from(["visit", "plan", "report"]), st.sampled_from(list(HOUSEHOLDS))),
     # The phone app's writes: the same operations through the logged-in session with its CSRF token.
     st.tuples(st.just("phone"), st.sampled_from(["visit", "report"]), st.sampled_from(list(HOUSEHOLDS))),
+    # A statistical report workbook of any area; a unit type scored with a scheme of any area (or the user's own)
+    # over any area or the user's home (""); a scheme uploaded, good or bad (tests/write_property_assessment.py).
+    st.tuples(st.just("report"), st.sampled_from(AREAS)),
+    st.tuples(st.just("score"), st.sampled_from(SCHEMES), st.sampled_from(["", *AREAS])),
+    st.tuples(st.just("scheme_upload"), st.booleans()),
 ), min_size=1, max_size=5)
 users = st.tuples(
     st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(AREAS)), min_size=1, max_size=3, unique=True),
@@ -432,6 +448,28 @@ def shown_to_user(texts: list[str], outside: set[str], outside_ids: set[str], ma
 @example(who=([("officer", OTHER_COUNTY), ("evaluator", COUNTY)], False, False),
          actions=[("monitor_report", "A101-2"), ("exit_apply", "A102-1"), ("api", "visit", "A101-1"),
                   ("api", "plan", "A101-2"), ("plan", "A101-1", "approve")])
+# Reports and scoring (stop 24): a township officer asks for another county's workbook and its own county's, scores
+# with another county's scheme, over its county and over another county's village, then its own; an officer of the
+# other county who evaluates this one asks for this county's workbook (an evaluator's right) but may not score it
+# (an officer's), and uploads a scheme of its own (of its county) and a bad one.
+@example(who=([("officer", TOWNSHIP)], False, False),
+         actions=[("report", OTHER_COUNTY), ("report", COUNTY), ("score", OTHER_COUNTY, ""), ("score", PROVINCE, COUNTY),
+                  ("score", COUNTY, OTHER_VILLAGE)])
+@example(who=([("officer", OTHER_COUNTY), ("evaluator", COUNTY)], False, False),
+         actions=[("report", COUNTY), ("score", PROVINCE, COUNTY), ("scheme_upload", True), ("score", "own", ""),
+                  ("scheme_upload", False)])
+@example(who=([("officer", TOWNSHIP)], False, False),
+         actions=[("report", TOWNSHIP), ("score", COUNTY, ""), ("scheme_upload", True), ("score", "own", TOWNSHIP_A2)])
+# A province officer scores the whole province with a county's scheme and the other county's township with
+# another's, asks for a village's workbook and uploads (a province's scheme, offered to every county after); a
+# village officer who evaluates a township and works in the county asks for the county's workbook (a work team's
+# figures are not a download) and its village's, and scores its village, then another.
+@example(who=([("officer", PROVINCE)], False, False),
+         actions=[("score", OTHER_COUNTY, ""), ("score", COUNTY, OTHER_TOWNSHIP), ("report", OTHER_VILLAGE),
+                  ("scheme_upload", True)])
+@example(who=([("evaluator", TOWNSHIP_A2), ("work_team", COUNTY), ("officer", VILLAGE_A3)], False, False),
+         actions=[("report", COUNTY), ("report", VILLAGE_A3), ("score", COUNTY, ""), ("score", PROVINCE, VILLAGE),
+                  ("scheme_upload", True)])
 def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_path, who, actions):
     roles, reveal, staff = who
     user = make_user(roles, reveal, staff)
@@ -477,8 +515,10 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
     # County-level people records (courses, schemes) change only for an officer at the county or above.
     outside_counties = {c for c in (COUNTY, OTHER_COUNTY) if not any(k == "officer" and inside(c, a) for k, a in roles)}
     api = api_for(user, "read", "write", "reveal")
+    seed()  # the assessment's 2019 figures and three areas' schemes, before any snapshot
     for action in actions:
         before, people_before = snapshot(unwritable), users_state()
+        assessment_before = outside_state(roles)
         records_before = village_records(outside_villages)
         staff_before = people_state(outside_villages, outside_counties)
         organisation_before = organisation_state(outside_villages, outside_counties)
@@ -594,6 +634,16 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
             shown.append(alert_write(client, action, roles))
         elif kind == "adjust":
             shown += adjust_write(client, user, action, roles)
+        elif kind == "report":
+            shown += report_write(client, user, action[1], roles)
+            names_nothing_outside(shown, roles, REPORTING, set())
+        elif kind == "score":
+            shown += score_write(client, user, action[1], action[2], roles)
+            typed = {action[2]} if action[2] else set()  # a refusal names the area code the user typed
+            names_nothing_outside(shown, roles, ASSESSING, typed)
+        elif kind == "scheme_upload":
+            shown += upload_write(client, user, action[1], roles, next(COUNTER))
+            names_nothing_outside(shown, roles, ASSESSING, set())
         else:  # another user's password
             target = User.objects.get(username=action[1])
             url = f"/admin/auth/user/{target.pk}/password/"
@@ -609,6 +659,7 @@ def test_no_write_changes_or_names_anything_outside_the_users_areas(web, tmp_pat
         assert organisation_state(outside_villages, outside_counties) == organisation_before, (
             action, "a link, shortlist or post outside changed")
         assert evaluation_state(findings_outside, frame_outside) == evaluation_before, (action, "evaluation outside")
+        assert outside_state(roles) == assessment_before, (action, "a report, run, result or scheme outside changed")
         shown_to_user(shown, outside, outside_ids, reveal, every_id, typed)
 
 
