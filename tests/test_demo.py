@@ -414,3 +414,38 @@ def test_the_finished_years_work_teams_are_graded_apart(demo):
     totals = [round(t, 4) for t in ScoreResult.objects.filter(run=run).values_list("total", flat=True)]
     assert len(totals) >= 2 and len(set(totals)) >= 2
     assert min(totals) <= 90 and max(totals) > min(totals)
+
+
+def test_the_finished_years_counties_are_graded_from_their_values(demo):
+    """The county-leadership scheme grades the demo's counties on their own figures: the third-party evaluation
+    is of the year assessed (so a county whose findings are all in has its 错退率, 漏评率 and 群众认可度, not "no
+    data"), the counties are not all graded the lowest, and each stored total, grade and missing list is what
+    `jingzhun.assessment.score` gives again from the stored values under the run's own scheme text. Before, the
+    evaluation was of the current, unfinished year: 45 of the 100 points had no data in every county, the most
+    any county could reach was 55, and all were 较差 whatever their figures."""
+    from jingzhun.assessment import scheme_store, score, scoring_runs
+    from jingzhun.assessment.models import ScoreResult, ScoringRun
+    from jingzhun.evaluation import results
+    from jingzhun.evaluation.models import Evaluation
+
+    year = timezone.localdate().year - 1
+    run = ScoringRun.objects.filter(year=year, unit_type="county").latest("pk")
+    found = list(ScoreResult.objects.filter(run=run).order_by("unit"))
+    assert len(found) == COUNTIES
+    scheme = scheme_store.parse(run.scheme_text, "run")
+    values = {r.unit: {k: v.value for k, v in scoring_runs.unit_values(run, r).items()} for r in found}
+    counts = {r.unit: {k: n for k, n in r.deductions.items() if n is not None} for r in found}
+    again = score(values, scheme.scoring_indicators(scheme_store.directions()),
+                  deductions=scheme.scoring_deductions(), counts=counts, grades=scheme.scoring_grades(),
+                  excellent_share=scheme.excellent_share)
+    for r in found:
+        s = again[r.unit]
+        assert (r.total, r.grade, sorted(r.missing)) == (pytest.approx(s.total), s.grade or "", sorted(s.missing)), r.unit
+    lowest = run.grades[-1][0]
+    assert {r.grade for r in found} != {lowest}, [(r.unit, r.total, r.grade) for r in found]
+    evaluation = Evaluation.objects.filter(year=year).latest("pk")
+    complete = {c for c in results.counties(evaluation) if results.county_rates(evaluation, c).status == "complete"}
+    assert complete
+    evaluated = {"exit_error_rate", "missed_rate", "satisfaction"}
+    for r in found:
+        assert (r.unit in complete) == evaluated.isdisjoint(r.missing), (r.unit, r.missing)

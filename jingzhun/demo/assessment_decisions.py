@@ -26,6 +26,14 @@ WORK_SCHEMES = ("file:work-team.toml", "file:helper.toml")
 NOTE = "经核实，系事后补录、同一时间多户签到，走访不实 / checked: visits recorded after the fact, not made"
 
 
+def assessed_year(today: dt.date, last_register: int) -> int:
+    """The year the demo's counties are graded for: the last complete year when the register reaches the current
+    year (the demo's; a year still running is not graded), else the register's last year. The demo's third-party
+    evaluation is of this year too (`jingzhun.demo.evaluation`): the county scheme's 错退率, 漏评率 and 群众认可度
+    are the evaluation of the year assessed, and one of another year leaves them "no data" in every county."""
+    return today.year - 1 if last_register >= today.year else last_register
+
+
 def _computed_years(today: dt.date) -> list[int]:
     try:
         module = importlib.import_module("jingzhun.demo.assessment")
@@ -39,9 +47,9 @@ def _computed_years(today: dt.date) -> list[int]:
     from jingzhun.registry.models import IncomeRecord
 
     last = int(IncomeRecord.objects.order_by("-year").values_list("year", flat=True).first() or today.year - 1)
-    # A register that reaches the current year (the demo's): the last complete year is the one assessed, whole (a
-    # year still running is not graded). An older register: its last year and the year of the work.
-    years = [today.year - 1] if last >= today.year else sorted({last, today.year})
+    # An older register: its last year (the counties') and the year of the work (teams and helpers).
+    assessed = assessed_year(today, last)
+    years = [assessed] if last >= today.year else sorted({assessed, today.year})
     for year in years:
         snapshots.compute(year, actor=ACTOR, today=today)
     return years

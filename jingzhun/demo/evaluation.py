@@ -18,6 +18,7 @@ Each step is skipped when its data is there; files are written once under the de
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import random
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 
 from jingzhun.areas.models import Area
+from jingzhun.demo import assessment_decisions
 from jingzhun.evaluation import design, draw, findings, frame_import, results
 from jingzhun.evaluation.models import Evaluation, FrameHousehold, SampledHousehold
 from jingzhun.registry.models import Household
@@ -37,9 +39,11 @@ SIZES = design.Sizes(households_per_county=200, households_per_village=10, exite
 FRAME_FILE, FINDINGS_FILE = "evaluation-frame.csv", "evaluation-findings.csv"
 
 
-def _year(data: Path) -> int:
-    """The evaluated year: the last register's."""
-    return max(int(p.stem.rsplit("-", 1)[1]) for p in data.glob("register-*.csv"))
+def _year(data: Path, today: dt.date) -> int:
+    """The evaluated year: the one the demo's counties are assessed for (`assessment_decisions.assessed_year`),
+    the last complete year of the registers — an evaluation checks a finished year's exits and help."""
+    last = max(int(p.stem.rsplit("-", 1)[1]) for p in data.glob("register-*.csv"))
+    return assessment_decisions.assessed_year(today, last)
 
 
 def _truth(data: Path, year: int) -> dict[str, bool]:
@@ -95,9 +99,9 @@ def _findings_rows(evaluation: Evaluation, truth: dict[str, bool], seed: int) ->
 
 def run(ctx: Any) -> Evaluation:
     """The frame, one evaluation of the demo's counties, and its findings; `ctx` is the demo's work.Context
-    (its data directory, seed and `say`)."""
+    (its data directory, seed, today and `say`)."""
     data, say = Path(ctx.data), ctx.say
-    year = _year(data)
+    year = _year(data, ctx.today)
     truth = _truth(data, year)
     frame(data, year, truth, say)
     name = NAME.format(year=year)
