@@ -1,12 +1,13 @@
 """Every shipped indicator equals an independent count on the synthetic province (issue 16's must-hold).
 
-The province is the demo's (`jingzhun demo --no-serve`): the synthetic register of 2014–2022 imported through the
-register importer, cadres and work teams from the roster import, pairing, visit and attendance imports, help
+The province is the demo's (`jingzhun demo --no-serve`): the synthetic register from 2014 to the current year
+imported through the register importer, cadres and work teams from the roster import, pairing, visit and attendance imports, help
 plans, exits, monitoring and the third-party evaluation — every table the indicators read, made by the project's
-own generator and import paths. The assessment then computes three years in place on the database under test:
+own generator and import paths. The assessment then computes its years in place on the database under test:
 
 - 2020, the last year of exits under the old standard (households exited, returned, incomes against 2019);
-- the register's last year (2022): statuses, incomes, guarantees, village records and the evaluation's rates;
+- 2022, and the year the third-party evaluation is of (the last complete year): statuses, incomes,
+  guarantees, village records and the evaluation's rates;
 - the year of the demo's work (its "today", and the year before early in a year): pairs, visits, attendance,
   member-months, plans and measures.
 
@@ -76,7 +77,9 @@ def province(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[P
                          stdout=io.StringIO())
             today = timezone.localdate()
             # The work of the demo spans its last ~120 days: early in a year, the year before holds most of it.
-            years = tuple(sorted({2020, 2022, (today - dt.timedelta(days=100)).year, today.year}))
+            # The evaluation is of the year the demo's counties are assessed for (the last complete one).
+            evaluated = set(Evaluation.objects.values_list("year", flat=True))
+            years = tuple(sorted({2020, 2022, (today - dt.timedelta(days=100)).year, today.year, *evaluated}))
             for year in years:
                 snapshots.compute(year, engine=snapshots.native_engine(), today=today)
             yield Province(today, years)
