@@ -247,8 +247,9 @@ def compute(year: int, engine: str = "duckdb", area: str | None = None, *, actor
     ahead: dict[str, Any] = {}
 
     def read_ahead() -> None:
-        # The fingerprint and the rows this version replaces, read while DuckDB's copy of a SQLite register is
-        # read in a process of its own (at 1 M households ≈ 2 s and ≈ 3 s that waited for it before).
+        # The fingerprint and the rows this version replaces (at 1 M households ≈ 2 s and ≈ 3 s), read while
+        # DuckDB's copy of a SQLite register is read in a process of its own rather than before and after it.
+        # On two cores they share the CPU with that reading: 1–2 s saved, not 5 (docs/benchmarks.md).
         ahead["fingerprint"] = fingerprint(year, span)
         ahead["current"] = _replacing(period_key(year), close)
 
