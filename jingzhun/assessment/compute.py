@@ -267,16 +267,21 @@ def measure(session: engines.Session, p: exprs.Period, *, span: tuple[str, str] 
         measured = sorted(set(pair_rows.column("cadre").to_pylist()))
         households = sorted(set(mine_ids) | set(narrow or ()))
         visits = _visits(session, t, p, span, measured)
+        # One facts query for the areas' households and the cadres' together (each household's facts are its
+        # own, whichever others are asked with it): compiling the query is most of a one-village refresh's
+        # Ibis time, and the two sets mostly overlap.
         asked = {**_activity_exprs(t, p, visits, span, measured, engine=session.engine),
                  "homes": _homes(t, pairs), "md": _measures_due(t, p, households),
-                 "f_cadre": _facts_expr(t, everyone.filter(everyone["id"].isin(mine_ids)), p, mine_ids)}
-        if narrow is not None:
-            asked["f_area"] = _facts_expr(t, hh, p, narrow)
+                 "facts": _facts_expr(t, everyone.filter(everyone["id"].isin(households)), p, households)}
         found = session.to_arrow_all(asked)
         activity = _activity(session, visits, found)
         home_rows = found["homes"]
-        sums = _summed_beside({k: found[k] for k in ("md", "f_cadre", "f_area") if k in found} | {"pairs": pair_rows},
-                              p, pieces=False)
+        facts = found["facts"]
+        # The cadres' sums join their pairs (the other households fall away); the areas' read their own only.
+        beside = {"md": found["md"], "pairs": pair_rows, "f_cadre": facts}
+        if narrow is not None:
+            beside["f_area"] = facts.filter(pc.is_in(facts.column("hid"), value_set=pa.array(narrow, facts.schema.field("hid").type)))
+        sums = _summed_beside(beside, p, pieces=False)
     if areas:
         _measure_areas(session, t, sums, activity, p, span, out)
     _measure_cadres(home_rows, sums, activity, out)
